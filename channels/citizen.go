@@ -1,0 +1,40 @@
+package channels
+
+// IdentityKind is the kind of address a citizen is known by.
+type IdentityKind string
+
+const (
+	IdentityPhone IdentityKind = "phone"
+	IdentityEmail IdentityKind = "email"
+	IdentityFax   IdentityKind = "fax"
+)
+
+// Identity is one normalized address of a citizen: E.164 for phone and fax, lower-case email.
+type Identity struct {
+	Kind  IdentityKind `json:"kind"`
+	Value string       `json:"value"`
+}
+
+// Citizen is one person across every channel they used.
+type Citizen struct {
+	ID         string     `json:"id"`
+	Name       string     `json:"name"`
+	Comune     *string    `json:"comune"`
+	Phone      *string    `json:"phone"`
+	Email      *string    `json:"email"`
+	Fax        *string    `json:"fax"`
+	Identities []Identity `json:"identities"`
+	Contacts   []Contact  `json:"contacts"`
+}
+
+// IdentityFor is the identity a channel's sender address makes.
+func IdentityFor(k Kind, address string) Identity {
+	switch k {
+	case Email:
+		return Identity{Kind: IdentityEmail, Value: address}
+	case Fax:
+		return Identity{Kind: IdentityFax, Value: address}
+	default:
+		return Identity{Kind: IdentityPhone, Value: address}
+	}
+}

@@ -1,0 +1,138 @@
+package channels
+
+import "time"
+
+// Kind is the channel a contact arrived on and is answered on.
+type Kind string
+
+const (
+	SMS   Kind = "sms"
+	Email Kind = "email"
+	Fax   Kind = "fax"
+	Phone Kind = "phone"
+)
+
+// Valid reports whether k is one of the four channels.
+func (k Kind) Valid() bool {
+	switch k {
+	case SMS, Email, Fax, Phone:
+		return true
+	}
+	return false
+}
+
+// Direction of a contact or message as seen from the contact centre.
+type Direction string
+
+const (
+	Inbound  Direction = "inbound"
+	Outbound Direction = "outbound"
+)
+
+// Status is where a contact stands in the operators' work.
+type Status string
+
+const (
+	StatusOpen     Status = "open"
+	StatusAssigned Status = "assigned"
+	StatusResolved Status = "resolved"
+)
+
+// Outcomes of a resolved contact, as the seed's centre measured them.
+const (
+	OutcomeFirstLevel       = "first_level"
+	OutcomeTransferredPhone = "transferred_phone"
+	OutcomeForwardedEmail   = "forwarded_email"
+)
+
+// ValidOutcome reports whether o is one of the three outcomes.
+func ValidOutcome(o string) bool {
+	return o == OutcomeFirstLevel || o == OutcomeTransferredPhone || o == OutcomeForwardedEmail
+}
+
+// Contact is one request from a citizen on one channel, with its whole thread.
+// Nullable fields are pointers so the JSON says null when a value is unknown.
+type Contact struct {
+	ID          string       `json:"id"`
+	Channel     Kind         `json:"channel"`
+	Direction   Direction    `json:"direction"`
+	Comune      *string      `json:"comune"`
+	Citizen     *CitizenRef  `json:"citizen"`
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	FromName    string       `json:"from_name,omitempty"`
+	Subject     string       `json:"subject"`
+	Body        string       `json:"body"`
+	Attachments []Attachment `json:"attachments"`
+	Category    *string      `json:"category"`
+	Queue       *string      `json:"queue"`
+	Status      Status       `json:"status"`
+	Assignee    *string      `json:"assignee"`
+	Outcome     *string      `json:"outcome"`
+	Office      *string      `json:"office,omitempty"`
+	Note        string       `json:"note,omitempty"`
+	Call        *Call        `json:"call"`
+	ExternalID  string       `json:"external_id"`
+	AutoReply   bool         `json:"auto_reply"`
+	Priority    int          `json:"priority"`
+	Escalated   bool         `json:"escalated"`
+	ReceivedAt  time.Time    `json:"received_at"`
+	UpdatedAt   time.Time    `json:"updated_at"`
+	ResolvedAt  *time.Time   `json:"resolved_at,omitempty"`
+	Messages    []Message    `json:"messages,omitempty"`
+}
+
+// CitizenRef is the citizen as embedded in a contact.
+type CitizenRef struct {
+	ID    string  `json:"id"`
+	Name  string  `json:"name,omitempty"`
+	Phone *string `json:"phone"`
+	Email *string `json:"email"`
+	Fax   *string `json:"fax"`
+}
+
+// Call holds what a phone contact adds: its progress and talk time.
+type Call struct {
+	Status          string     `json:"status"`
+	DurationSeconds int        `json:"duration_seconds"`
+	RecordingURL    *string    `json:"recording_url"`
+	AnsweredAt      *time.Time `json:"answered_at,omitempty"`
+	Operator        string     `json:"operator,omitempty"`
+}
+
+// Message is one item of a contact's thread, inbound or outbound.
+type Message struct {
+	ID          string       `json:"id"`
+	ContactID   string       `json:"contact_id"`
+	Direction   Direction    `json:"direction"`
+	Channel     Kind         `json:"channel"`
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	Subject     string       `json:"subject,omitempty"`
+	Body        string       `json:"body"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	ExternalID  string       `json:"external_id,omitempty"`
+	// Email threading headers, kept for every message so answers find their contact.
+	MessageID  string   `json:"message_id,omitempty"`
+	InReplyTo  string   `json:"in_reply_to,omitempty"`
+	References []string `json:"references,omitempty"`
+	// Delivery state of an outbound message: queued, sent, delivered, failed ...
+	Status    string    `json:"status,omitempty"`
+	Error     string    `json:"error,omitempty"`
+	Author    string    `json:"author,omitempty"`
+	Notes     []string  `json:"notes,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Attachment is a file that came with a message. Data is held only while it travels from the
+// adapter to the store; MMS media are known by URL only.
+type Attachment struct {
+	ID          string `json:"id"`
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	Size        int64  `json:"size"`
+	Pages       *int   `json:"pages"`
+	SHA256      string `json:"sha256,omitempty"`
+	URL         string `json:"url,omitempty"`
+	Data        []byte `json:"-"`
+}

@@ -1,0 +1,112 @@
+package channels
+
+import (
+	"context"
+	"time"
+)
+
+// InboundMessage is what an adapter hands over for one incoming message or call, already normalized:
+// numbers in E.164, email addresses lower-cased. The ingest pipeline turns it into a contact
+// (or a message on an existing one) and stores it before the adapter acknowledges its peer.
+type InboundMessage struct {
+	Channel Kind
+	// ExternalID is the provider's id (MessageSid, CallSid, CTI callId, Message-ID): the same id
+	// twice is one contact.
+	ExternalID string
+	From       string
+	FromName   string
+	To         string
+	Subject    string
+	Body       string
+	// Comune is set when the adapter already knows it (the SMTP recipient, the IMAP mailbox).
+	Comune      string
+	Attachments []Attachment
+	Call        *Call
+	MessageID   string
+	InReplyTo   string
+	References  []string
+	// AutoReply marks auto-responders and bounces: nothing ever answers them.
+	AutoReply bool
+	// Notes record what could not be read (a broken part, a truncated attachment).
+	Notes      []string
+	ReceivedAt time.Time
+}
+
+// Receipt tells an adapter what its inbound became.
+type Receipt struct {
+	ContactID string
+	MessageID string
+	CitizenID string
+	// Duplicate is true when the external id was already stored: nothing new was written.
+	Duplicate bool
+	// New is true when a new contact was opened (false when the message joined a thread).
+	New bool
+}
+
+// Sink accepts inbound traffic. Receive returns only after the data is durable.
+type Sink interface {
+	Receive(ctx context.Context, in InboundMessage) (Receipt, error)
+}
+
+// OutboundMessage is a message Sportello sends to a citizen on a channel.
+type OutboundMessage struct {
+	Channel Kind
+	To      string
+	From    string
+	Subject string
+	Body    string
+	// Email threading of replies.
+	MessageID   string
+	InReplyTo   string
+	References  []string
+	Attachments []Attachment
+	// StatusCallback is where the provider reports delivery, when it does.
+	StatusCallback string
+}
+
+// SendResult is what the provider said when it accepted an outbound message.
+type SendResult struct {
+	ExternalID string
+	Status     string
+}
+
+// Sender delivers outbound messages on one channel.
+type Sender interface {
+	Send(ctx context.Context, out OutboundMessage) (SendResult, error)
+}
+
+// SendError is a provider refusal. Permanent errors are not retried.
+type SendError struct {
+	Code      int
+	Message   string
+	Permanent bool
+}
+
+func (e *SendError) Error() string {
+	if e.Code != 0 {
+		return "send failed: " + e.Message + " (code " + itoa(e.Code) + ")"
+	}
+	return "send failed: " + e.Message
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	neg := n < 0
+	if neg {
+		n = -n
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	if neg {
+		i--
+		b[i] = '-'
+	}
+	return string(b[i:])
+}

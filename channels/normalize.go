@@ -1,0 +1,81 @@
+package channels
+
+import (
+	"errors"
+	"net/mail"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// DefaultRegion is the region numbers without a country code belong to.
+const DefaultRegion = "IT"
+
+// ErrInvalidNumber is returned for text that is not a phone number.
+var ErrInvalidNumber = errors.New("not a valid phone number")
+
+// NormalizePhone turns a number as typed or as a provider sends it into E.164.
+// "0557654321" becomes "+390557654321"; "+39 347 123 4567" becomes "+393471234567".
+func NormalizePhone(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	s = strings.TrimPrefix(s, "tel:")
+	s = strings.TrimPrefix(s, "sip:")
+	if i := strings.IndexByte(s, '@'); i >= 0 { // sip:+39055@pbx
+		s = s[:i]
+	}
+	if strings.HasPrefix(s, "00") {
+		s = "+" + s[2:]
+	}
+	if s == "" || len(s) > 40 {
+		return "", ErrInvalidNumber
+	}
+	n, err := phonenumbers.Parse(s, DefaultRegion)
+	if err != nil {
+		return "", ErrInvalidNumber
+	}
+	if !phonenumbers.IsPossibleNumber(n) {
+		return "", ErrInvalidNumber
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// NormalizePhoneOrRaw normalizes a number when it can, and otherwise keeps the raw text
+// (anonymous callers, short codes, "client:alice"), so nothing is lost.
+func NormalizePhoneOrRaw(raw string) string {
+	if n, err := NormalizePhone(raw); err == nil {
+		return n
+	}
+	return strings.TrimSpace(raw)
+}
+
+// IsMobile reports whether an E.164 number is a mobile number (alerts go only to those).
+func IsMobile(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return false
+	}
+	t := phonenumbers.GetNumberType(n)
+	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
+}
+
+// NormalizeEmail lower-cases an address and strips any display name.
+func NormalizeEmail(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if a, err := mail.ParseAddress(s); err == nil {
+		s = a.Address
+	}
+	s = strings.ToLower(strings.Trim(s, "<> "))
+	at := strings.LastIndexByte(s, '@')
+	if at <= 0 || at == len(s)-1 {
+		return "", errors.New("not a valid email address")
+	}
+	return s, nil
+}
+
+// NormalizeAddress normalizes an address for the channel it belongs to.
+func NormalizeAddress(k Kind, raw string) (string, error) {
+	if k == Email {
+		return NormalizeEmail(raw)
+	}
+	return NormalizePhone(raw)
+}

@@ -1,0 +1,578 @@
+// Package config reads sportello.yaml: defaults are filled in, environment variables override
+// secrets, and Validate names the offending key of anything that cannot work.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the whole configuration of one Sportello deployment.
+type Config struct {
+	DataDir       string        `yaml:"data_dir"`
+	DatabaseURL   string        `yaml:"database_url"`
+	PublicURL     string        `yaml:"public_url"`
+	Timezone      string        `yaml:"timezone"`
+	HTTP          HTTP          `yaml:"http"`
+	SMTP          SMTP          `yaml:"smtp"`
+	Twilio        Twilio        `yaml:"twilio"`
+	Email         Email         `yaml:"email"`
+	BusinessHours BusinessHours `yaml:"business_hours"`
+	SharedNumbers []string      `yaml:"shared_numbers"`
+	Comuni        []Comune      `yaml:"comuni"`
+	CTI           CTI           `yaml:"cti"`
+	IMAP          []IMAP        `yaml:"imap"`
+	Fax           Fax           `yaml:"fax"`
+	Categories    []Category    `yaml:"categories"`
+	Queues        []Queue       `yaml:"queues"`
+	Jobs          Jobs          `yaml:"jobs"`
+	Alerts        Alerts        `yaml:"alerts"`
+	Log           Log           `yaml:"log"`
+
+	// Location is Timezone loaded; filled by Validate.
+	Location *time.Location `yaml:"-"`
+	// Demo is true for the built-in demo config (no file found).
+	Demo bool `yaml:"-"`
+}
+
+type HTTP struct {
+	Listen string `yaml:"listen"`
+	// MaxBodyBytes bounds webhook and API request bodies.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// TrustProxy makes the client IP come from X-Forwarded-For (behind a load balancer).
+	TrustProxy bool `yaml:"trust_proxy"`
+}
+
+type SMTP struct {
+	Listen          string        `yaml:"listen"`
+	Domain          string        `yaml:"domain"`
+	MaxMessageBytes int64         `yaml:"max_message_bytes"`
+	MaxRecipients   int           `yaml:"max_recipients"`
+	MaxLineLength   int           `yaml:"max_line_length"`
+	MaxConnections  int           `yaml:"max_connections"`
+	ReadTimeout     time.Duration `yaml:"read_timeout"`
+	WriteTimeout    time.Duration `yaml:"write_timeout"`
+	TLSCert         string        `yaml:"tls_cert"`
+	TLSKey          string        `yaml:"tls_key"`
+}
+
+type Twilio struct {
+	AccountSID           string `yaml:"account_sid"`
+	AuthToken            string `yaml:"auth_token"`
+	APIBaseURL           string `yaml:"api_base_url"`
+	From                 string `yaml:"from"`
+	MessagingServiceSID  string `yaml:"messaging_service_sid"`
+	MaxMessagesPerSecond int    `yaml:"max_messages_per_second"`
+	// SkipSignature disables webhook signature checks. Only for local experiments.
+	SkipSignature bool `yaml:"skip_signature"`
+}
+
+// Enabled reports whether real Twilio credentials are configured; without them outbound SMS go
+// to the local outbox.
+func (t Twilio) Enabled() bool { return t.AccountSID != "" && t.AuthToken != "" }
+
+type Email struct {
+	From  string `yaml:"from"`
+	Relay string `yaml:"relay"`
+	// RelayUsername/RelayPassword authenticate to the relay when set.
+	RelayUsername string `yaml:"relay_username"`
+	RelayPassword string `yaml:"relay_password"`
+	// RelayTLS: none | starttls | tls
+	RelayTLS string `yaml:"relay_tls"`
+}
+
+type BusinessHours struct {
+	Days  []string `yaml:"days"`
+	Open  string   `yaml:"open"`
+	Close string   `yaml:"close"`
+	// Holidays are dates (YYYY-MM-DD) on which the centre is closed.
+	Holidays []string `yaml:"holidays"`
+}
+
+type Office struct {
+	ID         string   `yaml:"id"`
+	Name       string   `yaml:"name"`
+	Email      string   `yaml:"email"`
+	Phone      string   `yaml:"phone"`
+	Categories []string `yaml:"categories"`
+}
+
+type Comune struct {
+	ID             string         `yaml:"id"`
+	Name           string         `yaml:"name"`
+	PhoneNumbers   []string       `yaml:"phone_numbers"`
+	EmailAddresses []string       `yaml:"email_addresses"`
+	Offices        []Office       `yaml:"offices"`
+	BusinessHours  *BusinessHours `yaml:"business_hours"`
+	// Aliases are other ways citizens write the comune's name ("sesto", "bagno").
+	Aliases []string `yaml:"aliases"`
+	// Topics citizens may subscribe to for alerts.
+	Topics []string `yaml:"topics"`
+	// AlertTemplates per language: "it", "en"; {{.Message}} is the alert text.
+	AlertTemplates map[string]string `yaml:"alert_templates"`
+}
+
+type CTI struct {
+	Token string `yaml:"token"`
+}
+
+type IMAP struct {
+	Comune   string `yaml:"comune"`
+	Address  string `yaml:"address"`
+	Security string `yaml:"security"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	Mailbox  string `yaml:"mailbox"`
+	// MoveTo, when set, moves ingested messages to this folder instead of flagging them \Seen.
+	MoveTo       string        `yaml:"move_to"`
+	PollInterval time.Duration `yaml:"poll_interval"`
+	// InsecureSkipVerify accepts any server certificate (test servers only).
+	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+}
+
+type FaxGateway struct {
+	Sender         string `yaml:"sender"`
+	SubjectPattern string `yaml:"subject_pattern"`
+
+	Pattern *regexp.Regexp `yaml:"-"`
+}
+
+type Fax struct {
+	Gateways       []FaxGateway `yaml:"gateways"`
+	OutboundDomain string       `yaml:"outbound_domain"`
+	// OCR: "auto" (when tesseract is installed), "off".
+	OCR       string `yaml:"ocr"`
+	Tesseract string `yaml:"tesseract"`
+}
+
+// Category is a classification target with its Italian keyword rules. A keyword matches a word
+// of the text after accents and case are folded; a trailing * matches any ending (mult* matches
+// multa, multe); a keyword of several words matches that phrase.
+type Category struct {
+	ID       string   `yaml:"id"`
+	Name     string   `yaml:"name"`
+	Keywords []string `yaml:"keywords"`
+}
+
+// Queue routes contacts: the first queue whose non-empty match lists all match wins.
+type Queue struct {
+	ID         string   `yaml:"id"`
+	Name       string   `yaml:"name"`
+	Comuni     []string `yaml:"comuni"`
+	Categories []string `yaml:"categories"`
+	Channels   []string `yaml:"channels"`
+	Priority   int      `yaml:"priority"`
+	SLAMinutes int      `yaml:"sla_minutes"`
+	Default    bool     `yaml:"default"`
+}
+
+type Jobs struct {
+	MaxWorkers    int           `yaml:"max_workers"`
+	FetchCooldown time.Duration `yaml:"fetch_cooldown"`
+	FetchPoll     time.Duration `yaml:"fetch_poll"`
+}
+
+type Alerts struct {
+	// BatchSize is how many recipients one fan-out job hands to Twilio.
+	BatchSize int `yaml:"batch_size"`
+	// MaxMessageChars bounds an alert's text.
+	MaxMessageChars int `yaml:"max_message_chars"`
+	// RequestsPerMinute per API key.
+	RequestsPerMinute int `yaml:"requests_per_minute"`
+}
+
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"` // text | json
+}
+
+// Error is a configuration problem tied to one key.
+type Error struct {
+	Key    string
+	Reason string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Key, e.Reason) }
+
+// Errors is every problem Validate found.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Error()
+	}
+	return strings.Join(parts, "\n")
+}
+
+// Resolve picks the config file the way the CLI does: the flag, else $SPORTELLO_CONFIG, else
+// ./sportello.yaml if it exists; "" means the built-in demo config.
+func Resolve(flagValue string) string {
+	if flagValue != "" {
+		return flagValue
+	}
+	if env := os.Getenv("SPORTELLO_CONFIG"); env != "" {
+		return env
+	}
+	if _, err := os.Stat("sportello.yaml"); err == nil {
+		return "sportello.yaml"
+	}
+	return ""
+}
+
+// Load reads path ("" = the demo config), applies environment overrides and defaults, and validates.
+func Load(path string) (*Config, error) {
+	var data []byte
+	demo := path == ""
+	if demo {
+		data = []byte(DemoYAML)
+	} else {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w", err)
+		}
+		data = b
+	}
+	c, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	c.Demo = demo
+	return c, nil
+}
+
+// Parse decodes YAML strictly (an unknown key is an error), then applies the environment,
+// defaults and validation.
+func Parse(data []byte) (*Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	c.ApplyEnv(os.Getenv)
+	c.SetDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// ApplyEnv lets the environment override secrets and the database.
+func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
+		c.Twilio.AuthToken = v
+	}
+	if v := getenv("TWILIO_ACCOUNT_SID"); v != "" {
+		c.Twilio.AccountSID = v
+	}
+	if v := getenv("SPORTELLO_DATABASE_URL"); v != "" {
+		c.DatabaseURL = v
+	}
+	if v := getenv("SPORTELLO_CTI_TOKEN"); v != "" {
+		c.CTI.Token = v
+	}
+}
+
+// SetDefaults fills every unset key with its default.
+func (c *Config) SetDefaults() {
+	def := func(s *string, v string) {
+		if *s == "" {
+			*s = v
+		}
+	}
+	defInt := func(n *int, v int) {
+		if *n == 0 {
+			*n = v
+		}
+	}
+	def(&c.DataDir, "./data")
+	def(&c.Timezone, "Europe/Rome")
+	def(&c.HTTP.Listen, "127.0.0.1:8080")
+	def(&c.PublicURL, "http://"+c.HTTP.Listen)
+	c.PublicURL = strings.TrimRight(c.PublicURL, "/")
+	if c.HTTP.MaxBodyBytes == 0 {
+		c.HTTP.MaxBodyBytes = 1 << 20
+	}
+	def(&c.SMTP.Domain, "localhost")
+	if c.SMTP.MaxMessageBytes == 0 {
+		c.SMTP.MaxMessageBytes = 10 << 20
+	}
+	defInt(&c.SMTP.MaxRecipients, 50)
+	defInt(&c.SMTP.MaxLineLength, 4000)
+	defInt(&c.SMTP.MaxConnections, 200)
+	if c.SMTP.ReadTimeout == 0 {
+		c.SMTP.ReadTimeout = 60 * time.Second
+	}
+	if c.SMTP.WriteTimeout == 0 {
+		c.SMTP.WriteTimeout = 60 * time.Second
+	}
+	defInt(&c.Twilio.MaxMessagesPerSecond, 50)
+	def(&c.Email.From, "Linea Comune <noreply@055055.example>")
+	def(&c.Email.RelayTLS, "none")
+	if len(c.BusinessHours.Days) == 0 {
+		c.BusinessHours.Days = []string{"mon", "tue", "wed", "thu", "fri", "sat"}
+	}
+	def(&c.BusinessHours.Open, "08:00")
+	def(&c.BusinessHours.Close, "20:00")
+	for i := range c.IMAP {
+		def(&c.IMAP[i].Security, "tls")
+		def(&c.IMAP[i].Mailbox, "INBOX")
+		if c.IMAP[i].PollInterval == 0 {
+			c.IMAP[i].PollInterval = 30 * time.Second
+		}
+	}
+	def(&c.Fax.OCR, "auto")
+	def(&c.Fax.Tesseract, "tesseract")
+	if len(c.Categories) == 0 {
+		c.Categories = DefaultCategories()
+	}
+	if len(c.Queues) == 0 {
+		c.Queues = DefaultQueues()
+	}
+	defInt(&c.Jobs.MaxWorkers, 200)
+	if c.Jobs.FetchCooldown == 0 {
+		c.Jobs.FetchCooldown = 5 * time.Millisecond
+	}
+	if c.Jobs.FetchPoll == 0 {
+		c.Jobs.FetchPoll = 100 * time.Millisecond
+	}
+	defInt(&c.Alerts.BatchSize, 500)
+	defInt(&c.Alerts.MaxMessageChars, 1530)
+	defInt(&c.Alerts.RequestsPerMinute, 600)
+	def(&c.Log.Level, "info")
+	def(&c.Log.Format, "text")
+}
+
+var (
+	hhmm     = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
+	slugLike = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+	weekdays = map[string]bool{"mon": true, "tue": true, "wed": true, "thu": true, "fri": true, "sat": true, "sun": true}
+)
+
+// Validate checks every key and returns all problems at once.
+func (c *Config) Validate() error {
+	var errs Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, &Error{Key: key, Reason: fmt.Sprintf(format, args...)})
+	}
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		bad("timezone", "unknown time zone %q", c.Timezone)
+	} else {
+		c.Location = loc
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		bad("database_url", "must be empty (embedded SQLite) or a postgres:// URL")
+	}
+	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
+		bad("public_url", "must start with http:// or https://, got %q", c.PublicURL)
+	}
+	if !strings.Contains(c.HTTP.Listen, ":") {
+		bad("http.listen", "must be host:port, got %q", c.HTTP.Listen)
+	}
+	if c.SMTP.Listen != "" && !strings.Contains(c.SMTP.Listen, ":") {
+		bad("smtp.listen", "must be host:port or empty, got %q", c.SMTP.Listen)
+	}
+	if c.SMTP.MaxMessageBytes < 1024 {
+		bad("smtp.max_message_bytes", "must be at least 1024")
+	}
+	if (c.SMTP.TLSCert == "") != (c.SMTP.TLSKey == "") {
+		bad("smtp.tls_cert", "tls_cert and tls_key go together")
+	}
+	if c.Twilio.MaxMessagesPerSecond < 0 {
+		bad("twilio.max_messages_per_second", "must be positive")
+	}
+	if c.Twilio.APIBaseURL != "" && !strings.HasPrefix(c.Twilio.APIBaseURL, "http") {
+		bad("twilio.api_base_url", "must be an http(s) URL")
+	}
+	if c.Twilio.AccountSID != "" && !strings.HasPrefix(c.Twilio.AccountSID, "AC") {
+		bad("twilio.account_sid", "must start with AC")
+	}
+	switch c.Email.RelayTLS {
+	case "none", "starttls", "tls":
+	default:
+		bad("email.relay_tls", "must be none, starttls or tls")
+	}
+	c.validateHours("business_hours", c.BusinessHours, bad)
+	for i, n := range c.SharedNumbers {
+		if _, err := normalizePhone(n); err != nil {
+			bad(fmt.Sprintf("shared_numbers[%d]", i), "%q is not a phone number", n)
+		}
+	}
+	if len(c.Comuni) == 0 {
+		bad("comuni", "at least one comune is needed")
+	}
+	seen := map[string]bool{}
+	for i, cm := range c.Comuni {
+		key := fmt.Sprintf("comuni[%d]", i)
+		if !slugLike.MatchString(cm.ID) {
+			bad(key+".id", "must be a lower-case slug, got %q", cm.ID)
+		}
+		if seen[cm.ID] {
+			bad(key+".id", "duplicate comune %q", cm.ID)
+		}
+		seen[cm.ID] = true
+		if cm.Name == "" {
+			bad(key+".name", "is required")
+		}
+		for j, n := range cm.PhoneNumbers {
+			if _, err := normalizePhone(n); err != nil {
+				bad(fmt.Sprintf("%s.phone_numbers[%d]", key, j), "%q is not a phone number", n)
+			}
+		}
+		for j, a := range cm.EmailAddresses {
+			if !strings.Contains(a, "@") {
+				bad(fmt.Sprintf("%s.email_addresses[%d]", key, j), "%q is not an email address", a)
+			}
+		}
+		for j, o := range cm.Offices {
+			if o.ID == "" {
+				bad(fmt.Sprintf("%s.offices[%d].id", key, j), "is required")
+			}
+		}
+		if cm.BusinessHours != nil {
+			c.validateHours(key+".business_hours", *cm.BusinessHours, bad)
+		}
+	}
+	for i, m := range c.IMAP {
+		key := fmt.Sprintf("imap[%d]", i)
+		if !seen[m.Comune] {
+			bad(key+".comune", "unknown comune %q", m.Comune)
+		}
+		if !strings.Contains(m.Address, ":") {
+			bad(key+".address", "must be host:port, got %q", m.Address)
+		}
+		switch m.Security {
+		case "none", "starttls", "tls":
+		default:
+			bad(key+".security", "must be none, starttls or tls, got %q", m.Security)
+		}
+		if m.Username == "" {
+			bad(key+".username", "is required")
+		}
+	}
+	for i := range c.Fax.Gateways {
+		g := &c.Fax.Gateways[i]
+		key := fmt.Sprintf("fax.gateways[%d]", i)
+		if g.Sender == "" {
+			bad(key+".sender", "is required")
+		}
+		if g.SubjectPattern == "" {
+			g.SubjectPattern = `(?i)fax (?:from|da|di) ([+0-9 ./-]+)`
+		}
+		re, err := regexp.Compile(g.SubjectPattern)
+		if err != nil {
+			bad(key+".subject_pattern", "%v", err)
+		} else if re.NumSubexp() < 1 {
+			bad(key+".subject_pattern", "needs a group for the fax number")
+		} else {
+			g.Pattern = re
+		}
+	}
+	switch c.Fax.OCR {
+	case "auto", "off":
+	default:
+		bad("fax.ocr", "must be auto or off")
+	}
+	cats := map[string]bool{}
+	for i, cat := range c.Categories {
+		if !slugLike.MatchString(cat.ID) {
+			bad(fmt.Sprintf("categories[%d].id", i), "must be a lower-case slug, got %q", cat.ID)
+		}
+		cats[cat.ID] = true
+	}
+	defaults := 0
+	for i, q := range c.Queues {
+		key := fmt.Sprintf("queues[%d]", i)
+		if !slugLike.MatchString(q.ID) {
+			bad(key+".id", "must be a lower-case slug, got %q", q.ID)
+		}
+		for _, cm := range q.Comuni {
+			if !seen[cm] {
+				bad(key+".comuni", "unknown comune %q", cm)
+			}
+		}
+		for _, cat := range q.Categories {
+			if !cats[cat] {
+				bad(key+".categories", "unknown category %q", cat)
+			}
+		}
+		for _, ch := range q.Channels {
+			switch ch {
+			case "sms", "email", "fax", "phone":
+			default:
+				bad(key+".channels", "unknown channel %q", ch)
+			}
+		}
+		if q.SLAMinutes < 0 {
+			bad(key+".sla_minutes", "must not be negative")
+		}
+		if q.Default {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		bad("queues", "only one queue may be the default")
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format", "must be text or json")
+	}
+	if c.Alerts.BatchSize < 1 || c.Alerts.BatchSize > 10000 {
+		bad("alerts.batch_size", "must be between 1 and 10000")
+	}
+	if len(errs) > 0 {
+		return errs
+	}
+	return nil
+}
+
+func (c *Config) validateHours(key string, h BusinessHours, bad func(string, string, ...any)) {
+	for _, d := range h.Days {
+		if !weekdays[strings.ToLower(d)] {
+			bad(key+".days", "unknown day %q (use mon..sun)", d)
+		}
+	}
+	if !hhmm.MatchString(h.Open) {
+		bad(key+".open", "must be HH:MM, got %q", h.Open)
+	}
+	if !hhmm.MatchString(h.Close) {
+		bad(key+".close", "must be HH:MM, got %q", h.Close)
+	}
+	if hhmm.MatchString(h.Open) && hhmm.MatchString(h.Close) && h.Open >= h.Close {
+		bad(key+".close", "must be after open")
+	}
+	for _, d := range h.Holidays {
+		if _, err := time.Parse("2006-01-02", d); err != nil {
+			bad(key+".holidays", "%q is not a YYYY-MM-DD date", d)
+		}
+	}
+}
+
+// ComuneByID finds a comune.
+func (c *Config) ComuneByID(id string) (*Comune, bool) {
+	for i := range c.Comuni {
+		if c.Comuni[i].ID == id {
+			return &c.Comuni[i], true
+		}
+	}
+	return nil, false
+}
+
+// HoursFor is the comune's business hours, or the centre's.
+func (c *Config) HoursFor(comune string) BusinessHours {
+	if cm, ok := c.ComuneByID(comune); ok && cm.BusinessHours != nil {
+		return *cm.BusinessHours
+	}
+	return c.BusinessHours
+}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDemoConfigIsValid(t *testing.T) {
+	c, err := Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Comuni) != 4 || !c.Demo || c.Twilio.Enabled() {
+		t.Fatalf("demo config: %d comuni, demo=%v, twilio=%v", len(c.Comuni), c.Demo, c.Twilio.Enabled())
+	}
+	if len(c.Categories) != 7 {
+		t.Fatalf("want 7 default categories, got %d", len(c.Categories))
+	}
+}
+
+func TestBrokenConfigNamesTheKey(t *testing.T) {
+	cases := map[string]string{
+		"timezone: Mars/Olympus\ncomuni: [{id: a, name: A}]":                                 "timezone",
+		"comuni: [{id: a, name: A, phone_numbers: [\"abc\"]}]":                               "comuni[0].phone_numbers[0]",
+		"comuni: [{id: a, name: A}]\nbusiness_hours: {open: \"25:00\"}":                      "business_hours.open",
+		"comuni: [{id: a, name: A}]\nimap: [{comune: b, address: x:1, username: u}]":         "imap[0].comune",
+		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, subject_pattern: \"(\"}]}": "fax.gateways[0].subject_pattern",
+		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                         "unknown_key",
+		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                "database_url",
+		"comuni: []": "comuni",
+	}
+	for yml, key := range cases {
+		_, err := Parse([]byte(yml))
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("%q: error %v does not name %q", yml, err, key)
+		}
+	}
+}
+
+func TestEnvironmentOverridesSecrets(t *testing.T) {
+	t.Setenv("TWILIO_AUTH_TOKEN", "fromenv")
+	t.Setenv("SPORTELLO_DATABASE_URL", "postgres://x@127.0.0.1/db")
+	c, err := Parse([]byte("comuni: [{id: a, name: A}]\ntwilio: {auth_token: fromfile}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Twilio.AuthToken != "fromenv" || c.DatabaseURL != "postgres://x@127.0.0.1/db" {
+		t.Fatalf("env not applied: %+v", c.Twilio)
+	}
+}

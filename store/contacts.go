@@ -1,0 +1,512 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+)
+
+const contactColumns = `c.id, c.channel, c.direction, c.comune, c.citizen_id, ci.name, c.from_addr, c.to_addr, c.from_name,
+	c.subject, c.body, c.category, c.queue, c.status, c.assignee, c.outcome, c.office, c.note, c.external_id,
+	c.auto_reply, c.priority, c.escalated, c.call_status, c.call_duration, c.call_recording_url, c.call_answered_at,
+	c.call_operator, c.received_at, c.updated_at, c.resolved_at`
+
+const contactFrom = ` FROM contacts c JOIN citizens ci ON ci.id = c.citizen_id`
+
+func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) {
+	var c channels.Contact
+	var comune, category, queue, assignee, outcome, office, callStatus, recURL, callOperator sql.NullString
+	var callDur, answeredAt, resolvedAt sql.NullInt64
+	var citizenID, citizenName string
+	var autoReply, escalated int
+	var received, updated int64
+	err := row.Scan(&c.ID, &c.Channel, &c.Direction, &comune, &citizenID, &citizenName, &c.From, &c.To, &c.FromName,
+		&c.Subject, &c.Body, &category, &queue, &c.Status, &assignee, &outcome, &office, &c.Note, &c.ExternalID,
+		&autoReply, &c.Priority, &escalated, &callStatus, &callDur, &recURL, &answeredAt, &callOperator,
+		&received, &updated, &resolvedAt)
+	if err != nil {
+		return c, err
+	}
+	c.Comune, c.Category, c.Queue = nullString(comune), nullString(category), nullString(queue)
+	c.Assignee, c.Outcome, c.Office = nullString(assignee), nullString(outcome), nullString(office)
+	c.Citizen = &channels.CitizenRef{ID: citizenID, Name: citizenName}
+	c.AutoReply, c.Escalated = autoReply != 0, escalated != 0
+	c.ReceivedAt, c.UpdatedAt, c.ResolvedAt = FromMicros(received), FromMicros(updated), nullMicros(resolvedAt)
+	if callStatus.Valid || c.Channel == channels.Phone {
+		c.Call = &channels.Call{Status: callStatus.String, DurationSeconds: int(callDur.Int64), RecordingURL: nullString(recURL),
+			AnsweredAt: nullMicros(answeredAt), Operator: callOperator.String}
+	}
+	c.Attachments = []channels.Attachment{}
+	return c, nil
+}
+
+// Scope limits what a caller sees: nil Comuni means every comune.
+type Scope struct {
+	Comuni []string
+}
+
+func (sc Scope) clause(col string, args *[]any) string {
+	if sc.Comuni == nil {
+		return ""
+	}
+	if len(sc.Comuni) == 0 {
+		return " AND 1 = 0"
+	}
+	ph := make([]string, len(sc.Comuni))
+	for i, cm := range sc.Comuni {
+		ph[i] = "?"
+		*args = append(*args, cm)
+	}
+	return " AND " + col + " IN (" + strings.Join(ph, ", ") + ")"
+}
+
+// Allows reports whether the scope includes a comune (a contact without comune is visible only
+// to unscoped users).
+func (sc Scope) Allows(comune *string) bool {
+	if sc.Comuni == nil {
+		return true
+	}
+	if comune == nil {
+		return false
+	}
+	for _, c := range sc.Comuni {
+		if c == *comune {
+			return true
+		}
+	}
+	return false
+}
+
+// GetContact reads one contact with its thread (oldest first) and attachments.
+func (s *Store) GetContact(ctx context.Context, id string, sc Scope) (channels.Contact, error) {
+	args := []any{id}
+	where := " WHERE c.id = ?" + sc.clause("c.comune", &args)
+	c, err := scanContact(s.queryRow(ctx, "SELECT "+contactColumns+contactFrom+where, args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	if err != nil {
+		return c, err
+	}
+	list := []channels.Contact{c}
+	if err := s.fillContacts(ctx, list); err != nil {
+		return c, err
+	}
+	c = list[0]
+	msgs, err := s.Messages(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	atts, err := s.attachmentsByMessage(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	for i := range msgs {
+		msgs[i].Attachments = atts[msgs[i].ID]
+	}
+	c.Messages = msgs
+	return c, nil
+}
+
+// Messages is a contact's thread, oldest first.
+func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Message, error) {
+	rows, err := s.query(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, body, external_id,
+		message_id, in_reply_to, refs, status, error, author, notes, created_at FROM messages WHERE contact_id = ? ORDER BY created_at, id`, contactID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []channels.Message
+	for rows.Next() {
+		var m channels.Message
+		var refs, notes string
+		var created int64
+		if err := rows.Scan(&m.ID, &m.ContactID, &m.Direction, &m.Channel, &m.From, &m.To, &m.Subject, &m.Body, &m.ExternalID,
+			&m.MessageID, &m.InReplyTo, &refs, &m.Status, &m.Error, &m.Author, &notes, &created); err != nil {
+			return nil, err
+		}
+		if refs != "" {
+			m.References = strings.Fields(refs)
+		}
+		if notes != "" {
+			m.Notes = strings.Split(notes, "\n")
+		}
+		m.CreatedAt = FromMicros(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+const attachmentColumns = "id, message_id, contact_id, filename, content_type, size, pages, sha256, url, preview_sha256"
+
+type attachmentRow struct {
+	channels.Attachment
+	MessageID, ContactID, Preview string
+}
+
+func scanAttachment(row interface{ Scan(...any) error }) (attachmentRow, error) {
+	var a attachmentRow
+	var pages sql.NullInt64
+	err := row.Scan(&a.ID, &a.MessageID, &a.ContactID, &a.Filename, &a.ContentType, &a.Size, &pages, &a.SHA256, &a.URL, &a.Preview)
+	if pages.Valid {
+		p := int(pages.Int64)
+		a.Pages = &p
+	}
+	return a, err
+}
+
+func (s *Store) attachmentsByMessage(ctx context.Context, contactID string) (map[string][]channels.Attachment, error) {
+	rows, err := s.query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE contact_id = ? ORDER BY created_at, id", contactID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string][]channels.Attachment{}
+	for rows.Next() {
+		a, err := scanAttachment(rows)
+		if err != nil {
+			return nil, err
+		}
+		out[a.MessageID] = append(out[a.MessageID], a.Attachment)
+	}
+	return out, rows.Err()
+}
+
+// fillContacts adds citizens' first-known identities and the attachments to a page of contacts,
+// with one query each for the whole page.
+func (s *Store) fillContacts(ctx context.Context, list []channels.Contact) error {
+	if len(list) == 0 {
+		return nil
+	}
+	citizenIDs := make([]any, 0, len(list))
+	contactIDs := make([]any, 0, len(list))
+	seen := map[string]bool{}
+	for _, c := range list {
+		if !seen[c.Citizen.ID] {
+			seen[c.Citizen.ID] = true
+			citizenIDs = append(citizenIDs, c.Citizen.ID)
+		}
+		contactIDs = append(contactIDs, c.ID)
+	}
+	idents, err := s.identitiesOf(ctx, citizenIDs)
+	if err != nil {
+		return err
+	}
+	rows, err := s.query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE contact_id IN ("+placeholders(len(contactIDs))+") ORDER BY created_at, id", contactIDs...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	atts := map[string][]channels.Attachment{}
+	for rows.Next() {
+		a, err := scanAttachment(rows)
+		if err != nil {
+			return err
+		}
+		atts[a.ContactID] = append(atts[a.ContactID], a.Attachment)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range list {
+		ref := list[i].Citizen
+		ref.Phone, ref.Email, ref.Fax = firstIdentities(idents[ref.ID])
+		if a := atts[list[i].ID]; a != nil {
+			list[i].Attachments = a
+		}
+	}
+	return nil
+}
+
+func firstIdentities(ids []channels.Identity) (phone, email, fax *string) {
+	for _, id := range ids {
+		v := id.Value
+		switch id.Kind {
+		case channels.IdentityPhone:
+			if phone == nil {
+				phone = &v
+			}
+		case channels.IdentityEmail:
+			if email == nil {
+				email = &v
+			}
+		case channels.IdentityFax:
+			if fax == nil {
+				fax = &v
+			}
+		}
+	}
+	return
+}
+
+func (s *Store) identitiesOf(ctx context.Context, citizenIDs []any) (map[string][]channels.Identity, error) {
+	out := map[string][]channels.Identity{}
+	if len(citizenIDs) == 0 {
+		return out, nil
+	}
+	rows, err := s.query(ctx, "SELECT citizen_id, kind, value FROM identities WHERE citizen_id IN ("+placeholders(len(citizenIDs))+") ORDER BY created_at, kind, value", citizenIDs...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cid string
+		var id channels.Identity
+		if err := rows.Scan(&cid, &id.Kind, &id.Value); err != nil {
+			return nil, err
+		}
+		out[cid] = append(out[cid], id)
+	}
+	return out, rows.Err()
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?, ", n-1) + "?"
+}
+
+// ContactFilter selects contacts for a list.
+type ContactFilter struct {
+	Channel  string
+	Comune   string
+	Status   string
+	Queue    string
+	Category string
+	Assignee string
+	Citizen  string
+	// Q searches subject, body and sender, case-insensitively.
+	Q      string
+	Limit  int
+	Cursor string
+	Scope  Scope
+	// Oldest lists oldest first (queues); the default is newest first.
+	Oldest bool
+}
+
+// ErrBadCursor is returned for a cursor this store did not make.
+var ErrBadCursor = errors.New("invalid cursor")
+
+// ListContacts returns a page of contacts and the cursor of the next page ("" at the end).
+func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]channels.Contact, string, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	var args []any
+	var where strings.Builder
+	where.WriteString(" WHERE 1 = 1")
+	eq := func(col, v string) {
+		if v != "" {
+			where.WriteString(" AND " + col + " = ?")
+			args = append(args, v)
+		}
+	}
+	eq("c.channel", f.Channel)
+	eq("c.comune", f.Comune)
+	eq("c.status", f.Status)
+	eq("c.queue", f.Queue)
+	eq("c.category", f.Category)
+	eq("c.assignee", f.Assignee)
+	eq("c.citizen_id", f.Citizen)
+	if f.Q != "" {
+		like := "%" + escapeLike(strings.ToLower(f.Q)) + "%"
+		where.WriteString(` AND (LOWER(c.subject) LIKE ? ESCAPE '\' OR LOWER(c.body) LIKE ? ESCAPE '\' OR LOWER(c.from_addr) LIKE ? ESCAPE '\' OR LOWER(c.from_name) LIKE ? ESCAPE '\')`)
+		args = append(args, like, like, like, like)
+	}
+	where.WriteString(f.Scope.clause("c.comune", &args))
+	order := " ORDER BY c.received_at DESC, c.id DESC"
+	cmp := "<"
+	if f.Oldest {
+		order = " ORDER BY c.received_at ASC, c.id ASC"
+		cmp = ">"
+	}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where.WriteString(" AND (c.received_at " + cmp + " ? OR (c.received_at = ? AND c.id " + cmp + " ?))")
+		args = append(args, at, at, id)
+	}
+	args = append(args, f.Limit+1)
+	rows, err := s.query(ctx, "SELECT "+contactColumns+contactFrom+where.String()+order+" LIMIT ?", args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	list := []channels.Contact{}
+	for rows.Next() {
+		c, err := scanContact(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		list = append(list, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(list) > f.Limit {
+		list = list[:f.Limit]
+		last := list[len(list)-1]
+		next = encodeCursor(Micros(last.ReceivedAt), last.ID)
+	}
+	if err := s.fillContacts(ctx, list); err != nil {
+		return nil, "", err
+	}
+	return list, next, nil
+}
+
+func escapeLike(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(s)
+}
+
+func encodeCursor(at int64, id string) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(at, 10) + "|" + id))
+}
+
+func decodeCursor(c string) (int64, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return 0, "", ErrBadCursor
+	}
+	ts, id, ok := strings.Cut(string(b), "|")
+	at, err := strconv.ParseInt(ts, 10, 64)
+	if !ok || err != nil || id == "" {
+		return 0, "", ErrBadCursor
+	}
+	return at, id, nil
+}
+
+// Attachment returns an attachment's metadata and bytes, when the contact is in scope.
+func (s *Store) Attachment(ctx context.Context, contactID, attachmentID string, sc Scope) (channels.Attachment, []byte, error) {
+	args := []any{attachmentID, contactID}
+	a, err := scanAttachment(s.queryRow(ctx, "SELECT "+prefixed("a.", attachmentColumns)+
+		" FROM attachments a JOIN contacts c ON c.id = a.contact_id WHERE a.id = ? AND a.contact_id = ?"+sc.clause("c.comune", &args), args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return channels.Attachment{}, nil, ErrNotFound
+	}
+	if err != nil {
+		return channels.Attachment{}, nil, err
+	}
+	if a.SHA256 == "" {
+		return a.Attachment, nil, nil
+	}
+	data, err := s.Blob(ctx, a.SHA256)
+	return a.Attachment, data, err
+}
+
+// AttachmentPreview returns the PNG preview of an attachment, if one was made.
+func (s *Store) AttachmentPreview(ctx context.Context, contactID, attachmentID string, sc Scope) ([]byte, error) {
+	args := []any{attachmentID, contactID}
+	var preview string
+	err := s.queryRow(ctx, "SELECT a.preview_sha256 FROM attachments a JOIN contacts c ON c.id = a.contact_id WHERE a.id = ? AND a.contact_id = ?"+
+		sc.clause("c.comune", &args), args...).Scan(&preview)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && preview == "") {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.Blob(ctx, preview)
+}
+
+func prefixed(p, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+// CallUpdate changes what is known of a call.
+type CallUpdate struct {
+	Status       string
+	Duration     *int
+	RecordingURL string
+	AnsweredAt   *time.Time
+	Operator     string
+}
+
+// UpdateCall records a call's progress by its provider id (CallSid, CTI callId). It returns the
+// contact's id, or ErrNotFound when no call has that id.
+func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, u CallUpdate) (string, error) {
+	var contactID string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		err := tx.QueryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ?", string(ch), externalID).Scan(&contactID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return err
+		}
+		var dur, answered any
+		if u.Duration != nil {
+			dur = *u.Duration
+		}
+		if u.AnsweredAt != nil {
+			answered = Micros(*u.AnsweredAt)
+		}
+		_, err = tx.Exec(ctx, `UPDATE contacts SET call_status = COALESCE(?, call_status), call_duration = COALESCE(?, call_duration),
+			call_recording_url = COALESCE(?, call_recording_url), call_answered_at = COALESCE(?, call_answered_at),
+			call_operator = COALESCE(?, call_operator), updated_at = ? WHERE id = ?`,
+			strOrNil(u.Status), dur, strOrNil(u.RecordingURL), answered, strOrNil(u.Operator), Micros(s.now()), contactID)
+		return err
+	})
+	return contactID, err
+}
+
+// AddAttachment attaches a file to an existing contact's first message (a voicemail recording).
+func (s *Store) AddAttachment(ctx context.Context, contactID string, a channels.Attachment) (string, error) {
+	var id string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var msgID string
+		if err := tx.QueryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? ORDER BY created_at, id LIMIT 1", contactID).Scan(&msgID); err != nil {
+			if errors.Is(err, sql.ErrNoRows) {
+				return ErrNotFound
+			}
+			return err
+		}
+		var err error
+		id, err = s.addAttachment(ctx, tx, contactID, msgID, a, s.now())
+		return err
+	})
+	return id, err
+}
+
+// CountContacts counts contacts (tests, metrics, benchmarks).
+func (s *Store) CountContacts(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM contacts").Scan(&n)
+	return n, err
+}
+
+// CountMessages counts stored messages by direction ("" for all).
+func (s *Store) CountMessages(ctx context.Context, direction string) (int, error) {
+	var n int
+	var err error
+	if direction == "" {
+		err = s.queryRow(ctx, "SELECT COUNT(*) FROM messages").Scan(&n)
+	} else {
+		err = s.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE direction = ?", direction).Scan(&n)
+	}
+	return n, err
+}
+
+// ContactIDByExternal finds a contact by its provider id.
+func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, externalID string) (string, error) {
+	var id string
+	err := s.queryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ?", string(ch), externalID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return id, err
+}

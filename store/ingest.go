@@ -1,0 +1,254 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+)
+
+// IngestRequest is an inbound message with the routing decisions taken before it is stored.
+type IngestRequest struct {
+	In       channels.InboundMessage
+	Comune   string
+	Category string
+	Queue    string
+	Priority int
+	// SLADue is when the contact's wait breaks its queue's SLA; zero for none.
+	SLADue time.Time
+	// After runs inside the same transaction once the contact is written (to enqueue a job
+	// that must exist exactly when the contact does).
+	After func(ctx context.Context, tx *Tx, r channels.Receipt) error
+}
+
+// SMSThreadWindow is how long after resolution an SMS from the same citizen to the same number
+// reopens the contact instead of opening a new one.
+const SMSThreadWindow = 24 * time.Hour
+
+// Ingest stores an inbound message durably and exactly once per provider id: it finds or creates
+// the citizen, joins the message to its thread (email headers, an open SMS conversation) or opens
+// a new contact, and stores the attachments. It returns after the commit.
+func (s *Store) Ingest(ctx context.Context, req IngestRequest) (channels.Receipt, error) {
+	var rec channels.Receipt
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		rec, err = s.ingestTx(ctx, tx, req)
+		if err == nil && req.After != nil && !rec.Duplicate {
+			err = req.After(ctx, tx, rec)
+		}
+		return err
+	})
+	if err != nil && isUniqueViolation(err) && req.In.ExternalID != "" {
+		// Another replica stored the same provider id between our check and insert.
+		if c, m, ok, lookErr := s.findExternal(ctx, req.In.Channel, req.In.ExternalID); lookErr == nil && ok {
+			return channels.Receipt{ContactID: c, MessageID: m, Duplicate: true}, nil
+		}
+	}
+	return rec, err
+}
+
+func (s *Store) findExternal(ctx context.Context, ch channels.Kind, ext string) (contactID, messageID string, ok bool, err error) {
+	err = s.queryRow(ctx, "SELECT contact_id, id FROM messages WHERE channel = ? AND external_id = ?", string(ch), ext).Scan(&contactID, &messageID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", false, nil
+	}
+	return contactID, messageID, err == nil, err
+}
+
+func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channels.Receipt, error) {
+	in := req.In
+	now := s.now()
+	if in.ReceivedAt.IsZero() {
+		in.ReceivedAt = now
+	}
+	if !in.Channel.Valid() {
+		return channels.Receipt{}, fmt.Errorf("store: unknown channel %q", in.Channel)
+	}
+	if in.ExternalID != "" {
+		var cid, mid string
+		err := tx.QueryRow(ctx, "SELECT contact_id, id FROM messages WHERE channel = ? AND external_id = ?", string(in.Channel), in.ExternalID).Scan(&cid, &mid)
+		if err == nil {
+			return channels.Receipt{ContactID: cid, MessageID: mid, Duplicate: true}, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return channels.Receipt{}, err
+		}
+	}
+	citizenID, err := s.citizenFor(ctx, tx, channels.IdentityFor(in.Channel, in.From), in.FromName, req.Comune, now)
+	if err != nil {
+		return channels.Receipt{}, err
+	}
+	rec := channels.Receipt{CitizenID: citizenID}
+	contactID, err := s.threadFor(ctx, tx, in, citizenID, now)
+	if err != nil {
+		return rec, err
+	}
+	if contactID != "" {
+		// A message joining its thread; a resolved contact written to again is reopened.
+		if _, err := tx.Exec(ctx, `UPDATE contacts SET updated_at = ?,
+			status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+			assignee = CASE WHEN status = 'resolved' THEN NULL ELSE assignee END,
+			outcome = CASE WHEN status = 'resolved' THEN NULL ELSE outcome END,
+			resolved_at = NULL WHERE id = ?`, Micros(now), contactID); err != nil {
+			return rec, err
+		}
+	} else {
+		contactID = NewID()
+		rec.New = true
+		var slaDue any
+		if !req.SLADue.IsZero() {
+			slaDue = Micros(req.SLADue)
+		}
+		var callStatus, callDur, recURL any
+		if in.Call != nil {
+			callStatus = in.Call.Status
+			callDur = in.Call.DurationSeconds
+			recURL = ptrOrNil(in.Call.RecordingURL)
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, from_name,
+			subject, body, category, queue, status, external_id, auto_reply, priority, call_status, call_duration,
+			call_recording_url, received_at, updated_at, sla_due_at)
+			VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			contactID, string(in.Channel), strOrNil(req.Comune), citizenID, in.From, in.To, in.FromName,
+			in.Subject, in.Body, strOrNil(req.Category), strOrNil(req.Queue), in.ExternalID, boolInt(in.AutoReply),
+			req.Priority, callStatus, callDur, recURL, Micros(in.ReceivedAt), Micros(now), slaDue)
+		if err != nil {
+			return rec, err
+		}
+	}
+	rec.ContactID = contactID
+	msgID := NewID()
+	rec.MessageID = msgID
+	_, err = tx.Exec(ctx, `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
+		external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
+		VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msgID, contactID, string(in.Channel), in.From, in.To, in.Subject, in.Body, in.ExternalID,
+		in.MessageID, in.InReplyTo, strings.Join(in.References, " "), strings.Join(in.Notes, "\n"), Micros(in.ReceivedAt), Micros(now))
+	if err != nil {
+		return rec, err
+	}
+	for _, a := range in.Attachments {
+		if _, err := s.addAttachment(ctx, tx, contactID, msgID, a, now); err != nil {
+			return rec, err
+		}
+	}
+	return rec, nil
+}
+
+// citizenFor finds the citizen an identity belongs to, or creates one.
+func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, name, comune string, now time.Time) (string, error) {
+	var citizenID string
+	err := tx.QueryRow(ctx, "SELECT citizen_id FROM identities WHERE kind = ? AND value = ?", string(id.Kind), id.Value).Scan(&citizenID)
+	if err == nil {
+		if comune != "" || name != "" {
+			_, err = tx.Exec(ctx, `UPDATE citizens SET comune = COALESCE(?, comune),
+				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ?`,
+				strOrNil(comune), name, Micros(now), citizenID)
+		}
+		return citizenID, err
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return "", err
+	}
+	citizenID = NewID()
+	if _, err := tx.Exec(ctx, "INSERT INTO citizens (id, name, comune, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+		citizenID, name, strOrNil(comune), Micros(now), Micros(now)); err != nil {
+		return "", err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO identities (kind, value, citizen_id, created_at) VALUES (?, ?, ?, ?)",
+		string(id.Kind), id.Value, citizenID, Micros(now)); err != nil {
+		return "", err
+	}
+	return citizenID, nil
+}
+
+// threadFor finds the contact an inbound message continues, or "".
+// Email and fax thread only on Message-ID headers, never on the subject; SMS continue the
+// citizen's open conversation with the same number.
+func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (string, error) {
+	switch in.Channel {
+	case channels.Email, channels.Fax:
+		ids := make([]string, 0, 1+len(in.References))
+		if in.InReplyTo != "" {
+			ids = append(ids, in.InReplyTo)
+		}
+		for i := len(in.References) - 1; i >= 0; i-- { // most recent reference first
+			ids = append(ids, in.References[i])
+		}
+		for _, mid := range ids {
+			var cid string
+			err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? ORDER BY created_at DESC LIMIT 1", mid).Scan(&cid)
+			if err == nil {
+				return cid, nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return "", err
+			}
+		}
+	case channels.SMS:
+		var cid, status string
+		var resolvedAt sql.NullInt64
+		err := tx.QueryRow(ctx, `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
+			ORDER BY received_at DESC LIMIT 1`, citizenID, in.To).Scan(&cid, &status, &resolvedAt)
+		if errors.Is(err, sql.ErrNoRows) {
+			return "", nil
+		}
+		if err != nil {
+			return "", err
+		}
+		if status != string(channels.StatusResolved) || (resolvedAt.Valid && now.Sub(FromMicros(resolvedAt.Int64)) < SMSThreadWindow) {
+			return cid, nil
+		}
+	}
+	return "", nil
+}
+
+// addAttachment stores an attachment's row and, when it has bytes, its blob (deduplicated by hash).
+func (s *Store) addAttachment(ctx context.Context, tx *Tx, contactID, messageID string, a channels.Attachment, now time.Time) (string, error) {
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	if a.Data != nil {
+		sum := sha256.Sum256(a.Data)
+		a.SHA256 = hex.EncodeToString(sum[:])
+		a.Size = int64(len(a.Data))
+		if err := s.putBlob(ctx, tx, a.SHA256, a.Data); err != nil {
+			return "", err
+		}
+	}
+	var pages any
+	if a.Pages != nil {
+		pages = *a.Pages
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO attachments (id, message_id, contact_id, filename, content_type, size, pages, sha256, url, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, messageID, contactID, a.Filename, a.ContentType, a.Size, pages, a.SHA256, a.URL, Micros(now))
+	return a.ID, err
+}
+
+func (s *Store) putBlob(ctx context.Context, tx *Tx, sum string, data []byte) error {
+	_, err := tx.Exec(ctx, "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING", sum, data)
+	return err
+}
+
+// PutBlob stores bytes by their hash (previews, OCR inputs) and returns the hash.
+func (s *Store) PutBlob(ctx context.Context, tx *Tx, data []byte) (string, error) {
+	sum := sha256.Sum256(data)
+	h := hex.EncodeToString(sum[:])
+	return h, s.putBlob(ctx, tx, h, data)
+}
+
+// Blob reads stored bytes by hash.
+func (s *Store) Blob(ctx context.Context, sum string) ([]byte, error) {
+	var data []byte
+	err := s.queryRow(ctx, "SELECT data FROM blobs WHERE sha256 = ?", sum).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return data, err
+}

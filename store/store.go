@@ -1,0 +1,285 @@
+// Package store keeps Sportello's data durably in embedded SQLite (WAL, synchronous=FULL, group
+// commit) or PostgreSQL, behind one concrete type. Queries are written once with ? placeholders
+// and rebound for PostgreSQL; times are stored as Unix microseconds so both databases agree.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+)
+
+// Dialect names the database behind a Store.
+type Dialect string
+
+const (
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
+)
+
+// ErrNotFound is returned when a row does not exist (or is outside the caller's scope).
+var ErrNotFound = errors.New("not found")
+
+// ErrConflict is returned when a write would break a uniqueness rule.
+var ErrConflict = errors.New("conflict")
+
+// Options configure Open.
+type Options struct {
+	// URL is "" for SQLite in DataDir, or a postgres:// URL.
+	URL     string
+	DataDir string
+	// MaxBatch bounds how many writes one group commit carries (SQLite).
+	MaxBatch int
+	// Now is the clock; tests set it.
+	Now func() time.Time
+}
+
+// Store is the database. It is safe for concurrent use.
+type Store struct {
+	dialect Dialect
+	// db is the writer: for SQLite a single connection (SQLite has one writer; River shares it),
+	// for PostgreSQL the pool.
+	db *sql.DB
+	// rdb serves reads: for SQLite a pool of read-only connections that WAL lets run beside the
+	// writer; for PostgreSQL the same pool as db.
+	rdb    *sql.DB
+	writer *groupWriter
+	now    func() time.Time
+	path   string
+}
+
+// Open connects to the database named by opts. It does not migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBatch == 0 {
+		opts.MaxBatch = 256
+	}
+	s := &Store{now: opts.Now}
+	if opts.URL == "" {
+		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: data dir: %w", err)
+		}
+		s.dialect = SQLite
+		s.path = filepath.Join(opts.DataDir, "sportello.db")
+		common := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
+		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_txlock=immediate")
+		if err != nil {
+			return nil, err
+		}
+		w.SetMaxOpenConns(1)
+		w.SetMaxIdleConns(1)
+		w.SetConnMaxLifetime(0)
+		r, err := sql.Open("sqlite", common+"&_pragma=query_only(1)")
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+		r.SetMaxOpenConns(8)
+		r.SetMaxIdleConns(8)
+		s.db, s.rdb = w, r
+	} else {
+		s.dialect = Postgres
+		db, err := sql.Open("pgx", opts.URL)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(40)
+		db.SetMaxIdleConns(40)
+		db.SetConnMaxIdleTime(5 * time.Minute)
+		s.db, s.rdb = db, db
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := s.db.PingContext(pctx); err != nil {
+		s.closeDBs()
+		return nil, fmt.Errorf("store: %s unreachable: %w", s.dialect, err)
+	}
+	batch := opts.MaxBatch
+	if s.dialect == Postgres {
+		// PostgreSQL groups concurrent commits itself; one transaction per write keeps
+		// replicas independent.
+		batch = 1
+	}
+	s.writer = newGroupWriter(s, batch)
+	return s, nil
+}
+
+// Dialect reports which database this is.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// DB is the writer handle, for River: its driver and our writes must share it on SQLite.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Close stops the writer after it finished what it was given, then closes the database.
+func (s *Store) Close() error {
+	if s.writer != nil {
+		s.writer.close()
+	}
+	return s.closeDBs()
+}
+
+func (s *Store) closeDBs() error {
+	err := s.db.Close()
+	if s.rdb != s.db {
+		if e := s.rdb.Close(); err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// Ping checks the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.rdb.PingContext(ctx) }
+
+// NewID returns a new time-ordered id.
+func NewID() string { return uuid.Must(uuid.NewV7()).String() }
+
+// q rebinds a query written with ? placeholders for the store's dialect.
+func (s *Store) q(query string) string {
+	if s.dialect != Postgres {
+		return query
+	}
+	return rebind(query)
+}
+
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n := 0
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '\'' {
+			inQuote = !inQuote
+		}
+		if c == '?' && !inQuote {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Tx is a write transaction handed to Write callbacks. Its methods rebind ? placeholders.
+type Tx struct {
+	s  *Store
+	tx *sql.Tx
+}
+
+// SQL is the underlying transaction, for River's InsertTx.
+func (t *Tx) SQL() *sql.Tx { return t.tx }
+
+// Store is the store the transaction belongs to.
+func (t *Tx) Store() *Store { return t.s }
+
+func (t *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return t.tx.ExecContext(ctx, t.s.q(query), args...)
+}
+
+func (t *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return t.tx.QueryContext(ctx, t.s.q(query), args...)
+}
+
+func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return t.tx.QueryRowContext(ctx, t.s.q(query), args...)
+}
+
+// Write runs fn in a write transaction and returns once it is committed durably. On SQLite many
+// concurrent writes share one transaction and one sync (group commit); each runs inside its own
+// savepoint, so one failing write does not undo the others. fn must use only tx: on SQLite the
+// writer's single connection is busy until the batch commits.
+func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return s.writer.do(ctx, fn)
+}
+
+// query and queryRow read through the reader pool.
+func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.rdb.QueryContext(ctx, s.q(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.rdb.QueryRowContext(ctx, s.q(query), args...)
+}
+
+// Query runs a read query (? placeholders) on the reader pool, for packages with their own tables.
+func (s *Store) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return s.query(ctx, query, args...)
+}
+
+// QueryRow runs a single-row read query on the reader pool.
+func (s *Store) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return s.queryRow(ctx, query, args...)
+}
+
+// Micros converts a time to the stored form.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
+
+// FromMicros converts the stored form back to UTC time.
+func FromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := FromMicros(v.Int64)
+	return &t
+}
+
+func nullString(v sql.NullString) *string {
+	if !v.Valid {
+		return nil
+	}
+	s := v.String
+	return &s
+}
+
+func strOrNil(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func ptrOrNil(p *string) any {
+	if p == nil || *p == "" {
+		return nil
+	}
+	return *p
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// isUniqueViolation recognizes a uniqueness error from either database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505") || strings.Contains(m, "duplicate key value")
+}
+
+// IsUniqueViolation is exported for packages that keep their own tables in this store.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

@@ -1,0 +1,216 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Roles a user can have.
+const (
+	RoleOperator   = "operator"
+	RoleSupervisor = "supervisor"
+	RoleAdmin      = "admin"
+)
+
+// ValidRole reports whether r is a role.
+func ValidRole(r string) bool { return r == RoleOperator || r == RoleSupervisor || r == RoleAdmin }
+
+// User is an operator, supervisor or admin.
+type User struct {
+	ID           string
+	Username     string
+	Name         string
+	Role         string
+	PasswordHash string
+	// Comuni limits what the user sees; empty means every comune.
+	Comuni     []string
+	Categories []string
+	Capacity   int
+	Presence   string
+	CreatedAt  time.Time
+}
+
+// Scope is what the user may see.
+func (u User) Scope() Scope {
+	if len(u.Comuni) == 0 {
+		return Scope{}
+	}
+	return Scope{Comuni: u.Comuni}
+}
+
+// AtLeast reports whether the user's role is r or stronger.
+func (u User) AtLeast(r string) bool {
+	rank := map[string]int{RoleOperator: 1, RoleSupervisor: 2, RoleAdmin: 3}
+	return rank[u.Role] >= rank[r]
+}
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// CreateUser adds a user; the username must be new.
+func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
+	if u.ID == "" {
+		u.ID = NewID()
+	}
+	if u.Capacity == 0 {
+		u.Capacity = 5
+	}
+	u.CreatedAt = s.now()
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, username, name, role, password_hash, comuni, categories, capacity, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Username, u.Name, u.Role, u.PasswordHash,
+			strings.Join(u.Comuni, ","), strings.Join(u.Categories, ","), u.Capacity, Micros(u.CreatedAt))
+		return err
+	})
+	if isUniqueViolation(err) {
+		return u, ErrConflict
+	}
+	return u, err
+}
+
+const userColumns = "id, username, name, role, password_hash, comuni, categories, capacity, presence, created_at"
+
+func scanUser(row interface{ Scan(...any) error }) (User, error) {
+	var u User
+	var comuni, cats string
+	var created int64
+	err := row.Scan(&u.ID, &u.Username, &u.Name, &u.Role, &u.PasswordHash, &comuni, &cats, &u.Capacity, &u.Presence, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return u, ErrNotFound
+	}
+	u.Comuni, u.Categories, u.CreatedAt = splitList(comuni), splitList(cats), FromMicros(created)
+	return u, err
+}
+
+// UserByUsername finds a user who has not been deleted.
+func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
+	return scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE username = ? AND deleted_at IS NULL", username))
+}
+
+// UserByID finds a user who has not been deleted.
+func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
+	return scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ? AND deleted_at IS NULL", id))
+}
+
+// Users lists every user who has not been deleted.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE deleted_at IS NULL ORDER BY username")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
+}
+
+// CountUsers counts users who have not been deleted.
+func (s *Store) CountUsers(ctx context.Context) (int, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM users WHERE deleted_at IS NULL").Scan(&n)
+	return n, err
+}
+
+// DeleteUser marks a user deleted and revokes their tokens and sessions.
+func (s *Store) DeleteUser(ctx context.Context, username string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		res, err := tx.Exec(ctx, "UPDATE users SET deleted_at = ?, presence = 'offline' WHERE username = ? AND deleted_at IS NULL", now, username)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		_, err = tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = (SELECT id FROM users WHERE username = ?) AND revoked_at IS NULL", now, username)
+		return err
+	})
+}
+
+// SetPassword replaces a user's password hash.
+func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE users SET password_hash = ? WHERE id = ?", hash, userID)
+		return err
+	})
+}
+
+// Token kinds.
+const (
+	TokenAPI     = "api"
+	TokenSession = "session"
+)
+
+// HashToken is how tokens are stored: only their SHA-256.
+func HashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// RandomToken makes a new secret with the given prefix.
+func RandomToken(prefix string) string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand never fails on supported platforms
+	}
+	return prefix + base64.RawURLEncoding.EncodeToString(b)
+}
+
+// CreateToken issues a token for a user; ttl 0 means no expiry. The token is returned once and
+// only its hash is kept.
+func (s *Store) CreateToken(ctx context.Context, userID, kind string, ttl time.Duration) (string, error) {
+	token := RandomToken("spt_")
+	if kind == TokenSession {
+		token = RandomToken("")
+	}
+	var expires any
+	if ttl > 0 {
+		expires = Micros(s.now().Add(ttl))
+	}
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO api_tokens (hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			HashToken(token), userID, kind, Micros(s.now()), expires)
+		return err
+	})
+	return token, err
+}
+
+// UserByToken finds the live user a token belongs to.
+func (s *Store) UserByToken(ctx context.Context, token, kind string) (User, error) {
+	return scanUser(s.queryRow(ctx, "SELECT "+prefixed("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id
+		WHERE t.hash = ? AND t.kind = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.deleted_at IS NULL`,
+		HashToken(token), kind, Micros(s.now())))
+}
+
+// RevokeToken revokes one token.
+func (s *Store) RevokeToken(ctx context.Context, token string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE hash = ? AND revoked_at IS NULL", Micros(s.now()), HashToken(token))
+		return err
+	})
+}
+
+// CountLiveSessions counts a user's sessions that have not ended (presence goes offline at zero).
+func (s *Store) CountLiveSessions(ctx context.Context, userID string) (int, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM api_tokens WHERE user_id = ? AND kind = 'session' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?)",
+		userID, Micros(s.now())).Scan(&n)
+	return n, err
+}
