@@ -10,6 +10,8 @@ import (
 // (or a message on an existing one) and stores it before the adapter acknowledges its peer.
 type InboundMessage struct {
 	Channel Kind
+	// Direction is Inbound unless a PBX reports a call an operator placed.
+	Direction Direction
 	// ExternalID is the provider's id (MessageSid, CallSid, CTI callId, Message-ID): the same id
 	// twice is one contact.
 	ExternalID string

@@ -64,6 +64,9 @@ business_hours:
 shared_numbers: ["+39055055"]
 cti:
   token: demo-cti-token
+twilio:
+  # Only the webhook-signing token: without an account_sid, outbound SMS go to the local outbox.
+  auth_token: demo-auth-token
 comuni:
   - id: firenze
     name: Comune di Firenze

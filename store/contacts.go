@@ -433,6 +433,7 @@ type CallUpdate struct {
 	Duration     *int
 	RecordingURL string
 	AnsweredAt   *time.Time
+	EndedAt      *time.Time
 	Operator     string
 }
 
@@ -451,6 +452,14 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 		var dur, answered any
 		if u.Duration != nil {
 			dur = *u.Duration
+		} else if u.EndedAt != nil {
+			var answeredAt sql.NullInt64
+			if err := tx.QueryRow(ctx, "SELECT call_answered_at FROM contacts WHERE id = ?", contactID).Scan(&answeredAt); err != nil {
+				return err
+			}
+			if answeredAt.Valid {
+				dur = int(u.EndedAt.Sub(FromMicros(answeredAt.Int64)).Round(time.Second) / time.Second)
+			}
 		}
 		if u.AnsweredAt != nil {
 			answered = Micros(*u.AnsweredAt)
@@ -509,4 +518,33 @@ func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, exter
 		return "", ErrNotFound
 	}
 	return id, err
+}
+
+// Routing is a contact's place in the queues.
+type Routing struct {
+	Comune   string
+	Category string
+	Queue    string
+	Priority int
+	SLADue   time.Time
+}
+
+// SetRouting changes a contact's category, queue, priority and SLA (and comune when given).
+func (s *Store) SetRouting(ctx context.Context, contactID string, r Routing) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var sla any
+		if !r.SLADue.IsZero() {
+			sla = Micros(r.SLADue)
+		}
+		res, err := tx.Exec(ctx, `UPDATE contacts SET category = COALESCE(?, category), queue = COALESCE(?, queue), priority = ?,
+			sla_due_at = COALESCE(?, sla_due_at), comune = COALESCE(?, comune), updated_at = ? WHERE id = ?`,
+			strOrNil(r.Category), strOrNil(r.Queue), r.Priority, sla, strOrNil(r.Comune), Micros(s.now()), contactID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
 }

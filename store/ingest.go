@@ -67,6 +67,14 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	if in.ReceivedAt.IsZero() {
 		in.ReceivedAt = now
 	}
+	if in.Direction == "" {
+		in.Direction = channels.Inbound
+	}
+	// The citizen of a call an operator placed is the one called.
+	citizenAddr := in.From
+	if in.Direction == channels.Outbound {
+		citizenAddr = in.To
+	}
 	if !in.Channel.Valid() {
 		return channels.Receipt{}, fmt.Errorf("store: unknown channel %q", in.Channel)
 	}
@@ -80,7 +88,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 			return channels.Receipt{}, err
 		}
 	}
-	citizenID, err := s.citizenFor(ctx, tx, channels.IdentityFor(in.Channel, in.From), in.FromName, req.Comune, now)
+	citizenID, err := s.citizenFor(ctx, tx, channels.IdentityFor(in.Channel, citizenAddr), in.FromName, req.Comune, now)
 	if err != nil {
 		return channels.Receipt{}, err
 	}
@@ -114,8 +122,8 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 		_, err := tx.Exec(ctx, `INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, from_name,
 			subject, body, category, queue, status, external_id, auto_reply, priority, call_status, call_duration,
 			call_recording_url, received_at, updated_at, sla_due_at)
-			VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			contactID, string(in.Channel), strOrNil(req.Comune), citizenID, in.From, in.To, in.FromName,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			contactID, string(in.Channel), string(in.Direction), strOrNil(req.Comune), citizenID, in.From, in.To, in.FromName,
 			in.Subject, in.Body, strOrNil(req.Category), strOrNil(req.Queue), in.ExternalID, boolInt(in.AutoReply),
 			req.Priority, callStatus, callDur, recURL, Micros(in.ReceivedAt), Micros(now), slaDue)
 		if err != nil {
@@ -127,8 +135,8 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	rec.MessageID = msgID
 	_, err = tx.Exec(ctx, `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
 		external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
-		VALUES (?, ?, 'inbound', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		msgID, contactID, string(in.Channel), in.From, in.To, in.Subject, in.Body, in.ExternalID,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		msgID, contactID, string(in.Direction), string(in.Channel), in.From, in.To, in.Subject, in.Body, in.ExternalID,
 		in.MessageID, in.InReplyTo, strings.Join(in.References, " "), strings.Join(in.Notes, "\n"), Micros(in.ReceivedAt), Micros(now))
 	if err != nil {
 		return rec, err

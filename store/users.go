@@ -214,3 +214,19 @@ func (s *Store) CountLiveSessions(ctx context.Context, userID string) (int, erro
 		userID, Micros(s.now())).Scan(&n)
 	return n, err
 }
+
+// PurgeTokens deletes session tokens expired or revoked more than `after` ago (API tokens stay,
+// revoked, as a record).
+func (s *Store) PurgeTokens(ctx context.Context, after time.Duration) (int64, error) {
+	var n int64
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		cut := Micros(s.now().Add(-after))
+		res, err := tx.Exec(ctx, "DELETE FROM api_tokens WHERE kind = 'session' AND ((expires_at IS NOT NULL AND expires_at < ?) OR (revoked_at IS NOT NULL AND revoked_at < ?))", cut, cut)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

@@ -77,6 +77,13 @@ func NewDatabaseURL(t testing.TB, d store.Dialect) string {
 // Open returns a migrated store on a new database of the given dialect, closed when the test ends.
 func Open(t testing.TB, d store.Dialect) *store.Store {
 	t.Helper()
+	s, _ := OpenURL(t, d)
+	return s
+}
+
+// OpenURL is Open that also returns the database URL ("" for SQLite).
+func OpenURL(t testing.TB, d store.Dialect) (*store.Store, string) {
+	t.Helper()
 	dbURL := NewDatabaseURL(t, d)
 	s, err := store.Open(context.Background(), store.Options{URL: dbURL, DataDir: t.TempDir()})
 	if err != nil {
@@ -86,7 +93,7 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return s, dbURL
 }
 
 // Each runs f as a subtest on every dialect.

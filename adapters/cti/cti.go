@@ -1,0 +1,202 @@
+// Package cti lets any PBX report calls to Sportello: POST /webhooks/cti with newCall, answer
+// and hangup events, as a form or JSON, authenticated by a bearer token. A newCall is answered
+// with the caller's citizen record so the operator's screen can pop it.
+package cti
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/web/httperr"
+)
+
+// Event is one PBX event.
+type Event struct {
+	Event     string `json:"event" form:"event"`
+	From      string `json:"from" form:"from"`
+	To        string `json:"to" form:"to"`
+	Direction string `json:"direction" form:"direction"`
+	CallID    string `json:"callId" form:"callId"`
+	User      string `json:"user" form:"user"`
+	Cause     string `json:"cause" form:"cause"`
+}
+
+// ScreenPop is what a newCall answers: who is calling, if we know them.
+type ScreenPop struct {
+	ContactID string       `json:"contact_id"`
+	Known     bool         `json:"known"`
+	Citizen   *CitizenCard `json:"citizen"`
+}
+
+// CitizenCard is the caller's record for the operator's screen.
+type CitizenCard struct {
+	ID           string             `json:"id"`
+	Name         string             `json:"name"`
+	Comune       *string            `json:"comune"`
+	Phone        *string            `json:"phone"`
+	Email        *string            `json:"email"`
+	OpenContacts []channels.Contact `json:"open_contacts"`
+}
+
+// Directory finds the citizen a number belongs to.
+type Directory interface {
+	CitizenCard(ctx context.Context, phone string) (*CitizenCard, error)
+}
+
+// Options wire the handler.
+type Options struct {
+	Token     string
+	Sink      channels.Sink
+	Calls     channels.CallSink
+	Directory Directory
+	ComuneOf  func(number string) string
+	Now       func() time.Time
+	Logger    *slog.Logger
+}
+
+// Handler serves /webhooks/cti.
+type Handler struct{ o Options }
+
+// New validates the options. Without a token the endpoint refuses everything.
+func New(o Options) (*Handler, error) {
+	if o.Sink == nil || o.Calls == nil {
+		return nil, errors.New("cti: a sink and a call sink are required")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ComuneOf == nil {
+		o.ComuneOf = func(string) string { return "" }
+	}
+	return &Handler{o: o}, nil
+}
+
+// Register is the CTI route list.
+func (h *Handler) Register(e *echo.Echo) {
+	e.POST("/webhooks/cti", h.event, h.authorize)
+}
+
+func (h *Handler) authorize(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if h.o.Token == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.o.Token)) != 1 {
+			return httperr.Unauthorized()
+		}
+		return next(c)
+	}
+}
+
+func decode(c echo.Context) (Event, error) {
+	var ev Event
+	r := c.Request()
+	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
+	if mt == echo.MIMEApplicationJSON {
+		dec := json.NewDecoder(r.Body)
+		if err := dec.Decode(&ev); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return ev, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "event body too large")
+			}
+			return ev, httperr.BadRequest("malformed_json", "the body is not a valid JSON event: %v", err)
+		}
+		return ev, nil
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return ev, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "event body too large")
+		}
+		return ev, httperr.BadRequest("malformed_form", "the body is not a valid form: %v", err)
+	}
+	f := r.PostForm
+	ev = Event{Event: f.Get("event"), From: f.Get("from"), To: f.Get("to"), Direction: f.Get("direction"),
+		CallID: f.Get("callId"), User: f.Get("user"), Cause: f.Get("cause")}
+	return ev, nil
+}
+
+func (h *Handler) event(c echo.Context) error {
+	ev, err := decode(c)
+	if err != nil {
+		return err
+	}
+	if ev.CallID == "" {
+		return httperr.BadRequest("missing_field", "callId is required")
+	}
+	switch ev.Event {
+	case "newCall":
+		return h.newCall(c, ev)
+	case "answer":
+		now := h.o.Now().UTC()
+		return h.update(c, ev, channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: ev.User})
+	case "hangup":
+		now := h.o.Now().UTC()
+		status := "completed"
+		if ev.Cause != "" && ev.Cause != "normal" && ev.Cause != "normalClearing" {
+			status = "completed:" + ev.Cause
+		}
+		return h.update(c, ev, channels.CallEvent{Status: status, EndedAt: &now, Operator: ev.User})
+	default:
+		return httperr.BadRequest("unknown_event", "event must be newCall, answer or hangup, got %q", ev.Event)
+	}
+}
+
+func (h *Handler) newCall(c echo.Context, ev Event) error {
+	if ev.From == "" {
+		return httperr.BadRequest("missing_field", "from is required")
+	}
+	dir := channels.Inbound
+	if ev.Direction == "out" {
+		dir = channels.Outbound
+	} else if ev.Direction != "" && ev.Direction != "in" {
+		return httperr.BadRequest("invalid_field", "direction must be in or out")
+	}
+	from, to := channels.NormalizePhoneOrRaw(ev.From), channels.NormalizePhoneOrRaw(ev.To)
+	comuneBy := to
+	if dir == channels.Outbound {
+		comuneBy = from
+	}
+	ctx := c.Request().Context()
+	caller := from
+	if dir == channels.Outbound {
+		caller = to
+	}
+	// The screen pop shows what was known before this call: looked up first.
+	var card *CitizenCard
+	if h.o.Directory != nil {
+		var err error
+		if card, err = h.o.Directory.CitizenCard(ctx, caller); err != nil {
+			return err
+		}
+	}
+	r, err := h.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, Direction: dir, ExternalID: ev.CallID,
+		From: from, To: to, Comune: h.o.ComuneOf(comuneBy), Call: &channels.Call{Status: "ringing", Operator: ev.User},
+		ReceivedAt: h.o.Now().UTC()})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ScreenPop{ContactID: r.ContactID, Known: card != nil, Citizen: card})
+}
+
+func (h *Handler) update(c echo.Context, ev Event, ce channels.CallEvent) error {
+	id, err := h.o.Calls.UpdateCall(c.Request().Context(), channels.Phone, ev.CallID, ce)
+	if errors.Is(err, channels.ErrUnknownCall) {
+		return httperr.NotFound("call " + ev.CallID)
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]string{"contact_id": id, "status": ce.Status})
+}

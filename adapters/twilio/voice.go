@@ -1,0 +1,151 @@
+package twilio
+
+import (
+	"errors"
+	"net/url"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/channels"
+)
+
+// voice answers a new call: the category menu within business hours, the closed-hours message
+// and voicemail outside them. The call is stored before TwiML is returned.
+func (w *Webhooks) voice(c echo.Context) error {
+	f := c.Request().PostForm
+	if err := required(f, "CallSid", "From"); err != nil {
+		return err
+	}
+	to := channels.NormalizePhoneOrRaw(f.Get("To"))
+	comune, comuneName := w.o.ComuneOf(to)
+	status := f.Get("CallStatus")
+	if status == "" {
+		status = "ringing"
+	}
+	_, err := w.o.Sink.Receive(c.Request().Context(), channels.InboundMessage{
+		Channel:    channels.Phone,
+		ExternalID: f.Get("CallSid"),
+		From:       channels.NormalizePhoneOrRaw(f.Get("From")),
+		To:         to,
+		Comune:     comune,
+		Call:       &channels.Call{Status: status},
+		ReceivedAt: w.o.Now().UTC(),
+	})
+	if err != nil {
+		return err
+	}
+	if w.o.Hours != nil && !w.o.Hours.Open(comune, w.o.Now()) {
+		return w.render(c, "voice/closed.xml", map[string]string{
+			"Hours":        w.o.Hours.Describe(comune, "it"),
+			"RecordingURL": w.callbackURL("/webhooks/twilio/voice/recording"),
+		})
+	}
+	return w.render(c, "voice/welcome.xml", map[string]any{
+		"ComuneName":       comuneName,
+		"Menu":             w.o.Menu,
+		"MenuURL":          w.callbackURL("/webhooks/twilio/voice/menu"),
+		"DefaultChoiceURL": w.callbackURL("/webhooks/twilio/voice/menu?Default=1"),
+	})
+}
+
+// voiceMenu applies the caller's choice and queues the call for an operator.
+func (w *Webhooks) voiceMenu(c echo.Context) error {
+	f := c.Request().PostForm
+	if err := required(f, "CallSid"); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	item, ok := w.menuItem(f.Get("Digits"))
+	if !ok && c.QueryParam("Default") == "" {
+		return w.render(c, "voice/invalid.xml", map[string]string{"WelcomeURL": w.callbackURL("/webhooks/twilio/voice/menu?Default=1")})
+	}
+	if !ok {
+		item = MenuItem{Category: "altro", Label: "informazioni"}
+	}
+	contactID, err := w.o.Calls.UpdateCall(ctx, channels.Phone, f.Get("CallSid"), channels.CallEvent{Status: "queued", Category: item.Category})
+	if errors.Is(err, channels.ErrUnknownCall) {
+		// A menu answer for a call we never saw: store it now rather than lose it.
+		if _, err := w.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: f.Get("CallSid"),
+			From: channels.NormalizePhoneOrRaw(f.Get("From")), To: channels.NormalizePhoneOrRaw(f.Get("To")),
+			Call: &channels.Call{Status: "queued"}, ReceivedAt: w.o.Now().UTC()}); err != nil {
+			return err
+		}
+		contactID, err = w.o.Calls.UpdateCall(ctx, channels.Phone, f.Get("CallSid"), channels.CallEvent{Category: item.Category})
+	}
+	if err != nil {
+		return err
+	}
+	var alerts []string
+	if item.Category == "blocco-traffico" && w.o.Traffic != nil {
+		comune, _ := w.o.ComuneOf(channels.NormalizePhoneOrRaw(f.Get("To")))
+		if alerts, err = w.o.Traffic.ActiveTrafficAlerts(ctx, comune); err != nil {
+			w.o.Logger.Warn("reading traffic alerts for the phone menu failed", "err", err)
+			alerts = nil
+		}
+	}
+	return w.render(c, "voice/enqueue.xml", map[string]any{
+		"Alerts":  alerts,
+		"Label":   item.Label,
+		"Queue":   item.Category,
+		"WaitURL": w.callbackURL("/webhooks/twilio/voice/wait?contact=" + url.QueryEscape(contactID)),
+	})
+}
+
+func (w *Webhooks) menuItem(digits string) (MenuItem, bool) {
+	for _, m := range w.o.Menu {
+		if m.Digit == digits && digits != "" {
+			return m, true
+		}
+	}
+	return MenuItem{}, false
+}
+
+// voiceRecording joins a voicemail to its call.
+func (w *Webhooks) voiceRecording(c echo.Context) error {
+	f := c.Request().PostForm
+	if err := required(f, "CallSid"); err != nil {
+		return err
+	}
+	if u := f.Get("RecordingUrl"); u != "" {
+		// The voicemail's own length is not talk time: the status callback reports the call's.
+		ev := channels.CallEvent{Status: "voicemail", RecordingURL: u}
+		if _, err := w.o.Calls.UpdateCall(c.Request().Context(), channels.Phone, f.Get("CallSid"), ev); err != nil && !errors.Is(err, channels.ErrUnknownCall) {
+			return err
+		}
+	}
+	return w.render(c, "voice/recorded.xml", nil)
+}
+
+func (w *Webhooks) voiceWait(c echo.Context) error { return w.render(c, "voice/wait.xml", nil) }
+
+// voiceStatus records a call's final status, talk time and recording.
+func (w *Webhooks) voiceStatus(c echo.Context) error {
+	f := c.Request().PostForm
+	if err := required(f, "CallSid", "CallStatus"); err != nil {
+		return err
+	}
+	ev := channels.CallEvent{Status: f.Get("CallStatus"), RecordingURL: f.Get("RecordingUrl")}
+	if d, err := strconv.Atoi(f.Get("CallDuration")); err == nil && d >= 0 {
+		ev.Duration = &d
+	}
+	ctx := c.Request().Context()
+	_, err := w.o.Calls.UpdateCall(ctx, channels.Phone, f.Get("CallSid"), ev)
+	if errors.Is(err, channels.ErrUnknownCall) {
+		// The status of a call whose start we missed: keep it as a contact of its own.
+		call := &channels.Call{Status: ev.Status}
+		if ev.Duration != nil {
+			call.DurationSeconds = *ev.Duration
+		}
+		if ev.RecordingURL != "" {
+			call.RecordingURL = &ev.RecordingURL
+		}
+		_, err = w.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: f.Get("CallSid"),
+			From: channels.NormalizePhoneOrRaw(f.Get("From")), To: channels.NormalizePhoneOrRaw(f.Get("To")),
+			Call: call, ReceivedAt: w.o.Now().UTC()})
+	}
+	if err != nil {
+		return err
+	}
+	return w.render(c, "sms/empty.xml", nil)
+}

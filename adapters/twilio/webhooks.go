@@ -1,0 +1,180 @@
+// Package twilio connects Twilio to Sportello: inbound SMS and voice webhooks (signature
+// checked against the configured public URL), status callbacks, and the outbound SMS sender.
+package twilio
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	twclient "github.com/twilio/twilio-go/client"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/templates"
+	"github.com/sportello/sportello/web/httperr"
+)
+
+// MenuItem is one choice of the phone menu.
+type MenuItem struct {
+	Digit    string
+	Category string
+	Label    string
+}
+
+// DefaultMenu follows the seed centre's request mix, most frequent first.
+func DefaultMenu() []MenuItem {
+	return []MenuItem{
+		{"1", "blocco-traffico", "blocchi del traffico e circolazione"},
+		{"2", "contravvenzioni", "multe e contravvenzioni"},
+		{"3", "permessi-ztl", "permessi ZTL"},
+		{"4", "incentivi-veicoli", "incentivi per i veicoli"},
+		{"5", "servizi-generici", "altri servizi e informazioni"},
+	}
+}
+
+// Hours answers whether the centre is open, for the voice menu.
+type Hours interface {
+	Open(comune string, t time.Time) bool
+	Describe(comune, lang string) string
+}
+
+// KeywordHandler answers SMS commands (ISCRIVI, STOP, BLOCCO...). handled=false lets the
+// message become a contact.
+type KeywordHandler interface {
+	HandleSMS(ctx context.Context, in channels.InboundMessage) (reply string, handled bool, err error)
+}
+
+// AutoReplier may answer a stored SMS at once (closed hours).
+type AutoReplier interface {
+	AutoReplySMS(ctx context.Context, in channels.InboundMessage, r channels.Receipt) string
+}
+
+// TrafficInfo reads the active traffic-block alerts of a comune for the phone menu.
+type TrafficInfo interface {
+	ActiveTrafficAlerts(ctx context.Context, comune string) ([]string, error)
+}
+
+// WebhookOptions wire the webhooks.
+type WebhookOptions struct {
+	AuthToken string
+	// PublicURL is the base URL Twilio calls; signatures are checked against it, never
+	// against the request's own Host (which a proxy rewrites).
+	PublicURL     string
+	SkipSignature bool
+	Sink          channels.Sink
+	Calls         channels.CallSink
+	Deliveries    channels.DeliverySink
+	Text          *templates.Text
+	Hours         Hours
+	// ComuneOf tells the comune of a dialled number ("" for shared or unknown numbers).
+	ComuneOf    func(to string) (id, name string)
+	Menu        []MenuItem
+	Keywords    KeywordHandler
+	AutoReplies AutoReplier
+	Traffic     TrafficInfo
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Webhooks serves Twilio's callbacks.
+type Webhooks struct {
+	o         WebhookOptions
+	validator twclient.RequestValidator
+}
+
+// NewWebhooks validates the options.
+func NewWebhooks(o WebhookOptions) (*Webhooks, error) {
+	if o.Sink == nil || o.Calls == nil || o.Text == nil {
+		return nil, errors.New("twilio: webhooks need a sink, a call sink and templates")
+	}
+	if o.Menu == nil {
+		o.Menu = DefaultMenu()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.ComuneOf == nil {
+		o.ComuneOf = func(string) (string, string) { return "", "" }
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	return &Webhooks{o: o, validator: twclient.NewRequestValidator(o.AuthToken)}, nil
+}
+
+// Register is the webhooks' route list.
+func (w *Webhooks) Register(e *echo.Echo) {
+	g := e.Group("/webhooks/twilio", w.verify)
+	g.POST("/sms", w.sms)
+	g.POST("/status", w.messageStatus)
+	g.POST("/voice", w.voice)
+	g.POST("/voice/menu", w.voiceMenu)
+	g.POST("/voice/recording", w.voiceRecording)
+	g.POST("/voice/wait", w.voiceWait)
+	g.POST("/voice/status", w.voiceStatus)
+}
+
+// verify parses the form (400 if malformed, 413 if too large) and checks X-Twilio-Signature
+// (403 if missing or wrong) before any handler runs, so a forged request stores nothing.
+func (w *Webhooks) verify(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if err := r.ParseForm(); err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				return httperr.New(http.StatusRequestEntityTooLarge, "too_large", "webhook body too large")
+			}
+			return httperr.BadRequest("malformed_form", "the body is not a valid form: %v", err)
+		}
+		if w.o.SkipSignature {
+			return next(c)
+		}
+		if w.o.AuthToken == "" {
+			return httperr.Forbidden("webhook signatures cannot be checked: twilio.auth_token is not configured")
+		}
+		sig := r.Header.Get("X-Twilio-Signature")
+		if sig == "" {
+			return httperr.Forbidden("missing X-Twilio-Signature")
+		}
+		params := map[string]string{}
+		for k, vs := range r.PostForm {
+			if len(vs) > 0 {
+				params[k] = vs[0]
+			}
+		}
+		if !w.validator.Validate(w.o.PublicURL+r.URL.RequestURI(), params, sig) {
+			return httperr.Forbidden("invalid X-Twilio-Signature")
+		}
+		return next(c)
+	}
+}
+
+func twiml(c echo.Context, body string) error {
+	return c.Blob(http.StatusOK, "text/xml; charset=utf-8", []byte(body))
+}
+
+func (w *Webhooks) render(c echo.Context, name string, data any) error {
+	out, err := w.o.Text.Render(name, data)
+	if err != nil {
+		return err
+	}
+	return twiml(c, out)
+}
+
+func required(form url.Values, names ...string) error {
+	for _, n := range names {
+		if strings.TrimSpace(form.Get(n)) == "" {
+			return httperr.BadRequest("missing_field", "%s is required", n)
+		}
+	}
+	return nil
+}
+
+// callbackURL is an absolute URL under our public base.
+func (w *Webhooks) callbackURL(path string) string { return w.o.PublicURL + path }

@@ -1,0 +1,42 @@
+package channels
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrUnknownCall is returned for an event about a call id never seen.
+var ErrUnknownCall = errors.New("unknown call")
+
+// CallEvent is news about a call already known by its provider id: progress, talk time, a
+// voicemail, the category a caller chose in the menu.
+type CallEvent struct {
+	Status       string
+	Duration     *int
+	RecordingURL string
+	AnsweredAt   *time.Time
+	// EndedAt lets the store compute talk time from the answer when no duration is given.
+	EndedAt  *time.Time
+	Operator string
+	Category string
+}
+
+// CallSink records call events. UpdateCall returns the contact's id, or ErrUnknownCall.
+type CallSink interface {
+	UpdateCall(ctx context.Context, ch Kind, externalID string, ev CallEvent) (contactID string, err error)
+}
+
+// DeliveryUpdate is a provider's news about an outbound message.
+type DeliveryUpdate struct {
+	ExternalID string
+	Status     string
+	ErrorCode  string
+	Channel    Kind
+}
+
+// DeliverySink records delivery news (Twilio status callbacks). An unknown id is not an error:
+// providers report on messages sent before a restore, or by another system on the account.
+type DeliverySink interface {
+	UpdateDelivery(ctx context.Context, u DeliveryUpdate) error
+}

@@ -1,0 +1,220 @@
+// Package gateway assembles one Sportello process from the configuration: store, background
+// jobs, live events, the ingest pipeline, every adapter and every HTTP surface. `sportello
+// serve` and the integration tests both run it, so what is tested is what runs.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/adapters/cti"
+	"github.com/sportello/sportello/adapters/twilio"
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/ingest"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/metrics"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/templates"
+	"github.com/sportello/sportello/web"
+	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/operatorapi"
+)
+
+// Gateway is one running Sportello process.
+type Gateway struct {
+	Config  *config.Config
+	Store   *store.Store
+	Jobs    *jobs.Client
+	Hub     *events.Hub
+	Events  events.Publisher
+	Ingest  *ingest.Service
+	Metrics *metrics.Metrics
+	Text    *templates.Text
+	Echo    *echo.Echo
+	Log     *slog.Logger
+
+	book      *addressBook
+	workers   *river.Workers
+	surfaces  []web.Surface
+	closeJobs func()
+	services  []service
+
+	mu       sync.Mutex
+	httpAddr string
+}
+
+// service is a long-running part started by Run (SMTP server, IMAP pollers, SLA watcher).
+type service struct {
+	name string
+	run  func(ctx context.Context) error
+}
+
+// New opens and migrates the database and wires every part. Nothing listens until Run.
+func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, error) {
+	if log == nil {
+		log = slog.Default()
+	}
+	g := &Gateway{Config: cfg, Log: log, Hub: events.NewHub(), Metrics: metrics.New(), workers: river.NewWorkers(), book: newAddressBook(cfg)}
+	var err error
+	if g.Text, err = templates.ParseText(); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
+	}
+	if g.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir}); err != nil {
+		return nil, err
+	}
+	if err := g.migrate(ctx); err != nil {
+		g.Store.Close()
+		return nil, err
+	}
+	g.Events = g.Hub
+	if g.Store.Dialect() == store.Postgres {
+		g.Events = &events.Notifier{DB: g.Store.DB()}
+	}
+	if err := g.wire(ctx); err != nil {
+		g.Store.Close()
+		return nil, err
+	}
+	return g, nil
+}
+
+func (g *Gateway) migrate(ctx context.Context) error {
+	if err := g.Store.Migrate(ctx); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, g.Store)
+}
+
+// Migrate applies every migration of a database and exits (`sportello migrate`).
+func Migrate(ctx context.Context, cfg *config.Config) error {
+	s, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	return jobs.Migrate(ctx, s)
+}
+
+func (g *Gateway) wire(ctx context.Context) error {
+	cfg := g.Config
+	var err error
+	g.Ingest, err = ingest.New(ingest.Options{Store: g.Store, Events: g.Events, Metrics: g.Metrics, Logger: g.Log,
+		Decider: basicDecider{book: g.book}})
+	if err != nil {
+		return err
+	}
+	authn := &auth.Authenticator{Store: g.Store}
+	tw, err := twilio.NewWebhooks(twilio.WebhookOptions{
+		AuthToken: cfg.Twilio.AuthToken, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
+		Sink: g.Ingest, Calls: g.Ingest, Text: g.Text, ComuneOf: g.book.comuneOf, Logger: g.Log,
+	})
+	if err != nil {
+		return err
+	}
+	ctiHandler, err := cti.New(cti.Options{Token: cfg.CTI.Token, Sink: g.Ingest, Calls: g.Ingest,
+		Directory: &citizenDirectory{s: g.Store}, Logger: g.Log,
+		ComuneOf: func(n string) string { id, _ := g.book.comuneOf(n); return id }})
+	if err != nil {
+		return err
+	}
+	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: authn})
+	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
+	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL,
+		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,
+		Periodic: housekeepingJobs()})
+	if err != nil {
+		return err
+	}
+	g.Echo = web.New(web.Options{Store: g.Store, Metrics: g.Metrics, Logger: g.Log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
+		TrustProxy: cfg.HTTP.TrustProxy, Surfaces: g.surfaces})
+	return nil
+}
+
+// HTTPAddr is the address the HTTP server listens on, once Run started it.
+func (g *Gateway) HTTPAddr() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.httpAddr
+}
+
+// Run serves until ctx ends, then shuts down gracefully: stop accepting, finish what was
+// accepted, stop the workers, close the store. ready (may be nil) is closed once listening.
+func (g *Gateway) Run(ctx context.Context, ready chan<- struct{}) error {
+	ln, err := net.Listen("tcp", g.Config.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	g.mu.Lock()
+	g.httpAddr = ln.Addr().String()
+	g.mu.Unlock()
+	srv := &http.Server{Handler: g.Echo, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 60 * time.Second,
+		WriteTimeout: 0 /* SSE streams stay open */, IdleTimeout: 120 * time.Second}
+
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if g.Store.Dialect() == store.Postgres {
+		go events.Listen(runCtx, g.Config.DatabaseURL, g.Hub, g.Log)
+	}
+	if err := g.Jobs.Start(runCtx); err != nil {
+		ln.Close()
+		return fmt.Errorf("jobs: %w", err)
+	}
+	errs := make(chan error, len(g.services)+1)
+	var wg sync.WaitGroup
+	for _, s := range g.services {
+		wg.Add(1)
+		go func(s service) {
+			defer wg.Done()
+			if err := s.run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("%s: %w", s.name, err)
+			}
+		}(s)
+	}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs <- fmt.Errorf("http: %w", err)
+		}
+	}()
+	g.Log.Info("sportello is serving", "http", g.httpAddr, "database", string(g.Store.Dialect()), "public_url", g.Config.PublicURL)
+	if ready != nil {
+		close(ready)
+	}
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errs:
+		g.Log.Error("a service failed; shutting down", "err", runErr)
+	}
+	g.Log.Info("shutting down")
+	shutCtx, shutCancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer shutCancel()
+	if err := srv.Shutdown(shutCtx); err != nil {
+		g.Log.Warn("http shutdown", "err", err)
+	}
+	cancel()
+	wg.Wait()
+	if err := g.Jobs.Stop(shutCtx); err != nil {
+		g.Log.Warn("jobs shutdown", "err", err)
+	}
+	return runErr
+}
+
+// Close releases the database after Run returned.
+func (g *Gateway) Close() error {
+	if g.closeJobs != nil {
+		g.closeJobs()
+	}
+	return g.Store.Close()
+}

@@ -1,0 +1,189 @@
+// Package ingest is the one door inbound traffic comes through: every adapter hands its
+// normalized message to Service.Receive, which decides comune, category and queue, stores the
+// message durably (exactly once per provider id), and only then tells the rest of the gateway
+// (live events, assignment, automatic answers).
+package ingest
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/metrics"
+	"github.com/sportello/sportello/store"
+)
+
+// Decision is where a new contact goes.
+type Decision struct {
+	Comune   string
+	Category string
+	Queue    string
+	Priority int
+	SLADue   time.Time
+}
+
+// Decider routes an inbound message before it is stored.
+type Decider interface {
+	Decide(ctx context.Context, in channels.InboundMessage) Decision
+}
+
+// Transform rewrites an inbound message before routing (mail from a fax gateway becomes a fax).
+type Transform interface {
+	Apply(in *channels.InboundMessage) bool
+}
+
+// Follower acts on a stored message: assignment, automatic answers, OCR. It runs after the
+// commit, so it must not be needed for durability; it logs its own errors.
+type Follower interface {
+	Received(ctx context.Context, in channels.InboundMessage, r channels.Receipt, d Decision)
+}
+
+// InTx runs inside the storing transaction, for work that must exist exactly when the
+// message does (a durable job).
+type InTx func(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error
+
+// Options wire a Service.
+type Options struct {
+	Store      *store.Store
+	Events     events.Publisher
+	Metrics    *metrics.Metrics
+	Decider    Decider
+	Transforms []Transform
+	Followers  []Follower
+	InTx       []InTx
+	Logger     *slog.Logger
+}
+
+// Service implements channels.Sink and channels.CallSink.
+type Service struct {
+	opts Options
+}
+
+// New validates the options and returns the service.
+func New(opts Options) (*Service, error) {
+	if opts.Store == nil {
+		return nil, errors.New("ingest: a store is required")
+	}
+	if opts.Events == nil {
+		opts.Events = events.NewHub()
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Metrics == nil {
+		opts.Metrics = metrics.New()
+	}
+	return &Service{opts: opts}, nil
+}
+
+// AddFollower adds a follower after construction (wiring order: some followers need the service).
+func (s *Service) AddFollower(f Follower) { s.opts.Followers = append(s.opts.Followers, f) }
+
+// AddInTx adds work that runs inside the storing transaction.
+func (s *Service) AddInTx(f InTx) { s.opts.InTx = append(s.opts.InTx, f) }
+
+// Receive stores an inbound message and returns once it is durable.
+func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (channels.Receipt, error) {
+	for _, t := range s.opts.Transforms {
+		if t.Apply(&in) {
+			break
+		}
+	}
+	var d Decision
+	if s.opts.Decider != nil {
+		d = s.opts.Decider.Decide(ctx, in)
+	}
+	if d.Comune == "" {
+		d.Comune = in.Comune
+	}
+	req := store.IngestRequest{In: in, Comune: d.Comune, Category: d.Category, Queue: d.Queue, Priority: d.Priority, SLADue: d.SLADue}
+	if len(s.opts.InTx) > 0 {
+		req.After = func(ctx context.Context, tx *store.Tx, r channels.Receipt) error {
+			for _, f := range s.opts.InTx {
+				if err := f(ctx, tx, in, r); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	r, err := s.opts.Store.Ingest(ctx, req)
+	if err != nil {
+		s.opts.Metrics.StoreErrors.WithLabelValues("ingest").Inc()
+		return r, err
+	}
+	if r.Duplicate {
+		s.opts.Metrics.Duplicates.WithLabelValues(string(in.Channel)).Inc()
+		return r, nil
+	}
+	s.opts.Metrics.Contacts.WithLabelValues(string(in.Channel)).Inc()
+	typ := events.ContactUpdated
+	if r.New {
+		typ = events.ContactCreated
+	}
+	s.publish(ctx, events.Event{Type: typ, ContactID: r.ContactID, Comune: d.Comune})
+	for _, f := range s.opts.Followers {
+		f.Received(ctx, in, r, d)
+	}
+	return r, nil
+}
+
+// UpdateCall records news about a known call.
+func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, ev channels.CallEvent) (string, error) {
+	id, err := s.opts.Store.UpdateCall(ctx, ch, externalID, store.CallUpdate{Status: ev.Status, Duration: ev.Duration,
+		RecordingURL: ev.RecordingURL, AnsweredAt: ev.AnsweredAt, EndedAt: ev.EndedAt, Operator: ev.Operator})
+	if errors.Is(err, store.ErrNotFound) {
+		return "", channels.ErrUnknownCall
+	}
+	if err != nil {
+		s.opts.Metrics.StoreErrors.WithLabelValues("update_call").Inc()
+		return "", err
+	}
+	if ev.Category != "" {
+		if err := s.categorize(ctx, id, ev.Category); err != nil {
+			return id, err
+		}
+	}
+	if ev.RecordingURL != "" {
+		if _, err := s.opts.Store.AddAttachment(ctx, id, channels.Attachment{Filename: "voicemail.wav", ContentType: "audio/wav", URL: ev.RecordingURL}); err != nil {
+			return id, err
+		}
+	}
+	s.publish(ctx, events.Event{Type: events.ContactUpdated, ContactID: id})
+	return id, nil
+}
+
+// categorize applies a caller's menu choice: category, and the queue the decider picks for it.
+func (s *Service) categorize(ctx context.Context, contactID, category string) error {
+	c, err := s.opts.Store.GetContact(ctx, contactID, store.Scope{})
+	if err != nil {
+		return err
+	}
+	d := Decision{Category: category}
+	if s.opts.Decider != nil {
+		in := channels.InboundMessage{Channel: c.Channel, From: c.From, To: c.To, Body: c.Body}
+		if c.Comune != nil {
+			in.Comune = *c.Comune
+		}
+		d = s.opts.Decider.Decide(ctx, in)
+		d.Category = category
+		if r, ok := s.opts.Decider.(interface {
+			QueueFor(comune, category string, ch channels.Kind) (string, int, time.Time)
+		}); ok {
+			d.Queue, d.Priority, d.SLADue = r.QueueFor(in.Comune, category, c.Channel)
+		}
+	}
+	return s.opts.Store.SetRouting(ctx, contactID, store.Routing{Category: category, Queue: d.Queue, Priority: d.Priority, SLADue: d.SLADue})
+}
+
+func (s *Service) publish(ctx context.Context, e events.Event) {
+	if err := s.opts.Events.Publish(ctx, e); err != nil {
+		s.opts.Logger.Warn("publishing a live event failed", "type", e.Type, "contact", e.ContactID, "err", err)
+	}
+}
+
+// Publish lets other parts of the gateway announce changes through the same publisher.
+func (s *Service) Publish(ctx context.Context, e events.Event) { s.publish(ctx, e) }

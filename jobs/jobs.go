@@ -1,0 +1,148 @@
+// Package jobs runs Sportello's durable background work on River, on the same database as the
+// store: riversqlite on SQLite, riverdatabasesql (with a pgx listener) on PostgreSQL. Both
+// speak *sql.Tx, so a job can be enqueued in the same transaction as the data it acts on
+// (store.Tx.SQL()) and exists exactly when that data does.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/sportello/sportello/store"
+)
+
+// Client is the River client every feature enqueues through.
+type Client = river.Client[*sql.Tx]
+
+// Queues the gateway works. Outbound messages have their own queue so a large alert fan-out
+// cannot delay an operator's reply.
+const (
+	QueueDefault  = river.QueueDefault
+	QueueOutbound = "outbound"
+	QueueAlerts   = "alerts"
+	QueueSlow     = "slow" // OCR and previews: CPU-heavy, few at a time
+)
+
+// Options tune the client. Defaults are River's, raised: at River's defaults both databases
+// complete only about 1,000 jobs/s here (../shared/NOTES.md).
+type Options struct {
+	// DatabaseURL is the PostgreSQL URL, for the LISTEN connection; "" on SQLite.
+	DatabaseURL   string
+	MaxWorkers    int
+	FetchCooldown time.Duration
+	FetchPoll     time.Duration
+	Logger        *slog.Logger
+	// InsertOnly builds a client that enqueues but works nothing (CLI commands).
+	InsertOnly bool
+	// Periodic jobs the client schedules (its leader inserts them).
+	Periodic []*river.PeriodicJob
+}
+
+func (o *Options) setDefaults() {
+	if o.MaxWorkers == 0 {
+		o.MaxWorkers = 200
+	}
+	if o.FetchCooldown == 0 {
+		o.FetchCooldown = 5 * time.Millisecond
+	}
+	if o.FetchPoll == 0 {
+		o.FetchPoll = 100 * time.Millisecond
+	}
+	if o.FetchPoll < o.FetchCooldown {
+		o.FetchPoll = o.FetchCooldown
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+func driverFor(ctx context.Context, s *store.Store, dbURL string) (riverdriver.Driver[*sql.Tx], func(), error) {
+	if s.Dialect() == store.SQLite {
+		return riversqlite.New(s.DB()), func() {}, nil
+	}
+	if dbURL == "" {
+		return riverdatabasesql.New(s.DB()), func() {}, nil
+	}
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg.MinConns, cfg.MaxConns = 0, 2
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return riverdatabasesql.NewWithPgxListener(s.DB(), pool), pool.Close, nil
+}
+
+// Migrate applies River's own migrations.
+func Migrate(ctx context.Context, s *store.Store) error {
+	drv, closeFn, err := driverFor(ctx, s, "")
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	m, err := rivermigrate.New(drv, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
+	}
+	return nil
+}
+
+// New builds the River client over the store's database with the given workers (nil with
+// InsertOnly). Start it with Start; Stop finishes running jobs.
+func New(ctx context.Context, s *store.Store, workers *river.Workers, opts Options) (*Client, func(), error) {
+	opts.setDefaults()
+	drv, closeFn, err := driverFor(ctx, s, opts.DatabaseURL)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg := &river.Config{
+		Logger:            opts.Logger,
+		FetchCooldown:     opts.FetchCooldown,
+		FetchPollInterval: opts.FetchPoll,
+		JobTimeout:        5 * time.Minute,
+		// Completed jobs are history we do not need: the store keeps what matters.
+		CompletedJobRetentionPeriod: time.Hour,
+	}
+	if !opts.InsertOnly {
+		cfg.Workers = workers
+		cfg.PeriodicJobs = opts.Periodic
+		cfg.Queues = map[string]river.QueueConfig{
+			QueueDefault:  {MaxWorkers: opts.MaxWorkers / 4},
+			QueueOutbound: {MaxWorkers: opts.MaxWorkers / 2},
+			QueueAlerts:   {MaxWorkers: opts.MaxWorkers / 4},
+			QueueSlow:     {MaxWorkers: 1},
+		}
+		for name, q := range cfg.Queues {
+			if q.MaxWorkers < 1 {
+				q.MaxWorkers = 1
+				cfg.Queues[name] = q
+			}
+		}
+	}
+	if s.Dialect() == store.SQLite {
+		// One writer connection is shared with the store; polling keeps River off it
+		// between fetches.
+		cfg.PollOnly = true
+	}
+	c, err := river.NewClient(drv, cfg)
+	if err != nil {
+		closeFn()
+		return nil, nil, err
+	}
+	return c, closeFn, nil
+}
