@@ -18,6 +18,7 @@ import (
 
 	"github.com/sportello/sportello/adapters/cti"
 	"github.com/sportello/sportello/adapters/twilio"
+	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/ingest"
@@ -48,6 +49,17 @@ type Gateway struct {
 	surfaces  []web.Surface
 	closeJobs func()
 	services  []service
+	periodic  []*river.PeriodicJob
+
+	// Senders deliver outbound messages by channel (SMS: Twilio or the local outbox).
+	Senders map[channels.Kind]channels.Sender
+	// Hooks the feature wiring fills in before the Twilio webhooks are built.
+	smsKeywords    twilio.KeywordHandler
+	smsAutoReplies twilio.AutoReplier
+	traffic        twilio.TrafficInfo
+	hours          twilio.Hours
+	deliveries     []channels.DeliverySink
+	authn          *auth.Authenticator
 
 	mu       sync.Mutex
 	httpAddr string
@@ -115,10 +127,19 @@ func (g *Gateway) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	authn := &auth.Authenticator{Store: g.Store}
+	g.authn = &auth.Authenticator{Store: g.Store}
+	g.Senders = map[channels.Kind]channels.Sender{}
+	// Each feature wires itself in its own file; the order follows the data: channels out,
+	// then routing, email and fax, alerts, and the pages last.
+	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireEmail, g.wireAlerts, g.wireInbox} {
+		if err := w(ctx); err != nil {
+			return err
+		}
+	}
 	tw, err := twilio.NewWebhooks(twilio.WebhookOptions{
 		AuthToken: cfg.Twilio.AuthToken, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
-		Sink: g.Ingest, Calls: g.Ingest, Text: g.Text, ComuneOf: g.book.comuneOf, Logger: g.Log,
+		Sink: g.Ingest, Calls: g.Ingest, Deliveries: deliverySinks(g.deliveries), Text: g.Text, ComuneOf: g.book.comuneOf,
+		Hours: g.hours, Keywords: g.smsKeywords, AutoReplies: g.smsAutoReplies, Traffic: g.traffic, Logger: g.Log,
 	})
 	if err != nil {
 		return err
@@ -129,11 +150,11 @@ func (g *Gateway) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: authn})
+	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: g.authn})
 	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
 	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL,
 		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,
-		Periodic: housekeepingJobs()})
+		Periodic: append(housekeepingJobs(), g.periodic...)})
 	if err != nil {
 		return err
 	}

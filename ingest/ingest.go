@@ -79,6 +79,12 @@ func New(opts Options) (*Service, error) {
 	return &Service{opts: opts}, nil
 }
 
+// SetDecider replaces the decider (wiring: the router is built after the service).
+func (s *Service) SetDecider(d Decider) { s.opts.Decider = d }
+
+// AddTransform adds a rewrite applied before routing.
+func (s *Service) AddTransform(t Transform) { s.opts.Transforms = append(s.opts.Transforms, t) }
+
 // AddFollower adds a follower after construction (wiring order: some followers need the service).
 func (s *Service) AddFollower(f Follower) { s.opts.Followers = append(s.opts.Followers, f) }
 

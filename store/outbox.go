@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// OutboxMessage is an SMS the gateway would have sent through Twilio.
+type OutboxMessage struct {
+	ID        string    `json:"id"`
+	Channel   string    `json:"channel"`
+	To        string    `json:"to"`
+	From      string    `json:"from"`
+	Body      string    `json:"body"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// PutOutbox stores an outbound message in the local outbox and returns its id.
+func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) (string, error) {
+	if m.ID == "" {
+		m.ID = "OB" + NewID()
+	}
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO outbox (id, channel, to_addr, from_addr, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			m.ID, m.Channel, m.To, m.From, m.Body, Micros(s.now()))
+		return err
+	})
+	return m.ID, err
+}
+
+// Outbox lists the newest outbox messages.
+func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
+	rows, err := s.query(ctx, "SELECT id, channel, to_addr, from_addr, body, created_at FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OutboxMessage
+	for rows.Next() {
+		var m OutboxMessage
+		var created int64
+		if err := rows.Scan(&m.ID, &m.Channel, &m.To, &m.From, &m.Body, &created); err != nil {
+			return nil, err
+		}
+		m.CreatedAt = FromMicros(created)
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
