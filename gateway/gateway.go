@@ -20,6 +20,7 @@ import (
 	"github.com/sportello/sportello/adapters/twilio"
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/ingest"
 	"github.com/sportello/sportello/jobs"
@@ -51,6 +52,8 @@ type Gateway struct {
 	services  []service
 	periodic  []*river.PeriodicJob
 
+	// Desk performs operator actions for the API and the inbox (built by wireRouting).
+	Desk *desk.Desk
 	// Senders deliver outbound messages by channel (SMS: Twilio or the local outbox).
 	Senders map[channels.Kind]channels.Sender
 	// Hooks the feature wiring fills in before the Twilio webhooks are built.
