@@ -1,0 +1,287 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+type contactList struct {
+	Items      []channels.Contact `json:"items"`
+	NextCursor string             `json:"next_cursor"`
+}
+
+type apiError struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func eachDialect(t *testing.T, f func(t *testing.T, d store.Dialect)) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) { f(t, d) })
+	}
+}
+
+func TestSMSWebhook(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		gw := harness.Start(t, harness.Options{Dialect: d})
+		token := gw.User(t, "sup", store.RoleSupervisor)
+
+		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") || !strings.Contains(body, "<Response") {
+			t.Fatalf("sms webhook: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+		}
+		// The same MessageSid again is the same contact.
+		resp, _ = harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
+		if resp.StatusCode != 200 {
+			t.Fatalf("duplicate: %d", resp.StatusCode)
+		}
+		// To a comune's own number: the number decides the comune.
+		harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0002", "+393479999999", "+390552768000", "Ho ricevuto una multa"))
+
+		var list contactList
+		if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts?channel=sms", token, nil, &list); code != 200 {
+			t.Fatalf("list: %d", code)
+		}
+		if len(list.Items) != 2 {
+			t.Fatalf("want 2 contacts (duplicate folded), got %d", len(list.Items))
+		}
+		fi, shared := list.Items[0], list.Items[1]
+		if shared.From != "+393471234567" || shared.To != "+39055055" || shared.Comune != nil || shared.ExternalID != "SM0001" ||
+			shared.Channel != channels.SMS || shared.Status != channels.StatusOpen || shared.Citizen == nil || *shared.Citizen.Phone != "+393471234567" {
+			t.Fatalf("shared-number contact: %+v", shared)
+		}
+		if fi.Comune == nil || *fi.Comune != "firenze" {
+			t.Fatalf("comune from the number texted: %+v", fi.Comune)
+		}
+		var one channels.Contact
+		if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+shared.ID, token, nil, &one); code != 200 || len(one.Messages) != 1 {
+			t.Fatalf("get: %d, %d messages", code, len(one.Messages))
+		}
+		// Raw JSON has null, not missing, for unknown values.
+		var raw map[string]json.RawMessage
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+shared.ID, token, nil, &raw)
+		for _, k := range []string{"comune", "assignee", "outcome", "call"} {
+			if string(raw[k]) != "null" {
+				t.Errorf("%s = %s, want null", k, raw[k])
+			}
+		}
+	})
+}
+
+func TestForgedAndBadWebhooksStoreNothing(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		gw := harness.Start(t, harness.Options{Dialect: d})
+		form := harness.SMSForm("SMforged", "+393471234567", "+39055055", "ciao")
+		cases := []struct {
+			name string
+			sig  string
+			want int
+		}{
+			{"missing signature", "", 403},
+			{"wrong signature", harness.Signature("not-the-token", harness.PublicURL+"/webhooks/twilio/sms", form), 403},
+			{"signed for another URL", harness.Signature(harness.AuthToken, "https://evil.example/webhooks/twilio/sms", form), 403},
+		}
+		for _, c := range cases {
+			resp, body := harness.PostTwilioSigned(t, gw.URL, "/webhooks/twilio/sms", form, c.sig)
+			var e apiError
+			json.Unmarshal([]byte(body), &e)
+			if resp.StatusCode != c.want || e.Error.Code == "" {
+				t.Errorf("%s: %d %s", c.name, resp.StatusCode, body)
+			}
+		}
+		// A tampered field after signing.
+		sig := harness.Signature(harness.AuthToken, harness.PublicURL+"/webhooks/twilio/sms", form)
+		tampered := harness.SMSForm("SMforged", "+393471234567", "+39055055", "ciao, modificato")
+		if resp, _ := harness.PostTwilioSigned(t, gw.URL, "/webhooks/twilio/sms", tampered, sig); resp.StatusCode != 403 {
+			t.Errorf("tampered body: %d", resp.StatusCode)
+		}
+		// Over the body limit: 413.
+		big := harness.SMSForm("SMbig", "+393471234567", "+39055055", strings.Repeat("a", 2<<20))
+		if resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", big); resp.StatusCode != 413 {
+			t.Errorf("huge body: %d", resp.StatusCode)
+		}
+		// Malformed form: 400.
+		req, _ := http.NewRequest("POST", gw.URL+"/webhooks/twilio/sms", strings.NewReader("MessageSid=%zz&From=1"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Signature", "x")
+		if resp, _ := harness.Do(t, req); resp.StatusCode != 400 {
+			t.Errorf("malformed form: %d", resp.StatusCode)
+		}
+		// Signed but without MessageSid: 400.
+		noSid := url.Values{"From": {"+393471234567"}, "Body": {"x"}}
+		if resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", noSid); resp.StatusCode != 400 {
+			t.Errorf("missing MessageSid: %d", resp.StatusCode)
+		}
+		if n, _ := gw.G.Store.CountMessages(t.Context(), ""); n != 0 {
+			t.Fatalf("bad webhooks stored %d messages", n)
+		}
+	})
+}
+
+func TestVoiceCallWithStatusCallback(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		gw := harness.Start(t, harness.Options{Dialect: d})
+		token := gw.User(t, "sup", store.RoleSupervisor)
+		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA0001", "+393471234567", "+390552768000", "ringing"))
+		if resp.StatusCode != 200 || !strings.Contains(body, `<Say language="it-IT">`) || !strings.Contains(body, "<Gather") {
+			t.Fatalf("voice: %d %s", resp.StatusCode, body)
+		}
+		menu := harness.CallForm("CA0001", "+393471234567", "+390552768000", "in-progress")
+		menu.Set("Digits", "2")
+		resp, body = harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/menu", menu)
+		if resp.StatusCode != 200 || !strings.Contains(body, "<Enqueue") {
+			t.Fatalf("menu: %d %s", resp.StatusCode, body)
+		}
+		status := harness.CallForm("CA0001", "+393471234567", "+390552768000", "completed")
+		status.Set("CallDuration", "117")
+		if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", status); resp.StatusCode != 200 {
+			t.Fatalf("status: %d %s", resp.StatusCode, body)
+		}
+		var list contactList
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts?channel=phone", token, nil, &list)
+		if len(list.Items) != 1 {
+			t.Fatalf("want 1 call, got %d", len(list.Items))
+		}
+		c := list.Items[0]
+		if c.Call == nil || c.Call.Status != "completed" || c.Call.DurationSeconds != 117 || c.ExternalID != "CA0001" ||
+			c.Category == nil || *c.Category != "contravvenzioni" || c.Comune == nil || *c.Comune != "firenze" {
+			t.Fatalf("call contact: %+v call=%+v", c, c.Call)
+		}
+	})
+}
+
+func TestCTICall(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		gw := harness.Start(t, harness.Options{Dialect: d})
+		token := gw.User(t, "sup", store.RoleSupervisor)
+		post := func(auth, contentType, body string) (int, string) {
+			req, _ := http.NewRequest("POST", gw.URL+"/webhooks/cti", strings.NewReader(body))
+			req.Header.Set("Content-Type", contentType)
+			if auth != "" {
+				req.Header.Set("Authorization", "Bearer "+auth)
+			}
+			resp, text := harness.Do(t, req)
+			return resp.StatusCode, text
+		}
+		if code, _ := post("wrong", "application/json", `{"event":"newCall","from":"0557654321","callId":"pbx-1"}`); code != 401 {
+			t.Fatalf("wrong token: %d", code)
+		}
+		// A first call from an unknown number: no citizen record yet.
+		code, text := post(harness.CTIToken, "application/json", `{"event":"newCall","from":"0557654321","to":"+390552768000","direction":"in","callId":"pbx-1"}`)
+		var pop struct {
+			ContactID string `json:"contact_id"`
+			Known     bool   `json:"known"`
+			Citizen   *struct {
+				ID           string             `json:"id"`
+				Phone        *string            `json:"phone"`
+				OpenContacts []channels.Contact `json:"open_contacts"`
+			} `json:"citizen"`
+		}
+		json.Unmarshal([]byte(text), &pop)
+		if code != 200 || pop.Known || pop.Citizen != nil || pop.ContactID == "" {
+			t.Fatalf("first newCall: %d %s", code, text)
+		}
+		if code, text := post(harness.CTIToken, "application/x-www-form-urlencoded", "event=answer&callId=pbx-1&user=anna"); code != 200 {
+			t.Fatalf("answer: %d %s", code, text)
+		}
+		if code, text := post(harness.CTIToken, "application/x-www-form-urlencoded", "event=hangup&callId=pbx-1&cause=normal"); code != 200 {
+			t.Fatalf("hangup: %d %s", code, text)
+		}
+		// The same caller again: the screen pop knows them.
+		code, text = post(harness.CTIToken, "application/x-www-form-urlencoded", "event=newCall&from=%2B390557654321&to=%2B39055055&callId=pbx-2")
+		pop.Citizen = nil
+		json.Unmarshal([]byte(text), &pop)
+		if code != 200 || !pop.Known || pop.Citizen == nil || *pop.Citizen.Phone != "+390557654321" || len(pop.Citizen.OpenContacts) != 1 {
+			t.Fatalf("second newCall: %d %s", code, text)
+		}
+		// Events about calls never seen: 404, never 500.
+		if code, _ := post(harness.CTIToken, "application/json", `{"event":"hangup","callId":"nope"}`); code != 404 {
+			t.Fatalf("unknown call: %d", code)
+		}
+		if code, _ := post(harness.CTIToken, "application/json", `{"event":"dance","callId":"x"}`); code != 400 {
+			t.Fatalf("unknown event: %d", code)
+		}
+		if code, _ := post(harness.CTIToken, "application/json", `{"event":`); code != 400 {
+			t.Fatalf("malformed json: %d", code)
+		}
+		var c channels.Contact
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+pop.ContactID, token, nil, &c)
+		var first contactList
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts?channel=phone", token, nil, &first)
+		var call1 *channels.Contact
+		for i := range first.Items {
+			if first.Items[i].ExternalID == "pbx-1" {
+				call1 = &first.Items[i]
+			}
+		}
+		if call1 == nil || call1.Call == nil || call1.Call.Status != "completed" || call1.Call.Operator != "anna" || call1.Call.AnsweredAt == nil {
+			t.Fatalf("cti call: %+v", call1)
+		}
+		if call1.From != "+390557654321" || call1.Comune == nil || *call1.Comune != "firenze" {
+			t.Fatalf("cti numbers: from %s comune %v", call1.From, call1.Comune)
+		}
+	})
+}
+
+func TestOperatorAPIAuthAndScope(t *testing.T) {
+	gw := harness.Start(t, harness.Options{})
+	empoli := gw.User(t, "op-empoli", store.RoleOperator, "empoli")
+	all := gw.User(t, "sup", store.RoleSupervisor)
+	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SMfi", "+393471234567", "+390552768000", "multa"))
+	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SMem", "+393471234568", "+39057175761", "ztl"))
+	var list contactList
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts", "", nil, nil); code != 401 {
+		t.Fatalf("no token: %d", code)
+	}
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts", "spt_forged", nil, nil); code != 401 {
+		t.Fatalf("forged token: %d", code)
+	}
+	harness.API(t, "GET", gw.URL+"/api/v1/contacts", empoli, nil, &list)
+	if len(list.Items) != 1 || *list.Items[0].Comune != "empoli" {
+		t.Fatalf("scoped operator sees %d contacts", len(list.Items))
+	}
+	var allList contactList
+	harness.API(t, "GET", gw.URL+"/api/v1/contacts", all, nil, &allList)
+	var fiID string
+	for _, c := range allList.Items {
+		if c.Comune != nil && *c.Comune == "firenze" {
+			fiID = c.ID
+		}
+	}
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+fiID, empoli, nil, nil); code != 404 {
+		t.Fatalf("out-of-scope contact: %d, want 404", code)
+	}
+	for _, q := range []string{"limit=0", "limit=abc", "cursor=zzz", "channel=pigeon", "status=lost"} {
+		var e apiError
+		if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts?"+q, all, nil, &e); code != 400 || e.Error.Code == "" {
+			t.Errorf("%s: %d %+v", q, code, e)
+		}
+	}
+	// Pagination walks every contact once.
+	seen := map[string]bool{}
+	cursor := ""
+	for i := 0; i < 5; i++ {
+		var page contactList
+		harness.API(t, "GET", fmt.Sprintf("%s/api/v1/contacts?limit=1&cursor=%s", gw.URL, cursor), all, nil, &page)
+		for _, c := range page.Items {
+			seen[c.ID] = true
+		}
+		if cursor = page.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if len(seen) != 2 {
+		t.Fatalf("paged through %d contacts, want 2", len(seen))
+	}
+}

@@ -1,0 +1,325 @@
+// Package harness starts real Sportello gateways for end-to-end tests: in-process on
+// 127.0.0.1:0 (gateway.New + Run, exactly what `sportello serve` runs) or as the built binary
+// in a subprocess (for kill -9), on SQLite or on a fresh PostgreSQL database, and talks to them
+// the way their peers do (Twilio-signed webhooks, bearer tokens).
+package harness
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/gateway"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+	"github.com/sportello/sportello/web/auth"
+)
+
+// AuthToken and PublicURL are what the test gateways are configured with.
+const (
+	AccountSID = "AC00000000000000000000000000000000"
+	AuthToken  = "testauthtoken0123456789"
+	PublicURL  = "https://sportello.test"
+	CTIToken   = "cti-test-token"
+)
+
+// BaseYAML is the test configuration: two comuni and a shared number. %s are the data dir and
+// the database URL; Extra is appended.
+const BaseYAML = `
+data_dir: %q
+database_url: %q
+public_url: ` + PublicURL + `
+http:
+  listen: 127.0.0.1:0
+smtp:
+  listen: ""
+twilio:
+  account_sid: ` + AccountSID + `
+  auth_token: ` + AuthToken + `
+cti:
+  token: ` + CTIToken + `
+business_hours:
+  days: [mon, tue, wed, thu, fri, sat, sun]
+  open: "00:00"
+  close: "23:59"
+shared_numbers: ["+39055055"]
+comuni:
+  - id: firenze
+    name: Comune di Firenze
+    phone_numbers: ["+390552768000"]
+    email_addresses: ["urp@comune.fi.it"]
+    topics: [traffico]
+    offices:
+      - id: polizia-municipale
+        name: Polizia Municipale
+        email: pm@comune.fi.it
+        phone: "+390553283333"
+        categories: [contravvenzioni]
+  - id: empoli
+    name: Comune di Empoli
+    phone_numbers: ["+39057175761"]
+    email_addresses: ["urp@comune.empoli.fi.it"]
+    topics: [traffico]
+`
+
+// Options tune a test gateway.
+type Options struct {
+	Dialect store.Dialect
+	// Extra YAML appended to BaseYAML (later keys must not repeat earlier ones).
+	Extra string
+	// Replace, when set, is the whole YAML (with two %q for data dir and database URL).
+	Replace string
+	// DataDir and DatabaseURL reuse an existing database (restarts); empty makes new ones.
+	DataDir     string
+	DatabaseURL string
+}
+
+// Gateway is a running in-process gateway.
+type Gateway struct {
+	G           *gateway.Gateway
+	URL         string
+	Config      *config.Config
+	DataDir     string
+	DatabaseURL string
+	cancel      context.CancelFunc
+	done        chan error
+	stopOnce    sync.Once
+}
+
+// ConfigYAML renders the YAML for opts with the given data dir and database URL.
+func ConfigYAML(opts Options, dataDir, dbURL string) string {
+	if opts.Replace != "" {
+		return fmt.Sprintf(opts.Replace, dataDir, dbURL)
+	}
+	return fmt.Sprintf(BaseYAML, dataDir, dbURL) + opts.Extra
+}
+
+// Start runs a gateway until the test ends.
+func Start(t testing.TB, opts Options) *Gateway {
+	t.Helper()
+	if opts.Dialect == "" {
+		opts.Dialect = store.SQLite
+	}
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
+	if opts.DatabaseURL == "" && opts.Dialect == store.Postgres {
+		opts.DatabaseURL = storetest.NewDatabaseURL(t, store.Postgres)
+	}
+	cfg, err := config.Parse([]byte(ConfigYAML(opts, opts.DataDir, opts.DatabaseURL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if os.Getenv("SPORTELLO_TEST_LOG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, err := gateway.New(ctx, cfg, log)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	gw := &Gateway{G: g, Config: cfg, DataDir: opts.DataDir, DatabaseURL: opts.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
+	ready := make(chan struct{})
+	go func() { gw.done <- g.Run(ctx, ready) }()
+	select {
+	case <-ready:
+	case err := <-gw.done:
+		cancel()
+		g.Close()
+		t.Fatalf("gateway did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("gateway did not start within 30s")
+	}
+	gw.URL = "http://" + g.HTTPAddr()
+	t.Cleanup(func() { gw.Stop(t) })
+	return gw
+}
+
+// Stop shuts the gateway down gracefully and closes its store.
+func (g *Gateway) Stop(t testing.TB) {
+	g.stopOnce.Do(func() {
+		g.cancel()
+		select {
+		case err := <-g.done:
+			if err != nil {
+				t.Errorf("gateway run: %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("gateway did not stop within 30s")
+		}
+		g.G.Close()
+	})
+}
+
+// Signature computes X-Twilio-Signature the way Twilio does: base64(HMAC-SHA1(token, url +
+// the POST fields sorted by name, each name then value)).
+func Signature(token, fullURL string, form url.Values) string {
+	keys := make([]string, 0, len(form))
+	for k := range form {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(fullURL)
+	for _, k := range keys {
+		for _, v := range form[k] {
+			b.WriteString(k)
+			b.WriteString(v)
+		}
+	}
+	mac := hmac.New(sha1.New, []byte(token))
+	mac.Write([]byte(b.String()))
+	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// Client is the HTTP client tests use (with a timeout, never http.DefaultClient).
+var Client = &http.Client{Timeout: 30 * time.Second}
+
+// PostTwilio posts a form to base+path signed for PublicURL+path, as Twilio would.
+func PostTwilio(t testing.TB, base, path string, form url.Values) (*http.Response, string) {
+	t.Helper()
+	return PostTwilioSigned(t, base, path, form, Signature(AuthToken, PublicURL+path, form))
+}
+
+// PostTwilioSigned posts with the given signature ("" = no header).
+func PostTwilioSigned(t testing.TB, base, path string, form url.Values, sig string) (*http.Response, string) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, base+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if sig != "" {
+		req.Header.Set("X-Twilio-Signature", sig)
+	}
+	return Do(t, req)
+}
+
+// Do sends a request and reads the whole body.
+func Do(t testing.TB, req *http.Request) (*http.Response, string) {
+	t.Helper()
+	resp, err := Client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, string(b)
+}
+
+// SMSForm is an inbound SMS webhook's fields as Twilio sends them.
+func SMSForm(sid, from, to, body string) url.Values {
+	return url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {AccountSID}, "MessagingServiceSid": {""},
+		"From": {from}, "To": {to}, "Body": {body}, "NumMedia": {"0"}, "NumSegments": {"1"}, "SmsStatus": {"received"},
+		"FromCity": {"FIRENZE"}, "FromCountry": {"IT"}, "ToCountry": {"IT"}, "ApiVersion": {"2010-04-01"}}
+}
+
+// CallForm is an inbound call webhook's fields.
+func CallForm(sid, from, to, status string) url.Values {
+	return url.Values{"CallSid": {sid}, "AccountSid": {AccountSID}, "From": {from}, "To": {to}, "CallStatus": {status},
+		"Direction": {"inbound"}, "ApiVersion": {"2010-04-01"}, "Caller": {from}, "Called": {to}}
+}
+
+// User creates a user directly in the store and returns an API token for it.
+func (g *Gateway) User(t testing.TB, username, role string, comuni ...string) string {
+	t.Helper()
+	ctx := context.Background()
+	hash, err := auth.HashPassword("password-" + username)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := g.G.Store.CreateUser(ctx, store.User{Username: username, Role: role, PasswordHash: hash, Comuni: comuni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := g.G.Store.CreateToken(ctx, u.ID, store.TokenAPI, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// API calls the gateway's JSON API with a bearer token; body may be nil. It decodes the answer
+// into out when out is not nil and returns the status.
+func API(t testing.TB, method, url, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, url, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, text := Do(t, req)
+	if out != nil && text != "" {
+		if err := json.Unmarshal([]byte(text), out); err != nil {
+			t.Fatalf("%s %s: %d %q: %v", method, url, resp.StatusCode, text, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// Binary builds ./cmd/sportello once per test process and returns its path.
+func Binary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "sportello-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "sportello")
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/sportello")
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}

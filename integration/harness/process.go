@@ -1,0 +1,130 @@
+package harness
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Process is the real sportello binary running `serve` in a subprocess.
+type Process struct {
+	Cmd        *exec.Cmd
+	URL        string
+	ConfigPath string
+	mu         sync.Mutex
+	out        bytes.Buffer
+}
+
+// FreePort returns a loopback address that was free a moment ago.
+func FreePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// WriteConfig writes a config file for a subprocess gateway listening on addr; yaml must have
+// http.listen 127.0.0.1:0, which is replaced.
+func WriteConfig(t testing.TB, dir, yaml, addr string) string {
+	t.Helper()
+	path := filepath.Join(dir, "sportello.yaml")
+	yaml = replaceOnce(yaml, "listen: 127.0.0.1:0", "listen: "+addr)
+	if err := os.WriteFile(path, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func replaceOnce(s, old, new string) string {
+	if i := bytes.Index([]byte(s), []byte(old)); i >= 0 {
+		return s[:i] + new + s[i+len(old):]
+	}
+	return s
+}
+
+// StartProcess runs `sportello serve --config path` and waits until /readyz answers 200.
+func StartProcess(t testing.TB, configPath, addr string, env ...string) *Process {
+	t.Helper()
+	p := &Process{ConfigPath: configPath, URL: "http://" + addr}
+	p.Cmd = exec.Command(Binary(t), "serve", "--config", configPath)
+	p.Cmd.Env = append(os.Environ(), env...)
+	p.Cmd.Stdout = &lockedWriter{p: p}
+	p.Cmd.Stderr = &lockedWriter{p: p}
+	if err := p.Cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if p.Cmd.ProcessState == nil {
+			p.Cmd.Process.Kill()
+			p.Cmd.Wait()
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := Client.Get(p.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return p
+			}
+		}
+		if p.Cmd.ProcessState != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("sportello did not become ready:\n%s", p.Output())
+	return nil
+}
+
+type lockedWriter struct{ p *Process }
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.p.mu.Lock()
+	defer w.p.mu.Unlock()
+	return w.p.out.Write(b)
+}
+
+// Output is what the process printed so far.
+func (p *Process) Output() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// Kill sends SIGKILL: no shutdown, no flush, like a power cut of the process.
+func (p *Process) Kill(t testing.TB) {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.Cmd.Wait()
+}
+
+// Stop sends SIGTERM and waits for a graceful exit.
+func (p *Process) Stop(t testing.TB) error {
+	t.Helper()
+	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- p.Cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(30 * time.Second):
+		p.Cmd.Process.Kill()
+		return fmt.Errorf("no graceful exit within 30s")
+	}
+}
