@@ -4,31 +4,37 @@ package config
 func DefaultCategories() []Category {
 	return []Category{
 		{ID: "blocco-traffico", Name: "Blocco del traffico", Keywords: []string{
-			"blocco*", "traffico", "targhe alterne", "domenica ecologica", "domeniche ecologiche",
-			"circolazione", "circolare", "euro 0", "euro 1", "euro 2", "euro 3", "euro 4", "pm10",
-			"smog", "inquinamento", "antismog", "limitazion*", "divieto di circolazione", "chiusura strad*",
-			"strada chiusa", "strade chiuse",
+			"blocco", "blocchi", "traffico", "targhe alterne", "domenica ecologica", "domeniche ecologiche",
+			"circolazione", "circolare", "euro 0", "euro 1", "euro 2", "euro 3", "euro 4", "euro 5", "euro 6",
+			"pm10", "smog", "inquinamento", "antismog", "limitazion*", "divieto di circolazione",
+			"chiusura strad*", "strada chiusa", "strade chiuse", "stop ai diesel", "fermo dei veicoli",
 		}},
 		{ID: "contravvenzioni", Name: "Contravvenzioni", Keywords: []string{
-			"multa", "multe", "multato", "multata", "verbale", "verbali", "contravvenzion*", "sanzion*",
-			"autovelox", "ricorso", "ricorsi", "infrazion*", "punti patente", "notifica verbale", "pagare la multa",
+			"multa", "multe", "multato", "multata", "multati", "multate", "mlt", "verbale", "verbali",
+			"contravv*", "sanzion*", "autovelox", "velox", "ricorso", "ricorsi", "infrazion*", "punti patente",
+			"notifica verbale", "pagare la multa", "divieto di sosta", "sosta vietata", "rimozione", "rimoss*",
+			"carro attrezzi", "giudice di pace", "prefetto",
 		}},
 		{ID: "permessi-ztl", Name: "Permessi ZTL", Keywords: []string{
 			"ztl", "zona traffico limitato", "permesso*", "permessi", "contrassegno", "varco", "varchi",
-			"accesso centro", "pass", "residenti",
+			"accesso centro", "entrare in centro", "centro storico", "telecamer*", "transit*", "pass", "residenti",
 		}},
 		{ID: "incentivi-veicoli", Name: "Incentivi veicoli", Keywords: []string{
-			"incentiv*", "contribut*", "rottamazion*", "bonus", "auto elettrica", "veicolo elettrico",
-			"veicoli elettrici", "metano", "gpl", "bicicletta", "biciclette", "ecobonus",
+			"incentiv*", "contribut*", "rottamazion*", "ecobonus", "bonus bici", "bonus auto", "bonus mobilita",
+			"bonus veicol*", "auto elettric*", "veicol* elettric*", "scooter elettric*", "auto ibrid*",
+			"monopattin*", "metano", "gpl", "bici", "biciclett*",
 		}},
 		{ID: "reclami-suggerimenti", Name: "Reclami e suggerimenti", Keywords: []string{
-			"reclam*", "lamentel*", "protest*", "suggeriment*", "disservizio", "vergogna", "inaccettabile",
-			"segnalazion*", "proposta",
+			"reclam*", "lament*", "protest*", "suggeriment*", "disservizio", "disservizi", "vergogn*",
+			"inaccettabile", "segnalazion*", "segnalar*", "segnalo", "proposta", "scortes*", "maleducat*",
+			"buca", "buche", "degrado",
 		}},
 		{ID: "servizi-generici", Name: "Servizi generici", Keywords: []string{
-			"anagrafe", "carta d'identita", "carta di identita", "certificat*", "residenza", "orari*",
-			"ufficio", "uffici", "tari", "rifiuti", "tribut*", "scuola", "mensa", "asilo", "appuntamento",
-			"informazion*", "servizi", "sportello",
+			"anagrafe", "carta d'identita", "carta di identita", "carta identita elettronica", "cie", "spid",
+			"certificat*", "cert", "residenza", "cambio di residenza", "stato civile", "permesso di soggiorno",
+			"permesso di costruire", "orari*", "ufficio", "uffici", "tari", "rifiuti", "tribut*", "imu",
+			"scuola", "mensa", "asilo", "appuntamento", "informazion*", "servizi", "sportello", "isee",
+			"bonus affitto", "affitto",
 		}},
 		{ID: "altro", Name: "Altro"},
 	}
