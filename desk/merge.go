@@ -1,0 +1,46 @@
+package desk
+
+import (
+	"context"
+	"errors"
+
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/store"
+)
+
+// Merge folds citizen fromID into intoID (identities and contacts). Both must be visible to the
+// acting user; merging a citizen into itself is refused.
+func (d *Desk) Merge(ctx context.Context, u store.User, intoID, fromID string) error {
+	if fromID == "" {
+		return badRequest("invalid_citizen", "citizen_id is required")
+	}
+	if intoID == fromID {
+		return badRequest("self_merge", "a citizen cannot be merged into itself")
+	}
+	for _, id := range []string{intoID, fromID} {
+		if _, err := d.o.Store.GetCitizen(ctx, id, u.Scope()); err != nil {
+			return notFoundAs(err, "citizen")
+		}
+	}
+	moved, _, err := d.o.Store.ListContacts(ctx, store.ContactFilter{Citizen: fromID, Limit: 200})
+	if err != nil {
+		return err
+	}
+	if err := d.o.Store.MergeCitizens(ctx, intoID, fromID); err != nil {
+		switch {
+		case errors.Is(err, store.ErrSelfMerge):
+			return badRequest("self_merge", "a citizen cannot be merged into itself")
+		case errors.Is(err, store.ErrNotFound):
+			return notFound("citizen")
+		}
+		return err
+	}
+	if err := d.o.Store.Audit(ctx, store.AuditEntry{Actor: u.Username, Action: store.AuditMerge, CitizenID: &intoID,
+		Target: fromID, Detail: "merged into " + intoID}); err != nil {
+		d.o.Logger.Error("auditing a merge failed", "into", intoID, "from", fromID, "err", err)
+	}
+	for _, c := range moved {
+		d.publish(ctx, events.ContactUpdated, c.ID, c.Comune)
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package desk
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/store"
+)
+
+// SendArgs is the durable job that delivers one stored outbound message (a reply, an automatic
+// answer, a forward to an office).
+type SendArgs struct {
+	MessageID string `json:"message_id"`
+	// Forward attaches every attachment of the contact (a forward to an office).
+	Forward bool `json:"forward,omitempty"`
+}
+
+// Kind is the River job kind.
+func (SendArgs) Kind() string { return "desk_send" }
+
+// InsertOpts puts replies on the outbound queue, apart from alert fan-outs.
+func (SendArgs) InsertOpts() river.InsertOpts { return river.InsertOpts{Queue: jobs.QueueOutbound} }
+
+// maxRetryDelay caps the backoff between attempts: a long outage is retried every ten minutes.
+const maxRetryDelay = 10 * time.Minute
+
+type sendWorker struct {
+	river.WorkerDefaults[SendArgs]
+	d *Desk
+}
+
+// NextRetry backs off exponentially from one second, with jitter, up to maxRetryDelay: River's
+// default (attempt^4 seconds) waits too long after a short outage.
+func (w *sendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
+	delay := time.Second << min(job.Attempt-1, 20)
+	if delay > maxRetryDelay || delay <= 0 {
+		delay = maxRetryDelay
+	}
+	delay += time.Duration(rand.Int64N(int64(delay)/4 + 1))
+	return time.Now().Add(delay)
+}
+
+func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * time.Minute }
+
+func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
+	return w.d.deliver(ctx, job.Args, job.Attempt >= job.MaxAttempts)
+}
+
+// RegisterWorkers adds the desk's job workers.
+func (d *Desk) RegisterWorkers(ws *river.Workers) {
+	river.AddWorker(ws, &sendWorker{d: d})
+}
+
+// deliver sends one outbound message through its channel's sender and records the outcome: a
+// permanent refusal marks it failed (no retry); a temporary one is shown and retried.
+func (d *Desk) deliver(ctx context.Context, a SendArgs, lastAttempt bool) error {
+	m, err := d.o.Store.OutboundMessage(ctx, a.MessageID)
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("outbound message %s does not exist", a.MessageID))
+	}
+	if err != nil {
+		return err
+	}
+	if m.Status != store.OutQueued {
+		return nil // sent by an earlier attempt whose completion was not recorded
+	}
+	sender := d.o.Senders[m.Channel]
+	if sender == nil {
+		return d.sendFailed(ctx, m, errNoSender, lastAttempt)
+	}
+	out := channels.OutboundMessage{Channel: m.Channel, To: m.To, From: m.From, Subject: m.Subject, Body: m.Body,
+		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References}
+	if m.Channel == channels.SMS {
+		out.StatusCallback = d.o.Config.PublicURL + "/webhooks/twilio/status"
+	}
+	if a.Forward {
+		atts, err := d.o.Store.ContactAttachments(ctx, m.ContactID)
+		if err != nil {
+			return err
+		}
+		for _, at := range atts {
+			if at.Data != nil {
+				out.Attachments = append(out.Attachments, at.Attachment)
+			}
+		}
+	}
+	res, err := sender.Send(ctx, out)
+	if err != nil {
+		return d.sendFailed(ctx, m, err, lastAttempt)
+	}
+	status := store.OutSent
+	if res.Status == store.OutDelivered {
+		status = store.OutDelivered
+	}
+	if err := d.o.Store.MarkOutbound(context.WithoutCancel(ctx), m.ID, res.ExternalID, status, ""); err != nil {
+		return err
+	}
+	d.count(string(m.Channel), "sent")
+	if res.ExternalID != "" {
+		// A status callback may have come before we knew the provider's id.
+		if u, ok := d.pending.take(m.Channel, res.ExternalID); ok {
+			if err := d.applyDelivery(ctx, u); err != nil {
+				d.o.Logger.Warn("applying an early delivery status failed", "message", m.ID, "err", err)
+			}
+		}
+	}
+	d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
+	return nil
+}
+
+func (d *Desk) sendFailed(ctx context.Context, m channels.Message, err error, lastAttempt bool) error {
+	var se *channels.SendError
+	permanent := errors.As(err, &se) && se.Permanent
+	ctx = context.WithoutCancel(ctx)
+	if permanent || lastAttempt {
+		if merr := d.o.Store.MarkOutbound(ctx, m.ID, "", store.OutFailed, err.Error()); merr != nil {
+			return errors.Join(err, merr)
+		}
+		d.count(string(m.Channel), "failed")
+		d.o.Logger.Warn("an outbound message failed for good", "message", m.ID, "channel", m.Channel, "err", err)
+		d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
+		return nil
+	}
+	d.count(string(m.Channel), "retry")
+	if nerr := d.o.Store.NoteOutboundError(ctx, m.ID, "retrying: "+err.Error()); nerr != nil {
+		d.o.Logger.Warn("recording a send error failed", "message", m.ID, "err", nerr)
+	}
+	return err
+}
+
+// insertSend enqueues the job that sends a stored outbound message, inside the transaction
+// that stored it.
+func insertSend(ctx context.Context, jc *jobs.Client, tx *store.Tx, a SendArgs, maxAttempts int) error {
+	_, err := jc.InsertTx(ctx, tx.SQL(), a, &river.InsertOpts{Queue: jobs.QueueOutbound, MaxAttempts: maxAttempts})
+	return err
+}

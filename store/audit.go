@@ -1,0 +1,119 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"time"
+)
+
+// Audit actions.
+const (
+	AuditAssign   = "assign"
+	AuditClaim    = "claim"
+	AuditUnassign = "unassign"
+	AuditReply    = "reply"
+	AuditResolve  = "resolve"
+	AuditMerge    = "merge"
+	AuditPresence = "presence"
+	AuditEscalate = "escalate"
+)
+
+// AuditSystem is the actor of what the gateway does by itself (automatic assignment, SLA).
+const AuditSystem = "system"
+
+// AuditEntry is one line of the audit log: who did what to which contact or citizen, when.
+type AuditEntry struct {
+	ID        string    `json:"id"`
+	At        time.Time `json:"at"`
+	Actor     string    `json:"actor"`
+	Action    string    `json:"action"`
+	ContactID *string   `json:"contact_id"`
+	CitizenID *string   `json:"citizen_id"`
+	// Target is who or what the action was about: the assignee, the office, the new presence.
+	Target string `json:"target"`
+	Detail string `json:"detail"`
+}
+
+// AuditTx records an entry inside a write transaction, so the log and the change it tells of
+// commit together.
+func (s *Store) AuditTx(ctx context.Context, tx *Tx, e AuditEntry) error {
+	if e.ID == "" {
+		e.ID = NewID()
+	}
+	if e.At.IsZero() {
+		e.At = s.now()
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor, action, contact_id, citizen_id, target, detail)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, Micros(e.At), e.Actor, e.Action, ptrOrNil(e.ContactID), ptrOrNil(e.CitizenID), e.Target, e.Detail)
+	return err
+}
+
+// Audit records an entry in its own transaction.
+func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error { return s.AuditTx(ctx, tx, e) })
+}
+
+// AuditFilter selects audit entries, newest first.
+type AuditFilter struct {
+	Actor     string
+	Action    string
+	ContactID string
+	Limit     int
+	Cursor    string
+}
+
+// AuditLog lists entries, newest first, and the cursor of the next page ("" at the end).
+func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, string, error) {
+	if f.Limit <= 0 || f.Limit > 500 {
+		f.Limit = 100
+	}
+	var where strings.Builder
+	where.WriteString(" WHERE 1 = 1")
+	var args []any
+	eq := func(col, v string) {
+		if v != "" {
+			where.WriteString(" AND " + col + " = ?")
+			args = append(args, v)
+		}
+	}
+	eq("actor", f.Actor)
+	eq("action", f.Action)
+	eq("contact_id", f.ContactID)
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		where.WriteString(" AND (at < ? OR (at = ? AND id < ?))")
+		args = append(args, at, at, id)
+	}
+	args = append(args, f.Limit+1)
+	rows, err := s.query(ctx, "SELECT id, at, actor, action, contact_id, citizen_id, target, detail FROM audit_log"+
+		where.String()+" ORDER BY at DESC, id DESC LIMIT ?", args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	out := []AuditEntry{}
+	for rows.Next() {
+		var e AuditEntry
+		var at int64
+		var contact, citizen sql.NullString
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &contact, &citizen, &e.Target, &e.Detail); err != nil {
+			return nil, "", err
+		}
+		e.At, e.ContactID, e.CitizenID = FromMicros(at), nullString(contact), nullString(citizen)
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = encodeCursor(Micros(last.At), last.ID)
+	}
+	return out, next, nil
+}
