@@ -1,0 +1,479 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Alert statuses.
+const (
+	AlertScheduled  = "scheduled"
+	AlertSending    = "sending"
+	AlertSent       = "sent"
+	AlertCancelled  = "cancelled"
+	AlertSuperseded = "superseded"
+	AlertExpired    = "expired"
+)
+
+// Recipient statuses.
+const (
+	RecipientQueued    = "queued"
+	RecipientSending   = "sending"
+	RecipientSent      = "sent"
+	RecipientDelivered = "delivered"
+	RecipientFailed    = "failed"
+	RecipientCancelled = "cancelled"
+)
+
+// Alert is one SMS alert of a comune.
+type Alert struct {
+	ID        string
+	Comune    string
+	Category  string
+	Message   string
+	MessageEN string
+	// TextIT and TextEN are what subscribers receive, by their language: the message through
+	// the comune's template, GSM-7-rewritten when asked.
+	TextIT      string
+	TextEN      string
+	Topics      []string
+	Status      string
+	GSM7Safe    bool
+	Segments    int
+	Encoding    string
+	Recipients  int
+	Source      string // api, cap, page
+	CreatedBy   string // the API key id or the username
+	ExternalRef string // the CAP sender and identifier, or the client's Idempotency-Key
+	Replaces    string // the alert a CAP Update replaced
+	SendAt      time.Time
+	ExpiresAt   *time.Time
+	StartedAt   *time.Time
+	FinishedAt  *time.Time
+	CancelledAt *time.Time
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// AlertCounts is where an alert's recipients stand.
+type AlertCounts struct {
+	Queued    int `json:"queued"`
+	Sending   int `json:"sending"`
+	Sent      int `json:"sent"`
+	Delivered int `json:"delivered"`
+	Failed    int `json:"failed"`
+	Cancelled int `json:"cancelled"`
+}
+
+// Done is how many recipients reached a final state from the sender's point of view.
+func (c AlertCounts) Done() int { return c.Sent + c.Delivered + c.Failed + c.Cancelled }
+
+// Total is every recipient.
+func (c AlertCounts) Total() int { return c.Queued + c.Sending + c.Done() }
+
+// Enqueuer inserts the River jobs of an alert's batches, inside the transaction that creates them.
+type Enqueuer func(ctx context.Context, tx *Tx, alertID string, batches []int) error
+
+const alertColumns = `id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe, segments, encoding,
+	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at`
+
+func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
+	var a Alert
+	var topics string
+	var gsm int
+	var ext, repl sql.NullString
+	var sendAt, created, updated int64
+	var expires, started, finished, cancelled sql.NullInt64
+	err := row.Scan(&a.ID, &a.Comune, &a.Category, &a.Message, &a.MessageEN, &a.TextIT, &a.TextEN, &topics, &a.Status, &gsm,
+		&a.Segments, &a.Encoding, &a.Recipients, &a.Source, &a.CreatedBy, &ext, &repl, &sendAt, &expires, &started, &finished,
+		&cancelled, &created, &updated)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, ErrNotFound
+	}
+	a.Topics, a.GSM7Safe = splitList(topics), gsm == 1
+	a.ExternalRef, a.Replaces = ext.String, repl.String
+	a.SendAt, a.CreatedAt, a.UpdatedAt = FromMicros(sendAt), FromMicros(created), FromMicros(updated)
+	a.ExpiresAt, a.StartedAt, a.FinishedAt, a.CancelledAt = nullMicros(expires), nullMicros(started), nullMicros(finished), nullMicros(cancelled)
+	return a, err
+}
+
+func microsOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return Micros(*t)
+}
+
+// CreateAlertOptions tune CreateAlert.
+type CreateAlertOptions struct {
+	// BatchSize is how many recipients one fan-out job takes.
+	BatchSize int
+	// Enqueue inserts the fan-out jobs when the alert starts at once.
+	Enqueue Enqueuer
+	// Supersede, when set, is an alert of the same comune this one replaces (CAP Update): what
+	// it has not sent yet is cancelled and it stops counting as active.
+	Supersede string
+}
+
+// CreateAlert stores an alert. One due now starts at once in the same transaction: its
+// recipients (the comune's confirmed subscribers of its topics, never a number that said STOP)
+// are written and its fan-out jobs enqueued, so a created alert is a started one. A later
+// send_at leaves it scheduled, with an estimate of its recipients. An ExternalRef already used
+// by the comune is ErrConflict.
+func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) (Alert, error) {
+	if a.ID == "" {
+		a.ID = NewID()
+	}
+	now := s.now().UTC()
+	a.CreatedAt, a.UpdatedAt = now, now
+	if a.SendAt.IsZero() || a.SendAt.Before(now) {
+		a.SendAt = now
+	}
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		if o.Supersede != "" {
+			if err := tx.endAlert(ctx, a.Comune, o.Supersede, AlertSuperseded); err != nil {
+				return err
+			}
+			a.Replaces = o.Supersede
+		}
+		a.Status = AlertScheduled
+		_, err := tx.Exec(ctx, `INSERT INTO alerts (id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe,
+			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			a.ID, a.Comune, a.Category, a.Message, a.MessageEN, a.TextIT, a.TextEN, joinTopics(a.Topics), a.Status, boolInt(a.GSM7Safe),
+			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), Micros(a.SendAt),
+			microsOrNil(a.ExpiresAt), Micros(now), Micros(now))
+		if isUniqueViolation(err) {
+			return ErrConflict
+		}
+		if err != nil {
+			return err
+		}
+		if !a.SendAt.After(now) {
+			n, err := tx.startAlert(ctx, a.ID, a.Comune, a.Topics, o.BatchSize, o.Enqueue)
+			if err != nil {
+				return err
+			}
+			a.Recipients, a.StartedAt = n, &now
+			a.Status = AlertSending
+			if n == 0 {
+				a.Status, a.FinishedAt = AlertSent, &now
+			}
+			return nil
+		}
+		n, err := tx.countAudience(ctx, a.Comune, a.Topics)
+		if err != nil {
+			return err
+		}
+		a.Recipients = n
+		_, err = tx.Exec(ctx, "UPDATE alerts SET recipients = ? WHERE id = ?", n, a.ID)
+		return err
+	})
+	return a, err
+}
+
+// audience is the WHERE clause selecting an alert's recipients among subscribers s.
+func audience(comune string, topics []string) (string, []any) {
+	where := "s.comune = ? AND s.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM sms_optouts o WHERE o.phone = s.phone)"
+	args := []any{comune}
+	if len(topics) > 0 {
+		parts := []string{"s.topics = ''"}
+		for _, t := range topics {
+			parts = append(parts, `',' || s.topics || ',' LIKE ? ESCAPE '\'`)
+			args = append(args, "%,"+likeEscape(t)+",%")
+		}
+		where += " AND (" + strings.Join(parts, " OR ") + ")"
+	}
+	return where, args
+}
+
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func (t *Tx) countAudience(ctx context.Context, comune string, topics []string) (int, error) {
+	where, args := audience(comune, topics)
+	var n int
+	err := t.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
+	return n, err
+}
+
+// CountAudience estimates how many subscribers an alert to these topics would reach now.
+func (s *Store) CountAudience(ctx context.Context, comune string, topics []string) (int, error) {
+	where, args := audience(comune, topics)
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
+	return n, err
+}
+
+// startAlert writes an alert's recipients in one statement, numbered and cut into batches,
+// records the batches and enqueues their jobs.
+func (t *Tx) startAlert(ctx context.Context, id, comune string, topics []string, batchSize int, enqueue Enqueuer) (int, error) {
+	if batchSize < 1 {
+		batchSize = 500
+	}
+	now := Micros(t.s.now())
+	where, args := audience(comune, topics)
+	q := `INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at)
+		SELECT ?, rn, (rn - 1) / ` + strconv.Itoa(batchSize) + `, phone, lang, 'queued', ?
+		FROM (SELECT s.phone AS phone, s.lang AS lang, ROW_NUMBER() OVER (ORDER BY s.phone) AS rn FROM subscribers s WHERE ` + where + `) t`
+	res, err := t.Exec(ctx, q, append([]any{id, now}, args...)...)
+	if err != nil {
+		return 0, err
+	}
+	n64, err := res.RowsAffected()
+	if err != nil {
+		return 0, err
+	}
+	n := int(n64)
+	status := AlertSending
+	var finished any
+	if n == 0 {
+		status, finished = AlertSent, now
+	}
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, finished_at = ?, updated_at = ? WHERE id = ?",
+		status, n, now, finished, now, id); err != nil {
+		return 0, err
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	batches := make([]int, (n+batchSize-1)/batchSize)
+	var b strings.Builder
+	b.WriteString("INSERT INTO alert_batches (alert_id, batch, status, updated_at) VALUES ")
+	bargs := make([]any, 0, len(batches)*3)
+	for i := range batches {
+		batches[i] = i
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, 'pending', ?)")
+		bargs = append(bargs, id, i, now)
+	}
+	if _, err := t.Exec(ctx, b.String(), bargs...); err != nil {
+		return 0, err
+	}
+	if enqueue != nil {
+		if err := enqueue(ctx, t, id, batches); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// StartDueAlert starts a scheduled alert whose time has come. It returns false when another
+// process started it first or it is no longer scheduled.
+func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enqueue Enqueuer) (bool, error) {
+	started := false
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		started = false
+		res, err := tx.Exec(ctx, "UPDATE alerts SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'scheduled' AND send_at <= ?",
+			Micros(s.now()), id, Micros(s.now()))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		var comune, topics string
+		if err := tx.QueryRow(ctx, "SELECT comune, topics FROM alerts WHERE id = ?", id).Scan(&comune, &topics); err != nil {
+			return err
+		}
+		if _, err := tx.startAlert(ctx, id, comune, splitList(topics), batchSize, enqueue); err != nil {
+			return err
+		}
+		started = true
+		return nil
+	})
+	return started, err
+}
+
+// DueAlerts lists scheduled alerts whose send time has come.
+func (s *Store) DueAlerts(ctx context.Context, limit int) ([]string, error) {
+	return s.ids(ctx, "SELECT id FROM alerts WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at LIMIT ?", Micros(s.now()), limit)
+}
+
+func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// GetAlert reads an alert of a comune ("" = any comune, for supervisors); another comune's
+// alert is ErrNotFound.
+func (s *Store) GetAlert(ctx context.Context, comune, id string) (Alert, error) {
+	return scanAlert(s.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ? AND (? = '' OR comune = ?)", id, comune, comune))
+}
+
+// AlertByExternalRef finds a comune's alert by its CAP reference or idempotency key.
+func (s *Store) AlertByExternalRef(ctx context.Context, comune, ref string) (Alert, error) {
+	return scanAlert(s.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE comune = ? AND external_ref = ?", comune, ref))
+}
+
+// CountRecipients counts an alert's recipients by status.
+func (s *Store) CountRecipients(ctx context.Context, alertID string) (AlertCounts, error) {
+	rows, err := s.query(ctx, "SELECT status, COUNT(*) FROM alert_recipients WHERE alert_id = ? GROUP BY status", alertID)
+	if err != nil {
+		return AlertCounts{}, err
+	}
+	defer rows.Close()
+	var c AlertCounts
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return c, err
+		}
+		switch st {
+		case RecipientQueued:
+			c.Queued += n
+		case RecipientSending:
+			c.Sending += n
+		case RecipientSent:
+			c.Sent += n
+		case RecipientDelivered:
+			c.Delivered += n
+		case RecipientFailed:
+			c.Failed += n
+		case RecipientCancelled:
+			c.Cancelled += n
+		}
+	}
+	return c, rows.Err()
+}
+
+// AlertFilter selects a page of alerts.
+type AlertFilter struct {
+	Comune   string // "" = every comune (supervisors)
+	Status   string
+	Category string
+	Limit    int
+	Cursor   string
+}
+
+// ListAlerts returns alerts newest first and the cursor of the next page ("" at the end).
+func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, string, error) {
+	if f.Limit <= 0 || f.Limit > 200 {
+		f.Limit = 50
+	}
+	q := "SELECT " + alertColumns + " FROM alerts WHERE (? = '' OR comune = ?) AND (? = '' OR status = ?) AND (? = '' OR category = ?)"
+	args := []any{f.Comune, f.Comune, f.Status, f.Status, f.Category, f.Category}
+	if f.Cursor != "" {
+		at, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		q += " AND (created_at < ? OR (created_at = ? AND id < ?))"
+		args = append(args, at, at, id)
+	}
+	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
+	args = append(args, f.Limit+1)
+	rows, err := s.query(ctx, q, args...)
+	if err != nil {
+		return nil, "", err
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = encodeCursor(Micros(last.CreatedAt), last.ID)
+	}
+	return out, next, nil
+}
+
+// EndAlert stops an alert of a comune ("" = any) with a final status (cancelled, expired):
+// recipients not yet handed over are cancelled; those already sent stay sent. An alert already
+// ended keeps its status. Another comune's alert is ErrNotFound.
+func (s *Store) EndAlert(ctx context.Context, comune, id, status string) (Alert, error) {
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.endAlert(ctx, comune, id, status)
+	})
+	if err != nil {
+		return Alert{}, err
+	}
+	return s.GetAlert(ctx, comune, id)
+}
+
+func (t *Tx) endAlert(ctx context.Context, comune, id, status string) error {
+	var cur string
+	err := t.QueryRow(ctx, "SELECT status FROM alerts WHERE id = ? AND (? = '' OR comune = ?)", id, comune, comune).Scan(&cur)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	now := Micros(t.s.now())
+	switch cur {
+	case AlertCancelled, AlertSuperseded, AlertExpired:
+		return nil
+	case AlertSent:
+		// Everything was handed over already; an alert still "active" for BLOCCO stops being so.
+		if status == AlertExpired {
+			return nil
+		}
+	}
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, cancelled_at = ?, updated_at = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+		status, now, now, now, id); err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, "UPDATE alert_recipients SET status = 'cancelled', error = ?, updated_at = ? WHERE alert_id = ? AND status = 'queued'",
+		status, now, id)
+	return err
+}
+
+// ExpiredAlerts lists alerts still scheduled or sending whose expiry has passed.
+func (s *Store) ExpiredAlerts(ctx context.Context, limit int) ([]string, error) {
+	return s.ids(ctx, "SELECT id FROM alerts WHERE status IN ('scheduled', 'sending') AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+		Micros(s.now()), limit)
+}
+
+// ActiveAlerts lists a comune's alerts of a category that are in force now: started, not
+// cancelled, superseded or expired, and within their expiry (or, without one, started less
+// than ttl ago). Newest first.
+func (s *Store) ActiveAlerts(ctx context.Context, comune, category string, ttl time.Duration, limit int) ([]Alert, error) {
+	now := s.now()
+	rows, err := s.query(ctx, "SELECT "+alertColumns+` FROM alerts WHERE comune = ? AND category = ? AND status IN ('sending', 'sent')
+		AND ((expires_at IS NOT NULL AND expires_at > ?) OR (expires_at IS NULL AND send_at > ?))
+		ORDER BY send_at DESC, id DESC LIMIT ?`, comune, category, Micros(now), Micros(now.Add(-ttl)), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Alert
+	for rows.Next() {
+		a, err := scanAlert(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,484 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+)
+
+// The fan-out's durable state machine. A recipient goes queued -> sending -> sent/failed
+// (then delivered/failed by status callbacks). "sending" is committed before the provider is
+// called and names the process (owner) doing it; a process that dies leaves its "sending"
+// recipients behind, and only a check with the provider decides whether they were handed over.
+
+// Recipient is one recipient claimed for sending.
+type Recipient struct {
+	AlertID   string
+	Seq       int64
+	Batch     int
+	Phone     string
+	Lang      string
+	Owner     string
+	ClaimedAt time.Time
+}
+
+// Send outcomes recorded by RecordSendResults.
+const (
+	OutcomeSent      = "sent"      // the provider accepted it: SID set
+	OutcomeFailed    = "failed"    // refused for good (invalid number, unsubscribed...)
+	OutcomeRetry     = "retry"     // refused for now (429, 5xx): back to queued
+	OutcomeUncertain = "uncertain" // no answer (timeout, broken connection): may have been accepted
+)
+
+// SendResult is what became of one claimed recipient.
+type SendResult struct {
+	Seq       int64
+	Outcome   string
+	SID       string
+	ErrorCode string
+	Error     string
+	// OptOut turns the number off everywhere (Twilio 21610: the handset said STOP to the carrier).
+	OptOut bool
+	Phone  string
+}
+
+// Heartbeat records that a sender process is alive.
+func (s *Store) Heartbeat(ctx context.Context, senderID string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		_, err := tx.Exec(ctx, `INSERT INTO alert_senders (id, started_at, heartbeat_at) VALUES (?, ?, ?)
+			ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, senderID, now, now)
+		return err
+	})
+}
+
+// RemoveSender forgets a sender that stopped cleanly, and senders dead for longer than keep.
+func (s *Store) RemoveSender(ctx context.Context, senderID string, keep time.Duration) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM alert_senders WHERE id = ? OR heartbeat_at < ?", senderID, Micros(s.now().Add(-keep)))
+		return err
+	})
+}
+
+// liveOwner is true for rows owned by a sender whose heartbeat is recent.
+const liveOwner = "owner IN (SELECT id FROM alert_senders WHERE heartbeat_at >= ?)"
+
+// ClaimAlertBatch makes owner the worker of a batch unless the batch is done or a live process
+// works it. staleBefore is the heartbeat age that makes a process dead.
+func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, staleBefore time.Time) (bool, error) {
+	ok := false
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE alert_batches SET owner = ?, status = 'running', updated_at = ?
+			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR owner = ? OR NOT `+liveOwner+`)`,
+			owner, Micros(s.now()), alertID, batch, owner, Micros(staleBefore))
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		ok = n == 1
+		return err
+	})
+	return ok, err
+}
+
+// ReleaseAlertBatch gives a batch back (a stopping process, a job that will be retried).
+func (s *Store) ReleaseAlertBatch(ctx context.Context, alertID string, batch int, owner string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE alert_batches SET owner = NULL, status = 'pending', updated_at = ? WHERE alert_id = ? AND batch = ? AND owner = ?",
+			Micros(s.now()), alertID, batch, owner)
+		return err
+	})
+}
+
+// QueuedInBatch lists up to limit queued recipients of a batch, in order.
+func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit int) ([]int64, error) {
+	rows, err := s.query(ctx, "SELECT seq FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued' ORDER BY seq LIMIT ?",
+		alertID, batch, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, err
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}
+
+// ClaimRecipients marks queued recipients "sending" by owner, and commits that before
+// returning: only the recipients returned may be handed to the provider. Recipients whose
+// number said STOP meanwhile are cancelled instead; nothing is claimed unless the alert is
+// still sending and not expired.
+func (s *Store) ClaimRecipients(ctx context.Context, alertID string, seqs []int64, owner string) ([]Recipient, error) {
+	if len(seqs) == 0 {
+		return nil, nil
+	}
+	var out []Recipient
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		out = out[:0]
+		now := s.now()
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE id = ? AND status = 'sending' AND (expires_at IS NULL OR expires_at > ?)",
+			alertID, Micros(now)).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		args := make([]any, 0, len(seqs)+3)
+		args = append(args, Micros(now), alertID)
+		for _, q := range seqs {
+			args = append(args, q)
+		}
+		in := qmarks(len(seqs))
+		if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET status = 'cancelled', error = 'stop', updated_at = ?
+			WHERE alert_id = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
+			return err
+		}
+		cargs := append([]any{owner, Micros(now), Micros(now)}, args[1:]...)
+		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
+			WHERE alert_id = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang`, cargs...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: FromMicros(Micros(now))}
+			if err := rows.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang); err != nil {
+				return err
+			}
+			out = append(out, r)
+		}
+		return rows.Err()
+	})
+	return out, err
+}
+
+// RecordSendResults writes what became of claimed recipients, in one transaction. Status
+// callbacks that overtook the result are applied. A result for a recipient no longer
+// "sending" by owner is ignored (a crash resolution got there first).
+func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, results []SendResult) error {
+	if len(results) == 0 {
+		return nil
+	}
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		var sids []any
+		for _, r := range results {
+			var err error
+			switch r.Outcome {
+			case OutcomeSent:
+				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'sent', owner = NULL, sid = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
+					r.SID, now, alertID, r.Seq, owner)
+				sids = append(sids, r.SID)
+			case OutcomeFailed:
+				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
+					r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
+			case OutcomeRetry:
+				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
+					r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
+			case OutcomeUncertain:
+				// Left "sending" without an owner: the orphan sweep asks the provider.
+				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
+					truncate(r.Error, 500), now, alertID, r.Seq, owner)
+			default:
+				err = errors.New("store: unknown send outcome " + r.Outcome)
+			}
+			if err != nil {
+				return err
+			}
+			if r.OptOut && r.Phone != "" {
+				if _, err := tx.OptOut(ctx, r.Phone, ConsentActor{Via: ViaCarrier, Actor: "twilio"}, "Twilio error "+r.ErrorCode); err != nil {
+					return err
+				}
+			}
+		}
+		return tx.applyEarlyStatus(ctx, sids)
+	})
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// applyEarlyStatus applies status callbacks that arrived before their sid was recorded.
+func (t *Tx) applyEarlyStatus(ctx context.Context, sids []any) error {
+	if len(sids) == 0 {
+		return nil
+	}
+	rows, err := t.Query(ctx, "SELECT sid, status, error_code FROM alert_early_status WHERE sid IN ("+qmarks(len(sids))+")", sids...)
+	if err != nil {
+		return err
+	}
+	type early struct{ sid, status, code string }
+	var list []early
+	for rows.Next() {
+		var e early
+		if err := rows.Scan(&e.sid, &e.status, &e.code); err != nil {
+			rows.Close()
+			return err
+		}
+		list = append(list, e)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range list {
+		if _, err := t.updateDelivery(ctx, e.sid, e.status, e.code); err != nil {
+			return err
+		}
+		if _, err := t.Exec(ctx, "DELETE FROM alert_early_status WHERE sid = ?", e.sid); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deliveryFrom lists the statuses a delivery status may follow: news only moves forward.
+var deliveryFrom = map[string]string{
+	RecipientSent:      "('sending', 'sent')",
+	RecipientDelivered: "('sending', 'sent', 'failed')",
+	RecipientFailed:    "('sending', 'sent')",
+}
+
+func (t *Tx) updateDelivery(ctx context.Context, sid, status, code string) (int64, error) {
+	from, ok := deliveryFrom[status]
+	if !ok {
+		return 0, nil
+	}
+	res, err := t.Exec(ctx, "UPDATE alert_recipients SET status = ?, error_code = CASE WHEN ? = '' THEN error_code ELSE ? END, owner = NULL, updated_at = ? WHERE sid = ? AND status IN "+from,
+		status, code, code, Micros(t.s.now()), sid)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// UpdateRecipientDelivery applies a provider's status callback (status: sent, delivered or
+// failed) to the recipient with that sid, and returns its alert's id. A sid not (yet) known is
+// kept aside and applied when the send's result is recorded; alertID is then "".
+func (s *Store) UpdateRecipientDelivery(ctx context.Context, sid, status, code string) (string, error) {
+	alertID := ""
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		alertID = ""
+		err := tx.QueryRow(ctx, "SELECT alert_id FROM alert_recipients WHERE sid = ?", sid).Scan(&alertID)
+		if errors.Is(err, sql.ErrNoRows) {
+			_, err = tx.Exec(ctx, `INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, ?, ?, ?)
+				ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
+				WHERE alert_early_status.status = 'sent'`, sid, status, code, Micros(s.now()))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.updateDelivery(ctx, sid, status, code)
+		return err
+	})
+	return alertID, err
+}
+
+// PurgeEarlyStatus deletes callbacks kept aside for longer than keep (they were not ours).
+func (s *Store) PurgeEarlyStatus(ctx context.Context, keep time.Duration) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM alert_early_status WHERE at < ?", Micros(s.now().Add(-keep)))
+		return err
+	})
+}
+
+// FinishAlertBatch marks a batch done when none of its recipients is queued any more, and the
+// alert sent when every batch is done. It returns false while queued recipients remain.
+func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int, owner string) (bool, error) {
+	done := false
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		done = false
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued'", alertID, batch).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			var st string
+			if err := tx.QueryRow(ctx, "SELECT status FROM alerts WHERE id = ?", alertID).Scan(&st); err != nil {
+				return err
+			}
+			if st == AlertSending {
+				return nil
+			}
+		}
+		now := Micros(s.now())
+		if _, err := tx.Exec(ctx, "UPDATE alert_batches SET status = 'done', owner = NULL, updated_at = ? WHERE alert_id = ? AND batch = ? AND (owner = ? OR owner IS NULL)",
+			now, alertID, batch, owner); err != nil {
+			return err
+		}
+		done = true
+		return tx.finishAlertIfDone(ctx, alertID)
+	})
+	return done, err
+}
+
+func (t *Tx) finishAlertIfDone(ctx context.Context, alertID string) error {
+	var open int
+	if err := t.QueryRow(ctx, "SELECT COUNT(*) FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID).Scan(&open); err != nil {
+		return err
+	}
+	if open > 0 {
+		return nil
+	}
+	now := Micros(t.s.now())
+	_, err := t.Exec(ctx, "UPDATE alerts SET status = 'sent', finished_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'", now, now, alertID)
+	return err
+}
+
+// Orphans lists recipients left "sending" by a process that died (no heartbeat since
+// staleBefore) or released without an answer from the provider, claimed before settledBefore.
+func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Time, limit int) ([]Recipient, error) {
+	rows, err := s.query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at FROM alert_recipients
+		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+`) ORDER BY claimed_at LIMIT ?`,
+		Micros(settledBefore), Micros(staleBefore), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var r Recipient
+		var claimed sql.NullInt64
+		if err := rows.Scan(&r.AlertID, &r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.Owner, &claimed); err != nil {
+			return nil, err
+		}
+		if claimed.Valid {
+			r.ClaimedAt = FromMicros(claimed.Int64)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ResolveOrphan settles a recipient left "sending": with a sid, the provider had it (sent);
+// without, it never reached the provider and is queued again, its batch reopened and a job
+// enqueued unless a live process still works the batch. It does nothing if the recipient
+// changed since it was listed.
+func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, staleBefore time.Time, enqueue Enqueuer) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		var res sql.Result
+		var err error
+		if sid != "" {
+			res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'sent', owner = NULL, sid = ?, error = '', updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
+				sid, now, r.AlertID, r.Seq, Micros(r.ClaimedAt))
+		} else {
+			res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
+				now, r.AlertID, r.Seq, Micros(r.ClaimedAt))
+		}
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		if sid != "" {
+			if err := tx.applyEarlyStatus(ctx, []any{sid}); err != nil {
+				return err
+			}
+			return nil
+		}
+		return tx.reopenBatch(ctx, r.AlertID, r.Batch, staleBefore, enqueue)
+	})
+}
+
+// reopenBatch makes sure someone will send a batch's queued recipients: a live worker of the
+// batch will find them itself; otherwise the batch is pending again and gets a new job.
+func (t *Tx) reopenBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
+	now := Micros(t.s.now())
+	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, updated_at = ?
+		WHERE alert_id = ? AND batch = ? AND (status = 'done' OR (owner IS NOT NULL AND NOT `+liveOwner+`))`,
+		now, alertID, batch, Micros(staleBefore))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil
+	}
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = 'sending', finished_at = NULL, updated_at = ? WHERE id = ? AND status = 'sent'", now, alertID); err != nil {
+		return err
+	}
+	if enqueue != nil {
+		return enqueue(ctx, t, alertID, []int{batch})
+	}
+	return nil
+}
+
+// AbandonedBatches lists batches a dead process was working (their jobs died with it).
+func (s *Store) AbandonedBatches(ctx context.Context, staleBefore time.Time, limit int) ([]Recipient, error) {
+	rows, err := s.query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+liveOwner+`
+		ORDER BY updated_at LIMIT ?`, Micros(staleBefore), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.AlertID, &r.Batch); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// ReopenAbandonedBatch gives a dead process's batch a new job.
+func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		return tx.reopenBatch(ctx, alertID, batch, staleBefore, enqueue)
+	})
+}
+
+// ReserveSendSlots takes n consecutive send slots of the deployment-wide schedule named key,
+// interval apart, and returns the first slot's time. The schedule never runs more than horizon
+// ahead of now: when it would, nothing is reserved and wait says how long to wait before trying
+// again. Every replica reserves from the same row, so together they never exceed the rate.
+func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interval, horizon time.Duration) (time.Time, time.Duration, error) {
+	var start time.Time
+	var wait time.Duration
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := s.now()
+		nowUS := Micros(now)
+		span := int64(n) * interval.Microseconds()
+		if span == 0 {
+			span = int64(n) * interval.Nanoseconds() / 1000
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO alert_pacer (id, next_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING", key, nowUS); err != nil {
+			return err
+		}
+		var next int64
+		err := tx.QueryRow(ctx, `UPDATE alert_pacer SET next_at = CASE WHEN next_at > ? THEN next_at ELSE ? END + ?
+			WHERE id = ? AND next_at <= ? RETURNING next_at`, nowUS, nowUS, span, key, nowUS+horizon.Microseconds()).Scan(&next)
+		if errors.Is(err, sql.ErrNoRows) {
+			if err := tx.QueryRow(ctx, "SELECT next_at FROM alert_pacer WHERE id = ?", key).Scan(&next); err != nil {
+				return err
+			}
+			wait = FromMicros(next).Sub(now) - horizon
+			if wait <= 0 {
+				wait = time.Millisecond
+			}
+			start = time.Time{}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		wait = 0
+		start = FromMicros(next - span)
+		return nil
+	})
+	return start, wait, err
+}

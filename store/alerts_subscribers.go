@@ -1,0 +1,495 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+)
+
+// Subscription statuses.
+const (
+	SubscriberPending   = "pending"
+	SubscriberConfirmed = "confirmed"
+	SubscriberStopped   = "stopped"
+	SubscriberRemoved   = "removed"
+)
+
+// Consent actions and the ways a consent change arrives.
+const (
+	ConsentSubscribe = "subscribe" // the citizen subscribed (ISCRIVI) or confirmed an import
+	ConsentRequest   = "request"   // the comune asked to subscribe the number: pending
+	ConsentConfirm   = "confirm"   // the citizen confirmed a pending subscription (SI)
+	ConsentStop      = "stop"      // the citizen (or the carrier, 21610) said STOP
+	ConsentRemove    = "remove"    // the comune removed the subscriber
+	ConsentImport    = "import"    // imported as already consenting
+
+	ViaSMS     = "sms"
+	ViaAPI     = "api"
+	ViaImport  = "import"
+	ViaCarrier = "carrier"
+	ViaPage    = "page"
+)
+
+// ErrOptedOut is returned when a comune tries to subscribe a number that said STOP: only the
+// citizen can undo a STOP, by texting ISCRIVI.
+var ErrOptedOut = errors.New("the number said STOP")
+
+// Subscriber is one number's subscription to one comune's alerts.
+type Subscriber struct {
+	Comune      string
+	Phone       string
+	Status      string
+	Topics      []string // empty: every alert of the comune
+	Lang        string
+	Source      string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	ConfirmedAt *time.Time
+}
+
+// Consent is one recorded change of a number's consent.
+type Consent struct {
+	ID     string
+	Comune string
+	Phone  string
+	Action string
+	Via    string
+	Actor  string
+	Topics []string
+	Detail string
+	At     time.Time
+}
+
+// ConsentActor says who made a change and how, for the consent record.
+type ConsentActor struct {
+	Via   string
+	Actor string
+}
+
+func joinTopics(t []string) string { return strings.Join(t, ",") }
+
+const subscriberColumns = "comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at"
+
+func scanSubscriber(row interface{ Scan(...any) error }) (Subscriber, error) {
+	var sb Subscriber
+	var topics string
+	var created, updated int64
+	var confirmed sql.NullInt64
+	err := row.Scan(&sb.Comune, &sb.Phone, &sb.Status, &topics, &sb.Lang, &sb.Source, &created, &updated, &confirmed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return sb, ErrNotFound
+	}
+	sb.Topics, sb.CreatedAt, sb.UpdatedAt, sb.ConfirmedAt = splitList(topics), FromMicros(created), FromMicros(updated), nullMicros(confirmed)
+	return sb, err
+}
+
+// Subscriber reads one subscription.
+func (s *Store) Subscriber(ctx context.Context, comune, phone string) (Subscriber, error) {
+	return scanSubscriber(s.queryRow(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE comune = ? AND phone = ?", comune, phone))
+}
+
+// SubscriptionsOf lists every subscription of a number.
+func (s *Store) SubscriptionsOf(ctx context.Context, phone string) ([]Subscriber, error) {
+	rows, err := s.query(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE phone = ? ORDER BY comune", phone)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Subscriber
+	for rows.Next() {
+		sb, err := scanSubscriber(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sb)
+	}
+	return out, rows.Err()
+}
+
+// IsOptedOut reports whether a number said STOP and has not subscribed again since.
+func (s *Store) IsOptedOut(ctx context.Context, phone string) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n)
+	return n > 0, err
+}
+
+// Consents lists a number's consent records for one comune (STOPs, which concern every comune,
+// included), oldest first.
+func (s *Store) Consents(ctx context.Context, comune, phone string) ([]Consent, error) {
+	rows, err := s.query(ctx, `SELECT id, comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents
+		WHERE phone = ? AND (comune = ? OR comune = '') ORDER BY at, id`, phone, comune)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Consent
+	for rows.Next() {
+		var c Consent
+		var topics string
+		var at int64
+		if err := rows.Scan(&c.ID, &c.Comune, &c.Phone, &c.Action, &c.Via, &c.Actor, &topics, &c.Detail, &at); err != nil {
+			return nil, err
+		}
+		c.Topics, c.At = splitList(topics), FromMicros(at)
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// AddConsent records a consent change inside a transaction.
+func (t *Tx) AddConsent(ctx context.Context, c Consent) error {
+	if c.ID == "" {
+		c.ID = NewID()
+	}
+	if c.At.IsZero() {
+		c.At = t.s.now()
+	}
+	_, err := t.Exec(ctx, `INSERT INTO subscriber_consents (id, comune, phone, action, via, actor, topics, detail, at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Comune, c.Phone, c.Action, c.Via, c.Actor, joinTopics(c.Topics), c.Detail, Micros(c.At))
+	return err
+}
+
+// SubscribeByCitizen records the citizen's own subscription (ISCRIVI): it lifts their STOP,
+// and the subscription is confirmed at once with the topics given (none = every alert).
+func (t *Tx) SubscribeByCitizen(ctx context.Context, comune, phone string, topics []string, lang string, by ConsentActor) error {
+	now := Micros(t.s.now())
+	if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
+		return err
+	}
+	_, err := t.Exec(ctx, `INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at)
+		VALUES (?, ?, 'confirmed', ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (comune, phone) DO UPDATE SET status = 'confirmed', topics = excluded.topics, lang = excluded.lang,
+			updated_at = excluded.updated_at, confirmed_at = excluded.confirmed_at`,
+		comune, phone, joinTopics(topics), lang, by.Via, now, now, now)
+	if err != nil {
+		return err
+	}
+	return t.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: ConsentSubscribe, Via: by.Via, Actor: by.Actor, Topics: topics})
+}
+
+// ConfirmPending confirms every pending subscription of a number (the citizen answered SI) and
+// returns the comuni confirmed.
+func (t *Tx) ConfirmPending(ctx context.Context, phone string, by ConsentActor) ([]string, error) {
+	rows, err := t.Query(ctx, "SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending' ORDER BY comune", phone)
+	if err != nil {
+		return nil, err
+	}
+	type pending struct{ comune, topics string }
+	var list []pending
+	for rows.Next() {
+		var p pending
+		if err := rows.Scan(&p.comune, &p.topics); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		list = append(list, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	now := Micros(t.s.now())
+	var comuni []string
+	for _, p := range list {
+		if _, err := t.Exec(ctx, "UPDATE subscribers SET status = 'confirmed', updated_at = ?, confirmed_at = ? WHERE comune = ? AND phone = ? AND status = 'pending'",
+			now, now, p.comune, phone); err != nil {
+			return nil, err
+		}
+		if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
+			return nil, err
+		}
+		if err := t.AddConsent(ctx, Consent{Comune: p.comune, Phone: phone, Action: ConsentConfirm, Via: by.Via, Actor: by.Actor, Topics: splitList(p.topics)}); err != nil {
+			return nil, err
+		}
+		comuni = append(comuni, p.comune)
+	}
+	return comuni, nil
+}
+
+// OptOut records a STOP: the number goes on the opt-out list, every subscription of it stops,
+// and whatever alerts still queued for it are cancelled. It returns the comuni it was subscribed to.
+func (t *Tx) OptOut(ctx context.Context, phone string, by ConsentActor, detail string) ([]string, error) {
+	now := Micros(t.s.now())
+	_, err := t.Exec(ctx, "INSERT INTO sms_optouts (phone, via, created_at) VALUES (?, ?, ?) ON CONFLICT (phone) DO NOTHING", phone, by.Via, now)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := t.Query(ctx, "SELECT comune FROM subscribers WHERE phone = ? AND status IN ('pending', 'confirmed') ORDER BY comune", phone)
+	if err != nil {
+		return nil, err
+	}
+	var comuni []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		comuni = append(comuni, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if _, err := t.Exec(ctx, "UPDATE subscribers SET status = 'stopped', updated_at = ? WHERE phone = ? AND status IN ('pending', 'confirmed')", now, phone); err != nil {
+		return nil, err
+	}
+	if _, err := t.Exec(ctx, "UPDATE alert_recipients SET status = 'cancelled', error = 'stop', updated_at = ? WHERE phone = ? AND status = 'queued'", now, phone); err != nil {
+		return nil, err
+	}
+	return comuni, t.AddConsent(ctx, Consent{Phone: phone, Action: ConsentStop, Via: by.Via, Actor: by.Actor, Detail: detail})
+}
+
+// RequestSubscription is the comune asking, through the API, to subscribe a number: the
+// subscription waits for the citizen's SI. It returns the subscription and whether a
+// confirmation request must be sent (false when the number is already confirmed: only the
+// topics change). A number that said STOP is ErrOptedOut and nothing changes. onPending runs in
+// the same transaction, to enqueue the confirmation SMS.
+func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, topics []string, lang string, by ConsentActor,
+	onPending func(ctx context.Context, tx *Tx) error) (Subscriber, bool, error) {
+	var out Subscriber
+	var ask bool
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return ErrOptedOut
+		}
+		now := Micros(s.now())
+		var status string
+		err := tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.Exec(ctx, `INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at)
+				VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)`, comune, phone, joinTopics(topics), lang, by.Via, now, now)
+			ask = true
+		case err != nil:
+			return err
+		case status == SubscriberConfirmed:
+			_, err = tx.Exec(ctx, "UPDATE subscribers SET topics = ?, updated_at = ? WHERE comune = ? AND phone = ?", joinTopics(topics), now, comune, phone)
+		case status == SubscriberStopped:
+			// A per-comune STOP without an opt-out row cannot happen (OptOut writes both); be safe.
+			return ErrOptedOut
+		default: // pending again, or removed earlier by the comune: ask (again)
+			_, err = tx.Exec(ctx, "UPDATE subscribers SET status = 'pending', topics = ?, lang = ?, source = ?, updated_at = ?, confirmed_at = NULL WHERE comune = ? AND phone = ?",
+				joinTopics(topics), lang, by.Via, now, comune, phone)
+			ask = true
+		}
+		if err != nil {
+			return err
+		}
+		action := ConsentRequest
+		if !ask {
+			action = ConsentSubscribe
+		}
+		if err := tx.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: action, Via: by.Via, Actor: by.Actor, Topics: topics}); err != nil {
+			return err
+		}
+		if ask && onPending != nil {
+			return onPending(ctx, tx)
+		}
+		return nil
+	})
+	if err != nil {
+		return Subscriber{}, false, err
+	}
+	out, err = s.Subscriber(ctx, comune, phone)
+	return out, ask, err
+}
+
+// RemoveSubscriber is the comune deleting a subscription (status removed; the consent trail
+// stays). A number not subscribed, or already removed, is ErrNotFound.
+func (s *Store) RemoveSubscriber(ctx context.Context, comune, phone string, by ConsentActor) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		res, err := tx.Exec(ctx, "UPDATE subscribers SET status = 'removed', updated_at = ? WHERE comune = ? AND phone = ? AND status <> 'removed'", now, comune, phone)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrNotFound
+		}
+		if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET status = 'cancelled', error = 'removed', updated_at = ?
+			WHERE phone = ? AND status = 'queued' AND alert_id IN (SELECT id FROM alerts WHERE comune = ?)`, now, phone, comune); err != nil {
+			return err
+		}
+		return tx.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: ConsentRemove, Via: by.Via, Actor: by.Actor})
+	})
+}
+
+// ImportResult counts what an import did with its rows.
+type ImportResult struct {
+	Imported int // subscriptions created or confirmed
+	OptedOut int // skipped: the number said STOP
+}
+
+// importChunk is how many rows one multi-row INSERT carries (8 parameters each: well under
+// both databases' parameter limits).
+const importChunk = 400
+
+// ImportSubscribers records already-consenting subscribers of a comune, confirmed, in large
+// transactions. Numbers that said STOP are skipped and counted; a stopped subscription is never
+// turned back on. phones must be E.164, unique within the call.
+func (s *Store) ImportSubscribers(ctx context.Context, comune string, phones []string, topics []string, lang string, by ConsentActor) (ImportResult, error) {
+	var res ImportResult
+	const perTx = 20000
+	for start := 0; start < len(phones); start += perTx {
+		part := phones[start:min(start+perTx, len(phones))]
+		var r ImportResult
+		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			r = ImportResult{}
+			for i := 0; i < len(part); i += importChunk {
+				n, skipped, err := tx.importChunk(ctx, comune, part[i:min(i+importChunk, len(part))], topics, lang, by)
+				if err != nil {
+					return err
+				}
+				r.Imported += n
+				r.OptedOut += skipped
+			}
+			return nil
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Imported += r.Imported
+		res.OptedOut += r.OptedOut
+	}
+	return res, nil
+}
+
+func (t *Tx) importChunk(ctx context.Context, comune string, phones []string, topics []string, lang string, by ConsentActor) (int, int, error) {
+	args := make([]any, len(phones))
+	for i, p := range phones {
+		args[i] = p
+	}
+	rows, err := t.Query(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(phones))+")", args...)
+	if err != nil {
+		return 0, 0, err
+	}
+	stopped := map[string]bool{}
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		stopped[p] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, 0, err
+	}
+	now := Micros(t.s.now())
+	tp := joinTopics(topics)
+	var sb, cb strings.Builder
+	sb.WriteString("INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at) VALUES ")
+	cb.WriteString("INSERT INTO subscriber_consents (id, comune, phone, action, via, actor, topics, detail, at) VALUES ")
+	subArgs := make([]any, 0, len(phones)*8)
+	conArgs := make([]any, 0, len(phones)*8)
+	n := 0
+	for _, p := range phones {
+		if stopped[p] {
+			continue
+		}
+		if n > 0 {
+			sb.WriteByte(',')
+			cb.WriteByte(',')
+		}
+		sb.WriteString("(?, ?, 'confirmed', ?, ?, ?, ?, ?, ?)")
+		subArgs = append(subArgs, comune, p, tp, lang, by.Via, now, now, now)
+		cb.WriteString("(?, ?, ?, 'import', ?, ?, ?, '', ?)")
+		conArgs = append(conArgs, NewID(), comune, p, by.Via, by.Actor, tp, now)
+		n++
+	}
+	if n == 0 {
+		return 0, len(stopped), nil
+	}
+	// A subscription stopped by the citizen stays stopped whatever the import says.
+	sb.WriteString(` ON CONFLICT (comune, phone) DO UPDATE SET
+		status = CASE WHEN subscribers.status = 'stopped' THEN 'stopped' ELSE 'confirmed' END,
+		topics = excluded.topics, updated_at = excluded.updated_at,
+		confirmed_at = COALESCE(subscribers.confirmed_at, excluded.confirmed_at)`)
+	if _, err := t.Exec(ctx, sb.String(), subArgs...); err != nil {
+		return 0, 0, err
+	}
+	if _, err := t.Exec(ctx, cb.String(), conArgs...); err != nil {
+		return 0, 0, err
+	}
+	return n, len(stopped), nil
+}
+
+// qmarks is n comma-separated placeholders.
+func qmarks(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	return strings.Repeat("?,", n-1) + "?"
+}
+
+// SubscriberCount is how many subscriptions of a comune have a status, per topic.
+type SubscriberCount struct {
+	Comune string
+	Status string
+	Topics string // the subscription's topic list as stored ("" = everything)
+	Lang   string
+	Count  int
+}
+
+// CountSubscribers groups a comune's subscriptions ("" = every comune) by status, topic list
+// and language.
+func (s *Store) CountSubscribers(ctx context.Context, comune string) ([]SubscriberCount, error) {
+	rows, err := s.query(ctx, `SELECT comune, status, topics, lang, COUNT(*) FROM subscribers WHERE (? = '' OR comune = ?)
+		GROUP BY comune, status, topics, lang ORDER BY comune, status, topics, lang`, comune, comune)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []SubscriberCount
+	for rows.Next() {
+		var c SubscriberCount
+		if err := rows.Scan(&c.Comune, &c.Status, &c.Topics, &c.Lang, &c.Count); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SMSCommand is an inbound SMS command already acted on.
+type SMSCommand struct {
+	MessageSid string
+	Phone      string
+	Keyword    string
+	Handled    bool
+	Reply      string
+	At         time.Time
+}
+
+// SMSCommandBySid finds a command already acted on (ErrNotFound otherwise).
+func (s *Store) SMSCommandBySid(ctx context.Context, sid string) (SMSCommand, error) {
+	var c SMSCommand
+	var handled int
+	var at int64
+	err := s.queryRow(ctx, "SELECT message_sid, phone, keyword, handled, reply, at FROM sms_commands WHERE message_sid = ?", sid).
+		Scan(&c.MessageSid, &c.Phone, &c.Keyword, &handled, &c.Reply, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, ErrNotFound
+	}
+	c.Handled, c.At = handled == 1, FromMicros(at)
+	return c, err
+}
+
+// RecordSMSCommand records a command in the transaction that acts on it; the same MessageSid
+// twice is ErrConflict, which undoes the second action with its transaction.
+func (t *Tx) RecordSMSCommand(ctx context.Context, c SMSCommand) error {
+	_, err := t.Exec(ctx, "INSERT INTO sms_commands (message_sid, phone, keyword, handled, reply, at) VALUES (?, ?, ?, ?, ?, ?)",
+		c.MessageSid, c.Phone, c.Keyword, boolInt(c.Handled), c.Reply, Micros(t.s.now()))
+	if isUniqueViolation(err) {
+		return ErrConflict
+	}
+	return err
+}

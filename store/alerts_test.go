@@ -1,0 +1,315 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+func TestAPIKeysAreHashedAndRevocable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		k, key, err := s.CreateAPIKey(ctx, "firenze", "protezione civile")
+		if err != nil || len(key) < 40 || key[:4] != store.APIKeyPrefix {
+			t.Fatalf("create: %q %v", key, err)
+		}
+		got, err := s.APIKeyByToken(ctx, key)
+		if err != nil || got.ID != k.ID || got.Comune != "firenze" {
+			t.Fatalf("lookup: %+v %v", got, err)
+		}
+		var stored int
+		if err := s.QueryRow(ctx, "SELECT COUNT(*) FROM api_keys WHERE hash = ?", key).Scan(&stored); err != nil || stored != 0 {
+			t.Fatalf("the key itself is stored (%d, %v)", stored, err)
+		}
+		if err := s.RevokeAPIKey(ctx, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.APIKeyByToken(ctx, key); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoked key still works: %v", err)
+		}
+		if err := s.RevokeAPIKey(ctx, "nope"); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("revoke unknown: %v", err)
+		}
+	})
+}
+
+func sub(t *testing.T, s *store.Store, comune, phone string, topics ...string) {
+	t.Helper()
+	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		return tx.SubscribeByCitizen(ctx, comune, phone, topics, "it", store.ConsentActor{Via: store.ViaSMS, Actor: phone})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stop(t *testing.T, s *store.Store, phone string) {
+	t.Helper()
+	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.OptOut(ctx, phone, store.ConsentActor{Via: store.ViaSMS, Actor: phone}, "")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStopWinsOverImportAndAPI(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub(t, s, "firenze", "+393470000001")
+		stop(t, s, "+393470000001")
+		res, err := s.ImportSubscribers(ctx, "firenze", []string{"+393470000001", "+393470000002"}, nil, "it", store.ConsentActor{Via: store.ViaImport, Actor: "x.csv"})
+		if err != nil || res.Imported != 1 || res.OptedOut != 1 {
+			t.Fatalf("import: %+v %v", res, err)
+		}
+		sb, _ := s.Subscriber(ctx, "firenze", "+393470000001")
+		if sb.Status != store.SubscriberStopped {
+			t.Fatalf("import turned a STOP back on: %+v", sb)
+		}
+		if _, _, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", store.ConsentActor{Via: store.ViaAPI, Actor: "key"}, nil); !errors.Is(err, store.ErrOptedOut) {
+			t.Fatalf("API subscribed a STOPped number: %v", err)
+		}
+		// Only the citizen lifts their STOP.
+		sub(t, s, "firenze", "+393470000001")
+		if out, _ := s.IsOptedOut(ctx, "+393470000001"); out {
+			t.Fatal("ISCRIVI did not lift the STOP")
+		}
+		cs, err := s.Consents(ctx, "firenze", "+393470000001")
+		if err != nil || len(cs) != 3 || cs[0].Action != "subscribe" || cs[1].Action != "stop" || cs[2].Action != "subscribe" {
+			t.Fatalf("consents: %+v %v", cs, err)
+		}
+	})
+}
+
+func TestPendingUntilConfirmed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		enq := 0
+		sb, ask, err := s.RequestSubscription(ctx, "firenze", "+393470000009", []string{"traffico"}, "it",
+			store.ConsentActor{Via: store.ViaAPI, Actor: "k1"}, func(context.Context, *store.Tx) error { enq++; return nil })
+		if err != nil || !ask || sb.Status != store.SubscriberPending || enq != 1 {
+			t.Fatalf("%+v %v %v %d", sb, ask, err, enq)
+		}
+		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, store.CreateAlertOptions{BatchSize: 10})
+		if err != nil || a.Recipients != 0 || a.Status != store.AlertSent {
+			t.Fatalf("a pending subscriber was counted: %+v %v", a, err)
+		}
+		var comuni []string
+		err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			comuni, err = tx.ConfirmPending(ctx, "+393470000009", store.ConsentActor{Via: store.ViaSMS, Actor: "+393470000009"})
+			return err
+		})
+		if err != nil || len(comuni) != 1 || comuni[0] != "firenze" {
+			t.Fatalf("confirm: %v %v", comuni, err)
+		}
+		sb, _ = s.Subscriber(ctx, "firenze", "+393470000009")
+		if sb.Status != store.SubscriberConfirmed || sb.ConfirmedAt == nil {
+			t.Fatalf("%+v", sb)
+		}
+	})
+}
+
+func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for i := 0; i < 25; i++ {
+			sub(t, s, "firenze", fmt.Sprintf("+3934700001%02d", i))
+		}
+		sub(t, s, "firenze", "+393470000200", "scuole")
+		sub(t, s, "firenze", "+393470000201", "traffico", "scuole")
+		sub(t, s, "empoli", "+393470000300")
+		sub(t, s, "firenze", "+393470000400")
+		stop(t, s, "+393470000400")
+
+		var enqueued []int
+		enq := func(ctx context.Context, tx *store.Tx, id string, batches []int) error {
+			enqueued = append(enqueued, batches...)
+			return nil
+		}
+		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "blocco-traffico", Topics: []string{"traffico"},
+			Message: "blocco", TextIT: "blocco", TextEN: "block", Source: "api"}, store.CreateAlertOptions{BatchSize: 10, Enqueue: enq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 25 without topics + the one following traffico; not scuole-only, not empoli, not the STOP.
+		if a.Recipients != 26 || a.Status != store.AlertSending || len(enqueued) != 3 {
+			t.Fatalf("alert %+v, batches %v", a, enqueued)
+		}
+		stale := time.Now().Add(-10 * time.Second)
+		if err := s.Heartbeat(ctx, "p1"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p1", stale); !ok || err != nil {
+			t.Fatalf("claim batch: %v %v", ok, err)
+		}
+		if ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale); ok {
+			t.Fatal("a live owner's batch was claimed by another")
+		}
+		seqs, err := s.QueuedInBatch(ctx, a.ID, 0, 100)
+		if err != nil || len(seqs) != 10 {
+			t.Fatalf("queued: %v %v", seqs, err)
+		}
+		rs, err := s.ClaimRecipients(ctx, a.ID, seqs, "p1")
+		if err != nil || len(rs) != 10 {
+			t.Fatalf("claim: %d %v", len(rs), err)
+		}
+		if again, _ := s.ClaimRecipients(ctx, a.ID, seqs, "p2"); len(again) != 0 {
+			t.Fatal("recipients claimed twice")
+		}
+		// A status callback faster than our commit is kept and applied later.
+		if id, err := s.UpdateRecipientDelivery(ctx, "SM0", store.RecipientDelivered, ""); err != nil || id != "" {
+			t.Fatalf("early: %q %v", id, err)
+		}
+		results := []store.SendResult{}
+		for i, r := range rs {
+			switch {
+			case i == 0:
+				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: "SM0"})
+			case i == 1:
+				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeFailed, ErrorCode: "21610", OptOut: true, Phone: r.Phone})
+			case i == 2:
+				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, ErrorCode: "20429"})
+			case i == 3:
+				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: "timeout"})
+			default:
+				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: fmt.Sprintf("SM%d", i)})
+			}
+		}
+		if err := s.RecordSendResults(ctx, a.ID, "p1", results); err != nil {
+			t.Fatal(err)
+		}
+		c, _ := s.CountRecipients(ctx, a.ID)
+		if c.Delivered != 1 || c.Sent != 6 || c.Failed != 1 || c.Queued != 17 || c.Sending != 1 {
+			t.Fatalf("counts %+v", c)
+		}
+		if out, _ := s.IsOptedOut(ctx, rs[1].Phone); !out {
+			t.Fatal("21610 did not opt the number out")
+		}
+		if id, err := s.UpdateRecipientDelivery(ctx, "SM5", store.RecipientFailed, "30003"); err != nil || id != a.ID {
+			t.Fatalf("callback: %q %v", id, err)
+		}
+		if _, err := s.UpdateRecipientDelivery(ctx, "SM5", store.RecipientSent, ""); err != nil {
+			t.Fatal(err)
+		}
+		c, _ = s.CountRecipients(ctx, a.ID)
+		if c.Failed != 2 || c.Sent != 5 {
+			t.Fatalf("a late 'sent' moved a failure back: %+v", c)
+		}
+		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, "p1"); done {
+			t.Fatal("batch finished with a queued recipient")
+		}
+		// The uncertain one is an orphan at once (no owner); the provider had not got it.
+		orphans, err := s.Orphans(ctx, stale, time.Now().Add(time.Second), 10)
+		if err != nil || len(orphans) != 1 {
+			t.Fatalf("orphans %v %v", orphans, err)
+		}
+		reopened := 0
+		if err := s.ResolveOrphan(ctx, orphans[0], "", stale, func(context.Context, *store.Tx, string, []int) error { reopened++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		if reopened != 0 {
+			t.Fatal("a batch a live process works was given a second job")
+		}
+		c, _ = s.CountRecipients(ctx, a.ID)
+		if c.Queued != 18 || c.Sending != 0 {
+			t.Fatalf("after resolve %+v", c)
+		}
+		// The owner dies: its batch is abandoned, and reopened once.
+		if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE alert_senders SET heartbeat_at = 0 WHERE id = 'p1'")
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		ab, err := s.AbandonedBatches(ctx, stale, 10)
+		if err != nil || len(ab) != 1 {
+			t.Fatalf("abandoned %v %v", ab, err)
+		}
+		if err := s.ReopenAbandonedBatch(ctx, a.ID, 0, stale, func(context.Context, *store.Tx, string, []int) error { reopened++; return nil }); err != nil || reopened != 1 {
+			t.Fatalf("reopen %v %d", err, reopened)
+		}
+		if ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale); !ok {
+			t.Fatal("the reopened batch cannot be claimed")
+		}
+		// Cancel: nothing queued remains.
+		got, err := s.EndAlert(ctx, "empoli", a.ID, store.AlertCancelled)
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("another comune cancelled it: %+v %v", got, err)
+		}
+		got, err = s.EndAlert(ctx, "firenze", a.ID, store.AlertCancelled)
+		if err != nil || got.Status != store.AlertCancelled {
+			t.Fatalf("%+v %v", got, err)
+		}
+		c, _ = s.CountRecipients(ctx, a.ID)
+		if c.Queued != 0 || c.Cancelled != 18 {
+			t.Fatalf("after cancel %+v", c)
+		}
+		if rs, _ := s.ClaimRecipients(ctx, a.ID, []int64{20, 21}, "p2"); len(rs) != 0 {
+			t.Fatal("claimed recipients of a cancelled alert")
+		}
+		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, "p2"); !done {
+			t.Fatal("batch of a cancelled alert not finished")
+		}
+	})
+}
+
+func TestSendSlotsAreSharedAndBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		iv := 10 * time.Millisecond
+		a, wait, err := s.ReserveSendSlots(ctx, "sms", 10, iv, time.Second)
+		if err != nil || wait != 0 {
+			t.Fatal(err, wait)
+		}
+		b, _, err := s.ReserveSendSlots(ctx, "sms", 10, iv, time.Second)
+		if err != nil || b.Sub(a) != 100*time.Millisecond {
+			t.Fatalf("second reservation starts %v after the first, want 100ms (%v)", b.Sub(a), err)
+		}
+		// A reservation may start up to the horizon ahead: with 1s of slots each, the third waits.
+		if _, w, err := s.ReserveSendSlots(ctx, "slow", 100, iv, time.Second); err != nil || w != 0 {
+			t.Fatalf("first: wait %v %v", w, err)
+		}
+		if _, w, err := s.ReserveSendSlots(ctx, "slow", 100, iv, time.Second); err != nil || w != 0 {
+			t.Fatalf("second: wait %v %v", w, err)
+		}
+		_, w, err := s.ReserveSendSlots(ctx, "slow", 100, iv, time.Second)
+		if err != nil || w < 500*time.Millisecond || w > time.Second {
+			t.Fatalf("beyond the horizon: wait %v %v", w, err)
+		}
+	})
+}
+
+func TestScheduledAlertStartsOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sub(t, s, "firenze", "+393470000001")
+		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api",
+			SendAt: time.Now().Add(200 * time.Millisecond)}, store.CreateAlertOptions{BatchSize: 10})
+		if err != nil || a.Status != store.AlertScheduled || a.Recipients != 1 {
+			t.Fatalf("%+v %v", a, err)
+		}
+		if ids, _ := s.DueAlerts(ctx, 10); len(ids) != 0 {
+			t.Fatal("due too early")
+		}
+		time.Sleep(250 * time.Millisecond)
+		ids, _ := s.DueAlerts(ctx, 10)
+		if len(ids) != 1 {
+			t.Fatalf("due %v", ids)
+		}
+		ok1, err1 := s.StartDueAlert(ctx, ids[0], 10, nil)
+		ok2, err2 := s.StartDueAlert(ctx, ids[0], 10, nil)
+		if !ok1 || ok2 || err1 != nil || err2 != nil {
+			t.Fatalf("start %v %v %v %v", ok1, ok2, err1, err2)
+		}
+		c, _ := s.CountRecipients(ctx, a.ID)
+		if c.Queued != 1 {
+			t.Fatalf("%+v", c)
+		}
+	})
+}
