@@ -1,9 +1,11 @@
 package twilioemu
 
 import (
+	"bytes"
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -103,6 +105,11 @@ func errorMessage(code int, to, from string) string {
 
 // ServeHTTP answers the REST API and the emulator's own control endpoints under /_emulator/.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// The body is read first: only then does net/http notice a client that hangs up, which the
+	// latency wait below must see.
+	body, bodyErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
 	e.mu.Lock()
 	e.requests++
 	latency := e.latency
@@ -150,6 +157,10 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case messagesPath.MatchString(r.URL.Path):
 		switch r.Method {
 		case http.MethodPost:
+			if bodyErr != nil {
+				e.refuse(w, newAPIError(http.StatusBadRequest, 20001, "Unable to read the request body: "+bodyErr.Error()))
+				return
+			}
 			e.createMessage(w, r)
 		case http.MethodGet:
 			e.listMessages(w, r)
@@ -208,7 +219,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func (e *Emulator) createMessage(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		e.refuse(w, newAPIError(http.StatusBadRequest, 20001, "Unable to parse the request body: "+err.Error()))
 		return
