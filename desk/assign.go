@@ -24,6 +24,8 @@ func (d *Desk) Received(ctx context.Context, in channels.InboundMessage, r chann
 	if in.Direction == channels.Outbound {
 		return
 	}
+	// The webhook's answer must not cancel the assignment of what it already stored.
+	ctx = context.WithoutCancel(ctx)
 	if _, err := d.AssignWaiting(ctx, r.ContactID); err != nil {
 		d.o.Logger.Error("automatic assignment failed", "contact", r.ContactID, "err", err)
 	}

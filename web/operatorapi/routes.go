@@ -3,23 +3,60 @@
 package operatorapi
 
 import (
+	"log/slog"
+	"time"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
 )
 
-// API serves the operator endpoints.
+// API serves the read side of the operator endpoints.
 type API struct {
 	Store *store.Store
 	Auth  *auth.Authenticator
 }
 
-// Register is the operator API's route list.
+// Register is the operator API's read route list.
 func (a *API) Register(e *echo.Echo) {
 	g := e.Group("/api/v1", a.Auth.RequireUser)
 	g.GET("/contacts", a.listContacts)
 	g.GET("/contacts/:id", a.getContact)
 	g.GET("/contacts/:id/attachments/:attachment_id", a.getAttachment)
 	g.GET("/contacts/:id/attachments/:attachment_id/preview", a.getAttachmentPreview)
+}
+
+// Actions serves the write side of the operator API (operator actions through the desk), the
+// citizens, queues, the caller's own presence, the live event stream, users and the audit log.
+// Unsafe requests authenticated by the session cookie need the CSRF token.
+type Actions struct {
+	Store  *store.Store
+	Auth   *auth.Authenticator
+	Desk   *desk.Desk
+	Hub    *events.Hub
+	Logger *slog.Logger
+	// Heartbeat of the event stream (DefaultHeartbeat when zero).
+	Heartbeat time.Duration
+}
+
+// Register is the write side's route list.
+func (a *Actions) Register(e *echo.Echo) {
+	g := e.Group("/api/v1", a.Auth.RequireUser, requireCSRF)
+	g.POST("/contacts/:id/reply", a.reply)
+	g.POST("/contacts/:id/assign", a.assign)
+	g.POST("/contacts/:id/claim", a.claim)
+	g.POST("/contacts/:id/resolve", a.resolve)
+	g.GET("/citizens/:id", a.getCitizen)
+	g.POST("/citizens/:id/merge", a.mergeCitizen)
+	g.GET("/queues", a.queues)
+	g.GET("/offices", a.listOffices)
+	g.GET("/canned", a.listCanned)
+	g.GET("/me", a.me)
+	g.PUT("/me/status", a.setStatus)
+	g.GET("/events", a.streamEvents)
+	g.GET("/users", a.listUsers, auth.RequireRole(store.RoleSupervisor))
+	g.GET("/audit", a.listAudit, auth.RequireRole(store.RoleAdmin))
 }

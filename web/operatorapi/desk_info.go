@@ -1,0 +1,39 @@
+package operatorapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/desk"
+)
+
+// listOffices lists a comune's offices (for the resolve dialog).
+func (a *Actions) listOffices(c echo.Context) error {
+	offices := a.Desk.Offices(c.QueryParam("comune"))
+	if offices == nil {
+		offices = []config.Office{}
+	}
+	type office struct {
+		ID         string   `json:"id"`
+		Name       string   `json:"name"`
+		Email      string   `json:"email"`
+		Phone      string   `json:"phone"`
+		Categories []string `json:"categories"`
+	}
+	out := make([]office, 0, len(offices))
+	for _, o := range offices {
+		out = append(out, office{ID: o.ID, Name: o.Name, Email: o.Email, Phone: o.Phone, Categories: o.Categories})
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": out, "next_cursor": ""})
+}
+
+// listCanned lists the canned answers.
+func (a *Actions) listCanned(c echo.Context) error {
+	items := a.Desk.CannedAnswers()
+	if items == nil {
+		items = []desk.Canned{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": ""})
+}
