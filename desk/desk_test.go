@@ -213,7 +213,9 @@ func TestReplySMSDurableWithRetries(t *testing.T) {
 			t.Fatalf("status after callbacks: %s", st)
 		}
 		// A permanent refusal is shown on the message and not retried.
-		f.sms.fail = func(int) error { return &channels.SendError{Code: 21610, Message: "unsubscribed recipient", Permanent: true} }
+		f.sms.fail = func(int) error {
+			return &channels.SendError{Code: 21610, Message: "unsubscribed recipient", Permanent: true}
+		}
 		before := f.sms.Attempts()
 		if _, err := f.d.Reply(ctx, op, r.ContactID, "Altro?"); err != nil {
 			t.Fatal(err)
@@ -307,7 +309,7 @@ func TestResolveOutcomes(t *testing.T) {
 		r, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: "v1@example.it", MessageID: "v1@example.it",
 			From: "mario@example.it", To: "urp@comune.fi.it", Subject: "Ricorso verbale", Body: "allego il verbale",
 			Attachments: []channels.Attachment{{Filename: "verbale.pdf", ContentType: "application/pdf", Data: []byte("%PDF-1.4 test")}},
-			ReceivedAt: f.clock.Now()})
+			ReceivedAt:  f.clock.Now()})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -511,7 +513,7 @@ func TestMergeAndQueuesAndCanned(t *testing.T) {
 
 func TestLanguage(t *testing.T) {
 	for text, want := range map[string]string{
-		"Hello, I got a ticket, what can I do?":             "en",
+		"Hello, I got a ticket, what can I do?":            "en",
 		"Buongiorno, ho preso una multa, come posso fare?": "it",
 		"multa":                 "it",
 		"":                      "it",
