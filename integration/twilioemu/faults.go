@@ -104,7 +104,7 @@ type Stats struct {
 	PeakRate1s        float64        `json:"peak_rate_1s"`
 	CallbacksOK       int            `json:"callbacks_ok"`
 	CallbacksFailed   int            `json:"callbacks_failed"`
-	CallbacksInFlight int            `json:"steps_pending"`
+	StepsPending      int            `json:"steps_pending"`
 }
 
 // Stats summarizes the emulator's counters.
@@ -117,7 +117,7 @@ func (e *Emulator) Stats() Stats {
 	return Stats{
 		Messages: e.Count(), Duplicates: e.Duplicates(), Requests: e.Requests(), Rejections: rej,
 		Rate1s: e.Rate(time.Second), Rate10s: e.Rate(10 * time.Second), PeakRate1s: e.PeakRate(time.Second),
-		CallbacksOK: ok, CallbacksFailed: failed, CallbacksInFlight: pending,
+		CallbacksOK: ok, CallbacksFailed: failed, StepsPending: pending,
 	}
 }
 
