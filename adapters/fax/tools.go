@@ -1,0 +1,139 @@
+package fax
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+// MissingToolError says an external program (or its data) this feature needs is not installed.
+type MissingToolError struct {
+	Tool    string
+	Package string // the Debian package that provides it
+	Err     error
+}
+
+func (e *MissingToolError) Error() string {
+	msg := "fax: " + e.Tool + " is not installed"
+	if e.Package != "" {
+		msg += " (apt-get install " + e.Package + ")"
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *MissingToolError) Unwrap() error { return e.Err }
+
+// ToolError is an external program that ran and failed, or ran out of time.
+type ToolError struct {
+	Tool   string
+	Err    error
+	Stderr string // the end of what it printed on stderr
+}
+
+func (e *ToolError) Error() string {
+	msg := "fax: " + e.Tool + " failed: " + e.Err.Error()
+	if s := strings.TrimSpace(e.Stderr); s != "" {
+		msg += ": " + s
+	}
+	return msg
+}
+
+func (e *ToolError) Unwrap() error { return e.Err }
+
+// ErrUnsupported is a document OCR or preview cannot read.
+var ErrUnsupported = errors.New("fax: unsupported document format")
+
+// lookPath finds a tool, or explains which package brings it.
+func lookPath(tool, pkg string) (string, error) {
+	p, err := exec.LookPath(tool)
+	if err != nil {
+		return "", &MissingToolError{Tool: tool, Package: pkg, Err: err}
+	}
+	return p, nil
+}
+
+// tailBuffer keeps the first max bytes written and remembers whether more came.
+type capBuffer struct {
+	buf      bytes.Buffer
+	max      int
+	overflow bool
+}
+
+func (c *capBuffer) Write(p []byte) (int, error) {
+	if room := c.max - c.buf.Len(); room < len(p) {
+		c.overflow = true
+		if room > 0 {
+			c.buf.Write(p[:room])
+		}
+		return len(p), nil
+	}
+	return c.buf.Write(p)
+}
+
+// run executes a tool with bounded output, killing it when ctx ends.
+func run(ctx context.Context, path string, args []string, env []string, maxStdout int) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout := &capBuffer{max: maxStdout}
+	stderr := &capBuffer{max: 4 << 10}
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	// Without WaitDelay a child that inherited the pipes could keep Wait from returning.
+	cmd.WaitDelay = 2 * time.Second
+	err := cmd.Run()
+	tool := filepath.Base(path)
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return nil, &ToolError{Tool: tool, Err: ctxErr, Stderr: stderr.buf.String()}
+	}
+	if err != nil {
+		return nil, &ToolError{Tool: tool, Err: err, Stderr: stderr.buf.String()}
+	}
+	if stdout.overflow {
+		return nil, &ToolError{Tool: tool, Err: fmt.Errorf("output larger than %d bytes", maxStdout)}
+	}
+	return stdout.buf.Bytes(), nil
+}
+
+// withTimeout bounds ctx by d (a zero d keeps ctx as it is).
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if d <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// writeTemp puts the document in a fresh private directory, since the tools read files.
+func writeTemp(data []byte, name string) (dir, path string, err error) {
+	dir, err = os.MkdirTemp("", "sportello-fax-*")
+	if err != nil {
+		return "", "", fmt.Errorf("fax: temporary directory: %w", err)
+	}
+	path = filepath.Join(dir, name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return "", "", fmt.Errorf("fax: temporary file: %w", err)
+	}
+	return dir, path, nil
+}
+
+func extension(k Kind) string {
+	switch k {
+	case KindTIFF:
+		return ".tif"
+	case KindPDF:
+		return ".pdf"
+	case KindPNG:
+		return ".png"
+	case KindJPEG:
+		return ".jpg"
+	}
+	return ".bin"
+}
