@@ -95,16 +95,16 @@ const controlPrefix = "/_emulator/"
 
 // Stats is what GET /_emulator/stats answers.
 type Stats struct {
-	Messages          int            `json:"messages"`
-	Duplicates        int            `json:"duplicates"`
-	Requests          int            `json:"requests"`
-	Rejections        map[string]int `json:"rejections"`
-	Rate1s            float64        `json:"rate_1s"`
-	Rate10s           float64        `json:"rate_10s"`
-	PeakRate1s        float64        `json:"peak_rate_1s"`
-	CallbacksOK       int            `json:"callbacks_ok"`
-	CallbacksFailed   int            `json:"callbacks_failed"`
-	StepsPending      int            `json:"steps_pending"`
+	Messages        int            `json:"messages"`
+	Duplicates      int            `json:"duplicates"`
+	Requests        int            `json:"requests"`
+	Rejections      map[string]int `json:"rejections"`
+	Rate1s          float64        `json:"rate_1s"`
+	Rate10s         float64        `json:"rate_10s"`
+	PeakRate1s      float64        `json:"peak_rate_1s"`
+	CallbacksOK     int            `json:"callbacks_ok"`
+	CallbacksFailed int            `json:"callbacks_failed"`
+	StepsPending    int            `json:"steps_pending"`
 }
 
 // Stats summarizes the emulator's counters.
