@@ -1,0 +1,472 @@
+package email
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/metrics"
+)
+
+// SMTPOptions configure the inbound SMTP server. Zero limits take the defaults below.
+type SMTPOptions struct {
+	// Listen is host:port; Serve may be given a listener instead.
+	Listen string
+	// Domain is the name the server greets with.
+	Domain          string
+	MaxMessageBytes int64
+	MaxRecipients   int
+	MaxLineLength   int
+	// MaxConnections bounds open sessions; more are answered 421 and closed.
+	MaxConnections int
+	ReadTimeout    time.Duration
+	WriteTimeout   time.Duration
+	// TLSConfig, when set, enables STARTTLS.
+	TLSConfig *tls.Config
+	// Recipients maps each accepted address (lower-case) to its comune; anything else is
+	// refused, so the server is never an open relay.
+	Recipients map[string]string
+	Sink       channels.Sink
+	// Parse reads a raw message (DefaultParse when nil).
+	Parse ParseFunc
+	// StoreTimeout bounds how long one message waits for the Sink before the client is told
+	// to retry (451).
+	StoreTimeout time.Duration
+	// DrainTimeout bounds how long shutdown waits for messages being stored.
+	DrainTimeout time.Duration
+	Logger       *slog.Logger
+	Metrics      *metrics.Metrics
+}
+
+// Defaults of SMTPOptions.
+const (
+	DefaultMaxMessageBytes = 10 << 20
+	DefaultMaxRecipients   = 50
+	DefaultMaxLineLength   = 4000
+	DefaultMaxConnections  = 200
+	DefaultSMTPTimeout     = 60 * time.Second
+	DefaultStoreTimeout    = 30 * time.Second
+	DefaultDrainTimeout    = 20 * time.Second
+)
+
+func (o *SMTPOptions) setDefaults() {
+	if o.Domain == "" {
+		o.Domain = "localhost"
+	}
+	if o.MaxMessageBytes == 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+	if o.MaxRecipients == 0 {
+		o.MaxRecipients = DefaultMaxRecipients
+	}
+	if o.MaxLineLength == 0 {
+		o.MaxLineLength = DefaultMaxLineLength
+	}
+	if o.MaxConnections == 0 {
+		o.MaxConnections = DefaultMaxConnections
+	}
+	if o.ReadTimeout == 0 {
+		o.ReadTimeout = DefaultSMTPTimeout
+	}
+	if o.WriteTimeout == 0 {
+		o.WriteTimeout = DefaultSMTPTimeout
+	}
+	if o.StoreTimeout == 0 {
+		o.StoreTimeout = DefaultStoreTimeout
+	}
+	if o.DrainTimeout == 0 {
+		o.DrainTimeout = DefaultDrainTimeout
+	}
+	if o.Parse == nil {
+		o.Parse = DefaultParse(0)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Metrics == nil {
+		o.Metrics = metrics.New()
+	}
+}
+
+func (o *SMTPOptions) validate() error {
+	switch {
+	case o.Sink == nil:
+		return errors.New("email: SMTP server needs a Sink")
+	case len(o.Recipients) == 0:
+		return errors.New("email: SMTP server needs at least one recipient address")
+	case o.MaxMessageBytes < 1024:
+		return fmt.Errorf("email: MaxMessageBytes %d is below 1024", o.MaxMessageBytes)
+	case o.MaxRecipients < 1 || o.MaxLineLength < 1000 || o.MaxConnections < 1:
+		return errors.New("email: MaxRecipients and MaxConnections must be positive, MaxLineLength at least 1000")
+	case o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.StoreTimeout < 0:
+		return errors.New("email: timeouts must not be negative")
+	}
+	for addr, comune := range o.Recipients {
+		if addr != strings.ToLower(addr) || !strings.Contains(addr, "@") || comune == "" {
+			return fmt.Errorf("email: recipient %q -> %q: want a lower-case address and a comune", addr, comune)
+		}
+	}
+	return nil
+}
+
+// SMTP replies the server gives besides go-smtp's own.
+var (
+	errRelayDenied = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
+		Message: "Relaying denied: this server accepts mail only for its own addresses"}
+	errStoreFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
+		Message: "Message not stored, please try again later"}
+	errNotAMessage = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: "Not a message: no readable header or text"}
+	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2},
+		Message: "Shutting down, please try again later"}
+	errLineTooLong = &smtp.SMTPError{Code: 500, EnhancedCode: smtp.EnhancedCode{5, 5, 2},
+		Message: "Line too long"}
+)
+
+// SMTPServer accepts mail for the comuni's addresses and stores each message before it
+// answers 250.
+type SMTPServer struct {
+	opts SMTPOptions
+	srv  *smtp.Server
+
+	mu       sync.Mutex
+	ln       net.Listener
+	closing  bool
+	inflight sync.WaitGroup
+}
+
+// NewSMTPServer validates opts and builds the server; nothing listens until Listen or Serve.
+func NewSMTPServer(opts SMTPOptions) (*SMTPServer, error) {
+	opts.setDefaults()
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
+	s := &SMTPServer{opts: opts}
+	srv := smtp.NewServer(smtp.BackendFunc(s.newSession))
+	srv.Domain = opts.Domain
+	srv.MaxMessageBytes = opts.MaxMessageBytes
+	srv.MaxRecipients = opts.MaxRecipients
+	srv.MaxLineLength = opts.MaxLineLength
+	srv.ReadTimeout = opts.ReadTimeout
+	srv.WriteTimeout = opts.WriteTimeout
+	srv.TLSConfig = opts.TLSConfig
+	srv.ErrorLog = slogPrinter{opts.Logger}
+	s.srv = srv
+	return s, nil
+}
+
+// Listen binds opts.Listen now, so Addr is known (a test's port 0) before Serve starts.
+func (s *SMTPServer) Listen() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
+	if s.opts.Listen == "" {
+		return errors.New("email: no SMTP listen address")
+	}
+	ln, err := net.Listen("tcp", s.opts.Listen)
+	if err != nil {
+		return fmt.Errorf("smtp: %w", err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr is the address the server listens on ("" before Listen or Serve).
+func (s *SMTPServer) Addr() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln == nil {
+		return ""
+	}
+	return s.ln.Addr().String()
+}
+
+// ListenAndServe serves until ctx ends, then shuts down: it stops accepting, lets messages
+// being stored finish (up to DrainTimeout), and closes every connection.
+func (s *SMTPServer) ListenAndServe(ctx context.Context) error {
+	if err := s.Listen(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ln := s.ln
+	s.mu.Unlock()
+	errc := make(chan error, 1)
+	go func() { errc <- s.serve(ln) }()
+	s.opts.Logger.Info("smtp server listening", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.Close()
+	<-errc
+	return nil
+}
+
+// Serve accepts connections on ln until Close.
+func (s *SMTPServer) Serve(ln net.Listener) error {
+	s.mu.Lock()
+	if s.ln == nil {
+		s.ln = ln
+	}
+	s.mu.Unlock()
+	return s.serve(ln)
+}
+
+func (s *SMTPServer) serve(ln net.Listener) error {
+	err := s.srv.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, s.opts.MaxConnections), domain: s.opts.Domain, log: s.opts.Logger})
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// Close stops accepting, waits up to DrainTimeout for messages being stored (their clients
+// get their 250), then closes every connection. Messages arriving meanwhile get 421.
+func (s *SMTPServer) Close() error {
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closing = true
+	s.mu.Unlock()
+	done := make(chan struct{})
+	go func() { s.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(s.opts.DrainTimeout):
+		s.opts.Logger.Warn("smtp shutdown: messages still being stored after the drain timeout")
+	}
+	err := s.srv.Close()
+	if errors.Is(err, smtp.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+// begin registers a message being stored, unless the server is closing.
+func (s *SMTPServer) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.inflight.Add(1)
+	return true
+}
+
+func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
+	conn := c.Conn()
+	if tc, ok := conn.(*tls.Conn); ok {
+		conn = tc.NetConn()
+	}
+	sc, _ := conn.(*slotConn)
+	return &session{s: s, conn: sc, remote: c.Conn().RemoteAddr().String()}, nil
+}
+
+// session is one SMTP conversation; go-smtp calls it from one goroutine.
+type session struct {
+	s *SMTPServer
+	// conn is the connection under any TLS, which tells when the reply to DATA is written.
+	conn   *slotConn
+	remote string
+	from   string
+	// rcpt is the first accepted recipient, whose comune the message belongs to; others is
+	// any further accepted recipient.
+	rcpt, comune string
+	others       []string
+}
+
+func (ss *session) Reset() {
+	ss.from, ss.rcpt, ss.comune, ss.others = "", "", "", nil
+}
+
+func (ss *session) Logout() error { return nil }
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	// An empty reverse path (<>) is a bounce; keep it empty.
+	ss.from = ""
+	if from != "" {
+		if addr, err := channels.NormalizeEmail(from); err == nil {
+			ss.from = addr
+		} else {
+			ss.from = strings.ToLower(from)
+		}
+	}
+	return nil
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	addr := strings.ToLower(strings.TrimSpace(to))
+	comune, ok := ss.s.opts.Recipients[addr]
+	if !ok {
+		ss.s.opts.Metrics.SMTPMessages.WithLabelValues("relay_denied").Inc()
+		ss.s.opts.Logger.Info("smtp: recipient refused", "rcpt", addr, "from", ss.from, "remote", ss.remote)
+		return errRelayDenied
+	}
+	if ss.rcpt == "" {
+		ss.rcpt, ss.comune = addr, comune
+	} else if addr != ss.rcpt {
+		ss.others = append(ss.others, addr)
+	}
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	s := ss.s
+	raw, err := io.ReadAll(r)
+	if err != nil {
+		// go-smtp answers what Data returns; its own errors (552 over the size limit) must
+		// reach the client unchanged.
+		var se *smtp.SMTPError
+		switch {
+		case errors.As(err, &se):
+			if se.Code == 552 {
+				s.opts.Metrics.SMTPMessages.WithLabelValues("too_large").Inc()
+			}
+			return se
+		case errors.Is(err, smtp.ErrTooLongLine):
+			s.opts.Metrics.SMTPMessages.WithLabelValues("line_too_long").Inc()
+			return errLineTooLong
+		}
+		return err
+	}
+	if !s.begin() {
+		return errShuttingDown
+	}
+	// The message counts as in flight until its reply is on the wire: shutdown must not
+	// close the connection between a commit and the 250 that acknowledges it.
+	if ss.conn != nil {
+		defer ss.conn.afterNextWrite(s.inflight.Done)
+	} else {
+		defer s.inflight.Done()
+	}
+	arrived := time.Now()
+	in, err := messageFromRaw(s.opts.Parse, raw, ss.from, arrived)
+	if err != nil {
+		s.opts.Metrics.SMTPMessages.WithLabelValues("not_a_message").Inc()
+		s.opts.Logger.Info("smtp: refused input that is not a message", "from", ss.from, "remote", ss.remote, "bytes", len(raw), "err", err)
+		return errNotAMessage
+	}
+	in.Comune, in.To = ss.comune, ss.rcpt
+	if len(ss.others) > 0 {
+		in.Notes = append(in.Notes, "inviato anche a: "+strings.Join(ss.others, ", "))
+	}
+	if ss.from == "" {
+		in.AutoReply = true
+	}
+	// The client waits for our answer: the store's work must not be cut short by a
+	// shutdown, only bounded in time.
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StoreTimeout)
+	defer cancel()
+	rec, err := s.opts.Sink.Receive(ctx, in)
+	if err != nil {
+		s.opts.Metrics.SMTPMessages.WithLabelValues("store_error").Inc()
+		s.opts.Logger.Error("smtp: message not stored; client told to retry", "message_id", in.MessageID, "from", in.From, "err", err)
+		return errStoreFailed
+	}
+	result := "accepted"
+	if rec.Duplicate {
+		result = "duplicate"
+	}
+	s.opts.Metrics.SMTPMessages.WithLabelValues(result).Inc()
+	s.opts.Logger.Debug("smtp: message stored", "message_id", in.MessageID, "contact", rec.ContactID, "duplicate", rec.Duplicate, "took", time.Since(arrived))
+	return nil
+}
+
+// limitListener bounds open connections: one over the limit is told 421 and closed, so a
+// flood cannot exhaust memory or file descriptors.
+type limitListener struct {
+	net.Listener
+	slots  chan struct{}
+	domain string
+	log    *slog.Logger
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil {
+			return nil, err
+		}
+		select {
+		case l.slots <- struct{}{}:
+			return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+		default:
+			l.log.Warn("smtp: connection refused, too many open", "remote", c.RemoteAddr().String(), "max", cap(l.slots))
+			go func() {
+				// A courtesy line to a client being turned away: if it cannot be written the
+				// client sees the connection close, which tells it the same.
+				_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+				_, _ = io.WriteString(c, "421 4.7.0 "+l.domain+" Too many connections, try again later\r\n")
+				_ = c.Close()
+			}()
+		}
+	}
+}
+
+type slotConn struct {
+	net.Conn
+	once    sync.Once
+	release func()
+
+	mu      sync.Mutex
+	onWrite func()
+}
+
+// afterNextWrite runs f once the next write (the reply to DATA) is done, or the connection
+// is closed.
+func (c *slotConn) afterNextWrite(f func()) {
+	c.mu.Lock()
+	c.onWrite = f
+	c.mu.Unlock()
+}
+
+func (c *slotConn) takeOnWrite() func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.onWrite
+	c.onWrite = nil
+	return f
+}
+
+func (c *slotConn) Write(b []byte) (int, error) {
+	n, err := c.Conn.Write(b)
+	if f := c.takeOnWrite(); f != nil {
+		f()
+	}
+	return n, err
+}
+
+func (c *slotConn) Close() error {
+	c.once.Do(c.release)
+	err := c.Conn.Close()
+	if f := c.takeOnWrite(); f != nil {
+		f()
+	}
+	return err
+}
+
+// slogPrinter adapts go-smtp's logger to slog.
+type slogPrinter struct{ log *slog.Logger }
+
+func (p slogPrinter) Printf(format string, v ...any) {
+	p.log.Warn("smtp: " + strings.TrimSpace(fmt.Sprintf(format, v...)))
+}
+
+func (p slogPrinter) Println(v ...any) {
+	p.log.Warn("smtp: " + strings.TrimSpace(fmt.Sprintln(v...)))
+}
