@@ -442,7 +442,7 @@ type CallUpdate struct {
 func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, u CallUpdate) (string, error) {
 	var contactID string
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		err := tx.QueryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ?", string(ch), externalID).Scan(&contactID)
+		err := tx.QueryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''", string(ch), externalID).Scan(&contactID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -513,7 +513,7 @@ func (s *Store) CountMessages(ctx context.Context, direction string) (int, error
 // ContactIDByExternal finds a contact by its provider id.
 func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, externalID string) (string, error) {
 	var id string
-	err := s.queryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ?", string(ch), externalID).Scan(&id)
+	err := s.queryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''", string(ch), externalID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

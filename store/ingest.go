@@ -13,6 +13,37 @@ import (
 	"github.com/sportello/sportello/channels"
 )
 
+// The ingest path's statements, named so SQLite can keep them prepared (see stmtCache).
+const (
+	qMessageByExternal = "SELECT contact_id, id FROM messages WHERE channel = ? AND external_id = ? AND external_id <> ''"
+	qCitizenByIdentity = "SELECT citizen_id FROM identities WHERE kind = ? AND value = ?"
+	qInsertCitizen     = "INSERT INTO citizens (id, name, comune, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
+	qInsertIdentity    = "INSERT INTO identities (kind, value, citizen_id, created_at) VALUES (?, ?, ?, ?)"
+	qInsertBlob        = "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"
+	qReopenContact     = `UPDATE contacts SET updated_at = ?,
+			status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
+			assignee = CASE WHEN status = 'resolved' THEN NULL ELSE assignee END,
+			outcome = CASE WHEN status = 'resolved' THEN NULL ELSE outcome END,
+			resolved_at = NULL WHERE id = ?`
+	qInsertContact = `INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, from_name,
+			subject, body, category, queue, status, external_id, auto_reply, priority, call_status, call_duration,
+			call_recording_url, received_at, updated_at, sla_due_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qInsertMessage = `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
+		external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	qUpdateCitizen = `UPDATE citizens SET comune = COALESCE(?, comune),
+				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ?`
+	qLatestSMSContact = `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
+			ORDER BY received_at DESC LIMIT 1`
+	qInsertAttachment = `INSERT INTO attachments (id, message_id, contact_id, filename, content_type, size, pages, sha256, url, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+)
+
+// hotQueries are prepared once per SQLite store.
+var hotQueries = []string{qMessageByExternal, qCitizenByIdentity, qInsertCitizen, qInsertIdentity, qInsertBlob,
+	qReopenContact, qInsertContact, qInsertMessage, qUpdateCitizen, qLatestSMSContact, qInsertAttachment}
+
 // IngestRequest is an inbound message with the routing decisions taken before it is stored.
 type IngestRequest struct {
 	In       channels.InboundMessage
@@ -54,7 +85,7 @@ func (s *Store) Ingest(ctx context.Context, req IngestRequest) (channels.Receipt
 }
 
 func (s *Store) findExternal(ctx context.Context, ch channels.Kind, ext string) (contactID, messageID string, ok bool, err error) {
-	err = s.queryRow(ctx, "SELECT contact_id, id FROM messages WHERE channel = ? AND external_id = ?", string(ch), ext).Scan(&contactID, &messageID)
+	err = s.queryRow(ctx, qMessageByExternal, string(ch), ext).Scan(&contactID, &messageID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", "", false, nil
 	}
@@ -80,7 +111,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	}
 	if in.ExternalID != "" {
 		var cid, mid string
-		err := tx.QueryRow(ctx, "SELECT contact_id, id FROM messages WHERE channel = ? AND external_id = ?", string(in.Channel), in.ExternalID).Scan(&cid, &mid)
+		err := tx.QueryRow(ctx, qMessageByExternal, string(in.Channel), in.ExternalID).Scan(&cid, &mid)
 		if err == nil {
 			return channels.Receipt{ContactID: cid, MessageID: mid, Duplicate: true}, nil
 		}
@@ -88,22 +119,22 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 			return channels.Receipt{}, err
 		}
 	}
-	citizenID, err := s.citizenFor(ctx, tx, channels.IdentityFor(in.Channel, citizenAddr), in.FromName, req.Comune, now)
+	citizenID, created, err := s.citizenFor(ctx, tx, channels.IdentityFor(in.Channel, citizenAddr), in.FromName, req.Comune, now)
 	if err != nil {
 		return channels.Receipt{}, err
 	}
 	rec := channels.Receipt{CitizenID: citizenID}
-	contactID, err := s.threadFor(ctx, tx, in, citizenID, now)
-	if err != nil {
-		return rec, err
+	var contactID string
+	if !created || in.InReplyTo != "" || len(in.References) > 0 {
+		// A citizen seen for the first time has no SMS conversation to continue (an email
+		// reply may still come from a new address).
+		if contactID, err = s.threadFor(ctx, tx, in, citizenID, now); err != nil {
+			return rec, err
+		}
 	}
 	if contactID != "" {
 		// A message joining its thread; a resolved contact written to again is reopened.
-		if _, err := tx.Exec(ctx, `UPDATE contacts SET updated_at = ?,
-			status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
-			assignee = CASE WHEN status = 'resolved' THEN NULL ELSE assignee END,
-			outcome = CASE WHEN status = 'resolved' THEN NULL ELSE outcome END,
-			resolved_at = NULL WHERE id = ?`, Micros(now), contactID); err != nil {
+		if _, err := tx.Exec(ctx, qReopenContact, Micros(now), contactID); err != nil {
 			return rec, err
 		}
 	} else {
@@ -119,10 +150,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 			callDur = in.Call.DurationSeconds
 			recURL = ptrOrNil(in.Call.RecordingURL)
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, from_name,
-			subject, body, category, queue, status, external_id, auto_reply, priority, call_status, call_duration,
-			call_recording_url, received_at, updated_at, sla_due_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err := tx.Exec(ctx, qInsertContact,
 			contactID, string(in.Channel), string(in.Direction), strOrNil(req.Comune), citizenID, in.From, in.To, in.FromName,
 			in.Subject, in.Body, strOrNil(req.Category), strOrNil(req.Queue), in.ExternalID, boolInt(in.AutoReply),
 			req.Priority, callStatus, callDur, recURL, Micros(in.ReceivedAt), Micros(now), slaDue)
@@ -133,9 +161,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	rec.ContactID = contactID
 	msgID := NewID()
 	rec.MessageID = msgID
-	_, err = tx.Exec(ctx, `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
-		external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = tx.Exec(ctx, qInsertMessage,
 		msgID, contactID, string(in.Direction), string(in.Channel), in.From, in.To, in.Subject, in.Body, in.ExternalID,
 		in.MessageID, in.InReplyTo, strings.Join(in.References, " "), strings.Join(in.Notes, "\n"), Micros(in.ReceivedAt), Micros(now))
 	if err != nil {
@@ -150,30 +176,25 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 }
 
 // citizenFor finds the citizen an identity belongs to, or creates one.
-func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, name, comune string, now time.Time) (string, error) {
-	var citizenID string
-	err := tx.QueryRow(ctx, "SELECT citizen_id FROM identities WHERE kind = ? AND value = ?", string(id.Kind), id.Value).Scan(&citizenID)
+func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, name, comune string, now time.Time) (citizenID string, created bool, err error) {
+	err = tx.QueryRow(ctx, qCitizenByIdentity, string(id.Kind), id.Value).Scan(&citizenID)
 	if err == nil {
 		if comune != "" || name != "" {
-			_, err = tx.Exec(ctx, `UPDATE citizens SET comune = COALESCE(?, comune),
-				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ?`,
-				strOrNil(comune), name, Micros(now), citizenID)
+			_, err = tx.Exec(ctx, qUpdateCitizen, strOrNil(comune), name, Micros(now), citizenID)
 		}
-		return citizenID, err
+		return citizenID, false, err
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
-		return "", err
+		return "", false, err
 	}
 	citizenID = NewID()
-	if _, err := tx.Exec(ctx, "INSERT INTO citizens (id, name, comune, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-		citizenID, name, strOrNil(comune), Micros(now), Micros(now)); err != nil {
-		return "", err
+	if _, err := tx.Exec(ctx, qInsertCitizen, citizenID, name, strOrNil(comune), Micros(now), Micros(now)); err != nil {
+		return "", false, err
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO identities (kind, value, citizen_id, created_at) VALUES (?, ?, ?, ?)",
-		string(id.Kind), id.Value, citizenID, Micros(now)); err != nil {
-		return "", err
+	if _, err := tx.Exec(ctx, qInsertIdentity, string(id.Kind), id.Value, citizenID, Micros(now)); err != nil {
+		return "", false, err
 	}
-	return citizenID, nil
+	return citizenID, true, nil
 }
 
 // threadFor finds the contact an inbound message continues, or "".
@@ -191,7 +212,7 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 		}
 		for _, mid := range ids {
 			var cid string
-			err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? ORDER BY created_at DESC LIMIT 1", mid).Scan(&cid)
+			err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? AND message_id <> '' ORDER BY created_at DESC LIMIT 1", mid).Scan(&cid)
 			if err == nil {
 				return cid, nil
 			}
@@ -202,8 +223,7 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 	case channels.SMS:
 		var cid, status string
 		var resolvedAt sql.NullInt64
-		err := tx.QueryRow(ctx, `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
-			ORDER BY received_at DESC LIMIT 1`, citizenID, in.To).Scan(&cid, &status, &resolvedAt)
+		err := tx.QueryRow(ctx, qLatestSMSContact, citizenID, in.To).Scan(&cid, &status, &resolvedAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			return "", nil
 		}
@@ -234,13 +254,12 @@ func (s *Store) addAttachment(ctx context.Context, tx *Tx, contactID, messageID 
 	if a.Pages != nil {
 		pages = *a.Pages
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO attachments (id, message_id, contact_id, filename, content_type, size, pages, sha256, url, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, a.ID, messageID, contactID, a.Filename, a.ContentType, a.Size, pages, a.SHA256, a.URL, Micros(now))
+	_, err := tx.Exec(ctx, qInsertAttachment, a.ID, messageID, contactID, a.Filename, a.ContentType, a.Size, pages, a.SHA256, a.URL, Micros(now))
 	return a.ID, err
 }
 
 func (s *Store) putBlob(ctx context.Context, tx *Tx, sum string, data []byte) error {
-	_, err := tx.Exec(ctx, "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING", sum, data)
+	_, err := tx.Exec(ctx, qInsertBlob, sum, data)
 	return err
 }
 

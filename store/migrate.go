@@ -95,6 +95,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 			return err
 		}
 	}
+	if s.dialect == SQLite {
+		conn.Close() // give the writer connection back before preparing on it
+		return s.stmts.prepare(ctx, s.db, hotQueries)
+	}
 	return nil
 }
 
