@@ -78,9 +78,12 @@ func readHeader(raw []byte) (h entityHeader, body []byte, ok bool) {
 	pos := 0
 	size := 0
 	dropped := 0
+	// Folded values are gathered as byte slices and turned into strings once, at the end, so a
+	// field folded over thousands of lines costs linear time.
+	var values [][]byte
 	defer func() {
 		for i := range h.fields {
-			h.fields[i].value = strings.TrimSpace(h.fields[i].value)
+			h.fields[i].value = strings.TrimSpace(string(values[i]))
 		}
 		if dropped > 0 {
 			h.problem = "intestazione troppo grande: " + strconv.Itoa(dropped) + " righe ignorate"
@@ -109,8 +112,7 @@ func readHeader(raw []byte) (h entityHeader, body []byte, ok bool) {
 					dropped++
 					break
 				}
-				last := &h.fields[len(h.fields)-1]
-				last.value += string(line)
+				values[len(values)-1] = append(values[len(values)-1], line...)
 			}
 			pos = next
 			continue
@@ -139,10 +141,10 @@ func readHeader(raw []byte) (h entityHeader, body []byte, ok bool) {
 		if size > maxHeaderBytes || len(h.fields) >= maxHeaderFields {
 			dropped++
 		} else {
-			h.fields = append(h.fields, field{
-				key:   textproto.CanonicalMIMEHeaderKey(string(key)),
-				value: string(line[colon+1:]),
-			})
+			h.fields = append(h.fields, field{key: textproto.CanonicalMIMEHeaderKey(string(key))})
+			// Cap-limited so appending a continuation copies instead of writing into raw.
+			v := line[colon+1:]
+			values = append(values, v[:len(v):len(v)])
 		}
 		pos = next
 	}

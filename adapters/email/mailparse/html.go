@@ -130,6 +130,10 @@ func linkTarget(href string) string {
 }
 
 func sameLink(shown, target string) bool {
+	// Long text is never just the URL; skipping it keeps nested links from costing quadratic time.
+	if len(shown) > len(target)+16 {
+		return false
+	}
 	norm := func(s string) string {
 		s = strings.ToLower(strings.TrimSpace(s))
 		s = strings.TrimPrefix(s, "https://")

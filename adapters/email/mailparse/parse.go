@@ -576,42 +576,32 @@ func (p *parser) render(segs []segment) string {
 // unflow joins the soft line breaks of format=flowed text (RFC 3676).
 func unflow(s string, delsp bool) string {
 	lines := strings.Split(s, "\n")
-	var b strings.Builder
-	b.Grow(len(s))
+	b := make([]byte, 0, len(s))
 	joining := false
 	for i, l := range lines {
-		depth := 0
-		for depth < len(l) && l[depth] == '>' {
-			depth++
-		}
-		content := l[depth:]
-		content = strings.TrimPrefix(content, " ") // space-stuffing
-		if joining {
-			b.WriteString(content)
-		} else {
-			b.WriteString(strings.Repeat(">", depth))
+		depth := quoteDepth(l)
+		content := strings.TrimPrefix(l[depth:], " ") // space-stuffing
+		if !joining {
+			b = append(b, strings.Repeat(">", depth)...)
 			if depth > 0 {
-				b.WriteByte(' ')
+				b = append(b, ' ')
 			}
-			b.WriteString(content)
 		}
+		b = append(b, content...)
 		last := i == len(lines)-1
-		soft := !last && content != "-- " && strings.HasSuffix(content, " ") && quoteDepth(lines[i+1]) == depth
-		if soft {
+		if !last && content != "-- " && strings.HasSuffix(content, " ") && quoteDepth(lines[i+1]) == depth {
 			if delsp {
-				str := b.String()
-				b.Reset()
-				b.WriteString(str[:len(str)-1])
+				b = b[:len(b)-1]
 			}
 			joining = true
 			continue
 		}
 		joining = false
 		if !last {
-			b.WriteByte('\n')
+			b = append(b, '\n')
 		}
 	}
-	return b.String()
+	return string(b)
 }
 
 func quoteDepth(l string) int {
