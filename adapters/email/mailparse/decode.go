@@ -33,13 +33,14 @@ func decodeTransfer(encoding string, raw []byte, limit int64) decodeResult {
 	case "quoted-printable":
 		res = decodeQuotedPrintable(raw, limit)
 	case "", "7bit", "8bit", "binary", "7-bit", "8-bit":
-		res.data = raw
+		// Capacity-limited: these bytes share the input's array with the parts after them.
+		res.data = raw[:len(raw):len(raw)]
 	default:
-		res.data = raw
+		res.data = raw[:len(raw):len(raw)]
 		res.unknownEncoding = encoding
 	}
 	if int64(len(res.data)) > limit {
-		res.data = res.data[:limit]
+		res.data = res.data[:limit:limit]
 		res.overLimit = true
 	}
 	return res

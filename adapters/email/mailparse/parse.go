@@ -367,7 +367,7 @@ func pickAlternative(children [][]segment) []segment {
 func (p *parser) keepUnread(raw []byte, why string) {
 	name := fmt.Sprintf("parti-non-lette-%d.eml", len(p.attachments)+1)
 	p.attachments = append(p.attachments, channels.Attachment{
-		Filename: name, ContentType: "application/octet-stream", Size: int64(len(raw)), Data: raw,
+		Filename: name, ContentType: "application/octet-stream", Size: int64(len(raw)), Data: raw[:len(raw):len(raw)],
 	})
 	p.note("%s: contenuto non letto conservato come %s", why, quote(name))
 }

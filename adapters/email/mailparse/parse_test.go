@@ -641,3 +641,19 @@ func TestDecodeBase64(t *testing.T) {
 		}
 	}
 }
+
+// Attachments that share the input's memory must not overwrite each other when a caller
+// appends to one.
+func TestAttachmentsDoNotAlias(t *testing.T) {
+	msg := "From: a@example.com\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: application/octet-stream; name=uno.bin\r\n\r\nUNO\r\n" +
+		"--b\r\nContent-Type: application/octet-stream; name=due.bin\r\n\r\nDUE\r\n--b--\r\n"
+	in, err := Parse(strings.NewReader(msg), testOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = append(in.Attachments[0].Data, strings.Repeat("X", 100)...)
+	if string(in.Attachments[1].Data) != "DUE" {
+		t.Fatalf("second attachment overwritten: %q", in.Attachments[1].Data)
+	}
+}
