@@ -11,6 +11,16 @@ import (
 	"time"
 )
 
+// The fixtures in testdata were made with ImageMagick 6.9, libtiff-tools 4.5 and DejaVu Sans:
+//
+//	fax.tif (two pages, Group 4, 200 dpi, min-is-white):
+//	  convert -density 200 -units PixelsPerInch -size 1654x1100 xc:white -font DejaVu-Sans \
+//	    -pointsize 22 -annotate +120+180 "Comune di Firenze - richiesta permesso ZTL" ... \
+//	    -depth 1 -type bilevel -define quantum:polarity=min-is-white -compress none pN.tif
+//	  tiffcp -c g4 p1.tif p2.tif fax.tif
+//	fax.pdf: tiff2pdf -o fax.pdf fax.tif (what fax gateways send)
+//	fax_standard.tif (one page, Group 3, 204x98 dpi): text rendered at 1728x1080, then
+//	  -resize '100%x50%!' -density 204x98 ... and tiffcp -c g3
 func readFixture(t testing.TB, name string) []byte {
 	t.Helper()
 	data, err := os.ReadFile("testdata/" + name)
