@@ -139,7 +139,7 @@ func TestCountTIFFPages(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			start := time.Now()
 			n, err := countTIFF(c.data)
-			if time.Since(start) > time.Second {
+			if time.Since(start) > 10*time.Second {
 				t.Errorf("took %v", time.Since(start))
 			}
 			if n != c.want || !errors.Is(err, c.err) {
