@@ -36,7 +36,7 @@ func (e *MissingToolError) Unwrap() error { return e.Err }
 type ToolError struct {
 	Tool   string
 	Err    error
-	Stderr string // the end of what it printed on stderr
+	Stderr string // the first 4 KiB it printed on stderr
 }
 
 func (e *ToolError) Error() string {
@@ -61,7 +61,7 @@ func lookPath(tool, pkg string) (string, error) {
 	return p, nil
 }
 
-// tailBuffer keeps the first max bytes written and remembers whether more came.
+// capBuffer keeps the first max bytes written and remembers whether more came.
 type capBuffer struct {
 	buf      bytes.Buffer
 	max      int
