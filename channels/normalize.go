@@ -29,11 +29,25 @@ func NormalizePhone(raw string) (string, error) {
 	if s == "" || len(s) > 40 {
 		return "", ErrInvalidNumber
 	}
-	n, err := phonenumbers.Parse(s, DefaultRegion)
-	if err != nil {
+	// Letters would be read as a vanity number (A=2...): no citizen writes theirs that way.
+	if strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && !strings.ContainsRune("+ ()-./", r) }) >= 0 {
 		return "", ErrInvalidNumber
 	}
-	if !phonenumbers.IsPossibleNumber(n) {
+	e164, err := formatE164(s)
+	if err != nil {
+		return "", err
+	}
+	// A number whose E.164 form reads back differently (odd national prefixes) is not one we
+	// can use as an identity.
+	if again, err := formatE164(e164); err != nil || again != e164 {
+		return "", ErrInvalidNumber
+	}
+	return e164, nil
+}
+
+func formatE164(s string) (string, error) {
+	n, err := phonenumbers.Parse(s, DefaultRegion)
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
 		return "", ErrInvalidNumber
 	}
 	return phonenumbers.Format(n, phonenumbers.E164), nil
