@@ -1,6 +1,101 @@
 package gateway
 
-import "context"
+import (
+	"context"
+	"errors"
+	"strings"
 
-// wireInbox connects the inbox feature; filled in by its issue.
-func (g *Gateway) wireInbox(ctx context.Context) error { return nil }
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/inbox"
+	"github.com/sportello/sportello/web/pages"
+)
+
+// wireInbox mounts the operators' web pages: login and logout, the static files, and the inbox.
+// Its actions go through g.Desk, the same desk the JSON API uses.
+func (g *Gateway) wireInbox(ctx context.Context) error {
+	var onLogout func(context.Context, store.User) error
+	if g.Desk != nil {
+		onLogout = g.Desk.SessionEnded
+	}
+	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
+		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout})
+	if err != nil {
+		return err
+	}
+	var d inbox.Desk
+	if g.Desk != nil {
+		d = deskForInbox{g.Desk}
+	} else {
+		g.Log.Warn("the inbox has no desk: its pages are read-only (no replies, assignment, resolution, presence or queues)")
+	}
+	in, err := inbox.New(inbox.Options{Pages: p, Store: g.Store, Config: g.Config, Hub: g.Hub, Desk: d, Logger: g.Log})
+	if err != nil {
+		return err
+	}
+	g.surfaces = append(g.surfaces, p, in)
+	g.services = append(g.services, service{name: "inbox live updates", run: in.Run})
+	return nil
+}
+
+// deskForInbox adapts the desk to what the inbox asks of it; the desk's refusals become page
+// problems carrying its status, code and message.
+type deskForInbox struct{ d *desk.Desk }
+
+func pageProblem(err error) error {
+	var de *desk.Error
+	if errors.As(err, &de) {
+		return &pages.Problem{Status: de.Status, Code: de.Code, Message: de.Message}
+	}
+	return err
+}
+
+func (a deskForInbox) Reply(ctx context.Context, u store.User, contactID, body string) (channels.Message, error) {
+	m, err := a.d.Reply(ctx, u, contactID, body)
+	return m, pageProblem(err)
+}
+
+func (a deskForInbox) Assign(ctx context.Context, u store.User, contactID, username string) error {
+	return pageProblem(a.d.Assign(ctx, u, contactID, username))
+}
+
+func (a deskForInbox) Claim(ctx context.Context, u store.User, contactID string) error {
+	return pageProblem(a.d.Claim(ctx, u, contactID))
+}
+
+func (a deskForInbox) Resolve(ctx context.Context, u store.User, contactID string, r inbox.Resolution) error {
+	return pageProblem(a.d.Resolve(ctx, u, contactID, desk.Resolution{Outcome: r.Outcome, Category: r.Category, Office: r.Office, Note: r.Note}))
+}
+
+func (a deskForInbox) SetPresence(ctx context.Context, u store.User, status string) error {
+	return pageProblem(a.d.SetPresence(ctx, u, status))
+}
+
+func (a deskForInbox) Merge(ctx context.Context, u store.User, intoID, fromID string) error {
+	return pageProblem(a.d.Merge(ctx, u, intoID, fromID))
+}
+
+func (a deskForInbox) Queues(ctx context.Context, u store.User) ([]inbox.QueueStats, error) {
+	qs, err := a.d.Queues(ctx, u)
+	if err != nil {
+		return nil, pageProblem(err)
+	}
+	out := make([]inbox.QueueStats, len(qs))
+	for i, q := range qs {
+		out[i] = inbox.QueueStats{ID: q.ID, Name: q.Name, Waiting: q.Waiting, OldestWaitSeconds: q.OldestWaitSeconds, OperatorsAvailable: q.OperatorsAvailable}
+	}
+	return out, nil
+}
+
+func (a deskForInbox) Offices(comune string) []config.Office { return a.d.Offices(comune) }
+
+func (a deskForInbox) CannedAnswers() []inbox.Canned {
+	cs := a.d.CannedAnswers()
+	out := make([]inbox.Canned, len(cs))
+	for i, c := range cs {
+		out[i] = inbox.Canned{ID: c.ID, Title: c.Title, Body: c.Body}
+	}
+	return out
+}

@@ -1,0 +1,421 @@
+package integration
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
+)
+
+// Hostile text from an email: if any of it ran, it would set window.__xss.
+const (
+	hostileName    = `<img src=x onerror="window.__xss='name'">`
+	hostileSubject = `<img src=x onerror="window.__xss='subject'"> Multa`
+	hostileBody    = `Buongiorno <img src=x onerror="window.__xss='body'"><script>window.__xss='script'</script> ho ricevuto una multa`
+)
+
+// TestBrowserInbox drives the inbox in a real headless chromium against a whole gateway: log
+// in, see an SMS arrive live, reply, resolve with a forward to the office, and prove that
+// hostile email content is shown as text and never runs. axe-core checks every main page.
+func TestBrowserInbox(t *testing.T) {
+	ctx := newBrowser(t)
+	if ctx == nil {
+		return
+	}
+	gw := startBrowserGateway(t)
+	gw.user(t, "operatrice", store.RoleOperator)
+	gw.user(t, "supervisore", store.RoleSupervisor)
+	bg := context.Background()
+
+	// An email whose sender name, subject and body are all hostile markup.
+	rcpt, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Email, ExternalID: "hostile-1@example.org",
+		MessageID: "hostile-1@example.org", From: "mallory@example.org", FromName: hostileName, To: "urp@comune.fi.it",
+		Comune: "firenze", Subject: hostileSubject, Body: hostileBody, ReceivedAt: time.Now().UTC(),
+		Attachments: []channels.Attachment{{Filename: `<b>verbale</b>.txt`, ContentType: "text/plain", Data: []byte("verbale n. 123")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Login page: a wrong password is a visible message, the right one opens the inbox.
+	step(t, ctx, "open login", chromedp.Navigate(gw.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")))
+	if lang := eval[string](t, ctx, `document.documentElement.lang`); lang != "it" {
+		t.Errorf("login page lang = %q, want it", lang)
+	}
+	checkAccessibility(t, ctx, "login")
+	screenshot(t, ctx, "login")
+	step(t, ctx, "wrong password",
+		chromedp.SendKeys(chromedp.ID("username"), "operatrice"), chromedp.SendKeys(chromedp.ID("password"), "sbagliata-davvero"),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.CSS(".flash.bad")))
+	if msg := eval[string](t, ctx, `document.querySelector(".flash.bad").textContent`); !strings.Contains(msg, "non validi") {
+		t.Errorf("wrong password message = %q", msg)
+	}
+	screenshot(t, ctx, "login-failed")
+	step(t, ctx, "log in",
+		chromedp.SetValue(chromedp.ID("username"), "operatrice"), chromedp.SetValue(chromedp.ID("password"), browserPassword),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("contact-rows")))
+	if loc := eval[string](t, ctx, `location.pathname`); loc != "/inbox" {
+		t.Fatalf("after login at %s, want /inbox", loc)
+	}
+
+	// The hostile email is in the list as literal text, and nothing of it ran.
+	waitJS(t, ctx, "hostile row shown", `document.querySelector("#c-`+rcpt.ContactID+`") !== null`, 5*time.Second)
+	rowText := eval[string](t, ctx, `document.querySelector("#c-`+rcpt.ContactID+`").textContent`)
+	if !strings.Contains(rowText, hostileName) || !strings.Contains(rowText, `<img src=x onerror="window.__xss='subject'">`) {
+		t.Errorf("hostile sender and subject not shown literally: %q", rowText)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#contact-rows img, #contact-rows script").length`); n != 0 {
+		t.Errorf("citizen markup became %d elements in the list", n)
+	}
+
+	// A new SMS appears without a reload.
+	eval[chromedp.Void](t, ctx, `window.__sameDocument = "yes"`)
+	waitJS(t, ctx, "live stream connected", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
+	gw.postSMS(t, "SM"+strings.Repeat("a", 32), "+393471234567", "+390552768000", "Domani c'è il blocco del traffico a Firenze?")
+	waitJS(t, ctx, "new SMS row appears live", `Array.from(document.querySelectorAll("#contact-rows tr")).some(r => r.textContent.includes("blocco del traffico"))`, 10*time.Second)
+	if same := eval[string](t, ctx, `window.__sameDocument || ""`); same != "yes" {
+		t.Error("the page reloaded: the contact did not arrive live")
+	}
+	if live := eval[string](t, ctx, `document.getElementById("live-status").textContent`); !strings.Contains(live, "Nuovo contatto") {
+		t.Errorf("the new contact was not announced to screen readers: %q", live)
+	}
+	checkAccessibility(t, ctx, "inbox")
+	screenshot(t, ctx, "inbox")
+	if v := eval[any](t, ctx, `window.__xss === undefined ? null : window.__xss`); v != nil {
+		t.Fatalf("hostile email content ran in the list: window.__xss = %v", v)
+	}
+
+	// The hostile email's thread: text shown literally, no element made of it, nothing ran.
+	step(t, ctx, "open hostile contact", chromedp.Navigate(gw.URL+"/inbox/contacts/"+rcpt.ContactID), chromedp.WaitVisible(chromedp.CSS(".messages")))
+	bodyText := eval[string](t, ctx, `document.querySelector(".messages .body").textContent`)
+	if !strings.Contains(bodyText, `<script>window.__xss='script'</script>`) || !strings.Contains(bodyText, `onerror="window.__xss='body'"`) {
+		t.Errorf("hostile body not shown literally: %q", bodyText)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll(".messages .body *, .messages .subject img, h1 img").length`); n != 0 {
+		t.Errorf("citizen markup became %d elements in the thread", n)
+	}
+	if title := eval[string](t, ctx, `document.title`); !strings.Contains(title, hostileName) {
+		t.Errorf("title %q does not show the sender's name literally", title)
+	}
+	if href := eval[string](t, ctx, `document.querySelector(".attachments a[download]").getAttribute("href")`); !strings.HasPrefix(href, "/api/v1/contacts/"+rcpt.ContactID+"/attachments/") {
+		t.Errorf("attachment download link = %q", href)
+	}
+	time.Sleep(300 * time.Millisecond) // let any broken image fire its error handler
+	if v := eval[any](t, ctx, `window.__xss === undefined ? null : window.__xss`); v != nil {
+		t.Fatalf("hostile email content ran in the thread: window.__xss = %v", v)
+	}
+	screenshot(t, ctx, "contact-hostile-email")
+
+	// Reply to the SMS: the segment counter follows GSM-7 and UCS-2, the reply is queued.
+	smsID, err := gw.G.Store.ContactIDByExternal(bg, channels.SMS, "SM"+strings.Repeat("a", 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "open SMS contact", chromedp.Navigate(gw.URL+"/inbox/contacts/"+smsID), chromedp.WaitVisible(chromedp.ID("reply-body")))
+	checkAccessibility(t, ctx, "contact")
+	step(t, ctx, "type a GSM-7 reply", chromedp.SendKeys(chromedp.ID("reply-body"), strings.Repeat("a", 161)))
+	if c := eval[string](t, ctx, `document.getElementById("reply-counter").textContent`); !strings.Contains(c, "161 caratteri · 2 SMS (GSM-7)") {
+		t.Errorf("counter for 161 GSM-7 characters = %q", c)
+	}
+	eval[chromedp.Void](t, ctx, `document.getElementById("reply-body").value = ""`)
+	step(t, ctx, "type a UCS-2 reply", chromedp.SendKeys(chromedp.ID("reply-body"), "È così"))
+	if c := eval[string](t, ctx, `document.getElementById("reply-counter").textContent`); !strings.Contains(c, "6 caratteri · 1 SMS (UCS-2)") {
+		t.Errorf("counter for a capital È = %q", c)
+	}
+	if n := eval[int](t, ctx, `sportelloSegments("x".repeat(67) + "È").segments`); n != 1 {
+		t.Errorf("68 UCS-2 characters = %d segments, want 1", n)
+	}
+	if n := eval[int](t, ctx, `sportelloSegments("x".repeat(70) + "È").segments`); n != 2 {
+		t.Errorf("71 UCS-2 characters = %d segments, want 2", n)
+	}
+	reply := "Buongiorno, sì: domani dalle 8 alle 20. Linea Comune"
+	eval[chromedp.Void](t, ctx, `document.getElementById("reply-body").value = ""`)
+	step(t, ctx, "send the reply", chromedp.SendKeys(chromedp.ID("reply-body"), reply), chromedp.Submit(chromedp.ID("reply-body")))
+	waitJS(t, ctx, "replied page", `location.search.includes("done=replied") && document.readyState === "complete" && document.querySelector(".flash.ok") !== null`, 10*time.Second)
+	if n := eval[string](t, ctx, `document.querySelector(".flash.ok").textContent`); !strings.Contains(n, "Risposta inviata") {
+		t.Errorf("after reply the notice is %q", n)
+	}
+	if !strings.Contains(eval[string](t, ctx, `document.querySelector(".messages").textContent`), reply) {
+		t.Error("the reply is not in the thread")
+	}
+	waitOutbox(t, gw, "+393471234567", reply)
+	screenshot(t, ctx, "contact-replied")
+
+	// Resolve with a forward: the dialog, the comune's offices, the office gets the email.
+	step(t, ctx, "open resolve dialog", chromedp.Click(chromedp.ID("resolve-open")), chromedp.WaitVisible(chromedp.ID("resolve-dialog")))
+	if modal := eval[bool](t, ctx, `document.getElementById("resolve-dialog").matches(":modal")`); !modal {
+		t.Error("the resolve dialog is not modal")
+	}
+	offices := eval[string](t, ctx, `Array.from(document.querySelectorAll("#resolve-office option")).map(o => o.textContent).join("|")`)
+	if !strings.Contains(offices, "Polizia Municipale") || !strings.Contains(offices, "Direzione Mobilità") {
+		t.Errorf("office list = %q", offices)
+	}
+	checkAccessibility(t, ctx, "resolve dialog")
+	screenshot(t, ctx, "resolve-dialog")
+	step(t, ctx, "resolve with a forward",
+		chromedp.Click(chromedp.ID("outcome-forwarded_email")),
+		chromedp.SetValue(chromedp.ID("resolve-office"), "mobilita"),
+		chromedp.SendKeys(chromedp.ID("resolve-note"), "Inoltrato alla mobilità"),
+		chromedp.Click(chromedp.ID("resolve-submit")))
+	waitJS(t, ctx, "resolved page", `location.search.includes("done=resolved_forwarded_email") && document.readyState === "complete" && document.getElementById("contact-status") !== null`, 10*time.Second)
+	if n := eval[string](t, ctx, `document.querySelector(".flash.ok").textContent`); !strings.Contains(n, "inoltrato all'ufficio") {
+		t.Errorf("after resolve the notice is %q", n)
+	}
+	if st := eval[string](t, ctx, `document.getElementById("contact-status").textContent`); st != "Risolto" {
+		t.Errorf("status after resolve = %q", st)
+	}
+	if _, ok := gw.Mail.waitFor("mobilita@comune.fi.it", 15*time.Second); !ok {
+		t.Error("the office did not receive the forward")
+	}
+	ct, err := gw.G.Store.GetContact(bg, smsID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct.Status != channels.StatusResolved || ct.Outcome == nil || *ct.Outcome != channels.OutcomeForwardedEmail {
+		t.Errorf("stored contact after resolve: status %s outcome %v", ct.Status, ct.Outcome)
+	}
+	screenshot(t, ctx, "contact-resolved")
+
+	// The citizen's history.
+	step(t, ctx, "open citizen", chromedp.Navigate(gw.URL+"/inbox/citizens/"+ct.Citizen.ID), chromedp.WaitVisible(chromedp.CSS("table.contacts")))
+	if !strings.Contains(eval[string](t, ctx, `document.querySelector("table.contacts").textContent`), "blocco del traffico") {
+		t.Error("the citizen's history does not list their SMS")
+	}
+	checkAccessibility(t, ctx, "citizen")
+	screenshot(t, ctx, "citizen")
+
+	// English on request, remembered.
+	step(t, ctx, "english", chromedp.Navigate(gw.URL+"/inbox?lang=en"), chromedp.WaitVisible(chromedp.ID("contact-rows")))
+	if h := eval[string](t, ctx, `document.documentElement.lang + " " + document.querySelector("h1").textContent`); h != "en Contacts" {
+		t.Errorf("English inbox: %q", h)
+	}
+	step(t, ctx, "english stays", chromedp.Navigate(gw.URL+"/inbox/citizens/"+ct.Citizen.ID), chromedp.WaitVisible(chromedp.CSS("h1")))
+	if h := eval[string](t, ctx, `document.querySelector("h1").textContent`); !strings.HasPrefix(h, "Citizen") {
+		t.Errorf("English not remembered: %q", h)
+	}
+	step(t, ctx, "back to italian", chromedp.Navigate(gw.URL+"/inbox?lang=it"), chromedp.WaitVisible(chromedp.ID("contact-rows")))
+
+	// Supervisors see the live queues.
+	step(t, ctx, "log out", chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	step(t, ctx, "log in as supervisor",
+		chromedp.SetValue(chromedp.ID("username"), "supervisore"), chromedp.SetValue(chromedp.ID("password"), browserPassword),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("contact-rows")))
+	step(t, ctx, "open queues", chromedp.Navigate(gw.URL+"/inbox/queues"), chromedp.WaitVisible(chromedp.ID("queue-rows")))
+	if n := eval[int](t, ctx, `document.querySelectorAll("#queue-rows tr").length`); n < 3 {
+		t.Errorf("queues page lists %d queues", n)
+	}
+	waitJS(t, ctx, "queues live stream connected", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
+	before := eval[string](t, ctx, `document.getElementById("queues").getAttribute("data-updated") || ""`)
+	gw.postSMS(t, "SM"+strings.Repeat("b", 32), "+393470000001", "+390552768000", "Ho preso una multa ieri")
+	waitJS(t, ctx, "queues refresh on a new contact", `(document.getElementById("queues").getAttribute("data-updated") || "") !== "`+before+`"`, 10*time.Second)
+	checkAccessibility(t, ctx, "queues")
+	screenshot(t, ctx, "queues")
+	if v := eval[any](t, ctx, `window.__xss === undefined ? null : window.__xss`); v != nil {
+		t.Fatalf("window.__xss = %v", v)
+	}
+}
+
+// waitOutbox waits for an SMS to reach the local outbox (the durable send job ran).
+func waitOutbox(t *testing.T, gw *browserGateway, to, body string) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for time.Now().Before(deadline) {
+		list, err := gw.G.Store.Outbox(context.Background(), 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range list {
+			if m.To == to && m.Body == body {
+				return
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Errorf("no SMS to %s with the reply reached the outbox", to)
+}
+
+// TestInboxPagesRefuse checks what the pages refuse, over plain HTTP: a stale CSRF token, too
+// many failed logins, a contact outside the operator's comuni, a deleted user's session.
+func TestInboxPagesRefuse(t *testing.T) {
+	gw := startBrowserGateway(t)
+	gw.user(t, "fiorentina", store.RoleOperator, "firenze")
+	gw.user(t, "empolese", store.RoleOperator, "empoli")
+	bg := context.Background()
+	r, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Email, ExternalID: "e1@example.org", MessageID: "e1@example.org",
+		From: "a@example.org", To: "urp@comune.fi.it", Comune: "firenze", Subject: "Permesso ZTL", Body: "Vorrei un permesso", ReceivedAt: time.Now().UTC()})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("anonymous goes to login", func(t *testing.T) {
+		c := httpSession(t)
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/inbox/contacts/"+r.ContactID, nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login?next=%2Finbox%2Fcontacts%2F") {
+			t.Fatalf("anonymous: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+
+	t.Run("security headers", func(t *testing.T) {
+		c := httpSession(t)
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/login", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		csp := resp.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "script-src 'self'", "style-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"} {
+			if !strings.Contains(csp, want) {
+				t.Errorf("CSP %q lacks %q", csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe-inline") || resp.Header.Get("X-Frame-Options") != "DENY" || resp.Header.Get("Referrer-Policy") == "" {
+			t.Errorf("headers: %v", resp.Header)
+		}
+	})
+
+	t.Run("stale csrf", func(t *testing.T) {
+		c := httpSession(t)
+		login(t, c, gw.URL, "fiorentina")
+		resp, body := post(t, c, gw.URL+"/inbox/contacts/"+r.ContactID+"/reply", url.Values{"csrf": {"stale-token-from-yesterday-0123456789abcdef"}, "body": {"ciao"}})
+		if resp.StatusCode != http.StatusForbidden || !strings.Contains(body, "Il modulo è scaduto") {
+			t.Fatalf("stale csrf: %d %s", resp.StatusCode, body)
+		}
+		resp, _ = post(t, c, gw.URL+"/inbox/contacts/"+r.ContactID+"/reply", url.Values{"body": {"ciao"}})
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("missing csrf: %d", resp.StatusCode)
+		}
+		n, err := gw.G.Store.CountMessages(bg, "outbound")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n != 0 {
+			t.Fatalf("a refused form still sent %d messages", n)
+		}
+	})
+
+	t.Run("scope", func(t *testing.T) {
+		c := httpSession(t)
+		login(t, c, gw.URL, "empolese")
+		code, body, tok := get(t, c, gw.URL+"/inbox/contacts/"+r.ContactID)
+		if code != http.StatusNotFound || !strings.Contains(body, "non è tra i comuni che puoi vedere") {
+			t.Fatalf("out of scope contact: %d", code)
+		}
+		_, list, _ := get(t, c, gw.URL+"/inbox")
+		if strings.Contains(list, "Permesso ZTL") {
+			t.Fatal("the list shows a contact outside the operator's comuni")
+		}
+		ct, err := gw.G.Store.GetContact(bg, r.ContactID, store.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if code, _, _ := get(t, c, gw.URL+"/inbox/citizens/"+ct.Citizen.ID); code != http.StatusNotFound {
+			t.Fatalf("out of scope citizen: %d", code)
+		}
+		resp, _ := post(t, c, gw.URL+"/inbox/contacts/"+r.ContactID+"/reply", url.Values{"csrf": {tok}, "body": {"ciao"}})
+		if resp.StatusCode != http.StatusNotFound {
+			t.Fatalf("reply out of scope: %d", resp.StatusCode)
+		}
+		if code, _, _ := get(t, c, gw.URL+"/inbox/queues"); code != http.StatusForbidden {
+			t.Fatalf("operator on the supervisors' queues: %d", code)
+		}
+	})
+
+	t.Run("desk refusal is shown", func(t *testing.T) {
+		c := httpSession(t)
+		login(t, c, gw.URL, "fiorentina")
+		_, _, tok := get(t, c, gw.URL+"/inbox/contacts/"+r.ContactID)
+		resp, body := post(t, c, gw.URL+"/inbox/contacts/"+r.ContactID+"/resolve", url.Values{"csrf": {tok}, "outcome": {"forwarded_email"}, "office": {"nessuno"}})
+		if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, `id="resolve-error"`) {
+			t.Fatalf("resolve with an unknown office: %d", resp.StatusCode)
+		}
+		ct, _ := gw.G.Store.GetContact(bg, r.ContactID, store.Scope{})
+		if ct.Status == channels.StatusResolved {
+			t.Fatal("a refused resolve resolved the contact")
+		}
+	})
+
+	t.Run("login rate limit", func(t *testing.T) {
+		c := httpSession(t)
+		_, _, tok := get(t, c, gw.URL+"/login")
+		gw.user(t, "bersaglio", store.RoleOperator)
+		for i := 0; i < 5; i++ {
+			resp, body := post(t, c, gw.URL+"/login", url.Values{"csrf": {tok}, "username": {"Bersaglio"}, "password": {"sbagliata"}})
+			if resp.StatusCode != http.StatusUnauthorized || !strings.Contains(body, "non validi") {
+				t.Fatalf("failure %d: %d", i+1, resp.StatusCode)
+			}
+		}
+		resp, body := post(t, c, gw.URL+"/login", url.Values{"csrf": {tok}, "username": {"bersaglio"}, "password": {browserPassword}})
+		if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" || !strings.Contains(body, "Troppi tentativi") {
+			t.Fatalf("6th attempt: %d %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+		// Another username from the same address is not locked out.
+		resp, _ = post(t, c, gw.URL+"/login", url.Values{"csrf": {tok}, "username": {"fiorentina"}, "password": {browserPassword}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("other user: %d", resp.StatusCode)
+		}
+	})
+
+	t.Run("deleted user", func(t *testing.T) {
+		gw.user(t, "temporaneo", store.RoleOperator)
+		c := httpSession(t)
+		login(t, c, gw.URL, "temporaneo")
+		if code, _, _ := get(t, c, gw.URL+"/inbox"); code != http.StatusOK {
+			t.Fatalf("before delete: %d", code)
+		}
+		if err := gw.G.Store.DeleteUser(bg, "temporaneo"); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := http.NewRequest(http.MethodGet, gw.URL+"/inbox", nil)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/login") {
+			t.Fatalf("deleted user's session: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+		}
+	})
+
+	t.Run("logout ends presence", func(t *testing.T) {
+		gw.user(t, "uscente", store.RoleOperator)
+		other := httpSession(t)
+		login(t, other, gw.URL, "uscente")
+		c := httpSession(t)
+		login(t, c, gw.URL, "uscente")
+		_, _, tok := get(t, c, gw.URL+"/inbox")
+		if resp, _ := post(t, c, gw.URL+"/inbox/presence", url.Values{"csrf": {tok}, "status": {"available"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("presence: %d", resp.StatusCode)
+		}
+		if u, _ := gw.G.Store.UserByUsername(bg, "uscente"); u.Presence != "available" {
+			t.Fatalf("presence after switch = %q", u.Presence)
+		}
+		if resp, _ := post(t, c, gw.URL+"/logout", url.Values{"csrf": {tok}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("logout: %d", resp.StatusCode)
+		}
+		if u, _ := gw.G.Store.UserByUsername(bg, "uscente"); u.Presence != "available" {
+			t.Fatalf("presence after logging out of one of two sessions = %q", u.Presence)
+		}
+		_, _, otherTok := get(t, other, gw.URL+"/inbox")
+		if resp, _ := post(t, other, gw.URL+"/logout", url.Values{"csrf": {otherTok}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("second logout: %d", resp.StatusCode)
+		}
+		if u, _ := gw.G.Store.UserByUsername(bg, "uscente"); u.Presence != "offline" {
+			t.Fatalf("presence after the last logout = %q", u.Presence)
+		}
+		if code, _, _ := get(t, c, gw.URL+"/inbox"); code != http.StatusSeeOther {
+			t.Fatalf("after logout: %d", code)
+		}
+	})
+}

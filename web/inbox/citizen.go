@@ -1,0 +1,55 @@
+package inbox
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/pages"
+)
+
+type citizenView struct {
+	C      channels.Citizen
+	Name   string
+	Comune string
+	Rows   []row
+	// MergeID keeps the id typed when a merge failed.
+	MergeID string
+}
+
+// citizen shows one person across every channel: identities and every contact in scope.
+func (in *Inbox) citizen(c echo.Context) error {
+	return in.renderCitizen(c, http.StatusOK, c.Param("id"), func(v *pages.View, cv *citizenView) {
+		if n := c.QueryParam("done"); n != "" {
+			v.Notice = pages.Text(c, "done_"+n)
+		}
+	})
+}
+
+func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust func(*pages.View, *citizenView)) error {
+	u := auth.User(c)
+	cz, err := in.o.Store.GetCitizen(c.Request().Context(), id, u.Scope())
+	if errors.Is(err, store.ErrNotFound) {
+		return pages.NotFound()
+	}
+	if err != nil {
+		return err
+	}
+	cv := citizenView{C: cz, Name: cz.Name, Comune: lookup(in.names.comuni, cz.Comune)}
+	if cv.Name == "" && len(cz.Identities) > 0 {
+		cv.Name = cz.Identities[0].Value
+	}
+	for _, ct := range cz.Contacts {
+		cv.Rows = append(cv.Rows, in.row(ct))
+	}
+	v := pages.View{Title: pages.Text(c, "citizen_title") + ": " + cv.Name, Nav: "inbox"}
+	if adjust != nil {
+		adjust(&v, &cv)
+	}
+	v.Data = cv
+	return in.o.Pages.Render(c, status, "citizen", v)
+}

@@ -1,0 +1,87 @@
+package inbox
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/pages"
+)
+
+type contactView struct {
+	C          channels.Contact
+	Comune     string
+	Category   string
+	Queue      string
+	Who        string
+	Offices    []config.Office
+	Office     string
+	Categories []option
+	Canned     []Canned
+	Users      []store.User
+	// Reply keeps what the operator wrote when sending failed; ReplyError says why.
+	Reply      string
+	ReplyError string
+	// ResolveOpen shows the resolve dialog open (asked for without JavaScript, or after an error).
+	ResolveOpen  bool
+	ResolveError string
+	Resolution   Resolution
+	SMS          bool
+	Mine         bool
+}
+
+// contact shows one contact's whole thread with the reply box and the actions.
+func (in *Inbox) contact(c echo.Context) error {
+	return in.renderContact(c, http.StatusOK, c.Param("id"), func(v *pages.View, cv *contactView) {
+		cv.ResolveOpen = c.QueryParam("resolve") != ""
+		if n := c.QueryParam("done"); n != "" {
+			v.Notice = pages.Text(c, "done_"+n)
+		}
+	})
+}
+
+// renderContact loads a contact in the user's scope (anything else is the 404 page) and
+// renders it; adjust sets messages and kept form values.
+func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust func(*pages.View, *contactView)) error {
+	u := auth.User(c)
+	ctx := c.Request().Context()
+	ct, err := in.o.Store.GetContact(ctx, id, u.Scope())
+	if errors.Is(err, store.ErrNotFound) {
+		return pages.NotFound()
+	}
+	if err != nil {
+		return err
+	}
+	cv := contactView{C: ct, Comune: lookup(in.names.comuni, ct.Comune), Category: lookup(in.names.categories, ct.Category),
+		Queue: lookup(in.names.queues, ct.Queue), Who: who(ct), Categories: in.names.catList, SMS: ct.Channel == channels.SMS,
+		Mine: ct.Assignee != nil && *ct.Assignee == u.Username}
+	cv.Resolution.Category = deref(ct.Category)
+	if in.o.Desk != nil {
+		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))
+		cv.Canned = in.o.Desk.CannedAnswers()
+	} else if cm, ok := in.o.Config.ComuneByID(deref(ct.Comune)); ok {
+		cv.Offices = cm.Offices
+	}
+	if u.AtLeast(store.RoleSupervisor) {
+		users, err := in.o.Store.Users(ctx)
+		if err != nil {
+			return err
+		}
+		for _, op := range users {
+			if op.Scope().Allows(ct.Comune) || len(op.Comuni) == 0 {
+				cv.Users = append(cv.Users, op)
+			}
+		}
+	}
+	v := pages.View{Title: pages.Text(c, "contact_title") + ": " + cv.Who, Nav: "inbox"}
+	if adjust != nil {
+		adjust(&v, &cv)
+	}
+	v.Data = cv
+	return in.o.Pages.Render(c, status, "contact", v)
+}

@@ -1,0 +1,44 @@
+package inbox
+
+import (
+	"context"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/store"
+)
+
+// Desk is what the inbox asks the operators' desk to do. The gateway adapts the desk package
+// to it; an action's refusal comes back as a *pages.Problem with the desk's message.
+type Desk interface {
+	Reply(ctx context.Context, u store.User, contactID, body string) (channels.Message, error)
+	Assign(ctx context.Context, u store.User, contactID, username string) error
+	Claim(ctx context.Context, u store.User, contactID string) error
+	Resolve(ctx context.Context, u store.User, contactID string, r Resolution) error
+	SetPresence(ctx context.Context, u store.User, status string) error
+	Merge(ctx context.Context, u store.User, intoID, fromID string) error
+	Queues(ctx context.Context, u store.User) ([]QueueStats, error)
+	Offices(comune string) []config.Office
+	CannedAnswers() []Canned
+}
+
+// Resolution closes a contact.
+type Resolution struct {
+	Outcome, Category, Office, Note string
+}
+
+// QueueStats is one line of the supervisors' live queues.
+type QueueStats struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	Waiting            int    `json:"waiting"`
+	OldestWaitSeconds  int    `json:"oldest_wait_seconds"`
+	OperatorsAvailable int    `json:"operators_available"`
+}
+
+// Canned is a ready answer an operator can start a reply from.
+type Canned struct {
+	ID    string
+	Title string
+	Body  string
+}

@@ -1,0 +1,110 @@
+package pages
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
+)
+
+type loginView struct {
+	Username  string
+	Next      string
+	LoggedOut bool
+}
+
+// loginForm shows the form, or sends a signed-in user straight on.
+func (p *Pages) loginForm(c echo.Context) error {
+	next := safeNext(c.QueryParam("next"))
+	if _, err := p.sessionUser(c); err == nil {
+		return Redirect(c, next)
+	}
+	return p.Render(c, http.StatusOK, "login", View{Title: "login_title", Nav: "login",
+		Data: loginView{Next: next, LoggedOut: c.QueryParam("bye") != ""}})
+}
+
+// login checks the password and starts a session. Wrong username and wrong password get the
+// same message, and a username that does not exist costs the same password check.
+func (p *Pages) login(c echo.Context) error {
+	ctx := c.Request().Context()
+	username := strings.TrimSpace(c.FormValue("username"))
+	password := c.FormValue("password")
+	next := safeNext(c.FormValue("next"))
+	key := c.RealIP() + "|" + strings.ToLower(username)
+	if blocked, wait := p.limiter.blocked(key); blocked {
+		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
+	}
+	fail := func() error {
+		p.limiter.fail(key)
+		return p.Render(c, http.StatusUnauthorized, "login", View{Title: "login_title", Nav: "login",
+			Error: Text(c, "login_failed"), Data: loginView{Username: username, Next: next}})
+	}
+	if username == "" || password == "" {
+		return fail()
+	}
+	u, err := p.o.Store.UserByUsername(ctx, username)
+	if errors.Is(err, store.ErrNotFound) {
+		auth.CheckPassword(p.dummy, password)
+		return fail()
+	}
+	if err != nil {
+		return err
+	}
+	if !auth.CheckPassword(u.PasswordHash, password) {
+		return fail()
+	}
+	p.limiter.reset(key)
+	// A new token at every login: a session id planted before login is worth nothing after it.
+	if ck, err := c.Cookie(auth.SessionCookie); err == nil && ck.Value != "" {
+		if err := p.o.Store.RevokeToken(ctx, ck.Value); err != nil {
+			return err
+		}
+	}
+	token, err := p.o.Store.CreateToken(ctx, u.ID, store.TokenSession, p.o.SessionTTL)
+	if err != nil {
+		return err
+	}
+	p.setSession(c, token)
+	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
+	return Redirect(c, next)
+}
+
+// logout ends this session; ending the user's last one sets them offline, so nothing is
+// assigned to someone who left.
+func (p *Pages) logout(c echo.Context) error {
+	ctx := c.Request().Context()
+	ck, err := c.Cookie(auth.SessionCookie)
+	if err == nil && ck.Value != "" {
+		u, uerr := p.o.Store.UserByToken(ctx, ck.Value, store.TokenSession)
+		if err := p.o.Store.RevokeToken(ctx, ck.Value); err != nil {
+			return err
+		}
+		if uerr == nil {
+			n, err := p.o.Store.CountLiveSessions(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			if n == 0 && p.o.OnLastSessionEnd != nil {
+				if err := p.o.OnLastSessionEnd(ctx, u); err != nil {
+					p.o.Logger.Warn("setting presence offline at logout failed", "user", u.Username, "err", err)
+				}
+			}
+			p.o.Logger.Info("logout", "user", u.Username, "sessions_left", n)
+		}
+	}
+	p.clearSession(c)
+	return Redirect(c, "/login?bye=1")
+}
+
+// safeNext keeps a post-login destination on this site: a path, never "//host" or a URL.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
+		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
+		return "/inbox"
+	}
+	return next
+}

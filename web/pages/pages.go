@@ -1,0 +1,127 @@
+// Package pages is the machinery every server-rendered page of Sportello shares: the session
+// cookie login and logout, the middleware that sends anonymous visitors to /login, CSRF
+// protection (double-submit cookie), the login rate limit, Italian and English texts, the
+// layout, error pages and the security headers. The inbox and the supervisors' pages mount
+// their routes on a Group it returns.
+package pages
+
+import (
+	"context"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/templates"
+	"github.com/sportello/sportello/web/auth"
+)
+
+// Options configure the pages.
+type Options struct {
+	Store *store.Store
+	// SecureCookies marks cookies Secure (the public URL is https).
+	SecureCookies bool
+	// Location renders times (the centre's time zone).
+	Location *time.Location
+	Logger   *slog.Logger
+	// SessionTTL is how long a login lasts.
+	SessionTTL time.Duration
+	// LoginFailures within LoginWindow from one IP for one username lock that pair out.
+	LoginFailures int
+	LoginWindow   time.Duration
+	// OnLastSessionEnd runs when a user logs out of their last live session (presence goes offline).
+	OnLastSessionEnd func(ctx context.Context, u store.User) error
+	// Funcs are extra template functions (a feature's own formatting).
+	Funcs template.FuncMap
+	// Now is the clock (tests).
+	Now func() time.Time
+}
+
+func (o *Options) setDefaults() error {
+	if o.Store == nil {
+		return errors.New("pages: a store is required")
+	}
+	if o.Location == nil {
+		o.Location = time.UTC
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.SessionTTL == 0 {
+		o.SessionTTL = 12 * time.Hour
+	}
+	if o.LoginFailures == 0 {
+		o.LoginFailures = 5
+	}
+	if o.LoginWindow == 0 {
+		o.LoginWindow = 5 * time.Minute
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return nil
+}
+
+// Pages renders pages and guards them.
+type Pages struct {
+	o       Options
+	tmpl    *template.Template
+	limiter *limiter
+	dummy   string
+}
+
+// New parses every HTML view (a broken template stops start-up) and prepares the login.
+func New(o Options) (*Pages, error) {
+	if err := o.setDefaults(); err != nil {
+		return nil, err
+	}
+	p := &Pages{o: o, limiter: newLimiter(o.LoginFailures, o.LoginWindow, o.Now)}
+	funcs := p.funcs()
+	for k, v := range o.Funcs {
+		funcs[k] = v
+	}
+	t, err := templates.ParseHTML(funcs)
+	if err != nil {
+		return nil, err
+	}
+	p.tmpl = t
+	// An unknown username still costs one password check, so timing does not tell which
+	// usernames exist.
+	if p.dummy, err = auth.HashPassword(store.RandomToken("")); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Register mounts the login, logout, the static files and the root redirect.
+func (p *Pages) Register(e *echo.Echo) {
+	// Routes one by one, not a group: a root group's middleware would also catch every other
+	// surface's unknown paths and answer them with pages.
+	mw := []echo.MiddlewareFunc{p.Headers, p.ErrorPages, p.CSRF}
+	e.GET("/login", p.loginForm, mw...)
+	e.POST("/login", p.login, mw...)
+	e.POST("/logout", p.logout, mw...)
+	e.GET("/", func(c echo.Context) error { return c.Redirect(http.StatusSeeOther, "/inbox") }, mw...)
+	e.GET("/static/*", p.static)
+}
+
+// Group returns a route group for signed-in users with at least role ("" = any role): security
+// headers, HTML error pages, the session (anonymous visitors go to /login) and CSRF on every
+// unsafe method.
+func (p *Pages) Group(e *echo.Echo, prefix, role string) *echo.Group {
+	mw := []echo.MiddlewareFunc{p.Headers, p.ErrorPages, p.RequireSession, p.CSRF}
+	if role != "" {
+		mw = append(mw, RequireRole(role))
+	}
+	return e.Group(prefix, mw...)
+}
+
+// Logger is the pages' logger.
+func (p *Pages) Logger() *slog.Logger { return p.o.Logger }
+
+// Location is the time zone pages show times in.
+func (p *Pages) Location() *time.Location { return p.o.Location }
