@@ -1,6 +1,66 @@
 package gateway
 
-import "context"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
 
-// wireAlerts connects the alerts feature; filled in by its issue.
-func (g *Gateway) wireAlerts(ctx context.Context) error { return nil }
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/web/notifyapi"
+)
+
+// wireAlerts connects the notification service: SMS keywords and traffic answers, the fan-out
+// workers and their background loop, delivery callbacks, and the comuni's API.
+func (g *Gateway) wireAlerts(ctx context.Context) error {
+	cfg := g.Config
+	svc, err := alerts.New(alerts.Options{
+		Store:  g.Store,
+		Config: cfg,
+		// Read at each send and each enqueue: the SMS sender and the job client may be built
+		// after this wiring.
+		Sender:         func() channels.Sender { return g.Senders[channels.SMS] },
+		Jobs:           func() *jobs.Client { return g.Jobs },
+		Lookup:         &sentLookup{g: g, twilio: &alerts.TwilioLookup{BaseURL: cfg.Twilio.APIBaseURL, AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, Client: &http.Client{Timeout: 15 * time.Second}}, outbox: &alerts.OutboxLookup{Store: g.Store}},
+		Events:         g.Events,
+		Logger:         g.Log.With("part", "alerts"),
+		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status",
+	})
+	if err != nil {
+		return err
+	}
+	api, err := notifyapi.New(notifyapi.Options{Alerts: svc, Store: g.Store, RequestsPerMinute: cfg.Alerts.RequestsPerMinute})
+	if err != nil {
+		return err
+	}
+	river.AddWorker(g.workers, &alerts.FanoutWorker{S: svc})
+	river.AddWorker(g.workers, &alerts.ConfirmWorker{S: svc})
+	g.services = append(g.services, service{name: "alerts", run: svc.Run})
+	g.smsKeywords = svc
+	g.traffic = svc
+	g.deliveries = append(g.deliveries, svc)
+	g.surfaces = append(g.surfaces, api)
+	return nil
+}
+
+// sentLookup asks whichever SMS sender is wired whether it holds a message: the local outbox's
+// table, or Twilio's message list.
+type sentLookup struct {
+	g      *Gateway
+	twilio *alerts.TwilioLookup
+	outbox *alerts.OutboxLookup
+}
+
+func (l *sentLookup) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
+	if _, ok := l.g.Senders[channels.SMS].(*outboxSender); ok {
+		return l.outbox.FindSent(ctx, to, body, since)
+	}
+	if !l.g.Config.Twilio.Enabled() {
+		return nil, errors.New("no Twilio credentials to look the message up with")
+	}
+	return l.twilio.FindSent(ctx, to, body, since)
+}

@@ -394,6 +394,41 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, stal
 	})
 }
 
+// FailOrphan settles a recipient left "sending" when the provider cannot be asked: it is
+// recorded failed with the reason, never resent blindly.
+func (s *Store) FailOrphan(ctx context.Context, r Recipient, reason string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = 'unknown', error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
+			truncate(reason, 500), Micros(s.now()), r.AlertID, r.Seq, Micros(r.ClaimedAt))
+		return err
+	})
+}
+
+// KnownSIDs reports which of these provider ids are already recorded for some recipient.
+func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(sids) == 0 {
+		return out, nil
+	}
+	args := make([]any, len(sids))
+	for i, v := range sids {
+		args[i] = v
+	}
+	rows, err := s.query(ctx, "SELECT sid FROM alert_recipients WHERE sid IN ("+qmarks(len(sids))+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var sid string
+		if err := rows.Scan(&sid); err != nil {
+			return nil, err
+		}
+		out[sid] = true
+	}
+	return out, rows.Err()
+}
+
 // reopenBatch makes sure someone will send a batch's queued recipients: a live worker of the
 // batch will find them itself; otherwise the batch is pending again and gets a new job.
 func (t *Tx) reopenBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {

@@ -331,19 +331,25 @@ type ImportResult struct {
 // both databases' parameter limits).
 const importChunk = 400
 
+// ImportRow is one subscriber to import.
+type ImportRow struct {
+	Phone string // E.164
+	Lang  string // it, en
+}
+
 // ImportSubscribers records already-consenting subscribers of a comune, confirmed, in large
 // transactions. Numbers that said STOP are skipped and counted; a stopped subscription is never
-// turned back on. phones must be E.164, unique within the call.
-func (s *Store) ImportSubscribers(ctx context.Context, comune string, phones []string, topics []string, lang string, by ConsentActor) (ImportResult, error) {
+// turned back on. Phones must be E.164, unique within the call.
+func (s *Store) ImportSubscribers(ctx context.Context, comune string, rows []ImportRow, topics []string, by ConsentActor) (ImportResult, error) {
 	var res ImportResult
 	const perTx = 20000
-	for start := 0; start < len(phones); start += perTx {
-		part := phones[start:min(start+perTx, len(phones))]
+	for start := 0; start < len(rows); start += perTx {
+		part := rows[start:min(start+perTx, len(rows))]
 		var r ImportResult
 		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 			r = ImportResult{}
 			for i := 0; i < len(part); i += importChunk {
-				n, skipped, err := tx.importChunk(ctx, comune, part[i:min(i+importChunk, len(part))], topics, lang, by)
+				n, skipped, err := tx.importChunk(ctx, comune, part[i:min(i+importChunk, len(part))], topics, by)
 				if err != nil {
 					return err
 				}
@@ -361,10 +367,10 @@ func (s *Store) ImportSubscribers(ctx context.Context, comune string, phones []s
 	return res, nil
 }
 
-func (t *Tx) importChunk(ctx context.Context, comune string, phones []string, topics []string, lang string, by ConsentActor) (int, int, error) {
+func (t *Tx) importChunk(ctx context.Context, comune string, phones []ImportRow, topics []string, by ConsentActor) (int, int, error) {
 	args := make([]any, len(phones))
 	for i, p := range phones {
-		args[i] = p
+		args[i] = p.Phone
 	}
 	rows, err := t.Query(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(phones))+")", args...)
 	if err != nil {
@@ -391,7 +397,11 @@ func (t *Tx) importChunk(ctx context.Context, comune string, phones []string, to
 	subArgs := make([]any, 0, len(phones)*8)
 	conArgs := make([]any, 0, len(phones)*8)
 	n := 0
-	for _, p := range phones {
+	for _, row := range phones {
+		p, lang := row.Phone, row.Lang
+		if lang == "" {
+			lang = "it"
+		}
 		if stopped[p] {
 			continue
 		}

@@ -64,7 +64,7 @@ func TestStopWinsOverImportAndAPI(t *testing.T) {
 		ctx := context.Background()
 		sub(t, s, "firenze", "+393470000001")
 		stop(t, s, "+393470000001")
-		res, err := s.ImportSubscribers(ctx, "firenze", []string{"+393470000001", "+393470000002"}, nil, "it", store.ConsentActor{Via: store.ViaImport, Actor: "x.csv"})
+		res, err := s.ImportSubscribers(ctx, "firenze", []store.ImportRow{{Phone: "+393470000001"}, {Phone: "+393470000002"}}, nil, store.ConsentActor{Via: store.ViaImport, Actor: "x.csv"})
 		if err != nil || res.Imported != 1 || res.OptedOut != 1 {
 			t.Fatalf("import: %+v %v", res, err)
 		}

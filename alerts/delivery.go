@@ -1,0 +1,59 @@
+package alerts
+
+import (
+	"context"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
+)
+
+// deliveryStatus maps Twilio's MessageStatus to a recipient status ("" = no news worth a write).
+func deliveryStatus(twilioStatus string) string {
+	switch twilioStatus {
+	case "sent":
+		return store.RecipientSent
+	case "delivered", "read":
+		return store.RecipientDelivered
+	case "undelivered", "failed", "canceled":
+		return store.RecipientFailed
+	}
+	return ""
+}
+
+// UpdateDelivery applies a status callback to the alert recipient with that MessageSid
+// (channels.DeliverySink). Callbacks about other messages are kept aside briefly, since a
+// callback can arrive before the send's result is written, and then forgotten.
+func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
+	if u.Channel != "" && u.Channel != channels.SMS {
+		return nil
+	}
+	status := deliveryStatus(u.Status)
+	if status == "" || u.ExternalID == "" {
+		return nil
+	}
+	alertID, err := s.o.Store.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
+	if err != nil {
+		return err
+	}
+	if alertID != "" {
+		s.publishProgress(ctx, alertID, "", false)
+	}
+	return nil
+}
+
+// ActiveTrafficAlerts lists the texts of a comune's traffic-block alerts in force, newest first
+// (twilio.TrafficInfo, for the phone menu).
+func (s *Service) ActiveTrafficAlerts(ctx context.Context, comune string) ([]string, error) {
+	if comune == "" {
+		return nil, nil
+	}
+	list, err := s.o.Store.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(list))
+	for i, a := range list {
+		out[i] = a.Message
+	}
+	return out, nil
+}

@@ -1,0 +1,29 @@
+package alerts
+
+import "fmt"
+
+// ErrorKind says which HTTP status a RequestError deserves.
+type ErrorKind int
+
+const (
+	Invalid  ErrorKind = iota // 400: the request is wrong
+	NotFound                  // 404: no such thing for this comune
+	Conflict                  // 409: the state forbids it (a number that said STOP)
+)
+
+// RequestError is a precise, user-facing refusal with a stable code. Nothing was changed.
+type RequestError struct {
+	Kind    ErrorKind
+	Code    string
+	Message string
+}
+
+func (e *RequestError) Error() string { return e.Code + ": " + e.Message }
+
+func invalid(code, format string, args ...any) *RequestError {
+	return &RequestError{Kind: Invalid, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+func notFound(format string, args ...any) *RequestError {
+	return &RequestError{Kind: NotFound, Code: "not_found", Message: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,274 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/store"
+)
+
+// FanoutArgs is one River job: send one batch of an alert's recipients.
+type FanoutArgs struct {
+	AlertID string `json:"alert_id"`
+	Batch   int    `json:"batch"`
+}
+
+// Kind names the job.
+func (FanoutArgs) Kind() string { return "alert_fanout" }
+
+// InsertOpts puts fan-out jobs on their own queue, so an alert never delays operators' replies;
+// attempts are many because an outage only delays a batch.
+func (FanoutArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueAlerts, MaxAttempts: 1000}
+}
+
+// FanoutWorker works fan-out jobs.
+type FanoutWorker struct {
+	river.WorkerDefaults[FanoutArgs]
+	S *Service
+}
+
+// Timeout: a batch takes as long as pacing makes it take.
+func (w *FanoutWorker) Timeout(*river.Job[FanoutArgs]) time.Duration { return -1 }
+
+// NextRetry backs off to at most a minute: a batch waits out an outage, it is never dropped.
+func (w *FanoutWorker) NextRetry(job *river.Job[FanoutArgs]) time.Time {
+	d := time.Second << min(job.Attempt, 6)
+	return time.Now().Add(d)
+}
+
+// Work sends a batch.
+func (w *FanoutWorker) Work(ctx context.Context, job *river.Job[FanoutArgs]) error {
+	return w.S.SendBatch(ctx, job.Args.AlertID, job.Args.Batch)
+}
+
+// errStopping ends a batch early because this process is shutting down.
+var errStopping = errors.New("alerts: stopping")
+
+// outageLimit is how long a batch keeps retrying in place before it hands itself back to River.
+const outageLimit = 2 * time.Minute
+
+// SendBatch sends the queued recipients of one batch, chunk by chunk: reserve send slots,
+// mark the chunk "sending" (committed), hand each recipient to the provider at its slot,
+// record the outcomes. A batch a live process already works, or one already done, is left alone.
+func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) error {
+	owner := s.o.SenderID
+	ok, err := s.o.Store.ClaimAlertBatch(ctx, alertID, batch, owner, s.staleBefore())
+	if err != nil || !ok {
+		return err
+	}
+	a, err := s.o.Store.GetAlert(ctx, "", alertID)
+	if err != nil {
+		return err
+	}
+	release := func(cause error) error {
+		if err := s.o.Store.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
+		}
+		if errors.Is(cause, errStopping) {
+			return river.JobSnooze(time.Second)
+		}
+		return cause
+	}
+	backoff := time.Duration(0)
+	var failingSince time.Time
+	for {
+		select {
+		case <-s.stopping:
+			return release(errStopping)
+		default:
+		}
+		if err := ctx.Err(); err != nil {
+			return release(err)
+		}
+		seqs, err := s.o.Store.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
+		if err != nil {
+			return release(err)
+		}
+		if len(seqs) == 0 {
+			done, err := s.o.Store.FinishAlertBatch(ctx, alertID, batch, owner)
+			if err != nil {
+				return release(err)
+			}
+			if done {
+				s.publishProgress(ctx, alertID, a.Comune, true)
+				return nil
+			}
+			continue
+		}
+		start, iv, err := s.reserve(ctx, len(seqs))
+		if err != nil {
+			return release(err)
+		}
+		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
+			return release(err)
+		}
+		claimed, err := s.o.Store.ClaimRecipients(ctx, alertID, seqs, owner)
+		if err != nil {
+			return release(err)
+		}
+		if len(claimed) == 0 {
+			// The recipients said STOP meanwhile, or the alert was cancelled or expired.
+			cur, err := s.o.Store.GetAlert(ctx, "", alertID)
+			if err != nil {
+				return release(err)
+			}
+			if cur.Status == store.AlertSending && cur.ExpiresAt != nil && !cur.ExpiresAt.After(s.now()) {
+				if _, err := s.o.Store.EndAlert(ctx, "", alertID, store.AlertExpired); err != nil {
+					return release(err)
+				}
+			}
+			continue
+		}
+		results := s.sendChunk(ctx, a, claimed, start, iv)
+		// The outcomes are written even when ctx ends: they are facts about the provider.
+		if err := s.o.Store.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
+			return release(err)
+		}
+		s.publishProgress(ctx, alertID, a.Comune, false)
+		retries := 0
+		for _, r := range results {
+			if r.Outcome == store.OutcomeRetry || r.Outcome == store.OutcomeUncertain {
+				retries++
+			}
+		}
+		if retries == 0 {
+			backoff, failingSince = 0, time.Time{}
+			continue
+		}
+		if failingSince.IsZero() {
+			failingSince = time.Now()
+		}
+		if time.Since(failingSince) > outageLimit {
+			return release(fmt.Errorf("alerts: the provider refused %d of %d sends for %v; retrying later", retries, len(results), outageLimit))
+		}
+		backoff = min(max(2*backoff, 200*time.Millisecond), 5*time.Second)
+		if err := s.sleepOrStop(ctx, backoff); err != nil {
+			return release(err)
+		}
+	}
+}
+
+// sleepOrStop waits d, or returns early when ctx ends or the process stops.
+func (s *Service) sleepOrStop(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-s.stopping:
+		return errStopping
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// sendChunk hands claimed recipients to the provider, the i-th at start+i*iv, with at most
+// MaxInFlight requests of this process in flight, and classifies each outcome.
+func (s *Service) sendChunk(ctx context.Context, a store.Alert, rs []store.Recipient, start time.Time, iv time.Duration) []store.SendResult {
+	results := make([]store.SendResult, len(rs))
+	snd, err := s.sender()
+	if err != nil {
+		for i, r := range rs {
+			results[i] = store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, Error: err.Error()}
+		}
+		return results
+	}
+	// Sends already started finish even if ctx ends: their outcome must be known and written.
+	sendCtx := context.WithoutCancel(ctx)
+	var wg sync.WaitGroup
+	for i, r := range rs {
+		slot := start.Add(time.Duration(i) * iv)
+		if d := time.Until(slot); d > 0 {
+			time.Sleep(d)
+		}
+		s.inflight <- struct{}{}
+		wg.Add(1)
+		go func(i int, r store.Recipient) {
+			defer wg.Done()
+			defer func() { <-s.inflight }()
+			results[i] = s.sendOne(sendCtx, snd, a, r)
+		}(i, r)
+	}
+	wg.Wait()
+	return results
+}
+
+// sendTimeout bounds one request to the provider.
+const sendTimeout = 30 * time.Second
+
+func (s *Service) sendOne(ctx context.Context, snd channels.Sender, a store.Alert, r store.Recipient) store.SendResult {
+	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	defer cancel()
+	res, err := snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: r.Phone, Body: textFor(a, r.Lang), StatusCallback: s.o.StatusCallback})
+	if err == nil {
+		if res.ExternalID == "" {
+			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: "the provider returned no message id"}
+		}
+		return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: res.ExternalID}
+	}
+	return classify(r, err)
+}
+
+// Twilio's refusals that matter here.
+const (
+	codeInvalidNumber = 21211
+	codeUnsubscribed  = 21610
+)
+
+// classify turns a send error into an outcome. A refusal Twilio answered (a *SendError with
+// its error code) is certain: permanent ones fail, temporary ones (429, 5xx) are retried. A
+// connection that was never made is certain too. Anything else (a timeout, a connection broken
+// after the request was written, an answer without Twilio's code) may have reached the
+// provider: the recipient stays "sending" for the sweep to ask the provider, never resent blindly.
+func classify(r store.Recipient, err error) store.SendResult {
+	var se *channels.SendError
+	if errors.As(err, &se) {
+		code := ""
+		if se.Code != 0 {
+			code = strconv.Itoa(se.Code)
+		}
+		switch {
+		case se.Permanent:
+			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeFailed, ErrorCode: code, Error: se.Message,
+				OptOut: se.Code == codeUnsubscribed, Phone: r.Phone}
+		case se.Code != 0 || neverConnected(se.Message):
+			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, ErrorCode: code, Error: se.Message}
+		}
+		return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: se.Message}
+	}
+	return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: err.Error()}
+}
+
+// neverConnected recognizes a request that could not have been written: the Twilio sender
+// keeps only the text of a network error.
+func neverConnected(msg string) bool {
+	for _, s := range []string{"connection refused", "no such host", "network is unreachable", "dial tcp"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// textFor is the text a recipient gets, by their language.
+func textFor(a store.Alert, lang string) string {
+	if lang == "en" && a.TextEN != "" {
+		return a.TextEN
+	}
+	return a.TextIT
+}
+
+func (s *Service) staleBefore() time.Time { return s.now().Add(-s.o.StaleAfter) }

@@ -1,0 +1,191 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
+)
+
+// HandleSMS answers the SMS keywords of contract section 5 (twilio.KeywordHandler). A message
+// that is not a command, or an SI with nothing to confirm, is not handled and becomes a contact
+// for the operators. Commands that change a subscription are acted on once per MessageSid: a
+// redelivered webhook gets the first answer again and changes nothing.
+func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (string, bool, error) {
+	cmd := ParseCommand(in.Body)
+	if cmd.Kind == NotACommand {
+		return "", false, nil
+	}
+	phone := in.From
+	switch cmd.Kind {
+	case CmdHelp:
+		return textsFor(cmd.Lang).help, true, nil
+	case CmdTraffic:
+		return s.answerTraffic(ctx, cmd, in)
+	}
+	if in.ExternalID != "" {
+		prev, err := s.o.Store.SMSCommandBySid(ctx, in.ExternalID)
+		if err == nil {
+			return prev.Reply, prev.Handled, nil
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return "", false, err
+		}
+	}
+	by := store.ConsentActor{Via: store.ViaSMS, Actor: phone}
+	var reply string
+	var handled bool
+	err := s.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		reply, handled, err = s.act(ctx, tx, cmd, in, by)
+		if err != nil {
+			return err
+		}
+		if in.ExternalID == "" {
+			return nil
+		}
+		return tx.RecordSMSCommand(ctx, store.SMSCommand{MessageSid: in.ExternalID, Phone: phone, Keyword: cmd.Keyword, Handled: handled, Reply: reply})
+	})
+	if errors.Is(err, store.ErrConflict) {
+		// The same MessageSid is being acted on concurrently (a redelivery): its answer stands.
+		prev, err := s.o.Store.SMSCommandBySid(ctx, in.ExternalID)
+		if err != nil {
+			return "", false, err
+		}
+		return prev.Reply, prev.Handled, nil
+	}
+	if err != nil {
+		return "", false, err
+	}
+	return reply, handled, nil
+}
+
+// act performs a command that changes subscriptions, inside the transaction that records it.
+func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channels.InboundMessage, by store.ConsentActor) (string, bool, error) {
+	t := textsFor(cmd.Lang)
+	phone := in.From
+	switch cmd.Kind {
+	case CmdStop:
+		if _, err := tx.OptOut(ctx, phone, by, "keyword "+strings.ToUpper(cmd.Keyword)); err != nil {
+			return "", false, err
+		}
+		return t.stopped, true, nil
+	case CmdConfirm:
+		comuni, err := tx.ConfirmPending(ctx, phone, by)
+		if err != nil {
+			return "", false, err
+		}
+		if len(comuni) == 0 {
+			// Nothing to confirm: an SI is then an answer to an operator.
+			return "", false, nil
+		}
+		names := make([]string, len(comuni))
+		for i, c := range comuni {
+			names[i] = s.comuneName(c)
+		}
+		return fmt.Sprintf(t.confirmed, strings.Join(names, ", ")), true, nil
+	case CmdSubscribe:
+		comune, rest, named := matchComune(s.names, cmd.Args)
+		if !named {
+			comune = s.comuneOfNumber(in.To)
+			rest = cmd.Args
+		}
+		if comune == "" {
+			return fmt.Sprintf(t.askComune, s.exampleComune(), s.comuniList()), true, nil
+		}
+		info := s.comuni[comune]
+		var topics []string
+		for _, w := range withoutFillers(rest) {
+			name, ok := info.topics[w]
+			if !ok {
+				example := ""
+				if len(info.cfg.Topics) > 0 {
+					example = strings.ToUpper(info.cfg.Topics[0])
+				}
+				list := strings.Join(info.cfg.Topics, ", ")
+				if list == "" {
+					list = "-"
+				}
+				return fmt.Sprintf(t.unknownTopic, w, info.cfg.Name, list, strings.ToUpper(info.shortName), example), true, nil
+			}
+			topics = appendUnique(topics, name)
+		}
+		if err := tx.SubscribeByCitizen(ctx, comune, phone, topics, cmd.Lang, by); err != nil {
+			return "", false, err
+		}
+		clause := ""
+		if len(topics) > 0 {
+			clause = fmt.Sprintf(t.topicsClause, strings.Join(topics, ", "))
+		}
+		return fmt.Sprintf(t.subscribed, info.cfg.Name, clause), true, nil
+	}
+	return "", false, nil
+}
+
+// answerTraffic replies with the comune's traffic-block alerts in force. The comune is the one
+// named in the text, else the one whose number was texted, else the only one the citizen is
+// subscribed to; otherwise the citizen is asked to name it.
+func (s *Service) answerTraffic(ctx context.Context, cmd Command, in channels.InboundMessage) (string, bool, error) {
+	comune := findComune(s.names, cmd.Args)
+	if comune == "" {
+		comune = s.comuneOfNumber(in.To)
+	}
+	if comune == "" {
+		subs, err := s.o.Store.SubscriptionsOf(ctx, in.From)
+		if err != nil {
+			return "", false, err
+		}
+		var confirmed []string
+		for _, sb := range subs {
+			if sb.Status == store.SubscriberConfirmed {
+				confirmed = append(confirmed, sb.Comune)
+			}
+		}
+		if len(confirmed) == 1 {
+			comune = confirmed[0]
+		}
+	}
+	if comune == "" {
+		return fmt.Sprintf(textsFor(cmd.Lang).askTrafficWho, s.exampleComune(), s.comuniList()), true, nil
+	}
+	list, err := s.o.Store.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
+	if err != nil {
+		return "", false, err
+	}
+	texts := make([]string, len(list))
+	for i, a := range list {
+		texts[i] = a.Message
+		if cmd.Lang == "en" && a.MessageEN != "" {
+			texts[i] = a.MessageEN
+		}
+	}
+	return s.trafficReply(cmd.Lang, comune, texts), true, nil
+}
+
+// comuneOfNumber is the comune a texted number belongs to ("" for shared or unknown numbers).
+func (s *Service) comuneOfNumber(to string) string {
+	n := channels.NormalizePhoneOrRaw(to)
+	if s.shared[n] {
+		return ""
+	}
+	return s.byNumber[n]
+}
+
+func (s *Service) comuneName(id string) string {
+	if info, ok := s.comuni[id]; ok {
+		return info.cfg.Name
+	}
+	return id
+}
+
+func appendUnique(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
+}

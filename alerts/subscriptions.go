@@ -1,0 +1,179 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/store"
+)
+
+// SubscriberView is a subscription with its consent trail.
+type SubscriberView struct {
+	store.Subscriber
+	Consents []store.Consent
+}
+
+// normalizeMobile reads a number a comune gives and insists on a mobile: alerts go only to those.
+func normalizeMobile(raw string) (string, error) {
+	phone, err := channels.NormalizePhone(raw)
+	if err != nil {
+		return "", invalid("invalid_phone", "%q is not a phone number", raw)
+	}
+	if !channels.IsMobile(phone) {
+		return "", invalid("not_mobile", "%s is not a mobile number: SMS alerts go only to mobile numbers", phone)
+	}
+	return phone, nil
+}
+
+// RequestSubscription subscribes a number on a comune's behalf: the subscription stays pending
+// until the citizen answers SI to the confirmation SMS sent now. A number already confirmed only
+// has its topics changed. A number that said STOP cannot be subscribed this way (409).
+func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone string, topics []string, lang string, by store.ConsentActor) (SubscriberView, error) {
+	if _, ok := s.comuni[comune]; !ok {
+		return SubscriberView{}, notFound("comune %q not found", comune)
+	}
+	phone, err := normalizeMobile(rawPhone)
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	topics, err = s.Topics(comune, topics)
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	switch lang {
+	case "":
+		lang = "it"
+	case "it", "en":
+	default:
+		return SubscriberView{}, invalid("invalid_lang", "lang must be it or en")
+	}
+	sb, _, err := s.o.Store.RequestSubscription(ctx, comune, phone, topics, lang, by, func(ctx context.Context, tx *store.Tx) error {
+		if s.o.Jobs == nil || s.o.Jobs() == nil {
+			return errors.New("alerts: no job client to send the confirmation request")
+		}
+		_, err := s.o.Jobs().InsertTx(ctx, tx.SQL(), ConfirmArgs{Comune: comune, Phone: phone, Lang: lang}, nil)
+		return err
+	})
+	if errors.Is(err, store.ErrOptedOut) {
+		return SubscriberView{}, &RequestError{Kind: Conflict, Code: "opted_out",
+			Message: fmt.Sprintf("%s said STOP: only the citizen can subscribe again, by texting ISCRIVI", phone)}
+	}
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	return s.view(ctx, sb)
+}
+
+// GetSubscriber reads a comune's subscription of a number, with its consent trail. A number
+// the comune never subscribed, or removed, is not found.
+func (s *Service) GetSubscriber(ctx context.Context, comune, rawPhone string) (SubscriberView, error) {
+	phone, err := channels.NormalizePhone(rawPhone)
+	if err != nil {
+		return SubscriberView{}, invalid("invalid_phone", "%q is not a phone number", rawPhone)
+	}
+	sb, err := s.o.Store.Subscriber(ctx, comune, phone)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sb.Status == store.SubscriberRemoved) {
+		return SubscriberView{}, notFound("subscriber %s not found", phone)
+	}
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	return s.view(ctx, sb)
+}
+
+func (s *Service) view(ctx context.Context, sb store.Subscriber) (SubscriberView, error) {
+	cs, err := s.o.Store.Consents(ctx, sb.Comune, sb.Phone)
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	return SubscriberView{Subscriber: sb, Consents: cs}, nil
+}
+
+// RemoveSubscriber deletes a comune's subscription of a number (its consent trail stays).
+func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string, by store.ConsentActor) error {
+	phone, err := channels.NormalizePhone(rawPhone)
+	if err != nil {
+		return invalid("invalid_phone", "%q is not a phone number", rawPhone)
+	}
+	err = s.o.Store.RemoveSubscriber(ctx, comune, phone, by)
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("subscriber %s not found", phone)
+	}
+	return err
+}
+
+// ConfirmArgs is the River job that asks a citizen to confirm a subscription by SMS.
+type ConfirmArgs struct {
+	Comune string `json:"comune"`
+	Phone  string `json:"phone"`
+	Lang   string `json:"lang"`
+}
+
+// Kind names the job.
+func (ConfirmArgs) Kind() string { return "alert_subscription_confirm" }
+
+// InsertOpts: confirmation requests travel with the other single messages.
+func (ConfirmArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueOutbound, MaxAttempts: 25}
+}
+
+// ConfirmWorker sends confirmation requests.
+type ConfirmWorker struct {
+	river.WorkerDefaults[ConfirmArgs]
+	S *Service
+}
+
+var confirmTexts = map[string]string{
+	"it": "%s: per ricevere i suoi avvisi SMS rispondi SI a questo messaggio. Se non li hai chiesti ignoralo, o scrivi STOP.",
+	"en": "%s: to get its SMS alerts, reply YES to this message. If you did not ask for them, ignore it or text STOP.",
+}
+
+// Work sends the request unless the subscription is no longer pending or the number said STOP.
+// A refusal for good is logged and dropped (21610 also records the STOP); anything else retries.
+func (w *ConfirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
+	s, a := w.S, job.Args
+	sb, err := s.o.Store.Subscriber(ctx, a.Comune, a.Phone)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if out, err := s.o.Store.IsOptedOut(ctx, a.Phone); err != nil || out || sb.Status != store.SubscriberPending {
+		return err
+	}
+	snd, err := s.sender()
+	if err != nil {
+		return err
+	}
+	start, _, err := s.reserve(ctx, 1)
+	if err != nil {
+		return err
+	}
+	if err := sleep(ctx, time.Until(start)); err != nil {
+		return err
+	}
+	text := confirmTexts["it"]
+	if a.Lang == "en" {
+		text = confirmTexts["en"]
+	}
+	_, err = snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: a.Phone, Body: fmt.Sprintf(text, s.comuneName(a.Comune)), StatusCallback: s.o.StatusCallback})
+	var se *channels.SendError
+	if errors.As(err, &se) && se.Permanent {
+		s.o.Logger.Warn("confirmation request refused by the provider", "phone", a.Phone, "code", se.Code, "err", se.Message)
+		if se.Code == codeUnsubscribed {
+			return s.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				_, err := tx.OptOut(ctx, a.Phone, store.ConsentActor{Via: store.ViaCarrier, Actor: "twilio"}, "Twilio error 21610")
+				return err
+			})
+		}
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,156 @@
+package alerts
+
+import (
+	"context"
+	"time"
+
+	"github.com/sportello/sportello/store"
+)
+
+// Run is the service's background loop for one process, until ctx ends: it keeps this
+// process's heartbeat, starts scheduled alerts when due, expires alerts, and settles what
+// crashed processes left behind. Every replica runs it; the store's conditional updates make
+// each step happen once. When ctx ends, fan-out jobs of this process stop claiming work and
+// hand their batches back.
+func (s *Service) Run(ctx context.Context) error {
+	defer s.stopOnce.Do(func() { close(s.stopping) })
+	if err := s.o.Store.Heartbeat(ctx, s.o.SenderID); err != nil {
+		return err
+	}
+	lastBeat, lastSettle, lastPurge := time.Now(), time.Time{}, time.Time{}
+	tick := time.NewTicker(s.o.SweepEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		if time.Since(lastBeat) >= s.o.HeartbeatEvery {
+			if err := s.o.Store.Heartbeat(ctx, s.o.SenderID); err != nil {
+				s.o.Logger.Warn("alerts heartbeat failed", "err", err)
+			} else {
+				lastBeat = time.Now()
+			}
+		}
+		s.sweepOnce(ctx)
+		if time.Since(lastSettle) >= s.o.SettleAfter/2 {
+			lastSettle = time.Now()
+			if err := s.SettleOrphans(ctx); err != nil && ctx.Err() == nil {
+				s.o.Logger.Warn("settling interrupted sends failed", "err", err)
+			}
+		}
+		if time.Since(lastPurge) >= time.Hour {
+			lastPurge = time.Now()
+			if err := s.o.Store.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
+				s.o.Logger.Warn("purging early status callbacks failed", "err", err)
+			}
+			if err := s.o.Store.RemoveSender(ctx, "", 24*time.Hour); err != nil {
+				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
+			}
+		}
+	}
+}
+
+// sweepOnce starts due alerts and expires old ones.
+func (s *Service) sweepOnce(ctx context.Context) {
+	due, err := s.o.Store.DueAlerts(ctx, 50)
+	if err != nil {
+		s.o.Logger.Warn("listing due alerts failed", "err", err)
+	}
+	for _, id := range due {
+		started, err := s.o.Store.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
+		if err != nil {
+			s.o.Logger.Error("starting a scheduled alert failed", "alert", id, "err", err)
+			continue
+		}
+		if started {
+			s.o.Logger.Info("scheduled alert started", "alert", id)
+			s.publishProgress(ctx, id, "", true)
+		}
+	}
+	expired, err := s.o.Store.ExpiredAlerts(ctx, 50)
+	if err != nil {
+		s.o.Logger.Warn("listing expired alerts failed", "err", err)
+	}
+	for _, id := range expired {
+		a, err := s.o.Store.EndAlert(ctx, "", id, store.AlertExpired)
+		if err != nil {
+			s.o.Logger.Error("expiring an alert failed", "alert", id, "err", err)
+			continue
+		}
+		s.o.Logger.Info("alert expired; what was not sent is cancelled", "alert", id)
+		s.publishProgress(ctx, id, a.Comune, true)
+	}
+}
+
+// SettleOrphans resolves recipients a dead process left "sending" (or that a timeout left
+// unanswered): the provider is asked whether it holds the message; if so the recipient is
+// sent, if not it is queued again. Without a Lookup they are recorded failed, never resent
+// blindly. Batches a dead process was working get a new job.
+func (s *Service) SettleOrphans(ctx context.Context) error {
+	stale := s.staleBefore()
+	for {
+		orphans, err := s.o.Store.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), 200)
+		if err != nil {
+			return err
+		}
+		for _, r := range orphans {
+			if err := s.settle(ctx, r, stale); err != nil {
+				return err
+			}
+		}
+		if len(orphans) < 200 {
+			break
+		}
+	}
+	batches, err := s.o.Store.AbandonedBatches(ctx, stale, 100)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		s.o.Logger.Info("taking over an alert batch of a process that stopped", "alert", b.AlertID, "batch", b.Batch)
+		if err := s.o.Store.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Service) settle(ctx context.Context, r store.Recipient, stale time.Time) error {
+	if s.o.Lookup == nil {
+		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
+		return s.o.Store.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
+	}
+	a, err := s.o.Store.GetAlert(ctx, "", r.AlertID)
+	if err != nil {
+		return err
+	}
+	sids, err := s.o.Lookup.FindSent(ctx, r.Phone, textFor(a, r.Lang), r.ClaimedAt)
+	if err != nil {
+		// The provider cannot answer now: try again at the next sweep; never guess.
+		s.o.Logger.Warn("asking the provider about an interrupted send failed", "alert", r.AlertID, "seq", r.Seq, "err", err)
+		return nil
+	}
+	known, err := s.o.Store.KnownSIDs(ctx, sids)
+	if err != nil {
+		return err
+	}
+	sid := ""
+	for _, c := range sids {
+		if !known[c] {
+			sid = c
+			break
+		}
+	}
+	if sid != "" {
+		s.o.Logger.Info("an interrupted send had reached the provider", "alert", r.AlertID, "seq", r.Seq, "sid", sid)
+	} else {
+		s.o.Logger.Info("an interrupted send had not reached the provider: queued again", "alert", r.AlertID, "seq", r.Seq)
+	}
+	if err := s.o.Store.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
+		return err
+	}
+	s.publishProgress(ctx, r.AlertID, a.Comune, false)
+	return nil
+}

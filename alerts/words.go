@@ -1,0 +1,46 @@
+package alerts
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxCommandBytes bounds how much of an SMS is read for a command: a keyword and a few words.
+const maxCommandBytes = 1024
+
+// foldWords lower-cases text, drops accents ("SÌ" -> "si") and cuts it into words of letters
+// and digits.
+func foldWords(text string) []string {
+	if len(text) > maxCommandBytes {
+		text = text[:maxCommandBytes]
+		for !utf8.ValidString(text) && len(text) > 0 {
+			text = text[:len(text)-1]
+		}
+	}
+	var words []string
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > 0 {
+			words = append(words, cur.String())
+			cur.Reset()
+		}
+	}
+	for _, r := range norm.NFD.String(text) {
+		switch {
+		case unicode.Is(unicode.Mn, r):
+			// a combining accent: dropped, the letter stays
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			cur.WriteRune(unicode.ToLower(r))
+		default:
+			flush()
+		}
+	}
+	flush()
+	return words
+}
+
+// foldPhrase folds a name to its words joined by single spaces ("Bagno a Ripoli" -> "bagno a ripoli").
+func foldPhrase(s string) string { return strings.Join(foldWords(s), " ") }

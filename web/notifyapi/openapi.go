@@ -1,0 +1,20 @@
+package notifyapi
+
+import (
+	_ "embed"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// OpenAPI is the OpenAPI 3.1 document of all of /api/v1: the comuni's notification API and
+// the operators' API. A test compares its paths with the gateway's routes both ways.
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// openAPI serves the document; it is public.
+func (a *API) openAPI(c echo.Context) error {
+	c.Response().Header().Set("Cache-Control", "public, max-age=300")
+	return c.Blob(http.StatusOK, "application/json", OpenAPI)
+}

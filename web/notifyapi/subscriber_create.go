@@ -1,0 +1,44 @@
+package notifyapi
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/httperr"
+)
+
+type subscriberBody struct {
+	Phone  string   `json:"phone"`
+	Topics []string `json:"topics"`
+	Lang   string   `json:"lang"`
+}
+
+// createSubscriber subscribes a mobile number for the key's comune: pending until the citizen
+// answers SI to the confirmation SMS (202). An already confirmed number only gets its topics
+// changed (200). A number that said STOP is 409.
+func (a *API) createSubscriber(c echo.Context) error {
+	body, err := readBody(c)
+	if err != nil {
+		return err
+	}
+	var b subscriberBody
+	if err := decodeJSON(body, &b); err != nil {
+		return err
+	}
+	if b.Phone == "" {
+		return httperr.BadRequest("missing_phone", "phone is required")
+	}
+	k := apiKey(c)
+	v, err := a.o.Alerts.RequestSubscription(c.Request().Context(), k.Comune, b.Phone, b.Topics, b.Lang,
+		store.ConsentActor{Via: store.ViaAPI, Actor: "apikey:" + k.ID})
+	if err != nil {
+		return apiError(err)
+	}
+	status := http.StatusAccepted
+	if v.Status == store.SubscriberConfirmed {
+		status = http.StatusOK
+	}
+	return c.JSON(status, subscriberJSON(v))
+}

@@ -1,0 +1,116 @@
+package notifyapi
+
+import (
+	"time"
+
+	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/store"
+)
+
+// AlertJSON is an alert as the API shows it (contract 4.3, with more fields).
+type AlertJSON struct {
+	ID          string             `json:"id"`
+	Comune      string             `json:"comune"`
+	Category    string             `json:"category"`
+	Message     string             `json:"message"`
+	MessageEN   *string            `json:"message_en"`
+	Text        string             `json:"text"`
+	TextEN      string             `json:"text_en"`
+	Topics      []string           `json:"topics"`
+	Status      string             `json:"status"`
+	Recipients  int                `json:"recipients"`
+	Counts      *store.AlertCounts `json:"counts,omitempty"`
+	Segments    int                `json:"segments"`
+	Encoding    string             `json:"encoding"`
+	GSM7Safe    bool               `json:"gsm7_safe"`
+	Source      string             `json:"source"`
+	Replaces    *string            `json:"replaces"`
+	SendAt      time.Time          `json:"send_at"`
+	ExpiresAt   *time.Time         `json:"expires_at"`
+	StartedAt   *time.Time         `json:"started_at"`
+	FinishedAt  *time.Time         `json:"finished_at"`
+	CancelledAt *time.Time         `json:"cancelled_at"`
+	CreatedAt   time.Time          `json:"created_at"`
+}
+
+func alertJSON(a store.Alert, counts *store.AlertCounts) AlertJSON {
+	topics := a.Topics
+	if topics == nil {
+		topics = []string{}
+	}
+	return AlertJSON{ID: a.ID, Comune: a.Comune, Category: a.Category, Message: a.Message, MessageEN: optional(a.MessageEN),
+		Text: a.TextIT, TextEN: a.TextEN, Topics: topics, Status: a.Status, Recipients: a.Recipients, Counts: counts,
+		Segments: a.Segments, Encoding: a.Encoding, GSM7Safe: a.GSM7Safe, Source: a.Source, Replaces: optional(a.Replaces),
+		SendAt: a.SendAt, ExpiresAt: a.ExpiresAt, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt, CancelledAt: a.CancelledAt,
+		CreatedAt: a.CreatedAt}
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// AcceptedJSON answers a POST /alerts (contract: {"id","status","recipients"}).
+type AcceptedJSON struct {
+	ID         string `json:"id"`
+	Status     string `json:"status"`
+	Recipients int    `json:"recipients"`
+	// Action is created, replaced (CAP Update) or cancelled (CAP Cancel).
+	Action    string          `json:"action"`
+	Duplicate bool            `json:"duplicate"`
+	Segments  int             `json:"segments"`
+	Encoding  string          `json:"encoding"`
+	Cost      alerts.Segments `json:"cost"`
+	Text      string          `json:"text"`
+	SendAt    time.Time       `json:"send_at"`
+}
+
+// AlertList is the list envelope.
+type AlertList struct {
+	Items      []AlertJSON `json:"items"`
+	NextCursor string      `json:"next_cursor"`
+}
+
+// ConsentJSON is one consent record.
+type ConsentJSON struct {
+	Action string    `json:"action"`
+	Via    string    `json:"via"`
+	Actor  string    `json:"actor"`
+	Comune *string   `json:"comune"`
+	Topics []string  `json:"topics"`
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"`
+}
+
+// SubscriberJSON is a subscription with its consent trail.
+type SubscriberJSON struct {
+	Phone       string        `json:"phone"`
+	Comune      string        `json:"comune"`
+	Status      string        `json:"status"`
+	Topics      []string      `json:"topics"`
+	Lang        string        `json:"lang"`
+	Source      string        `json:"source"`
+	CreatedAt   time.Time     `json:"created_at"`
+	UpdatedAt   time.Time     `json:"updated_at"`
+	ConfirmedAt *time.Time    `json:"confirmed_at"`
+	Consents    []ConsentJSON `json:"consents"`
+}
+
+func subscriberJSON(v alerts.SubscriberView) SubscriberJSON {
+	out := SubscriberJSON{Phone: v.Phone, Comune: v.Comune, Status: v.Status, Topics: v.Topics, Lang: v.Lang, Source: v.Source,
+		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ConfirmedAt: v.ConfirmedAt, Consents: []ConsentJSON{}}
+	if out.Topics == nil {
+		out.Topics = []string{}
+	}
+	for _, c := range v.Consents {
+		topics := c.Topics
+		if topics == nil {
+			topics = []string{}
+		}
+		out.Consents = append(out.Consents, ConsentJSON{Action: c.Action, Via: c.Via, Actor: c.Actor, Comune: optional(c.Comune),
+			Topics: topics, Detail: c.Detail, At: c.At})
+	}
+	return out
+}
