@@ -397,6 +397,9 @@ func (c *Config) Validate() error {
 	if c.Twilio.AccountSID != "" && !strings.HasPrefix(c.Twilio.AccountSID, "AC") {
 		bad("twilio.account_sid", "must start with AC")
 	}
+	if c.Twilio.Enabled() && c.Twilio.From == "" && c.Twilio.MessagingServiceSID == "" {
+		bad("twilio.from", "outbound SMS need a sender: set twilio.from or twilio.messaging_service_sid")
+	}
 	switch c.Email.RelayTLS {
 	case "none", "starttls", "tls":
 	default:

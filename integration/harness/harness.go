@@ -28,6 +28,7 @@ import (
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/gateway"
+	"github.com/sportello/sportello/integration/twilioemu"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
 	"github.com/sportello/sportello/web/auth"
@@ -39,6 +40,9 @@ const (
 	AuthToken  = "testauthtoken0123456789"
 	PublicURL  = "https://sportello.test"
 	CTIToken   = "cti-test-token"
+	TwilioFrom = "+390550550"
+	// TwilioAPIPlaceholder in a config is replaced by the URL of the gateway's own emulator.
+	TwilioAPIPlaceholder = "__TWILIO_API__"
 )
 
 // BaseYAML is the test configuration: two comuni and a shared number. %s are the data dir and
@@ -54,6 +58,8 @@ smtp:
 twilio:
   account_sid: ` + AccountSID + `
   auth_token: ` + AuthToken + `
+  from: "` + TwilioFrom + `"
+  api_base_url: ` + TwilioAPIPlaceholder + `
 cti:
   token: ` + CTIToken + `
 business_hours:
@@ -94,7 +100,10 @@ type Options struct {
 
 // Gateway is a running in-process gateway.
 type Gateway struct {
-	G           *gateway.Gateway
+	G *gateway.Gateway
+	// Twilio is the emulator the gateway's twilio.api_base_url points at; its status
+	// callbacks reach the gateway.
+	Twilio      *twilioemu.Emulator
 	URL         string
 	Config      *config.Config
 	DataDir     string
@@ -104,12 +113,55 @@ type Gateway struct {
 	stopOnce    sync.Once
 }
 
-// ConfigYAML renders the YAML for opts with the given data dir and database URL.
+// ConfigYAML renders the YAML for opts with the given data dir and database URL; the Twilio
+// API placeholder becomes twilioURL.
 func ConfigYAML(opts Options, dataDir, dbURL string) string {
+	return ConfigYAMLWithTwilio(opts, dataDir, dbURL, "http://127.0.0.1:9")
+}
+
+// ConfigYAMLWithTwilio is ConfigYAML with the Twilio API at twilioURL.
+func ConfigYAMLWithTwilio(opts Options, dataDir, dbURL, twilioURL string) string {
+	y := fmt.Sprintf(BaseYAML, dataDir, dbURL) + opts.Extra
 	if opts.Replace != "" {
-		return fmt.Sprintf(opts.Replace, dataDir, dbURL)
+		y = fmt.Sprintf(opts.Replace, dataDir, dbURL)
 	}
-	return fmt.Sprintf(BaseYAML, dataDir, dbURL) + opts.Extra
+	return strings.ReplaceAll(y, TwilioAPIPlaceholder, twilioURL)
+}
+
+// gatewayTransport sends the emulator's status callbacks, signed for PublicURL, to the
+// gateway's real address once it is known.
+type gatewayTransport struct {
+	mu     sync.Mutex
+	target string
+}
+
+func (t *gatewayTransport) set(u string) { t.mu.Lock(); t.target = u; t.mu.Unlock() }
+
+func (t *gatewayTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	t.mu.Lock()
+	target := t.target
+	t.mu.Unlock()
+	u, err := url.Parse(target)
+	if err != nil || target == "" {
+		return nil, fmt.Errorf("gateway address not known yet")
+	}
+	req = req.Clone(req.Context())
+	req.URL.Scheme, req.URL.Host, req.Host = u.Scheme, u.Host, ""
+	return http.DefaultTransport.RoundTrip(req)
+}
+
+// NewEmulator starts a Twilio emulator whose callbacks go to the address set later through
+// the returned function.
+func NewEmulator(t testing.TB) (*twilioemu.Emulator, func(gatewayURL string)) {
+	t.Helper()
+	tr := &gatewayTransport{}
+	emu := twilioemu.New(twilioemu.Options{AccountSID: AccountSID, AuthToken: AuthToken, OwnedNumbers: []string{TwilioFrom},
+		CallbackClient: &http.Client{Timeout: 10 * time.Second, Transport: tr}})
+	if _, err := emu.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	return emu, tr.set
 }
 
 // Start runs a gateway until the test ends.
@@ -124,7 +176,8 @@ func Start(t testing.TB, opts Options) *Gateway {
 	if opts.DatabaseURL == "" && opts.Dialect == store.Postgres {
 		opts.DatabaseURL = storetest.NewDatabaseURL(t, store.Postgres)
 	}
-	cfg, err := config.Parse([]byte(ConfigYAML(opts, opts.DataDir, opts.DatabaseURL)))
+	emu, setTarget := NewEmulator(t)
+	cfg, err := config.Parse([]byte(ConfigYAMLWithTwilio(opts, opts.DataDir, opts.DatabaseURL, emu.URL())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +191,7 @@ func Start(t testing.TB, opts Options) *Gateway {
 		cancel()
 		t.Fatal(err)
 	}
-	gw := &Gateway{G: g, Config: cfg, DataDir: opts.DataDir, DatabaseURL: opts.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
+	gw := &Gateway{G: g, Twilio: emu, Config: cfg, DataDir: opts.DataDir, DatabaseURL: opts.DatabaseURL, cancel: cancel, done: make(chan error, 1)}
 	ready := make(chan struct{})
 	go func() { gw.done <- g.Run(ctx, ready) }()
 	select {
@@ -151,6 +204,7 @@ func Start(t testing.TB, opts Options) *Gateway {
 		t.Fatal("gateway did not start within 30s")
 	}
 	gw.URL = "http://" + g.HTTPAddr()
+	setTarget(gw.URL)
 	t.Cleanup(func() { gw.Stop(t) })
 	return gw
 }
