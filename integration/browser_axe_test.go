@@ -17,6 +17,11 @@ import (
 //go:embed testdata/axe.min.js
 var axeSource string
 
+type axeResult struct {
+	Violations []axeViolation `json:"violations"`
+	Passes     int            `json:"passes"`
+}
+
 type axeViolation struct {
 	ID     string `json:"id"`
 	Impact string `json:"impact"`
@@ -37,12 +42,17 @@ func checkAccessibility(t *testing.T, ctx context.Context, page string) {
 	if _, err := chromedp.Run(sctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
 		t.Fatalf("%s: injecting axe-core: %v", page, err)
 	}
-	vs, err := chromedp.Run(sctx, chromedp.Evaluate[[]axeViolation](
-		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => r.violations)`,
+	res, err := chromedp.Run(sctx, chromedp.Evaluate[axeResult](
+		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => ({violations: r.violations, passes: r.passes.length}))`,
 		chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("%s: running axe-core: %v", page, err)
 	}
+	// No rule passing would mean axe checked nothing (an empty page, a broken injection).
+	if res.Passes < 10 {
+		t.Fatalf("%s: axe-core passed only %d rules: it did not really check the page", page, res.Passes)
+	}
+	vs := res.Violations
 	var bad []string
 	for _, v := range vs {
 		line := fmt.Sprintf("%s [%s] %s", v.ID, v.Impact, v.Help)

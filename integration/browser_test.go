@@ -1,7 +1,11 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"image"
+	"image/color"
+	"image/png"
 	"net/http"
 	"net/url"
 	"strings"
@@ -111,6 +115,24 @@ func TestBrowserInbox(t *testing.T) {
 		t.Fatalf("hostile email content ran in the thread: window.__xss = %v", v)
 	}
 	screenshot(t, ctx, "contact-hostile-email")
+
+	// A fax shows its preview image and a download link.
+	fr, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Fax, ExternalID: "fax-1@fax.example", From: "+390551234567",
+		To: "urp@comune.fi.it", Comune: "firenze", Subject: "Fax da +39 055 1234567", ReceivedAt: time.Now().UTC(),
+		Attachments: []channels.Attachment{{Filename: "fax.tif", ContentType: "image/tiff", Data: []byte("II*\x00 not really a tiff")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fax, err := gw.G.Store.GetContact(bg, fr.ContactID, store.Scope{})
+	if err != nil || len(fax.Attachments) != 1 {
+		t.Fatalf("fax contact: %v %d", err, len(fax.Attachments))
+	}
+	if err := gw.G.Store.SetAttachmentPreview(bg, fax.Attachments[0].ID, testPNG(t)); err != nil {
+		t.Fatal(err)
+	}
+	step(t, ctx, "open fax", chromedp.Navigate(gw.URL+"/inbox/contacts/"+fr.ContactID), chromedp.WaitVisible(chromedp.CSS(".attachments")))
+	waitJS(t, ctx, "fax preview loads", `(() => { const i = document.querySelector(".attachments img.preview"); return i && i.complete && i.naturalWidth === 40; })()`, 5*time.Second)
+	screenshot(t, ctx, "contact-fax")
 
 	// Reply to the SMS: the segment counter follows GSM-7 and UCS-2, the reply is queued.
 	smsID, err := gw.G.Store.ContactIDByExternal(bg, channels.SMS, "SM"+strings.Repeat("a", 32))
@@ -418,4 +440,22 @@ func TestInboxPagesRefuse(t *testing.T) {
 			t.Fatalf("after logout: %d", code)
 		}
 	})
+}
+
+// testPNG is a small image standing in for a fax page's preview.
+func testPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewGray(image.Rect(0, 0, 40, 56))
+	for y := 0; y < 56; y++ {
+		for x := 0; x < 40; x++ {
+			if (x/4+y/4)%2 == 0 {
+				img.SetGray(x, y, color.Gray{Y: 255})
+			}
+		}
+	}
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

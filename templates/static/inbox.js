@@ -130,7 +130,7 @@
     document.querySelectorAll("img[data-hide-broken]").forEach(function (img) {
       var hide = function () { img.hidden = true; };
       img.addEventListener("error", hide);
-      if (img.complete && img.naturalWidth === 0 && img.getAttribute("loading") !== "lazy") { hide(); }
+      if (img.complete && img.naturalWidth === 0) { hide(); }
     });
   }
 

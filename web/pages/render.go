@@ -116,6 +116,11 @@ func (p *Pages) funcs() template.FuncMap {
 			return time.Date(0, 1, 1, 0, m, s, 0, time.UTC).Format("4:05")
 		},
 		"sizeKB": func(n int64) int64 { return (n + 1023) / 1024 },
+		// previewable: the kinds of file a PNG preview is made of (faxes, scans, photos).
+		"previewable": func(contentType string) bool {
+			ct := strings.ToLower(contentType)
+			return strings.HasPrefix(ct, "image/") || ct == "application/pdf"
+		},
 		"add":    func(a, b int) int { return a + b },
 		// dict passes several values to a sub-template: dict "T" .T "R" .Row.
 		"dict": func(kv ...any) (map[string]any, error) {
