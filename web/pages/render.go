@@ -121,7 +121,7 @@ func (p *Pages) funcs() template.FuncMap {
 			ct := strings.ToLower(contentType)
 			return strings.HasPrefix(ct, "image/") || ct == "application/pdf"
 		},
-		"add":    func(a, b int) int { return a + b },
+		"add": func(a, b int) int { return a + b },
 		// dict passes several values to a sub-template: dict "T" .T "R" .Row.
 		"dict": func(kv ...any) (map[string]any, error) {
 			if len(kv)%2 != 0 {

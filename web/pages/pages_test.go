@@ -1,0 +1,129 @@
+package pages
+
+import (
+	"io/fs"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/templates"
+)
+
+// Every text a template or handler asks for exists in both languages.
+func TestTextsComplete(t *testing.T) {
+	it, en := messages["it"], messages["en"]
+	for k := range it {
+		if en[k] == "" {
+			t.Errorf("english lacks %q", k)
+		}
+	}
+	for k := range en {
+		if it[k] == "" {
+			t.Errorf("italian lacks %q", k)
+		}
+	}
+	used := regexp.MustCompile(`(?:\.T|\$t)\.([a-z0-9_]+)`)
+	err := fs.WalkDir(templates.HTMLFS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(templates.HTMLFS(), path)
+		if err != nil {
+			return err
+		}
+		for _, m := range used.FindAllStringSubmatch(string(b), -1) {
+			if it[m[1]] == "" {
+				t.Errorf("%s uses the missing text %q", path, m[1])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"channel_sms", "channel_email", "channel_fax", "channel_phone", "status_open", "status_assigned",
+		"status_resolved", "outcome_first_level", "outcome_transferred_phone", "outcome_forwarded_email", "presence_available",
+		"presence_away", "presence_offline", "role_operator", "role_supervisor", "role_admin"} {
+		if it[prefix] == "" {
+			t.Errorf("missing %q", prefix)
+		}
+	}
+}
+
+func TestAcceptLanguage(t *testing.T) {
+	for h, want := range map[string]string{
+		"":                        "it",
+		"en-US,en;q=0.9":          "en",
+		"it-IT,it;q=0.9,en;q=0.8": "it",
+		"en;q=0.5, it;q=0.6":      "it",
+		"de-DE, en-GB;q=0.7":      "en",
+		"fr":                      "it",
+		"EN":                      "en",
+		"en;q=abc":                "en",
+		",,;;q=":                  "it",
+	} {
+		if got := fromAcceptLanguage(h); got != want {
+			t.Errorf("Accept-Language %q = %s, want %s", h, got, want)
+		}
+	}
+}
+
+func TestSafeNext(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                        "/inbox",
+		"/inbox/contacts/1":       "/inbox/contacts/1",
+		"/inbox?queue=multe":      "/inbox?queue=multe",
+		"//evil.example/x":        "/inbox",
+		"/\\evil.example":         "/inbox",
+		"https://evil.example":    "/inbox",
+		"javascript:alert(1)":     "/inbox",
+		"/login?next=/login":      "/inbox",
+		"/inbox\r\nSet-Cookie: x": "/inbox",
+	} {
+		if got := safeNext(in); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestLimiter(t *testing.T) {
+	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	l := newLimiter(3, 5*time.Minute, func() time.Time { return now })
+	for i := 0; i < 3; i++ {
+		if b, _ := l.blocked("ip|anna"); b {
+			t.Fatalf("blocked after %d failures", i)
+		}
+		l.fail("ip|anna")
+		now = now.Add(time.Minute)
+	}
+	b, wait := l.blocked("ip|anna")
+	if !b || wait != 2*time.Minute {
+		t.Fatalf("after 3 failures: blocked %v, wait %v", b, wait)
+	}
+	if b, _ := l.blocked("ip|bruno"); b {
+		t.Fatal("another key is blocked")
+	}
+	now = now.Add(2*time.Minute + time.Second)
+	if b, _ := l.blocked("ip|anna"); b {
+		t.Fatal("the oldest failure left the window but the key is still blocked")
+	}
+	l.fail("ip|anna")
+	l.reset("ip|anna")
+	if len(l.fails) != 0 {
+		t.Fatalf("reset left %v", l.fails)
+	}
+}
+
+func TestTemplatesParse(t *testing.T) {
+	p, err := New(Options{Store: nil})
+	if err == nil || p != nil {
+		t.Fatal("pages without a store were built")
+	}
+	if _, err := templates.ParseHTML((&Pages{o: Options{Location: time.UTC}}).funcs()); err != nil {
+		t.Fatalf("templates: %v", err)
+	}
+	if !strings.Contains(ContentSecurityPolicy, "script-src 'self'") || strings.Contains(ContentSecurityPolicy, "unsafe") {
+		t.Fatal("CSP allows inline code")
+	}
+}
