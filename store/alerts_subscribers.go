@@ -348,8 +348,10 @@ func (s *Store) ImportSubscribers(ctx context.Context, comune string, rows []Imp
 		var r ImportResult
 		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 			r = ImportResult{}
+			ps := preparedSet{tx: tx, stmts: map[string]*sql.Stmt{}}
+			defer ps.close()
 			for i := 0; i < len(part); i += importChunk {
-				n, skipped, err := tx.importChunk(ctx, comune, part[i:min(i+importChunk, len(part))], topics, by)
+				n, skipped, err := ps.importChunk(ctx, comune, part[i:min(i+importChunk, len(part))], topics, by)
 				if err != nil {
 					return err
 				}
@@ -367,12 +369,42 @@ func (s *Store) ImportSubscribers(ctx context.Context, comune string, rows []Imp
 	return res, nil
 }
 
-func (t *Tx) importChunk(ctx context.Context, comune string, phones []ImportRow, topics []string, by ConsentActor) (int, int, error) {
+// preparedSet reuses the statements of one transaction: an import runs the same large
+// multi-row statements hundreds of times, and preparing them is a good part of the cost.
+type preparedSet struct {
+	tx    *Tx
+	stmts map[string]*sql.Stmt
+}
+
+func (p *preparedSet) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := p.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := p.tx.tx.PrepareContext(ctx, p.tx.s.q(query))
+	if err != nil {
+		return nil, err
+	}
+	p.stmts[query] = st
+	return st, nil
+}
+
+func (p *preparedSet) close() {
+	for _, st := range p.stmts {
+		st.Close()
+	}
+}
+
+func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []ImportRow, topics []string, by ConsentActor) (int, int, error) {
+	t := p.tx
 	args := make([]any, len(phones))
 	for i, p := range phones {
 		args[i] = p.Phone
 	}
-	rows, err := t.Query(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(phones))+")", args...)
+	q, err := p.stmt(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(phones))+")")
+	if err != nil {
+		return 0, 0, err
+	}
+	rows, err := q.QueryContext(ctx, args...)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -423,11 +455,17 @@ func (t *Tx) importChunk(ctx context.Context, comune string, phones []ImportRow,
 		status = CASE WHEN subscribers.status = 'stopped' THEN 'stopped' ELSE 'confirmed' END,
 		topics = excluded.topics, updated_at = excluded.updated_at,
 		confirmed_at = COALESCE(subscribers.confirmed_at, excluded.confirmed_at)`)
-	if _, err := t.Exec(ctx, sb.String(), subArgs...); err != nil {
-		return 0, 0, err
-	}
-	if _, err := t.Exec(ctx, cb.String(), conArgs...); err != nil {
-		return 0, 0, err
+	for _, st := range []struct {
+		q    string
+		args []any
+	}{{sb.String(), subArgs}, {cb.String(), conArgs}} {
+		stmt, err := p.stmt(ctx, st.q)
+		if err != nil {
+			return 0, 0, err
+		}
+		if _, err := stmt.ExecContext(ctx, st.args...); err != nil {
+			return 0, 0, err
+		}
 	}
 	return n, len(stopped), nil
 }

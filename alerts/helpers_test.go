@@ -1,0 +1,207 @@
+package alerts
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+const testYAML = `
+data_dir: ./unused
+shared_numbers: ["+39055055"]
+twilio:
+  max_messages_per_second: %d
+alerts:
+  batch_size: %d
+comuni:
+  - id: firenze
+    name: Comune di Firenze
+    aliases: [fi]
+    phone_numbers: ["+390552768000"]
+    topics: [traffico, scuole]
+    alert_templates:
+      it: "{{.ComuneShort}}: {{.Message}}"
+      en: "{{.ComuneShort}} (EN): {{.Message}}"
+  - id: sesto-fiorentino
+    name: Comune di Sesto Fiorentino
+    aliases: [sesto]
+    phone_numbers: ["+39055449601"]
+    topics: [traffico]
+  - id: empoli
+    name: Comune di Empoli
+    phone_numbers: ["+39057175761"]
+    topics: [traffico]
+`
+
+func testConfig(t testing.TB, rate, batch int) *config.Config {
+	t.Helper()
+	cfg, err := config.Parse([]byte(fmt.Sprintf(testYAML, rate, batch)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// fakeSender is an SMS provider: it records what it accepted and can refuse.
+type fakeSender struct {
+	mu       sync.Mutex
+	accepted []channels.OutboundMessage
+	sids     map[string]string // sid -> To
+	n        int
+	// refuse decides a refusal per number (nil: accept).
+	refuse func(to string) error
+	// acceptThenFail accepts the message but answers with this error (a timeout after the write).
+	acceptThenFail func(to string) error
+	delay          time.Duration
+}
+
+func (f *fakeSender) Send(ctx context.Context, m channels.OutboundMessage) (channels.SendResult, error) {
+	if f.delay > 0 {
+		time.Sleep(f.delay)
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.refuse != nil {
+		if err := f.refuse(m.To); err != nil {
+			return channels.SendResult{}, err
+		}
+	}
+	f.n++
+	sid := fmt.Sprintf("SM%032d", f.n)
+	f.accepted = append(f.accepted, m)
+	if f.sids == nil {
+		f.sids = map[string]string{}
+	}
+	f.sids[sid] = m.To
+	if f.acceptThenFail != nil {
+		if err := f.acceptThenFail(m.To); err != nil {
+			return channels.SendResult{}, err
+		}
+	}
+	return channels.SendResult{ExternalID: sid, Status: "queued"}, nil
+}
+
+// FindSent makes the fake its own Lookup.
+func (f *fakeSender) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for sid, t := range f.sids {
+		if t == to {
+			out = append(out, sid)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeSender) countTo() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	m := map[string]int{}
+	for _, a := range f.accepted {
+		m[a.To]++
+	}
+	return m
+}
+
+type fixture struct {
+	s    *store.Store
+	svc  *Service
+	snd  *fakeSender
+	cfg  *config.Config
+	jobs *jobs.Client
+}
+
+func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	s := storetest.Open(t, store.SQLite)
+	if err := jobs.Migrate(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	jc, closeJobs, err := jobs.New(ctx, s, nil, jobs.Options{InsertOnly: true, Logger: quietLog()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(closeJobs)
+	f := &fixture{s: s, snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc}
+	o := Options{Store: s, Config: f.cfg, Sender: func() channels.Sender { return f.snd }, Jobs: func() *jobs.Client { return jc },
+		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status"}
+	for _, fn := range opts {
+		fn(&o)
+	}
+	f.svc, err = New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func (f *fixture) subscribe(t testing.TB, comune string, phones ...string) {
+	t.Helper()
+	rows := make([]store.ImportRow, len(phones))
+	for i, p := range phones {
+		rows[i] = store.ImportRow{Phone: p}
+	}
+	if _, err := f.s.ImportSubscribers(context.Background(), comune, rows, nil, store.ConsentActor{Via: store.ViaImport, Actor: "test"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sendAll works every batch of an alert with workers in parallel, as River would.
+func (f *fixture) sendAll(t testing.TB, alertID string) {
+	t.Helper()
+	rows, err := f.s.Query(context.Background(), "SELECT batch FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []int
+	for rows.Next() {
+		var b int
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		batches = append(batches, b)
+	}
+	rows.Close()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(batches))
+	for _, b := range batches {
+		wg.Add(1)
+		go func(b int) {
+			defer wg.Done()
+			errs <- f.svc.SendBatch(context.Background(), alertID, b)
+		}(b)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func phones(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%06d", prefix, i)
+	}
+	return out
+}
+
+func sms(sid, from, to, body string) channels.InboundMessage {
+	return channels.InboundMessage{Channel: channels.SMS, ExternalID: sid, From: from, To: to, Body: body}
+}
