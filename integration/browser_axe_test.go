@@ -15,14 +15,14 @@ import (
 // is beside it in testdata/axe-core.LICENSE.
 //
 //go:embed testdata/axe.min.js
-var axeSource string
+var browserAxeSource string
 
-type axeResult struct {
-	Violations []axeViolation `json:"violations"`
-	Passes     int            `json:"passes"`
+type browserAxeResult struct {
+	Violations []browserAxeViolation `json:"violations"`
+	Passes     int                   `json:"passes"`
 }
 
-type axeViolation struct {
+type browserAxeViolation struct {
 	ID     string `json:"id"`
 	Impact string `json:"impact"`
 	Help   string `json:"help"`
@@ -32,17 +32,17 @@ type axeViolation struct {
 	} `json:"nodes"`
 }
 
-// checkAccessibility runs axe-core on the current page (WCAG 2.0/2.1 A and AA rules) and fails
+// browserCheckA11y runs axe-core on the current page (WCAG 2.0/2.1 A and AA rules) and fails
 // the test on serious or critical violations.
-func checkAccessibility(t *testing.T, ctx context.Context, page string) {
+func browserCheckA11y(t *testing.T, ctx context.Context, page string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	// Injected through the DevTools protocol, which the page's CSP does not govern.
-	if _, err := chromedp.Run(sctx, chromedp.Evaluate[chromedp.Void](axeSource)); err != nil {
+	if _, err := chromedp.Run(sctx, chromedp.Evaluate[chromedp.Void](browserAxeSource)); err != nil {
 		t.Fatalf("%s: injecting axe-core: %v", page, err)
 	}
-	res, err := chromedp.Run(sctx, chromedp.Evaluate[axeResult](
+	res, err := chromedp.Run(sctx, chromedp.Evaluate[browserAxeResult](
 		`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => ({violations: r.violations, passes: r.passes.length}))`,
 		chromedp.EvalAwaitPromise))
 	if err != nil {

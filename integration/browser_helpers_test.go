@@ -86,12 +86,12 @@ comuni:
 type browserGateway struct {
 	G    *gateway.Gateway
 	URL  string
-	Mail *mailSink
+	Mail *browserMailSink
 }
 
 func startBrowserGateway(t *testing.T) *browserGateway {
 	t.Helper()
-	sink := startMailSink(t)
+	sink := startBrowserMailSink(t)
 	cfg, err := config.Parse(fmt.Appendf(nil, browserYAML, t.TempDir(), sink.Addr))
 	if err != nil {
 		t.Fatal(err)
@@ -172,27 +172,27 @@ func (b *browserGateway) postSMS(t *testing.T, sid, from, to, body string) {
 	}
 }
 
-// mailSink is an SMTP server that keeps what it receives (the relay), and also a
+// browserMailSink is an SMTP server that keeps what it receives (the relay), and also a
 // channels.Sender for builds without an email sender.
-type mailSink struct {
+type browserMailSink struct {
 	Addr string
 	mu   sync.Mutex
-	msgs []sunkMail
+	msgs []browserMail
 }
 
-type sunkMail struct {
+type browserMail struct {
 	From string
 	To   []string
 	Data string
 }
 
-func startMailSink(t *testing.T) *mailSink {
+func startBrowserMailSink(t *testing.T) *browserMailSink {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &mailSink{Addr: ln.Addr().String()}
+	m := &browserMailSink{Addr: ln.Addr().String()}
 	srv := smtp.NewServer(m)
 	srv.Domain = "sink.test"
 	srv.AllowInsecureAuth = true
@@ -202,19 +202,24 @@ func startMailSink(t *testing.T) *mailSink {
 	return m
 }
 
-func (m *mailSink) NewSession(*smtp.Conn) (smtp.Session, error) { return &sinkSession{m: m}, nil }
-
-type sinkSession struct {
-	m    *mailSink
-	mail sunkMail
+func (m *browserMailSink) NewSession(*smtp.Conn) (smtp.Session, error) {
+	return &browserMailSession{m: m}, nil
 }
 
-func (s *sinkSession) Mail(from string, _ *smtp.MailOptions) error { s.mail.From = from; return nil }
-func (s *sinkSession) Rcpt(to string, _ *smtp.RcptOptions) error {
+type browserMailSession struct {
+	m    *browserMailSink
+	mail browserMail
+}
+
+func (s *browserMailSession) Mail(from string, _ *smtp.MailOptions) error {
+	s.mail.From = from
+	return nil
+}
+func (s *browserMailSession) Rcpt(to string, _ *smtp.RcptOptions) error {
 	s.mail.To = append(s.mail.To, to)
 	return nil
 }
-func (s *sinkSession) Data(r io.Reader) error {
+func (s *browserMailSession) Data(r io.Reader) error {
 	b, err := io.ReadAll(r)
 	if err != nil {
 		return err
@@ -223,23 +228,23 @@ func (s *sinkSession) Data(r io.Reader) error {
 	s.m.add(s.mail)
 	return nil
 }
-func (s *sinkSession) Reset()        { s.mail = sunkMail{} }
-func (s *sinkSession) Logout() error { return nil }
+func (s *browserMailSession) Reset()        { s.mail = browserMail{} }
+func (s *browserMailSession) Logout() error { return nil }
 
-func (m *mailSink) add(x sunkMail) {
+func (m *browserMailSink) add(x browserMail) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.msgs = append(m.msgs, x)
 }
 
 // Send records an outbound email as if the relay had taken it.
-func (m *mailSink) Send(_ context.Context, out channels.OutboundMessage) (channels.SendResult, error) {
-	m.add(sunkMail{From: out.From, To: []string{out.To}, Data: "Subject: " + out.Subject + "\r\n\r\n" + out.Body})
+func (m *browserMailSink) Send(_ context.Context, out channels.OutboundMessage) (channels.SendResult, error) {
+	m.add(browserMail{From: out.From, To: []string{out.To}, Data: "Subject: " + out.Subject + "\r\n\r\n" + out.Body})
 	return channels.SendResult{ExternalID: out.MessageID, Status: "sent"}, nil
 }
 
 // waitFor returns the first mail to addr, waiting up to d.
-func (m *mailSink) waitFor(addr string, d time.Duration) (sunkMail, bool) {
+func (m *browserMailSink) waitFor(addr string, d time.Duration) (browserMail, bool) {
 	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		m.mu.Lock()
@@ -254,7 +259,7 @@ func (m *mailSink) waitFor(addr string, d time.Duration) (sunkMail, bool) {
 		m.mu.Unlock()
 		time.Sleep(100 * time.Millisecond)
 	}
-	return sunkMail{}, false
+	return browserMail{}, false
 }
 
 // newBrowser starts headless chromium; without it the test skips, or fails under CI=true.
@@ -265,7 +270,7 @@ func newBrowser(t *testing.T) context.Context {
 		path, err = exec.LookPath("chromium-browser")
 	}
 	if err != nil {
-		storetest.RequirePeer(t, "chromium (apt-get install -y chromium)", err)
+		storetest.RequirePeer(t, "chromium (apt-pageGet install -y chromium)", err)
 		return nil
 	}
 	opts := []chromedp.ExecAllocatorOption{
@@ -286,8 +291,8 @@ func newBrowser(t *testing.T) context.Context {
 	return ctx
 }
 
-// step runs browser actions with a timeout, failing the test with what was being done.
-func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
+// browserStep runs browser actions with a timeout, failing the test with what was being done.
+func browserStep(t *testing.T, ctx context.Context, what string, actions ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -296,8 +301,8 @@ func step(t *testing.T, ctx context.Context, what string, actions ...chromedp.Ac
 	}
 }
 
-// eval evaluates a JavaScript expression in the page.
-func eval[T any](t *testing.T, ctx context.Context, expr string) T {
+// browserEval evaluates a JavaScript expression in the page.
+func browserEval[T any](t *testing.T, ctx context.Context, expr string) T {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -308,9 +313,9 @@ func eval[T any](t *testing.T, ctx context.Context, expr string) T {
 	return v
 }
 
-// waitJS waits until a JavaScript expression is truthy in the page; it keeps asking across
-// navigations (a form post loads a new page).
-func waitJS(t *testing.T, ctx context.Context, what, expr string, d time.Duration) {
+// browserWait waits until a JavaScript expression is truthy in the page; it keeps asking across
+// navigations (a form pagePost loads a new page).
+func browserWait(t *testing.T, ctx context.Context, what, expr string, d time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	var last error
@@ -328,10 +333,10 @@ func waitJS(t *testing.T, ctx context.Context, what, expr string, d time.Duratio
 	t.Fatalf("%s: not true after %s (last error: %v)\npage text:\n%s", what, d, last, body)
 }
 
-var screenshotName = regexp.MustCompile(`[^a-z0-9_-]+`)
+var browserShotName = regexp.MustCompile(`[^a-z0-9_-]+`)
 
-// screenshot saves the whole page under integration/testoutput/ (git-ignored).
-func screenshot(t *testing.T, ctx context.Context, name string) {
+// browserScreenshot saves the whole page under integration/testoutput/ (git-ignored).
+func browserScreenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -343,14 +348,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, screenshotName.ReplaceAllString(strings.ToLower(name), "-")+".png")
+	file := filepath.Join(dir, browserShotName.ReplaceAllString(strings.ToLower(name), "-")+".png")
 	if err := os.WriteFile(file, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
 
-// httpSession is a cookie-keeping client for the page tests that need no browser.
-func httpSession(t *testing.T) *http.Client {
+// pageClient is a cookie-keeping client for the page tests that need no browser.
+func pageClient(t *testing.T) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -361,10 +366,10 @@ func httpSession(t *testing.T) *http.Client {
 	}}
 }
 
-var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+var pageCSRFInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
-// get fetches a page and returns status, body and the form's CSRF token (if any).
-func get(t *testing.T, c *http.Client, u string) (int, string, string) {
+// pageGet fetches a page and returns status, body and the form's CSRF token (if any).
+func pageGet(t *testing.T, c *http.Client, u string) (int, string, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	req.Header.Set("Accept", "text/html")
@@ -378,13 +383,13 @@ func get(t *testing.T, c *http.Client, u string) (int, string, string) {
 		t.Fatal(err)
 	}
 	tok := ""
-	if m := csrfInput.FindStringSubmatch(string(b)); m != nil {
+	if m := pageCSRFInput.FindStringSubmatch(string(b)); m != nil {
 		tok = m[1]
 	}
 	return resp.StatusCode, string(b), tok
 }
 
-func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
+func pagePost(t *testing.T, c *http.Client, u string, form url.Values) (*http.Response, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, u, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -401,11 +406,11 @@ func post(t *testing.T, c *http.Client, u string, form url.Values) (*http.Respon
 	return resp, string(b)
 }
 
-// login signs a client in and fails the test otherwise.
-func login(t *testing.T, c *http.Client, base, username string) {
+// pageLogin signs a client in and fails the test otherwise.
+func pageLogin(t *testing.T, c *http.Client, base, username string) {
 	t.Helper()
-	_, _, tok := get(t, c, base+"/login")
-	resp, body := post(t, c, base+"/login", url.Values{"csrf": {tok}, "username": {username}, "password": {browserPassword}})
+	_, _, tok := pageGet(t, c, base+"/login")
+	resp, body := pagePost(t, c, base+"/login", url.Values{"csrf": {tok}, "username": {username}, "password": {browserPassword}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox" {
 		t.Fatalf("login %s: %d %s %s", username, resp.StatusCode, resp.Header.Get("Location"), body)
 	}
