@@ -425,6 +425,18 @@ func TestInboxPagesRefuse(t *testing.T) {
 		if ct.Status == channels.StatusResolved {
 			t.Fatal("a refused resolve resolved the contact")
 		}
+		resp, body = pagePost(t, c, gw.URL+"/inbox/contacts/"+r.ContactID+"/reply", url.Values{"csrf": {tok}, "body": {"   "}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="reply-error"`) {
+			t.Fatalf("empty reply: %d", resp.StatusCode)
+		}
+		resp, body = pagePost(t, c, gw.URL+"/inbox/citizens/"+ct.Citizen.ID+"/merge", url.Values{"csrf": {tok}, "citizen_id": {ct.Citizen.ID}})
+		if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "non può essere unito a se stesso") {
+			t.Fatalf("self merge: %d", resp.StatusCode)
+		}
+		resp, body = pagePost(t, c, gw.URL+"/inbox/citizens/"+ct.Citizen.ID+"/merge", url.Values{"csrf": {tok}, "citizen_id": {"nessuno-così"}})
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `role="alert"`) {
+			t.Fatalf("merge of an unknown citizen: %d", resp.StatusCode)
+		}
 	})
 
 	t.Run("login rate limit", func(t *testing.T) {
