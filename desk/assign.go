@@ -73,21 +73,14 @@ func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, err
 			return nil
 		}
 		comune = h.Comune
-		avail, err := d.o.Store.AvailableOperatorsTx(ctx, tx)
+		w := router.Waiting{ContactID: h.ID, Priority: h.Priority, ReceivedAt: h.Received,
+			Comune: deref(h.Comune), Category: deref(h.Category), Queue: deref(h.Queue)}
+		// Only operators whose skills cover the contact are read; Pick still checks everything.
+		cands, err := d.o.Store.CandidatesTx(ctx, tx, w.Comune, w.Category)
 		if err != nil {
 			return err
 		}
-		w := router.Waiting{ContactID: h.ID, Priority: h.Priority, ReceivedAt: h.Received}
-		if h.Comune != nil {
-			w.Comune = *h.Comune
-		}
-		if h.Category != nil {
-			w.Category = *h.Category
-		}
-		if h.Queue != nil {
-			w.Queue = *h.Queue
-		}
-		op, ok := router.Pick(toRouter(avail), w)
+		op, ok := router.Pick(toRouter(cands), w)
 		if !ok {
 			return nil
 		}
@@ -123,29 +116,41 @@ func (d *Desk) Drain(ctx context.Context, only string) ([]router.Assignment, err
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
 		}
-		avail, err := d.o.Store.AvailableOperatorsTx(ctx, tx)
-		if err != nil {
-			return err
-		}
-		ops := toRouter(avail)
+		var avail []store.OperatorState
 		if only != "" {
-			ops = ops[:0]
-			for _, o := range toRouter(avail) {
-				if o.Username == only {
-					ops = append(ops, o)
-				}
+			op, err := d.o.Store.OperatorTx(ctx, tx, only)
+			if errors.Is(err, store.ErrNotFound) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			avail = []store.OperatorState{op}
+		} else {
+			var err error
+			if avail, err = d.o.Store.AvailableOperatorsTx(ctx, tx); err != nil {
+				return err
 			}
 		}
+		ops := toRouter(avail)
 		free := 0
 		for _, o := range ops {
-			if o.Open < o.Capacity {
+			if o.Presence == router.PresenceAvailable && o.Open < o.Capacity {
 				free += o.Capacity - o.Open
 			}
 		}
 		if free == 0 {
 			return nil
 		}
-		backlog, err := d.o.Store.WaitingTx(ctx, tx, maxBacklog)
+		var backlog []store.WaitingContact
+		var err error
+		if only != "" {
+			// One operator takes, in DrainAt's order, the first contacts their skills cover:
+			// the database finds exactly those, however long the backlog.
+			backlog, err = d.o.Store.WaitingForTx(ctx, tx, ops[0].Comuni, ops[0].Categories, free)
+		} else {
+			backlog, err = d.o.Store.WaitingTx(ctx, tx, maxBacklog)
+		}
 		if err != nil {
 			return err
 		}

@@ -94,6 +94,25 @@ func (s *Store) AvailableOperatorsTx(ctx context.Context, tx *Tx) ([]OperatorSta
 	return scanOperators(ctx, tx, " AND u.presence = 'available'")
 }
 
+// CandidatesTx lists the available users whose skills cover a contact of that comune and
+// category (an empty skill list covers everything; an unknown comune or category is covered only
+// by an empty list), inside an assignment transaction. Capacity is left to the caller.
+func (s *Store) CandidatesTx(ctx context.Context, tx *Tx, comune, category string) ([]OperatorState, error) {
+	var args []any
+	cond := " AND u.presence = 'available'"
+	skill := func(col, v string) {
+		if v == "" {
+			cond += " AND u." + col + " = ''"
+			return
+		}
+		cond += " AND (u." + col + " = '' OR (',' || u." + col + " || ',') LIKE ? ESCAPE '\\')"
+		args = append(args, "%,"+escapeLike(v)+",%")
+	}
+	skill("comuni", comune)
+	skill("categories", category)
+	return scanOperators(ctx, tx, cond, args...)
+}
+
 // OperatorTx reads one live user's state inside a transaction.
 func (s *Store) OperatorTx(ctx context.Context, tx *Tx, username string) (OperatorState, error) {
 	list, err := scanOperators(ctx, tx, " AND u.username = ?", username)
@@ -131,6 +150,40 @@ func scanWaiting(row interface{ Scan(...any) error }) (WaitingContact, error) {
 func (s *Store) WaitingTx(ctx context.Context, tx *Tx, limit int) ([]WaitingContact, error) {
 	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+` FROM contacts WHERE status = 'open' AND assignee IS NULL
 		AND direction = 'inbound' ORDER BY priority DESC, received_at, id LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []WaitingContact
+	for rows.Next() {
+		w, err := scanWaiting(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// WaitingForTx lists the backlog a user with these skills can take (empty = any), highest
+// priority and oldest first, at most limit contacts: the order router.DrainAt serves them in.
+func (s *Store) WaitingForTx(ctx context.Context, tx *Tx, comuni, categories []string, limit int) ([]WaitingContact, error) {
+	var args []any
+	var where strings.Builder
+	in := func(col string, vals []string) {
+		if len(vals) == 0 {
+			return
+		}
+		where.WriteString(" AND " + col + " IN (" + placeholders(len(vals)) + ")")
+		for _, v := range vals {
+			args = append(args, v)
+		}
+	}
+	in("comune", comuni)
+	in("category", categories)
+	args = append(args, limit)
+	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+` FROM contacts WHERE status = 'open' AND assignee IS NULL
+		AND direction = 'inbound'`+where.String()+" ORDER BY priority DESC, received_at, id LIMIT ?", args...)
 	if err != nil {
 		return nil, err
 	}
