@@ -17,6 +17,7 @@ public_url: https://sportello.test
 http: {listen: 127.0.0.1:8098}
 smtp: {listen: ""}
 log: {level: warn}
+business_hours: {days: [mon, tue, wed, thu, fri, sat, sun], open: "00:00", close: "23:59"}
 twilio: {auth_token: testauthtoken0123456789}
 shared_numbers: ["+39055055"]
 comuni: [{id: firenze, name: Comune di Firenze, phone_numbers: ["+390552768000"]}]

@@ -105,8 +105,9 @@ func (s *Store) CandidatesTx(ctx context.Context, tx *Tx, comune, category strin
 			cond += " AND u." + col + " = ''"
 			return
 		}
-		cond += " AND (u." + col + " = '' OR (',' || u." + col + " || ',') LIKE ? ESCAPE '\\')"
-		args = append(args, "%,"+escapeLike(v)+",%")
+		// instr, not LIKE: SQLite recompiles a statement whose bound LIKE pattern changes.
+		cond += " AND (u." + col + " = '' OR instr(',' || u." + col + " || ',', ?) > 0)"
+		args = append(args, ","+v+",")
 	}
 	skill("comuni", comune)
 	skill("categories", category)

@@ -6,13 +6,15 @@ import (
 	"sync"
 )
 
-// stmtCache keeps SQLite's hot write statements prepared on the single writer connection:
-// parsing SQL was an eighth of an ingest's CPU. (pgx caches prepared statements per connection
-// itself.) Statements are prepared once, at Open, because preparing on the writer handle while
-// a write transaction holds its only connection would wait forever.
+// stmtCache keeps SQLite's write statements prepared on the single writer connection: parsing
+// SQL was an eighth to a quarter of a webhook's CPU. (pgx caches prepared statements per
+// connection itself.) Preparing on the writer handle while a write transaction holds its only
+// connection would wait forever, so a statement missed inside a transaction is only noted, and
+// the writer prepares the noted ones between batches.
 type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt
+	wanted map[string]bool
 }
 
 // maxCachedStmts bounds the cache: queries built with a variable number of placeholders would
@@ -25,7 +27,44 @@ func (c *stmtCache) get(_ context.Context, s *Store, query string) *sql.Stmt {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.stmts[query]
+	st, ok := c.stmts[query]
+	if !ok && len(c.stmts)+len(c.wanted) < maxCachedStmts {
+		if c.wanted == nil {
+			c.wanted = map[string]bool{}
+		}
+		c.wanted[query] = true
+	}
+	return st
+}
+
+// prepareWanted prepares the statements noted since the last call; the writer calls it with
+// no transaction open. A statement that fails to prepare is not retried.
+func (c *stmtCache) prepareWanted(ctx context.Context, db *sql.DB) {
+	c.mu.Lock()
+	wanted := c.wanted
+	c.wanted = nil
+	c.mu.Unlock()
+	if len(wanted) == 0 {
+		return
+	}
+	queries := make([]string, 0, len(wanted))
+	for q := range wanted {
+		queries = append(queries, q)
+	}
+	for _, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
+		c.mu.Lock()
+		if err == nil && c.stmts != nil {
+			c.stmts[q] = st
+		} else if err == nil {
+			st.Close()
+		}
+		if c.stmts == nil { // closed meanwhile
+			c.mu.Unlock()
+			return
+		}
+		c.mu.Unlock()
+	}
 }
 
 // prepare readies queries on the writer; call it only while no transaction is open.

@@ -108,6 +108,7 @@ func (w *groupWriter) loop() {
 			}
 		}
 		w.commit(batch)
+		w.s.stmts.prepareWanted(context.Background(), w.s.db)
 	}
 }
 

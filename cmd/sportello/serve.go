@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/gateway"
@@ -44,6 +47,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if addr := e.getenv("SPORTELLO_PPROF"); addr != "" {
+		// Opt-in profiling on a separate listener (keep it on loopback).
+		go func() {
+			srv := &http.Server{Addr: addr, Handler: pprofMux(), ReadHeaderTimeout: 5 * time.Second}
+			log.Warn("pprof listening", "addr", addr, "err", srv.ListenAndServe())
+		}()
+	}
 	g, err := gateway.New(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -72,4 +82,12 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintln(e.stdout, "migrated")
 	return nil
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
