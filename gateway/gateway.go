@@ -229,6 +229,7 @@ func (g *Gateway) Run(ctx context.Context, ready chan<- struct{}) error {
 	}
 	cancel()
 	wg.Wait()
+	g.Ingest.Close()
 	if err := g.Jobs.Stop(shutCtx); err != nil {
 		g.Log.Warn("jobs shutdown", "err", err)
 	}
@@ -237,6 +238,7 @@ func (g *Gateway) Run(ctx context.Context, ready chan<- struct{}) error {
 
 // Close releases the database after Run returned.
 func (g *Gateway) Close() error {
+	g.Ingest.Close()
 	if g.closeJobs != nil {
 		g.closeJobs()
 	}

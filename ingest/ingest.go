@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/sportello/sportello/channels"
@@ -36,7 +37,9 @@ type Transform interface {
 }
 
 // Follower acts on a stored message: assignment, automatic answers, OCR. It runs after the
-// commit, so it must not be needed for durability; it logs its own errors.
+// commit, off the request path (a small pool of workers; inline when the pool is saturated),
+// so it must not be needed for durability and must recover by itself after a crash (a periodic
+// sweep); it logs its own errors.
 type Follower interface {
 	Received(ctx context.Context, in channels.InboundMessage, r channels.Receipt, d Decision)
 }
@@ -55,11 +58,25 @@ type Options struct {
 	Followers  []Follower
 	InTx       []InTx
 	Logger     *slog.Logger
+	// FollowerWorkers run followers after the webhook was answered (default 4).
+	FollowerWorkers int
 }
 
 // Service implements channels.Sink and channels.CallSink.
 type Service struct {
 	opts Options
+
+	mu      sync.RWMutex
+	closed  bool
+	follow  chan followUp
+	workers sync.WaitGroup
+}
+
+type followUp struct {
+	ctx context.Context
+	in  channels.InboundMessage
+	r   channels.Receipt
+	d   Decision
 }
 
 // New validates the options and returns the service.
@@ -76,7 +93,56 @@ func New(opts Options) (*Service, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = metrics.New()
 	}
-	return &Service{opts: opts}, nil
+	if opts.FollowerWorkers <= 0 {
+		opts.FollowerWorkers = 4
+	}
+	s := &Service{opts: opts, follow: make(chan followUp, 256*opts.FollowerWorkers)}
+	for i := 0; i < opts.FollowerWorkers; i++ {
+		s.workers.Add(1)
+		go func() {
+			defer s.workers.Done()
+			for f := range s.follow {
+				s.runFollowers(f)
+			}
+		}()
+	}
+	return s, nil
+}
+
+// Close lets the followers finish what was handed to them; later messages run them inline.
+func (s *Service) Close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		close(s.follow)
+	}
+	s.mu.Unlock()
+	s.workers.Wait()
+}
+
+func (s *Service) runFollowers(f followUp) {
+	for _, fl := range s.opts.Followers {
+		fl.Received(f.ctx, f.in, f.r, f.d)
+	}
+}
+
+// handOff queues the followers' work, or runs it here when the pool is saturated or closed
+// (back-pressure instead of unbounded memory).
+func (s *Service) handOff(f followUp) {
+	if len(s.opts.Followers) == 0 {
+		return
+	}
+	s.mu.RLock()
+	if !s.closed {
+		select {
+		case s.follow <- f:
+			s.mu.RUnlock()
+			return
+		default:
+		}
+	}
+	s.mu.RUnlock()
+	s.runFollowers(f)
 }
 
 // SetDecider replaces the decider (wiring: the router is built after the service).
@@ -131,9 +197,8 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 		typ = events.ContactCreated
 	}
 	s.publish(ctx, events.Event{Type: typ, ContactID: r.ContactID, Comune: d.Comune})
-	for _, f := range s.opts.Followers {
-		f.Received(ctx, in, r, d)
-	}
+	// The request's context ends with the webhook's answer; the followers' work does not.
+	s.handOff(followUp{ctx: context.WithoutCancel(ctx), in: in, r: r, d: d})
 	return r, nil
 }
 
