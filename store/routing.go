@@ -106,7 +106,12 @@ func (s *Store) CandidatesTx(ctx context.Context, tx *Tx, comune, category strin
 			return
 		}
 		// instr, not LIKE: SQLite recompiles a statement whose bound LIKE pattern changes.
-		cond += " AND (u." + col + " = '' OR instr(',' || u." + col + " || ',', ?) > 0)"
+		// PostgreSQL spells it strpos.
+		find := "instr"
+		if s.dialect == Postgres {
+			find = "strpos"
+		}
+		cond += " AND (u." + col + " = '' OR " + find + "(',' || u." + col + " || ',', ?) > 0)"
 		args = append(args, ","+v+",")
 	}
 	skill("comuni", comune)
