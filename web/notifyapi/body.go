@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -72,4 +73,13 @@ func jsonKind(k string) string {
 		return "an object"
 	}
 	return fmt.Sprintf("a %s", k)
+}
+
+// phoneParam is the {phone} of the path, percent-decoded (+ may come as %2B).
+func phoneParam(c echo.Context) string {
+	p := c.Param("phone")
+	if u, err := url.PathUnescape(p); err == nil {
+		return u
+	}
+	return p
 }

@@ -12,7 +12,7 @@ import (
 // trail stays, and so does a STOP.
 func (a *API) deleteSubscriber(c echo.Context) error {
 	k := apiKey(c)
-	if err := a.o.Alerts.RemoveSubscriber(c.Request().Context(), k.Comune, c.Param("phone"),
+	if err := a.o.Alerts.RemoveSubscriber(c.Request().Context(), k.Comune, phoneParam(c),
 		store.ConsentActor{Via: store.ViaAPI, Actor: "apikey:" + k.ID}); err != nil {
 		return apiError(err)
 	}

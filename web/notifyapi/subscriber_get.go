@@ -8,7 +8,7 @@ import (
 
 // getSubscriber shows the key's comune's subscription of a number with its consent trail.
 func (a *API) getSubscriber(c echo.Context) error {
-	v, err := a.o.Alerts.GetSubscriber(c.Request().Context(), apiKey(c).Comune, c.Param("phone"))
+	v, err := a.o.Alerts.GetSubscriber(c.Request().Context(), apiKey(c).Comune, phoneParam(c))
 	if err != nil {
 		return apiError(err)
 	}
