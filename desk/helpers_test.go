@@ -158,7 +158,7 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 		_ = f.jc.Stop(stopCtx)
 	})
 	f.in, err = ingest.New(ingest.Options{Store: s, Events: f.hub, Decider: f.d, Followers: []ingest.Follower{f.d},
-		InTx: []ingest.InTx{f.d.AutoReplyEmailTx}, Logger: log})
+		InTx: []ingest.InTx{f.d.AutoReplyEmailTx}, Logger: log, InlineFollowers: true})
 	if err != nil {
 		t.Fatal(err)
 	}

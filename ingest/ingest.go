@@ -60,6 +60,8 @@ type Options struct {
 	Logger     *slog.Logger
 	// FollowerWorkers run followers after the webhook was answered (default 4).
 	FollowerWorkers int
+	// InlineFollowers runs followers before Receive returns (tests that check their effect).
+	InlineFollowers bool
 }
 
 // Service implements channels.Sink and channels.CallSink.
@@ -130,6 +132,10 @@ func (s *Service) runFollowers(f followUp) {
 // (back-pressure instead of unbounded memory).
 func (s *Service) handOff(f followUp) {
 	if len(s.opts.Followers) == 0 {
+		return
+	}
+	if s.opts.InlineFollowers {
+		s.runFollowers(f)
 		return
 	}
 	s.mu.RLock()
