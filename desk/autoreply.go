@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -16,6 +17,12 @@ func (d *Desk) AutoReplySMS(ctx context.Context, in channels.InboundMessage, r c
 		return ""
 	}
 	now := d.now()
+	// Most SMS arrive while the desk is open: find that out with a read, not a write
+	// transaction on every webhook.
+	var comune sql.NullString
+	if err := d.o.Store.QueryRow(ctx, "SELECT comune FROM contacts WHERE id = ?", r.ContactID).Scan(&comune); err == nil && d.hours.Open(comune.String, now) {
+		return ""
+	}
 	var text string
 	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		text = ""
