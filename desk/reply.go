@@ -109,7 +109,7 @@ func (d *Desk) replyRoute(ctx context.Context, c channels.Contact) (route, error
 			return route{}, badRequest("unreachable", "the fax has no sender number to answer")
 		}
 		rt := route{channel: channels.Fax, to: c.From, from: d.formatFrom(d.fromAddr), subject: replySubject(c.Subject)}
-		if rt.subject == "Re: " {
+		if strings.TrimSpace(c.Subject) == "" {
 			rt.subject = "Risposta al suo fax"
 		}
 		return rt, nil
@@ -177,6 +177,9 @@ func (d *Desk) formatFrom(addr string) string {
 
 func replySubject(s string) string {
 	s = strings.TrimSpace(s)
+	if s == "" {
+		return "Re:"
+	}
 	low := strings.ToLower(s)
 	if strings.HasPrefix(low, "re:") || strings.HasPrefix(low, "r:") {
 		return s
