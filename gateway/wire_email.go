@@ -1,6 +1,299 @@
 package gateway
 
-import "context"
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os/exec"
+	"time"
 
-// wireEmail connects the email feature; filled in by its issue.
-func (g *Gateway) wireEmail(ctx context.Context) error { return nil }
+	"github.com/riverqueue/river"
+
+	"github.com/sportello/sportello/adapters/email"
+	"github.com/sportello/sportello/adapters/fax"
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/router"
+	"github.com/sportello/sportello/store"
+)
+
+// wireEmail connects email and fax: the SMTP server and one poller per IMAP mailbox feed the
+// ingest pipeline; mail from a fax gateway becomes a fax there (page counts included); a new
+// fax with a TIFF or PDF gets a background job that reads its text (OCR), reroutes it by that
+// text and draws a preview of page one; replies leave through the SMTP relay, to a fax number
+// through the email-to-fax gateway.
+func (g *Gateway) wireEmail(ctx context.Context) error {
+	cfg := g.Config
+	log := g.Log.With("component", "email")
+	parse := email.DefaultParse(cfg.SMTP.MaxMessageBytes)
+
+	detector, err := fax.NewDetector(cfg.Fax.Gateways)
+	if err != nil {
+		return err
+	}
+	if len(cfg.Fax.Gateways) > 0 {
+		g.Ingest.AddTransform(detector)
+	}
+
+	if cfg.Email.Relay != "" {
+		relay, err := email.NewRelaySender(email.RelayOptions{Addr: cfg.Email.Relay, From: cfg.Email.From,
+			Username: cfg.Email.RelayUsername, Password: cfg.Email.RelayPassword, TLS: cfg.Email.RelayTLS, Timeout: time.Minute})
+		if err != nil {
+			return fmt.Errorf("email.relay: %w", err)
+		}
+		g.Senders[channels.Email] = relay
+		if cfg.Fax.OutboundDomain != "" {
+			g.Senders[channels.Fax] = email.FaxSender{Mail: relay, Domain: cfg.Fax.OutboundDomain}
+		}
+	}
+
+	if err := g.wireFaxWork(log); err != nil {
+		return err
+	}
+
+	if cfg.SMTP.Listen != "" {
+		if err := g.wireSMTP(parse, log); err != nil {
+			return err
+		}
+	}
+	for i, m := range cfg.IMAP {
+		var tlsConfig *tls.Config
+		if m.InsecureSkipVerify {
+			tlsConfig = &tls.Config{InsecureSkipVerify: true} // #nosec G402 -- opted in per mailbox, for test servers
+		}
+		p, err := email.NewIMAPPoller(email.IMAPOptions{Comune: m.Comune, Address: m.Address, Security: m.Security,
+			Username: m.Username, Password: m.Password, Mailbox: m.Mailbox, MoveTo: m.MoveTo, PollInterval: m.PollInterval,
+			TLSConfig: tlsConfig, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Sink: g.Ingest, State: g.Store, Parse: parse,
+			Logger: log, Metrics: g.Metrics})
+		if err != nil {
+			return fmt.Errorf("imap[%d]: %w", i, err)
+		}
+		g.services = append(g.services, service{name: "imap " + p.Key(), run: p.Run})
+	}
+	return nil
+}
+
+// wireSMTP builds the SMTP server for the comuni's addresses. With port 0 (tests) it binds
+// now and writes the address it got back into the config, so SMTPAddr knows it before Run.
+func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
+	cfg := g.Config
+	recipients := map[string]string{}
+	for _, c := range cfg.Comuni {
+		for _, a := range c.EmailAddresses {
+			addr, err := channels.NormalizeEmail(a)
+			if err != nil {
+				return fmt.Errorf("comune %s: email address %q: %w", c.ID, a, err)
+			}
+			recipients[addr] = c.ID
+		}
+	}
+	if len(recipients) == 0 {
+		log.Warn("smtp.listen is set but no comune has an email address: the SMTP server is not started")
+		return nil
+	}
+	var tlsConfig *tls.Config
+	if cfg.SMTP.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.SMTP.TLSCert, cfg.SMTP.TLSKey)
+		if err != nil {
+			return fmt.Errorf("smtp.tls_cert: %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	srv, err := email.NewSMTPServer(email.SMTPOptions{Listen: cfg.SMTP.Listen, Domain: cfg.SMTP.Domain,
+		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients, MaxLineLength: cfg.SMTP.MaxLineLength,
+		MaxConnections: cfg.SMTP.MaxConnections, ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
+		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Logger: log, Metrics: g.Metrics})
+	if err != nil {
+		return err
+	}
+	if _, port, err := net.SplitHostPort(cfg.SMTP.Listen); err == nil && port == "0" {
+		if err := srv.Listen(); err != nil {
+			return err
+		}
+		cfg.SMTP.Listen = srv.Addr()
+	}
+	g.services = append(g.services, service{name: "smtp", run: srv.ListenAndServe})
+	return nil
+}
+
+// SMTPAddr is the address the SMTP server listens on ("" without one). A configured port 0 is
+// replaced by the port bound when the gateway was built.
+func (g *Gateway) SMTPAddr() string { return g.Config.SMTP.Listen }
+
+// faxWorkArgs is the background work on one fax document: OCR and a preview.
+type faxWorkArgs struct {
+	ContactID    string `json:"contact_id"`
+	AttachmentID string `json:"attachment_id"`
+}
+
+func (faxWorkArgs) Kind() string { return "fax_document" }
+
+// InsertOpts: OCR is CPU-heavy, so it runs on the slow queue, one at a time.
+func (faxWorkArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: jobs.QueueSlow, MaxAttempts: 3}
+}
+
+// wireFaxWork registers the fax document worker (always: a job stored by an earlier run must
+// find it) and, when OCR or previews can run here, the hook that enqueues a job for each new
+// fax document in the transaction that stores the fax.
+func (g *Gateway) wireFaxWork(log *slog.Logger) error {
+	classifier, err := router.NewClassifier(g.Config.Categories)
+	if err != nil {
+		return err
+	}
+	w := &faxWorker{store: g.Store, events: g.Events, classifier: classifier, queues: router.NewQueues(g.Config.Queues),
+		log: log, preview: previewToolsFound()}
+	if g.Config.Fax.OCR == "auto" {
+		ocr := fax.OCR{Binary: g.Config.Fax.Tesseract}
+		if ocr.Available() {
+			w.ocr = &ocr
+		} else {
+			log.Info("fax OCR off: tesseract not found (install tesseract-ocr and tesseract-ocr-ita)", "binary", g.Config.Fax.Tesseract)
+		}
+	}
+	river.AddWorker(g.workers, w)
+	if w.ocr == nil && !w.preview {
+		return nil
+	}
+	g.Ingest.AddInTx(func(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error {
+		if in.Channel != channels.Fax || r.Duplicate {
+			return nil
+		}
+		docs := map[string]bool{}
+		for _, a := range in.Attachments {
+			if k := fax.Sniff(a.Data); k == fax.KindTIFF || k == fax.KindPDF {
+				sum := sha256.Sum256(a.Data)
+				docs[hex.EncodeToString(sum[:])] = true
+			}
+		}
+		if len(docs) == 0 {
+			return nil
+		}
+		jc := g.Jobs // built after the wiring: read it now
+		if jc == nil {
+			log.Warn("fax OCR skipped: background jobs are not running", "contact", r.ContactID)
+			return nil
+		}
+		stored, err := g.Store.MessageAttachmentsTx(ctx, tx, r.MessageID)
+		if err != nil {
+			return err
+		}
+		for _, a := range stored {
+			if !docs[a.SHA256] {
+				continue
+			}
+			if _, err := jc.InsertTx(ctx, tx.SQL(), faxWorkArgs{ContactID: r.ContactID, AttachmentID: a.ID}, nil); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return nil
+}
+
+// previewToolsFound reports whether the programs fax.Preview uses are installed.
+func previewToolsFound() bool {
+	for _, bin := range []string{"magick", "convert", "pdftoppm"} {
+		if _, err := exec.LookPath(bin); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// faxWorker reads a fax document: a PNG preview of page one, then its text, which is appended
+// to the contact and may reroute it (see store.SetFaxText).
+type faxWorker struct {
+	river.WorkerDefaults[faxWorkArgs]
+	store      *store.Store
+	events     events.Publisher
+	classifier *router.Classifier
+	queues     *router.Queues
+	ocr        *fax.OCR
+	preview    bool
+	log        *slog.Logger
+}
+
+func (w *faxWorker) Timeout(*river.Job[faxWorkArgs]) time.Duration { return 4 * time.Minute }
+
+func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error {
+	a := job.Args
+	c, err := w.store.GetContact(ctx, a.ContactID, store.Scope{})
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("contact %s does not exist", a.ContactID))
+	}
+	if err != nil {
+		return err
+	}
+	att, data, err := w.store.Attachment(ctx, a.ContactID, a.AttachmentID, store.Scope{})
+	if errors.Is(err, store.ErrNotFound) {
+		return river.JobCancel(fmt.Errorf("attachment %s of contact %s does not exist", a.AttachmentID, a.ContactID))
+	}
+	if err != nil {
+		return err
+	}
+	if len(data) == 0 {
+		return nil
+	}
+	log := w.log.With("contact", a.ContactID, "attachment", a.AttachmentID, "file", att.Filename)
+	changed := false
+	if w.preview {
+		png, err := fax.Preview(ctx, data, att.ContentType)
+		switch {
+		case err == nil:
+			if err := w.store.SetAttachmentPreview(ctx, a.AttachmentID, png); err != nil {
+				return err
+			}
+			changed = true
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			// A document the tools cannot draw will not draw on a retry either.
+			log.Warn("fax preview not made", "err", err)
+		}
+	}
+	if w.ocr != nil {
+		text, err := w.ocr.Text(ctx, data, att.ContentType)
+		var missing *fax.MissingToolError
+		switch {
+		case err == nil:
+			category := w.classifier.Classify(c.Subject + "\n" + text)
+			comune := ""
+			if c.Comune != nil {
+				comune = *c.Comune
+			}
+			q := w.queues.Match(comune, category, c.Channel)
+			rerouted, err := w.store.SetFaxText(ctx, store.FaxText{ContactID: a.ContactID, AttachmentID: a.AttachmentID, Text: text,
+				Routing:     store.Routing{Category: category, Queue: q.ID, Priority: q.Priority, SLADue: router.SLADue(q, c.ReceivedAt)},
+				Replaceable: []string{router.FallbackCategory}})
+			if err != nil {
+				return err
+			}
+			changed = true
+			log.Info("fax read", "chars", len(text), "category", category, "rerouted", rerouted)
+		case errors.As(err, &missing):
+			log.Warn("fax OCR not possible here", "err", err)
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			// Worth a retry (a timeout on a loaded host); River gives up after MaxAttempts.
+			return fmt.Errorf("fax OCR: %w", err)
+		}
+	}
+	if changed {
+		ev := events.Event{Type: events.ContactUpdated, ContactID: a.ContactID}
+		if c.Comune != nil {
+			ev.Comune = *c.Comune
+		}
+		if err := w.events.Publish(ctx, ev); err != nil {
+			log.Warn("publishing the fax update failed", "err", err)
+		}
+	}
+	return nil
+}

@@ -15,6 +15,9 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/ingest"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
 )
 
 // memUIDs is an in-memory UIDStore.
@@ -441,4 +444,45 @@ func TestIMAPOptionsAreValidated(t *testing.T) {
 	if _, err := NewIMAPPoller(base); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestIMAPUIDValidityChangeWithTheRealStore: the Message-ID dedupe that makes a renumbered
+// mailbox safe is the store's own, on both databases.
+func TestIMAPUIDValidityChangeWithTheRealStore(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		sink, err := ingest.New(ingest.Options{Store: s, Logger: quietLogger()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := startIMAP(t, "Segnalazioni")
+		other := srv.client(t)
+		appendMail(t, other, "Segnalazioni", mailN(1))
+		appendMail(t, other, "Segnalazioni", mailN(2))
+		p, stop := runPoller(t, IMAPOptions{Address: srv.addr, Mailbox: "Segnalazioni", Sink: sink, State: s})
+		waitFor(t, 10*time.Second, "2 stored", func() bool { _, u, _ := s.IMAPState(ctx, p.Key()); return u == 2 })
+		stop()
+		oldValidity, _, _ := s.IMAPState(ctx, p.Key())
+
+		if err := other.Delete("Segnalazioni").Wait(); err != nil {
+			t.Fatal(err)
+		}
+		if err := other.Create("Segnalazioni", nil).Wait(); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 3; i++ {
+			appendMail(t, other, "Segnalazioni", mailN(i))
+		}
+		runPoller(t, IMAPOptions{Address: srv.addr, Mailbox: "Segnalazioni", Sink: sink, State: s})
+		waitFor(t, 10*time.Second, "the renumbered mailbox read", func() bool {
+			v, u, _ := s.IMAPState(ctx, p.Key())
+			return v != oldValidity && u == 3
+		})
+		if n, _ := s.CountContacts(ctx); n != 3 {
+			t.Fatalf("contacts: %d, want 3 (two recognized by Message-ID)", n)
+		}
+		if n, _ := s.CountMessages(ctx, ""); n != 3 {
+			t.Fatalf("messages: %d, want 3", n)
+		}
+	})
 }

@@ -1,0 +1,153 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+// emailMaxBytes is the test gateways' smtp.max_message_bytes.
+const emailMaxBytes = 65536
+
+// emailYAML is the harness's configuration with the SMTP server on a free port, a fax gateway
+// and extra (no % signs: it goes through Sprintf).
+func emailYAML(extra string) string {
+	base := strings.Replace(harness.BaseYAML, "smtp:\n  listen: \"\"\n",
+		fmt.Sprintf("smtp:\n  listen: 127.0.0.1:0\n  max_message_bytes: %d\n", emailMaxBytes), 1)
+	if base == harness.BaseYAML {
+		panic("harness.BaseYAML no longer has the smtp block this test replaces")
+	}
+	return base + `
+fax:
+  gateways:
+    - sender: "@fax.example"
+  outbound_domain: fax.example
+` + extra
+}
+
+// startEmailGateway runs a gateway with the email configuration on a new database.
+func startEmailGateway(t *testing.T, d store.Dialect, extra string) *harness.Gateway {
+	t.Helper()
+	gw := harness.Start(t, harness.Options{Dialect: d, Replace: emailYAML(extra)})
+	if gw.G.SMTPAddr() == "" || strings.HasSuffix(gw.G.SMTPAddr(), ":0") {
+		t.Fatalf("SMTP address not known: %q", gw.G.SMTPAddr())
+	}
+	return gw
+}
+
+// sendSMTP delivers one message with go-smtp's client.
+func sendSMTP(t *testing.T, addr, from, to, msg string) error {
+	t.Helper()
+	c, err := smtp.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	return c.SendMail(from, []string{to}, strings.NewReader(msg))
+}
+
+// citizenMail is a plain Italian message.
+func citizenMail(id, from, to, subject, body string) string {
+	return strings.Join([]string{
+		"From: " + from,
+		"To: " + to,
+		"Subject: " + subject,
+		"Date: " + time.Now().Format(time.RFC1123Z),
+		"Message-ID: <" + id + ">",
+		"MIME-Version: 1.0",
+		"Content-Type: text/plain; charset=utf-8",
+		"Content-Transfer-Encoding: 8bit",
+		"",
+		body,
+		"",
+	}, "\r\n")
+}
+
+// faxMail is what a fax-to-email gateway sends: a short text and the fax as a TIFF.
+func faxMail(t *testing.T, id, number string) string {
+	t.Helper()
+	tif, err := os.ReadFile("../adapters/fax/testdata/fax.tif") // two pages, Group 4
+	if err != nil {
+		t.Fatal(err)
+	}
+	b64 := base64.StdEncoding.EncodeToString(tif)
+	var lines []string
+	for len(b64) > 76 {
+		lines = append(lines, b64[:76])
+		b64 = b64[76:]
+	}
+	lines = append(lines, b64)
+	return strings.Join([]string{
+		"From: Servizio Fax <noreply@fax.example>",
+		"To: urp@comune.fi.it",
+		"Subject: Fax da " + number,
+		"Date: " + time.Now().Format(time.RFC1123Z),
+		"Message-ID: <" + id + ">",
+		"MIME-Version: 1.0",
+		`Content-Type: multipart/mixed; boundary="fax-boundary"`,
+		"",
+		"--fax-boundary",
+		"Content-Type: text/plain; charset=utf-8",
+		"",
+		"Ricevuto un fax di 2 pagine.",
+		"--fax-boundary",
+		`Content-Type: image/tiff; name="fax.tif"`,
+		`Content-Disposition: attachment; filename="fax.tif"`,
+		"Content-Transfer-Encoding: base64",
+		"",
+		strings.Join(lines, "\r\n"),
+		"--fax-boundary--",
+		"",
+	}, "\r\n")
+}
+
+// contactsOf lists the contacts of a channel through the operator API.
+func contactsOf(t *testing.T, gw *harness.Gateway, token string, ch channels.Kind) []channels.Contact {
+	t.Helper()
+	var list contactList
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts?limit=100&channel="+url.QueryEscape(string(ch)), token, nil, &list); code != 200 {
+		t.Fatalf("list %s: %d", ch, code)
+	}
+	return list.Items
+}
+
+// waitContacts waits until the channel has n contacts and returns them.
+func waitContacts(t *testing.T, gw *harness.Gateway, token string, ch channels.Kind, n int, timeout time.Duration) []channels.Contact {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		list := contactsOf(t, gw, token, ch)
+		if len(list) == n {
+			return list
+		}
+		if len(list) > n || time.Now().After(deadline) {
+			t.Fatalf("want %d %s contacts, have %d after %s", n, ch, len(list), timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// swaks runs the swaks SMTP client; missing, it skips the test (fails it under CI=true).
+func swaks(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	bin, err := exec.LookPath("swaks")
+	storetest.RequirePeer(t, "swaks (apt-get install -y swaks)", err)
+	cmd := exec.Command(bin, append([]string{"--timeout", "20"}, args...)...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err = cmd.Run()
+	return out.String(), err
+}
