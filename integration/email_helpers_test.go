@@ -4,10 +4,14 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"io"
+	"log"
+	"net"
 	"net/url"
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,3 +155,64 @@ func swaks(t *testing.T, args ...string) (string, error) {
 	err = cmd.Run()
 	return out.String(), err
 }
+
+// emailRelay is the outbound SMTP relay replies go to: it keeps every message it is given.
+type emailRelay struct {
+	Addr string
+	mu   sync.Mutex
+	msgs []emailRelayed
+}
+
+type emailRelayed struct {
+	From, To string
+	Data     []byte
+}
+
+func startEmailRelay(t *testing.T) *emailRelay {
+	t.Helper()
+	r := &emailRelay{}
+	srv := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) { return &emailRelaySession{r: r}, nil }))
+	srv.Domain = "relay.test"
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Addr = ln.Addr().String()
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return r
+}
+
+// Wait returns the relay's messages once there are n.
+func (r *emailRelay) Wait(t *testing.T, n int) []emailRelayed {
+	t.Helper()
+	waitEmail(t, 30*time.Second, fmt.Sprintf("%d relayed messages", n), func() bool {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		return len(r.msgs) >= n
+	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]emailRelayed(nil), r.msgs...)
+}
+
+type emailRelaySession struct {
+	r        *emailRelay
+	from, to string
+}
+
+func (s *emailRelaySession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
+func (s *emailRelaySession) Rcpt(to string, _ *smtp.RcptOptions) error  { s.to = to; return nil }
+func (s *emailRelaySession) Data(rd io.Reader) error {
+	b, err := io.ReadAll(rd)
+	if err != nil {
+		return err
+	}
+	s.r.mu.Lock()
+	s.r.msgs = append(s.r.msgs, emailRelayed{From: s.from, To: s.to, Data: b})
+	s.r.mu.Unlock()
+	return nil
+}
+func (s *emailRelaySession) Reset()        {}
+func (s *emailRelaySession) Logout() error { return nil }

@@ -301,3 +301,66 @@ func waitEmail(t *testing.T, timeout time.Duration, what string, cond func() boo
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestEmailRepliesThroughTheRelay: an operator's reply to an email leaves through the relay
+// with the threading headers, the citizen's answer joins the same contact, and a reply to a
+// fax goes to the email-to-fax gateway address of the sender's number.
+func TestEmailRepliesThroughTheRelay(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		relay := startEmailRelay(t)
+		gw := startEmailGateway(t, d, "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+relay.Addr+"\n")
+		token := gw.User(t, "sup", store.RoleSupervisor)
+		addr := gw.G.SMTPAddr()
+
+		if err := sendSMTP(t, addr, "anna@example.it", "urp@comune.fi.it",
+			citizenMail("domanda-1@example.it", "Anna <anna@example.it>", "urp@comune.fi.it", "Orari anagrafe", "A che ora apre l'anagrafe sabato?")); err != nil {
+			t.Fatal(err)
+		}
+		c := contactsOf(t, gw, token, channels.Email)[0]
+		if code := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+c.ID+"/reply", token, map[string]string{"body": "Il sabato l'anagrafe è aperta dalle 8:30 alle 12:30."}, nil); code/100 != 2 {
+			t.Fatalf("reply: %d", code)
+		}
+		msgs := relay.Wait(t, 1)
+		m := msgs[0]
+		raw := string(m.Data)
+		if m.To != "anna@example.it" || !strings.Contains(raw, "In-Reply-To: <domanda-1@example.it>") || !strings.Contains(raw, "Subject: Re: Orari anagrafe") {
+			t.Fatalf("relayed reply: to %s\n%s", m.To, raw)
+		}
+		ourID := ""
+		for _, line := range strings.Split(raw, "\r\n") {
+			if strings.HasPrefix(strings.ToLower(line), "message-id:") {
+				ourID = strings.Trim(strings.TrimSpace(line[len("message-id:"):]), "<>")
+			}
+		}
+		if ourID == "" {
+			t.Fatalf("no Message-ID in the reply:\n%s", raw)
+		}
+		// The citizen answers our reply, with a subject of their own: it threads on the headers.
+		answer := strings.Replace(citizenMail("risposta-1@example.it", "Anna <anna@example.it>", "urp@comune.fi.it", "grazie", "Grazie mille!"),
+			"MIME-Version: 1.0", "In-Reply-To: <"+ourID+">\r\nReferences: <domanda-1@example.it> <"+ourID+">\r\nMIME-Version: 1.0", 1)
+		if err := sendSMTP(t, addr, "anna@example.it", "urp@comune.fi.it", answer); err != nil {
+			t.Fatal(err)
+		}
+		if list := contactsOf(t, gw, token, channels.Email); len(list) != 1 {
+			t.Fatalf("the answer opened a new contact: %d", len(list))
+		}
+		var full channels.Contact
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+c.ID, token, nil, &full)
+		if len(full.Messages) != 3 || full.Messages[2].Body != "Grazie mille!" {
+			t.Fatalf("thread: %+v", full.Messages)
+		}
+
+		// A fax is answered by email-to-fax.
+		if err := sendSMTP(t, addr, "noreply@fax.example", "urp@comune.fi.it", faxMail(t, "fax-r@fax.example", "+39 055 1234567")); err != nil {
+			t.Fatal(err)
+		}
+		f := contactsOf(t, gw, token, channels.Fax)[0]
+		if code := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+f.ID+"/reply", token, map[string]string{"body": "Il permesso è stato rilasciato."}, nil); code/100 != 2 {
+			t.Fatalf("fax reply: %d", code)
+		}
+		msgs = relay.Wait(t, 2)
+		if msgs[1].To != "390551234567@fax.example" || !strings.Contains(string(msgs[1].Data), "rilasciato") {
+			t.Fatalf("fax reply relayed to %q:\n%s", msgs[1].To, msgs[1].Data)
+		}
+	})
+}
