@@ -2,19 +2,17 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/rand"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/adapters/twilio"
 )
 
 // The send-test commands play Twilio for a newcomer: a webhook signed exactly as Twilio signs
@@ -107,24 +105,6 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// twilioSignature is Twilio's webhook signature: base64(HMAC-SHA1(token, url + sorted name+value)).
-func twilioSignature(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
-}
-
 func postSigned(ctx context.Context, e *env, publicURL, base, path string, form url.Values, token string) error {
 	if token == "" {
 		return errors.New("twilio.auth_token is not configured: the gateway would refuse an unsigned webhook")
@@ -134,7 +114,7 @@ func postSigned(ctx context.Context, e *env, publicURL, base, path string, form 
 		return err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("X-Twilio-Signature", twilioSignature(token, strings.TrimRight(publicURL, "/")+path, form))
+	req.Header.Set("X-Twilio-Signature", twilio.Signature(token, strings.TrimRight(publicURL, "/")+path, form))
 	client := &http.Client{Timeout: 15 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {

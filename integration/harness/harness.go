@@ -7,9 +7,6 @@ package harness
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,12 +17,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/adapters/twilio"
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/gateway"
 	"github.com/sportello/sportello/integration/twilioemu"
@@ -225,25 +222,9 @@ func (g *Gateway) Stop(t testing.TB) {
 	})
 }
 
-// Signature computes X-Twilio-Signature the way Twilio does: base64(HMAC-SHA1(token, url +
-// the POST fields sorted by name, each name then value)).
+// Signature computes X-Twilio-Signature the way Twilio does.
 func Signature(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		for _, v := range form[k] {
-			b.WriteString(k)
-			b.WriteString(v)
-		}
-	}
-	mac := hmac.New(sha1.New, []byte(token))
-	mac.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+	return twilio.Signature(token, fullURL, form)
 }
 
 // Client is the HTTP client tests use (with a timeout, never http.DefaultClient).

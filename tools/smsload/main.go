@@ -7,9 +7,6 @@ package main
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -26,6 +23,7 @@ import (
 	"github.com/labstack/echo/v4"
 	twclient "github.com/twilio/twilio-go/client"
 
+	"github.com/sportello/sportello/adapters/twilio"
 	"github.com/sportello/sportello/store"
 )
 
@@ -78,23 +76,6 @@ func bare(args []string) error {
 	return e.Start(*listen)
 }
 
-func sign(token, fullURL string, form url.Values) string {
-	keys := make([]string, 0, len(form))
-	for k := range form {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString(fullURL)
-	for _, k := range keys {
-		b.WriteString(k)
-		b.WriteString(form.Get(k))
-	}
-	m := hmac.New(sha1.New, []byte(token))
-	m.Write([]byte(b.String()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 // Result is one run's numbers (printed as JSON on the last line).
 type Result struct {
 	Target   string  `json:"target"`
@@ -139,7 +120,7 @@ func run(args []string) error {
 					"Body": {"Buongiorno, domani c'è il blocco del traffico a Firenze? Grazie"}, "NumMedia": {"0"}, "ApiVersion": {"2010-04-01"}}
 				req, _ := http.NewRequest(http.MethodPost, *target+"/webhooks/twilio/sms", strings.NewReader(form.Encode()))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", sign(*token, *public+"/webhooks/twilio/sms", form))
+				req.Header.Set("X-Twilio-Signature", twilio.Signature(*token, *public+"/webhooks/twilio/sms", form))
 				t0 := time.Now()
 				resp, err := client.Do(req)
 				if err != nil {
