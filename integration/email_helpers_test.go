@@ -203,7 +203,7 @@ type emailRelaySession struct {
 }
 
 func (s *emailRelaySession) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-func (s *emailRelaySession) Rcpt(to string, _ *smtp.RcptOptions) error  { s.to = to; return nil }
+func (s *emailRelaySession) Rcpt(to string, _ *smtp.RcptOptions) error   { s.to = to; return nil }
 func (s *emailRelaySession) Data(rd io.Reader) error {
 	b, err := io.ReadAll(rd)
 	if err != nil {
