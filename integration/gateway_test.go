@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/integration/harness"
@@ -284,4 +285,91 @@ func TestOperatorAPIAuthAndScope(t *testing.T) {
 	if len(seen) != 2 {
 		t.Fatalf("paged through %d contacts, want 2", len(seen))
 	}
+}
+
+func TestMMSMediaAndMetrics(t *testing.T) {
+	gw := harness.Start(t, harness.Options{})
+	token := gw.User(t, "sup", store.RoleSupervisor)
+	form := harness.SMSForm("MM0001", "+393471234567", "+390552768000", "ecco la foto della multa")
+	form.Set("NumMedia", "2")
+	form.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0001/Media/ME1")
+	form.Set("MediaContentType0", "image/jpeg")
+	form.Set("MediaUrl1", "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0001/Media/ME2")
+	form.Set("MediaContentType1", "application/pdf")
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", form); resp.StatusCode != 200 {
+		t.Fatalf("mms: %d %s", resp.StatusCode, body)
+	}
+	var list contactList
+	harness.API(t, "GET", gw.URL+"/api/v1/contacts", token, nil, &list)
+	if len(list.Items) != 1 || len(list.Items[0].Attachments) != 2 {
+		t.Fatalf("want 1 contact with 2 media, got %+v", list.Items)
+	}
+	a := list.Items[0].Attachments[0]
+	if a.ContentType != "image/jpeg" || !strings.HasSuffix(a.URL, "/Media/ME1") {
+		t.Fatalf("media: %+v", a)
+	}
+	// The media stay with Twilio: the attachment endpoint points there.
+	req, _ := http.NewRequest("GET", gw.URL+"/api/v1/contacts/"+list.Items[0].ID+"/attachments/"+a.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	noRedirect := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != a.URL {
+		t.Fatalf("media download: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	_, metrics := harness.Do(t, mustRequest(t, "GET", gw.URL+"/metrics"))
+	for _, want := range []string{`sportello_contacts_total{channel="sms"} 1`, `sportello_webhook_duration_seconds_count{code="200",route="/webhooks/twilio/sms"} 1`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+}
+
+func mustRequest(t *testing.T, method, u string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// TestClosedHoursVoicemail: outside business hours a call hears the opening times and can
+// leave a message, whose recording joins the contact.
+func TestClosedHoursVoicemail(t *testing.T) {
+	today := time.Now().In(mustLocation(t, "Europe/Rome")).Format("2006-01-02")
+	yaml := strings.Replace(harness.BaseYAML, `  close: "23:59"`, `  close: "23:59"`+"\n  holidays: [\""+today+"\"]", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	token := gw.User(t, "sup", store.RoleSupervisor)
+	resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CAclosed", "+393471234567", "+390552768000", "ringing"))
+	if resp.StatusCode != 200 || !strings.Contains(body, "<Record") || !strings.Contains(body, `language="it-IT"`) || strings.Contains(body, "<Gather") {
+		t.Fatalf("closed-hours answer: %d %s", resp.StatusCode, body)
+	}
+	rec := harness.CallForm("CAclosed", "+393471234567", "+390552768000", "in-progress")
+	rec.Set("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1")
+	rec.Set("RecordingDuration", "14")
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/recording", rec); resp.StatusCode != 200 || !strings.Contains(body, "<Hangup") {
+		t.Fatalf("recording: %d %s", resp.StatusCode, body)
+	}
+	var list contactList
+	harness.API(t, "GET", gw.URL+"/api/v1/contacts?channel=phone", token, nil, &list)
+	if len(list.Items) != 1 {
+		t.Fatalf("want one call, got %d", len(list.Items))
+	}
+	c := list.Items[0]
+	if c.Call == nil || c.Call.RecordingURL == nil || *c.Call.RecordingURL != "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1" || len(c.Attachments) != 1 {
+		t.Fatalf("voicemail not on the contact: call %+v, attachments %+v", c.Call, c.Attachments)
+	}
+}
+
+func mustLocation(t *testing.T, name string) *time.Location {
+	t.Helper()
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
 }
