@@ -588,3 +588,40 @@ func str(p *string) string {
 	}
 	return *p
 }
+
+func TestResolveForwardsThreadAndAttachmentsToOffice(t *testing.T) {
+	relay := &flakyRelay{failures: 1}
+	srv := gosmtp.NewServer(relay)
+	srv.Domain = "relay.test"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	yaml := strings.Replace(harness.BaseYAML, "smtp:\n", "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+ln.Addr().String()+"\nsmtp:\n", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	if gw.G.Senders[channels.Email] == nil {
+		t.Skip("the gateway wires no email relay sender yet")
+	}
+	op := gw.User(t, "op", store.RoleOperator)
+	r, err := gw.G.Ingest.Receive(context.Background(), channels.InboundMessage{Channel: channels.Email, ExternalID: "v9@cittadino.it",
+		MessageID: "v9@cittadino.it", From: "marco@cittadino.it", To: "urp@comune.fi.it", Subject: "Ricorso verbale 123",
+		Body: "Allego il verbale che contesto.", Attachments: []channels.Attachment{{Filename: "verbale-123.pdf", ContentType: "application/pdf",
+			Data: []byte("%PDF-1.4 verbale 123")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got channels.Contact
+	if st := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+r.ContactID+"/resolve", op, map[string]string{"outcome": "forwarded_email",
+		"office": "polizia-municipale", "category": "contravvenzioni", "note": "competenza PM"}, &got); st != 200 || got.Status != "resolved" {
+		t.Fatalf("resolve: %d %+v", st, got)
+	}
+	waitUntil(t, "the forward after a 451", func() bool { return len(relay.messages()) == 1 })
+	raw := relay.messages()[0]
+	for _, want := range []string{"To: <pm@comune.fi.it>", "Inoltro: Ricorso verbale 123", "verbale-123.pdf", "competenza PM", "contesto"} {
+		if !strings.Contains(raw, want) {
+			t.Fatalf("forward lacks %q:\n%s", want, raw)
+		}
+	}
+}
