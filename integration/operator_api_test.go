@@ -625,3 +625,46 @@ func TestResolveForwardsThreadAndAttachmentsToOffice(t *testing.T) {
 		}
 	}
 }
+
+func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
+	relay := &flakyRelay{}
+	srv := gosmtp.NewServer(relay)
+	srv.Domain = "relay.test"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	today := time.Now().In(mustRome(t))
+	holidays := fmt.Sprintf(`  holidays: ["%s", "%s", "%s"]`, today.AddDate(0, 0, -1).Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, 1).Format("2006-01-02"))
+	yaml := strings.Replace(harness.BaseYAML, `  close: "23:59"`, `  close: "23:59"`+"\n"+holidays, 1)
+	yaml = strings.Replace(yaml, "smtp:\n", "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+ln.Addr().String()+"\nsmtp:\n", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	if gw.G.Senders[channels.Email] == nil {
+		t.Skip("the gateway wires no email relay sender yet")
+	}
+	ctx := context.Background()
+	// An out-of-office answer gets nothing; the citizen's English email gets one threaded answer.
+	if _, err := gw.G.Ingest.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: "ooo@robot.it", MessageID: "ooo@robot.it",
+		From: "robot@robot.it", To: "urp@comune.fi.it", Subject: "Out of office", Body: "I am away", AutoReply: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"en1@visitor.uk", "en2@visitor.uk"} {
+		if _, err := gw.G.Ingest.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: id, MessageID: id, InReplyTo: strings.Replace(id, "en2", "en1", 1),
+			From: "john@visitor.uk", To: "urp@comune.fi.it", Subject: "Parking permit", Body: "Hello, how can I get a parking permit for the ZTL? Thanks"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitUntil(t, "the closed-hours answer", func() bool { return len(relay.messages()) >= 1 })
+	time.Sleep(time.Second)
+	msgs := relay.messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d answers, want 1 (none to the auto-reply, one per contact and closed period)", len(msgs))
+	}
+	for _, want := range []string{"To: <john@visitor.uk>", "In-Reply-To: <en1@visitor.uk>", "Subject: Re: Parking permit", "closed right now"} {
+		if !strings.Contains(msgs[0], want) {
+			t.Fatalf("answer lacks %q:\n%s", want, msgs[0])
+		}
+	}
+}
