@@ -7,11 +7,11 @@ import (
 	"github.com/sportello/sportello/store"
 )
 
-// deliveryStatus maps Twilio's MessageStatus to a recipient status ("" = no news worth a write).
+// deliveryStatus maps Twilio's MessageStatus to a recipient status ("" = no news worth a
+// write). "sent" is not news: the send's own result records it, or, if the process died before
+// writing it, the crash settlement finds it at the provider.
 func deliveryStatus(twilioStatus string) string {
 	switch twilioStatus {
-	case "sent":
-		return store.RecipientSent
 	case "delivered", "read":
 		return store.RecipientDelivered
 	case "undelivered", "failed", "canceled":

@@ -112,7 +112,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
 			return release(err)
 		}
-		claimed, err := s.o.Store.ClaimRecipients(ctx, alertID, seqs, owner)
+		claimed, err := s.o.Store.ClaimRecipients(ctx, alertID, batch, seqs, owner)
 		if err != nil {
 			return release(err)
 		}

@@ -133,7 +133,7 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 		t.Fatal(ok, err)
 	}
 	seqs, _ := f.s.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.s.ClaimRecipients(ctx, a.ID, seqs, dead)
+	claimed, err := f.s.ClaimRecipients(ctx, a.ID, 0, seqs, dead)
 	if err != nil || len(claimed) != 40 {
 		t.Fatal(len(claimed), err)
 	}

@@ -114,7 +114,7 @@ func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit 
 // returning: only the recipients returned may be handed to the provider. Recipients whose
 // number said STOP meanwhile are cancelled instead; nothing is claimed unless the alert is
 // still sending and not expired.
-func (s *Store) ClaimRecipients(ctx context.Context, alertID string, seqs []int64, owner string) ([]Recipient, error) {
+func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, seqs []int64, owner string) ([]Recipient, error) {
 	if len(seqs) == 0 {
 		return nil, nil
 	}
@@ -130,19 +130,19 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, seqs []int6
 		if n == 0 {
 			return nil
 		}
-		args := make([]any, 0, len(seqs)+3)
-		args = append(args, Micros(now), alertID)
+		args := make([]any, 0, len(seqs)+4)
+		args = append(args, Micros(now), alertID, batch)
 		for _, q := range seqs {
 			args = append(args, q)
 		}
 		in := qmarks(len(seqs))
 		if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET status = 'cancelled', error = 'stop', updated_at = ?
-			WHERE alert_id = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
+			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
 			return err
 		}
 		cargs := append([]any{owner, Micros(now), Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
-			WHERE alert_id = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang`, cargs...)
+			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang`, cargs...)
 		if err != nil {
 			return err
 		}
@@ -209,38 +209,24 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// applyEarlyStatus applies status callbacks that arrived before their sid was recorded.
+// applyEarlyStatus applies status callbacks that arrived before their sid was recorded, in
+// three statements whatever their number.
 func (t *Tx) applyEarlyStatus(ctx context.Context, sids []any) error {
 	if len(sids) == 0 {
 		return nil
 	}
-	rows, err := t.Query(ctx, "SELECT sid, status, error_code FROM alert_early_status WHERE sid IN ("+qmarks(len(sids))+")", sids...)
-	if err != nil {
-		return err
-	}
-	type early struct{ sid, status, code string }
-	var list []early
-	for rows.Next() {
-		var e early
-		if err := rows.Scan(&e.sid, &e.status, &e.code); err != nil {
-			rows.Close()
-			return err
-		}
-		list = append(list, e)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, e := range list {
-		if _, err := t.updateDelivery(ctx, e.sid, e.status, e.code); err != nil {
-			return err
-		}
-		if _, err := t.Exec(ctx, "DELETE FROM alert_early_status WHERE sid = ?", e.sid); err != nil {
+	in := qmarks(len(sids))
+	now := Micros(t.s.now())
+	for _, status := range []string{RecipientDelivered, RecipientFailed} {
+		args := append([]any{status, now, status}, sids...)
+		if _, err := t.Exec(ctx, `UPDATE alert_recipients SET status = ?, owner = NULL, updated_at = ?,
+			error_code = COALESCE((SELECT NULLIF(e.error_code, '') FROM alert_early_status e WHERE e.sid = alert_recipients.sid), error_code)
+			WHERE sid IN (SELECT sid FROM alert_early_status WHERE status = ? AND sid IN (`+in+`)) AND status IN `+deliveryFrom[status], args...); err != nil {
 			return err
 		}
 	}
-	return nil
+	_, err := t.Exec(ctx, "DELETE FROM alert_early_status WHERE sid IN ("+in+")", sids...)
+	return err
 }
 
 // deliveryFrom lists the statuses a delivery status may follow: news only moves forward.

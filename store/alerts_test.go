@@ -155,11 +155,11 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if err != nil || len(seqs) != 10 {
 			t.Fatalf("queued: %v %v", seqs, err)
 		}
-		rs, err := s.ClaimRecipients(ctx, a.ID, seqs, "p1")
+		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p1")
 		if err != nil || len(rs) != 10 {
 			t.Fatalf("claim: %d %v", len(rs), err)
 		}
-		if again, _ := s.ClaimRecipients(ctx, a.ID, seqs, "p2"); len(again) != 0 {
+		if again, _ := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p2"); len(again) != 0 {
 			t.Fatal("recipients claimed twice")
 		}
 		// A status callback faster than our commit is kept and applied later.
@@ -250,7 +250,7 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if c.Queued != 0 || c.Cancelled != 18 {
 			t.Fatalf("after cancel %+v", c)
 		}
-		if rs, _ := s.ClaimRecipients(ctx, a.ID, []int64{20, 21}, "p2"); len(rs) != 0 {
+		if rs, _ := s.ClaimRecipients(ctx, a.ID, 2, []int64{20, 21}, "p2"); len(rs) != 0 {
 			t.Fatal("claimed recipients of a cancelled alert")
 		}
 		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, "p2"); !done {

@@ -116,7 +116,7 @@ CREATE TABLE alert_recipients (
   updated_at BIGINT NOT NULL,
   PRIMARY KEY (alert_id, seq)
 );
-CREATE INDEX alert_recipients_batch ON alert_recipients (alert_id, batch, status);
+CREATE INDEX alert_recipients_batch ON alert_recipients (alert_id, batch, status, seq);
 CREATE UNIQUE INDEX alert_recipients_sid ON alert_recipients (sid) WHERE sid IS NOT NULL;
 CREATE INDEX alert_recipients_phone ON alert_recipients (phone, status);
 CREATE INDEX alert_recipients_sending ON alert_recipients (status, claimed_at) WHERE status = 'sending';
