@@ -15,6 +15,7 @@ import (
 const mobile = "+393471234567"
 
 func TestDecideRoutesComuneCategoryQueue(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -50,6 +51,7 @@ func TestDecideRoutesComuneCategoryQueue(t *testing.T) {
 }
 
 func TestAutomaticAssignmentAndDrain(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -128,6 +130,7 @@ func TestAutomaticAssignmentAndDrain(t *testing.T) {
 }
 
 func TestAssignClaimPermissionsAndScope(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -168,6 +171,7 @@ func TestAssignClaimPermissionsAndScope(t *testing.T) {
 }
 
 func TestReplySMSDurableWithRetries(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -229,6 +233,7 @@ func TestReplySMSDurableWithRetries(t *testing.T) {
 }
 
 func TestReplyRoutesByChannel(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -302,6 +307,7 @@ func TestReplyRoutesByChannel(t *testing.T) {
 }
 
 func TestResolveOutcomes(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -371,6 +377,7 @@ func TestResolveOutcomes(t *testing.T) {
 }
 
 func TestSLAEscalatesOnce(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -410,6 +417,7 @@ func TestSLAEscalatesOnce(t *testing.T) {
 }
 
 func TestClosedHoursAnswers(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -460,6 +468,7 @@ func TestClosedHoursAnswers(t *testing.T) {
 }
 
 func TestMergeAndQueuesAndCanned(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
@@ -512,6 +521,7 @@ func TestMergeAndQueuesAndCanned(t *testing.T) {
 }
 
 func TestLanguage(t *testing.T) {
+	t.Parallel()
 	for text, want := range map[string]string{
 		"Hello, I got a ticket, what can I do?":            "en",
 		"Buongiorno, ho preso una multa, come posso fare?": "it",

@@ -19,6 +19,7 @@ import (
 // Two replicas (two stores, two desks) on one PostgreSQL database assign 60 new contacts at
 // once to 4 operators of capacity 5: exactly 20 are assigned and nobody holds more than 5.
 func TestReplicasNeverOverAssign(t *testing.T) {
+	t.Parallel()
 	s1, dbURL := storetest.OpenURL(t, store.Postgres)
 	s2, err := store.Open(context.Background(), store.Options{URL: dbURL})
 	if err != nil {
@@ -95,6 +96,7 @@ func TestReplicasNeverOverAssign(t *testing.T) {
 // A user whose every inbox session ended without a logout is set offline by the sweep, and
 // their contacts go back to the queue; a user who only ever used an API token is left alone.
 func TestExpiredSessionsSetOffline(t *testing.T) {
+	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
