@@ -43,6 +43,8 @@ type Receipt struct {
 	Duplicate bool
 	// New is true when a new contact was opened (false when the message joined a thread).
 	New bool
+	// Comune is the comune routing decided for the message ("" when unknown).
+	Comune string
 }
 
 // Sink accepts inbound traffic. Receive returns only after the data is durable.

@@ -38,9 +38,11 @@ func NormalizePhone(raw string) (string, error) {
 		return "", err
 	}
 	// A number whose E.164 form reads back differently (odd national prefixes) is not one we
-	// can use as an identity.
-	if again, err := formatE164(e164); err != nil || again != e164 {
-		return "", ErrInvalidNumber
+	// can use as an identity. Input already in that form (what Twilio sends) is a fixed point.
+	if e164 != s {
+		if again, err := formatE164(e164); err != nil || again != e164 {
+			return "", ErrInvalidNumber
+		}
 	}
 	return e164, nil
 }

@@ -2,7 +2,6 @@ package desk
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -17,10 +16,9 @@ func (d *Desk) AutoReplySMS(ctx context.Context, in channels.InboundMessage, r c
 		return ""
 	}
 	now := d.now()
-	// Most SMS arrive while the desk is open: find that out with a read, not a write
-	// transaction on every webhook.
-	var comune sql.NullString
-	if err := d.o.Store.QueryRow(ctx, "SELECT comune FROM contacts WHERE id = ?", r.ContactID).Scan(&comune); err == nil && d.hours.Open(comune.String, now) {
+	// Most SMS arrive while the desk is open: find that out from the routing decision, not
+	// from a write transaction on every webhook.
+	if !r.Duplicate && d.hours.Open(r.Comune, now) {
 		return ""
 	}
 	var text string

@@ -193,6 +193,7 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 		s.opts.Metrics.StoreErrors.WithLabelValues("ingest").Inc()
 		return r, err
 	}
+	r.Comune = d.Comune
 	if r.Duplicate {
 		s.opts.Metrics.Duplicates.WithLabelValues(string(in.Channel)).Inc()
 		return r, nil
