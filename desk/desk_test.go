@@ -180,6 +180,9 @@ func TestReplySMSDurableWithRetries(t *testing.T) {
 		if st, code := deskCode(t, func() error { _, err := f.d.Reply(ctx, op, r.ContactID, "   "); return err }()); st != 400 || code != "empty_body" {
 			t.Fatalf("empty reply: %d %s", st, code)
 		}
+		if st, code := deskCode(t, func() error { _, err := f.d.Reply(ctx, op, r.ContactID, strings.Repeat("a", 1601)); return err }()); st != 400 || code != "body_too_long" {
+			t.Fatalf("an SMS over 1600 characters: %d %s", st, code)
+		}
 		// Two temporary failures (an outage), then the provider accepts.
 		f.sms.fail = func(n int) error {
 			if n <= 2 {

@@ -17,6 +17,9 @@ import (
 // answer rarely needs more).
 const MaxReplyChars = 20000
 
+// MaxSMSChars is the longest SMS body Twilio accepts (it splits it into up to ten segments).
+const MaxSMSChars = 1600
+
 // maxReferences bounds the References header of a reply.
 const maxReferences = 20
 
@@ -48,6 +51,9 @@ func (d *Desk) Reply(ctx context.Context, u store.User, contactID, body string) 
 	rt, err := d.replyRoute(ctx, c)
 	if err != nil {
 		return channels.Message{}, err
+	}
+	if rt.channel == channels.SMS && utf8.RuneCountInString(body) > MaxSMSChars {
+		return channels.Message{}, badRequest("body_too_long", "an SMS reply holds at most %d characters", MaxSMSChars)
 	}
 	m := channels.Message{ID: store.NewID(), ContactID: c.ID, Direction: channels.Outbound, Channel: rt.channel,
 		From: rt.from, To: rt.to, Subject: rt.subject, Body: body, InReplyTo: rt.inReplyTo, References: rt.refs,
