@@ -537,3 +537,22 @@ func TestLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A status callback that arrives before the worker recorded the provider's id is applied once
+// it does.
+func TestEarlyDeliveryCallback(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		op := f.user("op", store.RoleOperator)
+		r := f.text(mobile, "+390552768000", "ztl")
+		if err := f.d.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: "EXT1", Status: "delivered", Channel: channels.SMS}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.d.Reply(ctx, op, r.ContactID, "ok"); err != nil {
+			t.Fatal(err)
+		}
+		f.waitFor("the early callback to apply", func() bool { return f.lastOutbound(r.ContactID).Status == "delivered" })
+	})
+}
