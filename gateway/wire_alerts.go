@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -11,7 +12,9 @@ import (
 	"github.com/sportello/sportello/alerts"
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/web/alertpages"
 	"github.com/sportello/sportello/web/notifyapi"
+	"github.com/sportello/sportello/web/pages"
 )
 
 // wireAlerts connects the notification service: SMS keywords and traffic answers, the fan-out
@@ -43,7 +46,18 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 	g.smsKeywords = svc
 	g.traffic = svc
 	g.deliveries = append(g.deliveries, svc)
-	g.surfaces = append(g.surfaces, api)
+	// The supervisors' pages reuse the inbox's page machinery (session, CSRF, layout, texts);
+	// the inbox mounts the login itself, so this instance registers only the alert pages.
+	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
+		Location: cfg.Location, Logger: g.Log})
+	if err != nil {
+		return err
+	}
+	ap, err := alertpages.New(alertpages.Options{Pages: p, Alerts: svc, Store: g.Store, Config: cfg, Hub: g.Hub, Logger: g.Log.With("part", "alert pages")})
+	if err != nil {
+		return err
+	}
+	g.surfaces = append(g.surfaces, api, ap)
 	return nil
 }
 

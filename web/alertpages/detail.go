@@ -1,0 +1,34 @@
+package alertpages
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/pages"
+)
+
+// detail shows one alert with its live progress bar.
+func (h *Handler) detail(c echo.Context) error {
+	st, err := h.alertOf(c)
+	if err != nil {
+		return err
+	}
+	l := textsFor(pages.Lang(c))
+	v := detailView{L: l, Alert: st, Done: st.Counts.Done(), Cost: alerts.CountSegments(st.TextIT),
+		Active: st.Status == store.AlertScheduled || st.Status == store.AlertSending, Live: Prefix + "/" + st.ID}
+	if cm, ok := h.o.Alerts.Comune(st.Comune); ok {
+		v.Name = cm.Name
+	}
+	notice := ""
+	if n, err := strconv.Atoi(c.QueryParam("created")); err == nil {
+		notice = fmt.Sprintf(l["created_notice"], n)
+	} else if c.QueryParam("cancelled") != "" {
+		notice = l["cancelled_notice"]
+	}
+	return h.o.Pages.Render(c, http.StatusOK, "alert", pages.View{Title: l["title"], Nav: "alerts", Notice: notice, Data: v})
+}
