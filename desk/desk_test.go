@@ -556,3 +556,44 @@ func TestEarlyDeliveryCallback(t *testing.T) {
 		f.waitFor("the early callback to apply", func() bool { return f.lastOutbound(r.ContactID).Status == "delivered" })
 	})
 }
+
+// A contact whose comune is to be decided gets one from an operator; its queue follows and it
+// is offered to the operators who cover that comune.
+func TestRerouteDecidesComune(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		sup := f.user("sup", store.RoleSupervisor)
+		emp := f.user("emp", store.RoleOperator, "empoli")
+		if err := f.d.SetPresence(ctx, emp, "available"); err != nil {
+			t.Fatal(err)
+		}
+		r := f.text("+393335550001", "+39055055", "una domanda")
+		if c := f.contact(r.ContactID); c.Comune != nil || c.Assignee != nil {
+			t.Fatalf("comune should be undecided: %v %v", str(c.Comune), str(c.Assignee))
+		}
+		if st, _ := deskCode(t, f.d.Reroute(ctx, emp, r.ContactID, desk.Route{Comune: "empoli"})); st != 404 {
+			t.Fatalf("a scoped operator rerouted a contact they cannot see: %d", st)
+		}
+		for _, bad := range []struct {
+			r    desk.Route
+			code string
+		}{{desk.Route{}, "empty_route"}, {desk.Route{Comune: "atlantide"}, "unknown_comune"}, {desk.Route{Category: "nope"}, "invalid_category"}} {
+			if st, code := deskCode(t, f.d.Reroute(ctx, sup, r.ContactID, bad.r)); st != 400 || code != bad.code {
+				t.Fatalf("%+v: %d %s", bad.r, st, code)
+			}
+		}
+		if err := f.d.Reroute(ctx, sup, r.ContactID, desk.Route{Comune: "empoli", Category: "contravvenzioni"}); err != nil {
+			t.Fatal(err)
+		}
+		c := f.contact(r.ContactID)
+		if str(c.Comune) != "empoli" || str(c.Category) != "contravvenzioni" || str(c.Queue) != "multe" || str(c.Assignee) != "emp" {
+			t.Fatalf("rerouted: comune %s category %s queue %s assignee %s", str(c.Comune), str(c.Category), str(c.Queue), str(c.Assignee))
+		}
+		// The citizen's next message on the shared number knows the comune.
+		if d := f.d.Decide(ctx, channels.InboundMessage{Channel: channels.SMS, From: "+393335550001", To: "+39055055", Body: "ancora"}); d.Comune != "empoli" {
+			t.Fatalf("last known comune after reroute: %q", d.Comune)
+		}
+	})
+}

@@ -223,6 +223,22 @@ func testOperatorAPIRoles(t *testing.T, d store.Dialect) {
 	}
 	expectError(t, "GET", base+"/citizens/"+other.Citizen.ID, op, nil, 404, "not_found")
 
+	// A contact on the shared number with no comune in sight: to be decided by an operator.
+	inboundSMS(t, gw, "+393471110003", sharedNumber, "una domanda generica")
+	undecided := newestContact(t, gw, admin, "+393471110003")
+	if undecided.Comune != nil {
+		t.Fatalf("comune decided without a clue: %s", str(undecided.Comune))
+	}
+	ru := base + "/contacts/" + undecided.ID + "/route"
+	expectError(t, "POST", ru, emp, map[string]string{"comune": "empoli"}, 404, "not_found")
+	expectError(t, "POST", ru, op, map[string]string{"comune": "atlantide"}, 400, "unknown_comune")
+	if st := harness.API(t, "POST", ru, op, map[string]string{"comune": "empoli"}, &got); st != 200 || str(got.Comune) != "empoli" {
+		t.Fatalf("route: %d %s", st, str(got.Comune))
+	}
+	if st := harness.API(t, "GET", base+"/contacts/"+undecided.ID, emp, nil, &got); st != 200 {
+		t.Fatalf("the Empoli operator cannot see the contact routed to Empoli: %d", st)
+	}
+
 	// A deleted user's token stops working.
 	if err := gw.G.Store.DeleteUser(context.Background(), "emp"); err != nil {
 		t.Fatal(err)

@@ -17,6 +17,7 @@ const (
 	AuditMerge    = "merge"
 	AuditPresence = "presence"
 	AuditEscalate = "escalate"
+	AuditReroute  = "reroute"
 )
 
 // AuditSystem is the actor of what the gateway does by itself (automatic assignment, SLA).

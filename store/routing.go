@@ -478,3 +478,25 @@ func (s *Store) ClaimAutoReplyTx(ctx context.Context, tx *Tx, contactID string, 
 }
 
 func joinRefs(refs []string) string { return strings.Join(refs, " ") }
+
+// RerouteTx moves a contact to a comune and/or category ("" keeps each), a queue, a priority and
+// an SLA due time, and records the comune as the citizen's last known one.
+func (s *Store) RerouteTx(ctx context.Context, tx *Tx, contactID string, r Routing) error {
+	var sla any
+	if !r.SLADue.IsZero() {
+		sla = Micros(r.SLADue)
+	}
+	now := Micros(s.now())
+	res, err := tx.Exec(ctx, `UPDATE contacts SET comune = COALESCE(?, comune), category = COALESCE(?, category), queue = ?, priority = ?,
+		sla_due_at = ?, updated_at = ? WHERE id = ?`, strOrNil(r.Comune), strOrNil(r.Category), strOrNil(r.Queue), r.Priority, sla, now, contactID)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	if r.Comune != "" {
+		_, err = tx.Exec(ctx, "UPDATE citizens SET comune = ?, updated_at = ? WHERE id = (SELECT citizen_id FROM contacts WHERE id = ?)", r.Comune, now, contactID)
+	}
+	return err
+}

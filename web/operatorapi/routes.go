@@ -49,6 +49,7 @@ func (a *Actions) Register(e *echo.Echo) {
 	g.POST("/contacts/:id/assign", a.assign)
 	g.POST("/contacts/:id/claim", a.claim)
 	g.POST("/contacts/:id/resolve", a.resolve)
+	g.POST("/contacts/:id/route", a.route)
 	g.GET("/citizens/:id", a.getCitizen)
 	g.POST("/citizens/:id/merge", a.mergeCitizen)
 	g.GET("/queues", a.queues)
