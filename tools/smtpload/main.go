@@ -85,6 +85,9 @@ func run(args []string) error {
 	prefix := "smtpload-" + runID + "-"
 	httpClient := &http.Client{Timeout: 30 * time.Second}
 
+	if err := waitReady(*addr, 30*time.Second); err != nil {
+		return err
+	}
 	if *warmup > 0 {
 		if _, err := load(*addr, *to, "warmup-"+prefix, *size, min(*conns, *warmup), *warmup); err != nil {
 			return fmt.Errorf("warmup: %w", err)
@@ -130,6 +133,26 @@ func run(args []string) error {
 		return fmt.Errorf("%d messages were accepted but only %d stored", res.Accepted, res.Stored)
 	}
 	return nil
+}
+
+// waitReady waits until the server greets (a target still starting up is not a failure of
+// the measured run).
+func waitReady(addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := smtp.Dial(addr)
+		if err == nil {
+			err = c.Noop()
+			c.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s not ready after %s: %w", addr, timeout, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 // load sends n messages over conns connections and measures each.
