@@ -46,6 +46,8 @@ type Result struct {
 	Stored     int     `json:"stored"`
 	Verified   string  `json:"verified,omitempty"`
 	FirstError string  `json:"first_error,omitempty"`
+	// Errors counts failures by SMTP code ("dial" and "io" for the others).
+	Errors map[string]int64 `json:"errors,omitempty"`
 }
 
 func main() {
@@ -159,6 +161,13 @@ func waitReady(addr string, timeout time.Duration) error {
 func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 	var next, accepted, failed int64
 	var firstErr atomic.Value
+	var errMu sync.Mutex
+	errCounts := map[string]int64{}
+	countErr := func(kind string) {
+		errMu.Lock()
+		errCounts[kind]++
+		errMu.Unlock()
+	}
 	lat := make([][]time.Duration, conns)
 	var bytesSent int64
 	var wg sync.WaitGroup
@@ -184,6 +193,7 @@ func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 					var err error
 					if c, err = smtp.Dial(addr); err != nil {
 						firstErr.CompareAndSwap(nil, err.Error())
+						countErr("dial")
 						atomic.AddInt64(&failed, 1)
 						time.Sleep(10 * time.Millisecond)
 						continue
@@ -199,7 +209,10 @@ func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 					firstErr.CompareAndSwap(nil, err.Error())
 					atomic.AddInt64(&failed, 1)
 					var se *smtp.SMTPError
-					if !errors.As(err, &se) { // a broken connection: start a new one
+					if errors.As(err, &se) {
+						countErr(fmt.Sprint(se.Code))
+					} else { // a broken connection: start a new one
+						countErr("io")
 						c.Close()
 						c = nil
 					}
@@ -227,6 +240,7 @@ func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 		AvgBytes: int(bytesSent / int64(n))}
 	if v, ok := firstErr.Load().(string); ok {
 		res.FirstError = v
+		res.Errors = errCounts
 	}
 	return res, nil
 }
