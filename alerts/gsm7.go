@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -104,6 +105,11 @@ func ToGSM7(text string) string {
 		}
 		if _, ok := gsmSeptets[r]; ok {
 			b.WriteRune(r)
+			continue
+		}
+		// A combining accent left over after composition has no GSM-7 form: the letter stays
+		// without it.
+		if unicode.Is(unicode.Mn, r) {
 			continue
 		}
 		// Other accented letters: the base letter, when that one is GSM-7 (ô -> o, ł stays).
