@@ -189,6 +189,14 @@ func openAPIDocument() obj {
 				})),
 				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
 		},
+		"/api/v1/contacts/{id}/route": obj{
+			"post": operation("contacts", "routeContact", "Decide a contact's comune (when it was to be decided) and/or correct its category; it is routed again", "user", []obj{id},
+				jsonBody(object(nil, obj{
+					"comune":   str("the comune the contact concerns"),
+					"category": str("the corrected category"),
+				})),
+				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
+		},
 		"/api/v1/citizens/{id}": obj{
 			"get": operation("citizens", "getCitizen", "A citizen's identities and every contact of theirs on every channel", "user", []obj{pathParam("id", "the citizen's id")}, nil,
 				obj{"200": ok("the citizen", "Citizen"), "404": notFound}),
