@@ -244,11 +244,15 @@ imap:
 		waitEmail(t, 10*time.Second, "both flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 2) })
 
 		// A restart of the poller (the whole gateway) imports only what is new.
+		key := "empoli|" + dc.Addr + "|" + dovecotUser + "|INBOX"
+		waitEmail(t, 10*time.Second, "progress recorded", func() bool {
+			_, last, err := gw.G.Store.IMAPState(context.Background(), key)
+			return err == nil && last == 2
+		})
 		gw.Stop(t)
 		dc.Deliver("INBOX", citizenMail("imap-3@example.it", "elena@example.it", "urp@comune.empoli.fi.it", "Buche", "Buche in via Verdi."))
 		gw2 := harness.Start(t, harness.Options{Dialect: d, Replace: yaml, DataDir: gw.DataDir, DatabaseURL: gw.DatabaseURL})
 		waitContacts(t, gw2, token, channels.Email, 3, 15*time.Second)
-		key := "empoli|" + dc.Addr + "|" + dovecotUser + "|INBOX"
 		if dup, stored := counterValue(gw2.G.Metrics.IMAPMessages.WithLabelValues(key, "duplicate")),
 			counterValue(gw2.G.Metrics.IMAPMessages.WithLabelValues(key, "stored")); dup != 0 || stored != 1 {
 			t.Fatalf("after restart: %v fetched again, %v stored (want 0 and 1)", dup, stored)

@@ -55,6 +55,11 @@ type IMAPOptions struct {
 	// BatchSize is how many messages are fetched, stored and flagged together.
 	BatchSize   int
 	DialTimeout time.Duration
+	// ShutdownGrace is how long, once Run's context ends, the message being stored may take
+	// to be flagged and recorded before the connection is cut.
+	ShutdownGrace time.Duration
+	// StoreTimeout bounds one message's Sink.Receive.
+	StoreTimeout time.Duration
 	// MinBackoff and MaxBackoff bound the wait before reconnecting after a failure.
 	MinBackoff time.Duration
 	MaxBackoff time.Duration
@@ -87,6 +92,12 @@ func (o *IMAPOptions) setDefaults() {
 	}
 	if o.DialTimeout == 0 {
 		o.DialTimeout = 30 * time.Second
+	}
+	if o.ShutdownGrace == 0 {
+		o.ShutdownGrace = 10 * time.Second
+	}
+	if o.StoreTimeout == 0 {
+		o.StoreTimeout = DefaultStoreTimeout
 	}
 	if o.MinBackoff == 0 {
 		o.MinBackoff = time.Second
@@ -121,7 +132,7 @@ func (o *IMAPOptions) validate() error {
 		return errors.New("email: an IMAP mailbox needs a username")
 	case o.Sink == nil || o.State == nil:
 		return errors.New("email: an IMAP poller needs a Sink and a State store")
-	case o.PollInterval < 0 || o.IdleRefresh < 0 || o.MinBackoff < 0 || o.MaxBackoff < o.MinBackoff:
+	case o.PollInterval < 0 || o.IdleRefresh < 0 || o.MinBackoff < 0 || o.MaxBackoff < o.MinBackoff || o.ShutdownGrace < 0 || o.StoreTimeout < 0:
 		return errors.New("email: IMAP intervals must be positive and MaxBackoff at least MinBackoff")
 	case o.MaxMessageBytes < 1024 || o.BatchSize < 1:
 		return errors.New("email: IMAP MaxMessageBytes must be at least 1024 and BatchSize positive")
@@ -250,8 +261,23 @@ func (p *IMAPPoller) session(ctx context.Context) (healthy bool, err error) {
 	}
 	defer c.Close()
 	// Commands of imapclient take no context: closing the connection is what interrupts them.
-	stop := context.AfterFunc(ctx, func() { c.Close() })
-	defer stop()
+	// When ctx ends the message being stored still gets flagged and recorded, within a grace
+	// period, so a restart does not fetch it again.
+	var mu sync.Mutex
+	var cut *time.Timer
+	stop := context.AfterFunc(ctx, func() {
+		mu.Lock()
+		cut = time.AfterFunc(p.opts.ShutdownGrace, func() { c.Close() })
+		mu.Unlock()
+	})
+	defer func() {
+		stop()
+		mu.Lock()
+		if cut != nil {
+			cut.Stop()
+		}
+		mu.Unlock()
+	}()
 
 	if err := c.WaitGreeting(); err != nil {
 		return false, fmt.Errorf("greeting: %w", err)
@@ -302,8 +328,8 @@ func (p *IMAPPoller) session(ctx context.Context) (healthy bool, err error) {
 			err = p.wait(ctx, c, notify)
 		}
 		if ctx.Err() != nil {
-			// The connection is already closed (see AfterFunc above): the server ends the
-			// session without a LOGOUT.
+			// Best effort: the server ends the session when the connection closes anyway.
+			_ = c.Logout().Wait()
 			return healthy, nil
 		}
 		if err != nil {
@@ -448,7 +474,9 @@ func (p *IMAPPoller) batch(ctx context.Context, c *imapclient.Client, validity, 
 		}
 	}
 	if newLast != lastUID {
-		if err := p.opts.State.SaveIMAPState(ctx, p.key, validity, newLast); err != nil {
+		// Progress is recorded even while shutting down: it is what keeps a restart from
+		// fetching these again.
+		if err := p.opts.State.SaveIMAPState(context.WithoutCancel(ctx), p.key, validity, newLast); err != nil {
 			return lastUID, fmt.Errorf("saving state: %w", err)
 		}
 	}
@@ -523,7 +551,10 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 	if note != "" {
 		in.Notes = append(in.Notes, note)
 	}
-	rec, err := p.opts.Sink.Receive(ctx, in)
+	// A message being stored is finished even when shutdown begins (see ShutdownGrace).
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.StoreTimeout)
+	defer cancel()
+	rec, err := p.opts.Sink.Receive(sctx, in)
 	if err != nil {
 		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "store_error").Inc()
 		return false, fmt.Errorf("storing UID %d: %w", uid, err)

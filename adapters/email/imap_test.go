@@ -486,3 +486,42 @@ func TestIMAPUIDValidityChangeWithTheRealStore(t *testing.T) {
 		}
 	})
 }
+
+// TestIMAPShutdownFinishesTheMessageBeingStored: a message in the Sink when shutdown begins is
+// still flagged and recorded, so the next start does not fetch it again.
+func TestIMAPShutdownFinishesTheMessageBeingStored(t *testing.T) {
+	srv := startIMAP(t)
+	other := srv.client(t)
+	appendMail(t, other, "INBOX", mailN(1))
+	appendMail(t, other, "INBOX", mailN(2))
+	sink, uids := newMemSink(), newMemUIDs()
+	entered, release := make(chan struct{}, 1), make(chan struct{})
+	sink.setHook(func(in channels.InboundMessage) error {
+		if in.ExternalID == "m1@example.it" {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	})
+	p, stop := runPoller(t, IMAPOptions{Address: srv.addr, Sink: sink, State: uids})
+	<-entered
+	stopped := make(chan struct{})
+	go func() { stop(); close(stopped) }()
+	time.Sleep(100 * time.Millisecond)
+	close(release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return")
+	}
+	if got := sink.stored(); len(got) != 1 || got[0].ExternalID != "m1@example.it" {
+		t.Fatalf("stored: %+v (the second must wait for the next start)", got)
+	}
+	if _, u := uids.get(p.Key()); u != 1 {
+		t.Fatalf("last UID after shutdown: %d, want 1", u)
+	}
+	fl := flagsOf(t, other, "INBOX")
+	if !hasFlag(fl[1], imap.FlagSeen) || hasFlag(fl[2], imap.FlagSeen) {
+		t.Fatalf("flags after shutdown: %v", fl)
+	}
+}
