@@ -2,6 +2,7 @@ package desk
 
 import (
 	"context"
+	"strings"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -71,8 +72,11 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 		return nil
 	}
 	to, err := channels.NormalizeEmail(in.From)
-	if err != nil {
-		return nil // no address to answer
+	if err != nil || !answerable(to) {
+		return nil // no address to answer, or one that must never get an automatic answer
+	}
+	if c, shared := d.comuni.ByAddress(to); c != "" || shared || to == d.fromAddr {
+		return nil // our own address: answering it would loop
 	}
 	jc := d.o.Jobs()
 	if jc == nil {
@@ -125,4 +129,18 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// answerable is false for addresses that never get automatic answers (RFC 3834 §2): mail
+// systems and senders that say they read nothing.
+func answerable(addr string) bool {
+	local := addr
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		local = addr[:i]
+	}
+	switch strings.ReplaceAll(strings.ReplaceAll(local, "-", ""), "_", "") {
+	case "mailerdaemon", "postmaster", "noreply", "donotreply", "bounce", "bounces":
+		return false
+	}
+	return !strings.HasPrefix(local, "owner-") && !strings.HasSuffix(local, "-request")
 }

@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -459,6 +460,12 @@ func TestClosedHoursAnswers(t *testing.T) {
 		if _, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: "e2@x.it", MessageID: "e2@x.it",
 			From: "robot@example.it", To: "urp@comune.fi.it", Subject: "Out of office", Body: "I am away", AutoReply: true, ReceivedAt: closedTime}); err != nil {
 			t.Fatal(err)
+		}
+		for i, from := range []string{"no-reply@bank.example", "MAILER-DAEMON@mx.example", "urp@comune.empoli.fi.it"} {
+			if _, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: fmt.Sprintf("sys%d@x.it", i),
+				From: from, To: "urp@comune.fi.it", Subject: "Notice", Body: "automatic", ReceivedAt: closedTime}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		f.waitFor("the closed-hours email", func() bool { return len(f.email.Sent()) >= 1 })
 		time.Sleep(300 * time.Millisecond)
