@@ -26,6 +26,11 @@ func (d *Desk) Received(ctx context.Context, in channels.InboundMessage, r chann
 	}
 	// The webhook's answer must not cancel the assignment of what it already stored.
 	ctx = context.WithoutCancel(ctx)
+	// With nobody available (nights, a burst) a read spares the writer a locking transaction
+	// per contact; whoever becomes available later drains the backlog.
+	if any, err := d.o.Store.AnyOperatorAvailable(ctx); err == nil && !any {
+		return
+	}
 	if _, err := d.AssignWaiting(ctx, r.ContactID); err != nil {
 		d.o.Logger.Error("automatic assignment failed", "contact", r.ContactID, "err", err)
 	}

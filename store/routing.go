@@ -500,3 +500,10 @@ func (s *Store) RerouteTx(ctx context.Context, tx *Tx, contactID string, r Routi
 	}
 	return err
 }
+
+// AnyOperatorAvailable reports, from a read, whether any live user is available at all.
+func (s *Store) AnyOperatorAvailable(ctx context.Context) (bool, error) {
+	var n int
+	err := s.queryRow(ctx, "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE presence = 'available' AND deleted_at IS NULL LIMIT 1) AS a").Scan(&n)
+	return n > 0, err
+}
