@@ -70,6 +70,7 @@ type Contact struct {
 	Assignee    *string      `json:"assignee"`
 	Outcome     *string      `json:"outcome"`
 	Office      *string      `json:"office,omitempty"`
+	OfficePhone *string      `json:"office_phone,omitempty"`
 	Note        string       `json:"note,omitempty"`
 	Call        *Call        `json:"call"`
 	ExternalID  string       `json:"external_id"`

@@ -13,7 +13,7 @@ import (
 )
 
 const contactColumns = `c.id, c.channel, c.direction, c.comune, c.citizen_id, ci.name, c.from_addr, c.to_addr, c.from_name,
-	c.subject, c.body, c.category, c.queue, c.status, c.assignee, c.outcome, c.office, c.note, c.external_id,
+	c.subject, c.body, c.category, c.queue, c.status, c.assignee, c.outcome, c.office, c.office_phone, c.note, c.external_id,
 	c.auto_reply, c.priority, c.escalated, c.call_status, c.call_duration, c.call_recording_url, c.call_answered_at,
 	c.call_operator, c.received_at, c.updated_at, c.resolved_at`
 
@@ -21,20 +21,20 @@ const contactFrom = ` FROM contacts c JOIN citizens ci ON ci.id = c.citizen_id`
 
 func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) {
 	var c channels.Contact
-	var comune, category, queue, assignee, outcome, office, callStatus, recURL, callOperator sql.NullString
+	var comune, category, queue, assignee, outcome, office, officePhone, callStatus, recURL, callOperator sql.NullString
 	var callDur, answeredAt, resolvedAt sql.NullInt64
 	var citizenID, citizenName string
 	var autoReply, escalated int
 	var received, updated int64
 	err := row.Scan(&c.ID, &c.Channel, &c.Direction, &comune, &citizenID, &citizenName, &c.From, &c.To, &c.FromName,
-		&c.Subject, &c.Body, &category, &queue, &c.Status, &assignee, &outcome, &office, &c.Note, &c.ExternalID,
+		&c.Subject, &c.Body, &category, &queue, &c.Status, &assignee, &outcome, &office, &officePhone, &c.Note, &c.ExternalID,
 		&autoReply, &c.Priority, &escalated, &callStatus, &callDur, &recURL, &answeredAt, &callOperator,
 		&received, &updated, &resolvedAt)
 	if err != nil {
 		return c, err
 	}
 	c.Comune, c.Category, c.Queue = nullString(comune), nullString(category), nullString(queue)
-	c.Assignee, c.Outcome, c.Office = nullString(assignee), nullString(outcome), nullString(office)
+	c.Assignee, c.Outcome, c.Office, c.OfficePhone = nullString(assignee), nullString(outcome), nullString(office), nullString(officePhone)
 	c.Citizen = &channels.CitizenRef{ID: citizenID, Name: citizenName}
 	c.AutoReply, c.Escalated = autoReply != 0, escalated != 0
 	c.ReceivedAt, c.UpdatedAt, c.ResolvedAt = FromMicros(received), FromMicros(updated), nullMicros(resolvedAt)

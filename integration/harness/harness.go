@@ -152,7 +152,7 @@ func (t *gatewayTransport) RoundTrip(req *http.Request) (*http.Response, error) 
 func NewEmulator(t testing.TB) (*twilioemu.Emulator, func(gatewayURL string)) {
 	t.Helper()
 	tr := &gatewayTransport{}
-	emu := twilioemu.New(twilioemu.Options{AccountSID: AccountSID, AuthToken: AuthToken, OwnedNumbers: []string{TwilioFrom},
+	emu := twilioemu.New(twilioemu.Options{AccountSID: AccountSID, AuthToken: AuthToken, OwnedNumbers: []string{TwilioFrom, "+39055055", "+390552768000", "+39057175761"},
 		CallbackClient: &http.Client{Timeout: 10 * time.Second, Transport: tr}})
 	if _, err := emu.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
