@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/alerts"
@@ -46,19 +47,43 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 	g.smsKeywords = svc
 	g.traffic = svc
 	g.deliveries = append(g.deliveries, svc)
-	// The supervisors' pages reuse the inbox's page machinery (session, CSRF, layout, texts);
-	// the inbox mounts the login itself, so this instance registers only the alert pages.
-	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(cfg.PublicURL, "https://"),
-		Location: cfg.Location, Logger: g.Log})
-	if err != nil {
-		return err
-	}
-	ap, err := alertpages.New(alertpages.Options{Pages: p, Alerts: svc, Store: g.Store, Config: cfg, Hub: g.Hub, Logger: g.Log.With("part", "alert pages")})
-	if err != nil {
-		return err
-	}
-	g.surfaces = append(g.surfaces, api, ap)
+	g.surfaces = append(g.surfaces, api, &alertPagesSurface{g: g, svc: svc})
 	return nil
+}
+
+// alertPagesSurface mounts the supervisors' alert pages on the inbox's page machinery
+// (session, CSRF, layout, texts). wireInbox builds that after this wiring, so the pages are
+// found among the surfaces when routes are registered; a second pages.Pages would cost another
+// argon2 dummy hash (64 MB) at start-up.
+type alertPagesSurface struct {
+	g   *Gateway
+	svc *alerts.Service
+}
+
+func (a *alertPagesSurface) Register(e *echo.Echo) {
+	g := a.g
+	var p *pages.Pages
+	for _, s := range g.surfaces {
+		if pp, ok := s.(*pages.Pages); ok {
+			p = pp
+		}
+	}
+	if p == nil {
+		var err error
+		p, err = pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
+			Location: g.Config.Location, Logger: g.Log})
+		if err != nil {
+			g.Log.Error("the alert pages are not available", "err", err)
+			return
+		}
+	}
+	h, err := alertpages.New(alertpages.Options{Pages: p, Alerts: a.svc, Store: g.Store, Config: g.Config, Hub: g.Hub,
+		Logger: g.Log.With("part", "alert pages")})
+	if err != nil {
+		g.Log.Error("the alert pages are not available", "err", err)
+		return
+	}
+	h.Register(e)
 }
 
 // sentLookup asks whichever SMS sender is wired whether it holds a message: the local outbox's
