@@ -25,8 +25,8 @@ func (s *Service) chunkSize() int {
 	if n < 1 {
 		n = 1
 	}
-	if n > 100 {
-		n = 100
+	if n > 200 {
+		n = 200
 	}
 	if b := s.o.Config.Alerts.BatchSize; n > b {
 		n = b

@@ -42,7 +42,7 @@ type Options struct {
 	StatusCallback string
 	// SenderID names this process in the fan-out's ownership records (default: a new id).
 	SenderID string
-	// MaxInFlight bounds this process's concurrent requests to the provider (default 32).
+	// MaxInFlight bounds this process's concurrent requests to the provider (default 64).
 	MaxInFlight int
 	// HeartbeatEvery (2s): how often this process says it is alive. StaleAfter (10s): a process
 	// silent that long is dead and its work is taken over. SettleAfter (5s): how long after an
@@ -69,7 +69,7 @@ func (o *Options) setDefaults() {
 		o.SenderID = store.NewID()
 	}
 	if o.MaxInFlight <= 0 {
-		o.MaxInFlight = 32
+		o.MaxInFlight = 64
 	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -169,13 +170,38 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		now := Micros(s.now())
 		var sids []any
+		// The accepted ones, the bulk, in one statement; the others one by one.
+		var sent []SendResult
+		for _, r := range results {
+			if r.Outcome == OutcomeSent {
+				sent = append(sent, r)
+				sids = append(sids, r.SID)
+			}
+		}
+		if len(sent) > 0 {
+			var b strings.Builder
+			args := make([]any, 0, 3*len(sent)+3)
+			b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = CASE seq")
+			args = append(args, now)
+			for _, r := range sent {
+				b.WriteString(" WHEN ? THEN ?")
+				args = append(args, r.Seq, r.SID)
+			}
+			b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND status = 'sending' AND owner = ?")
+			args = append(args, alertID)
+			for _, r := range sent {
+				args = append(args, r.Seq)
+			}
+			args = append(args, owner)
+			if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
+				return err
+			}
+		}
 		for _, r := range results {
 			var err error
 			switch r.Outcome {
 			case OutcomeSent:
-				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'sent', owner = NULL, sid = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-					r.SID, now, alertID, r.Seq, owner)
-				sids = append(sids, r.SID)
+				continue
 			case OutcomeFailed:
 				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
 					r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
