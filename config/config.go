@@ -177,7 +177,9 @@ type Queue struct {
 type Jobs struct {
 	MaxWorkers    int           `yaml:"max_workers"`
 	FetchCooldown time.Duration `yaml:"fetch_cooldown"`
-	FetchPoll     time.Duration `yaml:"fetch_poll"`
+	// FetchPoll: 0 picks per database (SQLite polls on the writer's only connection, so less
+	// often; PostgreSQL is woken by LISTEN/NOTIFY and polls only as a safety net).
+	FetchPoll time.Duration `yaml:"fetch_poll"`
 }
 
 type Alerts struct {
@@ -341,9 +343,6 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Jobs.MaxWorkers, 200)
 	if c.Jobs.FetchCooldown == 0 {
 		c.Jobs.FetchCooldown = 5 * time.Millisecond
-	}
-	if c.Jobs.FetchPoll == 0 {
-		c.Jobs.FetchPoll = 100 * time.Millisecond
 	}
 	defInt(&c.Alerts.BatchSize, 500)
 	defInt(&c.Alerts.MaxMessageChars, 1530)

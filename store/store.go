@@ -47,6 +47,7 @@ type Options struct {
 // Store is the database. It is safe for concurrent use.
 type Store struct {
 	stmts   stmtCache
+	reads   readStmts
 	dialect Dialect
 	// db is the writer: for SQLite a single connection (SQLite has one writer; River shares it),
 	// for PostgreSQL the pool.
@@ -140,6 +141,7 @@ func (s *Store) Close() error {
 
 func (s *Store) closeDBs() error {
 	s.stmts.close()
+	s.reads.close()
 	err := s.db.Close()
 	if s.rdb != s.db {
 		if e := s.rdb.Close(); err == nil {
@@ -227,10 +229,20 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 
 // query and queryRow read through the reader pool.
 func (s *Store) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if s.dialect == SQLite {
+		if st := s.reads.get(ctx, s.rdb, query); st != nil {
+			return st.QueryContext(ctx, args...)
+		}
+	}
 	return s.rdb.QueryContext(ctx, s.q(query), args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if s.dialect == SQLite {
+		if st := s.reads.get(ctx, s.rdb, query); st != nil {
+			return st.QueryRowContext(ctx, args...)
+		}
+	}
 	return s.rdb.QueryRowContext(ctx, s.q(query), args...)
 }
 
