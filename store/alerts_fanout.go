@@ -162,7 +162,8 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 
 // RecordSendResults writes what became of claimed recipients, in one transaction. Status
 // callbacks that overtook the result are applied. A result for a recipient no longer
-// "sending" by owner is ignored (a crash resolution got there first).
+// "sending" by owner is ignored (a crash resolution got there first), except an accepted send
+// whose recipient was put back in the queue: it is recorded sent, so it is not sent again.
 func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, results []SendResult) error {
 	if len(results) == 0 {
 		return nil
@@ -187,7 +188,9 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 				b.WriteString(" WHEN ? THEN ?")
 				args = append(args, r.Seq, r.SID)
 			}
-			b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND status = 'sending' AND owner = ?")
+			// A recipient the crash sweep already put back in the queue (this process looked
+			// dead for a while) is taken back: the provider has it, it must not go out again.
+			b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ?) OR status = 'queued')")
 			args = append(args, alertID)
 			for _, r := range sent {
 				args = append(args, r.Seq)
