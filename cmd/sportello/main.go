@@ -34,6 +34,7 @@ func commands() map[string]command {
 		"user add":           {"user add --username U --role operator|supervisor|admin [--name N] [--comune ID]... (password on stdin)", runUserAdd},
 		"token create":       {"token create --username U", runTokenCreate},
 		"apikey create":      {"apikey create --comune ID [--name N]", runAPIKeyCreate},
+		"apikey revoke":      {"apikey revoke KEY-ID-OR-KEY", runAPIKeyRevoke},
 		"subscribers import": {"subscribers import --comune ID [--topics a,b] FILE.csv", runSubscribersImport},
 		"send-test sms":      {"send-test sms --from NUMBER [--to NUMBER] [--body TEXT] [--url GATEWAY]", runSendTestSMS},
 		"send-test call":     {"send-test call --from NUMBER [--to NUMBER] [--status completed --duration 117] [--url GATEWAY]", runSendTestCall},
