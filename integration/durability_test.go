@@ -169,3 +169,18 @@ func TestCLIUserAndToken(t *testing.T) {
 		t.Fatalf("token from the CLI: %d", code)
 	}
 }
+
+// TestProbeCommand is the container's health check: 0 when /readyz answers 200, else not.
+func TestProbeCommand(t *testing.T) {
+	bin := harness.Binary(t)
+	dir := t.TempDir()
+	addr := harness.FreePort(t)
+	cfgPath := harness.WriteConfig(t, dir, harness.ConfigYAML(harness.Options{}, filepath.Join(dir, "data"), ""), addr)
+	if err := exec.Command(bin, "probe", "--url", "http://"+addr+"/readyz").Run(); err == nil {
+		t.Fatal("probe succeeded with no server")
+	}
+	harness.StartProcess(t, cfgPath, addr)
+	if out, err := exec.Command(bin, "probe", "--config", cfgPath).CombinedOutput(); err != nil {
+		t.Fatalf("probe of a ready gateway: %v %s", err, out)
+	}
+}

@@ -31,6 +31,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"serve":              {"serve [--config FILE]", runServe},
 		"migrate":            {"migrate [--config FILE]", runMigrate},
+		"probe":              {"probe [--url URL]  (exit 0 when /readyz answers 200)", runProbe},
 		"user add":           {"user add --username U --role operator|supervisor|admin [--name N] [--comune ID]... (password on stdin)", runUserAdd},
 		"token create":       {"token create --username U", runTokenCreate},
 		"apikey create":      {"apikey create --comune ID [--name N]", runAPIKeyCreate},
