@@ -154,21 +154,7 @@ func scanWaiting(row interface{ Scan(...any) error }) (WaitingContact, error) {
 // WaitingTx lists open, unassigned inbound contacts (the backlog), highest priority and oldest
 // first, at most limit of them.
 func (s *Store) WaitingTx(ctx context.Context, tx *Tx, limit int) ([]WaitingContact, error) {
-	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+` FROM contacts WHERE status = 'open' AND assignee IS NULL
-		AND direction = 'inbound' ORDER BY priority DESC, received_at, id LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []WaitingContact
-	for rows.Next() {
-		w, err := scanWaiting(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return s.WaitingForTx(ctx, tx, nil, nil, limit)
 }
 
 // WaitingForTx lists the backlog a user with these skills can take (empty = any), highest
@@ -190,19 +176,7 @@ func (s *Store) WaitingForTx(ctx context.Context, tx *Tx, comuni, categories []s
 	args = append(args, limit)
 	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+` FROM contacts WHERE status = 'open' AND assignee IS NULL
 		AND direction = 'inbound'`+where.String()+" ORDER BY priority DESC, received_at, id LIMIT ?", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []WaitingContact
-	for rows.Next() {
-		w, err := scanWaiting(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanWaiting)
 }
 
 // ContactHead is what actions check before they change a contact.

@@ -315,3 +315,23 @@ func isMissingTable(err error) bool {
 
 // IsUniqueViolation is exported for packages that keep their own tables in this store.
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner = interface{ Scan(...any) error }
+
+// collect reads every row of a query with scan, and closes the rows.
+func collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}

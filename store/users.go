@@ -106,19 +106,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 // Users lists every user who has not been deleted.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE deleted_at IS NULL ORDER BY username")
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return collect(rows, err, scanUser)
 }
 
 // CountUsers counts users who have not been deleted.
