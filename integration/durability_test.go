@@ -111,10 +111,10 @@ func TestBrokenConfigExitsNonZero(t *testing.T) {
 	bin := harness.Binary(t)
 	dir := t.TempDir()
 	cases := map[string]string{
-		"timezone: Nowhere/Land\ncomuni: [{id: a, name: A}]":                    "timezone",
-		"comuni: [{id: a, name: A}]\nhttp: {listen: nocolon}":                    "http.listen",
-		"comuni: [{id: a, name: A, phone_numbers: [\"notanumber\"]}]":            "comuni[0].phone_numbers[0]",
-		"comuni: [{id: a, name: A}\n":                                            "config",
+		"timezone: Nowhere/Land\ncomuni: [{id: a, name: A}]":                       "timezone",
+		"comuni: [{id: a, name: A}]\nhttp: {listen: nocolon}":                      "http.listen",
+		"comuni: [{id: a, name: A, phone_numbers: [\"notanumber\"]}]":              "comuni[0].phone_numbers[0]",
+		"comuni: [{id: a, name: A}\n":                                              "config",
 		"comuni: [{id: a, name: A}]\nimap: [{comune: a, address: x, username: u}]": "imap[0].address",
 	}
 	for yml, key := range cases {
