@@ -335,3 +335,14 @@ func collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error))
 	}
 	return out, rows.Err()
 }
+
+// Rebind rewrites a query written with ? placeholders for the store's dialect, for packages that
+// prepare statements on a transaction's SQL() themselves.
+func (s *Store) Rebind(query string) string { return s.q(query) }
+
+// EncodeCursor is the opaque page cursor for a row at a time and id, as the store's own listings
+// use, for packages that page their own tables.
+func EncodeCursor(at int64, id string) string { return encodeCursor(at, id) }
+
+// DecodeCursor reads a cursor made by EncodeCursor; a malformed one is ErrBadCursor.
+func DecodeCursor(c string) (int64, string, error) { return decodeCursor(c) }
