@@ -8,13 +8,14 @@ import (
 
 	"github.com/sportello/sportello/alerts/cap"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // CAPResult is what a CAP document did.
 type CAPResult struct {
 	// Action is created (Alert), replaced (Update) or cancelled (Cancel).
 	Action string
-	Alert  store.Alert
+	Alert  alertstore.Alert
 	// Existing is true when the same document (sender and identifier) was already received.
 	Existing bool
 }
@@ -70,7 +71,7 @@ func (s *Service) SubmitCAP(ctx context.Context, comune string, doc []byte, crea
 		if err != nil {
 			return CAPResult{}, err
 		}
-		var last store.Alert
+		var last alertstore.Alert
 		for _, p := range prev {
 			if last, err = s.CancelAlert(ctx, comune, p.ID); err != nil {
 				return CAPResult{}, err
@@ -82,10 +83,10 @@ func (s *Service) SubmitCAP(ctx context.Context, comune string, doc []byte, crea
 }
 
 // referenced finds the comune's alerts a CAP message references, in its order.
-func (s *Service) referenced(ctx context.Context, comune string, refs []cap.Reference) ([]store.Alert, error) {
-	var out []store.Alert
+func (s *Service) referenced(ctx context.Context, comune string, refs []cap.Reference) ([]alertstore.Alert, error) {
+	var out []alertstore.Alert
 	for _, r := range refs {
-		a, err := s.o.Store.AlertByExternalRef(ctx, comune, capRef(r.Sender, r.Identifier))
+		a, err := s.as.AlertByExternalRef(ctx, comune, capRef(r.Sender, r.Identifier))
 		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // maxSMSChars is Twilio's limit on a message body (error 21617).
@@ -64,41 +65,41 @@ type Preview struct {
 
 // Compose validates a request and renders its texts through the comune's templates. Every
 // problem is a *RequestError naming the field.
-func (s *Service) Compose(comune string, req AlertRequest) (store.Alert, error) {
+func (s *Service) Compose(comune string, req AlertRequest) (alertstore.Alert, error) {
 	info, ok := s.comuni[comune]
 	if !ok {
-		return store.Alert{}, notFound("comune %q not found", comune)
+		return alertstore.Alert{}, notFound("comune %q not found", comune)
 	}
 	req.Category = strings.TrimSpace(req.Category)
 	if req.Category == "" {
-		return store.Alert{}, invalid("missing_category", "category is required (one of: %s)", strings.Join(s.categoryIDs(), ", "))
+		return alertstore.Alert{}, invalid("missing_category", "category is required (one of: %s)", strings.Join(s.categoryIDs(), ", "))
 	}
 	if !s.categories[req.Category] {
-		return store.Alert{}, invalid("unknown_category", "unknown category %q (one of: %s)", req.Category, strings.Join(s.categoryIDs(), ", "))
+		return alertstore.Alert{}, invalid("unknown_category", "unknown category %q (one of: %s)", req.Category, strings.Join(s.categoryIDs(), ", "))
 	}
 	req.Message = strings.TrimSpace(req.Message)
 	req.MessageEN = strings.TrimSpace(req.MessageEN)
 	if req.Message == "" {
-		return store.Alert{}, invalid("empty_message", "message is empty")
+		return alertstore.Alert{}, invalid("empty_message", "message is empty")
 	}
 	max := s.o.Config.Alerts.MaxMessageChars
 	for field, m := range map[string]string{"message": req.Message, "message_en": req.MessageEN} {
 		if !utf8.ValidString(m) {
-			return store.Alert{}, invalid("invalid_message", "%s is not valid UTF-8", field)
+			return alertstore.Alert{}, invalid("invalid_message", "%s is not valid UTF-8", field)
 		}
 		if n := utf8.RuneCountInString(m); n > max {
-			return store.Alert{}, invalid("message_too_long", "%s has %d characters; at most %d are allowed", field, n, max)
+			return alertstore.Alert{}, invalid("message_too_long", "%s has %d characters; at most %d are allowed", field, n, max)
 		}
 	}
 	topics, err := s.Topics(comune, req.Topics)
 	if err != nil {
-		return store.Alert{}, err
+		return alertstore.Alert{}, err
 	}
 	now := s.now()
 	var sendAt time.Time
 	if req.SendAt != nil {
 		if req.SendAt.Before(now.Add(-s.o.SendAtGrace)) {
-			return store.Alert{}, invalid("send_at_in_past", "send_at %s is in the past", req.SendAt.UTC().Format(time.RFC3339))
+			return alertstore.Alert{}, invalid("send_at_in_past", "send_at %s is in the past", req.SendAt.UTC().Format(time.RFC3339))
 		}
 		sendAt = req.SendAt.UTC()
 	}
@@ -107,30 +108,30 @@ func (s *Service) Compose(comune string, req AlertRequest) (store.Alert, error) 
 		start = sendAt
 	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(start) {
-		return store.Alert{}, invalid("expires_before_send", "expires_at %s is not after the send time", req.ExpiresAt.UTC().Format(time.RFC3339))
+		return alertstore.Alert{}, invalid("expires_before_send", "expires_at %s is not after the send time", req.ExpiresAt.UTC().Format(time.RFC3339))
 	}
 	data := templateData{Message: req.Message, Comune: info.cfg.Name, ComuneShort: info.shortName, Category: req.Category}
 	textIT, err := render(info.templates["it"], data)
 	if err != nil {
-		return store.Alert{}, err
+		return alertstore.Alert{}, err
 	}
 	if req.MessageEN != "" {
 		data.Message = req.MessageEN
 	}
 	textEN, err := render(info.templates["en"], data)
 	if err != nil {
-		return store.Alert{}, err
+		return alertstore.Alert{}, err
 	}
 	if req.GSM7Safe {
 		textIT, textEN = ToGSM7(textIT), ToGSM7(textEN)
 	}
 	for _, t := range []string{textIT, textEN} {
 		if n := utf8.RuneCountInString(t); n > maxSMSChars {
-			return store.Alert{}, invalid("message_too_long", "the text with the comune's template has %d characters; an SMS carries at most %d", n, maxSMSChars)
+			return alertstore.Alert{}, invalid("message_too_long", "the text with the comune's template has %d characters; an SMS carries at most %d", n, maxSMSChars)
 		}
 	}
 	seg := CountSegments(textIT)
-	a := store.Alert{Comune: comune, Category: req.Category, Message: req.Message, MessageEN: req.MessageEN, TextIT: textIT, TextEN: textEN,
+	a := alertstore.Alert{Comune: comune, Category: req.Category, Message: req.Message, MessageEN: req.MessageEN, TextIT: textIT, TextEN: textEN,
 		Topics: topics, GSM7Safe: req.GSM7Safe, Segments: seg.Segments, Encoding: seg.Encoding, Source: req.Source, CreatedBy: req.CreatedBy,
 		ExternalRef: req.ExternalRef, SendAt: sendAt}
 	if req.ExpiresAt != nil {
@@ -154,7 +155,7 @@ func (s *Service) Preview(ctx context.Context, comune string, req AlertRequest) 
 	if err != nil {
 		return Preview{}, err
 	}
-	n, err := s.o.Store.CountAudience(ctx, comune, a.Topics)
+	n, err := s.as.CountAudience(ctx, comune, a.Topics)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -163,32 +164,32 @@ func (s *Service) Preview(ctx context.Context, comune string, req AlertRequest) 
 
 // CreateAlert composes and stores an alert; one due now starts at once. existing is true when
 // the ExternalRef was used before: that earlier alert is returned and nothing new is created.
-func (s *Service) CreateAlert(ctx context.Context, comune string, req AlertRequest) (a store.Alert, existing bool, err error) {
+func (s *Service) CreateAlert(ctx context.Context, comune string, req AlertRequest) (a alertstore.Alert, existing bool, err error) {
 	if req.ExternalRef != "" {
-		if prev, err := s.o.Store.AlertByExternalRef(ctx, comune, req.ExternalRef); err == nil {
+		if prev, err := s.as.AlertByExternalRef(ctx, comune, req.ExternalRef); err == nil {
 			return prev, true, nil
 		} else if !errors.Is(err, store.ErrNotFound) {
-			return store.Alert{}, false, err
+			return alertstore.Alert{}, false, err
 		}
 	}
 	a, err = s.Compose(comune, req)
 	if err != nil {
-		return store.Alert{}, false, err
+		return alertstore.Alert{}, false, err
 	}
 	if req.Supersede != "" {
-		if _, err := s.o.Store.GetAlert(ctx, comune, req.Supersede); errors.Is(err, store.ErrNotFound) {
-			return store.Alert{}, false, notFound("alert %s not found", req.Supersede)
+		if _, err := s.as.GetAlert(ctx, comune, req.Supersede); errors.Is(err, store.ErrNotFound) {
+			return alertstore.Alert{}, false, notFound("alert %s not found", req.Supersede)
 		} else if err != nil {
-			return store.Alert{}, false, err
+			return alertstore.Alert{}, false, err
 		}
 	}
-	a, err = s.o.Store.CreateAlert(ctx, a, store.CreateAlertOptions{BatchSize: s.o.Config.Alerts.BatchSize, Enqueue: s.enqueueBatches, Supersede: req.Supersede})
+	a, err = s.as.CreateAlert(ctx, a, alertstore.CreateAlertOptions{BatchSize: s.o.Config.Alerts.BatchSize, Enqueue: s.enqueueBatches, Supersede: req.Supersede})
 	if errors.Is(err, store.ErrConflict) && req.ExternalRef != "" {
-		prev, err := s.o.Store.AlertByExternalRef(ctx, comune, req.ExternalRef)
+		prev, err := s.as.AlertByExternalRef(ctx, comune, req.ExternalRef)
 		return prev, err == nil, err
 	}
 	if err != nil {
-		return store.Alert{}, false, err
+		return alertstore.Alert{}, false, err
 	}
 	s.publishProgress(ctx, a.ID, comune, true)
 	if req.Supersede != "" {
@@ -198,10 +199,10 @@ func (s *Service) CreateAlert(ctx context.Context, comune string, req AlertReque
 }
 
 // CancelAlert stops what an alert has not sent yet. Another comune's alert is not found.
-func (s *Service) CancelAlert(ctx context.Context, comune, id string) (store.Alert, error) {
-	a, err := s.o.Store.EndAlert(ctx, comune, id, store.AlertCancelled)
+func (s *Service) CancelAlert(ctx context.Context, comune, id string) (alertstore.Alert, error) {
+	a, err := s.as.EndAlert(ctx, comune, id, alertstore.AlertCancelled)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.Alert{}, notFound("alert %s not found", id)
+		return alertstore.Alert{}, notFound("alert %s not found", id)
 	}
 	if err == nil {
 		s.publishProgress(ctx, a.ID, a.Comune, true)
@@ -211,32 +212,32 @@ func (s *Service) CancelAlert(ctx context.Context, comune, id string) (store.Ale
 
 // AlertStatus is an alert with where its recipients stand.
 type AlertStatus struct {
-	store.Alert
-	Counts store.AlertCounts
+	alertstore.Alert
+	Counts alertstore.AlertCounts
 }
 
 // GetAlert reads a comune's alert ("" = any comune) with its counts.
 func (s *Service) GetAlert(ctx context.Context, comune, id string) (AlertStatus, error) {
-	a, err := s.o.Store.GetAlert(ctx, comune, id)
+	a, err := s.as.GetAlert(ctx, comune, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return AlertStatus{}, notFound("alert %s not found", id)
 	}
 	if err != nil {
 		return AlertStatus{}, err
 	}
-	c, err := s.o.Store.CountRecipients(ctx, id)
+	c, err := s.as.CountRecipients(ctx, id)
 	if err != nil {
 		return AlertStatus{}, err
 	}
-	if a.Status == store.AlertScheduled {
+	if a.Status == alertstore.AlertScheduled {
 		c.Queued = a.Recipients
 	}
 	return AlertStatus{Alert: a, Counts: c}, nil
 }
 
 // ListAlerts lists alerts newest first; a bad cursor is a RequestError.
-func (s *Service) ListAlerts(ctx context.Context, f store.AlertFilter) ([]store.Alert, string, error) {
-	list, next, err := s.o.Store.ListAlerts(ctx, f)
+func (s *Service) ListAlerts(ctx context.Context, f alertstore.AlertFilter) ([]alertstore.Alert, string, error) {
+	list, next, err := s.as.ListAlerts(ctx, f)
 	if errors.Is(err, store.ErrBadCursor) {
 		return nil, "", invalid("invalid_cursor", "cursor is not one this API returned")
 	}

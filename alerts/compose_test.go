@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 func TestComposeRefusesBadInputPrecisely(t *testing.T) {
@@ -103,14 +103,14 @@ func TestCAPCreateUpdateCancel(t *testing.T) {
 		t.Fatalf("update: %+v %v", up, err)
 	}
 	old, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
-	if old.Status != store.AlertSuperseded || old.Counts.Queued != 0 || old.Counts.Cancelled != 3 {
+	if old.Status != alertstore.AlertSuperseded || old.Counts.Queued != 0 || old.Counts.Cancelled != 3 {
 		t.Fatalf("the replaced alert: %+v", old)
 	}
 	cancel := `<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>FI-2026-1127-003</identifier><sender>mobilita@comune.fi.it</sender>
 <sent>2026-11-27T09:00:00+01:00</sent><status>Actual</status><msgType>Cancel</msgType><scope>Public</scope>
 <references>mobilita@comune.fi.it,FI-2026-1127-002,2026-11-27T08:00:00+01:00</references></alert>`
 	c, err := f.svc.SubmitCAP(ctx, "firenze", []byte(cancel), "k1")
-	if err != nil || c.Action != "cancelled" || c.Alert.ID != up.Alert.ID || c.Alert.Status != store.AlertCancelled {
+	if err != nil || c.Action != "cancelled" || c.Alert.ID != up.Alert.ID || c.Alert.Status != alertstore.AlertCancelled {
 		t.Fatalf("cancel: %+v %v", c, err)
 	}
 	if list, _ := f.svc.ActiveTrafficAlerts(ctx, "firenze"); len(list) != 0 {

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/sportello/sportello/channels"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // deliveryStatus maps Twilio's MessageStatus to a recipient status ("" = no news worth a
@@ -13,9 +13,9 @@ import (
 func deliveryStatus(twilioStatus string) string {
 	switch twilioStatus {
 	case "delivered", "read":
-		return store.RecipientDelivered
+		return alertstore.RecipientDelivered
 	case "undelivered", "failed", "canceled":
-		return store.RecipientFailed
+		return alertstore.RecipientFailed
 	}
 	return ""
 }
@@ -31,7 +31,7 @@ func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate)
 	if status == "" || u.ExternalID == "" {
 		return nil
 	}
-	alertID, err := s.o.Store.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
+	alertID, err := s.as.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
 	if err != nil {
 		return err
 	}
@@ -47,7 +47,7 @@ func (s *Service) ActiveTrafficAlerts(ctx context.Context, comune string) ([]str
 	if comune == "" {
 		return nil, nil
 	}
-	list, err := s.o.Store.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
+	list, err := s.as.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
 	if err != nil {
 		return nil, err
 	}

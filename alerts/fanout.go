@@ -13,7 +13,7 @@ import (
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/jobs"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // FanoutArgs is one River job: send one batch of an alert's recipients.
@@ -62,16 +62,16 @@ const outageLimit = 2 * time.Minute
 // record the outcomes. A batch a live process already works, or one already done, is left alone.
 func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) error {
 	owner := s.o.SenderID
-	ok, err := s.o.Store.ClaimAlertBatch(ctx, alertID, batch, owner, s.staleBefore())
+	ok, err := s.as.ClaimAlertBatch(ctx, alertID, batch, owner, s.staleBefore())
 	if err != nil || !ok {
 		return err
 	}
-	a, err := s.o.Store.GetAlert(ctx, "", alertID)
+	a, err := s.as.GetAlert(ctx, "", alertID)
 	if err != nil {
 		return err
 	}
 	release := func(cause error) error {
-		if err := s.o.Store.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+		if err := s.as.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
 		if errors.Is(cause, errStopping) {
@@ -90,12 +90,12 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		if err := ctx.Err(); err != nil {
 			return release(err)
 		}
-		seqs, err := s.o.Store.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
+		seqs, err := s.as.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
 		if err != nil {
 			return release(err)
 		}
 		if len(seqs) == 0 {
-			done, err := s.o.Store.FinishAlertBatch(ctx, alertID, batch, owner)
+			done, err := s.as.FinishAlertBatch(ctx, alertID, batch, owner)
 			if err != nil {
 				return release(err)
 			}
@@ -112,18 +112,18 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
 			return release(err)
 		}
-		claimed, err := s.o.Store.ClaimRecipients(ctx, alertID, batch, seqs, owner)
+		claimed, err := s.as.ClaimRecipients(ctx, alertID, batch, seqs, owner)
 		if err != nil {
 			return release(err)
 		}
 		if len(claimed) == 0 {
 			// The recipients said STOP meanwhile, or the alert was cancelled or expired.
-			cur, err := s.o.Store.GetAlert(ctx, "", alertID)
+			cur, err := s.as.GetAlert(ctx, "", alertID)
 			if err != nil {
 				return release(err)
 			}
-			if cur.Status == store.AlertSending && cur.ExpiresAt != nil && !cur.ExpiresAt.After(s.now()) {
-				if _, err := s.o.Store.EndAlert(ctx, "", alertID, store.AlertExpired); err != nil {
+			if cur.Status == alertstore.AlertSending && cur.ExpiresAt != nil && !cur.ExpiresAt.After(s.now()) {
+				if _, err := s.as.EndAlert(ctx, "", alertID, alertstore.AlertExpired); err != nil {
 					return release(err)
 				}
 			}
@@ -131,13 +131,13 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		}
 		results := s.sendChunk(ctx, a, claimed, start, iv)
 		// The outcomes are written even when ctx ends: they are facts about the provider.
-		if err := s.o.Store.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
+		if err := s.as.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)
 		retries := 0
 		for _, r := range results {
-			if r.Outcome == store.OutcomeRetry || r.Outcome == store.OutcomeUncertain {
+			if r.Outcome == alertstore.OutcomeRetry || r.Outcome == alertstore.OutcomeUncertain {
 				retries++
 			}
 		}
@@ -177,12 +177,12 @@ func (s *Service) sleepOrStop(ctx context.Context, d time.Duration) error {
 
 // sendChunk hands claimed recipients to the provider, the i-th at start+i*iv, with at most
 // MaxInFlight requests of this process in flight, and classifies each outcome.
-func (s *Service) sendChunk(ctx context.Context, a store.Alert, rs []store.Recipient, start time.Time, iv time.Duration) []store.SendResult {
-	results := make([]store.SendResult, len(rs))
+func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alertstore.Recipient, start time.Time, iv time.Duration) []alertstore.SendResult {
+	results := make([]alertstore.SendResult, len(rs))
 	snd, err := s.sender()
 	if err != nil {
 		for i, r := range rs {
-			results[i] = store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, Error: err.Error()}
+			results[i] = alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, Error: err.Error()}
 		}
 		return results
 	}
@@ -196,7 +196,7 @@ func (s *Service) sendChunk(ctx context.Context, a store.Alert, rs []store.Recip
 		}
 		s.inflight <- struct{}{}
 		wg.Add(1)
-		go func(i int, r store.Recipient) {
+		go func(i int, r alertstore.Recipient) {
 			defer wg.Done()
 			defer func() { <-s.inflight }()
 			results[i] = s.sendOne(sendCtx, snd, a, r)
@@ -209,15 +209,15 @@ func (s *Service) sendChunk(ctx context.Context, a store.Alert, rs []store.Recip
 // sendTimeout bounds one request to the provider.
 const sendTimeout = 30 * time.Second
 
-func (s *Service) sendOne(ctx context.Context, snd channels.Sender, a store.Alert, r store.Recipient) store.SendResult {
+func (s *Service) sendOne(ctx context.Context, snd channels.Sender, a alertstore.Alert, r alertstore.Recipient) alertstore.SendResult {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	res, err := snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: r.Phone, Body: textFor(a, r.Lang), StatusCallback: s.o.StatusCallback})
 	if err == nil {
 		if res.ExternalID == "" {
-			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: "the provider returned no message id"}
+			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: "the provider returned no message id"}
 		}
-		return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: res.ExternalID}
+		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: res.ExternalID}
 	}
 	return classify(r, err)
 }
@@ -233,7 +233,7 @@ const (
 // connection that was never made is certain too. Anything else (a timeout, a connection broken
 // after the request was written, an answer without Twilio's code) may have reached the
 // provider: the recipient stays "sending" for the sweep to ask the provider, never resent blindly.
-func classify(r store.Recipient, err error) store.SendResult {
+func classify(r alertstore.Recipient, err error) alertstore.SendResult {
 	var se *channels.SendError
 	if errors.As(err, &se) {
 		code := ""
@@ -242,14 +242,14 @@ func classify(r store.Recipient, err error) store.SendResult {
 		}
 		switch {
 		case se.Permanent:
-			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeFailed, ErrorCode: code, Error: se.Message,
+			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, ErrorCode: code, Error: se.Message,
 				OptOut: se.Code == codeUnsubscribed, Phone: r.Phone}
 		case se.Code != 0 || neverConnected(se.Message):
-			return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, ErrorCode: code, Error: se.Message}
+			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, ErrorCode: code, Error: se.Message}
 		}
-		return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: se.Message}
+		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: se.Message}
 	}
-	return store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: err.Error()}
+	return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: err.Error()}
 }
 
 // neverConnected recognizes a request that could not have been written: the Twilio sender
@@ -264,7 +264,7 @@ func neverConnected(msg string) bool {
 }
 
 // textFor is the text a recipient gets, by their language.
-func textFor(a store.Alert, lang string) string {
+func textFor(a alertstore.Alert, lang string) string {
 	if lang == "en" && a.TextEN != "" {
 		return a.TextEN
 	}

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/channels"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 func TestFanoutSendsEachRecipientOnce(t *testing.T) {
@@ -47,13 +47,13 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 		}
 	}
 	st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
-	if st.Status != store.AlertSent || st.Counts.Sent != 998 || st.Counts.Failed != 2 || st.Counts.Queued+st.Counts.Sending != 0 {
+	if st.Status != alertstore.AlertSent || st.Counts.Sent != 998 || st.Counts.Failed != 2 || st.Counts.Queued+st.Counts.Sending != 0 {
 		t.Fatalf("%+v", st)
 	}
-	if out, _ := f.s.IsOptedOut(ctx, list[8]); !out {
+	if out, _ := f.as.IsOptedOut(ctx, list[8]); !out {
 		t.Fatal("21610 did not turn the subscriber off")
 	}
-	if s := status(t, f, "firenze", list[8]); s != store.SubscriberStopped {
+	if s := status(t, f, "firenze", list[8]); s != alertstore.SubscriberStopped {
 		t.Fatalf("21610 subscriber is %s", s)
 	}
 	// The template went out, and the status callback URL with it.
@@ -126,14 +126,14 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	// The dead process: it claimed batch 0, marked 40 recipients sending, handed 25 of them to
 	// the provider, and died.
 	dead := "dead-process"
-	if err := f.s.Heartbeat(ctx, dead); err != nil {
+	if err := f.as.Heartbeat(ctx, dead); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := f.s.ClaimAlertBatch(ctx, a.ID, 0, dead, time.Now().Add(-time.Minute)); !ok || err != nil {
+	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, time.Now().Add(-time.Minute)); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
-	seqs, _ := f.s.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.s.ClaimRecipients(ctx, a.ID, 0, seqs, dead)
+	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
+	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, dead)
 	if err != nil || len(claimed) != 40 {
 		t.Fatal(len(claimed), err)
 	}
@@ -144,7 +144,7 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	}
 	// Its heartbeat stops; a live process works the other batches meanwhile.
 	f.sendAll(t, a.ID)
-	c, _ := f.s.CountRecipients(ctx, a.ID)
+	c, _ := f.as.CountRecipients(ctx, a.ID)
 	if c.Sending != 40 || c.Queued != 60 {
 		t.Fatalf("batch 0 was taken from a live owner: %+v", c)
 	}
@@ -163,7 +163,7 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 		}
 	}
 	st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
-	if st.Status != store.AlertSent || st.Counts.Sent != 250 {
+	if st.Status != alertstore.AlertSent || st.Counts.Sent != 250 {
 		t.Fatalf("%+v", st)
 	}
 }
@@ -185,7 +185,7 @@ func TestUncertainSendIsAskedNotResent(t *testing.T) {
 	}
 	a, _, _ := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
 	f.sendAll(t, a.ID)
-	c, _ := f.s.CountRecipients(ctx, a.ID)
+	c, _ := f.as.CountRecipients(ctx, a.ID)
 	if c.Sending != 1 || c.Sent != 19 {
 		t.Fatalf("%+v", c)
 	}
@@ -193,7 +193,7 @@ func TestUncertainSendIsAskedNotResent(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	c, _ = f.s.CountRecipients(ctx, a.ID)
+	c, _ = f.as.CountRecipients(ctx, a.ID)
 	if c.Sent != 20 || f.snd.countTo()[list[3]] != 1 {
 		t.Fatalf("%+v, %d sends to the uncertain one", c, f.snd.countTo()[list[3]])
 	}
@@ -206,7 +206,7 @@ func TestUncertainSendIsAskedNotResent(t *testing.T) {
 	if err := f2.svc.SettleOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
-	c, _ = f2.s.CountRecipients(ctx, a2.ID)
+	c, _ = f2.as.CountRecipients(ctx, a2.ID)
 	if c.Failed != 2 || len(f2.snd.accepted) != 2 {
 		t.Fatalf("%+v, %d sends", c, len(f2.snd.accepted))
 	}
@@ -229,7 +229,7 @@ func TestCancelStopsWhatIsNotSent(t *testing.T) {
 	<-done
 	st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
 	sent := len(f.snd.countTo())
-	if st.Status != store.AlertCancelled || st.Counts.Sent != sent || st.Counts.Cancelled != 400-sent || sent < 50 || sent > 250 {
+	if st.Status != alertstore.AlertCancelled || st.Counts.Sent != sent || st.Counts.Cancelled != 400-sent || sent < 50 || sent > 250 {
 		t.Fatalf("%+v; %d sent", st, sent)
 	}
 }

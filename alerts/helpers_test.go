@@ -13,6 +13,7 @@ import (
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/store/storetest"
 )
 
@@ -116,6 +117,7 @@ func (f *fakeSender) countTo() map[string]int {
 
 type fixture struct {
 	s    *store.Store
+	as   *alertstore.Store // the alerts tables, over s
 	svc  *Service
 	snd  *fakeSender
 	cfg  *config.Config
@@ -134,7 +136,7 @@ func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture 
 		t.Fatal(err)
 	}
 	t.Cleanup(closeJobs)
-	f := &fixture{s: s, snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc}
+	f := &fixture{s: s, as: alertstore.New(s), snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc}
 	o := Options{Store: s, Config: f.cfg, Sender: func() channels.Sender { return f.snd }, Jobs: func() *jobs.Client { return jc },
 		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status"}
 	for _, fn := range opts {
@@ -151,11 +153,11 @@ func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, n
 
 func (f *fixture) subscribe(t testing.TB, comune string, phones ...string) {
 	t.Helper()
-	rows := make([]store.ImportRow, len(phones))
+	rows := make([]alertstore.ImportRow, len(phones))
 	for i, p := range phones {
-		rows[i] = store.ImportRow{Phone: p}
+		rows[i] = alertstore.ImportRow{Phone: p}
 	}
-	if _, err := f.s.ImportSubscribers(context.Background(), comune, rows, nil, store.ConsentActor{Via: store.ViaImport, Actor: "test"}); err != nil {
+	if _, err := f.as.ImportSubscribers(context.Background(), comune, rows, nil, alertstore.ConsentActor{Via: alertstore.ViaImport, Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // ImportReport says what an import did with each row of the file.
@@ -133,7 +133,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 		return out
 	}
 	const chunk = 20000
-	by := store.ConsentActor{Via: store.ViaImport, Actor: actor}
+	by := alertstore.ConsentActor{Via: alertstore.ViaImport, Actor: actor}
 	seen := make(map[string]bool, len(raws))
 	next := make(chan []parsed, 1)
 	go func() {
@@ -148,7 +148,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 	}()
 	base := 0
 	for out := range next {
-		rows := make([]store.ImportRow, 0, len(out))
+		rows := make([]alertstore.ImportRow, 0, len(out))
 		for i, p := range out {
 			r := raws[base+i]
 			switch {
@@ -162,11 +162,11 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 				rep.Duplicates++
 			default:
 				seen[p.phone] = true
-				rows = append(rows, store.ImportRow{Phone: p.phone, Lang: r.lang})
+				rows = append(rows, alertstore.ImportRow{Phone: p.phone, Lang: r.lang})
 			}
 		}
 		base += len(out)
-		res, err := s.o.Store.ImportSubscribers(ctx, comune, rows, topics, by)
+		res, err := s.as.ImportSubscribers(ctx, comune, rows, topics, by)
 		rep.Imported += res.Imported
 		rep.OptedOut += res.OptedOut
 		if err != nil {

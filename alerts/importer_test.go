@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 func TestImportCSV(t *testing.T) {
@@ -33,15 +33,15 @@ func TestImportCSV(t *testing.T) {
 	if !reflect.DeepEqual(rep, want) {
 		t.Fatalf("report %+v, want %+v", rep, want)
 	}
-	sb, _ := f.s.Subscriber(ctx, "firenze", "+447911123456")
-	if sb.Status != store.SubscriberConfirmed || sb.Lang != "en" || strings.Join(sb.Topics, ",") != "traffico" {
+	sb, _ := f.as.Subscriber(ctx, "firenze", "+447911123456")
+	if sb.Status != alertstore.SubscriberConfirmed || sb.Lang != "en" || strings.Join(sb.Topics, ",") != "traffico" {
 		t.Fatalf("%+v", sb)
 	}
-	if s := status(t, f, "firenze", "+393470000003"); s == store.SubscriberConfirmed {
+	if s := status(t, f, "firenze", "+393470000003"); s == alertstore.SubscriberConfirmed {
 		t.Fatalf("a STOP was overridden: %s", s)
 	}
-	cs, _ := f.s.Consents(ctx, "firenze", "+393470000001")
-	if len(cs) != 1 || cs[0].Via != store.ViaImport || cs[0].Actor != "import:test.csv" {
+	cs, _ := f.as.Consents(ctx, "firenze", "+393470000001")
+	if len(cs) != 1 || cs[0].Via != alertstore.ViaImport || cs[0].Actor != "import:test.csv" {
 		t.Fatalf("%+v", cs)
 	}
 	for _, bad := range []struct{ csv, code string }{
@@ -87,7 +87,7 @@ func TestScheduledAndExpiredAlertsBySweep(t *testing.T) {
 	f.subscribe(t, "firenze", phones("+39347", 5)...)
 	at := time.Now().Add(300 * time.Millisecond)
 	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Più tardi", SendAt: &at, Source: "api"})
-	if err != nil || a.Status != store.AlertScheduled || a.Recipients != 5 {
+	if err != nil || a.Status != alertstore.AlertScheduled || a.Recipients != 5 {
 		t.Fatalf("%+v %v", a, err)
 	}
 	exp := time.Now().Add(200 * time.Millisecond)
@@ -101,7 +101,7 @@ func TestScheduledAndExpiredAlertsBySweep(t *testing.T) {
 	for {
 		st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
 		sb, _ := f.svc.GetAlert(ctx, "firenze", b.ID)
-		if st.Status == store.AlertSending && sb.Status == store.AlertExpired {
+		if st.Status == alertstore.AlertSending && sb.Status == alertstore.AlertExpired {
 			if sb.Counts.Cancelled != 5 {
 				t.Fatalf("the expired alert's queue: %+v", sb.Counts)
 			}

@@ -39,7 +39,7 @@ func (s *Service) chunkSize() int {
 func (s *Service) reserve(ctx context.Context, n int) (time.Time, time.Duration, error) {
 	iv := s.interval()
 	for {
-		start, wait, err := s.o.Store.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
+		start, wait, err := s.as.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
 		if err != nil {
 			return time.Time{}, 0, err
 		}

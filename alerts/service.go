@@ -19,6 +19,7 @@ import (
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/router"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // TrafficCategory is the category whose active alerts answer BLOCCO and the phone menu.
@@ -99,6 +100,7 @@ type comuneInfo struct {
 // Service is the notification service of one gateway process.
 type Service struct {
 	o          Options
+	as         *alertstore.Store // the alerts tables, over o.Store
 	comuni     map[string]*comuneInfo
 	order      []string // comune ids in config order
 	names      []comuneName
@@ -131,7 +133,7 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	s := &Service{o: o, comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
+	s := &Service{o: o, as: alertstore.New(o.Store), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
 		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight),
 		stopping: make(chan struct{}), lastProgress: map[string]time.Time{}}
 	for _, c := range o.Config.Categories {
@@ -243,7 +245,7 @@ func (s *Service) sender() (channels.Sender, error) {
 	return snd, nil
 }
 
-// enqueueBatches is the store.Enqueuer that inserts one fan-out job per batch.
+// enqueueBatches is the alertstore.Enqueuer that inserts one fan-out job per batch.
 func (s *Service) enqueueBatches(ctx context.Context, tx *store.Tx, alertID string, batches []int) error {
 	if s.o.Jobs == nil || s.o.Jobs() == nil {
 		return errors.New("alerts: no job client to enqueue the fan-out")

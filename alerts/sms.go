@@ -8,6 +8,7 @@ import (
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // HandleSMS answers the SMS keywords of contract section 5 (twilio.KeywordHandler). A message
@@ -27,7 +28,7 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 		return s.answerTraffic(ctx, cmd, in)
 	}
 	if in.ExternalID != "" {
-		prev, err := s.o.Store.SMSCommandBySid(ctx, in.ExternalID)
+		prev, err := s.as.SMSCommandBySid(ctx, in.ExternalID)
 		if err == nil {
 			return prev.Reply, prev.Handled, nil
 		}
@@ -35,7 +36,7 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 			return "", false, err
 		}
 	}
-	by := store.ConsentActor{Via: store.ViaSMS, Actor: phone}
+	by := alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: phone}
 	var reply string
 	var handled bool
 	err := s.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -47,11 +48,11 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 		if in.ExternalID == "" {
 			return nil
 		}
-		return tx.RecordSMSCommand(ctx, store.SMSCommand{MessageSid: in.ExternalID, Phone: phone, Keyword: cmd.Keyword, Handled: handled, Reply: reply})
+		return alertstore.RecordSMSCommand(ctx, tx, alertstore.SMSCommand{MessageSid: in.ExternalID, Phone: phone, Keyword: cmd.Keyword, Handled: handled, Reply: reply})
 	})
 	if errors.Is(err, store.ErrConflict) {
 		// The same MessageSid is being acted on concurrently (a redelivery): its answer stands.
-		prev, err := s.o.Store.SMSCommandBySid(ctx, in.ExternalID)
+		prev, err := s.as.SMSCommandBySid(ctx, in.ExternalID)
 		if err != nil {
 			return "", false, err
 		}
@@ -64,17 +65,17 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 }
 
 // act performs a command that changes subscriptions, inside the transaction that records it.
-func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channels.InboundMessage, by store.ConsentActor) (string, bool, error) {
+func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channels.InboundMessage, by alertstore.ConsentActor) (string, bool, error) {
 	t := textsFor(cmd.Lang)
 	phone := in.From
 	switch cmd.Kind {
 	case CmdStop:
-		if _, err := tx.OptOut(ctx, phone, by, "keyword "+strings.ToUpper(cmd.Keyword)); err != nil {
+		if _, err := alertstore.OptOut(ctx, tx, phone, by, "keyword "+strings.ToUpper(cmd.Keyword)); err != nil {
 			return "", false, err
 		}
 		return t.stopped, true, nil
 	case CmdConfirm:
-		comuni, err := tx.ConfirmPending(ctx, phone, by)
+		comuni, err := alertstore.ConfirmPending(ctx, tx, phone, by)
 		if err != nil {
 			return "", false, err
 		}
@@ -113,7 +114,7 @@ func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channel
 			}
 			topics = appendUnique(topics, name)
 		}
-		if err := tx.SubscribeByCitizen(ctx, comune, phone, topics, cmd.Lang, by); err != nil {
+		if err := alertstore.SubscribeByCitizen(ctx, tx, comune, phone, topics, cmd.Lang, by); err != nil {
 			return "", false, err
 		}
 		clause := ""
@@ -134,13 +135,13 @@ func (s *Service) answerTraffic(ctx context.Context, cmd Command, in channels.In
 		comune = s.comuneOfNumber(in.To)
 	}
 	if comune == "" {
-		subs, err := s.o.Store.SubscriptionsOf(ctx, in.From)
+		subs, err := s.as.SubscriptionsOf(ctx, in.From)
 		if err != nil {
 			return "", false, err
 		}
 		var confirmed []string
 		for _, sb := range subs {
-			if sb.Status == store.SubscriberConfirmed {
+			if sb.Status == alertstore.SubscriberConfirmed {
 				confirmed = append(confirmed, sb.Comune)
 			}
 		}
@@ -151,7 +152,7 @@ func (s *Service) answerTraffic(ctx context.Context, cmd Command, in channels.In
 	if comune == "" {
 		return fmt.Sprintf(textsFor(cmd.Lang).askTrafficWho, s.exampleComune(), s.comuniList()), true, nil
 	}
-	list, err := s.o.Store.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
+	list, err := s.as.ActiveAlerts(ctx, comune, TrafficCategory, s.o.ActiveFor, 5)
 	if err != nil {
 		return "", false, err
 	}

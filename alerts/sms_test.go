@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 const (
@@ -26,7 +26,7 @@ func handle(t *testing.T, f *fixture, sid, from, to, body string) (string, bool)
 
 func status(t *testing.T, f *fixture, comune, phone string) string {
 	t.Helper()
-	sb, err := f.s.Subscriber(context.Background(), comune, phone)
+	sb, err := f.as.Subscriber(context.Background(), comune, phone)
 	if err != nil {
 		return "none"
 	}
@@ -43,7 +43,7 @@ func TestKeywordFlows(t *testing.T) {
 	}
 	// ISCRIVI to a comune's own number: that comune, confirmed at once.
 	reply, handled := handle(t, f, "SM2", citizen, firenzeNo, "iscrivi")
-	if !handled || !strings.Contains(reply, "Comune di Firenze") || status(t, f, "firenze", citizen) != store.SubscriberConfirmed {
+	if !handled || !strings.Contains(reply, "Comune di Firenze") || status(t, f, "firenze", citizen) != alertstore.SubscriberConfirmed {
 		t.Fatalf("%q %v %s", reply, handled, status(t, f, "firenze", citizen))
 	}
 	// To the shared number, the comune must be named.
@@ -52,13 +52,13 @@ func TestKeywordFlows(t *testing.T) {
 		t.Fatalf("shared number without comune: %q", reply)
 	}
 	reply, _ = handle(t, f, "SM4", "+393479998877", sharedNo, "Iscrivi al comune di Sesto Fiorentino TRAFFICO")
-	sb, _ := f.s.Subscriber(ctx, "sesto-fiorentino", "+393479998877")
-	if sb.Status != store.SubscriberConfirmed || strings.Join(sb.Topics, ",") != "traffico" || !strings.Contains(reply, "traffico") {
+	sb, _ := f.as.Subscriber(ctx, "sesto-fiorentino", "+393479998877")
+	if sb.Status != alertstore.SubscriberConfirmed || strings.Join(sb.Topics, ",") != "traffico" || !strings.Contains(reply, "traffico") {
 		t.Fatalf("%q %+v", reply, sb)
 	}
 	// English keyword: English answers and alerts.
 	reply, _ = handle(t, f, "SM5", "+393475556666", sharedNo, "subscribe empoli")
-	sb, _ = f.s.Subscriber(ctx, "empoli", "+393475556666")
+	sb, _ = f.as.Subscriber(ctx, "empoli", "+393475556666")
 	if sb.Lang != "en" || !strings.HasPrefix(reply, "Subscribed") {
 		t.Fatalf("%q %+v", reply, sb)
 	}
@@ -70,21 +70,21 @@ func TestKeywordFlows(t *testing.T) {
 	// STOP: every subscription of the number, one consent record, nothing queued stays.
 	handle(t, f, "SM7", citizen, sharedNo, "ISCRIVI EMPOLI")
 	reply, handled = handle(t, f, "SM8", citizen, sharedNo, "Stop")
-	if !handled || !strings.Contains(reply, "più") || status(t, f, "firenze", citizen) != store.SubscriberStopped || status(t, f, "empoli", citizen) != store.SubscriberStopped {
+	if !handled || !strings.Contains(reply, "più") || status(t, f, "firenze", citizen) != alertstore.SubscriberStopped || status(t, f, "empoli", citizen) != alertstore.SubscriberStopped {
 		t.Fatalf("stop: %q", reply)
 	}
 	// A redelivered ISCRIVI webhook must not undo the STOP.
 	reply2, _ := handle(t, f, "SM7", citizen, sharedNo, "ISCRIVI EMPOLI")
-	if status(t, f, "empoli", citizen) != store.SubscriberStopped || !strings.Contains(reply2, "Empoli") {
+	if status(t, f, "empoli", citizen) != alertstore.SubscriberStopped || !strings.Contains(reply2, "Empoli") {
 		t.Fatalf("a redelivery acted again: %s %q", status(t, f, "empoli", citizen), reply2)
 	}
-	cs, _ := f.s.Consents(ctx, "empoli", citizen)
-	if len(cs) != 2 || cs[0].Action != store.ConsentSubscribe || cs[1].Action != store.ConsentStop || cs[1].Via != store.ViaSMS || cs[1].Actor != citizen {
+	cs, _ := f.as.Consents(ctx, "empoli", citizen)
+	if len(cs) != 2 || cs[0].Action != alertstore.ConsentSubscribe || cs[1].Action != alertstore.ConsentStop || cs[1].Via != alertstore.ViaSMS || cs[1].Actor != citizen {
 		t.Fatalf("consents %+v", cs)
 	}
 	// The citizen may subscribe again by texting ISCRIVI.
 	handle(t, f, "SM9", citizen, firenzeNo, "ISCRIVI")
-	if status(t, f, "firenze", citizen) != store.SubscriberConfirmed {
+	if status(t, f, "firenze", citizen) != alertstore.SubscriberConfirmed {
 		t.Fatal("ISCRIVI after STOP did not subscribe")
 	}
 	// HELP in both languages.
@@ -103,8 +103,8 @@ func TestConfirmationBySMS(t *testing.T) {
 	if _, handled := handle(t, f, "SM1", citizen, firenzeNo, "Sì"); handled {
 		t.Fatal("SI without a pending subscription was handled")
 	}
-	v, err := f.svc.RequestSubscription(ctx, "firenze", "347 111 2233", []string{"Traffico"}, "", store.ConsentActor{Via: store.ViaAPI, Actor: "apikey:k1"})
-	if err != nil || v.Status != store.SubscriberPending || v.Phone != citizen || strings.Join(v.Topics, ",") != "traffico" {
+	v, err := f.svc.RequestSubscription(ctx, "firenze", "347 111 2233", []string{"Traffico"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:k1"})
+	if err != nil || v.Status != alertstore.SubscriberPending || v.Phone != citizen || strings.Join(v.Topics, ",") != "traffico" {
 		t.Fatalf("%+v %v", v, err)
 	}
 	var n int
@@ -112,21 +112,21 @@ func TestConfirmationBySMS(t *testing.T) {
 		t.Fatalf("confirmation job %d %v", n, err)
 	}
 	reply, handled := handle(t, f, "SM2", citizen, sharedNo, "SI")
-	if !handled || !strings.Contains(reply, "Comune di Firenze") || status(t, f, "firenze", citizen) != store.SubscriberConfirmed {
+	if !handled || !strings.Contains(reply, "Comune di Firenze") || status(t, f, "firenze", citizen) != alertstore.SubscriberConfirmed {
 		t.Fatalf("%q %v", reply, handled)
 	}
 	// Landlines and non-numbers are refused; a STOPped number is not the comune's to subscribe.
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", "055 2768000", nil, "", store.ConsentActor{Via: store.ViaAPI}); !isCode(err, "not_mobile") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", "055 2768000", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "not_mobile") {
 		t.Fatalf("landline: %v", err)
 	}
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", "call me", nil, "", store.ConsentActor{Via: store.ViaAPI}); !isCode(err, "invalid_phone") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", "call me", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "invalid_phone") {
 		t.Fatalf("garbage: %v", err)
 	}
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, []string{"meteo"}, "", store.ConsentActor{Via: store.ViaAPI}); !isCode(err, "unknown_topic") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, []string{"meteo"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "unknown_topic") {
 		t.Fatalf("topic: %v", err)
 	}
 	handle(t, f, "SM3", citizen, sharedNo, "STOP")
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, nil, "", store.ConsentActor{Via: store.ViaAPI}); !isCode(err, "opted_out") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "opted_out") {
 		t.Fatalf("opted out: %v", err)
 	}
 }

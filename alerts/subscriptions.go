@@ -11,12 +11,13 @@ import (
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // SubscriberView is a subscription with its consent trail.
 type SubscriberView struct {
-	store.Subscriber
-	Consents []store.Consent
+	alertstore.Subscriber
+	Consents []alertstore.Consent
 }
 
 // normalizeMobile reads a number a comune gives and insists on a mobile: alerts go only to those.
@@ -34,7 +35,7 @@ func normalizeMobile(raw string) (string, error) {
 // RequestSubscription subscribes a number on a comune's behalf: the subscription stays pending
 // until the citizen answers SI to the confirmation SMS sent now. A number already confirmed only
 // has its topics changed. A number that said STOP cannot be subscribed this way (409).
-func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone string, topics []string, lang string, by store.ConsentActor) (SubscriberView, error) {
+func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone string, topics []string, lang string, by alertstore.ConsentActor) (SubscriberView, error) {
 	if _, ok := s.comuni[comune]; !ok {
 		return SubscriberView{}, notFound("comune %q not found", comune)
 	}
@@ -53,14 +54,14 @@ func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone stri
 	default:
 		return SubscriberView{}, invalid("invalid_lang", "lang must be it or en")
 	}
-	sb, _, err := s.o.Store.RequestSubscription(ctx, comune, phone, topics, lang, by, func(ctx context.Context, tx *store.Tx) error {
+	sb, _, err := s.as.RequestSubscription(ctx, comune, phone, topics, lang, by, func(ctx context.Context, tx *store.Tx) error {
 		if s.o.Jobs == nil || s.o.Jobs() == nil {
 			return errors.New("alerts: no job client to send the confirmation request")
 		}
 		_, err := s.o.Jobs().InsertTx(ctx, tx.SQL(), ConfirmArgs{Comune: comune, Phone: phone, Lang: lang}, nil)
 		return err
 	})
-	if errors.Is(err, store.ErrOptedOut) {
+	if errors.Is(err, alertstore.ErrOptedOut) {
 		return SubscriberView{}, &RequestError{Kind: Conflict, Code: "opted_out",
 			Message: fmt.Sprintf("%s said STOP: only the citizen can subscribe again, by texting ISCRIVI", phone)}
 	}
@@ -77,8 +78,8 @@ func (s *Service) GetSubscriber(ctx context.Context, comune, rawPhone string) (S
 	if err != nil {
 		return SubscriberView{}, invalid("invalid_phone", "%q is not a phone number", rawPhone)
 	}
-	sb, err := s.o.Store.Subscriber(ctx, comune, phone)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && sb.Status == store.SubscriberRemoved) {
+	sb, err := s.as.Subscriber(ctx, comune, phone)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && sb.Status == alertstore.SubscriberRemoved) {
 		return SubscriberView{}, notFound("subscriber %s not found", phone)
 	}
 	if err != nil {
@@ -87,8 +88,8 @@ func (s *Service) GetSubscriber(ctx context.Context, comune, rawPhone string) (S
 	return s.view(ctx, sb)
 }
 
-func (s *Service) view(ctx context.Context, sb store.Subscriber) (SubscriberView, error) {
-	cs, err := s.o.Store.Consents(ctx, sb.Comune, sb.Phone)
+func (s *Service) view(ctx context.Context, sb alertstore.Subscriber) (SubscriberView, error) {
+	cs, err := s.as.Consents(ctx, sb.Comune, sb.Phone)
 	if err != nil {
 		return SubscriberView{}, err
 	}
@@ -96,12 +97,12 @@ func (s *Service) view(ctx context.Context, sb store.Subscriber) (SubscriberView
 }
 
 // RemoveSubscriber deletes a comune's subscription of a number (its consent trail stays).
-func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string, by store.ConsentActor) error {
+func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string, by alertstore.ConsentActor) error {
 	phone, err := channels.NormalizePhone(rawPhone)
 	if err != nil {
 		return invalid("invalid_phone", "%q is not a phone number", rawPhone)
 	}
-	err = s.o.Store.RemoveSubscriber(ctx, comune, phone, by)
+	err = s.as.RemoveSubscriber(ctx, comune, phone, by)
 	if errors.Is(err, store.ErrNotFound) {
 		return notFound("subscriber %s not found", phone)
 	}
@@ -138,14 +139,14 @@ var confirmTexts = map[string]string{
 // A refusal for good is logged and dropped (21610 also records the STOP); anything else retries.
 func (w *ConfirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) error {
 	s, a := w.S, job.Args
-	sb, err := s.o.Store.Subscriber(ctx, a.Comune, a.Phone)
+	sb, err := s.as.Subscriber(ctx, a.Comune, a.Phone)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if out, err := s.o.Store.IsOptedOut(ctx, a.Phone); err != nil || out || sb.Status != store.SubscriberPending {
+	if out, err := s.as.IsOptedOut(ctx, a.Phone); err != nil || out || sb.Status != alertstore.SubscriberPending {
 		return err
 	}
 	snd, err := s.sender()
@@ -169,7 +170,7 @@ func (w *ConfirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) e
 		s.o.Logger.Warn("confirmation request refused by the provider", "phone", a.Phone, "code", se.Code, "err", se.Message)
 		if se.Code == codeUnsubscribed {
 			return s.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-				_, err := tx.OptOut(ctx, a.Phone, store.ConsentActor{Via: store.ViaCarrier, Actor: "twilio"}, "Twilio error 21610")
+				_, err := alertstore.OptOut(ctx, tx, a.Phone, alertstore.ConsentActor{Via: alertstore.ViaCarrier, Actor: "twilio"}, "Twilio error 21610")
 				return err
 			})
 		}

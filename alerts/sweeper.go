@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // Run is the service's background loop for one process, until ctx ends: it keeps this
@@ -14,7 +14,7 @@ import (
 // hand their batches back.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.stopOnce.Do(func() { close(s.stopping) })
-	if err := s.o.Store.Heartbeat(ctx, s.o.SenderID); err != nil {
+	if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
 		return err
 	}
 	lastBeat, lastSettle, lastPurge := time.Now(), time.Time{}, time.Time{}
@@ -27,7 +27,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-tick.C:
 		}
 		if time.Since(lastBeat) >= s.o.HeartbeatEvery {
-			if err := s.o.Store.Heartbeat(ctx, s.o.SenderID); err != nil {
+			if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
 				s.o.Logger.Warn("alerts heartbeat failed", "err", err)
 			} else {
 				lastBeat = time.Now()
@@ -42,10 +42,10 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		if time.Since(lastPurge) >= time.Hour {
 			lastPurge = time.Now()
-			if err := s.o.Store.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
+			if err := s.as.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
 				s.o.Logger.Warn("purging early status callbacks failed", "err", err)
 			}
-			if err := s.o.Store.RemoveSender(ctx, "", 24*time.Hour); err != nil {
+			if err := s.as.RemoveSender(ctx, "", 24*time.Hour); err != nil {
 				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
 			}
 		}
@@ -54,12 +54,12 @@ func (s *Service) Run(ctx context.Context) error {
 
 // sweepOnce starts due alerts and expires old ones.
 func (s *Service) sweepOnce(ctx context.Context) {
-	due, err := s.o.Store.DueAlerts(ctx, 50)
+	due, err := s.as.DueAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing due alerts failed", "err", err)
 	}
 	for _, id := range due {
-		started, err := s.o.Store.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
+		started, err := s.as.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
 		if err != nil {
 			s.o.Logger.Error("starting a scheduled alert failed", "alert", id, "err", err)
 			continue
@@ -69,12 +69,12 @@ func (s *Service) sweepOnce(ctx context.Context) {
 			s.publishProgress(ctx, id, "", true)
 		}
 	}
-	expired, err := s.o.Store.ExpiredAlerts(ctx, 50)
+	expired, err := s.as.ExpiredAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing expired alerts failed", "err", err)
 	}
 	for _, id := range expired {
-		a, err := s.o.Store.EndAlert(ctx, "", id, store.AlertExpired)
+		a, err := s.as.EndAlert(ctx, "", id, alertstore.AlertExpired)
 		if err != nil {
 			s.o.Logger.Error("expiring an alert failed", "alert", id, "err", err)
 			continue
@@ -91,7 +91,7 @@ func (s *Service) sweepOnce(ctx context.Context) {
 func (s *Service) SettleOrphans(ctx context.Context) error {
 	stale := s.staleBefore()
 	for {
-		orphans, err := s.o.Store.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), 200)
+		orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), 200)
 		if err != nil {
 			return err
 		}
@@ -104,25 +104,25 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 			break
 		}
 	}
-	batches, err := s.o.Store.AbandonedBatches(ctx, stale, 100)
+	batches, err := s.as.AbandonedBatches(ctx, stale, 100)
 	if err != nil {
 		return err
 	}
 	for _, b := range batches {
 		s.o.Logger.Info("taking over an alert batch of a process that stopped", "alert", b.AlertID, "batch", b.Batch)
-		if err := s.o.Store.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+		if err := s.as.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) settle(ctx context.Context, r store.Recipient, stale time.Time) error {
+func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale time.Time) error {
 	if s.o.Lookup == nil {
 		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
-		return s.o.Store.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
+		return s.as.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
 	}
-	a, err := s.o.Store.GetAlert(ctx, "", r.AlertID)
+	a, err := s.as.GetAlert(ctx, "", r.AlertID)
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Service) settle(ctx context.Context, r store.Recipient, stale time.Time
 		s.o.Logger.Warn("asking the provider about an interrupted send failed", "alert", r.AlertID, "seq", r.Seq, "err", err)
 		return nil
 	}
-	known, err := s.o.Store.KnownSIDs(ctx, sids)
+	known, err := s.as.KnownSIDs(ctx, sids)
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func (s *Service) settle(ctx context.Context, r store.Recipient, stale time.Time
 	} else {
 		s.o.Logger.Info("an interrupted send had not reached the provider: queued again", "alert", r.AlertID, "seq", r.Seq)
 	}
-	if err := s.o.Store.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
+	if err := s.as.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
 		return err
 	}
 	s.publishProgress(ctx, r.AlertID, a.Comune, false)

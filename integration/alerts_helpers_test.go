@@ -15,6 +15,7 @@ import (
 
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // alertsYAML is the harness's test configuration with the alerts' own settings.
@@ -37,7 +38,7 @@ func alertsGatewayYAML(t *testing.T, yaml string) *harness.Gateway {
 // alertKey creates a comune API key directly in the store.
 func alertKey(t *testing.T, gw *harness.Gateway, comune string) string {
 	t.Helper()
-	_, key, err := gw.G.Store.CreateAPIKey(context.Background(), comune, "test")
+	_, key, err := alertstore.New(gw.G.Store).CreateAPIKey(context.Background(), comune, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +114,13 @@ func errCode(out map[string]any) string {
 // alertSubscribers imports confirmed subscribers straight into the store.
 func alertSubscribers(t *testing.T, gw *harness.Gateway, comune string, prefix string, n int) []string {
 	t.Helper()
-	rows := make([]store.ImportRow, n)
+	rows := make([]alertstore.ImportRow, n)
 	out := make([]string, n)
 	for i := range rows {
 		out[i] = fmt.Sprintf("%s%07d", prefix, i)
-		rows[i] = store.ImportRow{Phone: out[i]}
+		rows[i] = alertstore.ImportRow{Phone: out[i]}
 	}
-	if _, err := gw.G.Store.ImportSubscribers(context.Background(), comune, rows, nil, store.ConsentActor{Via: store.ViaImport, Actor: "test"}); err != nil {
+	if _, err := alertstore.New(gw.G.Store).ImportSubscribers(context.Background(), comune, rows, nil, alertstore.ConsentActor{Via: alertstore.ViaImport, Actor: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 const (
@@ -341,7 +342,7 @@ func TestAlertsPacing(t *testing.T) {
 	if rate < 95 || rate > 105 {
 		t.Fatalf("rate %.1f/s, want 100 ±5%%", rate)
 	}
-	if _, err := gw.G.Store.EndAlert(context.Background(), "", out["id"].(string), store.AlertCancelled); err != nil {
+	if _, err := alertstore.New(gw.G.Store).EndAlert(context.Background(), "", out["id"].(string), alertstore.AlertCancelled); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sportello/sportello/alerts"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // The notification API's commands.
@@ -39,7 +40,7 @@ func runAPIKeyCreate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	k, key, err := s.CreateAPIKey(ctx, *comune, *name)
+	k, key, err := alertstore.New(s).CreateAPIKey(ctx, *comune, *name)
 	if err != nil {
 		return err
 	}
@@ -61,7 +62,7 @@ func runAPIKeyRevoke(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	if err := s.RevokeAPIKey(ctx, fs.Arg(0)); errors.Is(err, store.ErrNotFound) {
+	if err := alertstore.New(s).RevokeAPIKey(ctx, fs.Arg(0)); errors.Is(err, store.ErrNotFound) {
 		return errors.New("no such API key")
 	} else if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/alerts"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/pages"
 )
 
@@ -20,7 +20,7 @@ func (h *Handler) detail(c echo.Context) error {
 	}
 	l := textsFor(pages.Lang(c))
 	v := detailView{L: l, Alert: st, Done: st.Counts.Done(), Cost: alerts.CountSegments(st.TextIT),
-		Active: st.Status == store.AlertScheduled || st.Status == store.AlertSending, Live: Prefix + "/" + st.ID}
+		Active: st.Status == alertstore.AlertScheduled || st.Status == alertstore.AlertSending, Live: Prefix + "/" + st.ID}
 	if cm, ok := h.o.Alerts.Comune(st.Comune); ok {
 		v.Name = cm.Name
 	}

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/auth"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -32,7 +32,7 @@ func (h *Handler) render(c echo.Context, status int, form formValues, notice, pr
 			v.Topics = append(v.Topics, topicOption{Comune: cm.ID, Topic: t})
 		}
 	}
-	groups, err := h.o.Store.CountSubscribers(ctx, "")
+	groups, err := alertstore.New(h.o.Store).CountSubscribers(ctx, "")
 	if err != nil {
 		return err
 	}
@@ -41,7 +41,7 @@ func (h *Handler) render(c echo.Context, status int, form formValues, notice, pr
 	if len(u.Comuni) == 1 {
 		comune = u.Comuni[0]
 	}
-	list, _, err := h.o.Store.ListAlerts(ctx, store.AlertFilter{Comune: comune, Limit: 100})
+	list, _, err := alertstore.New(h.o.Store).ListAlerts(ctx, alertstore.AlertFilter{Comune: comune, Limit: 100})
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sportello/sportello/alerts"
 	"github.com/sportello/sportello/config"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/pages"
 )
 
@@ -21,7 +21,7 @@ type listView struct {
 	Topics     []topicOption
 	MaxChars   int
 	Form       formValues
-	Alerts     []store.Alert
+	Alerts     []alertstore.Alert
 	Counts     []comuneCount
 }
 
@@ -53,7 +53,7 @@ type topicCount struct {
 }
 
 // subscriberCounts folds the store's groups into rows per comune and topic.
-func subscriberCounts(groups []store.SubscriberCount, comuni []config.Comune) []comuneCount {
+func subscriberCounts(groups []alertstore.SubscriberCount, comuni []config.Comune) []comuneCount {
 	byComune := map[string]*comuneCount{}
 	var out []comuneCount
 	for _, cm := range comuni {
@@ -72,7 +72,7 @@ func subscriberCounts(groups []store.SubscriberCount, comuni []config.Comune) []
 			continue
 		}
 		switch g.Status {
-		case store.SubscriberConfirmed:
+		case alertstore.SubscriberConfirmed:
 			cc.Confirmed += g.Count
 			topics := map[string]bool{}
 			for _, t := range strings.Split(g.Topics, ",") {
@@ -83,9 +83,9 @@ func subscriberCounts(groups []store.SubscriberCount, comuni []config.Comune) []
 					cc.PerTopic[i].Confirmed += g.Count
 				}
 			}
-		case store.SubscriberPending:
+		case alertstore.SubscriberPending:
 			cc.Pending += g.Count
-		case store.SubscriberStopped:
+		case alertstore.SubscriberStopped:
 			cc.Stopped += g.Count
 		}
 	}
@@ -108,13 +108,13 @@ type detailView struct {
 
 // progressJSON is what the live progress bar reads.
 type progressJSON struct {
-	ID         string            `json:"id"`
-	Status     string            `json:"status"`
-	StatusText string            `json:"status_text"`
-	Recipients int               `json:"recipients"`
-	Done       int               `json:"done"`
-	Counts     store.AlertCounts `json:"counts"`
-	Label      string            `json:"label"`
+	ID         string                 `json:"id"`
+	Status     string                 `json:"status"`
+	StatusText string                 `json:"status_text"`
+	Recipients int                    `json:"recipients"`
+	Done       int                    `json:"done"`
+	Counts     alertstore.AlertCounts `json:"counts"`
+	Label      string                 `json:"label"`
 }
 
 func progressOf(c echo.Context, st alerts.AlertStatus) progressJSON {

@@ -4,18 +4,18 @@ import (
 	"testing"
 
 	"github.com/sportello/sportello/config"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 func TestSubscriberCountsPerTopic(t *testing.T) {
 	comuni := []config.Comune{{ID: "firenze", Name: "Comune di Firenze", Topics: []string{"traffico", "scuole"}}, {ID: "empoli", Name: "Comune di Empoli"}}
-	groups := []store.SubscriberCount{
-		{Comune: "firenze", Status: store.SubscriberConfirmed, Topics: "", Count: 10},
-		{Comune: "firenze", Status: store.SubscriberConfirmed, Topics: "traffico", Count: 3},
-		{Comune: "firenze", Status: store.SubscriberConfirmed, Topics: "scuole,traffico", Count: 2},
-		{Comune: "firenze", Status: store.SubscriberPending, Topics: "scuole", Count: 4},
-		{Comune: "firenze", Status: store.SubscriberStopped, Topics: "", Count: 1},
-		{Comune: "roma", Status: store.SubscriberConfirmed, Count: 99},
+	groups := []alertstore.SubscriberCount{
+		{Comune: "firenze", Status: alertstore.SubscriberConfirmed, Topics: "", Count: 10},
+		{Comune: "firenze", Status: alertstore.SubscriberConfirmed, Topics: "traffico", Count: 3},
+		{Comune: "firenze", Status: alertstore.SubscriberConfirmed, Topics: "scuole,traffico", Count: 2},
+		{Comune: "firenze", Status: alertstore.SubscriberPending, Topics: "scuole", Count: 4},
+		{Comune: "firenze", Status: alertstore.SubscriberStopped, Topics: "", Count: 1},
+		{Comune: "roma", Status: alertstore.SubscriberConfirmed, Count: 99},
 	}
 	got := subscriberCounts(groups, comuni)
 	if len(got) != 2 || got[0].Confirmed != 15 || got[0].Pending != 4 || got[0].Stopped != 1 || got[1].Confirmed != 0 {

@@ -9,7 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/alerts"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/httperr"
 )
 
@@ -78,7 +78,7 @@ func (a *API) createAlert(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, accepted(al, "created", existing))
 }
 
-func accepted(al store.Alert, action string, existing bool) AcceptedJSON {
+func accepted(al alertstore.Alert, action string, existing bool) AcceptedJSON {
 	return AcceptedJSON{ID: al.ID, Status: al.Status, Recipients: al.Recipients, Action: action, Duplicate: existing,
 		Segments: al.Segments, Encoding: al.Encoding, Cost: alerts.CountSegments(al.TextIT), Text: al.TextIT, SendAt: al.SendAt}
 }

@@ -6,16 +6,16 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/httperr"
 )
 
 // listAlerts lists the key's comune's alerts, newest first.
 func (a *API) listAlerts(c echo.Context) error {
 	q := c.QueryParams()
-	f := store.AlertFilter{Comune: apiKey(c).Comune, Status: q.Get("status"), Category: q.Get("category"), Cursor: q.Get("cursor")}
+	f := alertstore.AlertFilter{Comune: apiKey(c).Comune, Status: q.Get("status"), Category: q.Get("category"), Cursor: q.Get("cursor")}
 	switch f.Status {
-	case "", store.AlertScheduled, store.AlertSending, store.AlertSent, store.AlertCancelled, store.AlertSuperseded, store.AlertExpired:
+	case "", alertstore.AlertScheduled, alertstore.AlertSending, alertstore.AlertSent, alertstore.AlertCancelled, alertstore.AlertSuperseded, alertstore.AlertExpired:
 	default:
 		return httperr.BadRequest("invalid_status", "status must be scheduled, sending, sent, cancelled, superseded or expired")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/httperr"
 )
 
@@ -26,7 +27,7 @@ func (a *API) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 		if !ok || token == "" {
 			return httperr.New(http.StatusUnauthorized, "unauthorized", "an API key is required: Authorization: Bearer <key>")
 		}
-		k, err := a.o.Store.APIKeyByToken(c.Request().Context(), strings.TrimSpace(token))
+		k, err := alertstore.New(a.o.Store).APIKeyByToken(c.Request().Context(), strings.TrimSpace(token))
 		if errors.Is(err, store.ErrNotFound) {
 			return httperr.New(http.StatusUnauthorized, "unauthorized", "unknown or revoked API key")
 		}
@@ -38,8 +39,8 @@ func (a *API) requireKey(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-func apiKey(c echo.Context) store.APIKey {
-	k, _ := c.Get(keyCtx).(store.APIKey)
+func apiKey(c echo.Context) alertstore.APIKey {
+	k, _ := c.Get(keyCtx).(alertstore.APIKey)
 	return k
 }
 

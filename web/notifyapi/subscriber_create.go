@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/httperr"
 )
 
@@ -32,12 +32,12 @@ func (a *API) createSubscriber(c echo.Context) error {
 	}
 	k := apiKey(c)
 	v, err := a.o.Alerts.RequestSubscription(c.Request().Context(), k.Comune, b.Phone, b.Topics, b.Lang,
-		store.ConsentActor{Via: store.ViaAPI, Actor: "apikey:" + k.ID})
+		alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:" + k.ID})
 	if err != nil {
 		return apiError(err)
 	}
 	status := http.StatusAccepted
-	if v.Status == store.SubscriberConfirmed {
+	if v.Status == alertstore.SubscriberConfirmed {
 		status = http.StatusOK
 	}
 	return c.JSON(status, subscriberJSON(v))

@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // deleteSubscriber removes the key's comune's subscription of a number (204); the consent
@@ -13,7 +13,7 @@ import (
 func (a *API) deleteSubscriber(c echo.Context) error {
 	k := apiKey(c)
 	if err := a.o.Alerts.RemoveSubscriber(c.Request().Context(), k.Comune, phoneParam(c),
-		store.ConsentActor{Via: store.ViaAPI, Actor: "apikey:" + k.ID}); err != nil {
+		alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:" + k.ID}); err != nil {
 		return apiError(err)
 	}
 	return c.NoContent(http.StatusNoContent)

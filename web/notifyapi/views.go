@@ -4,36 +4,36 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/alerts"
-	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
 // AlertJSON is an alert as the API shows it (contract 4.3, with more fields).
 type AlertJSON struct {
-	ID          string             `json:"id"`
-	Comune      string             `json:"comune"`
-	Category    string             `json:"category"`
-	Message     string             `json:"message"`
-	MessageEN   *string            `json:"message_en"`
-	Text        string             `json:"text"`
-	TextEN      string             `json:"text_en"`
-	Topics      []string           `json:"topics"`
-	Status      string             `json:"status"`
-	Recipients  int                `json:"recipients"`
-	Counts      *store.AlertCounts `json:"counts,omitempty"`
-	Segments    int                `json:"segments"`
-	Encoding    string             `json:"encoding"`
-	GSM7Safe    bool               `json:"gsm7_safe"`
-	Source      string             `json:"source"`
-	Replaces    *string            `json:"replaces"`
-	SendAt      time.Time          `json:"send_at"`
-	ExpiresAt   *time.Time         `json:"expires_at"`
-	StartedAt   *time.Time         `json:"started_at"`
-	FinishedAt  *time.Time         `json:"finished_at"`
-	CancelledAt *time.Time         `json:"cancelled_at"`
-	CreatedAt   time.Time          `json:"created_at"`
+	ID          string                  `json:"id"`
+	Comune      string                  `json:"comune"`
+	Category    string                  `json:"category"`
+	Message     string                  `json:"message"`
+	MessageEN   *string                 `json:"message_en"`
+	Text        string                  `json:"text"`
+	TextEN      string                  `json:"text_en"`
+	Topics      []string                `json:"topics"`
+	Status      string                  `json:"status"`
+	Recipients  int                     `json:"recipients"`
+	Counts      *alertstore.AlertCounts `json:"counts,omitempty"`
+	Segments    int                     `json:"segments"`
+	Encoding    string                  `json:"encoding"`
+	GSM7Safe    bool                    `json:"gsm7_safe"`
+	Source      string                  `json:"source"`
+	Replaces    *string                 `json:"replaces"`
+	SendAt      time.Time               `json:"send_at"`
+	ExpiresAt   *time.Time              `json:"expires_at"`
+	StartedAt   *time.Time              `json:"started_at"`
+	FinishedAt  *time.Time              `json:"finished_at"`
+	CancelledAt *time.Time              `json:"cancelled_at"`
+	CreatedAt   time.Time               `json:"created_at"`
 }
 
-func alertJSON(a store.Alert, counts *store.AlertCounts) AlertJSON {
+func alertJSON(a alertstore.Alert, counts *alertstore.AlertCounts) AlertJSON {
 	topics := a.Topics
 	if topics == nil {
 		topics = []string{}

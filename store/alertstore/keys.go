@@ -1,10 +1,12 @@
-package store
+package alertstore
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/sportello/sportello/store"
 )
 
 // APIKeyPrefix starts every comune API key, so a leaked key is recognizable in logs and scanners.
@@ -22,11 +24,11 @@ type APIKey struct {
 
 // CreateAPIKey issues a key for a comune and returns it with its record.
 func (s *Store) CreateAPIKey(ctx context.Context, comune, name string) (APIKey, string, error) {
-	key := RandomToken(APIKeyPrefix)
-	k := APIKey{ID: NewID(), Comune: comune, Name: name, CreatedAt: s.now().UTC()}
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	key := store.RandomToken(APIKeyPrefix)
+	k := APIKey{ID: store.NewID(), Comune: comune, Name: name, CreatedAt: s.Now().UTC()}
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO api_keys (id, comune, name, hash, created_at) VALUES (?, ?, ?, ?, ?)",
-			k.ID, k.Comune, k.Name, HashToken(key), Micros(k.CreatedAt))
+			k.ID, k.Comune, k.Name, store.HashToken(key), store.Micros(k.CreatedAt))
 		return err
 	})
 	if err != nil {
@@ -43,20 +45,20 @@ func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var revoked sql.NullInt64
 	err := row.Scan(&k.ID, &k.Comune, &k.Name, &created, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
-		return k, ErrNotFound
+		return k, store.ErrNotFound
 	}
-	k.CreatedAt, k.RevokedAt = FromMicros(created), nullMicros(revoked)
+	k.CreatedAt, k.RevokedAt = store.FromMicros(created), nullMicros(revoked)
 	return k, err
 }
 
 // APIKeyByToken finds the live (not revoked) key a bearer token is.
 func (s *Store) APIKeyByToken(ctx context.Context, token string) (APIKey, error) {
-	return scanAPIKey(s.queryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE hash = ? AND revoked_at IS NULL", HashToken(token)))
+	return scanAPIKey(s.QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE hash = ? AND revoked_at IS NULL", store.HashToken(token)))
 }
 
 // APIKeys lists a comune's keys ("" = every comune), newest first, revoked ones included.
 func (s *Store) APIKeys(ctx context.Context, comune string) ([]APIKey, error) {
-	rows, err := s.query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE (? = '' OR comune = ?) ORDER BY created_at DESC, id DESC", comune, comune)
+	rows, err := s.Query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE (? = '' OR comune = ?) ORDER BY created_at DESC, id DESC", comune, comune)
 	if err != nil {
 		return nil, err
 	}
@@ -73,18 +75,18 @@ func (s *Store) APIKeys(ctx context.Context, comune string) ([]APIKey, error) {
 }
 
 // RevokeAPIKey revokes a key by its id, or by the key itself. Revoking twice is not an error;
-// an unknown key is ErrNotFound.
+// an unknown key is store.ErrNotFound.
 func (s *Store) RevokeAPIKey(ctx context.Context, idOrKey string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var id string
-		err := tx.QueryRow(ctx, "SELECT id FROM api_keys WHERE id = ? OR hash = ?", idOrKey, HashToken(idOrKey)).Scan(&id)
+		err := tx.QueryRow(ctx, "SELECT id FROM api_keys WHERE id = ? OR hash = ?", idOrKey, store.HashToken(idOrKey)).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", Micros(s.now()), id)
+		_, err = tx.Exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", store.Micros(s.Now()), id)
 		return err
 	})
 }

@@ -1,4 +1,4 @@
-package store
+package alertstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/store"
 )
 
 // Alert statuses.
@@ -76,7 +78,7 @@ func (c AlertCounts) Done() int { return c.Sent + c.Delivered + c.Failed + c.Can
 func (c AlertCounts) Total() int { return c.Queued + c.Sending + c.Done() }
 
 // Enqueuer inserts the River jobs of an alert's batches, inside the transaction that creates them.
-type Enqueuer func(ctx context.Context, tx *Tx, alertID string, batches []int) error
+type Enqueuer func(ctx context.Context, tx *store.Tx, alertID string, batches []int) error
 
 const alertColumns = `id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe, segments, encoding,
 	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at`
@@ -92,11 +94,11 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 		&a.Segments, &a.Encoding, &a.Recipients, &a.Source, &a.CreatedBy, &ext, &repl, &sendAt, &expires, &started, &finished,
 		&cancelled, &created, &updated)
 	if errors.Is(err, sql.ErrNoRows) {
-		return a, ErrNotFound
+		return a, store.ErrNotFound
 	}
 	a.Topics, a.GSM7Safe = splitList(topics), gsm == 1
 	a.ExternalRef, a.Replaces = ext.String, repl.String
-	a.SendAt, a.CreatedAt, a.UpdatedAt = FromMicros(sendAt), FromMicros(created), FromMicros(updated)
+	a.SendAt, a.CreatedAt, a.UpdatedAt = store.FromMicros(sendAt), store.FromMicros(created), store.FromMicros(updated)
 	a.ExpiresAt, a.StartedAt, a.FinishedAt, a.CancelledAt = nullMicros(expires), nullMicros(started), nullMicros(finished), nullMicros(cancelled)
 	return a, err
 }
@@ -105,7 +107,7 @@ func microsOrNil(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
-	return Micros(*t)
+	return store.Micros(*t)
 }
 
 // CreateAlertOptions tune CreateAlert.
@@ -123,19 +125,19 @@ type CreateAlertOptions struct {
 // recipients (the comune's confirmed subscribers of its topics, never a number that said STOP)
 // are written and its fan-out jobs enqueued, so a created alert is a started one. A later
 // send_at leaves it scheduled, with an estimate of its recipients. An ExternalRef already used
-// by the comune is ErrConflict.
+// by the comune is store.ErrConflict.
 func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) (Alert, error) {
 	if a.ID == "" {
-		a.ID = NewID()
+		a.ID = store.NewID()
 	}
-	now := s.now().UTC()
+	now := s.Now().UTC()
 	a.CreatedAt, a.UpdatedAt = now, now
 	if a.SendAt.IsZero() || a.SendAt.Before(now) {
 		a.SendAt = now
 	}
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if o.Supersede != "" {
-			if err := tx.endAlert(ctx, a.Comune, o.Supersede, AlertSuperseded); err != nil {
+			if err := endAlert(ctx, tx, a.Comune, o.Supersede, AlertSuperseded); err != nil {
 				return err
 			}
 			a.Replaces = o.Supersede
@@ -145,16 +147,16 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Comune, a.Category, a.Message, a.MessageEN, a.TextIT, a.TextEN, joinTopics(a.Topics), a.Status, boolInt(a.GSM7Safe),
-			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), Micros(a.SendAt),
-			microsOrNil(a.ExpiresAt), Micros(now), Micros(now))
-		if isUniqueViolation(err) {
-			return ErrConflict
+			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), store.Micros(a.SendAt),
+			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now))
+		if store.IsUniqueViolation(err) {
+			return store.ErrConflict
 		}
 		if err != nil {
 			return err
 		}
 		if !a.SendAt.After(now) {
-			n, err := tx.startAlert(ctx, a.ID, a.Comune, a.Topics, o.BatchSize, o.Enqueue)
+			n, err := startAlert(ctx, tx, a.ID, a.Comune, a.Topics, o.BatchSize, o.Enqueue)
 			if err != nil {
 				return err
 			}
@@ -165,7 +167,7 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 			}
 			return nil
 		}
-		n, err := tx.countAudience(ctx, a.Comune, a.Topics)
+		n, err := countAudience(ctx, tx, a.Comune, a.Topics)
 		if err != nil {
 			return err
 		}
@@ -195,7 +197,7 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-func (t *Tx) countAudience(ctx context.Context, comune string, topics []string) (int, error) {
+func countAudience(ctx context.Context, t *store.Tx, comune string, topics []string) (int, error) {
 	where, args := audience(comune, topics)
 	var n int
 	err := t.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
@@ -206,17 +208,17 @@ func (t *Tx) countAudience(ctx context.Context, comune string, topics []string) 
 func (s *Store) CountAudience(ctx context.Context, comune string, topics []string) (int, error) {
 	where, args := audience(comune, topics)
 	var n int
-	err := s.queryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
+	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
 	return n, err
 }
 
 // startAlert writes an alert's recipients in one statement, numbered and cut into batches,
 // records the batches and enqueues their jobs.
-func (t *Tx) startAlert(ctx context.Context, id, comune string, topics []string, batchSize int, enqueue Enqueuer) (int, error) {
+func startAlert(ctx context.Context, t *store.Tx, id, comune string, topics []string, batchSize int, enqueue Enqueuer) (int, error) {
 	if batchSize < 1 {
 		batchSize = 500
 	}
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	where, args := audience(comune, topics)
 	q := `INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at)
 		SELECT ?, rn, (rn - 1) / ` + strconv.Itoa(batchSize) + `, phone, lang, 'queued', ?
@@ -269,10 +271,10 @@ func (t *Tx) startAlert(ctx context.Context, id, comune string, topics []string,
 // process started it first or it is no longer scheduled.
 func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enqueue Enqueuer) (bool, error) {
 	started := false
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		started = false
 		res, err := tx.Exec(ctx, "UPDATE alerts SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'scheduled' AND send_at <= ?",
-			Micros(s.now()), id, Micros(s.now()))
+			store.Micros(s.Now()), id, store.Micros(s.Now()))
 		if err != nil {
 			return err
 		}
@@ -283,7 +285,7 @@ func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enq
 		if err := tx.QueryRow(ctx, "SELECT comune, topics FROM alerts WHERE id = ?", id).Scan(&comune, &topics); err != nil {
 			return err
 		}
-		if _, err := tx.startAlert(ctx, id, comune, splitList(topics), batchSize, enqueue); err != nil {
+		if _, err := startAlert(ctx, tx, id, comune, splitList(topics), batchSize, enqueue); err != nil {
 			return err
 		}
 		started = true
@@ -294,11 +296,11 @@ func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enq
 
 // DueAlerts lists scheduled alerts whose send time has come.
 func (s *Store) DueAlerts(ctx context.Context, limit int) ([]string, error) {
-	return s.ids(ctx, "SELECT id FROM alerts WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at LIMIT ?", Micros(s.now()), limit)
+	return s.ids(ctx, "SELECT id FROM alerts WHERE status = 'scheduled' AND send_at <= ? ORDER BY send_at LIMIT ?", store.Micros(s.Now()), limit)
 }
 
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
-	rows, err := s.query(ctx, q, args...)
+	rows, err := s.Query(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -315,19 +317,19 @@ func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error
 }
 
 // GetAlert reads an alert of a comune ("" = any comune, for supervisors); another comune's
-// alert is ErrNotFound.
+// alert is store.ErrNotFound.
 func (s *Store) GetAlert(ctx context.Context, comune, id string) (Alert, error) {
-	return scanAlert(s.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ? AND (? = '' OR comune = ?)", id, comune, comune))
+	return scanAlert(s.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE id = ? AND (? = '' OR comune = ?)", id, comune, comune))
 }
 
 // AlertByExternalRef finds a comune's alert by its CAP reference or idempotency key.
 func (s *Store) AlertByExternalRef(ctx context.Context, comune, ref string) (Alert, error) {
-	return scanAlert(s.queryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE comune = ? AND external_ref = ?", comune, ref))
+	return scanAlert(s.QueryRow(ctx, "SELECT "+alertColumns+" FROM alerts WHERE comune = ? AND external_ref = ?", comune, ref))
 }
 
 // CountRecipients counts an alert's recipients by status.
 func (s *Store) CountRecipients(ctx context.Context, alertID string) (AlertCounts, error) {
-	rows, err := s.query(ctx, "SELECT status, COUNT(*) FROM alert_recipients WHERE alert_id = ? GROUP BY status", alertID)
+	rows, err := s.Query(ctx, "SELECT status, COUNT(*) FROM alert_recipients WHERE alert_id = ? GROUP BY status", alertID)
 	if err != nil {
 		return AlertCounts{}, err
 	}
@@ -374,7 +376,7 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, string,
 	q := "SELECT " + alertColumns + " FROM alerts WHERE (? = '' OR comune = ?) AND (? = '' OR status = ?) AND (? = '' OR category = ?)"
 	args := []any{f.Comune, f.Comune, f.Status, f.Status, f.Category, f.Category}
 	if f.Cursor != "" {
-		at, id, err := decodeCursor(f.Cursor)
+		at, id, err := store.DecodeCursor(f.Cursor)
 		if err != nil {
 			return nil, "", err
 		}
@@ -383,7 +385,7 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, string,
 	}
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	args = append(args, f.Limit+1)
-	rows, err := s.query(ctx, q, args...)
+	rows, err := s.Query(ctx, q, args...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -403,17 +405,17 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, string,
 	if len(out) > f.Limit {
 		out = out[:f.Limit]
 		last := out[len(out)-1]
-		next = encodeCursor(Micros(last.CreatedAt), last.ID)
+		next = store.EncodeCursor(store.Micros(last.CreatedAt), last.ID)
 	}
 	return out, next, nil
 }
 
 // EndAlert stops an alert of a comune ("" = any) with a final status (cancelled, expired):
 // recipients not yet handed over are cancelled; those already sent stay sent. An alert already
-// ended keeps its status. Another comune's alert is ErrNotFound.
+// ended keeps its status. Another comune's alert is store.ErrNotFound.
 func (s *Store) EndAlert(ctx context.Context, comune, id, status string) (Alert, error) {
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		return tx.endAlert(ctx, comune, id, status)
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return endAlert(ctx, tx, comune, id, status)
 	})
 	if err != nil {
 		return Alert{}, err
@@ -421,16 +423,16 @@ func (s *Store) EndAlert(ctx context.Context, comune, id, status string) (Alert,
 	return s.GetAlert(ctx, comune, id)
 }
 
-func (t *Tx) endAlert(ctx context.Context, comune, id, status string) error {
+func endAlert(ctx context.Context, t *store.Tx, comune, id, status string) error {
 	var cur string
 	err := t.QueryRow(ctx, "SELECT status FROM alerts WHERE id = ? AND (? = '' OR comune = ?)", id, comune, comune).Scan(&cur)
 	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
+		return store.ErrNotFound
 	}
 	if err != nil {
 		return err
 	}
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	switch cur {
 	case AlertCancelled, AlertSuperseded, AlertExpired:
 		return nil
@@ -452,17 +454,17 @@ func (t *Tx) endAlert(ctx context.Context, comune, id, status string) error {
 // ExpiredAlerts lists alerts still scheduled or sending whose expiry has passed.
 func (s *Store) ExpiredAlerts(ctx context.Context, limit int) ([]string, error) {
 	return s.ids(ctx, "SELECT id FROM alerts WHERE status IN ('scheduled', 'sending') AND expires_at IS NOT NULL AND expires_at <= ? ORDER BY expires_at LIMIT ?",
-		Micros(s.now()), limit)
+		store.Micros(s.Now()), limit)
 }
 
 // ActiveAlerts lists a comune's alerts of a category that are in force now: started, not
 // cancelled, superseded or expired, and within their expiry (or, without one, started less
 // than ttl ago). Newest first.
 func (s *Store) ActiveAlerts(ctx context.Context, comune, category string, ttl time.Duration, limit int) ([]Alert, error) {
-	now := s.now()
-	rows, err := s.query(ctx, "SELECT "+alertColumns+` FROM alerts WHERE comune = ? AND category = ? AND status IN ('sending', 'sent')
+	now := s.Now()
+	rows, err := s.Query(ctx, "SELECT "+alertColumns+` FROM alerts WHERE comune = ? AND category = ? AND status IN ('sending', 'sent')
 		AND ((expires_at IS NOT NULL AND expires_at > ?) OR (expires_at IS NULL AND send_at > ?))
-		ORDER BY send_at DESC, id DESC LIMIT ?`, comune, category, Micros(now), Micros(now.Add(-ttl)), limit)
+		ORDER BY send_at DESC, id DESC LIMIT ?`, comune, category, store.Micros(now), store.Micros(now.Add(-ttl)), limit)
 	if err != nil {
 		return nil, err
 	}

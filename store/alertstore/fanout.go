@@ -1,4 +1,4 @@
-package store
+package alertstore
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/store"
 )
 
 // The fan-out's durable state machine. A recipient goes queued -> sending -> sent/failed
@@ -46,8 +48,8 @@ type SendResult struct {
 
 // Heartbeat records that a sender process is alive.
 func (s *Store) Heartbeat(ctx context.Context, senderID string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		now := Micros(s.now())
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := store.Micros(s.Now())
 		_, err := tx.Exec(ctx, `INSERT INTO alert_senders (id, started_at, heartbeat_at) VALUES (?, ?, ?)
 			ON CONFLICT (id) DO UPDATE SET heartbeat_at = excluded.heartbeat_at`, senderID, now, now)
 		return err
@@ -56,8 +58,8 @@ func (s *Store) Heartbeat(ctx context.Context, senderID string) error {
 
 // RemoveSender forgets a sender that stopped cleanly, and senders dead for longer than keep.
 func (s *Store) RemoveSender(ctx context.Context, senderID string, keep time.Duration) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM alert_senders WHERE id = ? OR heartbeat_at < ?", senderID, Micros(s.now().Add(-keep)))
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM alert_senders WHERE id = ? OR heartbeat_at < ?", senderID, store.Micros(s.Now().Add(-keep)))
 		return err
 	})
 }
@@ -69,10 +71,10 @@ const liveOwner = "owner IN (SELECT id FROM alert_senders WHERE heartbeat_at >= 
 // works it. staleBefore is the heartbeat age that makes a process dead.
 func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, staleBefore time.Time) (bool, error) {
 	ok := false
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE alert_batches SET owner = ?, status = 'running', updated_at = ?
 			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR owner = ? OR NOT `+liveOwner+`)`,
-			owner, Micros(s.now()), alertID, batch, owner, Micros(staleBefore))
+			owner, store.Micros(s.Now()), alertID, batch, owner, store.Micros(staleBefore))
 		if err != nil {
 			return err
 		}
@@ -85,16 +87,16 @@ func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, 
 
 // ReleaseAlertBatch gives a batch back (a stopping process, a job that will be retried).
 func (s *Store) ReleaseAlertBatch(ctx context.Context, alertID string, batch int, owner string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "UPDATE alert_batches SET owner = NULL, status = 'pending', updated_at = ? WHERE alert_id = ? AND batch = ? AND owner = ?",
-			Micros(s.now()), alertID, batch, owner)
+			store.Micros(s.Now()), alertID, batch, owner)
 		return err
 	})
 }
 
 // QueuedInBatch lists up to limit queued recipients of a batch, in order.
 func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit int) ([]int64, error) {
-	rows, err := s.query(ctx, "SELECT seq FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued' ORDER BY seq LIMIT ?",
+	rows, err := s.Query(ctx, "SELECT seq FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued' ORDER BY seq LIMIT ?",
 		alertID, batch, limit)
 	if err != nil {
 		return nil, err
@@ -120,19 +122,19 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 		return nil, nil
 	}
 	var out []Recipient
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		out = out[:0]
-		now := s.now()
+		now := s.Now()
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE id = ? AND status = 'sending' AND (expires_at IS NULL OR expires_at > ?)",
-			alertID, Micros(now)).Scan(&n); err != nil {
+			alertID, store.Micros(now)).Scan(&n); err != nil {
 			return err
 		}
 		if n == 0 {
 			return nil
 		}
 		args := make([]any, 0, len(seqs)+4)
-		args = append(args, Micros(now), alertID, batch)
+		args = append(args, store.Micros(now), alertID, batch)
 		for _, q := range seqs {
 			args = append(args, q)
 		}
@@ -141,7 +143,7 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
 			return err
 		}
-		cargs := append([]any{owner, Micros(now), Micros(now)}, args[1:]...)
+		cargs := append([]any{owner, store.Micros(now), store.Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
 			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang`, cargs...)
 		if err != nil {
@@ -149,7 +151,7 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 		}
 		defer rows.Close()
 		for rows.Next() {
-			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: FromMicros(Micros(now))}
+			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: store.FromMicros(store.Micros(now))}
 			if err := rows.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang); err != nil {
 				return err
 			}
@@ -168,8 +170,8 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 	if len(results) == 0 {
 		return nil
 	}
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		now := Micros(s.now())
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := store.Micros(s.Now())
 		var sids []any
 		// The accepted ones, the bulk, in one statement; the others one by one.
 		var sent []SendResult
@@ -222,12 +224,12 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 				return err
 			}
 			if r.OptOut && r.Phone != "" {
-				if _, err := tx.OptOut(ctx, r.Phone, ConsentActor{Via: ViaCarrier, Actor: "twilio"}, "Twilio error "+r.ErrorCode); err != nil {
+				if _, err := OptOut(ctx, tx, r.Phone, ConsentActor{Via: ViaCarrier, Actor: "twilio"}, "Twilio error "+r.ErrorCode); err != nil {
 					return err
 				}
 			}
 		}
-		return tx.applyEarlyStatus(ctx, sids)
+		return applyEarlyStatus(ctx, tx, sids)
 	})
 }
 
@@ -240,12 +242,12 @@ func truncate(s string, n int) string {
 
 // applyEarlyStatus applies status callbacks that arrived before their sid was recorded, in
 // three statements whatever their number.
-func (t *Tx) applyEarlyStatus(ctx context.Context, sids []any) error {
+func applyEarlyStatus(ctx context.Context, t *store.Tx, sids []any) error {
 	if len(sids) == 0 {
 		return nil
 	}
 	in := qmarks(len(sids))
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	for _, status := range []string{RecipientDelivered, RecipientFailed} {
 		args := append([]any{status, now, status}, sids...)
 		if _, err := t.Exec(ctx, `UPDATE alert_recipients SET status = ?, owner = NULL, updated_at = ?,
@@ -265,13 +267,13 @@ var deliveryFrom = map[string]string{
 	RecipientFailed:    "('sending', 'sent')",
 }
 
-func (t *Tx) updateDelivery(ctx context.Context, sid, status, code string) (int64, error) {
+func updateDelivery(ctx context.Context, t *store.Tx, sid, status, code string) (int64, error) {
 	from, ok := deliveryFrom[status]
 	if !ok {
 		return 0, nil
 	}
 	res, err := t.Exec(ctx, "UPDATE alert_recipients SET status = ?, error_code = CASE WHEN ? = '' THEN error_code ELSE ? END, owner = NULL, updated_at = ? WHERE sid = ? AND status IN "+from,
-		status, code, code, Micros(t.s.now()), sid)
+		status, code, code, store.Micros(t.Store().Now()), sid)
 	if err != nil {
 		return 0, err
 	}
@@ -283,19 +285,19 @@ func (t *Tx) updateDelivery(ctx context.Context, sid, status, code string) (int6
 // kept aside and applied when the send's result is recorded; alertID is then "".
 func (s *Store) UpdateRecipientDelivery(ctx context.Context, sid, status, code string) (string, error) {
 	alertID := ""
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		alertID = ""
 		err := tx.QueryRow(ctx, "SELECT alert_id FROM alert_recipients WHERE sid = ?", sid).Scan(&alertID)
 		if errors.Is(err, sql.ErrNoRows) {
 			_, err = tx.Exec(ctx, `INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, ?, ?, ?)
 				ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
-				WHERE alert_early_status.status = 'sent'`, sid, status, code, Micros(s.now()))
+				WHERE alert_early_status.status = 'sent'`, sid, status, code, store.Micros(s.Now()))
 			return err
 		}
 		if err != nil {
 			return err
 		}
-		_, err = tx.updateDelivery(ctx, sid, status, code)
+		_, err = updateDelivery(ctx, tx, sid, status, code)
 		return err
 	})
 	return alertID, err
@@ -303,8 +305,8 @@ func (s *Store) UpdateRecipientDelivery(ctx context.Context, sid, status, code s
 
 // PurgeEarlyStatus deletes callbacks kept aside for longer than keep (they were not ours).
 func (s *Store) PurgeEarlyStatus(ctx context.Context, keep time.Duration) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM alert_early_status WHERE at < ?", Micros(s.now().Add(-keep)))
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM alert_early_status WHERE at < ?", store.Micros(s.Now().Add(-keep)))
 		return err
 	})
 }
@@ -313,7 +315,7 @@ func (s *Store) PurgeEarlyStatus(ctx context.Context, keep time.Duration) error 
 // alert sent when every batch is done. It returns false while queued recipients remain.
 func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int, owner string) (bool, error) {
 	done := false
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued'", alertID, batch).Scan(&n); err != nil {
@@ -328,18 +330,18 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 				return nil
 			}
 		}
-		now := Micros(s.now())
+		now := store.Micros(s.Now())
 		if _, err := tx.Exec(ctx, "UPDATE alert_batches SET status = 'done', owner = NULL, updated_at = ? WHERE alert_id = ? AND batch = ? AND (owner = ? OR owner IS NULL)",
 			now, alertID, batch, owner); err != nil {
 			return err
 		}
 		done = true
-		return tx.finishAlertIfDone(ctx, alertID)
+		return finishAlertIfDone(ctx, tx, alertID)
 	})
 	return done, err
 }
 
-func (t *Tx) finishAlertIfDone(ctx context.Context, alertID string) error {
+func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
 	var open int
 	if err := t.QueryRow(ctx, "SELECT COUNT(*) FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID).Scan(&open); err != nil {
 		return err
@@ -347,7 +349,7 @@ func (t *Tx) finishAlertIfDone(ctx context.Context, alertID string) error {
 	if open > 0 {
 		return nil
 	}
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	_, err := t.Exec(ctx, "UPDATE alerts SET status = 'sent', finished_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'", now, now, alertID)
 	return err
 }
@@ -355,9 +357,9 @@ func (t *Tx) finishAlertIfDone(ctx context.Context, alertID string) error {
 // Orphans lists recipients left "sending" by a process that died (no heartbeat since
 // staleBefore) or released without an answer from the provider, claimed before settledBefore.
 func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Time, limit int) ([]Recipient, error) {
-	rows, err := s.query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at FROM alert_recipients
+	rows, err := s.Query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at FROM alert_recipients
 		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+`) ORDER BY claimed_at LIMIT ?`,
-		Micros(settledBefore), Micros(staleBefore), limit)
+		store.Micros(settledBefore), store.Micros(staleBefore), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +372,7 @@ func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Tim
 			return nil, err
 		}
 		if claimed.Valid {
-			r.ClaimedAt = FromMicros(claimed.Int64)
+			r.ClaimedAt = store.FromMicros(claimed.Int64)
 		}
 		out = append(out, r)
 	}
@@ -382,16 +384,16 @@ func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Tim
 // enqueued unless a live process still works the batch. It does nothing if the recipient
 // changed since it was listed.
 func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, staleBefore time.Time, enqueue Enqueuer) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		now := Micros(s.now())
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := store.Micros(s.Now())
 		var res sql.Result
 		var err error
 		if sid != "" {
 			res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'sent', owner = NULL, sid = ?, error = '', updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
-				sid, now, r.AlertID, r.Seq, Micros(r.ClaimedAt))
+				sid, now, r.AlertID, r.Seq, store.Micros(r.ClaimedAt))
 		} else {
 			res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
-				now, r.AlertID, r.Seq, Micros(r.ClaimedAt))
+				now, r.AlertID, r.Seq, store.Micros(r.ClaimedAt))
 		}
 		if err != nil {
 			return err
@@ -400,21 +402,21 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, stal
 			return nil
 		}
 		if sid != "" {
-			if err := tx.applyEarlyStatus(ctx, []any{sid}); err != nil {
+			if err := applyEarlyStatus(ctx, tx, []any{sid}); err != nil {
 				return err
 			}
 			return nil
 		}
-		return tx.reopenBatch(ctx, r.AlertID, r.Batch, staleBefore, enqueue)
+		return reopenBatch(ctx, tx, r.AlertID, r.Batch, staleBefore, enqueue)
 	})
 }
 
 // FailOrphan settles a recipient left "sending" when the provider cannot be asked: it is
 // recorded failed with the reason, never resent blindly.
 func (s *Store) FailOrphan(ctx context.Context, r Recipient, reason string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = 'unknown', error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
-			truncate(reason, 500), Micros(s.now()), r.AlertID, r.Seq, Micros(r.ClaimedAt))
+			truncate(reason, 500), store.Micros(s.Now()), r.AlertID, r.Seq, store.Micros(r.ClaimedAt))
 		return err
 	})
 }
@@ -429,7 +431,7 @@ func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, 
 	for i, v := range sids {
 		args[i] = v
 	}
-	rows, err := s.query(ctx, "SELECT sid FROM alert_recipients WHERE sid IN ("+qmarks(len(sids))+")", args...)
+	rows, err := s.Query(ctx, "SELECT sid FROM alert_recipients WHERE sid IN ("+qmarks(len(sids))+")", args...)
 	if err != nil {
 		return nil, err
 	}
@@ -446,11 +448,11 @@ func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, 
 
 // reopenBatch makes sure someone will send a batch's queued recipients: a live worker of the
 // batch will find them itself; otherwise the batch is pending again and gets a new job.
-func (t *Tx) reopenBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
-	now := Micros(t.s.now())
+func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
+	now := store.Micros(t.Store().Now())
 	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, updated_at = ?
 		WHERE alert_id = ? AND batch = ? AND (status = 'done' OR (owner IS NOT NULL AND NOT `+liveOwner+`))`,
-		now, alertID, batch, Micros(staleBefore))
+		now, alertID, batch, store.Micros(staleBefore))
 	if err != nil {
 		return err
 	}
@@ -468,8 +470,8 @@ func (t *Tx) reopenBatch(ctx context.Context, alertID string, batch int, staleBe
 
 // AbandonedBatches lists batches a dead process was working (their jobs died with it).
 func (s *Store) AbandonedBatches(ctx context.Context, staleBefore time.Time, limit int) ([]Recipient, error) {
-	rows, err := s.query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+liveOwner+`
-		ORDER BY updated_at LIMIT ?`, Micros(staleBefore), limit)
+	rows, err := s.Query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+liveOwner+`
+		ORDER BY updated_at LIMIT ?`, store.Micros(staleBefore), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -487,8 +489,8 @@ func (s *Store) AbandonedBatches(ctx context.Context, staleBefore time.Time, lim
 
 // ReopenAbandonedBatch gives a dead process's batch a new job.
 func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		return tx.reopenBatch(ctx, alertID, batch, staleBefore, enqueue)
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return reopenBatch(ctx, tx, alertID, batch, staleBefore, enqueue)
 	})
 }
 
@@ -499,9 +501,9 @@ func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch 
 func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interval, horizon time.Duration) (time.Time, time.Duration, error) {
 	var start time.Time
 	var wait time.Duration
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		now := s.now()
-		nowUS := Micros(now)
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := s.Now()
+		nowUS := store.Micros(now)
 		span := int64(n) * interval.Microseconds()
 		if span == 0 {
 			span = int64(n) * interval.Nanoseconds() / 1000
@@ -516,7 +518,7 @@ func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interva
 			if err := tx.QueryRow(ctx, "SELECT next_at FROM alert_pacer WHERE id = ?", key).Scan(&next); err != nil {
 				return err
 			}
-			wait = FromMicros(next).Sub(now) - horizon
+			wait = store.FromMicros(next).Sub(now) - horizon
 			if wait <= 0 {
 				wait = time.Millisecond
 			}
@@ -527,7 +529,7 @@ func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interva
 			return err
 		}
 		wait = 0
-		start = FromMicros(next - span)
+		start = store.FromMicros(next - span)
 		return nil
 	})
 	return start, wait, err

@@ -1,4 +1,4 @@
-package store
+package alertstore
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/store"
 )
 
 // Subscription statuses.
@@ -79,20 +81,20 @@ func scanSubscriber(row interface{ Scan(...any) error }) (Subscriber, error) {
 	var confirmed sql.NullInt64
 	err := row.Scan(&sb.Comune, &sb.Phone, &sb.Status, &topics, &sb.Lang, &sb.Source, &created, &updated, &confirmed)
 	if errors.Is(err, sql.ErrNoRows) {
-		return sb, ErrNotFound
+		return sb, store.ErrNotFound
 	}
-	sb.Topics, sb.CreatedAt, sb.UpdatedAt, sb.ConfirmedAt = splitList(topics), FromMicros(created), FromMicros(updated), nullMicros(confirmed)
+	sb.Topics, sb.CreatedAt, sb.UpdatedAt, sb.ConfirmedAt = splitList(topics), store.FromMicros(created), store.FromMicros(updated), nullMicros(confirmed)
 	return sb, err
 }
 
 // Subscriber reads one subscription.
 func (s *Store) Subscriber(ctx context.Context, comune, phone string) (Subscriber, error) {
-	return scanSubscriber(s.queryRow(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE comune = ? AND phone = ?", comune, phone))
+	return scanSubscriber(s.QueryRow(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE comune = ? AND phone = ?", comune, phone))
 }
 
 // SubscriptionsOf lists every subscription of a number.
 func (s *Store) SubscriptionsOf(ctx context.Context, phone string) ([]Subscriber, error) {
-	rows, err := s.query(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE phone = ? ORDER BY comune", phone)
+	rows, err := s.Query(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE phone = ? ORDER BY comune", phone)
 	if err != nil {
 		return nil, err
 	}
@@ -111,14 +113,14 @@ func (s *Store) SubscriptionsOf(ctx context.Context, phone string) ([]Subscriber
 // IsOptedOut reports whether a number said STOP and has not subscribed again since.
 func (s *Store) IsOptedOut(ctx context.Context, phone string) (bool, error) {
 	var n int
-	err := s.queryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n)
+	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n)
 	return n > 0, err
 }
 
 // Consents lists a number's consent records for one comune (STOPs, which concern every comune,
 // included), oldest first.
 func (s *Store) Consents(ctx context.Context, comune, phone string) ([]Consent, error) {
-	rows, err := s.query(ctx, `SELECT id, comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents
+	rows, err := s.Query(ctx, `SELECT id, comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents
 		WHERE phone = ? AND (comune = ? OR comune = '') ORDER BY at, id`, phone, comune)
 	if err != nil {
 		return nil, err
@@ -132,29 +134,29 @@ func (s *Store) Consents(ctx context.Context, comune, phone string) ([]Consent, 
 		if err := rows.Scan(&c.ID, &c.Comune, &c.Phone, &c.Action, &c.Via, &c.Actor, &topics, &c.Detail, &at); err != nil {
 			return nil, err
 		}
-		c.Topics, c.At = splitList(topics), FromMicros(at)
+		c.Topics, c.At = splitList(topics), store.FromMicros(at)
 		out = append(out, c)
 	}
 	return out, rows.Err()
 }
 
 // AddConsent records a consent change inside a transaction.
-func (t *Tx) AddConsent(ctx context.Context, c Consent) error {
+func AddConsent(ctx context.Context, t *store.Tx, c Consent) error {
 	if c.ID == "" {
-		c.ID = NewID()
+		c.ID = store.NewID()
 	}
 	if c.At.IsZero() {
-		c.At = t.s.now()
+		c.At = t.Store().Now()
 	}
 	_, err := t.Exec(ctx, `INSERT INTO subscriber_consents (id, comune, phone, action, via, actor, topics, detail, at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Comune, c.Phone, c.Action, c.Via, c.Actor, joinTopics(c.Topics), c.Detail, Micros(c.At))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Comune, c.Phone, c.Action, c.Via, c.Actor, joinTopics(c.Topics), c.Detail, store.Micros(c.At))
 	return err
 }
 
 // SubscribeByCitizen records the citizen's own subscription (ISCRIVI): it lifts their STOP,
 // and the subscription is confirmed at once with the topics given (none = every alert).
-func (t *Tx) SubscribeByCitizen(ctx context.Context, comune, phone string, topics []string, lang string, by ConsentActor) error {
-	now := Micros(t.s.now())
+func SubscribeByCitizen(ctx context.Context, t *store.Tx, comune, phone string, topics []string, lang string, by ConsentActor) error {
+	now := store.Micros(t.Store().Now())
 	if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
 		return err
 	}
@@ -166,12 +168,12 @@ func (t *Tx) SubscribeByCitizen(ctx context.Context, comune, phone string, topic
 	if err != nil {
 		return err
 	}
-	return t.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: ConsentSubscribe, Via: by.Via, Actor: by.Actor, Topics: topics})
+	return AddConsent(ctx, t, Consent{Comune: comune, Phone: phone, Action: ConsentSubscribe, Via: by.Via, Actor: by.Actor, Topics: topics})
 }
 
 // ConfirmPending confirms every pending subscription of a number (the citizen answered SI) and
 // returns the comuni confirmed.
-func (t *Tx) ConfirmPending(ctx context.Context, phone string, by ConsentActor) ([]string, error) {
+func ConfirmPending(ctx context.Context, t *store.Tx, phone string, by ConsentActor) ([]string, error) {
 	rows, err := t.Query(ctx, "SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending' ORDER BY comune", phone)
 	if err != nil {
 		return nil, err
@@ -190,7 +192,7 @@ func (t *Tx) ConfirmPending(ctx context.Context, phone string, by ConsentActor) 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	var comuni []string
 	for _, p := range list {
 		if _, err := t.Exec(ctx, "UPDATE subscribers SET status = 'confirmed', updated_at = ?, confirmed_at = ? WHERE comune = ? AND phone = ? AND status = 'pending'",
@@ -200,7 +202,7 @@ func (t *Tx) ConfirmPending(ctx context.Context, phone string, by ConsentActor) 
 		if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
 			return nil, err
 		}
-		if err := t.AddConsent(ctx, Consent{Comune: p.comune, Phone: phone, Action: ConsentConfirm, Via: by.Via, Actor: by.Actor, Topics: splitList(p.topics)}); err != nil {
+		if err := AddConsent(ctx, t, Consent{Comune: p.comune, Phone: phone, Action: ConsentConfirm, Via: by.Via, Actor: by.Actor, Topics: splitList(p.topics)}); err != nil {
 			return nil, err
 		}
 		comuni = append(comuni, p.comune)
@@ -210,8 +212,8 @@ func (t *Tx) ConfirmPending(ctx context.Context, phone string, by ConsentActor) 
 
 // OptOut records a STOP: the number goes on the opt-out list, every subscription of it stops,
 // and whatever alerts still queued for it are cancelled. It returns the comuni it was subscribed to.
-func (t *Tx) OptOut(ctx context.Context, phone string, by ConsentActor, detail string) ([]string, error) {
-	now := Micros(t.s.now())
+func OptOut(ctx context.Context, t *store.Tx, phone string, by ConsentActor, detail string) ([]string, error) {
+	now := store.Micros(t.Store().Now())
 	_, err := t.Exec(ctx, "INSERT INTO sms_optouts (phone, via, created_at) VALUES (?, ?, ?) ON CONFLICT (phone) DO NOTHING", phone, by.Via, now)
 	if err != nil {
 		return nil, err
@@ -239,7 +241,7 @@ func (t *Tx) OptOut(ctx context.Context, phone string, by ConsentActor, detail s
 	if _, err := t.Exec(ctx, "UPDATE alert_recipients SET status = 'cancelled', error = 'stop', updated_at = ? WHERE phone = ? AND status = 'queued'", now, phone); err != nil {
 		return nil, err
 	}
-	return comuni, t.AddConsent(ctx, Consent{Phone: phone, Action: ConsentStop, Via: by.Via, Actor: by.Actor, Detail: detail})
+	return comuni, AddConsent(ctx, t, Consent{Phone: phone, Action: ConsentStop, Via: by.Via, Actor: by.Actor, Detail: detail})
 }
 
 // RequestSubscription is the comune asking, through the API, to subscribe a number: the
@@ -248,10 +250,10 @@ func (t *Tx) OptOut(ctx context.Context, phone string, by ConsentActor, detail s
 // topics change). A number that said STOP is ErrOptedOut and nothing changes. onPending runs in
 // the same transaction, to enqueue the confirmation SMS.
 func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, topics []string, lang string, by ConsentActor,
-	onPending func(ctx context.Context, tx *Tx) error) (Subscriber, bool, error) {
+	onPending func(ctx context.Context, tx *store.Tx) error) (Subscriber, bool, error) {
 	var out Subscriber
 	var ask bool
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n); err != nil {
 			return err
@@ -259,7 +261,7 @@ func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, t
 		if n > 0 {
 			return ErrOptedOut
 		}
-		now := Micros(s.now())
+		now := store.Micros(s.Now())
 		var status string
 		err := tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status)
 		switch {
@@ -286,7 +288,7 @@ func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, t
 		if !ask {
 			action = ConsentSubscribe
 		}
-		if err := tx.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: action, Via: by.Via, Actor: by.Actor, Topics: topics}); err != nil {
+		if err := AddConsent(ctx, tx, Consent{Comune: comune, Phone: phone, Action: action, Via: by.Via, Actor: by.Actor, Topics: topics}); err != nil {
 			return err
 		}
 		if ask && onPending != nil {
@@ -302,22 +304,22 @@ func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, t
 }
 
 // RemoveSubscriber is the comune deleting a subscription (status removed; the consent trail
-// stays). A number not subscribed, or already removed, is ErrNotFound.
+// stays). A number not subscribed, or already removed, is store.ErrNotFound.
 func (s *Store) RemoveSubscriber(ctx context.Context, comune, phone string, by ConsentActor) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		now := Micros(s.now())
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		now := store.Micros(s.Now())
 		res, err := tx.Exec(ctx, "UPDATE subscribers SET status = 'removed', updated_at = ? WHERE comune = ? AND phone = ? AND status <> 'removed'", now, comune, phone)
 		if err != nil {
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrNotFound
+			return store.ErrNotFound
 		}
 		if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET status = 'cancelled', error = 'removed', updated_at = ?
 			WHERE phone = ? AND status = 'queued' AND alert_id IN (SELECT id FROM alerts WHERE comune = ?)`, now, phone, comune); err != nil {
 			return err
 		}
-		return tx.AddConsent(ctx, Consent{Comune: comune, Phone: phone, Action: ConsentRemove, Via: by.Via, Actor: by.Actor})
+		return AddConsent(ctx, tx, Consent{Comune: comune, Phone: phone, Action: ConsentRemove, Via: by.Via, Actor: by.Actor})
 	})
 }
 
@@ -346,7 +348,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, comune string, rows []Imp
 	for start := 0; start < len(rows); start += perTx {
 		part := rows[start:min(start+perTx, len(rows))]
 		var r ImportResult
-		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 			r = ImportResult{}
 			ps := preparedSet{tx: tx, stmts: map[string]*sql.Stmt{}}
 			defer ps.close()
@@ -372,7 +374,7 @@ func (s *Store) ImportSubscribers(ctx context.Context, comune string, rows []Imp
 // preparedSet reuses the statements of one transaction: an import runs the same large
 // multi-row statements hundreds of times, and preparing them is a good part of the cost.
 type preparedSet struct {
-	tx    *Tx
+	tx    *store.Tx
 	stmts map[string]*sql.Stmt
 }
 
@@ -380,7 +382,7 @@ func (p *preparedSet) stmt(ctx context.Context, query string) (*sql.Stmt, error)
 	if st, ok := p.stmts[query]; ok {
 		return st, nil
 	}
-	st, err := p.tx.tx.PrepareContext(ctx, p.tx.s.q(query))
+	st, err := p.tx.SQL().PrepareContext(ctx, p.tx.Store().Rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -421,7 +423,7 @@ func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []I
 	if err := rows.Err(); err != nil {
 		return 0, 0, err
 	}
-	now := Micros(t.s.now())
+	now := store.Micros(t.Store().Now())
 	tp := joinTopics(topics)
 	var sb, cb strings.Builder
 	sb.WriteString("INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at) VALUES ")
@@ -444,7 +446,7 @@ func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []I
 		sb.WriteString("(?, ?, 'confirmed', ?, ?, ?, ?, ?, ?)")
 		subArgs = append(subArgs, comune, p, tp, lang, by.Via, now, now, now)
 		cb.WriteString("(?, ?, ?, 'import', ?, ?, ?, '', ?)")
-		conArgs = append(conArgs, NewID(), comune, p, by.Via, by.Actor, tp, now)
+		conArgs = append(conArgs, store.NewID(), comune, p, by.Via, by.Actor, tp, now)
 		n++
 	}
 	if n == 0 {
@@ -490,7 +492,7 @@ type SubscriberCount struct {
 // CountSubscribers groups a comune's subscriptions ("" = every comune) by status, topic list
 // and language.
 func (s *Store) CountSubscribers(ctx context.Context, comune string) ([]SubscriberCount, error) {
-	rows, err := s.query(ctx, `SELECT comune, status, topics, lang, COUNT(*) FROM subscribers WHERE (? = '' OR comune = ?)
+	rows, err := s.Query(ctx, `SELECT comune, status, topics, lang, COUNT(*) FROM subscribers WHERE (? = '' OR comune = ?)
 		GROUP BY comune, status, topics, lang ORDER BY comune, status, topics, lang`, comune, comune)
 	if err != nil {
 		return nil, err
@@ -517,27 +519,27 @@ type SMSCommand struct {
 	At         time.Time
 }
 
-// SMSCommandBySid finds a command already acted on (ErrNotFound otherwise).
+// SMSCommandBySid finds a command already acted on (store.ErrNotFound otherwise).
 func (s *Store) SMSCommandBySid(ctx context.Context, sid string) (SMSCommand, error) {
 	var c SMSCommand
 	var handled int
 	var at int64
-	err := s.queryRow(ctx, "SELECT message_sid, phone, keyword, handled, reply, at FROM sms_commands WHERE message_sid = ?", sid).
+	err := s.QueryRow(ctx, "SELECT message_sid, phone, keyword, handled, reply, at FROM sms_commands WHERE message_sid = ?", sid).
 		Scan(&c.MessageSid, &c.Phone, &c.Keyword, &handled, &c.Reply, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		return c, ErrNotFound
+		return c, store.ErrNotFound
 	}
-	c.Handled, c.At = handled == 1, FromMicros(at)
+	c.Handled, c.At = handled == 1, store.FromMicros(at)
 	return c, err
 }
 
 // RecordSMSCommand records a command in the transaction that acts on it; the same MessageSid
-// twice is ErrConflict, which undoes the second action with its transaction.
-func (t *Tx) RecordSMSCommand(ctx context.Context, c SMSCommand) error {
+// twice is store.ErrConflict, which undoes the second action with its transaction.
+func RecordSMSCommand(ctx context.Context, t *store.Tx, c SMSCommand) error {
 	_, err := t.Exec(ctx, "INSERT INTO sms_commands (message_sid, phone, keyword, handled, reply, at) VALUES (?, ?, ?, ?, ?, ?)",
-		c.MessageSid, c.Phone, c.Keyword, boolInt(c.Handled), c.Reply, Micros(t.s.now()))
-	if isUniqueViolation(err) {
-		return ErrConflict
+		c.MessageSid, c.Phone, c.Keyword, boolInt(c.Handled), c.Reply, store.Micros(t.Store().Now()))
+	if store.IsUniqueViolation(err) {
+		return store.ErrConflict
 	}
 	return err
 }

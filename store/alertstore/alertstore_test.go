@@ -1,4 +1,4 @@
-package store_test
+package alertstore_test
 
 import (
 	"context"
@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/store/storetest"
 )
 
 func TestAPIKeysAreHashedAndRevocable(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		k, key, err := s.CreateAPIKey(ctx, "firenze", "protezione civile")
-		if err != nil || len(key) < 40 || key[:4] != store.APIKeyPrefix {
+		if err != nil || len(key) < 40 || key[:4] != alertstore.APIKeyPrefix {
 			t.Fatalf("create: %q %v", key, err)
 		}
 		got, err := s.APIKeyByToken(ctx, key)
@@ -38,20 +40,20 @@ func TestAPIKeysAreHashedAndRevocable(t *testing.T) {
 	})
 }
 
-func sub(t *testing.T, s *store.Store, comune, phone string, topics ...string) {
+func sub(t *testing.T, s *alertstore.Store, comune, phone string, topics ...string) {
 	t.Helper()
 	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-		return tx.SubscribeByCitizen(ctx, comune, phone, topics, "it", store.ConsentActor{Via: store.ViaSMS, Actor: phone})
+		return alertstore.SubscribeByCitizen(ctx, tx, comune, phone, topics, "it", alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: phone})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func stop(t *testing.T, s *store.Store, phone string) {
+func stop(t *testing.T, s *alertstore.Store, phone string) {
 	t.Helper()
 	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.OptOut(ctx, phone, store.ConsentActor{Via: store.ViaSMS, Actor: phone}, "")
+		_, err := alertstore.OptOut(ctx, tx, phone, alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: phone}, "")
 		return err
 	})
 	if err != nil {
@@ -60,19 +62,20 @@ func stop(t *testing.T, s *store.Store, phone string) {
 }
 
 func TestStopWinsOverImportAndAPI(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		sub(t, s, "firenze", "+393470000001")
 		stop(t, s, "+393470000001")
-		res, err := s.ImportSubscribers(ctx, "firenze", []store.ImportRow{{Phone: "+393470000001"}, {Phone: "+393470000002"}}, nil, store.ConsentActor{Via: store.ViaImport, Actor: "x.csv"})
+		res, err := s.ImportSubscribers(ctx, "firenze", []alertstore.ImportRow{{Phone: "+393470000001"}, {Phone: "+393470000002"}}, nil, alertstore.ConsentActor{Via: alertstore.ViaImport, Actor: "x.csv"})
 		if err != nil || res.Imported != 1 || res.OptedOut != 1 {
 			t.Fatalf("import: %+v %v", res, err)
 		}
 		sb, _ := s.Subscriber(ctx, "firenze", "+393470000001")
-		if sb.Status != store.SubscriberStopped {
+		if sb.Status != alertstore.SubscriberStopped {
 			t.Fatalf("import turned a STOP back on: %+v", sb)
 		}
-		if _, _, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", store.ConsentActor{Via: store.ViaAPI, Actor: "key"}, nil); !errors.Is(err, store.ErrOptedOut) {
+		if _, _, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "key"}, nil); !errors.Is(err, alertstore.ErrOptedOut) {
 			t.Fatalf("API subscribed a STOPped number: %v", err)
 		}
 		// Only the citizen lifts their STOP.
@@ -88,35 +91,37 @@ func TestStopWinsOverImportAndAPI(t *testing.T) {
 }
 
 func TestPendingUntilConfirmed(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		enq := 0
 		sb, ask, err := s.RequestSubscription(ctx, "firenze", "+393470000009", []string{"traffico"}, "it",
-			store.ConsentActor{Via: store.ViaAPI, Actor: "k1"}, func(context.Context, *store.Tx) error { enq++; return nil })
-		if err != nil || !ask || sb.Status != store.SubscriberPending || enq != 1 {
+			alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "k1"}, func(context.Context, *store.Tx) error { enq++; return nil })
+		if err != nil || !ask || sb.Status != alertstore.SubscriberPending || enq != 1 {
 			t.Fatalf("%+v %v %v %d", sb, ask, err, enq)
 		}
-		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, store.CreateAlertOptions{BatchSize: 10})
-		if err != nil || a.Recipients != 0 || a.Status != store.AlertSent {
+		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, alertstore.CreateAlertOptions{BatchSize: 10})
+		if err != nil || a.Recipients != 0 || a.Status != alertstore.AlertSent {
 			t.Fatalf("a pending subscriber was counted: %+v %v", a, err)
 		}
 		var comuni []string
 		err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			comuni, err = tx.ConfirmPending(ctx, "+393470000009", store.ConsentActor{Via: store.ViaSMS, Actor: "+393470000009"})
+			comuni, err = alertstore.ConfirmPending(ctx, tx, "+393470000009", alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: "+393470000009"})
 			return err
 		})
 		if err != nil || len(comuni) != 1 || comuni[0] != "firenze" {
 			t.Fatalf("confirm: %v %v", comuni, err)
 		}
 		sb, _ = s.Subscriber(ctx, "firenze", "+393470000009")
-		if sb.Status != store.SubscriberConfirmed || sb.ConfirmedAt == nil {
+		if sb.Status != alertstore.SubscriberConfirmed || sb.ConfirmedAt == nil {
 			t.Fatalf("%+v", sb)
 		}
 	})
 }
 
 func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		for i := 0; i < 25; i++ {
 			sub(t, s, "firenze", fmt.Sprintf("+3934700001%02d", i))
@@ -132,13 +137,13 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 			enqueued = append(enqueued, batches...)
 			return nil
 		}
-		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "blocco-traffico", Topics: []string{"traffico"},
-			Message: "blocco", TextIT: "blocco", TextEN: "block", Source: "api"}, store.CreateAlertOptions{BatchSize: 10, Enqueue: enq})
+		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "blocco-traffico", Topics: []string{"traffico"},
+			Message: "blocco", TextIT: "blocco", TextEN: "block", Source: "api"}, alertstore.CreateAlertOptions{BatchSize: 10, Enqueue: enq})
 		if err != nil {
 			t.Fatal(err)
 		}
 		// 25 without topics + the one following traffico; not scuole-only, not empoli, not the STOP.
-		if a.Recipients != 26 || a.Status != store.AlertSending || len(enqueued) != 3 {
+		if a.Recipients != 26 || a.Status != alertstore.AlertSending || len(enqueued) != 3 {
 			t.Fatalf("alert %+v, batches %v", a, enqueued)
 		}
 		stale := time.Now().Add(-10 * time.Second)
@@ -163,22 +168,22 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 			t.Fatal("recipients claimed twice")
 		}
 		// A status callback faster than our commit is kept and applied later.
-		if id, err := s.UpdateRecipientDelivery(ctx, "SM0", store.RecipientDelivered, ""); err != nil || id != "" {
+		if id, err := s.UpdateRecipientDelivery(ctx, "SM0", alertstore.RecipientDelivered, ""); err != nil || id != "" {
 			t.Fatalf("early: %q %v", id, err)
 		}
-		results := []store.SendResult{}
+		results := []alertstore.SendResult{}
 		for i, r := range rs {
 			switch {
 			case i == 0:
-				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: "SM0"})
+				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: "SM0"})
 			case i == 1:
-				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeFailed, ErrorCode: "21610", OptOut: true, Phone: r.Phone})
+				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, ErrorCode: "21610", OptOut: true, Phone: r.Phone})
 			case i == 2:
-				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeRetry, ErrorCode: "20429"})
+				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, ErrorCode: "20429"})
 			case i == 3:
-				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeUncertain, Error: "timeout"})
+				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: "timeout"})
 			default:
-				results = append(results, store.SendResult{Seq: r.Seq, Outcome: store.OutcomeSent, SID: fmt.Sprintf("SM%d", i)})
+				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: fmt.Sprintf("SM%d", i)})
 			}
 		}
 		if err := s.RecordSendResults(ctx, a.ID, "p1", results); err != nil {
@@ -191,10 +196,10 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if out, _ := s.IsOptedOut(ctx, rs[1].Phone); !out {
 			t.Fatal("21610 did not opt the number out")
 		}
-		if id, err := s.UpdateRecipientDelivery(ctx, "SM5", store.RecipientFailed, "30003"); err != nil || id != a.ID {
+		if id, err := s.UpdateRecipientDelivery(ctx, "SM5", alertstore.RecipientFailed, "30003"); err != nil || id != a.ID {
 			t.Fatalf("callback: %q %v", id, err)
 		}
-		if _, err := s.UpdateRecipientDelivery(ctx, "SM5", store.RecipientSent, ""); err != nil {
+		if _, err := s.UpdateRecipientDelivery(ctx, "SM5", alertstore.RecipientSent, ""); err != nil {
 			t.Fatal(err)
 		}
 		c, _ = s.CountRecipients(ctx, a.ID)
@@ -238,12 +243,12 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 			t.Fatal("the reopened batch cannot be claimed")
 		}
 		// Cancel: nothing queued remains.
-		got, err := s.EndAlert(ctx, "empoli", a.ID, store.AlertCancelled)
+		got, err := s.EndAlert(ctx, "empoli", a.ID, alertstore.AlertCancelled)
 		if !errors.Is(err, store.ErrNotFound) {
 			t.Fatalf("another comune cancelled it: %+v %v", got, err)
 		}
-		got, err = s.EndAlert(ctx, "firenze", a.ID, store.AlertCancelled)
-		if err != nil || got.Status != store.AlertCancelled {
+		got, err = s.EndAlert(ctx, "firenze", a.ID, alertstore.AlertCancelled)
+		if err != nil || got.Status != alertstore.AlertCancelled {
 			t.Fatalf("%+v %v", got, err)
 		}
 		c, _ = s.CountRecipients(ctx, a.ID)
@@ -260,7 +265,8 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 }
 
 func TestSendSlotsAreSharedAndBounded(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		iv := 10 * time.Millisecond
 		a, wait, err := s.ReserveSendSlots(ctx, "sms", 10, iv, time.Second)
@@ -286,12 +292,13 @@ func TestSendSlotsAreSharedAndBounded(t *testing.T) {
 }
 
 func TestScheduledAlertStartsOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
 		ctx := context.Background()
 		sub(t, s, "firenze", "+393470000001")
-		a, err := s.CreateAlert(ctx, store.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api",
-			SendAt: time.Now().Add(200 * time.Millisecond)}, store.CreateAlertOptions{BatchSize: 10})
-		if err != nil || a.Status != store.AlertScheduled || a.Recipients != 1 {
+		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api",
+			SendAt: time.Now().Add(200 * time.Millisecond)}, alertstore.CreateAlertOptions{BatchSize: 10})
+		if err != nil || a.Status != alertstore.AlertScheduled || a.Recipients != 1 {
 			t.Fatalf("%+v %v", a, err)
 		}
 		if ids, _ := s.DueAlerts(ctx, 10); len(ids) != 0 {
