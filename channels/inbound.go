@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"strconv"
 	"time"
 )
 
@@ -88,29 +89,7 @@ type SendError struct {
 
 func (e *SendError) Error() string {
 	if e.Code != 0 {
-		return "send failed: " + e.Message + " (code " + itoa(e.Code) + ")"
+		return "send failed: " + e.Message + " (code " + strconv.Itoa(e.Code) + ")"
 	}
 	return "send failed: " + e.Message
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	neg := n < 0
-	if neg {
-		n = -n
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	if neg {
-		i--
-		b[i] = '-'
-	}
-	return string(b[i:])
 }

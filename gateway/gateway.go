@@ -125,8 +125,8 @@ func Migrate(ctx context.Context, cfg *config.Config) error {
 func (g *Gateway) wire(ctx context.Context) error {
 	cfg := g.Config
 	var err error
-	g.Ingest, err = ingest.New(ingest.Options{Store: g.Store, Events: g.Events, Metrics: g.Metrics, Logger: g.Log,
-		Decider: basicDecider{book: g.book}})
+	// The decider (the router, through the desk) is set by wireRouting.
+	g.Ingest, err = ingest.New(ingest.Options{Store: g.Store, Events: g.Events, Metrics: g.Metrics, Logger: g.Log})
 	if err != nil {
 		return err
 	}
