@@ -3,9 +3,7 @@ package integration
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -14,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -23,8 +22,8 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sportello/sportello/channels"
-	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/gateway"
+	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/integration/twilioemu"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
@@ -92,46 +91,11 @@ type browserGateway struct {
 func startBrowserGateway(t *testing.T) *browserGateway {
 	t.Helper()
 	sink := startBrowserMailSink(t)
-	cfg, err := config.Parse(fmt.Appendf(nil, browserYAML, t.TempDir(), sink.Addr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if os.Getenv("SPORTELLO_TEST_LOG") != "" {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	g, err := gateway.New(ctx, cfg, log)
-	if err != nil {
-		cancel()
-		t.Fatal(err)
-	}
-	if g.Senders[channels.Email] == nil {
-		// The email feature is not wired in this build: forwards still need a way out, and
-		// the sink records them the same.
-		g.Senders[channels.Email] = sink
-	}
-	ready, done := make(chan struct{}), make(chan error, 1)
-	go func() { done <- g.Run(ctx, ready) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		cancel()
-		t.Fatalf("gateway did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		cancel()
-		t.Fatal("gateway did not start in 30 s")
-	}
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("gateway did not stop in 30 s")
-		}
-		g.Close()
-	})
-	return &browserGateway{G: g, URL: "http://" + g.HTTPAddr(), Mail: sink}
+	// harness.Start fills data_dir and database_url; the relay is this test's sink.
+	yaml := strings.Replace(browserYAML, "relay: %q", "relay: "+strconv.Quote(sink.Addr), 1)
+	yaml = strings.Replace(yaml, "data_dir: %q", "data_dir: %q\ndatabase_url: %q", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	return &browserGateway{G: gw.G, URL: gw.URL, Mail: sink}
 }
 
 // user creates a user with the test password.
