@@ -20,6 +20,13 @@ type CallEvent struct {
 	EndedAt  *time.Time
 	Operator string
 	Category string
+	// Result, when set, is how the call ended (CallAnswered, ...). Without it the store derives
+	// it: an answer makes it answered, a hang-up before any answer abandoned.
+	Result string
+	// WaitSeconds is the provider's own measure of the wait (Twilio's QueueTime); without it
+	// the wait runs from arrival to the answer or hang-up.
+	WaitSeconds   *int
+	TransferredTo string
 }
 
 // CallSink records call events. UpdateCall returns the contact's id, or ErrUnknownCall.

@@ -92,14 +92,33 @@ type CitizenRef struct {
 	Fax   *string `json:"fax"`
 }
 
-// Call holds what a phone contact adds: its progress and talk time.
+// Call holds what a phone contact adds: its progress, how it ended and its times.
 type Call struct {
-	Status          string     `json:"status"`
+	Status string `json:"status"`
+	// DurationSeconds is the provider's whole-call duration (menu and queue included).
 	DurationSeconds int        `json:"duration_seconds"`
 	RecordingURL    *string    `json:"recording_url"`
 	AnsweredAt      *time.Time `json:"answered_at,omitempty"`
+	EndedAt         *time.Time `json:"ended_at,omitempty"`
 	Operator        string     `json:"operator,omitempty"`
+	// Result is how the call ended for the caller: CallAnswered, CallAbandoned, CallVoicemail,
+	// CallCallback, or nil while it is not known.
+	Result *string `json:"result"`
+	// WaitSeconds runs from arrival to the answer (or to the hang-up of an unanswered call).
+	WaitSeconds *int `json:"wait_seconds"`
+	// TalkSeconds runs from the answer to the hang-up.
+	TalkSeconds   *int    `json:"talk_seconds"`
+	AnsweredBy    *string `json:"answered_by"`
+	TransferredTo *string `json:"transferred_to"`
 }
+
+// How a call ended for the caller.
+const (
+	CallAnswered  = "answered"
+	CallAbandoned = "abandoned"
+	CallVoicemail = "voicemail"
+	CallCallback  = "callback"
+)
 
 // Message is one item of a contact's thread, inbound or outbound.
 type Message struct {

@@ -212,7 +212,8 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 // UpdateCall records news about a known call.
 func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, ev channels.CallEvent) (string, error) {
 	id, err := s.opts.Store.UpdateCall(ctx, ch, externalID, store.CallUpdate{Status: ev.Status, Duration: ev.Duration,
-		RecordingURL: ev.RecordingURL, AnsweredAt: ev.AnsweredAt, EndedAt: ev.EndedAt, Operator: ev.Operator})
+		RecordingURL: ev.RecordingURL, AnsweredAt: ev.AnsweredAt, EndedAt: ev.EndedAt, Operator: ev.Operator,
+		Result: ev.Result, WaitSeconds: ev.WaitSeconds, TransferredTo: ev.TransferredTo})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", channels.ErrUnknownCall
 	}

@@ -15,20 +15,23 @@ import (
 const contactColumns = `c.id, c.channel, c.direction, c.comune, c.citizen_id, ci.name, c.from_addr, c.to_addr, c.from_name,
 	c.subject, c.body, c.category, c.queue, c.status, c.assignee, c.outcome, c.office, c.office_phone, c.note, c.external_id,
 	c.auto_reply, c.priority, c.escalated, c.call_status, c.call_duration, c.call_recording_url, c.call_answered_at,
-	c.call_operator, c.received_at, c.updated_at, c.resolved_at`
+	c.call_operator, c.call_result, c.call_wait_seconds, c.call_talk_seconds, c.call_ended_at, c.call_transferred_to,
+	c.received_at, c.updated_at, c.resolved_at`
 
 const contactFrom = ` FROM contacts c JOIN citizens ci ON ci.id = c.citizen_id`
 
 func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) {
 	var c channels.Contact
 	var comune, category, queue, assignee, outcome, office, officePhone, callStatus, recURL, callOperator sql.NullString
-	var callDur, answeredAt, resolvedAt sql.NullInt64
+	var callResult, transferredTo sql.NullString
+	var callDur, answeredAt, resolvedAt, waitSecs, talkSecs, endedAt sql.NullInt64
 	var citizenID, citizenName string
 	var autoReply, escalated int
 	var received, updated int64
 	err := row.Scan(&c.ID, &c.Channel, &c.Direction, &comune, &citizenID, &citizenName, &c.From, &c.To, &c.FromName,
 		&c.Subject, &c.Body, &category, &queue, &c.Status, &assignee, &outcome, &office, &officePhone, &c.Note, &c.ExternalID,
 		&autoReply, &c.Priority, &escalated, &callStatus, &callDur, &recURL, &answeredAt, &callOperator,
+		&callResult, &waitSecs, &talkSecs, &endedAt, &transferredTo,
 		&received, &updated, &resolvedAt)
 	if err != nil {
 		return c, err
@@ -40,7 +43,12 @@ func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) 
 	c.ReceivedAt, c.UpdatedAt, c.ResolvedAt = FromMicros(received), FromMicros(updated), nullMicros(resolvedAt)
 	if callStatus.Valid || c.Channel == channels.Phone {
 		c.Call = &channels.Call{Status: callStatus.String, DurationSeconds: int(callDur.Int64), RecordingURL: nullString(recURL),
-			AnsweredAt: nullMicros(answeredAt), Operator: callOperator.String}
+			AnsweredAt: nullMicros(answeredAt), EndedAt: nullMicros(endedAt), Operator: callOperator.String,
+			Result: nullString(callResult), WaitSeconds: nullInt(waitSecs), TalkSeconds: nullInt(talkSecs),
+			TransferredTo: nullString(transferredTo)}
+		if answeredAt.Valid && callOperator.String != "" {
+			c.Call.AnsweredBy = &callOperator.String
+		}
 	}
 	c.Attachments = []channels.Attachment{}
 	return c, nil
@@ -435,42 +443,96 @@ type CallUpdate struct {
 	AnsweredAt   *time.Time
 	EndedAt      *time.Time
 	Operator     string
+	// Result, WaitSeconds and TransferredTo: see channels.CallEvent.
+	Result        string
+	WaitSeconds   *int
+	TransferredTo string
 }
 
 // UpdateCall records a call's progress by its provider id (CallSid, CTI callId). It returns the
-// contact's id, or ErrNotFound when no call has that id.
+// contact's id, or ErrNotFound when no call has that id. Times already recorded win over later
+// reports of the same moment (a provider retries its callbacks), except an explicit result.
 func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, u CallUpdate) (string, error) {
 	var contactID string
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		err := tx.QueryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''", string(ch), externalID).Scan(&contactID)
+		var received int64
+		var answeredAt, endedAt, wait sql.NullInt64
+		var result sql.NullString
+		err := tx.QueryRow(ctx, `SELECT id, received_at, call_answered_at, call_ended_at, call_wait_seconds, call_result
+			FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''`, string(ch), externalID).
+			Scan(&contactID, &received, &answeredAt, &endedAt, &wait, &result)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		var dur, answered any
-		if u.Duration != nil {
-			dur = *u.Duration
-		} else if u.EndedAt != nil {
-			var answeredAt sql.NullInt64
-			if err := tx.QueryRow(ctx, "SELECT call_answered_at FROM contacts WHERE id = ?", contactID).Scan(&answeredAt); err != nil {
-				return err
-			}
-			if answeredAt.Valid {
-				dur = int(u.EndedAt.Sub(FromMicros(answeredAt.Int64)).Round(time.Second) / time.Second)
-			}
-		}
-		if u.AnsweredAt != nil {
-			answered = Micros(*u.AnsweredAt)
-		}
+		m := callMetrics(FromMicros(received), answeredAt, endedAt, wait.Valid, result.String, u)
 		_, err = tx.Exec(ctx, `UPDATE contacts SET call_status = COALESCE(?, call_status), call_duration = COALESCE(?, call_duration),
-			call_recording_url = COALESCE(?, call_recording_url), call_answered_at = COALESCE(?, call_answered_at),
-			call_operator = COALESCE(?, call_operator), updated_at = ? WHERE id = ?`,
-			strOrNil(u.Status), dur, strOrNil(u.RecordingURL), answered, strOrNil(u.Operator), Micros(s.now()), contactID)
+			call_recording_url = COALESCE(?, call_recording_url), call_answered_at = COALESCE(call_answered_at, ?),
+			call_operator = COALESCE(?, call_operator), call_ended_at = COALESCE(call_ended_at, ?),
+			call_result = COALESCE(?, call_result), call_wait_seconds = COALESCE(?, call_wait_seconds),
+			call_talk_seconds = COALESCE(?, call_talk_seconds), call_transferred_to = COALESCE(?, call_transferred_to),
+			updated_at = ? WHERE id = ?`,
+			strOrNil(u.Status), m.duration, strOrNil(u.RecordingURL), m.answered, strOrNil(u.Operator), m.ended,
+			strOrNil(m.result), m.wait, m.talk, strOrNil(u.TransferredTo), Micros(s.now()), contactID)
 		return err
 	})
 	return contactID, err
+}
+
+// callChange is what one call event writes; nil leaves a column as it is.
+type callChange struct {
+	duration, answered, ended, wait, talk any
+	result                                string
+}
+
+// callMetrics derives the call's figures from an event and what was recorded before it:
+// the wait runs from arrival to the answer (or to the hang-up of a call nobody answered),
+// the talk from the answer to the hang-up.
+func callMetrics(received time.Time, answeredAt, endedAt sql.NullInt64, haveWait bool, result string, u CallUpdate) callChange {
+	var m callChange
+	answered := nullMicros(answeredAt)
+	if answered == nil && u.AnsweredAt != nil {
+		answered = u.AnsweredAt
+		m.answered = Micros(*u.AnsweredAt)
+	}
+	ended := nullMicros(endedAt)
+	if ended == nil && u.EndedAt != nil {
+		ended = u.EndedAt
+		m.ended = Micros(*u.EndedAt)
+	}
+	seconds := func(from, to time.Time) int {
+		d := int(to.Sub(from).Round(time.Second) / time.Second)
+		return max(d, 0)
+	}
+	switch {
+	case u.WaitSeconds != nil:
+		m.wait = max(*u.WaitSeconds, 0)
+	case haveWait:
+	case answered != nil:
+		m.wait = seconds(received, *answered)
+	case ended != nil && result != channels.CallVoicemail && result != channels.CallCallback:
+		m.wait = seconds(received, *ended)
+	}
+	if answered != nil && ended != nil {
+		m.talk = seconds(*answered, *ended)
+	}
+	if u.Duration != nil {
+		m.duration = *u.Duration
+	} else if m.talk != nil {
+		m.duration = m.talk
+	}
+	switch {
+	case u.Result != "":
+		m.result = u.Result
+	case result != "":
+	case answered != nil:
+		m.result = channels.CallAnswered
+	case u.EndedAt != nil:
+		m.result = channels.CallAbandoned
+	}
+	return m
 }
 
 // AddAttachment attaches a file to an existing contact's first message (a voicemail recording).

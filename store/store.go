@@ -270,6 +270,14 @@ func nullMicros(v sql.NullInt64) *time.Time {
 	return &t
 }
 
+func nullInt(v sql.NullInt64) *int {
+	if !v.Valid {
+		return nil
+	}
+	n := int(v.Int64)
+	return &n
+}
+
 func nullString(v sql.NullString) *string {
 	if !v.Valid {
 		return nil

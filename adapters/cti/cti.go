@@ -8,9 +8,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -29,6 +32,59 @@ type Event struct {
 	CallID    string `json:"callId" form:"callId"`
 	User      string `json:"user" form:"user"`
 	Cause     string `json:"cause" form:"cause"`
+	// Timestamp is the PBX's own time of the event: RFC 3339, or Unix seconds (a JSON string
+	// or number). Without it the event happened when it was received.
+	Timestamp Timestamp `json:"timestamp" form:"timestamp"`
+}
+
+// Timestamp is an event time as a PBX sends it, kept as text until it is read.
+type Timestamp string
+
+// UnmarshalJSON takes a string or a number.
+func (t *Timestamp) UnmarshalJSON(b []byte) error {
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = Timestamp(s)
+		return nil
+	}
+	if string(b) == "null" {
+		*t = ""
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("timestamp must be RFC 3339 text or Unix seconds")
+	}
+	*t = Timestamp(n.String())
+	return nil
+}
+
+// maxClockSkew bounds how far a PBX's clock may run ahead of ours: a timestamp further in the
+// future is a broken clock or a forged event, and would make waits and talk times negative.
+const maxClockSkew = 5 * time.Minute
+
+// Time reads the timestamp, or returns now when there is none.
+func (t Timestamp) Time(now time.Time) (time.Time, error) {
+	if t == "" {
+		return now, nil
+	}
+	var at time.Time
+	if secs, err := strconv.ParseFloat(string(t), 64); err == nil {
+		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs < 0 || secs > 1e11 {
+			return time.Time{}, fmt.Errorf("timestamp %q is out of range", string(t))
+		}
+		whole, frac := math.Modf(secs)
+		at = time.Unix(int64(whole), int64(frac*1e9)).UTC()
+	} else if at, err = time.Parse(time.RFC3339Nano, string(t)); err != nil {
+		return time.Time{}, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds", string(t))
+	}
+	if at.After(now.Add(maxClockSkew)) {
+		return time.Time{}, fmt.Errorf("timestamp %q is in the future", string(t))
+	}
+	return at.UTC(), nil
 }
 
 // ScreenPop is what a newCall answers: who is calling, if we know them.
@@ -123,7 +179,7 @@ func decode(c echo.Context) (Event, error) {
 	}
 	f := r.PostForm
 	ev = Event{Event: f.Get("event"), From: f.Get("from"), To: f.Get("to"), Direction: f.Get("direction"),
-		CallID: f.Get("callId"), User: f.Get("user"), Cause: f.Get("cause")}
+		CallID: f.Get("callId"), User: f.Get("user"), Cause: f.Get("cause"), Timestamp: Timestamp(f.Get("timestamp"))}
 	return ev, nil
 }
 
@@ -135,14 +191,16 @@ func (h *Handler) event(c echo.Context) error {
 	if ev.CallID == "" {
 		return httperr.BadRequest("missing_field", "callId is required")
 	}
+	now, err := ev.Timestamp.Time(h.o.Now().UTC())
+	if err != nil {
+		return httperr.BadRequest("invalid_field", "%v", err)
+	}
 	switch ev.Event {
 	case "newCall":
-		return h.newCall(c, ev)
+		return h.newCall(c, ev, now)
 	case "answer":
-		now := h.o.Now().UTC()
 		return h.update(c, ev, channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: ev.User})
 	case "hangup":
-		now := h.o.Now().UTC()
 		status := "completed"
 		if ev.Cause != "" && ev.Cause != "normal" && ev.Cause != "normalClearing" {
 			status = "completed:" + ev.Cause
@@ -153,7 +211,7 @@ func (h *Handler) event(c echo.Context) error {
 	}
 }
 
-func (h *Handler) newCall(c echo.Context, ev Event) error {
+func (h *Handler) newCall(c echo.Context, ev Event, at time.Time) error {
 	if ev.From == "" {
 		return httperr.BadRequest("missing_field", "from is required")
 	}
@@ -183,7 +241,7 @@ func (h *Handler) newCall(c echo.Context, ev Event) error {
 	}
 	r, err := h.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, Direction: dir, ExternalID: ev.CallID,
 		From: from, To: to, Comune: h.o.ComuneOf(comuneBy), Call: &channels.Call{Status: "ringing", Operator: ev.User},
-		ReceivedAt: h.o.Now().UTC()})
+		ReceivedAt: at})
 	if err != nil {
 		return err
 	}

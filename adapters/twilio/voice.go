@@ -109,7 +109,7 @@ func (w *Webhooks) voiceRecording(c echo.Context) error {
 	}
 	if u := f.Get("RecordingUrl"); u != "" {
 		// The voicemail's own length is not talk time: the status callback reports the call's.
-		ev := channels.CallEvent{Status: "voicemail", RecordingURL: u}
+		ev := channels.CallEvent{Status: "voicemail", RecordingURL: u, Result: channels.CallVoicemail}
 		if _, err := w.o.Calls.UpdateCall(c.Request().Context(), channels.Phone, f.Get("CallSid"), ev); err != nil && !errors.Is(err, channels.ErrUnknownCall) {
 			return err
 		}
