@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/sportello/sportello/gsm7"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 )
@@ -56,11 +57,11 @@ func render(t *template.Template, d templateData) (string, error) {
 
 // Preview is an alert composed but not stored: the texts subscribers will receive and their cost.
 type Preview struct {
-	TextIT     string   `json:"text"`
-	TextEN     string   `json:"text_en"`
-	Segments   Segments `json:"cost"`
-	SegmentsEN Segments `json:"cost_en"`
-	Recipients int      `json:"recipients"`
+	TextIT     string        `json:"text"`
+	TextEN     string        `json:"text_en"`
+	Segments   gsm7.Segments `json:"cost"`
+	SegmentsEN gsm7.Segments `json:"cost_en"`
+	Recipients int           `json:"recipients"`
 }
 
 // Compose validates a request and renders its texts through the comune's templates. Every
@@ -123,14 +124,14 @@ func (s *Service) Compose(comune string, req AlertRequest) (alertstore.Alert, er
 		return alertstore.Alert{}, err
 	}
 	if req.GSM7Safe {
-		textIT, textEN = ToGSM7(textIT), ToGSM7(textEN)
+		textIT, textEN = gsm7.Rewrite(textIT), gsm7.Rewrite(textEN)
 	}
 	for _, t := range []string{textIT, textEN} {
 		if n := utf8.RuneCountInString(t); n > maxSMSChars {
 			return alertstore.Alert{}, invalid("message_too_long", "the text with the comune's template has %d characters; an SMS carries at most %d", n, maxSMSChars)
 		}
 	}
-	seg := CountSegments(textIT)
+	seg := gsm7.CountSegments(textIT)
 	a := alertstore.Alert{Comune: comune, Category: req.Category, Message: req.Message, MessageEN: req.MessageEN, TextIT: textIT, TextEN: textEN,
 		Topics: topics, GSM7Safe: req.GSM7Safe, Segments: seg.Segments, Encoding: seg.Encoding, Source: req.Source, CreatedBy: req.CreatedBy,
 		ExternalRef: req.ExternalRef, SendAt: sendAt}
@@ -159,7 +160,7 @@ func (s *Service) Preview(ctx context.Context, comune string, req AlertRequest) 
 	if err != nil {
 		return Preview{}, err
 	}
-	return Preview{TextIT: a.TextIT, TextEN: a.TextEN, Segments: CountSegments(a.TextIT), SegmentsEN: CountSegments(a.TextEN), Recipients: n}, nil
+	return Preview{TextIT: a.TextIT, TextEN: a.TextEN, Segments: gsm7.CountSegments(a.TextIT), SegmentsEN: gsm7.CountSegments(a.TextEN), Recipients: n}, nil
 }
 
 // CreateAlert composes and stores an alert; one due now starts at once. existing is true when

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/gsm7"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -50,14 +51,14 @@ func TestComposeRendersTemplatesAndCost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.TextIT != "Firenze: È in vigore il blocco: «fasce» 8–18." || a.TextEN != "Firenze (EN): Traffic block 8-18." || a.Encoding != EncodingUCS2 || a.Segments != 1 {
+	if a.TextIT != "Firenze: È in vigore il blocco: «fasce» 8–18." || a.TextEN != "Firenze (EN): Traffic block 8-18." || a.Encoding != gsm7.EncodingUCS2 || a.Segments != 1 {
 		t.Fatalf("%+v", a)
 	}
 	if strings.Join(a.Topics, ",") != "traffico" {
 		t.Fatalf("topics %q", a.Topics)
 	}
 	a, err = f.svc.Compose("firenze", AlertRequest{Category: "blocco-traffico", Message: "È in vigore il blocco: «fasce» 8–18.", GSM7Safe: true})
-	if err != nil || a.TextIT != "Firenze: E' in vigore il blocco: \"fasce\" 8-18." || a.Encoding != EncodingGSM7 {
+	if err != nil || a.TextIT != "Firenze: E' in vigore il blocco: \"fasce\" 8-18." || a.Encoding != gsm7.EncodingGSM7 {
 		t.Fatalf("%+v %v", a, err)
 	}
 	// 100 characters with one È: UCS-2 costs two segments, the rewrite one.

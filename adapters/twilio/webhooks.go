@@ -15,8 +15,8 @@ import (
 	twclient "github.com/twilio/twilio-go/client"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/templates"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // MenuItem is one choice of the phone menu.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/gsm7"
 	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -19,7 +19,7 @@ func (h *Handler) detail(c echo.Context) error {
 		return err
 	}
 	l := textsFor(pages.Lang(c))
-	v := detailView{L: l, Alert: st, Done: st.Counts.Done(), Cost: alerts.CountSegments(st.TextIT),
+	v := detailView{L: l, Alert: st, Done: st.Counts.Done(), Cost: gsm7.CountSegments(st.TextIT),
 		Active: st.Status == alertstore.AlertScheduled || st.Status == alertstore.AlertSending, Live: Prefix + "/" + st.ID}
 	if cm, ok := h.o.Alerts.Comune(st.Comune); ok {
 		v.Name = cm.Name

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/alerts"
 	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/gsm7"
 	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -101,7 +102,7 @@ type detailView struct {
 	Alert  alerts.AlertStatus
 	Done   int
 	Name   string
-	Cost   alerts.Segments
+	Cost   gsm7.Segments
 	Active bool
 	Live   string
 }

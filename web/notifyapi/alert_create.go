@@ -9,8 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/gsm7"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store/alertstore"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // alertBody is POST /alerts as JSON.
@@ -80,7 +81,7 @@ func (a *API) createAlert(c echo.Context) error {
 
 func accepted(al alertstore.Alert, action string, existing bool) AcceptedJSON {
 	return AcceptedJSON{ID: al.ID, Status: al.Status, Recipients: al.Recipients, Action: action, Duplicate: existing,
-		Segments: al.Segments, Encoding: al.Encoding, Cost: alerts.CountSegments(al.TextIT), Text: al.TextIT, SendAt: al.SendAt}
+		Segments: al.Segments, Encoding: al.Encoding, Cost: gsm7.CountSegments(al.TextIT), Text: al.TextIT, SendAt: al.SendAt}
 }
 
 func parseTime(field string, v *string) (*time.Time, error) {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/gsm7"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -58,13 +59,13 @@ type AcceptedJSON struct {
 	Status     string `json:"status"`
 	Recipients int    `json:"recipients"`
 	// Action is created, replaced (CAP Update) or cancelled (CAP Cancel).
-	Action    string          `json:"action"`
-	Duplicate bool            `json:"duplicate"`
-	Segments  int             `json:"segments"`
-	Encoding  string          `json:"encoding"`
-	Cost      alerts.Segments `json:"cost"`
-	Text      string          `json:"text"`
-	SendAt    time.Time       `json:"send_at"`
+	Action    string        `json:"action"`
+	Duplicate bool          `json:"duplicate"`
+	Segments  int           `json:"segments"`
+	Encoding  string        `json:"encoding"`
+	Cost      gsm7.Segments `json:"cost"`
+	Text      string        `json:"text"`
+	SendAt    time.Time     `json:"send_at"`
 }
 
 // AlertList is the list envelope.

@@ -1,4 +1,4 @@
-package alerts
+package gsm7
 
 import (
 	"strings"
@@ -6,33 +6,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
-
-	"github.com/sportello/sportello/adapters/twilio"
 )
-
-// Encodings of an SMS.
-const (
-	EncodingGSM7 = twilio.EncodingGSM7
-	EncodingUCS2 = twilio.EncodingUCS2
-)
-
-// gsmBasic is the GSM 03.38 default alphabet.
-const gsmBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-
-// gsmExtension is sent as an escape plus a code: two septets each.
-const gsmExtension = "^{}\\[~]|€\f"
-
-var gsmSeptets = func() map[rune]int {
-	m := make(map[rune]int, 140)
-	for _, r := range gsmBasic {
-		m[r] = 1
-	}
-	for _, r := range gsmExtension {
-		m[r] = 2
-	}
-	return m
-}()
 
 // Segments is what a text costs as SMS.
 type Segments struct {
@@ -44,17 +18,16 @@ type Segments struct {
 	NonGSM []string `json:"non_gsm,omitempty"`
 }
 
-// CountSegments counts the SMS segments of a text with the Twilio adapter's counter (160
-// septets in one GSM-7 segment, 153 in each of several; 70 UCS-2 units in one, 67 in each of
-// several), and adds the length in units and the characters that forced UCS-2, for the
-// composer to point at.
+// CountSegments counts the SMS segments of a text as SegmentCount does (160 septets in one GSM-7
+// segment, 153 in each of several; 70 UCS-2 units in one, 67 in each of several), and adds the
+// length in units and the characters that forced UCS-2, for the composer to point at.
 func CountSegments(text string) Segments {
 	var s Segments
-	s.Segments, s.Encoding = twilio.SegmentCount(text)
+	s.Segments, s.Encoding = SegmentCount(text)
 	seen := map[rune]bool{}
 	gsmUnits, ucsUnits := 0, 0
 	for _, r := range text {
-		if n, ok := gsmSeptets[r]; ok {
+		if n, ok := septets[r]; ok {
 			gsmUnits += n
 		} else if !seen[r] {
 			seen[r] = true
@@ -91,11 +64,11 @@ var gsmRewrites = map[rune]string{
 	'ç': "c",
 }
 
-// ToGSM7 rewrites text so it fits the GSM-7 default alphabet where a faithful replacement
+// Rewrite rewrites text so it fits the GSM-7 default alphabet where a faithful replacement
 // exists (curly quotes, dashes, È, €...); characters without one (emoji, other scripts) stay,
 // and CountSegments will still report UCS-2 for them. € becomes EUR: it is in GSM-7's extension
 // table, but some handsets and carriers show it badly.
-func ToGSM7(text string) string {
+func Rewrite(text string) string {
 	var b strings.Builder
 	b.Grow(len(text))
 	for _, r := range norm.NFC.String(text) {
@@ -103,7 +76,7 @@ func ToGSM7(text string) string {
 			b.WriteString(rep)
 			continue
 		}
-		if _, ok := gsmSeptets[r]; ok {
+		if _, ok := septets[r]; ok {
 			b.WriteRune(r)
 			continue
 		}
@@ -113,7 +86,7 @@ func ToGSM7(text string) string {
 			continue
 		}
 		// Other accented letters: the base letter, when that one is GSM-7 (ô -> o, ł stays).
-		if base := baseLetter(r); base != r && gsmSeptets[base] == 1 {
+		if base := baseLetter(r); base != r && septets[base] == 1 {
 			b.WriteRune(base)
 			continue
 		}

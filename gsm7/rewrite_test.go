@@ -1,11 +1,9 @@
-package alerts
+package gsm7
 
 import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/sportello/sportello/channels"
 )
 
 func TestCountSegments(t *testing.T) {
@@ -41,29 +39,29 @@ func TestCountSegments(t *testing.T) {
 	}
 }
 
-func TestToGSM7KeepsOneCapitalFromDoublingTheCost(t *testing.T) {
+func TestRewriteKeepsOneCapitalFromDoublingTheCost(t *testing.T) {
 	text := "È in vigore il blocco: «fasce» 8–18 … multa €80. L’ordinanza è qui."
 	if CountSegments(text).Encoding != EncodingUCS2 {
 		t.Fatal("the sample should be UCS-2")
 	}
-	got := ToGSM7(text)
+	got := Rewrite(text)
 	want := "E' in vigore il blocco: \"fasce\" 8-18 ... multa EUR80. L'ordinanza è qui."
 	if got != want {
-		t.Fatalf("ToGSM7 = %q, want %q", got, want)
+		t.Fatalf("Rewrite = %q, want %q", got, want)
 	}
 	if c := CountSegments(got); c.Encoding != EncodingGSM7 {
 		t.Fatalf("still %+v", c)
 	}
 	// Characters without a GSM-7 form stay: the cost report says so.
-	if got := ToGSM7("Zone 🚗 chiuse"); got != "Zone 🚗 chiuse" {
+	if got := Rewrite("Zone 🚗 chiuse"); got != "Zone 🚗 chiuse" {
 		t.Fatalf("emoji changed: %q", got)
 	}
-	if got := ToGSM7("Città Ù ô ç"); got != "Città U' o c" {
+	if got := Rewrite("Città Ù ô ç"); got != "Città U' o c" {
 		t.Fatalf("got %q", got)
 	}
 }
 
-func FuzzToGSM7(f *testing.F) {
+func FuzzRewrite(f *testing.F) {
 	for _, s := range []string{"È tutto", "“quote”", "€€", "🚗", "a\u0300", "\xff", "Ünïcödé ñ"} {
 		f.Add(s)
 	}
@@ -71,11 +69,11 @@ func FuzzToGSM7(f *testing.F) {
 		if !utf8.ValidString(s) {
 			return
 		}
-		once := ToGSM7(s)
+		once := Rewrite(s)
 		if !utf8.ValidString(once) {
 			t.Fatalf("invalid UTF-8 from %q", s)
 		}
-		if twice := ToGSM7(once); twice != once {
+		if twice := Rewrite(once); twice != once {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, once, twice)
 		}
 		// Whatever CountSegments says about the rewrite, it holds only GSM-7 where it could.
@@ -89,29 +87,4 @@ func FuzzToGSM7(f *testing.F) {
 			t.Fatalf("GSM-7 with non-GSM characters %q", c.NonGSM)
 		}
 	})
-}
-
-func TestNormalizeNumberAgreesWithChannels(t *testing.T) {
-	for _, raw := range []string{"+393471234567", "3471234567", "0039 347 123 4567", "0552768000", "+390552768000", "tel:+393401112233",
-		"garbage", "", "+44 7911 123456", "+1 202 555 0100", "347-123-4567", "+39 055 05 50"} {
-		checkNormalize(t, raw)
-	}
-}
-
-func checkNormalize(t *testing.T, raw string) {
-	e164, mobile, err := normalizeNumber(raw)
-	want, werr := channels.NormalizePhone(raw)
-	if (err == nil) != (werr == nil) || e164 != want {
-		t.Fatalf("normalizeNumber(%q) = %q %v; NormalizePhone = %q %v", raw, e164, err, want, werr)
-	}
-	if err == nil && mobile != channels.IsMobile(want) {
-		t.Fatalf("normalizeNumber(%q) mobile = %v, IsMobile = %v", raw, mobile, !mobile)
-	}
-}
-
-func FuzzNormalizeNumber(f *testing.F) {
-	for _, s := range []string{"+393471234567", "0552768000", "00393401234567", "sip:+39055@pbx", "abc"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) { checkNormalize(t, raw) })
 }

@@ -1,4 +1,4 @@
-package twilio
+package gsm7
 
 import (
 	"strings"
@@ -57,14 +57,14 @@ func FuzzSegmentCount(f *testing.F) {
 		}
 		gsm, units := true, 0
 		for _, r := range body {
-			if _, ok := segSeptets[r]; !ok {
+			if _, ok := septets[r]; !ok {
 				gsm = false
 			}
 		}
 		for _, r := range body {
 			switch {
 			case gsm:
-				units += segSeptets[r]
+				units += septets[r]
 			case r > 0xFFFF:
 				units += 2
 			default:

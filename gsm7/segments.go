@@ -1,4 +1,6 @@
-package twilio
+// Package gsm7 knows the GSM 03.38 alphabet SMS are sent in: how many segments a text costs and
+// in which encoding, and the rewrite that keeps an Italian text in GSM-7.
+package gsm7
 
 // SMS character encodings, as SegmentCount names them.
 const (
@@ -6,20 +8,20 @@ const (
 	EncodingUCS2 = "UCS-2"
 )
 
-// segGSMBasic is the GSM 03.38 default alphabet, escape code excluded. Lower-case à è é ì ò ù are
+// basicAlphabet is the GSM 03.38 default alphabet, escape code excluded. Lower-case à è é ì ò ù are
 // in it, as is capital É; capital È, À, Ì, Ò, Ù are not.
-const segGSMBasic = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+const basicAlphabet = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
 	"¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
 
-// segGSMExtension are sent as the escape code plus one more septet: each counts twice.
-const segGSMExtension = "\f^{}\\[~]|€"
+// extensionTable are sent as the escape code plus one more septet: each counts twice.
+const extensionTable = "\f^{}\\[~]|€"
 
-var segSeptets = func() map[rune]int {
-	m := make(map[rune]int, len(segGSMBasic)+len(segGSMExtension))
-	for _, r := range segGSMBasic {
+var septets = func() map[rune]int {
+	m := make(map[rune]int, len(basicAlphabet)+len(extensionTable))
+	for _, r := range basicAlphabet {
 		m[r] = 1
 	}
-	for _, r := range segGSMExtension {
+	for _, r := range extensionTable {
 		m[r] = 2
 	}
 	return m
@@ -38,7 +40,7 @@ func SegmentCount(body string) (segments int, encoding string) {
 	widths := make([]int, 0, len(body))
 	encoding = EncodingGSM7
 	for _, r := range body {
-		w, ok := segSeptets[r]
+		w, ok := septets[r]
 		if !ok {
 			encoding = EncodingUCS2
 			break
