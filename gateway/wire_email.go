@@ -49,7 +49,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		}
 		g.Senders[channels.Email] = relay
 		if cfg.Fax.OutboundDomain != "" {
-			g.Senders[channels.Fax] = email.FaxSender{Mail: relay, Domain: cfg.Fax.OutboundDomain}
+			g.Senders[channels.Fax] = fax.Sender{Mail: relay, Domain: cfg.Fax.OutboundDomain}
 		}
 	}
 

@@ -17,7 +17,6 @@ import (
 	"github.com/emersion/go-smtp"
 	"github.com/google/uuid"
 
-	"github.com/sportello/sportello/adapters/fax"
 	"github.com/sportello/sportello/channels"
 )
 
@@ -285,23 +284,4 @@ func domainOf(addr string) string {
 		return addr[i+1:]
 	}
 	return "localhost"
-}
-
-// FaxSender answers faxes by email-to-fax: a To that is a phone number becomes
-// <digits>@Domain (the provider's outbound gateway) and the message goes out through Mail.
-type FaxSender struct {
-	Mail   channels.Sender
-	Domain string
-}
-
-// Send rewrites an E.164 recipient into the gateway address and delivers through Mail.
-func (f FaxSender) Send(ctx context.Context, out channels.OutboundMessage) (channels.SendResult, error) {
-	if !strings.Contains(out.To, "@") {
-		addr := fax.OutboundAddress(out.To, f.Domain)
-		if addr == "" {
-			return channels.SendResult{}, &channels.SendError{Message: fmt.Sprintf("fax number %q cannot be sent to: no fax.outbound_domain or no digits", out.To), Permanent: true}
-		}
-		out.To = addr
-	}
-	return f.Mail.Send(ctx, out)
 }
