@@ -17,9 +17,9 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/metrics"
 	"github.com/sportello/sportello/store"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // Surface is one group of routes with its own route list.

@@ -20,7 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/channels"
-	"github.com/sportello/sportello/web/httperr"
+	"github.com/sportello/sportello/httperr"
 )
 
 // Event is one PBX event.

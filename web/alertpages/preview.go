@@ -7,7 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/alerts"
-	"github.com/sportello/sportello/web/httperr"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web/pages"
 )
 

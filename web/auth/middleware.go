@@ -7,8 +7,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // SessionCookie is the web inbox's session cookie.

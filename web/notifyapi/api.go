@@ -11,8 +11,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/alerts"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // Options configure the API.

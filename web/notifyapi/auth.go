@@ -11,9 +11,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 const keyCtx = "notifyapi.key"

@@ -12,8 +12,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // readBody reads the whole request body (the server bounds its size: 413 beyond).

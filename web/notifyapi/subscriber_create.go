@@ -5,8 +5,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store/alertstore"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 type subscriberBody struct {

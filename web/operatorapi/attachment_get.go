@@ -7,9 +7,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // getAttachment returns the exact stored bytes. Citizen-supplied files are always downloads,

@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // getCitizen returns a citizen's identities and every contact of theirs the caller may see.

@@ -6,9 +6,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // claim takes a waiting contact for the caller.

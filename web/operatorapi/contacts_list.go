@@ -8,9 +8,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // ContactList is the list envelope.

@@ -9,8 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // deskError turns a refused desk action into the API's error shape.

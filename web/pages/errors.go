@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/web/httperr"
+	"github.com/sportello/sportello/httperr"
 )
 
 // Problem is an error shown as a page: the status and a translated message (Key), or a
