@@ -103,10 +103,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 }
 
 func (g *Gateway) migrate(ctx context.Context) error {
-	if err := g.Store.Migrate(ctx); err != nil {
-		return err
-	}
-	return jobs.Migrate(ctx, g.Store)
+	return jobs.Migrate(ctx, g.Store) // ours, then River's, under one lock
 }
 
 // Migrate applies every migration of a database and exits (`sportello migrate`).
@@ -116,9 +113,6 @@ func Migrate(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	return jobs.Migrate(ctx, s)
 }
 
