@@ -299,23 +299,6 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// isUniqueViolation recognizes a uniqueness error from either database.
-func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505") || strings.Contains(m, "duplicate key value")
-}
-
-// isMissingTable recognizes preparing against a database not migrated yet.
-func isMissingTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
-}
-
-// IsUniqueViolation is exported for packages that keep their own tables in this store.
-func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
-
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner = interface{ Scan(...any) error }
 
