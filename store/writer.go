@@ -16,8 +16,9 @@ var ErrClosed = errors.New("store closed")
 // replicas wait for: such writes go through WriteAlone.
 var ErrLockInSharedBatch = errors.New("store: a write that takes a cross-replica lock must use WriteAlone, not Write")
 
-// batchTimeout bounds one group commit. A queued write no longer follows its caller's context
-// (see do), so this is what stops a stuck database from holding every writer forever.
+// batchTimeout bounds one group commit on PostgreSQL. A queued write no longer follows its
+// caller's context (see do), so this is what stops a stuck database from holding every writer
+// forever.
 const batchTimeout = 30 * time.Second
 
 type writeReq struct {
@@ -182,7 +183,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 	}
 	tx := &Tx{s: w.s, tx: sqlTx, shared: true}
 	for i, r := range batch {
-		wctx, wcancel := context.WithDeadline(r.ctx, deadlineOf(ctx))
+		wctx, wcancel := w.writeContext(ctx, r)
 		if i < plainUntil {
 			err := r.fn(wctx, tx)
 			wcancel()
@@ -236,7 +237,14 @@ func (w *groupWriter) underSavepoint(ctx context.Context, tx *Tx, fn func(contex
 	return nil
 }
 
-func deadlineOf(ctx context.Context) time.Time {
-	d, _ := ctx.Deadline()
-	return d
+// writeContext is what a queued write runs under: its caller's values, and on PostgreSQL the
+// batch's deadline (a network peer can hang). SQLite gets no deadline: its waits are bounded
+// by busy_timeout, and for a context that can end modernc.org/sqlite installs a progress
+// handler and starts a goroutine for every statement.
+func (w *groupWriter) writeContext(batch context.Context, r *writeReq) (context.Context, context.CancelFunc) {
+	if w.s.dialect == SQLite {
+		return r.ctx, func() {}
+	}
+	d, _ := batch.Deadline()
+	return context.WithDeadline(r.ctx, d)
 }
