@@ -144,8 +144,12 @@ func (w *groupWriter) loop() {
 // any further failure is undone alone. A batch thus costs one commit whatever fails in it
 // (before, a failure reran every write in a transaction and a sync of its own).
 func (w *groupWriter) commit(batch []*writeReq) {
-	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
-	defer cancel()
+	ctx := context.Background()
+	if w.s.dialect != SQLite { // see writeContext
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, batchTimeout)
+		defer cancel()
+	}
 	plainUntil := len(batch)
 	for len(batch) > 0 {
 		failed, err := w.runBatch(ctx, batch, plainUntil)
@@ -238,13 +242,14 @@ func (w *groupWriter) underSavepoint(ctx context.Context, tx *Tx, fn func(contex
 }
 
 // writeContext is what a queued write runs under: its caller's values, and on PostgreSQL the
-// batch's deadline (a network peer can hang). SQLite gets no deadline: its waits are bounded
-// by busy_timeout, and for a context that can end modernc.org/sqlite installs a progress
-// handler and starts a goroutine for every statement.
+// batch's deadline (a network peer can hang). On SQLite neither the batch nor its writes get a
+// deadline: its waits are bounded by busy_timeout, and for a context that can end
+// modernc.org/sqlite installs a progress handler and starts a goroutine for every statement
+// (and database/sql one for every transaction).
 func (w *groupWriter) writeContext(batch context.Context, r *writeReq) (context.Context, context.CancelFunc) {
-	if w.s.dialect == SQLite {
+	d, ok := batch.Deadline()
+	if !ok {
 		return r.ctx, func() {}
 	}
-	d, _ := batch.Deadline()
 	return context.WithDeadline(r.ctx, d)
 }
