@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -244,7 +244,7 @@ func classify(r alertstore.Recipient, err error) alertstore.SendResult {
 		case se.Permanent:
 			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, ErrorCode: code, Error: se.Message,
 				OptOut: se.Code == codeUnsubscribed, Phone: r.Phone}
-		case se.Code != 0 || neverConnected(se.Message):
+		case se.Code != 0 || neverConnected(se):
 			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, ErrorCode: code, Error: se.Message}
 		}
 		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: se.Message}
@@ -252,15 +252,15 @@ func classify(r alertstore.Recipient, err error) alertstore.SendResult {
 	return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: err.Error()}
 }
 
-// neverConnected recognizes a request that could not have been written: the Twilio sender
-// keeps only the text of a network error.
-func neverConnected(msg string) bool {
-	for _, s := range []string{"connection refused", "no such host", "network is unreachable", "dial tcp"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
+// neverConnected recognizes a request that could not have been written: the connection was
+// never made (refused, unreachable, unknown host), as the sender's error chain says.
+func neverConnected(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
 	}
-	return false
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // textFor is the text a recipient gets, by their language.

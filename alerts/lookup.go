@@ -2,12 +2,6 @@ package alerts
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"io"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/sportello/sportello/store"
@@ -23,75 +17,9 @@ type Lookup interface {
 }
 
 // lookupSkew is how much earlier than our "sending" mark the provider may date a message
-// (its dates have whole seconds, and clocks differ).
+// (its dates have whole seconds, and clocks differ). Twilio's own lookup is
+// twilio.MessageLookup, wired by the gateway.
 const lookupSkew = 30 * time.Second
-
-// TwilioLookup reads Twilio's message list (GET Messages.json?To=..., newest first). It does
-// not filter by DateSent: a message Twilio accepted but has not sent yet has no date_sent.
-type TwilioLookup struct {
-	BaseURL    string // "" = https://api.twilio.com
-	AccountSID string
-	AuthToken  string
-	Client     *http.Client
-}
-
-type twilioMessage struct {
-	Sid         string `json:"sid"`
-	To          string `json:"to"`
-	Body        string `json:"body"`
-	DateCreated string `json:"date_created"`
-}
-
-// FindSent implements Lookup.
-func (l *TwilioLookup) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
-	base := strings.TrimRight(l.BaseURL, "/")
-	if base == "" {
-		base = "https://api.twilio.com"
-	}
-	client := l.Client
-	if client == nil {
-		client = &http.Client{Timeout: 15 * time.Second}
-	}
-	q := url.Values{"To": {to}, "PageSize": {"100"}}
-	u := base + "/2010-04-01/Accounts/" + url.PathEscape(l.AccountSID) + "/Messages.json?" + q.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.SetBasicAuth(l.AccountSID, l.AuthToken)
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
-	if err != nil {
-		return nil, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("alerts: twilio message list: HTTP %d: %.200s", resp.StatusCode, b)
-	}
-	var page struct {
-		Messages []twilioMessage `json:"messages"`
-	}
-	if err := json.Unmarshal(b, &page); err != nil {
-		return nil, fmt.Errorf("alerts: twilio message list: %w", err)
-	}
-	var out []string
-	for _, m := range page.Messages {
-		if m.To != to || m.Body != body {
-			continue
-		}
-		created, err := time.Parse(time.RFC1123Z, m.DateCreated)
-		if err != nil {
-			return nil, fmt.Errorf("alerts: twilio message %s: date_created %q: %w", m.Sid, m.DateCreated, err)
-		}
-		if !created.Before(since.Add(-lookupSkew)) {
-			out = append(out, m.Sid)
-		}
-	}
-	return out, nil
-}
 
 // OutboxLookup finds messages the local outbox kept (no Twilio credentials).
 type OutboxLookup struct{ Store *store.Store }

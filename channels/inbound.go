@@ -80,12 +80,18 @@ type Sender interface {
 	Send(ctx context.Context, out OutboundMessage) (SendResult, error)
 }
 
-// SendError is a provider refusal. Permanent errors are not retried.
+// SendError is a provider refusal or a failure to reach the provider. Permanent errors are not
+// retried. Err is the underlying error when there is one (a network error, the provider
+// client's own error), so callers classify with errors.Is/As instead of reading Message.
 type SendError struct {
 	Code      int
 	Message   string
 	Permanent bool
+	Err       error
 }
+
+// Unwrap returns the cause.
+func (e *SendError) Unwrap() error { return e.Err }
 
 func (e *SendError) Error() string {
 	if e.Code != 0 {

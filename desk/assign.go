@@ -65,7 +65,7 @@ func stamp(now, last time.Time) time.Time {
 func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, error) {
 	var who string
 	var comune *string
-	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		who = ""
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
@@ -116,7 +116,7 @@ func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, err
 func (d *Desk) Drain(ctx context.Context, only string) ([]router.Assignment, error) {
 	var made []router.Assignment
 	var comuni map[string]*string
-	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		made, comuni = nil, map[string]*string{}
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
@@ -236,7 +236,7 @@ func (d *Desk) assign(ctx context.Context, u store.User, contactID string, targe
 	var comune *string
 	var prev *string
 	changed := false
-	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		changed = false
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err

@@ -53,6 +53,17 @@ type Options struct {
 	// MaxSendAttempts bounds the retries of one outbound message (default 100: with the backoff
 	// capped at 10 minutes, about 16 hours of outage).
 	MaxSendAttempts int
+	// Lookup asks the SMS provider whether an interrupted send got through, before an SMS is
+	// sent again; nil resends (the provider may then deliver it twice).
+	Lookup SentLookup
+}
+
+// SentLookup asks the SMS provider which messages it accepted for a number (implemented by
+// twilio.MessageLookup and the local outbox).
+type SentLookup interface {
+	// FindSent returns the provider ids of messages to `to` with exactly `body` accepted at or
+	// after since, newest first.
+	FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error)
 }
 
 // Desk performs routing and operator actions. It is safe for concurrent use.

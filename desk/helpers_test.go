@@ -122,7 +122,8 @@ var openTime = time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)
 // Wednesday 25 November 2026, 22:00 in Rome: closed.
 var closedTime = time.Date(2026, 11, 25, 21, 0, 0, 0, time.UTC)
 
-func newFixture(t *testing.T, s *store.Store) *fixture {
+// newFixture builds a desk on s with fake senders; opts adjust its options.
+func newFixture(t *testing.T, s *store.Store, opts ...func(*desk.Options)) *fixture {
 	t.Helper()
 	cfg, err := config.Parse([]byte(testYAML))
 	if err != nil {
@@ -132,8 +133,12 @@ func newFixture(t *testing.T, s *store.Store) *fixture {
 		sms: &fakeSender{}, email: &fakeSender{}, fax: &fakeSender{}}
 	f.senders = map[channels.Kind]channels.Sender{channels.SMS: f.sms, channels.Email: f.email, channels.Fax: f.fax}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	f.d, err = desk.New(desk.Options{Store: s, Config: cfg, Jobs: func() *jobs.Client { return f.jc }, Events: f.hub,
-		Senders: f.senders, Logger: log, Now: f.clock.Now, SLAInterval: 50 * time.Millisecond})
+	o := desk.Options{Store: s, Config: cfg, Jobs: func() *jobs.Client { return f.jc }, Events: f.hub,
+		Senders: f.senders, Logger: log, Now: f.clock.Now, SLAInterval: 50 * time.Millisecond}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	f.d, err = desk.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

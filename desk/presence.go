@@ -22,7 +22,7 @@ func (d *Desk) SetPresence(ctx context.Context, u store.User, status string) err
 	}
 	var requeued []store.WaitingContact
 	prev := ""
-	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		requeued = nil
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err

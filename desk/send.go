@@ -51,7 +51,18 @@ func (w *sendWorker) NextRetry(job *river.Job[SendArgs]) time.Time {
 func (w *sendWorker) Timeout(*river.Job[SendArgs]) time.Duration { return 2 * time.Minute }
 
 func (w *sendWorker) Work(ctx context.Context, job *river.Job[SendArgs]) error {
-	return w.d.deliver(ctx, job.Args, job.Attempt >= job.MaxAttempts)
+	return w.d.deliver(ctx, job.Args, attempt{
+		retry: job.Attempt > 1, last: job.Attempt >= job.MaxAttempts, since: job.CreatedAt})
+}
+
+// attempt says which try of a send job this is.
+type attempt struct {
+	// retry is set when an earlier attempt ran: it may have reached the provider even though
+	// its outcome was not recorded (a crash, a shutdown that cancelled it, a timeout).
+	retry bool
+	last  bool
+	// since is when the job was created: no earlier message can be this one.
+	since time.Time
 }
 
 // RegisterWorkers adds the desk's job workers.
@@ -61,7 +72,8 @@ func (d *Desk) RegisterWorkers(ws *river.Workers) {
 
 // deliver sends one outbound message through its channel's sender and records the outcome: a
 // permanent refusal marks it failed (no retry); a temporary one is shown and retried.
-func (d *Desk) deliver(ctx context.Context, a SendArgs, lastAttempt bool) error {
+func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
+	lastAttempt := at.last
 	m, err := d.o.Store.OutboundMessage(ctx, a.MessageID)
 	if errors.Is(err, store.ErrNotFound) {
 		return river.JobCancel(fmt.Errorf("outbound message %s does not exist", a.MessageID))
@@ -71,6 +83,22 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, lastAttempt bool) error 
 	}
 	if m.Status != store.OutQueued {
 		return nil // sent by an earlier attempt whose completion was not recorded
+	}
+	if at.retry && m.Channel == channels.SMS && d.o.Lookup != nil {
+		sid, err := d.settle(ctx, m, at.since)
+		if err != nil {
+			// The provider cannot tell now: try again later; never resend on a guess.
+			return d.sendFailed(ctx, m, fmt.Errorf("asking the provider whether an interrupted send got through: %w", err), lastAttempt)
+		}
+		if sid != "" {
+			if err := d.o.Store.MarkOutbound(context.WithoutCancel(ctx), m.ID, sid, store.OutSent, ""); err != nil {
+				return err
+			}
+			d.count(string(m.Channel), "settled")
+			d.o.Logger.Info("an interrupted send had reached the provider: not sent again", "message", m.ID, "sid", sid)
+			d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
+			return nil
+		}
 	}
 	sender := d.o.Senders[m.Channel]
 	if sender == nil {
@@ -114,6 +142,26 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, lastAttempt bool) error 
 	}
 	d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
 	return nil
+}
+
+// settle asks the provider whether it holds message m, sent by an earlier attempt whose
+// outcome was lost: it returns the provider's id of a message to the same number with the same
+// text, created since the job was, that no other message of ours claims; "" when none.
+func (d *Desk) settle(ctx context.Context, m channels.Message, since time.Time) (string, error) {
+	sids, err := d.o.Lookup.FindSent(ctx, m.To, m.Body, since)
+	if err != nil || len(sids) == 0 {
+		return "", err
+	}
+	known, err := d.o.Store.KnownExternalIDs(ctx, m.Channel, sids)
+	if err != nil {
+		return "", err
+	}
+	for _, sid := range sids {
+		if !known[sid] {
+			return sid, nil
+		}
+	}
+	return "", nil
 }
 
 func (d *Desk) sendFailed(ctx context.Context, m channels.Message, err error, lastAttempt bool) error {

@@ -103,10 +103,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 }
 
 func (g *Gateway) migrate(ctx context.Context) error {
-	if err := g.Store.Migrate(ctx); err != nil {
-		return err
-	}
-	return jobs.Migrate(ctx, g.Store)
+	return jobs.Migrate(ctx, g.Store) // ours, then River's, under one lock
 }
 
 // Migrate applies every migration of a database and exits (`sportello migrate`).
@@ -116,9 +113,6 @@ func Migrate(ctx context.Context, cfg *config.Config) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	return jobs.Migrate(ctx, s)
 }
 
@@ -191,7 +185,11 @@ func (g *Gateway) Run(ctx context.Context, ready chan<- struct{}) error {
 	if g.Store.Dialect() == store.Postgres {
 		go events.Listen(runCtx, g.Config.DatabaseURL, g.Hub, g.Log)
 	}
-	if err := g.Jobs.Start(runCtx); err != nil {
+	// River treats the end of its start context as "stop and cancel": running jobs would be
+	// cancelled mid-send and retried. So its context ends only after a soft Stop (below).
+	jobsCtx, jobsCancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer jobsCancel()
+	if err := g.Jobs.Start(jobsCtx); err != nil {
 		ln.Close()
 		return fmt.Errorf("jobs: %w", err)
 	}
@@ -230,10 +228,34 @@ func (g *Gateway) Run(ctx context.Context, ready chan<- struct{}) error {
 	cancel()
 	wg.Wait()
 	g.Ingest.Close()
-	if err := g.Jobs.Stop(shutCtx); err != nil {
+	g.stopJobs()
+	jobsCancel()
+	return runErr
+}
+
+// jobsSoftStop is how long running jobs get to finish at shutdown (a reply send takes at most
+// its 10 s Twilio timeout); jobsHardStop how long cancelled ones get to record that.
+const (
+	jobsSoftStop = 15 * time.Second
+	jobsHardStop = 5 * time.Second
+)
+
+// stopJobs stops fetching jobs and waits for the running ones to finish; after jobsSoftStop it
+// cancels those still running (they are retried, and an SMS reply is then settled with the
+// provider before being sent again).
+func (g *Gateway) stopJobs() {
+	softCtx, softCancel := context.WithTimeout(context.Background(), jobsSoftStop)
+	defer softCancel()
+	err := g.Jobs.Stop(softCtx)
+	if err == nil {
+		return
+	}
+	g.Log.Warn("jobs still running after the soft stop timeout: cancelling them", "timeout", jobsSoftStop, "err", err)
+	hardCtx, hardCancel := context.WithTimeout(context.Background(), jobsHardStop)
+	defer hardCancel()
+	if err := g.Jobs.StopAndCancel(hardCtx); err != nil {
 		g.Log.Warn("jobs shutdown", "err", err)
 	}
-	return runErr
 }
 
 // Close releases the database after Run returned.

@@ -2,10 +2,7 @@ package gateway
 
 import (
 	"context"
-	"errors"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/riverqueue/river"
@@ -29,7 +26,7 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 		// after this wiring.
 		Sender:         func() channels.Sender { return g.Senders[channels.SMS] },
 		Jobs:           func() *jobs.Client { return g.Jobs },
-		Lookup:         &sentLookup{g: g, twilio: &alerts.TwilioLookup{BaseURL: cfg.Twilio.APIBaseURL, AccountSID: cfg.Twilio.AccountSID, AuthToken: cfg.Twilio.AuthToken, Client: &http.Client{Timeout: 15 * time.Second}}, outbox: &alerts.OutboxLookup{Store: g.Store}},
+		Lookup:         g.newSentLookup(),
 		Events:         g.Events,
 		Logger:         g.Log.With("part", "alerts"),
 		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status",
@@ -84,22 +81,4 @@ func (a *alertPagesSurface) Register(e *echo.Echo) {
 		return
 	}
 	h.Register(e)
-}
-
-// sentLookup asks whichever SMS sender is wired whether it holds a message: the local outbox's
-// table, or Twilio's message list.
-type sentLookup struct {
-	g      *Gateway
-	twilio *alerts.TwilioLookup
-	outbox *alerts.OutboxLookup
-}
-
-func (l *sentLookup) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
-	if _, ok := l.g.Senders[channels.SMS].(*outboxSender); ok {
-		return l.outbox.FindSent(ctx, to, body, since)
-	}
-	if !l.g.Config.Twilio.Enabled() {
-		return nil, errors.New("no Twilio credentials to look the message up with")
-	}
-	return l.twilio.FindSent(ctx, to, body, since)
 }

@@ -24,6 +24,8 @@ func (g *Gateway) wireRouting(ctx context.Context) error {
 		Text:    g.Text,
 		Metrics: g.Metrics,
 		Logger:  g.Log.With("component", "desk"),
+		// Settles an interrupted reply with the provider before any resend.
+		Lookup: g.newSentLookup(),
 	})
 	if err != nil {
 		return err

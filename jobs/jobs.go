@@ -79,8 +79,13 @@ func driverFor(ctx context.Context, s *store.Store, dbURL string) (riverdriver.D
 	return riverdatabasesql.NewWithPgxListener(s.DB(), pool), pool.Close, nil
 }
 
-// Migrate applies River's own migrations.
+// Migrate applies the store's migrations and then River's own, under the store's migration
+// lock, so replicas starting together on one PostgreSQL database take turns for both.
 func Migrate(ctx context.Context, s *store.Store) error {
+	return s.MigrateThen(ctx, func(ctx context.Context) error { return migrateRiver(ctx, s) })
+}
+
+func migrateRiver(ctx context.Context, s *store.Store) error {
 	drv, closeFn, err := driverFor(ctx, s, "")
 	if err != nil {
 		return err

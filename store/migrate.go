@@ -48,7 +48,13 @@ func migrations() ([]migration, error) {
 
 // Migrate applies every migration not applied yet, each in its own transaction. Replicas
 // starting together on PostgreSQL take turns through an advisory lock.
-func (s *Store) Migrate(ctx context.Context) error {
+func (s *Store) Migrate(ctx context.Context) error { return s.MigrateThen(ctx, nil) }
+
+// MigrateThen is Migrate followed by then (another component's migrations, River's) under the
+// same advisory lock: on PostgreSQL, replicas starting together would otherwise race in the
+// second set (River's CREATE TYPE fails with a duplicate key in pg_type). then runs on other
+// connections of the pool; the lock, held by this one, is what makes the others wait.
+func (s *Store) MigrateThen(ctx context.Context, then func(context.Context) error) error {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -96,8 +102,15 @@ func (s *Store) Migrate(ctx context.Context) error {
 		}
 	}
 	if s.dialect == SQLite {
-		conn.Close() // give the writer connection back before preparing on it
-		return s.stmts.prepare(ctx, s.db, hotQueries)
+		// Give the single writer connection back before preparing on it and before then uses
+		// it; SQLite has one process, so there is no one to race.
+		conn.Close()
+		if err := s.stmts.prepare(ctx, s.db, hotQueries); err != nil {
+			return err
+		}
+	}
+	if then != nil {
+		return then(ctx)
 	}
 	return nil
 }

@@ -21,11 +21,15 @@ type querier interface {
 // could both fill an operator's last free place.
 const assignmentLockKey = 4242056
 
-// LockAssignments takes the assignment lock for the rest of the transaction. On SQLite the single
-// writer already serializes every write transaction.
+// LockAssignments takes the assignment lock for the rest of the transaction, which must be
+// WriteAlone's (in a shared batch it is ErrLockInSharedBatch). On SQLite the single writer
+// already serializes every write transaction.
 func (s *Store) LockAssignments(ctx context.Context, tx *Tx) error {
 	if s.dialect != Postgres {
 		return nil
+	}
+	if tx.shared {
+		return ErrLockInSharedBatch
 	}
 	_, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(?)", assignmentLockKey)
 	return err

@@ -81,6 +81,21 @@ func (s *Store) NoteOutboundError(ctx context.Context, id, errText string) error
 	})
 }
 
+// KnownExternalIDs reports which of the provider ids are already recorded on one of our
+// outbound messages of that channel.
+func (s *Store) KnownExternalIDs(ctx context.Context, ch channels.Kind, ids []string) (map[string]bool, error) {
+	known := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		var n int
+		if err := s.queryRow(ctx, "SELECT COUNT(*) FROM messages WHERE channel = ? AND external_id = ? AND direction = 'outbound'",
+			string(ch), id).Scan(&n); err != nil {
+			return nil, err
+		}
+		known[id] = n > 0
+	}
+	return known, nil
+}
+
 // DeliveryRank orders delivery states so a late callback never moves a message backwards.
 func DeliveryRank(status string) int {
 	switch status {

@@ -190,6 +190,8 @@ func rebind(query string) string {
 type Tx struct {
 	s  *Store
 	tx *sql.Tx
+	// shared is set when the transaction carries other writers' work (a group commit).
+	shared bool
 }
 
 // SQL is the underlying transaction, for River's InsertTx.
@@ -219,11 +221,25 @@ func (t *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.s.q(query), args...)
 }
 
-// Write runs fn in a write transaction and returns once it is committed durably. On SQLite many
-// concurrent writes share one transaction and one sync (group commit); each runs inside its own
-// savepoint, so one failing write does not undo the others. fn must use only tx: on SQLite the
-// writer's single connection is busy until the batch commits.
+// Write runs fn in a write transaction and returns once it is committed durably, or with fn's
+// error (fn's changes are then undone, and only fn's). Concurrent writes share one transaction
+// and one commit (group commit): a failing write is rolled back alone (see groupWriter.commit),
+// and once queued a write no longer follows ctx's cancellation, so one caller giving up cannot
+// abort the others. fn may run twice (when another write of its batch failed): it must have no
+// effect outside tx, and reset what it captures. fn must use only tx: on SQLite the writer's
+// single connection is busy until the batch commits.
 func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	return s.writer.do(ctx, fn)
+}
+
+// WriteAlone is Write for a write that takes a lock other replicas wait for (the assignment
+// lock, the alert pacer's row): on PostgreSQL it runs in a transaction of its own, so the lock
+// is held for that write only, and a batch of other writes never waits behind another
+// replica's lock. On SQLite the single writer serializes everything anyway: it joins a batch.
+func (s *Store) WriteAlone(ctx context.Context, fn func(ctx context.Context, tx *Tx) error) error {
+	if s.dialect == Postgres {
+		return s.writer.direct(ctx, fn)
+	}
 	return s.writer.do(ctx, fn)
 }
 
@@ -306,23 +322,6 @@ func boolInt(b bool) int {
 	}
 	return 0
 }
-
-// isUniqueViolation recognizes a uniqueness error from either database.
-func isUniqueViolation(err error) bool {
-	if err == nil {
-		return false
-	}
-	m := err.Error()
-	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505") || strings.Contains(m, "duplicate key value")
-}
-
-// isMissingTable recognizes preparing against a database not migrated yet.
-func isMissingTable(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "no such table")
-}
-
-// IsUniqueViolation is exported for packages that keep their own tables in this store.
-func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
 
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner = interface{ Scan(...any) error }

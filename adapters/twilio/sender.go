@@ -216,7 +216,7 @@ func sendErrorFrom(err error, status int) *channels.SendError {
 		if st == 0 {
 			st = status
 		}
-		return &channels.SendError{Code: rest.Code, Message: rest.Message, Permanent: sendIsPermanent(rest.Code, st)}
+		return &channels.SendError{Code: rest.Code, Message: rest.Message, Permanent: sendIsPermanent(rest.Code, st), Err: err}
 	}
 	var v1 *twclient.RestErrorV1
 	if errors.As(err, &v1) {
@@ -224,16 +224,16 @@ func sendErrorFrom(err error, status int) *channels.SendError {
 		if st == 0 {
 			st = status
 		}
-		return &channels.SendError{Code: v1.Code, Message: v1.Message, Permanent: sendIsPermanent(v1.Code, st)}
+		return &channels.SendError{Code: v1.Code, Message: v1.Message, Permanent: sendIsPermanent(v1.Code, st), Err: err}
 	}
 	switch {
 	case status >= 200 && status < 300:
 		return &channels.SendError{
 			Message:   fmt.Sprintf("Twilio accepted the message (HTTP %d) but its answer could not be read (%v); not retried, to avoid a duplicate", status, err),
-			Permanent: true,
+			Permanent: true, Err: err,
 		}
 	case status >= 400:
-		return &channels.SendError{Message: fmt.Sprintf("HTTP %d from Twilio: %v", status, err), Permanent: sendIsPermanent(0, status)}
+		return &channels.SendError{Message: fmt.Sprintf("HTTP %d from Twilio: %v", status, err), Permanent: sendIsPermanent(0, status), Err: err}
 	}
-	return &channels.SendError{Message: "Twilio unreachable: " + err.Error(), Permanent: false}
+	return &channels.SendError{Message: "Twilio unreachable: " + err.Error(), Permanent: false, Err: err}
 }

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -458,4 +460,28 @@ func BenchmarkSend(b *testing.B) {
 		b.Fatalf("count %d of %d, duplicates %d", emu.Count(), i, emu.Duplicates())
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// A send that could not connect keeps the network error as its cause, so callers classify it
+// with errors.Is/As rather than by its text.
+func TestSendErrorKeepsItsCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now: connection refused
+	s, err := NewSender(SenderOptions{AccountSID: sendTestSID, AuthToken: sendTestToken, From: sendTestFrom, APIBaseURL: "http://" + addr, Timeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Send(context.Background(), sms(sendTestTo, "ciao"))
+	se := wantSendError(t, err, 0, false)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("the refused connection is not in the error chain: %#v", se)
+	}
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "dial" {
+		t.Errorf("no dial *net.OpError in the chain of %v", err)
+	}
 }

@@ -21,6 +21,8 @@ type Process struct {
 	ConfigPath string
 	mu         sync.Mutex
 	out        bytes.Buffer
+	exited     chan struct{} // closed once the process has been waited for
+	waitErr    error
 }
 
 // FreePort returns a loopback address that was free a moment ago.
@@ -56,6 +58,17 @@ func replaceOnce(s, old, new string) string {
 // StartProcess runs `sportello serve --config path` and waits until /readyz answers 200.
 func StartProcess(t testing.TB, configPath, addr string, env ...string) *Process {
 	t.Helper()
+	p := LaunchProcess(t, configPath, addr, env...)
+	if err := p.WaitReady(60 * time.Second); err != nil {
+		t.Fatalf("sportello did not become ready: %v\n%s", err, p.Output())
+	}
+	return p
+}
+
+// LaunchProcess runs `sportello serve --config path` without waiting for it (several replicas
+// can then start at once); WaitReady waits.
+func LaunchProcess(t testing.TB, configPath, addr string, env ...string) *Process {
+	t.Helper()
 	p := &Process{ConfigPath: configPath, URL: "http://" + addr}
 	p.Cmd = exec.Command(Binary(t), "serve", "--config", configPath)
 	p.Cmd.Env = append(os.Environ(), env...)
@@ -64,28 +77,49 @@ func StartProcess(t testing.TB, configPath, addr string, env ...string) *Process
 	if err := p.Cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p.exited = make(chan struct{})
+	go func() {
+		p.waitErr = p.Cmd.Wait()
+		close(p.exited)
+	}()
 	t.Cleanup(func() {
-		if p.Cmd.ProcessState == nil {
+		select {
+		case <-p.exited:
+		default:
 			p.Cmd.Process.Kill()
-			p.Cmd.Wait()
+			<-p.exited
 		}
 	})
-	deadline := time.Now().Add(60 * time.Second)
+	return p
+}
+
+// WaitReady waits until /readyz answers 200, or the process exits, or d passes.
+func (p *Process) WaitReady(d time.Duration) error {
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		resp, err := Client.Get(p.URL + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return p
+				return nil
 			}
 		}
-		if p.Cmd.ProcessState != nil {
-			break
+		if p.Exited() {
+			return fmt.Errorf("exited: %v", p.waitErr)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatalf("sportello did not become ready:\n%s", p.Output())
-	return nil
+	return fmt.Errorf("not ready within %v", d)
+}
+
+// Exited reports whether the process has ended.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
 }
 
 type lockedWriter struct{ p *Process }
@@ -109,7 +143,7 @@ func (p *Process) Kill(t testing.TB) {
 	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	p.Cmd.Wait()
+	<-p.exited
 }
 
 // Stop sends SIGTERM and waits for a graceful exit.
@@ -118,11 +152,9 @@ func (p *Process) Stop(t testing.TB) error {
 	if err := p.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		return err
 	}
-	done := make(chan error, 1)
-	go func() { done <- p.Cmd.Wait() }()
 	select {
-	case err := <-done:
-		return err
+	case <-p.exited:
+		return p.waitErr
 	case <-time.After(30 * time.Second):
 		p.Cmd.Process.Kill()
 		return fmt.Errorf("no graceful exit within 30s")

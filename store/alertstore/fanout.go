@@ -501,7 +501,7 @@ func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch 
 func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interval, horizon time.Duration) (time.Time, time.Duration, error) {
 	var start time.Time
 	var wait time.Duration
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := s.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		now := s.Now()
 		nowUS := store.Micros(now)
 		span := int64(n) * interval.Microseconds()

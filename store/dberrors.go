@@ -1,0 +1,66 @@
+package store
+
+import (
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Database errors are told apart by their codes, never by their text: a message can change
+// between versions or be quoted inside another error, a code cannot.
+
+// PostgreSQL SQLSTATE codes (Appendix A of its manual).
+const (
+	pgUniqueViolation = "23505"
+	pgUndefinedTable  = "42P01"
+)
+
+// sqliteCode is the extended result code of a SQLite error (modernc.org/sqlite turns extended
+// codes on for every connection), or 0 when err is not one.
+func sqliteCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
+// pgCode is the SQLSTATE of a PostgreSQL error, or "" when err is not one.
+func pgCode(err error) string {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		return pe.Code
+	}
+	return ""
+}
+
+// isUniqueViolation recognizes a uniqueness error (unique index or primary key) from either
+// database.
+func isUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return true
+	}
+	return pgCode(err) == pgUniqueViolation
+}
+
+// isMissingTable recognizes preparing against a database not migrated yet. SQLite reports it
+// with its generic SQLITE_ERROR code, so any such error is taken as "not migrated yet": Open's
+// prepare is only an early start, and Migrate prepares again and reports any error.
+func isMissingTable(err error) bool {
+	if err == nil {
+		return false
+	}
+	if sqliteCode(err) == sqlite3.SQLITE_ERROR {
+		return true
+	}
+	return pgCode(err) == pgUndefinedTable
+}
+
+// IsUniqueViolation is exported for packages that keep their own tables in this store.
+func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }

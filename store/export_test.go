@@ -1,0 +1,7 @@
+package store
+
+// Commits is how many transactions the store's writer has committed.
+func Commits(s *Store) int64 { return s.writer.commits.Load() }
+
+// QueuedWrites is how many writes wait for the writer's next batch.
+func QueuedWrites(s *Store) int { return len(s.writer.reqs) }

@@ -1,0 +1,226 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+// holdWriter queues a write that blocks the writer until the returned function is called, and
+// waits until that write is running (so what is queued next forms the next batch).
+func holdWriter(t *testing.T, s *store.Store) (release func()) {
+	t.Helper()
+	running, gate := make(chan struct{}), make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+			close(running)
+			<-gate
+			return nil
+		})
+	}()
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the holding write did not start")
+	}
+	return func() {
+		close(gate)
+		if err := <-done; err != nil {
+			t.Errorf("holding write: %v", err)
+		}
+	}
+}
+
+// waitQueued waits until n writes are queued behind the held one.
+func waitQueued(t *testing.T, s *store.Store, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for store.QueuedWrites(s) < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d writes queued, want %d", store.QueuedWrites(s), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func insertOutbox(id string) func(context.Context, *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO outbox (id, channel, to_addr, from_addr, body, created_at) VALUES (?, 'sms', '+39', '+39', 'x', 1)", id)
+		return err
+	}
+}
+
+func outboxCount(t *testing.T, s *store.Store) int {
+	t.Helper()
+	var n int
+	if err := s.QueryRow(context.Background(), "SELECT COUNT(*) FROM outbox").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A batch with failing writes (a duplicate key, an error after a partial change) commits the
+// others in one transaction: failures are isolated without a commit per write.
+func TestFailingWritesCostOneCommit(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if err := s.Write(ctx, insertOutbox("OBdup")); err != nil {
+			t.Fatal(err)
+		}
+		release := holdWriter(t, s)
+		before := store.Commits(s)
+		const n = 40
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			fn := insertOutbox(fmt.Sprintf("OB%d", i))
+			switch i % 10 {
+			case 3:
+				fn = insertOutbox("OBdup")
+			case 7:
+				fn = func(ctx context.Context, tx *store.Tx) error {
+					if err := insertOutbox(fmt.Sprintf("OBpartial%d", i))(ctx, tx); err != nil {
+						return err
+					}
+					return errors.New("refused after a partial change")
+				}
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); errs[i] = s.Write(ctx, fn) }()
+			waitQueued(t, s, i+1) // one at a time, so the batch's order is known
+		}
+		release()
+		wg.Wait()
+		for i, err := range errs {
+			switch i % 10 {
+			case 3:
+				if !store.IsUniqueViolation(err) {
+					t.Errorf("write %d: %v, want a unique violation", i, err)
+				}
+			case 7:
+				if err == nil || store.IsUniqueViolation(err) {
+					t.Errorf("write %d: %v, want its own error", i, err)
+				}
+			default:
+				if err != nil {
+					t.Errorf("write %d: %v", i, err)
+				}
+			}
+		}
+		if got, want := outboxCount(t, s), 1+n-n/5; got != want {
+			t.Errorf("%d rows, want %d (partial changes of failed writes undone, the rest kept)", got, want)
+		}
+		// The holding write's batch, then the 40 in one.
+		if c := store.Commits(s) - before; c > 2 {
+			t.Errorf("%d commits for a batch with %d failing writes, want 2", c, n/5)
+		}
+	})
+}
+
+// A caller that gives up after its write was queued does not undo it: the write commits and
+// the caller is told so; and the others of its batch are not disturbed.
+func TestQueuedWriteOutlivesItsCaller(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		release := holdWriter(t, s)
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		var cancelledErr, otherErr error
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			cancelledErr = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				if err := insertOutbox("OBcancelled")(ctx, tx); err != nil {
+					return err
+				}
+				// The statement after the caller gave up must still run.
+				return insertOutbox("OBcancelled2")(ctx, tx)
+			})
+		}()
+		waitQueued(t, s, 1)
+		go func() { defer wg.Done(); otherErr = s.Write(context.Background(), insertOutbox("OBother")) }()
+		waitQueued(t, s, 2)
+		cancel()
+		release()
+		wg.Wait()
+		if cancelledErr != nil || otherErr != nil {
+			t.Errorf("cancelled caller: %v; other: %v; want both committed", cancelledErr, otherErr)
+		}
+		if n := outboxCount(t, s); n != 3 {
+			t.Errorf("%d rows, want 3", n)
+		}
+	})
+}
+
+// On PostgreSQL a write waiting for the assignment lock (another replica holds it) waits in a
+// transaction of its own: the other writes of this replica go on. In a shared batch the lock
+// is refused, so no caller can put a lock-taking write back into one.
+func TestLockTakingWritesStayOutOfBatches(t *testing.T) {
+	s, url := storetest.OpenURL(t, store.Postgres)
+	ctx := context.Background()
+	if err := s.Write(ctx, s.LockAssignments); !errors.Is(err, store.ErrLockInSharedBatch) {
+		t.Fatalf("the assignment lock in a shared batch: %v, want ErrLockInSharedBatch", err)
+	}
+	other, err := store.Open(ctx, store.Options{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	// The other replica takes the lock and holds it until released.
+	holding, release := make(chan struct{}), make(chan struct{})
+	otherDone := make(chan error, 1)
+	go func() {
+		otherDone <- other.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := other.LockAssignments(ctx, tx); err != nil {
+				return err
+			}
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	select {
+	case <-holding:
+	case err := <-otherDone:
+		t.Fatal(err)
+	}
+	lockedDone := make(chan error, 1)
+	go func() {
+		lockedDone <- s.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := s.LockAssignments(ctx, tx); err != nil {
+				return err
+			}
+			return insertOutbox("OBlocked")(ctx, tx)
+		})
+	}()
+	start := time.Now()
+	for i := 0; i < 20; i++ {
+		if err := s.Write(ctx, insertOutbox(fmt.Sprintf("OB%d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("20 ordinary writes took %v while a lock-taking write waited", d)
+	}
+	select {
+	case err := <-lockedDone:
+		t.Fatalf("the lock-taking write finished while another replica held the lock: %v", err)
+	default:
+	}
+	close(release)
+	if err := <-otherDone; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-lockedDone; err != nil {
+		t.Fatal(err)
+	}
+	if n := outboxCount(t, s); n != 21 {
+		t.Errorf("%d rows, want 21", n)
+	}
+}
