@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sportello/sportello/store/alertstore"
@@ -17,7 +19,16 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
 		return err
 	}
-	lastBeat, lastSettle, lastPurge := time.Now(), time.Time{}, time.Time{}
+	// The heartbeat has its own ticker: a slow sweep (a provider that does not answer, a busy
+	// database) must not make this process look dead to the others.
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		s.beat(ctx)
+	}()
+	defer func() { <-beating }()
+	var lastSettle, lastPurge time.Time
+	settleWait := s.o.SettleAfter / 2
 	tick := time.NewTicker(s.o.SweepEvery)
 	defer tick.Stop()
 	for {
@@ -26,18 +37,19 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
-		if time.Since(lastBeat) >= s.o.HeartbeatEvery {
-			if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
-				s.o.Logger.Warn("alerts heartbeat failed", "err", err)
-			} else {
-				lastBeat = time.Now()
-			}
-		}
 		s.sweepOnce(ctx)
-		if time.Since(lastSettle) >= s.o.SettleAfter/2 {
+		if time.Since(lastSettle) >= settleWait {
 			lastSettle = time.Now()
-			if err := s.SettleOrphans(ctx); err != nil && ctx.Err() == nil {
-				s.o.Logger.Warn("settling interrupted sends failed", "err", err)
+			err := s.SettleOrphans(ctx)
+			switch {
+			case err == nil:
+				settleWait = s.o.SettleAfter / 2
+			case ctx.Err() != nil:
+			default:
+				// One pass per sweep; while the provider or the database fails, the passes
+				// space out (up to maxSettleBackoff) instead of asking again at once.
+				settleWait = min(max(2*settleWait, time.Second), maxSettleBackoff)
+				s.o.Logger.Warn("settling interrupted sends failed; retrying later", "retry_in", settleWait, "err", err)
 			}
 		}
 		if time.Since(lastPurge) >= time.Hour {
@@ -48,6 +60,33 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.as.RemoveSender(ctx, "", 24*time.Hour); err != nil {
 				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
 			}
+		}
+	}
+}
+
+// maxSettleBackoff bounds how long settling waits after a failed pass.
+const maxSettleBackoff = time.Minute
+
+// beat keeps this process's heartbeat until ctx ends; a failure is logged once until a beat
+// succeeds again.
+func (s *Service) beat(ctx context.Context) {
+	tick := time.NewTicker(s.o.HeartbeatEvery)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := s.as.Heartbeat(ctx, s.o.SenderID)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			failing = true
+			s.o.Logger.Warn("alerts heartbeat failed", "err", err)
+		case err == nil && failing:
+			failing = false
+			s.o.Logger.Info("alerts heartbeat recovered")
 		}
 	}
 }
@@ -88,29 +127,36 @@ func (s *Service) sweepOnce(ctx context.Context) {
 // unanswered): the provider is asked whether it holds the message; if so the recipient is
 // sent, if not it is queued again. Without a Lookup they are recorded failed, never resent
 // blindly. Batches a dead process was working get a new job.
+//
+// It makes one pass over at most settleLimit orphans and stops at the first lookup the
+// provider does not answer: the next pass (Run spaces them out) tries again. Looping here
+// while the provider is down would ask it the same questions as fast as it refuses them.
 func (s *Service) SettleOrphans(ctx context.Context) error {
 	stale := s.staleBefore()
-	for {
-		orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), 200)
-		if err != nil {
-			return err
-		}
-		for _, r := range orphans {
-			if err := s.settle(ctx, r, stale); err != nil {
-				return err
-			}
-		}
-		if len(orphans) < 200 {
-			break
-		}
-	}
+	orphansErr := s.settlePass(ctx, stale)
 	batches, err := s.as.AbandonedBatches(ctx, stale, 100)
 	if err != nil {
-		return err
+		return errors.Join(orphansErr, err)
 	}
 	for _, b := range batches {
 		s.o.Logger.Info("taking over an alert batch of a process that stopped", "alert", b.AlertID, "batch", b.Batch)
 		if err := s.as.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+			return errors.Join(orphansErr, err)
+		}
+	}
+	return orphansErr
+}
+
+// settleLimit bounds one settling pass.
+const settleLimit = 500
+
+func (s *Service) settlePass(ctx context.Context, stale time.Time) error {
+	orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
+	if err != nil {
+		return err
+	}
+	for _, r := range orphans {
+		if err := s.settle(ctx, r, stale); err != nil {
 			return err
 		}
 	}
@@ -128,9 +174,8 @@ func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale time
 	}
 	sids, err := s.o.Lookup.FindSent(ctx, r.Phone, textFor(a, r.Lang), r.ClaimedAt)
 	if err != nil {
-		// The provider cannot answer now: try again at the next sweep; never guess.
-		s.o.Logger.Warn("asking the provider about an interrupted send failed", "alert", r.AlertID, "seq", r.Seq, "err", err)
-		return nil
+		// The provider cannot answer now: the pass ends and a later one asks again; never guess.
+		return fmt.Errorf("alerts: asking the provider about an interrupted send (alert %s, seq %d): %w", r.AlertID, r.Seq, err)
 	}
 	known, err := s.as.KnownSIDs(ctx, sids)
 	if err != nil {
