@@ -60,24 +60,54 @@ const outageLimit = 2 * time.Minute
 // SendBatch sends the queued recipients of one batch, chunk by chunk: reserve send slots,
 // mark the chunk "sending" (committed), hand each recipient to the provider at its slot,
 // record the outcomes. A batch a live process already works, or one already done, is left alone.
-func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) error {
+//
+// Every step that makes progress renews the batch's lease; a worker that stops making progress
+// (stuck, or failed without handing the batch back) loses the batch after LeaseFor and the
+// sweep gives it to another. Whatever ends the batch early, an error or a panic, hands it back.
+func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err error) {
 	owner := s.o.SenderID
-	ok, err := s.as.ClaimAlertBatch(ctx, alertID, batch, owner, s.staleBefore())
+	ok, err := s.as.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
 	if err != nil || !ok {
 		return err
 	}
-	a, err := s.as.GetAlert(ctx, "", alertID)
-	if err != nil {
-		return err
-	}
 	release := func(cause error) error {
+		if errors.Is(cause, alertstore.ErrLeaseLost) {
+			// Not ours any more: whoever took it over carries on.
+			s.o.Logger.Warn("an alert batch was taken over after its worker made no progress", "alert", alertID, "batch", batch)
+			return nil
+		}
 		if err := s.as.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+			// The lease runs out and the sweep hands the batch on.
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
 		if errors.Is(cause, errStopping) {
 			return river.JobSnooze(time.Second)
 		}
 		return cause
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = release(fmt.Errorf("alerts: panic in the fan-out of alert %s batch %d: %v", alertID, batch, p))
+		}
+	}()
+	a, err := s.as.GetAlert(ctx, "", alertID)
+	if err != nil {
+		return release(err)
+	}
+	lastRenew := time.Now()
+	renew := func(ctx context.Context) error {
+		if time.Since(lastRenew) < s.o.LeaseFor/4 {
+			return nil
+		}
+		held, err := s.as.RenewBatchLease(ctx, alertID, batch, owner)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return alertstore.ErrLeaseLost
+		}
+		lastRenew = time.Now()
+		return nil
 	}
 	backoff := time.Duration(0)
 	var failingSince time.Time
@@ -105,7 +135,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 			}
 			continue
 		}
-		start, iv, err := s.reserve(ctx, len(seqs))
+		start, iv, err := s.reserveRenewing(ctx, len(seqs), renew)
 		if err != nil {
 			return release(err)
 		}
@@ -116,6 +146,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		if err != nil {
 			return release(err)
 		}
+		lastRenew = time.Now()
 		if len(claimed) == 0 {
 			// The recipients said STOP meanwhile, or the alert was cancelled or expired.
 			cur, err := s.as.GetAlert(ctx, "", alertID)
@@ -152,6 +183,9 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 			return release(fmt.Errorf("alerts: the provider refused %d of %d sends for %v; retrying later", retries, len(results), outageLimit))
 		}
 		backoff = min(max(2*backoff, 200*time.Millisecond), 5*time.Second)
+		if err := renew(ctx); err != nil {
+			return release(err)
+		}
 		if err := s.sleepOrStop(ctx, backoff); err != nil {
 			return release(err)
 		}
@@ -199,6 +233,13 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		go func(i int, r alertstore.Recipient) {
 			defer wg.Done()
 			defer func() { <-s.inflight }()
+			defer func() {
+				// A panic in the provider's client must not kill the process with sends in
+				// flight; the request may have been written, so the provider is asked later.
+				if p := recover(); p != nil {
+					results[i] = alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: fmt.Sprintf("panic: %v", p)}
+				}
+			}()
 			results[i] = s.sendOne(sendCtx, snd, a, r)
 		}(i, r)
 	}
@@ -272,3 +313,9 @@ func textFor(a alertstore.Alert, lang string) string {
 }
 
 func (s *Service) staleBefore() time.Time { return s.now().Add(-s.o.StaleAfter) }
+
+// liveness is who counts as working now: a recent heartbeat, and progress within the lease.
+func (s *Service) liveness() alertstore.Liveness {
+	now := s.now()
+	return alertstore.Liveness{StaleBefore: now.Add(-s.o.StaleAfter), LeaseBefore: now.Add(-s.o.LeaseFor)}
+}

@@ -53,6 +53,9 @@ type Options struct {
 	StaleAfter     time.Duration
 	SettleAfter    time.Duration
 	SweepEvery     time.Duration
+	// LeaseFor (60s) is how long a batch's worker may go without progress before the batch is
+	// taken back from it, even if its process is alive. It must exceed one send's timeout.
+	LeaseFor time.Duration
 	// ActiveFor is how long an alert without expiry counts as in force for BLOCCO (24h).
 	ActiveFor time.Duration
 	// PaceHorizon is how far ahead of now send slots may be reserved (1s).
@@ -81,6 +84,7 @@ func (o *Options) setDefaults() {
 	def(&o.StaleAfter, 10*time.Second)
 	def(&o.SettleAfter, 5*time.Second)
 	def(&o.SweepEvery, time.Second)
+	def(&o.LeaseFor, 60*time.Second)
 	def(&o.ActiveFor, 24*time.Hour)
 	def(&o.PaceHorizon, time.Second)
 	def(&o.SendAtGrace, 30*time.Second)

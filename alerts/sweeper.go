@@ -132,14 +132,14 @@ func (s *Service) sweepOnce(ctx context.Context) {
 // provider does not answer: the next pass (Run spaces them out) tries again. Looping here
 // while the provider is down would ask it the same questions as fast as it refuses them.
 func (s *Service) SettleOrphans(ctx context.Context) error {
-	stale := s.staleBefore()
+	stale := s.liveness()
 	orphansErr := s.settlePass(ctx, stale)
 	batches, err := s.as.AbandonedBatches(ctx, stale, 100)
 	if err != nil {
 		return errors.Join(orphansErr, err)
 	}
 	for _, b := range batches {
-		s.o.Logger.Info("taking over an alert batch of a process that stopped", "alert", b.AlertID, "batch", b.Batch)
+		s.o.Logger.Info("taking over an alert batch whose worker stopped or made no progress", "alert", b.AlertID, "batch", b.Batch)
 		if err := s.as.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
 			return errors.Join(orphansErr, err)
 		}
@@ -150,7 +150,7 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 // settleLimit bounds one settling pass.
 const settleLimit = 500
 
-func (s *Service) settlePass(ctx context.Context, stale time.Time) error {
+func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) error {
 	orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
 	if err != nil {
 		return err
@@ -163,7 +163,7 @@ func (s *Service) settlePass(ctx context.Context, stale time.Time) error {
 	return nil
 }
 
-func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale time.Time) error {
+func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale alertstore.Liveness) error {
 	if s.o.Lookup == nil {
 		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
 		return s.as.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
