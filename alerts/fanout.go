@@ -83,6 +83,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if errors.Is(cause, errStopping) {
 			return river.JobSnooze(time.Second)
 		}
+		s.noteBatchError(ctx, alertID, batch, cause)
 		return cause
 	}
 	defer func() {
@@ -178,6 +179,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		}
 		if failingSince.IsZero() {
 			failingSince = time.Now()
+			s.noteBatchError(ctx, alertID, batch, fmt.Errorf("the provider refuses sends (%d of %d): %s", retries, len(results), firstError(results)))
 		}
 		if time.Since(failingSince) > outageLimit {
 			return release(fmt.Errorf("alerts: the provider refused %d of %d sends for %v; retrying later", retries, len(results), outageLimit))
@@ -190,6 +192,25 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			return release(err)
 		}
 	}
+}
+
+// noteBatchError keeps what stopped a batch, for the stall report; best effort.
+func (s *Service) noteBatchError(ctx context.Context, alertID string, batch int, cause error) {
+	if cause == nil || errors.Is(cause, context.Canceled) {
+		return
+	}
+	if err := s.as.RecordBatchError(context.WithoutCancel(ctx), alertID, batch, cause.Error()); err != nil {
+		s.o.Logger.Debug("recording a batch's error failed", "alert", alertID, "batch", batch, "err", err)
+	}
+}
+
+func firstError(results []alertstore.SendResult) string {
+	for _, r := range results {
+		if r.Error != "" {
+			return r.Error
+		}
+	}
+	return ""
 }
 
 // sleepOrStop waits d, or returns early when ctx ends or the process stops.

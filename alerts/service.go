@@ -53,9 +53,14 @@ type Options struct {
 	StaleAfter     time.Duration
 	SettleAfter    time.Duration
 	SweepEvery     time.Duration
-	// LeaseFor (60s) is how long a batch's worker may go without progress before the batch is
-	// taken back from it, even if its process is alive. It must exceed one send's timeout.
-	LeaseFor time.Duration
+	// LeaseFor (alerts.batch_lease) is how long a batch's worker may go without progress before
+	// the batch is taken back from it, even if its process is alive. It must exceed one send's
+	// timeout. StallAfter (alerts.stall_after): a sending alert without progress that long is
+	// reported stalled.
+	LeaseFor   time.Duration
+	StallAfter time.Duration
+	// Stalled, when set, is kept at the number of stalled alerts (a Prometheus gauge).
+	Stalled interface{ Set(float64) }
 	// ActiveFor is how long an alert without expiry counts as in force for BLOCCO (24h).
 	ActiveFor time.Duration
 	// PaceHorizon is how far ahead of now send slots may be reserved (1s).
@@ -84,7 +89,10 @@ func (o *Options) setDefaults() {
 	def(&o.StaleAfter, 10*time.Second)
 	def(&o.SettleAfter, 5*time.Second)
 	def(&o.SweepEvery, time.Second)
+	def(&o.LeaseFor, o.Config.Alerts.BatchLease)
 	def(&o.LeaseFor, 60*time.Second)
+	def(&o.StallAfter, o.Config.Alerts.StallAfter)
+	def(&o.StallAfter, 2*time.Minute)
 	def(&o.ActiveFor, 24*time.Hour)
 	def(&o.PaceHorizon, time.Second)
 	def(&o.SendAtGrace, 30*time.Second)

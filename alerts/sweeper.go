@@ -27,7 +27,8 @@ func (s *Service) Run(ctx context.Context) error {
 		s.beat(ctx)
 	}()
 	defer func() { <-beating }()
-	var lastSettle, lastPurge time.Time
+	var lastSettle, lastPurge, lastStallCheck time.Time
+	stallCheckEvery := min(s.o.StallAfter/4, 5*time.Second)
 	settleWait := s.o.SettleAfter / 2
 	tick := time.NewTicker(s.o.SweepEvery)
 	defer tick.Stop()
@@ -52,6 +53,10 @@ func (s *Service) Run(ctx context.Context) error {
 				s.o.Logger.Warn("settling interrupted sends failed; retrying later", "retry_in", settleWait, "err", err)
 			}
 		}
+		if time.Since(lastStallCheck) >= stallCheckEvery {
+			lastStallCheck = time.Now()
+			s.checkStalls(ctx)
+		}
 		if time.Since(lastPurge) >= time.Hour {
 			lastPurge = time.Now()
 			if err := s.as.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
@@ -60,6 +65,31 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.as.RemoveSender(ctx, "", 24*time.Hour); err != nil {
 				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
 			}
+		}
+	}
+}
+
+// checkStalls marks alerts that stopped progressing, and says so in the log once per change
+// across the deployment.
+func (s *Service) checkStalls(ctx context.Context) {
+	changes, err := s.as.CheckStalls(ctx, s.now().Add(-s.o.StallAfter), s.liveness())
+	if err != nil {
+		if ctx.Err() == nil {
+			s.o.Logger.Warn("looking for stalled alerts failed", "err", err)
+		}
+		return
+	}
+	for _, c := range changes {
+		if c.Stalled {
+			s.o.Logger.Error("alert stalled: no progress", "alert", c.AlertID, "comune", c.Comune, "since", c.Since, "reason", c.Reason)
+		} else {
+			s.o.Logger.Info("alert progressing again", "alert", c.AlertID, "comune", c.Comune)
+		}
+		s.publishProgress(ctx, c.AlertID, c.Comune, true)
+	}
+	if s.o.Stalled != nil {
+		if n, err := s.as.CountStalled(ctx); err == nil {
+			s.o.Stalled.Set(float64(n))
 		}
 	}
 }

@@ -33,6 +33,7 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 		Events:         g.Events,
 		Logger:         g.Log.With("part", "alerts"),
 		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status",
+		Stalled:        g.Metrics.AlertsStalled,
 	})
 	if err != nil {
 		return err

@@ -252,6 +252,15 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 				return err
 			}
 		}
+		var final []any
+		for _, r := range results {
+			if r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed {
+				final = append(final, r.Seq)
+			}
+		}
+		if err := noteProgress(ctx, tx, alertID, final); err != nil {
+			return err
+		}
 		for _, r := range results {
 			var err error
 			switch r.Outcome {
@@ -454,10 +463,10 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live
 			return nil
 		}
 		if sid != "" {
-			if err := applyEarlyStatus(ctx, tx, []any{sid}); err != nil {
+			if err := noteProgress(ctx, tx, r.AlertID, []any{r.Seq}); err != nil {
 				return err
 			}
-			return nil
+			return applyEarlyStatus(ctx, tx, []any{sid})
 		}
 		return reopenBatch(ctx, tx, r.AlertID, r.Batch, live, enqueue)
 	})
