@@ -66,7 +66,7 @@ const outageLimit = 2 * time.Minute
 // sweep gives it to another. Whatever ends the batch early, an error or a panic, hands it back.
 func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err error) {
 	owner := s.o.SenderID
-	ok, err := s.as.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
+	ok, err := s.fas.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
 	if err != nil || !ok {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			s.o.Logger.Warn("an alert batch was taken over after its worker made no progress", "alert", alertID, "batch", batch)
 			return nil
 		}
-		if err := s.as.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+		if err := s.fas.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
 			// The lease runs out and the sweep hands the batch on.
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
@@ -91,7 +91,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			err = release(fmt.Errorf("alerts: panic in the fan-out of alert %s batch %d: %v", alertID, batch, p))
 		}
 	}()
-	a, err := s.as.GetAlert(ctx, "", alertID)
+	a, err := s.fas.GetAlert(ctx, "", alertID)
 	if err != nil {
 		return release(err)
 	}
@@ -100,7 +100,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if time.Since(lastRenew) < s.o.LeaseFor/4 {
 			return nil
 		}
-		held, err := s.as.RenewBatchLease(ctx, alertID, batch, owner)
+		held, err := s.fas.RenewBatchLease(ctx, alertID, batch, owner)
 		if err != nil {
 			return err
 		}
@@ -121,12 +121,12 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if err := ctx.Err(); err != nil {
 			return release(err)
 		}
-		seqs, err := s.as.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
+		seqs, err := s.fas.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
 		if err != nil {
 			return release(err)
 		}
 		if len(seqs) == 0 {
-			done, err := s.as.FinishAlertBatch(ctx, alertID, batch, owner)
+			done, err := s.fas.FinishAlertBatch(ctx, alertID, batch, owner)
 			if err != nil {
 				return release(err)
 			}
@@ -143,19 +143,19 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
 			return release(err)
 		}
-		claimed, err := s.as.ClaimRecipients(ctx, alertID, batch, seqs, owner)
+		claimed, err := s.fas.ClaimRecipients(ctx, alertID, batch, seqs, owner)
 		if err != nil {
 			return release(err)
 		}
 		lastRenew = time.Now()
 		if len(claimed) == 0 {
 			// The recipients said STOP meanwhile, or the alert was cancelled or expired.
-			cur, err := s.as.GetAlert(ctx, "", alertID)
+			cur, err := s.fas.GetAlert(ctx, "", alertID)
 			if err != nil {
 				return release(err)
 			}
 			if cur.Status == alertstore.AlertSending && cur.ExpiresAt != nil && !cur.ExpiresAt.After(s.now()) {
-				if _, err := s.as.EndAlert(ctx, "", alertID, alertstore.AlertExpired); err != nil {
+				if _, err := s.fas.EndAlert(ctx, "", alertID, alertstore.AlertExpired); err != nil {
 					return release(err)
 				}
 			}
@@ -163,7 +163,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		}
 		results := s.sendChunk(ctx, a, claimed, start, iv)
 		// The outcomes are written even when ctx ends: they are facts about the provider.
-		if err := s.as.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
+		if err := s.fas.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)
@@ -199,7 +199,7 @@ func (s *Service) noteBatchError(ctx context.Context, alertID string, batch int,
 	if cause == nil || errors.Is(cause, context.Canceled) {
 		return
 	}
-	if err := s.as.RecordBatchError(context.WithoutCancel(ctx), alertID, batch, cause.Error()); err != nil {
+	if err := s.fas.RecordBatchError(context.WithoutCancel(ctx), alertID, batch, cause.Error()); err != nil {
 		s.o.Logger.Debug("recording a batch's error failed", "alert", alertID, "batch", batch, "err", err)
 	}
 }

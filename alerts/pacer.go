@@ -45,7 +45,7 @@ func (s *Service) reserve(ctx context.Context, n int) (time.Time, time.Duration,
 func (s *Service) reserveRenewing(ctx context.Context, n int, renew func(context.Context) error) (time.Time, time.Duration, error) {
 	iv := s.interval()
 	for {
-		start, wait, err := s.as.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
+		start, wait, err := s.fas.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
 		if err != nil {
 			return time.Time{}, 0, err
 		}

@@ -27,8 +27,11 @@ const TrafficCategory = "blocco-traffico"
 
 // Options configure a Service. Zero durations get the defaults noted.
 type Options struct {
-	Store  *store.Store
-	Config *config.Config
+	Store *store.Store
+	// FanoutStore, when set, is the store (a pool of its own) the fan-out and its sweeps use,
+	// so a large alert cannot take the connections inbound traffic needs.
+	FanoutStore *store.Store
+	Config      *config.Config
 	// Sender is asked for the SMS sender at every send, so the gateway may wire it late.
 	Sender func() channels.Sender
 	// Jobs is asked for the River client when jobs are enqueued (the gateway builds it after
@@ -113,6 +116,7 @@ type comuneInfo struct {
 type Service struct {
 	o          Options
 	as         *alertstore.Store // the alerts tables, over o.Store
+	fas        *alertstore.Store // the same tables, over o.FanoutStore (or o.Store)
 	comuni     map[string]*comuneInfo
 	order      []string // comune ids in config order
 	names      []comuneName
@@ -145,7 +149,11 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	s := &Service{o: o, as: alertstore.New(o.Store), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
+	fanoutStore := o.FanoutStore
+	if fanoutStore == nil {
+		fanoutStore = o.Store
+	}
+	s := &Service{o: o, as: alertstore.New(o.Store), fas: alertstore.New(fanoutStore), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
 		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight),
 		stopping: make(chan struct{}), lastProgress: map[string]time.Time{}}
 	for _, c := range o.Config.Categories {

@@ -16,7 +16,7 @@ import (
 // hand their batches back.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.stopOnce.Do(func() { close(s.stopping) })
-	if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
+	if err := s.fas.Heartbeat(ctx, s.o.SenderID); err != nil {
 		return err
 	}
 	// The heartbeat has its own ticker: a slow sweep (a provider that does not answer, a busy
@@ -59,10 +59,10 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		if time.Since(lastPurge) >= time.Hour {
 			lastPurge = time.Now()
-			if err := s.as.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
+			if err := s.fas.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
 				s.o.Logger.Warn("purging early status callbacks failed", "err", err)
 			}
-			if err := s.as.RemoveSender(ctx, "", 24*time.Hour); err != nil {
+			if err := s.fas.RemoveSender(ctx, "", 24*time.Hour); err != nil {
 				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
 			}
 		}
@@ -72,7 +72,7 @@ func (s *Service) Run(ctx context.Context) error {
 // checkStalls marks alerts that stopped progressing, and says so in the log once per change
 // across the deployment.
 func (s *Service) checkStalls(ctx context.Context) {
-	changes, err := s.as.CheckStalls(ctx, s.now().Add(-s.o.StallAfter), s.liveness())
+	changes, err := s.fas.CheckStalls(ctx, s.now().Add(-s.o.StallAfter), s.liveness())
 	if err != nil {
 		if ctx.Err() == nil {
 			s.o.Logger.Warn("looking for stalled alerts failed", "err", err)
@@ -88,7 +88,7 @@ func (s *Service) checkStalls(ctx context.Context) {
 		s.publishProgress(ctx, c.AlertID, c.Comune, true)
 	}
 	if s.o.Stalled != nil {
-		if n, err := s.as.CountStalled(ctx); err == nil {
+		if n, err := s.fas.CountStalled(ctx); err == nil {
 			s.o.Stalled.Set(float64(n))
 		}
 	}
@@ -109,7 +109,7 @@ func (s *Service) beat(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		err := s.as.Heartbeat(ctx, s.o.SenderID)
+		err := s.fas.Heartbeat(ctx, s.o.SenderID)
 		switch {
 		case err != nil && !failing && ctx.Err() == nil:
 			failing = true
@@ -123,12 +123,12 @@ func (s *Service) beat(ctx context.Context) {
 
 // sweepOnce starts due alerts and expires old ones.
 func (s *Service) sweepOnce(ctx context.Context) {
-	due, err := s.as.DueAlerts(ctx, 50)
+	due, err := s.fas.DueAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing due alerts failed", "err", err)
 	}
 	for _, id := range due {
-		started, err := s.as.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
+		started, err := s.fas.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
 		if err != nil {
 			s.o.Logger.Error("starting a scheduled alert failed", "alert", id, "err", err)
 			continue
@@ -138,12 +138,12 @@ func (s *Service) sweepOnce(ctx context.Context) {
 			s.publishProgress(ctx, id, "", true)
 		}
 	}
-	expired, err := s.as.ExpiredAlerts(ctx, 50)
+	expired, err := s.fas.ExpiredAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing expired alerts failed", "err", err)
 	}
 	for _, id := range expired {
-		a, err := s.as.EndAlert(ctx, "", id, alertstore.AlertExpired)
+		a, err := s.fas.EndAlert(ctx, "", id, alertstore.AlertExpired)
 		if err != nil {
 			s.o.Logger.Error("expiring an alert failed", "alert", id, "err", err)
 			continue
@@ -164,13 +164,13 @@ func (s *Service) sweepOnce(ctx context.Context) {
 func (s *Service) SettleOrphans(ctx context.Context) error {
 	stale := s.liveness()
 	orphansErr := s.settlePass(ctx, stale)
-	batches, err := s.as.AbandonedBatches(ctx, stale, 100)
+	batches, err := s.fas.AbandonedBatches(ctx, stale, 100)
 	if err != nil {
 		return errors.Join(orphansErr, err)
 	}
 	for _, b := range batches {
 		s.o.Logger.Info("taking over an alert batch whose worker stopped or made no progress", "alert", b.AlertID, "batch", b.Batch)
-		if err := s.as.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+		if err := s.fas.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
 			return errors.Join(orphansErr, err)
 		}
 	}
@@ -181,7 +181,7 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 const settleLimit = 500
 
 func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) error {
-	orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
+	orphans, err := s.fas.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
 	if err != nil {
 		return err
 	}
@@ -196,9 +196,9 @@ func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) err
 func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale alertstore.Liveness) error {
 	if s.o.Lookup == nil {
 		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
-		return s.as.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
+		return s.fas.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
 	}
-	a, err := s.as.GetAlert(ctx, "", r.AlertID)
+	a, err := s.fas.GetAlert(ctx, "", r.AlertID)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale aler
 		// The provider cannot answer now: the pass ends and a later one asks again; never guess.
 		return fmt.Errorf("alerts: asking the provider about an interrupted send (alert %s, seq %d): %w", r.AlertID, r.Seq, err)
 	}
-	known, err := s.as.KnownSIDs(ctx, sids)
+	known, err := s.fas.KnownSIDs(ctx, sids)
 	if err != nil {
 		return err
 	}
@@ -223,7 +223,7 @@ func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale aler
 	} else {
 		s.o.Logger.Info("an interrupted send had not reached the provider: queued again", "alert", r.AlertID, "seq", r.Seq)
 	}
-	if err := s.as.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
+	if err := s.fas.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
 		return err
 	}
 	s.publishProgress(ctx, r.AlertID, a.Comune, false)

@@ -23,8 +23,9 @@ import (
 func (g *Gateway) wireAlerts(ctx context.Context) error {
 	cfg := g.Config
 	svc, err := alerts.New(alerts.Options{
-		Store:  g.Store,
-		Config: cfg,
+		Store:       g.Store,
+		FanoutStore: g.fanoutStore(),
+		Config:      cfg,
 		// Read at each send and each enqueue: the SMS sender and the job client may be built
 		// after this wiring.
 		Sender:         func() channels.Sender { return g.Senders[channels.SMS] },
