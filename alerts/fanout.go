@@ -76,7 +76,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			s.o.Logger.Warn("an alert batch was taken over after its worker made no progress", "alert", alertID, "batch", batch)
 			return nil
 		}
-		if err := s.fas.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+		if err := s.releaseBatch(ctx, alertID, batch, owner); err != nil {
 			// The lease runs out and the sweep hands the batch on.
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
@@ -192,6 +192,21 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			return release(err)
 		}
 	}
+}
+
+// releaseBatch hands a batch back, trying a few times over a few seconds: the error that ends
+// a batch early is often a connection that just broke, and a batch handed back now is resumed
+// at once instead of after its lease.
+func (s *Service) releaseBatch(ctx context.Context, alertID string, batch int, owner string) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for i := range 5 {
+		if err = s.fas.ReleaseAlertBatch(ctx, alertID, batch, owner); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(100<<i) * time.Millisecond)
+	}
+	return err
 }
 
 // noteBatchError keeps what stopped a batch, for the stall report; best effort.

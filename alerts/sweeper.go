@@ -174,6 +174,19 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 			return errors.Join(orphansErr, err)
 		}
 	}
+	stranded, err := s.fas.StrandedBatches(ctx, stale.LeaseBefore, 100)
+	if err != nil {
+		return errors.Join(orphansErr, err)
+	}
+	for _, b := range stranded {
+		ok, err := s.fas.RequeueStrandedBatch(ctx, b.AlertID, b.Batch, stale.LeaseBefore, s.enqueueBatches)
+		if err != nil {
+			return errors.Join(orphansErr, err)
+		}
+		if ok {
+			s.o.Logger.Info("an alert batch waited without a job: enqueued again", "alert", b.AlertID, "batch", b.Batch)
+		}
+	}
 	return orphansErr
 }
 

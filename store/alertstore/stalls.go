@@ -163,3 +163,50 @@ func (s *Store) CountStalled(ctx context.Context) (int, error) {
 	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE stalled_at IS NOT NULL").Scan(&n)
 	return n, err
 }
+
+// StrandedBatches lists pending batches of sending alerts that nobody touched since
+// leaseBefore and that no River job waits for: their job was lost (its completion failed
+// when the database went away, and River would rescue it only after an hour).
+func (s *Store) StrandedBatches(ctx context.Context, leaseBefore time.Time, limit int) ([]Recipient, error) {
+	match := "j.args->>'alert_id' = b.alert_id AND (j.args->>'batch')::bigint = b.batch"
+	if s.Dialect() == store.SQLite {
+		match = "json_extract(j.args, '$.alert_id') = b.alert_id AND json_extract(j.args, '$.batch') = b.batch"
+	}
+	rows, err := s.Query(ctx, `SELECT b.alert_id, b.batch FROM alert_batches b JOIN alerts a ON a.id = b.alert_id
+		WHERE b.status = 'pending' AND a.status = 'sending' AND b.updated_at < ?
+		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'alert_fanout' AND j.state IN ('available', 'pending', 'retryable', 'scheduled') AND `+match+`)
+		ORDER BY b.updated_at LIMIT ?`, store.Micros(leaseBefore), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Recipient
+	for rows.Next() {
+		var r Recipient
+		if err := rows.Scan(&r.AlertID, &r.Batch); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// RequeueStrandedBatch gives a stranded batch a new job, once: the batch's updated_at moves,
+// so no other replica requeues it again before another lease passed.
+func (s *Store) RequeueStrandedBatch(ctx context.Context, alertID string, batch int, leaseBefore time.Time, enqueue Enqueuer) (bool, error) {
+	done := false
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		done = false
+		res, err := tx.Exec(ctx, "UPDATE alert_batches SET updated_at = ? WHERE alert_id = ? AND batch = ? AND status = 'pending' AND updated_at < ?",
+			store.Micros(s.Now()), alertID, batch, store.Micros(leaseBefore))
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		done = true
+		return enqueue(ctx, tx, alertID, []int{batch})
+	})
+	return done, err
+}
