@@ -78,3 +78,62 @@ func TestStrandedBatchGetsANewJobOnce(t *testing.T) {
 		}
 	})
 }
+
+// An alert without progress is marked stalled once, with a reason, on both databases; its
+// progress clears the mark once.
+func TestCheckStallsMarksOnceAndClears(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := alertstore.New(st)
+		for i := 0; i < 12; i++ {
+			sub(t, s, "firenze", fmt.Sprintf("+3934700006%02d", i))
+		}
+		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"},
+			alertstore.CreateAlertOptions{BatchSize: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		live := alertstore.Liveness{StaleBefore: time.Now().Add(-10 * time.Second), LeaseBefore: time.Now().Add(-time.Minute)}
+		if err := s.RecordBatchError(ctx, a.ID, 1, "twilio: HTTP 503"); err != nil {
+			t.Fatal(err)
+		}
+		future := time.Now().Add(time.Minute)
+		ch, err := s.CheckStalls(ctx, future, live)
+		if err != nil || len(ch) != 1 || !ch[0].Stalled || ch[0].Reason != "batch 1: twilio: HTTP 503" {
+			t.Fatalf("stall %+v %v", ch, err)
+		}
+		if ch, _ := s.CheckStalls(ctx, future, live); len(ch) != 0 {
+			t.Fatalf("reported twice: %+v", ch)
+		}
+		if n, _ := s.CountStalled(ctx); n != 1 {
+			t.Fatalf("%d stalled", n)
+		}
+		got, _ := s.GetAlert(ctx, "", a.ID)
+		if got.StalledAt == nil || got.StallReason == "" {
+			t.Fatalf("%+v", got)
+		}
+		// A recipient reaches an outcome: progress.
+		if err := s.Heartbeat(ctx, "p"); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p", live); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		seqs, _ := s.QueuedInBatch(ctx, a.ID, 0, 1)
+		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p")
+		if err != nil || len(rs) != 1 {
+			t.Fatal(rs, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+		if err := s.RecordSendResults(ctx, a.ID, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0"}}); err != nil {
+			t.Fatal(err)
+		}
+		ch, err = s.CheckStalls(ctx, time.Now().Add(-time.Minute), live)
+		if err != nil || len(ch) != 1 || ch[0].Stalled {
+			t.Fatalf("resume %+v %v", ch, err)
+		}
+		if n, _ := s.CountStalled(ctx); n != 0 {
+			t.Fatalf("%d stalled after progress", n)
+		}
+	})
+}
