@@ -376,6 +376,9 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 	done := false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
+		if err := lockBatch(ctx, tx, alertID, batch); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued'", alertID, batch).Scan(&n); err != nil {
 			return err
@@ -400,7 +403,21 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 	return done, err
 }
 
+// lockBatch takes a batch's row lock until the transaction ends. On PostgreSQL (READ
+// COMMITTED) a batch found empty and marked done, and a recipient of it put back in the queue
+// by the crash sweep at the same moment, would otherwise each miss the other: the alert would
+// end "sent" with a recipient still queued (seen in the replica-kill test). SQLite has one
+// writer, and this is a no-op there.
+func lockBatch(ctx context.Context, t *store.Tx, alertID string, batch int) error {
+	_, err := t.Exec(ctx, "UPDATE alert_batches SET status = status WHERE alert_id = ? AND batch = ?", alertID, batch)
+	return err
+}
+
 func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
+	// Two batches finishing together must not each see the other still open.
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID); err != nil {
+		return err
+	}
 	var open int
 	if err := t.QueryRow(ctx, "SELECT COUNT(*) FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID).Scan(&open); err != nil {
 		return err
@@ -446,6 +463,9 @@ func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.T
 // changed since it was listed.
 func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live Liveness, enqueue Enqueuer) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := lockBatch(ctx, tx, r.AlertID, r.Batch); err != nil {
+			return err
+		}
 		now := store.Micros(s.Now())
 		var res sql.Result
 		var err error
