@@ -117,3 +117,30 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Status callbacks of an alert's messages are claimed (whatever their status); others are not.
+func TestAlertClaimsItsOwnDeliveries(t *testing.T) {
+	f := newFixture(t, 100000, 100)
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", 3)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	var sid string
+	for s := range f.snd.sids {
+		sid = s
+	}
+	for _, status := range []string{"sent", "delivered"} {
+		if owned, err := f.svc.ClaimDelivery(ctx, channels.DeliveryUpdate{Channel: channels.SMS, ExternalID: sid, Status: status}); !owned || err != nil {
+			t.Fatalf("%s callback of an alert's message not claimed: %v %v", status, owned, err)
+		}
+	}
+	if owned, err := f.svc.ClaimDelivery(ctx, channels.DeliveryUpdate{Channel: channels.SMS, ExternalID: "SMnotours", Status: "sent"}); owned || err != nil {
+		t.Fatalf("another message's callback claimed: %v %v", owned, err)
+	}
+	if st, _ := f.svc.GetAlert(ctx, "firenze", a.ID); st.Counts.Delivered != 1 {
+		t.Fatalf("%+v", st.Counts)
+	}
+}
