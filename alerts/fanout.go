@@ -169,7 +169,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		s.publishProgress(ctx, alertID, a.Comune, false)
 		retries := 0
 		for _, r := range results {
-			if r.Outcome == alertstore.OutcomeRetry || r.Outcome == alertstore.OutcomeUncertain {
+			if (r.Outcome == alertstore.OutcomeRetry && r.Error != errLate) || r.Outcome == alertstore.OutcomeUncertain {
 				retries++
 			}
 		}
@@ -247,8 +247,22 @@ func (s *Service) sleepOrStop(ctx context.Context, d time.Duration) error {
 
 // sendChunk hands claimed recipients to the provider, the i-th at start+i*iv, with at most
 // MaxInFlight requests of this process in flight, and classifies each outcome.
+//
+// No send starts later than LeaseFor/4 after the claim: the rest go back to the queue, never
+// handed over. So every send of a claim has ended (or timed out) within the lease, and a
+// recipient still "sending" after it can be settled with the provider's record while its
+// worker, stuck or not, will never send it any more.
 func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alertstore.Recipient, start time.Time, iv time.Duration) []alertstore.SendResult {
 	results := make([]alertstore.SendResult, len(rs))
+	cutoff := time.Now().Add(s.o.LeaseFor / 4)
+	if len(rs) > 0 && !rs[0].ClaimedAt.IsZero() {
+		cutoff = rs[0].ClaimedAt.Add(s.o.LeaseFor / 4)
+	}
+	late := func(from int) {
+		for j := from; j < len(rs); j++ {
+			results[j] = alertstore.SendResult{Seq: rs[j].Seq, Outcome: alertstore.OutcomeRetry, Error: errLate}
+		}
+	}
 	snd, err := s.sender()
 	if err != nil {
 		for i, r := range rs {
@@ -264,7 +278,21 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		if d := time.Until(slot); d > 0 {
 			time.Sleep(d)
 		}
-		s.inflight <- struct{}{}
+		wait := time.Until(cutoff)
+		if wait <= 0 {
+			late(i)
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case s.inflight <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			late(i)
+		}
+		if results[i].Outcome != "" {
+			break
+		}
 		wg.Add(1)
 		go func(i int, r alertstore.Recipient) {
 			defer wg.Done()
@@ -282,6 +310,10 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	wg.Wait()
 	return results
 }
+
+// errLate marks recipients sendChunk gave back unsent because their claim was too old: this
+// process was busy, the provider did not refuse anything.
+const errLate = "not handed over within the claim's time bound; queued again"
 
 // sendTimeout bounds one request to the provider.
 const sendTimeout = 30 * time.Second

@@ -142,3 +142,38 @@ func TestPanicInWorkerHandsTheBatchBack(t *testing.T) {
 		}
 	}
 }
+
+// A claim whose sends wait too long for the process's request slots (a slow provider, many
+// batches at once) stops handing them over a quarter of a lease after the claim: the rest go
+// back to the queue, so nothing of that claim is still in flight when its lease runs out.
+func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
+	f := newFixture(t, 100000, 100, func(o *Options) {
+		o.LeaseFor = 400 * time.Millisecond // sends start at most 100ms after their claim
+		o.MaxInFlight = 1
+	})
+	f.snd.delay = 30 * time.Millisecond
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", 20)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	got := f.snd.countTo()
+	if len(got) != 20 {
+		t.Fatalf("%d of 20 got it", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
+	var again int
+	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND attempts > 1", a.ID).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again == 0 {
+		t.Fatal("a claim of 20 at 30ms each, one at a time, was all handed over in one go: no time bound")
+	}
+	t.Logf("%d recipients were handed back and claimed again", again)
+}
