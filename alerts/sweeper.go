@@ -174,12 +174,16 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 			return errors.Join(orphansErr, err)
 		}
 	}
-	stranded, err := s.fas.StrandedBatches(ctx, stale.LeaseBefore, 100)
+	// A pending batch is normally waiting for its job (available, retryable, snoozed) or being
+	// claimed by it within milliseconds; without a job for as long as a process takes to count
+	// as dead, its job was lost. A second job would be harmless: claims are exclusive.
+	strandedBefore := stale.StaleBefore
+	stranded, err := s.fas.StrandedBatches(ctx, strandedBefore, 100)
 	if err != nil {
 		return errors.Join(orphansErr, err)
 	}
 	for _, b := range stranded {
-		ok, err := s.fas.RequeueStrandedBatch(ctx, b.AlertID, b.Batch, stale.LeaseBefore, s.enqueueBatches)
+		ok, err := s.fas.RequeueStrandedBatch(ctx, b.AlertID, b.Batch, strandedBefore, s.enqueueBatches)
 		if err != nil {
 			return errors.Join(orphansErr, err)
 		}

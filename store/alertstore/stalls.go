@@ -175,7 +175,7 @@ func (s *Store) CountStalled(ctx context.Context) (int, error) {
 }
 
 // StrandedBatches lists pending batches of sending alerts that nobody touched since
-// leaseBefore and that no River job waits for: their job was lost (its completion failed
+// leaseBefore (the caller's bound) and that no River job waits for: their job was lost (its completion failed
 // when the database went away, and River would rescue it only after an hour).
 func (s *Store) StrandedBatches(ctx context.Context, leaseBefore time.Time, limit int) ([]Recipient, error) {
 	match := "j.args->>'alert_id' = b.alert_id AND (j.args->>'batch')::bigint = b.batch"
