@@ -162,8 +162,11 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			continue
 		}
 		results := s.sendChunk(ctx, a, claimed, start, iv)
-		// The outcomes are written even when ctx ends: they are facts about the provider.
-		if err := s.fas.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
+		// The outcomes are written even when ctx ends: they are facts about the provider. Lost,
+		// they would leave the recipients "sending" for a whole lease before the sweep asks
+		// Twilio, so a broken connection gets a few more tries (the write is conditional, so
+		// repeating one that did commit changes nothing).
+		if err := s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.RecordSendResults(ctx, alertID, owner, results) }); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)
@@ -198,10 +201,15 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 // a batch early is often a connection that just broke, and a batch handed back now is resumed
 // at once instead of after its lease.
 func (s *Service) releaseBatch(ctx context.Context, alertID string, batch int, owner string) error {
+	return s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.ReleaseAlertBatch(ctx, alertID, batch, owner) })
+}
+
+// retryWrite runs a conditional write up to 5 times over about 3 s, even if ctx ends.
+func (s *Service) retryWrite(ctx context.Context, write func(context.Context) error) error {
 	ctx = context.WithoutCancel(ctx)
 	var err error
 	for i := range 5 {
-		if err = s.fas.ReleaseAlertBatch(ctx, alertID, batch, owner); err == nil {
+		if err = write(ctx); err == nil {
 			return nil
 		}
 		time.Sleep(time.Duration(100<<i) * time.Millisecond)
