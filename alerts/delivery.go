@@ -24,21 +24,31 @@ func deliveryStatus(twilioStatus string) string {
 // (channels.DeliverySink). Callbacks about other messages are kept aside briefly, since a
 // callback can arrive before the send's result is written, and then forgotten.
 func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
-	if u.Channel != "" && u.Channel != channels.SMS {
-		return nil
+	_, err := s.ClaimDelivery(ctx, u)
+	return err
+}
+
+// ClaimDelivery is UpdateDelivery that also says whether the callback was about an alert's
+// message, so the gateway need not hand it to other parts. An alert's callbacks come as fast
+// as its sends: they use the fan-out's connections, and once claimed they cost the request
+// path's pool nothing.
+func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
+	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" {
+		return false, nil
 	}
 	status := deliveryStatus(u.Status)
-	if status == "" || u.ExternalID == "" {
-		return nil
+	if status == "" {
+		alertID, err := s.fas.AlertOfSID(ctx, u.ExternalID)
+		return alertID != "", err
 	}
-	alertID, err := s.as.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
+	alertID, err := s.fas.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if alertID != "" {
 		s.publishProgress(ctx, alertID, "", false)
 	}
-	return nil
+	return alertID != "", nil
 }
 
 // ActiveTrafficAlerts lists the texts of a comune's traffic-block alerts in force, newest first

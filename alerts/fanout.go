@@ -60,24 +60,55 @@ const outageLimit = 2 * time.Minute
 // SendBatch sends the queued recipients of one batch, chunk by chunk: reserve send slots,
 // mark the chunk "sending" (committed), hand each recipient to the provider at its slot,
 // record the outcomes. A batch a live process already works, or one already done, is left alone.
-func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) error {
+//
+// Every step that makes progress renews the batch's lease; a worker that stops making progress
+// (stuck, or failed without handing the batch back) loses the batch after LeaseFor and the
+// sweep gives it to another. Whatever ends the batch early, an error or a panic, hands it back.
+func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err error) {
 	owner := s.o.SenderID
-	ok, err := s.as.ClaimAlertBatch(ctx, alertID, batch, owner, s.staleBefore())
+	ok, err := s.fas.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
 	if err != nil || !ok {
 		return err
 	}
-	a, err := s.as.GetAlert(ctx, "", alertID)
-	if err != nil {
-		return err
-	}
 	release := func(cause error) error {
-		if err := s.as.ReleaseAlertBatch(context.WithoutCancel(ctx), alertID, batch, owner); err != nil {
+		if errors.Is(cause, alertstore.ErrLeaseLost) {
+			// Not ours any more: whoever took it over carries on.
+			s.o.Logger.Warn("an alert batch was taken over after its worker made no progress", "alert", alertID, "batch", batch)
+			return nil
+		}
+		if err := s.releaseBatch(ctx, alertID, batch, owner); err != nil {
+			// The lease runs out and the sweep hands the batch on.
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
 		if errors.Is(cause, errStopping) {
 			return river.JobSnooze(time.Second)
 		}
+		s.noteBatchError(ctx, alertID, batch, cause)
 		return cause
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			err = release(fmt.Errorf("alerts: panic in the fan-out of alert %s batch %d: %v", alertID, batch, p))
+		}
+	}()
+	a, err := s.fas.GetAlert(ctx, "", alertID)
+	if err != nil {
+		return release(err)
+	}
+	lastRenew := time.Now()
+	renew := func(ctx context.Context) error {
+		if time.Since(lastRenew) < s.o.LeaseFor/4 {
+			return nil
+		}
+		held, err := s.fas.RenewBatchLease(ctx, alertID, batch, owner)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return alertstore.ErrLeaseLost
+		}
+		lastRenew = time.Now()
+		return nil
 	}
 	backoff := time.Duration(0)
 	var failingSince time.Time
@@ -90,12 +121,12 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		if err := ctx.Err(); err != nil {
 			return release(err)
 		}
-		seqs, err := s.as.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
+		seqs, err := s.fas.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
 		if err != nil {
 			return release(err)
 		}
 		if len(seqs) == 0 {
-			done, err := s.as.FinishAlertBatch(ctx, alertID, batch, owner)
+			done, err := s.fas.FinishAlertBatch(ctx, alertID, batch, owner)
 			if err != nil {
 				return release(err)
 			}
@@ -105,39 +136,43 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 			}
 			continue
 		}
-		start, iv, err := s.reserve(ctx, len(seqs))
+		start, iv, err := s.reserveRenewing(ctx, len(seqs), renew)
 		if err != nil {
 			return release(err)
 		}
 		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
 			return release(err)
 		}
-		claimed, err := s.as.ClaimRecipients(ctx, alertID, batch, seqs, owner)
+		claimed, err := s.fas.ClaimRecipients(ctx, alertID, batch, seqs, owner)
 		if err != nil {
 			return release(err)
 		}
+		lastRenew = time.Now()
 		if len(claimed) == 0 {
 			// The recipients said STOP meanwhile, or the alert was cancelled or expired.
-			cur, err := s.as.GetAlert(ctx, "", alertID)
+			cur, err := s.fas.GetAlert(ctx, "", alertID)
 			if err != nil {
 				return release(err)
 			}
 			if cur.Status == alertstore.AlertSending && cur.ExpiresAt != nil && !cur.ExpiresAt.After(s.now()) {
-				if _, err := s.as.EndAlert(ctx, "", alertID, alertstore.AlertExpired); err != nil {
+				if _, err := s.fas.EndAlert(ctx, "", alertID, alertstore.AlertExpired); err != nil {
 					return release(err)
 				}
 			}
 			continue
 		}
 		results := s.sendChunk(ctx, a, claimed, start, iv)
-		// The outcomes are written even when ctx ends: they are facts about the provider.
-		if err := s.as.RecordSendResults(context.WithoutCancel(ctx), alertID, owner, results); err != nil {
+		// The outcomes are written even when ctx ends: they are facts about the provider. Lost,
+		// they would leave the recipients "sending" for a whole lease before the sweep asks
+		// Twilio, so a broken connection gets a few more tries (the write is conditional, so
+		// repeating one that did commit changes nothing).
+		if err := s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.RecordSendResults(ctx, alertID, owner, results) }); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)
 		retries := 0
 		for _, r := range results {
-			if r.Outcome == alertstore.OutcomeRetry || r.Outcome == alertstore.OutcomeUncertain {
+			if (r.Outcome == alertstore.OutcomeRetry && r.Error != errLate) || r.Outcome == alertstore.OutcomeUncertain {
 				retries++
 			}
 		}
@@ -147,15 +182,58 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) erro
 		}
 		if failingSince.IsZero() {
 			failingSince = time.Now()
+			s.noteBatchError(ctx, alertID, batch, fmt.Errorf("the provider refuses sends (%d of %d): %s", retries, len(results), firstError(results)))
 		}
 		if time.Since(failingSince) > outageLimit {
 			return release(fmt.Errorf("alerts: the provider refused %d of %d sends for %v; retrying later", retries, len(results), outageLimit))
 		}
 		backoff = min(max(2*backoff, 200*time.Millisecond), 5*time.Second)
+		if err := renew(ctx); err != nil {
+			return release(err)
+		}
 		if err := s.sleepOrStop(ctx, backoff); err != nil {
 			return release(err)
 		}
 	}
+}
+
+// releaseBatch hands a batch back, trying a few times over a few seconds: the error that ends
+// a batch early is often a connection that just broke, and a batch handed back now is resumed
+// at once instead of after its lease.
+func (s *Service) releaseBatch(ctx context.Context, alertID string, batch int, owner string) error {
+	return s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.ReleaseAlertBatch(ctx, alertID, batch, owner) })
+}
+
+// retryWrite runs a conditional write up to 5 times over about 3 s, even if ctx ends.
+func (s *Service) retryWrite(ctx context.Context, write func(context.Context) error) error {
+	ctx = context.WithoutCancel(ctx)
+	var err error
+	for i := range 5 {
+		if err = write(ctx); err == nil {
+			return nil
+		}
+		time.Sleep(time.Duration(100<<i) * time.Millisecond)
+	}
+	return err
+}
+
+// noteBatchError keeps what stopped a batch, for the stall report; best effort.
+func (s *Service) noteBatchError(ctx context.Context, alertID string, batch int, cause error) {
+	if cause == nil || errors.Is(cause, context.Canceled) {
+		return
+	}
+	if err := s.fas.RecordBatchError(context.WithoutCancel(ctx), alertID, batch, cause.Error()); err != nil {
+		s.o.Logger.Debug("recording a batch's error failed", "alert", alertID, "batch", batch, "err", err)
+	}
+}
+
+func firstError(results []alertstore.SendResult) string {
+	for _, r := range results {
+		if r.Error != "" {
+			return r.Error
+		}
+	}
+	return ""
 }
 
 // sleepOrStop waits d, or returns early when ctx ends or the process stops.
@@ -177,8 +255,22 @@ func (s *Service) sleepOrStop(ctx context.Context, d time.Duration) error {
 
 // sendChunk hands claimed recipients to the provider, the i-th at start+i*iv, with at most
 // MaxInFlight requests of this process in flight, and classifies each outcome.
+//
+// No send starts later than LeaseFor/4 after the claim: the rest go back to the queue, never
+// handed over. So every send of a claim has ended (or timed out) within the lease, and a
+// recipient still "sending" after it can be settled with the provider's record while its
+// worker, stuck or not, will never send it any more.
 func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alertstore.Recipient, start time.Time, iv time.Duration) []alertstore.SendResult {
 	results := make([]alertstore.SendResult, len(rs))
+	cutoff := time.Now().Add(s.o.LeaseFor / 4)
+	if len(rs) > 0 && !rs[0].ClaimedAt.IsZero() {
+		cutoff = rs[0].ClaimedAt.Add(s.o.LeaseFor / 4)
+	}
+	late := func(from int) {
+		for j := from; j < len(rs); j++ {
+			results[j] = alertstore.SendResult{Seq: rs[j].Seq, Outcome: alertstore.OutcomeRetry, Error: errLate}
+		}
+	}
 	snd, err := s.sender()
 	if err != nil {
 		for i, r := range rs {
@@ -194,17 +286,42 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		if d := time.Until(slot); d > 0 {
 			time.Sleep(d)
 		}
-		s.inflight <- struct{}{}
+		wait := time.Until(cutoff)
+		if wait <= 0 {
+			late(i)
+			break
+		}
+		t := time.NewTimer(wait)
+		select {
+		case s.inflight <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			late(i)
+		}
+		if results[i].Outcome != "" {
+			break
+		}
 		wg.Add(1)
 		go func(i int, r alertstore.Recipient) {
 			defer wg.Done()
 			defer func() { <-s.inflight }()
+			defer func() {
+				// A panic in the provider's client must not kill the process with sends in
+				// flight; the request may have been written, so the provider is asked later.
+				if p := recover(); p != nil {
+					results[i] = alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: fmt.Sprintf("panic: %v", p)}
+				}
+			}()
 			results[i] = s.sendOne(sendCtx, snd, a, r)
 		}(i, r)
 	}
 	wg.Wait()
 	return results
 }
+
+// errLate marks recipients sendChunk gave back unsent because their claim was too old: this
+// process was busy, the provider did not refuse anything.
+const errLate = "not handed over within the claim's time bound; queued again"
 
 // sendTimeout bounds one request to the provider.
 const sendTimeout = 30 * time.Second
@@ -272,3 +389,9 @@ func textFor(a alertstore.Alert, lang string) string {
 }
 
 func (s *Service) staleBefore() time.Time { return s.now().Add(-s.o.StaleAfter) }
+
+// liveness is who counts as working now: a recent heartbeat, and progress within the lease.
+func (s *Service) liveness() alertstore.Liveness {
+	now := s.now()
+	return alertstore.Liveness{StaleBefore: now.Add(-s.o.StaleAfter), LeaseBefore: now.Add(-s.o.LeaseFor)}
+}

@@ -129,7 +129,7 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	if err := f.as.Heartbeat(ctx, dead); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, time.Now().Add(-time.Minute)); !ok || err != nil {
+	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute)}); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)

@@ -37,14 +37,23 @@ func (s *Service) chunkSize() int {
 // reserve takes n send slots of the deployment-wide schedule, waiting while the schedule is
 // booked beyond the horizon, and returns when the first slot starts and the spacing.
 func (s *Service) reserve(ctx context.Context, n int) (time.Time, time.Duration, error) {
+	return s.reserveRenewing(ctx, n, func(context.Context) error { return nil })
+}
+
+// reserveRenewing is reserve for a batch's worker: waiting for the schedule is progress of
+// the alert, so renew keeps the batch's lease meanwhile.
+func (s *Service) reserveRenewing(ctx context.Context, n int, renew func(context.Context) error) (time.Time, time.Duration, error) {
 	iv := s.interval()
 	for {
-		start, wait, err := s.as.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
+		start, wait, err := s.fas.ReserveSendSlots(ctx, pacerKey, n, iv, s.o.PaceHorizon)
 		if err != nil {
 			return time.Time{}, 0, err
 		}
 		if wait == 0 {
 			return start, iv, nil
+		}
+		if err := renew(ctx); err != nil {
+			return time.Time{}, 0, err
 		}
 		if err := sleep(ctx, wait); err != nil {
 			return time.Time{}, 0, err

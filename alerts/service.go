@@ -27,8 +27,11 @@ const TrafficCategory = "blocco-traffico"
 
 // Options configure a Service. Zero durations get the defaults noted.
 type Options struct {
-	Store  *store.Store
-	Config *config.Config
+	Store *store.Store
+	// FanoutStore, when set, is the store (a pool of its own) the fan-out and its sweeps use,
+	// so a large alert cannot take the connections inbound traffic needs.
+	FanoutStore *store.Store
+	Config      *config.Config
 	// Sender is asked for the SMS sender at every send, so the gateway may wire it late.
 	Sender func() channels.Sender
 	// Jobs is asked for the River client when jobs are enqueued (the gateway builds it after
@@ -53,6 +56,14 @@ type Options struct {
 	StaleAfter     time.Duration
 	SettleAfter    time.Duration
 	SweepEvery     time.Duration
+	// LeaseFor (alerts.batch_lease) is how long a batch's worker may go without progress before
+	// the batch is taken back from it, even if its process is alive. It must exceed one send's
+	// timeout. StallAfter (alerts.stall_after): a sending alert without progress that long is
+	// reported stalled.
+	LeaseFor   time.Duration
+	StallAfter time.Duration
+	// Stalled, when set, is kept at the number of stalled alerts (a Prometheus gauge).
+	Stalled interface{ Set(float64) }
 	// ActiveFor is how long an alert without expiry counts as in force for BLOCCO (24h).
 	ActiveFor time.Duration
 	// PaceHorizon is how far ahead of now send slots may be reserved (1s).
@@ -81,6 +92,10 @@ func (o *Options) setDefaults() {
 	def(&o.StaleAfter, 10*time.Second)
 	def(&o.SettleAfter, 5*time.Second)
 	def(&o.SweepEvery, time.Second)
+	def(&o.LeaseFor, o.Config.Alerts.BatchLease)
+	def(&o.LeaseFor, 60*time.Second)
+	def(&o.StallAfter, o.Config.Alerts.StallAfter)
+	def(&o.StallAfter, 2*time.Minute)
 	def(&o.ActiveFor, 24*time.Hour)
 	def(&o.PaceHorizon, time.Second)
 	def(&o.SendAtGrace, 30*time.Second)
@@ -101,6 +116,7 @@ type comuneInfo struct {
 type Service struct {
 	o          Options
 	as         *alertstore.Store // the alerts tables, over o.Store
+	fas        *alertstore.Store // the same tables, over o.FanoutStore (or o.Store)
 	comuni     map[string]*comuneInfo
 	order      []string // comune ids in config order
 	names      []comuneName
@@ -133,7 +149,11 @@ func New(o Options) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
-	s := &Service{o: o, as: alertstore.New(o.Store), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
+	fanoutStore := o.FanoutStore
+	if fanoutStore == nil {
+		fanoutStore = o.Store
+	}
+	s := &Service{o: o, as: alertstore.New(o.Store), fas: alertstore.New(fanoutStore), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
 		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight),
 		stopping: make(chan struct{}), lastProgress: map[string]time.Time{}}
 	for _, c := range o.Config.Categories {

@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/sportello/sportello/store/alertstore"
@@ -14,10 +16,20 @@ import (
 // hand their batches back.
 func (s *Service) Run(ctx context.Context) error {
 	defer s.stopOnce.Do(func() { close(s.stopping) })
-	if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
+	if err := s.fas.Heartbeat(ctx, s.o.SenderID); err != nil {
 		return err
 	}
-	lastBeat, lastSettle, lastPurge := time.Now(), time.Time{}, time.Time{}
+	// The heartbeat has its own ticker: a slow sweep (a provider that does not answer, a busy
+	// database) must not make this process look dead to the others.
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		s.beat(ctx)
+	}()
+	defer func() { <-beating }()
+	var lastSettle, lastPurge, lastStallCheck time.Time
+	stallCheckEvery := min(s.o.StallAfter/4, 5*time.Second)
+	settleWait := s.o.SettleAfter / 2
 	tick := time.NewTicker(s.o.SweepEvery)
 	defer tick.Stop()
 	for {
@@ -26,40 +38,97 @@ func (s *Service) Run(ctx context.Context) error {
 			return nil
 		case <-tick.C:
 		}
-		if time.Since(lastBeat) >= s.o.HeartbeatEvery {
-			if err := s.as.Heartbeat(ctx, s.o.SenderID); err != nil {
-				s.o.Logger.Warn("alerts heartbeat failed", "err", err)
-			} else {
-				lastBeat = time.Now()
+		s.sweepOnce(ctx)
+		if time.Since(lastSettle) >= settleWait {
+			lastSettle = time.Now()
+			err := s.SettleOrphans(ctx)
+			switch {
+			case err == nil:
+				settleWait = s.o.SettleAfter / 2
+			case ctx.Err() != nil:
+			default:
+				// One pass per sweep; while the provider or the database fails, the passes
+				// space out (up to maxSettleBackoff) instead of asking again at once.
+				settleWait = min(max(2*settleWait, time.Second), maxSettleBackoff)
+				s.o.Logger.Warn("settling interrupted sends failed; retrying later", "retry_in", settleWait, "err", err)
 			}
 		}
-		s.sweepOnce(ctx)
-		if time.Since(lastSettle) >= s.o.SettleAfter/2 {
-			lastSettle = time.Now()
-			if err := s.SettleOrphans(ctx); err != nil && ctx.Err() == nil {
-				s.o.Logger.Warn("settling interrupted sends failed", "err", err)
-			}
+		if time.Since(lastStallCheck) >= stallCheckEvery {
+			lastStallCheck = time.Now()
+			s.checkStalls(ctx)
 		}
 		if time.Since(lastPurge) >= time.Hour {
 			lastPurge = time.Now()
-			if err := s.as.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
+			if err := s.fas.PurgeEarlyStatus(ctx, 24*time.Hour); err != nil {
 				s.o.Logger.Warn("purging early status callbacks failed", "err", err)
 			}
-			if err := s.as.RemoveSender(ctx, "", 24*time.Hour); err != nil {
+			if err := s.fas.RemoveSender(ctx, "", 24*time.Hour); err != nil {
 				s.o.Logger.Warn("forgetting dead senders failed", "err", err)
 			}
 		}
 	}
 }
 
+// checkStalls marks alerts that stopped progressing, and says so in the log once per change
+// across the deployment.
+func (s *Service) checkStalls(ctx context.Context) {
+	changes, err := s.fas.CheckStalls(ctx, s.now().Add(-s.o.StallAfter), s.liveness())
+	if err != nil {
+		if ctx.Err() == nil {
+			s.o.Logger.Warn("looking for stalled alerts failed", "err", err)
+		}
+		return
+	}
+	for _, c := range changes {
+		if c.Stalled {
+			s.o.Logger.Error("alert stalled: no progress", "alert", c.AlertID, "comune", c.Comune, "since", c.Since, "reason", c.Reason)
+		} else {
+			s.o.Logger.Info("alert progressing again", "alert", c.AlertID, "comune", c.Comune)
+		}
+		s.publishProgress(ctx, c.AlertID, c.Comune, true)
+	}
+	if s.o.Stalled != nil {
+		if n, err := s.fas.CountStalled(ctx); err == nil {
+			s.o.Stalled.Set(float64(n))
+		}
+	}
+}
+
+// maxSettleBackoff bounds how long settling waits after a failed pass.
+const maxSettleBackoff = time.Minute
+
+// beat keeps this process's heartbeat until ctx ends; a failure is logged once until a beat
+// succeeds again.
+func (s *Service) beat(ctx context.Context) {
+	tick := time.NewTicker(s.o.HeartbeatEvery)
+	defer tick.Stop()
+	failing := false
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		err := s.fas.Heartbeat(ctx, s.o.SenderID)
+		switch {
+		case err != nil && !failing && ctx.Err() == nil:
+			failing = true
+			s.o.Logger.Warn("alerts heartbeat failed", "err", err)
+		case err == nil && failing:
+			failing = false
+			s.o.Logger.Info("alerts heartbeat recovered")
+		}
+	}
+}
+
 // sweepOnce starts due alerts and expires old ones.
 func (s *Service) sweepOnce(ctx context.Context) {
-	due, err := s.as.DueAlerts(ctx, 50)
+	due, err := s.fas.DueAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing due alerts failed", "err", err)
 	}
 	for _, id := range due {
-		started, err := s.as.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
+		started, err := s.fas.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
 		if err != nil {
 			s.o.Logger.Error("starting a scheduled alert failed", "alert", id, "err", err)
 			continue
@@ -69,12 +138,12 @@ func (s *Service) sweepOnce(ctx context.Context) {
 			s.publishProgress(ctx, id, "", true)
 		}
 	}
-	expired, err := s.as.ExpiredAlerts(ctx, 50)
+	expired, err := s.fas.ExpiredAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing expired alerts failed", "err", err)
 	}
 	for _, id := range expired {
-		a, err := s.as.EndAlert(ctx, "", id, alertstore.AlertExpired)
+		a, err := s.fas.EndAlert(ctx, "", id, alertstore.AlertExpired)
 		if err != nil {
 			s.o.Logger.Error("expiring an alert failed", "alert", id, "err", err)
 			continue
@@ -88,51 +157,74 @@ func (s *Service) sweepOnce(ctx context.Context) {
 // unanswered): the provider is asked whether it holds the message; if so the recipient is
 // sent, if not it is queued again. Without a Lookup they are recorded failed, never resent
 // blindly. Batches a dead process was working get a new job.
+//
+// It makes one pass over at most settleLimit orphans and stops at the first lookup the
+// provider does not answer: the next pass (Run spaces them out) tries again. Looping here
+// while the provider is down would ask it the same questions as fast as it refuses them.
 func (s *Service) SettleOrphans(ctx context.Context) error {
-	stale := s.staleBefore()
-	for {
-		orphans, err := s.as.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), 200)
-		if err != nil {
-			return err
-		}
-		for _, r := range orphans {
-			if err := s.settle(ctx, r, stale); err != nil {
-				return err
-			}
-		}
-		if len(orphans) < 200 {
-			break
+	stale := s.liveness()
+	orphansErr := s.settlePass(ctx, stale)
+	batches, err := s.fas.AbandonedBatches(ctx, stale, 100)
+	if err != nil {
+		return errors.Join(orphansErr, err)
+	}
+	for _, b := range batches {
+		s.o.Logger.Info("taking over an alert batch whose worker stopped or made no progress", "alert", b.AlertID, "batch", b.Batch)
+		if err := s.fas.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+			return errors.Join(orphansErr, err)
 		}
 	}
-	batches, err := s.as.AbandonedBatches(ctx, stale, 100)
+	// A pending batch is normally waiting for its job (available, retryable, snoozed) or being
+	// claimed by it within milliseconds; without a job for as long as a process takes to count
+	// as dead, its job was lost. A second job would be harmless: claims are exclusive.
+	strandedBefore := stale.StaleBefore
+	stranded, err := s.fas.StrandedBatches(ctx, strandedBefore, 100)
+	if err != nil {
+		return errors.Join(orphansErr, err)
+	}
+	for _, b := range stranded {
+		ok, err := s.fas.RequeueStrandedBatch(ctx, b.AlertID, b.Batch, strandedBefore, s.enqueueBatches)
+		if err != nil {
+			return errors.Join(orphansErr, err)
+		}
+		if ok {
+			s.o.Logger.Info("an alert batch waited without a job: enqueued again", "alert", b.AlertID, "batch", b.Batch)
+		}
+	}
+	return orphansErr
+}
+
+// settleLimit bounds one settling pass.
+const settleLimit = 500
+
+func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) error {
+	orphans, err := s.fas.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
 	if err != nil {
 		return err
 	}
-	for _, b := range batches {
-		s.o.Logger.Info("taking over an alert batch of a process that stopped", "alert", b.AlertID, "batch", b.Batch)
-		if err := s.as.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
+	for _, r := range orphans {
+		if err := s.settle(ctx, r, stale); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale time.Time) error {
+func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale alertstore.Liveness) error {
 	if s.o.Lookup == nil {
 		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
-		return s.as.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
+		return s.fas.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")
 	}
-	a, err := s.as.GetAlert(ctx, "", r.AlertID)
+	a, err := s.fas.GetAlert(ctx, "", r.AlertID)
 	if err != nil {
 		return err
 	}
 	sids, err := s.o.Lookup.FindSent(ctx, r.Phone, textFor(a, r.Lang), r.ClaimedAt)
 	if err != nil {
-		// The provider cannot answer now: try again at the next sweep; never guess.
-		s.o.Logger.Warn("asking the provider about an interrupted send failed", "alert", r.AlertID, "seq", r.Seq, "err", err)
-		return nil
+		// The provider cannot answer now: the pass ends and a later one asks again; never guess.
+		return fmt.Errorf("alerts: asking the provider about an interrupted send (alert %s, seq %d): %w", r.AlertID, r.Seq, err)
 	}
-	known, err := s.as.KnownSIDs(ctx, sids)
+	known, err := s.fas.KnownSIDs(ctx, sids)
 	if err != nil {
 		return err
 	}
@@ -148,7 +240,7 @@ func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale time
 	} else {
 		s.o.Logger.Info("an interrupted send had not reached the provider: queued again", "alert", r.AlertID, "seq", r.Seq)
 	}
-	if err := s.as.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
+	if err := s.fas.ResolveOrphan(ctx, r, sid, stale, s.enqueueBatches); err != nil {
 		return err
 	}
 	s.publishProgress(ctx, r.AlertID, a.Comune, false)

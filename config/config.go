@@ -35,6 +35,7 @@ type Config struct {
 	Queues        []Queue       `yaml:"queues"`
 	Jobs          Jobs          `yaml:"jobs"`
 	Alerts        Alerts        `yaml:"alerts"`
+	Database      Database      `yaml:"database"`
 	Log           Log           `yaml:"log"`
 
 	// Location is Timezone loaded; filled by Validate.
@@ -189,7 +190,28 @@ type Alerts struct {
 	MaxMessageChars int `yaml:"max_message_chars"`
 	// RequestsPerMinute per API key.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
+	// StallAfter: an alert sending without progress for this long is reported stalled.
+	StallAfter time.Duration `yaml:"stall_after"`
+	// BatchLease: a fan-out batch whose worker made no progress for this long is taken back
+	// and resumed by another worker, even if the worker's process is alive.
+	BatchLease time.Duration `yaml:"batch_lease"`
 }
+
+// Database budgets one replica's PostgreSQL connections (SQLite ignores it). Every replica
+// uses at most MaxOpenConns + 1 (the live events' LISTEN): replicas × (max_open_conns + 1)
+// must stay below PostgreSQL's max_connections minus its reserved ones and some headroom.
+type Database struct {
+	// MaxOpenConns is this replica's whole budget.
+	MaxOpenConns int `yaml:"max_open_conns"`
+	// RiverConns is River's share (fetching and completing jobs, its LISTEN connection).
+	RiverConns int `yaml:"river_conns"`
+	// FanoutConns is the alert fan-out's share. What remains after River's and the fan-out's
+	// shares serves webhooks, the APIs and the pages: a fan-out cannot take it.
+	FanoutConns int `yaml:"fanout_conns"`
+}
+
+// RequestConns is what remains of the budget for webhooks, the APIs, pages and other jobs.
+func (d Database) RequestConns() int { return d.MaxOpenConns - d.RiverConns - d.FanoutConns }
 
 type Log struct {
 	Level  string `yaml:"level"`
@@ -347,6 +369,15 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Alerts.BatchSize, 500)
 	defInt(&c.Alerts.MaxMessageChars, 1530)
 	defInt(&c.Alerts.RequestsPerMinute, 600)
+	if c.Alerts.StallAfter == 0 {
+		c.Alerts.StallAfter = 2 * time.Minute
+	}
+	if c.Alerts.BatchLease == 0 {
+		c.Alerts.BatchLease = time.Minute
+	}
+	defInt(&c.Database.MaxOpenConns, 20)
+	defInt(&c.Database.RiverConns, 4)
+	defInt(&c.Database.FanoutConns, 6)
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -532,6 +563,23 @@ func (c *Config) Validate() error {
 	}
 	if c.Alerts.BatchSize < 1 || c.Alerts.BatchSize > 10000 {
 		bad("alerts.batch_size", "must be between 1 and 10000")
+	}
+	if c.Alerts.StallAfter < time.Second {
+		bad("alerts.stall_after", "must be at least 1s")
+	}
+	// One send may take 30 s before it times out: a shorter lease would take batches from
+	// workers that are only waiting for Twilio.
+	if c.Alerts.BatchLease < 35*time.Second {
+		bad("alerts.batch_lease", "must be at least 35s (a send may take 30s)")
+	}
+	if c.Database.RiverConns < 2 {
+		bad("database.river_conns", "must be at least 2 (one listens, one works)")
+	}
+	if c.Database.FanoutConns < 1 {
+		bad("database.fanout_conns", "must be at least 1")
+	}
+	if c.Database.RequestConns() < 2 {
+		bad("database.max_open_conns", "must leave at least 2 connections beyond river_conns and fanout_conns for webhooks and the APIs (%d left)", c.Database.RequestConns())
 	}
 	if len(errs) > 0 {
 		return errs

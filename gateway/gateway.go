@@ -49,6 +49,7 @@ type Gateway struct {
 	workers   *river.Workers
 	surfaces  []web.Surface
 	closeJobs func()
+	pools     pools // connection budgets on PostgreSQL (pools.go)
 	services  []service
 	periodic  []*river.PeriodicJob
 
@@ -84,7 +85,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 	if g.Text, err = templates.ParseText(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	if g.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir}); err != nil {
+	if g.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: storeConns(g)}); err != nil {
 		return nil, err
 	}
 	if err := g.migrate(ctx); err != nil {
@@ -95,7 +96,13 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 	if g.Store.Dialect() == store.Postgres {
 		g.Events = &events.Notifier{DB: g.Store.DB()}
 	}
+	if err := g.openPools(ctx); err != nil {
+		g.pools.close()
+		g.Store.Close()
+		return nil, err
+	}
 	if err := g.wire(ctx); err != nil {
+		g.pools.close()
 		g.Store.Close()
 		return nil, err
 	}
@@ -149,7 +156,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 	}
 	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: g.authn})
 	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
-	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL,
+	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL, DB: g.pools.river,
 		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,
 		Periodic: append(housekeepingJobs(), g.periodic...)})
 	if err != nil {
@@ -263,6 +270,9 @@ func (g *Gateway) Close() error {
 	g.Ingest.Close()
 	if g.closeJobs != nil {
 		g.closeJobs()
+	}
+	if err := g.pools.close(); err != nil {
+		g.Log.Warn("closing the connection pools", "err", err)
 	}
 	return g.Store.Close()
 }

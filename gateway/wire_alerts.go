@@ -20,8 +20,9 @@ import (
 func (g *Gateway) wireAlerts(ctx context.Context) error {
 	cfg := g.Config
 	svc, err := alerts.New(alerts.Options{
-		Store:  g.Store,
-		Config: cfg,
+		Store:       g.Store,
+		FanoutStore: g.fanoutStore(),
+		Config:      cfg,
 		// Read at each send and each enqueue: the SMS sender and the job client may be built
 		// after this wiring.
 		Sender:         func() channels.Sender { return g.Senders[channels.SMS] },
@@ -30,6 +31,7 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 		Events:         g.Events,
 		Logger:         g.Log.With("part", "alerts"),
 		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status",
+		Stalled:        g.Metrics.AlertsStalled,
 	})
 	if err != nil {
 		return err

@@ -42,6 +42,9 @@ type Options struct {
 	FetchCooldown time.Duration
 	FetchPoll     time.Duration
 	Logger        *slog.Logger
+	// DB, on PostgreSQL, is River's own pool, so its fetching and completing stay within its
+	// share of the connection budget (default: the store's pool).
+	DB *sql.DB
 	// InsertOnly builds a client that enqueues but works nothing (CLI commands).
 	InsertOnly bool
 	// Periodic jobs the client schedules (its leader inserts them).
@@ -60,23 +63,27 @@ func (o *Options) setDefaults() {
 	}
 }
 
-func driverFor(ctx context.Context, s *store.Store, dbURL string) (riverdriver.Driver[*sql.Tx], func(), error) {
+func driverFor(ctx context.Context, s *store.Store, dbURL string, db *sql.DB) (riverdriver.Driver[*sql.Tx], func(), error) {
 	if s.Dialect() == store.SQLite {
 		return riversqlite.New(s.DB()), func() {}, nil
 	}
+	if db == nil {
+		db = s.DB()
+	}
 	if dbURL == "" {
-		return riverdatabasesql.New(s.DB()), func() {}, nil
+		return riverdatabasesql.New(db), func() {}, nil
 	}
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, nil, err
 	}
-	cfg.MinConns, cfg.MaxConns = 0, 2
+	// The LISTEN connection, held for good.
+	cfg.MinConns, cfg.MaxConns = 0, 1
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, nil, err
 	}
-	return riverdatabasesql.NewWithPgxListener(s.DB(), pool), pool.Close, nil
+	return riverdatabasesql.NewWithPgxListener(db, pool), pool.Close, nil
 }
 
 // Migrate applies the store's migrations and then River's own, under the store's migration
@@ -86,7 +93,7 @@ func Migrate(ctx context.Context, s *store.Store) error {
 }
 
 func migrateRiver(ctx context.Context, s *store.Store) error {
-	drv, closeFn, err := driverFor(ctx, s, "")
+	drv, closeFn, err := driverFor(ctx, s, "", nil)
 	if err != nil {
 		return err
 	}
@@ -116,7 +123,7 @@ func New(ctx context.Context, s *store.Store, workers *river.Workers, opts Optio
 	if opts.FetchPoll < opts.FetchCooldown {
 		opts.FetchPoll = opts.FetchCooldown
 	}
-	drv, closeFn, err := driverFor(ctx, s, opts.DatabaseURL)
+	drv, closeFn, err := driverFor(ctx, s, opts.DatabaseURL, opts.DB)
 	if err != nil {
 		return nil, nil, err
 	}

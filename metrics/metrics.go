@@ -19,6 +19,7 @@ type Metrics struct {
 	SMTPMessages    *prometheus.CounterVec   // by result
 	IMAPMessages    *prometheus.CounterVec   // by mailbox, result
 	AlertsDelivered *prometheus.CounterVec   // by status
+	AlertsStalled   prometheus.Gauge
 }
 
 // New registers every collector on a new registry.
@@ -44,9 +45,11 @@ func New() *Metrics {
 			Help: "Messages fetched from IMAP mailboxes, by mailbox and result."}, []string{"mailbox", "result"}),
 		AlertsDelivered: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "sportello_alert_messages_total",
 			Help: "Alert SMS by delivery status."}, []string{"status"}),
+		AlertsStalled: prometheus.NewGauge(prometheus.GaugeOpts{Name: "sportello_alerts_stalled",
+			Help: "Alerts sending without progress for alerts.stall_after (the same count on every replica)."}),
 	}
 	m.Registry.MustRegister(m.Contacts, m.Duplicates, m.Webhook, m.StoreErrors, m.HTTPRequests, m.OutboundSent,
-		m.SMTPMessages, m.IMAPMessages, m.AlertsDelivered,
+		m.SMTPMessages, m.IMAPMessages, m.AlertsDelivered, m.AlertsStalled,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

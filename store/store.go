@@ -40,6 +40,8 @@ type Options struct {
 	DataDir string
 	// MaxBatch bounds how many writes one group commit carries (SQLite).
 	MaxBatch int
+	// MaxOpenConns bounds the PostgreSQL pool (default 40); SQLite ignores it.
+	MaxOpenConns int
 	// Now is the clock; tests set it.
 	Now func() time.Time
 }
@@ -97,8 +99,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		if err != nil {
 			return nil, err
 		}
-		db.SetMaxOpenConns(40)
-		db.SetMaxIdleConns(40)
+		if opts.MaxOpenConns <= 0 {
+			opts.MaxOpenConns = 40
+		}
+		db.SetMaxOpenConns(opts.MaxOpenConns)
+		db.SetMaxIdleConns(opts.MaxOpenConns)
 		db.SetConnMaxIdleTime(5 * time.Minute)
 		s.db, s.rdb = db, db
 	}
@@ -149,6 +154,13 @@ func (s *Store) closeDBs() error {
 		}
 	}
 	return err
+}
+
+// PoolExhausted reports whether every connection of the pool is in use (PostgreSQL: a
+// request now waits for one), with the pool's numbers for the report.
+func (s *Store) PoolExhausted() (bool, sql.DBStats) {
+	st := s.rdb.Stats()
+	return st.MaxOpenConnections > 0 && st.InUse >= st.MaxOpenConnections, st
 }
 
 // Ping checks the database answers.

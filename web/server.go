@@ -95,6 +95,11 @@ func readyz(s *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx, cancel := context.WithTimeout(c.Request().Context(), 3*time.Second)
 		defer cancel()
+		if full, st := s.PoolExhausted(); full {
+			// Every connection is taken: requests queue for one (database.max_open_conns).
+			return c.JSON(http.StatusServiceUnavailable, map[string]any{"status": "database pool exhausted",
+				"in_use": st.InUse, "max_open": st.MaxOpenConnections, "waited": st.WaitCount})
+		}
 		if err := s.Ping(ctx); err != nil {
 			return c.JSON(http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 		}

@@ -59,6 +59,9 @@ type Alert struct {
 	CancelledAt *time.Time
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
+	// StalledAt is set while a sending alert makes no progress; StallReason says why.
+	StalledAt   *time.Time
+	StallReason string
 }
 
 // AlertCounts is where an alert's recipients stand.
@@ -81,7 +84,8 @@ func (c AlertCounts) Total() int { return c.Queued + c.Sending + c.Done() }
 type Enqueuer func(ctx context.Context, tx *store.Tx, alertID string, batches []int) error
 
 const alertColumns = `id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe, segments, encoding,
-	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at`
+	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at,
+	stalled_at, stall_reason`
 
 func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
@@ -89,10 +93,11 @@ func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	var gsm int
 	var ext, repl sql.NullString
 	var sendAt, created, updated int64
-	var expires, started, finished, cancelled sql.NullInt64
+	var expires, started, finished, cancelled, stalled sql.NullInt64
 	err := row.Scan(&a.ID, &a.Comune, &a.Category, &a.Message, &a.MessageEN, &a.TextIT, &a.TextEN, &topics, &a.Status, &gsm,
 		&a.Segments, &a.Encoding, &a.Recipients, &a.Source, &a.CreatedBy, &ext, &repl, &sendAt, &expires, &started, &finished,
-		&cancelled, &created, &updated)
+		&cancelled, &created, &updated, &stalled, &a.StallReason)
+	a.StalledAt = nullMicros(stalled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, store.ErrNotFound
 	}

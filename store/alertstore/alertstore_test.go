@@ -146,7 +146,7 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if a.Recipients != 26 || a.Status != alertstore.AlertSending || len(enqueued) != 3 {
 			t.Fatalf("alert %+v, batches %v", a, enqueued)
 		}
-		stale := time.Now().Add(-10 * time.Second)
+		stale := alertstore.Liveness{StaleBefore: time.Now().Add(-10 * time.Second)}
 		if err := s.Heartbeat(ctx, "p1"); err != nil {
 			t.Fatal(err)
 		}

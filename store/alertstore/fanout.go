@@ -67,14 +67,35 @@ func (s *Store) RemoveSender(ctx context.Context, senderID string, keep time.Dur
 // liveOwner is true for rows owned by a sender whose heartbeat is recent.
 const liveOwner = "owner IN (SELECT id FROM alert_senders WHERE heartbeat_at >= ?)"
 
-// ClaimAlertBatch makes owner the worker of a batch unless the batch is done or a live process
-// works it. staleBefore is the heartbeat age that makes a process dead.
-func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, staleBefore time.Time) (bool, error) {
+// heldBatch is true for a batch a live sender works and has made progress on lately: a
+// batch's lease (its updated_at) is renewed by progress, not by the heartbeat, so a process
+// that is alive but stuck (a hung call, a worker that died inside a live process) loses it.
+const heldBatch = "(owner IS NOT NULL AND " + liveOwner + " AND updated_at >= ?)"
+
+// ErrLeaseLost is returned to a batch's worker that no longer holds the batch: it made no
+// progress for too long and another worker may have taken it over. It must stop at once.
+var ErrLeaseLost = errors.New("alertstore: the batch's lease was lost")
+
+// Liveness says which owners still count: StaleBefore is the heartbeat age that makes a
+// process dead, LeaseBefore the last progress that makes a batch (and the recipients it
+// claimed) abandoned even by a live process. A zero LeaseBefore never expires a lease.
+type Liveness struct {
+	StaleBefore time.Time
+	LeaseBefore time.Time
+}
+
+func (l Liveness) args() []any {
+	return []any{store.Micros(l.StaleBefore), store.Micros(l.LeaseBefore)}
+}
+
+// ClaimAlertBatch makes owner the worker of a batch unless the batch is done or another live
+// process holds it (see Liveness).
+func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, live Liveness) (bool, error) {
 	ok := false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		res, err := tx.Exec(ctx, `UPDATE alert_batches SET owner = ?, status = 'running', updated_at = ?
-			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR owner = ? OR NOT `+liveOwner+`)`,
-			owner, store.Micros(s.Now()), alertID, batch, owner, store.Micros(staleBefore))
+			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR owner = ? OR NOT `+heldBatch+`)`,
+			append([]any{owner, store.Micros(s.Now()), alertID, batch, owner}, live.args()...)...)
 		if err != nil {
 			return err
 		}
@@ -83,6 +104,27 @@ func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, 
 		return err
 	})
 	return ok, err
+}
+
+// RenewBatchLease records progress on a batch owner holds; false when it holds it no more.
+func (s *Store) RenewBatchLease(ctx context.Context, alertID string, batch int, owner string) (bool, error) {
+	held := false
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		held, err = renewLease(ctx, tx, alertID, batch, owner)
+		return err
+	})
+	return held, err
+}
+
+func renewLease(ctx context.Context, tx *store.Tx, alertID string, batch int, owner string) (bool, error) {
+	res, err := tx.Exec(ctx, "UPDATE alert_batches SET updated_at = ? WHERE alert_id = ? AND batch = ? AND owner = ? AND status = 'running'",
+		store.Micros(tx.Store().Now()), alertID, batch, owner)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
 }
 
 // ReleaseAlertBatch gives a batch back (a stopping process, a job that will be retried).
@@ -116,7 +158,8 @@ func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit 
 // ClaimRecipients marks queued recipients "sending" by owner, and commits that before
 // returning: only the recipients returned may be handed to the provider. Recipients whose
 // number said STOP meanwhile are cancelled instead; nothing is claimed unless the alert is
-// still sending and not expired.
+// still sending and not expired. Claiming renews owner's lease on the batch; a worker that lost
+// it gets ErrLeaseLost and claims nothing.
 func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, seqs []int64, owner string) ([]Recipient, error) {
 	if len(seqs) == 0 {
 		return nil, nil
@@ -125,6 +168,13 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		out = out[:0]
 		now := s.Now()
+		held, err := renewLease(ctx, tx, alertID, batch, owner)
+		if err != nil {
+			return err
+		}
+		if !held {
+			return ErrLeaseLost
+		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alerts WHERE id = ? AND status = 'sending' AND (expires_at IS NULL OR expires_at > ?)",
 			alertID, store.Micros(now)).Scan(&n); err != nil {
@@ -201,6 +251,15 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 			if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
 				return err
 			}
+		}
+		var final []any
+		for _, r := range results {
+			if r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed {
+				final = append(final, r.Seq)
+			}
+		}
+		if err := noteProgress(ctx, tx, alertID, final); err != nil {
+			return err
 		}
 		for _, r := range results {
 			var err error
@@ -317,6 +376,9 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 	done := false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
+		if err := lockBatch(ctx, tx, alertID, batch); err != nil {
+			return err
+		}
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued'", alertID, batch).Scan(&n); err != nil {
 			return err
@@ -341,7 +403,21 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 	return done, err
 }
 
+// lockBatch takes a batch's row lock until the transaction ends. On PostgreSQL (READ
+// COMMITTED) a batch found empty and marked done, and a recipient of it put back in the queue
+// by the crash sweep at the same moment, would otherwise each miss the other: the alert would
+// end "sent" with a recipient still queued (seen in the replica-kill test). SQLite has one
+// writer, and this is a no-op there.
+func lockBatch(ctx context.Context, t *store.Tx, alertID string, batch int) error {
+	_, err := t.Exec(ctx, "UPDATE alert_batches SET status = status WHERE alert_id = ? AND batch = ?", alertID, batch)
+	return err
+}
+
 func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
+	// Two batches finishing together must not each see the other still open.
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID); err != nil {
+		return err
+	}
 	var open int
 	if err := t.QueryRow(ctx, "SELECT COUNT(*) FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID).Scan(&open); err != nil {
 		return err
@@ -354,12 +430,14 @@ func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
 	return err
 }
 
-// Orphans lists recipients left "sending" by a process that died (no heartbeat since
-// staleBefore) or released without an answer from the provider, claimed before settledBefore.
-func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Time, limit int) ([]Recipient, error) {
+// Orphans lists recipients left "sending", claimed before settledBefore: by a process that died
+// (no heartbeat since StaleBefore), released without an answer from the provider, or claimed
+// before LeaseBefore by a process that is alive but never recorded the outcome (a worker stuck
+// or failed after the send: one send's answer takes far less than a lease).
+func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.Time, limit int) ([]Recipient, error) {
 	rows, err := s.Query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at FROM alert_recipients
-		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+`) ORDER BY claimed_at LIMIT ?`,
-		store.Micros(settledBefore), store.Micros(staleBefore), limit)
+		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+` OR claimed_at < ?) ORDER BY claimed_at LIMIT ?`,
+		store.Micros(settledBefore), store.Micros(live.StaleBefore), store.Micros(live.LeaseBefore), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -383,8 +461,11 @@ func (s *Store) Orphans(ctx context.Context, staleBefore, settledBefore time.Tim
 // without, it never reached the provider and is queued again, its batch reopened and a job
 // enqueued unless a live process still works the batch. It does nothing if the recipient
 // changed since it was listed.
-func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, staleBefore time.Time, enqueue Enqueuer) error {
+func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live Liveness, enqueue Enqueuer) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := lockBatch(ctx, tx, r.AlertID, r.Batch); err != nil {
+			return err
+		}
 		now := store.Micros(s.Now())
 		var res sql.Result
 		var err error
@@ -402,12 +483,12 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, stal
 			return nil
 		}
 		if sid != "" {
-			if err := applyEarlyStatus(ctx, tx, []any{sid}); err != nil {
+			if err := noteProgress(ctx, tx, r.AlertID, []any{r.Seq}); err != nil {
 				return err
 			}
-			return nil
+			return applyEarlyStatus(ctx, tx, []any{sid})
 		}
-		return reopenBatch(ctx, tx, r.AlertID, r.Batch, staleBefore, enqueue)
+		return reopenBatch(ctx, tx, r.AlertID, r.Batch, live, enqueue)
 	})
 }
 
@@ -446,13 +527,13 @@ func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, 
 	return out, rows.Err()
 }
 
-// reopenBatch makes sure someone will send a batch's queued recipients: a live worker of the
+// reopenBatch makes sure someone will send a batch's queued recipients: a worker holding the
 // batch will find them itself; otherwise the batch is pending again and gets a new job.
-func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
+func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, live Liveness, enqueue Enqueuer) error {
 	now := store.Micros(t.Store().Now())
 	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, updated_at = ?
-		WHERE alert_id = ? AND batch = ? AND (status = 'done' OR (owner IS NOT NULL AND NOT `+liveOwner+`))`,
-		now, alertID, batch, store.Micros(staleBefore))
+		WHERE alert_id = ? AND batch = ? AND (status = 'done' OR (owner IS NOT NULL AND NOT `+heldBatch+`))`,
+		append([]any{now, alertID, batch}, live.args()...)...)
 	if err != nil {
 		return err
 	}
@@ -468,10 +549,11 @@ func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, st
 	return nil
 }
 
-// AbandonedBatches lists batches a dead process was working (their jobs died with it).
-func (s *Store) AbandonedBatches(ctx context.Context, staleBefore time.Time, limit int) ([]Recipient, error) {
-	rows, err := s.Query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+liveOwner+`
-		ORDER BY updated_at LIMIT ?`, store.Micros(staleBefore), limit)
+// AbandonedBatches lists batches a dead process was working (their jobs died with it), and
+// batches whose worker made no progress within the lease.
+func (s *Store) AbandonedBatches(ctx context.Context, live Liveness, limit int) ([]Recipient, error) {
+	rows, err := s.Query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+heldBatch+`
+		ORDER BY updated_at LIMIT ?`, append(live.args(), limit)...)
 	if err != nil {
 		return nil, err
 	}
@@ -487,10 +569,10 @@ func (s *Store) AbandonedBatches(ctx context.Context, staleBefore time.Time, lim
 	return out, rows.Err()
 }
 
-// ReopenAbandonedBatch gives a dead process's batch a new job.
-func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch int, staleBefore time.Time, enqueue Enqueuer) error {
+// ReopenAbandonedBatch gives an abandoned batch a new job.
+func (s *Store) ReopenAbandonedBatch(ctx context.Context, alertID string, batch int, live Liveness, enqueue Enqueuer) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		return reopenBatch(ctx, tx, alertID, batch, staleBefore, enqueue)
+		return reopenBatch(ctx, tx, alertID, batch, live, enqueue)
 	})
 }
 

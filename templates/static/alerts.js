@@ -129,6 +129,11 @@
       bar.max = Math.max(p.recipients, 1);
       bar.value = p.done;
       label.textContent = p.label;
+      var stalled = document.getElementById("alert-stalled");
+      if (stalled) {
+        stalled.textContent = p.stalled || "";
+        stalled.hidden = !p.stalled;
+      }
       status.textContent = p.status_text || p.status;
       Object.keys(p.counts).forEach(function (k) {
         var cell = detail.querySelector("[data-count='" + k + "']");

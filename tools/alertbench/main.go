@@ -5,7 +5,12 @@
 // the gateway's peak memory (VmHWM) is read from /proc. A second phase checks pacing: at
 // -pace-rate messages a second, the emulator's rate over -pace-window.
 //
+// With -inbound RATE, signed inbound SMS webhooks are posted at RATE a second for -inbound-window
+// before the alert (the quiet p99) and again while the fan-out runs: the priority lanes' check,
+// inbound p99 during the fan-out ≤ 3× the quiet p99 and ≤ 100 ms, as a ratio in the same run.
+//
 //	go run ./tools/alertbench -n 100000
+//	go run ./tools/alertbench -n 100000 -db postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable -inbound 50 -skip-pacing -skip-ceiling
 //	go run ./tools/alertbench -n 100000 -db postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
 package main
 
@@ -25,6 +30,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,6 +58,8 @@ type options struct {
 	skipPacing  bool
 	skipCeiling bool
 	keep        bool
+	inbound     int
+	inWindow    time.Duration
 }
 
 func main() {
@@ -65,6 +73,8 @@ func main() {
 	flag.BoolVar(&o.skipPacing, "skip-pacing", false, "skip the pacing phase")
 	flag.BoolVar(&o.skipCeiling, "skip-ceiling", false, "skip the plain client's run")
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
+	flag.IntVar(&o.inbound, "inbound", 0, "inbound SMS webhooks a second, quiet and during the fan-out (0: no latency check)")
+	flag.DurationVar(&o.inWindow, "inbound-window", 10*time.Second, "how long the quiet inbound phase measures")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "alertbench:", err)
@@ -123,6 +133,9 @@ func run(o options) error {
 			return err
 		}
 		fmt.Println("database:", dbURL)
+		if !o.keep {
+			defer dropDatabase(o.db, dbURL)
+		}
 	}
 	addr, err := freePort()
 	if err != nil {
@@ -160,6 +173,15 @@ func run(o options) error {
 		return err
 	}
 	fmt.Printf("gateway: pid %d on %s, pacing off (max_messages_per_second 1000000)\n", gw.Process.Pid, addr)
+	var quiet []time.Duration
+	var busy *inboundLoad
+	if o.inbound > 0 {
+		q := startInbound(addr, o.inbound, "SMquiet")
+		time.Sleep(o.inWindow)
+		quiet = q.stop()
+		fmt.Printf("inbound, quiet: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(quiet), o.inbound, pct(quiet, 50), pct(quiet, 99), q.errors.Load())
+		busy = startInbound(addr, o.inbound, "SMbusy")
+	}
 	start = time.Now()
 	id, err := postAlert(addr, key, "Domani blocco del traffico dalle 8:30 alle 18:30 per i veicoli Euro 0-4 diesel.")
 	if err != nil {
@@ -177,6 +199,15 @@ func run(o options) error {
 	err = emu.WaitFor(ctx, o.n)
 	progress.Stop()
 	took := time.Since(start)
+	inboundFailed := false
+	if busy != nil {
+		during := busy.stop()
+		q99, b99 := pct(quiet, 99), pct(during, 99)
+		ratio := float64(b99) / float64(max(q99, time.Microsecond))
+		fmt.Printf("inbound, during the fan-out: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(during), o.inbound, pct(during, 50), b99, busy.errors.Load())
+		fmt.Printf("inbound p99 during / quiet: %.2f (target <= 3, and p99 <= 100ms)\n", ratio)
+		inboundFailed = ratio > 3 || b99 > 100*time.Millisecond || busy.errors.Load() > 0
+	}
 	hwm, _ := vmHWM(gw.Process.Pid)
 	if err != nil {
 		stopGateway(gw)
@@ -193,7 +224,7 @@ func run(o options) error {
 	if ceiling > 0 {
 		fmt.Printf("gateway/ceiling: %.2f (target >= 0.33)\n", rate/ceiling)
 	}
-	failed := emu.Count() != o.n || len(distinct) != o.n || emu.Duplicates() != 0
+	failed := emu.Count() != o.n || len(distinct) != o.n || emu.Duplicates() != 0 || inboundFailed
 	if hwm/1024 > 256 {
 		failed = true
 	}
@@ -231,6 +262,85 @@ func run(o options) error {
 		return errors.New("a target was missed (see above)")
 	}
 	return nil
+}
+
+// inboundLoad posts signed inbound SMS webhooks at a steady rate and keeps each latency.
+type inboundLoad struct {
+	done    chan struct{}
+	wg      sync.WaitGroup
+	mu      sync.Mutex
+	lat     []time.Duration
+	errors  atomic.Int64
+	stopped bool
+}
+
+func startInbound(addr string, rate int, prefix string) *inboundLoad {
+	l := &inboundLoad{done: make(chan struct{})}
+	signer := twilioemu.Signer{AccountSID: accountSID, AuthToken: authToken}
+	c := &http.Client{Timeout: 10 * time.Second}
+	full := "http://" + addr + "/webhooks/twilio/sms"
+	var seq atomic.Int64
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+			}
+			i := seq.Add(1)
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				sid := fmt.Sprintf("%s%026d", prefix, i)
+				form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {accountSID}, "From": {fmt.Sprintf("+39348%07d", i%5000)},
+					"To": {"+390552768000"}, "Body": {"Buongiorno, a che ora apre l'ufficio anagrafe?"}, "NumMedia": {"0"}, "SmsStatus": {"received"}}
+				req, _ := http.NewRequest(http.MethodPost, full, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Twilio-Signature", signer.Sign(full, form))
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				d := time.Since(t0)
+				if err == nil {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("HTTP %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					l.errors.Add(1)
+					return
+				}
+				l.mu.Lock()
+				l.lat = append(l.lat, d)
+				l.mu.Unlock()
+			}()
+		}
+	}()
+	return l
+}
+
+func (l *inboundLoad) stop() []time.Duration {
+	close(l.done)
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]time.Duration(nil), l.lat...)
+}
+
+// pct is the p-th percentile of ds (nearest rank).
+func pct(ds []time.Duration, p int) time.Duration {
+	if len(ds) == 0 {
+		return 0
+	}
+	s := append([]time.Duration(nil), ds...)
+	slices.Sort(s)
+	i := (p*len(s)+99)/100 - 1
+	return s[max(i, 0)]
 }
 
 func config(dataDir, dbURL, addr, emuURL string, rate int) string {
@@ -415,6 +525,22 @@ func freePort() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// dropDatabase drops the database freshDatabase made (the server is shared).
+func dropDatabase(admin, dbURL string) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return
+	}
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		return
+	}
+	defer db.Close()
+	if _, err := db.Exec("DROP DATABASE IF EXISTS " + strings.TrimPrefix(u.Path, "/") + " WITH (FORCE)"); err != nil {
+		fmt.Println("dropping the bench database:", err)
+	}
 }
 
 // freshDatabase creates a new database on the PostgreSQL server of admin and returns its URL.

@@ -116,6 +116,8 @@ type progressJSON struct {
 	Done       int                    `json:"done"`
 	Counts     alertstore.AlertCounts `json:"counts"`
 	Label      string                 `json:"label"`
+	// Stalled says why a sending alert makes no progress ("" while it progresses).
+	Stalled string `json:"stalled"`
 }
 
 func progressOf(c echo.Context, st alerts.AlertStatus) progressJSON {
@@ -126,5 +128,13 @@ func progressOf(c echo.Context, st alerts.AlertStatus) progressJSON {
 		total = t
 	}
 	return progressJSON{ID: st.ID, Status: st.Status, StatusText: l["status_"+st.Status], Recipients: total, Done: done, Counts: st.Counts,
-		Label: fmt.Sprintf(l["progress_label"], done, total)}
+		Label: fmt.Sprintf(l["progress_label"], done, total), Stalled: stalledText(l, st)}
+}
+
+// stalledText is the warning a stalled alert shows, with the reason ("" when not stalled).
+func stalledText(l map[string]string, st alerts.AlertStatus) string {
+	if st.StalledAt == nil {
+		return ""
+	}
+	return fmt.Sprintf(l["stalled"], st.StalledAt.Format("15:04:05"), st.StallReason)
 }

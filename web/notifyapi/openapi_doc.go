@@ -303,6 +303,8 @@ func schemas() obj {
 		"replaces":   nullable("string", "the alert a CAP Update replaced"),
 		"send_at":    dateTime(""), "expires_at": nullableDateTime(""), "started_at": nullableDateTime(""),
 		"finished_at": nullableDateTime(""), "cancelled_at": nullableDateTime(""), "created_at": dateTime(""),
+		"stalled": obj{"description": "set while a sending alert makes no progress (alerts.stall_after), with the reason; else null",
+			"oneOf": []obj{object([]string{"since", "reason"}, obj{"since": dateTime("when the stall was noticed"), "reason": str("why")}), {"type": "null"}}},
 	})
 	contact := object([]string{"id", "channel", "direction", "comune", "citizen", "from", "to", "subject", "body", "attachments", "category", "queue", "status", "assignee", "outcome", "call", "external_id", "received_at"}, obj{
 		"id": str(""), "channel": obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}},

@@ -32,6 +32,14 @@ type AlertJSON struct {
 	FinishedAt  *time.Time              `json:"finished_at"`
 	CancelledAt *time.Time              `json:"cancelled_at"`
 	CreatedAt   time.Time               `json:"created_at"`
+	// Stalled is set while a sending alert makes no progress (alerts.stall_after), else null.
+	Stalled *StallJSON `json:"stalled"`
+}
+
+// StallJSON says since when an alert is stalled and why.
+type StallJSON struct {
+	Since  time.Time `json:"since"`
+	Reason string    `json:"reason"`
 }
 
 func alertJSON(a alertstore.Alert, counts *alertstore.AlertCounts) AlertJSON {
@@ -43,7 +51,14 @@ func alertJSON(a alertstore.Alert, counts *alertstore.AlertCounts) AlertJSON {
 		Text: a.TextIT, TextEN: a.TextEN, Topics: topics, Status: a.Status, Recipients: a.Recipients, Counts: counts,
 		Segments: a.Segments, Encoding: a.Encoding, GSM7Safe: a.GSM7Safe, Source: a.Source, Replaces: optional(a.Replaces),
 		SendAt: a.SendAt, ExpiresAt: a.ExpiresAt, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt, CancelledAt: a.CancelledAt,
-		CreatedAt: a.CreatedAt}
+		CreatedAt: a.CreatedAt, Stalled: stallJSON(a)}
+}
+
+func stallJSON(a alertstore.Alert) *StallJSON {
+	if a.StalledAt == nil {
+		return nil
+	}
+	return &StallJSON{Since: *a.StalledAt, Reason: a.StallReason}
 }
 
 func optional(s string) *string {

@@ -1,0 +1,179 @@
+package alerts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/store/alertstore"
+)
+
+// A worker that stops making progress while its process stays alive (a hung call, a worker
+// dead inside a live process): its heartbeat keeps beating, yet after the lease its batch is
+// taken back, its in-flight sends are settled with the provider's record, and another worker
+// finishes the batch. Nobody is skipped or sent twice, and the stuck worker, if it wakes,
+// claims nothing more.
+func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
+	f := newFixture(t, 100000, 100, func(o *Options) { o.LeaseFor = 300 * time.Millisecond })
+	ctx := context.Background()
+	list := phones("+39347", 250)
+	f.subscribe(t, "firenze", list...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := "stuck-process"
+	beat := func() {
+		t.Helper()
+		if err := f.as.Heartbeat(ctx, stuck); err != nil {
+			t.Fatal(err)
+		}
+	}
+	beat()
+	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, stuck, f.svc.liveness()); !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
+	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, stuck)
+	if err != nil || len(claimed) != 40 {
+		t.Fatal(len(claimed), err)
+	}
+	for _, r := range claimed[:25] {
+		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.sendAll(t, a.ID)
+	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Sending != 40 || c.Queued != 60 {
+		t.Fatalf("batch 0 was taken while its worker still held the lease: %+v", c)
+	}
+	// Alive but stuck: the heartbeat goes on, the batch makes no progress.
+	deadline := time.Now().Add(400 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		beat()
+		time.Sleep(20 * time.Millisecond)
+	}
+	beat()
+	if err := f.svc.SettleOrphans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	got := f.snd.countTo()
+	if len(got) != 250 {
+		t.Fatalf("%d of 250 got the alert: a live but stuck worker kept its batch", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
+	if st, _ := f.svc.GetAlert(ctx, "firenze", a.ID); st.Status != alertstore.AlertSent || st.Counts.Sent != 250 {
+		t.Fatalf("%+v", st)
+	}
+	// The stuck worker wakes up: it no longer holds the batch and may claim nothing.
+	if _, err := f.as.ClaimRecipients(ctx, a.ID, 0, []int64{0, 1}, stuck); !errors.Is(err, alertstore.ErrLeaseLost) {
+		t.Fatalf("a worker that lost its lease claimed again: %v", err)
+	}
+}
+
+// panicPublisher panics at its first n publishes: a bug inside a fan-out worker.
+type panicPublisher struct{ left atomic.Int64 }
+
+func (p *panicPublisher) Publish(context.Context, events.Event) error {
+	if p.left.Add(-1) >= 0 {
+		panic("a bug in the fan-out")
+	}
+	return nil
+}
+
+// A panic inside a batch's worker hands the batch back at once: another replica resumes it
+// without waiting for anything to expire.
+func TestPanicInWorkerHandsTheBatchBack(t *testing.T) {
+	pub := &panicPublisher{}
+	// 200/s: chunks of 20, so the panic comes after the first chunk, mid-batch.
+	f := newFixture(t, 200, 100, func(o *Options) { o.Events = pub; o.SenderID = "buggy" })
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", 100)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub.left.Store(1)
+	clear(f.svc.lastProgress) // the first chunk's progress is published (and panics)
+	err = func() (err error) {
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("the panic escaped the worker: %v", p)
+			}
+		}()
+		return f.svc.SendBatch(ctx, a.ID, 0)
+	}()
+	if err == nil {
+		t.Fatal("a batch that panicked reported success")
+	}
+	var owner *string
+	var status string
+	if err := f.s.QueryRow(ctx, "SELECT status, owner FROM alert_batches WHERE alert_id = ? AND batch = 0", a.ID).Scan(&status, &owner); err != nil {
+		t.Fatal(err)
+	}
+	if status != "pending" || owner != nil {
+		t.Fatalf("after a panic the batch is %s, owned by %v (%v)", status, owner, err)
+	}
+	other, err := New(Options{Store: f.s, Config: f.cfg, Sender: func() channels.Sender { return f.snd }, Lookup: f.snd,
+		Logger: quietLog(), SenderID: "healthy", StaleAfter: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SendBatch(ctx, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	got := f.snd.countTo()
+	if len(got) != 100 {
+		t.Fatalf("%d of 100 got the alert after the panic", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
+}
+
+// A claim whose sends wait too long for the process's request slots (a slow provider, many
+// batches at once) stops handing them over a quarter of a lease after the claim: the rest go
+// back to the queue, so nothing of that claim is still in flight when its lease runs out.
+func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
+	f := newFixture(t, 100000, 100, func(o *Options) {
+		o.LeaseFor = 400 * time.Millisecond // sends start at most 100ms after their claim
+		o.MaxInFlight = 1
+	})
+	f.snd.delay = 30 * time.Millisecond
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", 20)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	got := f.snd.countTo()
+	if len(got) != 20 {
+		t.Fatalf("%d of 20 got it", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
+	var again int
+	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND attempts > 1", a.ID).Scan(&again); err != nil {
+		t.Fatal(err)
+	}
+	if again == 0 {
+		t.Fatal("a claim of 20 at 30ms each, one at a time, was all handed over in one go: no time bound")
+	}
+	t.Logf("%d recipients were handed back and claimed again", again)
+}
