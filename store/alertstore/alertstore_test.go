@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -319,4 +320,54 @@ func TestScheduledAlertStartsOnce(t *testing.T) {
 			t.Fatalf("%+v", c)
 		}
 	})
+}
+
+func TestRateLimitSharedAcrossStores(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			st, url := storetest.OpenURL(t, d)
+			stores := []*alertstore.Store{alertstore.New(st)}
+			if d == store.Postgres {
+				// Three replicas: three stores, three pools, one database.
+				for i := 0; i < 2; i++ {
+					other, err := store.Open(context.Background(), store.Options{URL: url, DataDir: t.TempDir()})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { other.Close() })
+					stores = append(stores, alertstore.New(other))
+				}
+			}
+			rate := alertstore.Rate{Limit: 30, Per: time.Minute}
+			var mu sync.Mutex
+			allowed, limited := 0, 0
+			var wg sync.WaitGroup
+			for i := 0; i < 90; i++ {
+				wg.Add(1)
+				go func(s *alertstore.Store) {
+					defer wg.Done()
+					err := s.TakeRate(context.Background(), "apikey:k1", 1, rate)
+					var rl *alertstore.RateLimitedError
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						allowed++
+					case errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= 2*time.Second:
+						limited++
+					default:
+						t.Errorf("take: %v", err)
+					}
+				}(stores[i%len(stores)])
+			}
+			wg.Wait()
+			// Refill is one per two seconds: a slow run may earn one or two more.
+			if allowed < 30 || allowed > 32 || allowed+limited != 90 {
+				t.Fatalf("allowed %d, limited %d: want 30 across %d stores", allowed, limited, len(stores))
+			}
+			if err := stores[0].TakeRate(context.Background(), "apikey:k2", 1, rate); err != nil {
+				t.Fatalf("another key was limited: %v", err)
+			}
+		})
+	}
 }

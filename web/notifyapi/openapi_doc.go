@@ -76,7 +76,7 @@ func operation(tag, id, summary string, security string, params []obj, body obj,
 	case "key":
 		op["security"] = []obj{{"comuneKey": []string{}}}
 		responses["401"] = errorResponse("missing, unknown or revoked API key")
-		responses["429"] = obj{"description": "over the key's requests per minute", "headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
+		responses["429"] = obj{"description": "over the key's requests per minute, counted across every replica", "headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
 			"content": obj{"application/json": obj{"schema": ref("Error")}}}
 	case "user":
 		op["security"] = []obj{{"userToken": []string{}}, {"session": []string{}}}
