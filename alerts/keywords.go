@@ -62,8 +62,8 @@ var keywords = map[string]struct {
 	"help":        {CmdHelp, "en"},
 }
 
-// ParseCommand reads the keyword command an SMS starts with, case- and accent-insensitively.
-// Anything else is NotACommand and goes to the operators.
+// ParseCommand reads the keyword command an SMS starts with, case-, accent- and
+// width-insensitively ("ＳＴＯＰ" is STOP). Anything else is NotACommand and goes to the operators.
 func ParseCommand(body string) Command {
 	words := foldWords(body)
 	if len(words) == 0 {

@@ -33,7 +33,9 @@ func TestParseCommand(t *testing.T) {
 		{"stoppare la multa", NotACommand, "", nil},
 		{"", NotACommand, "", nil},
 		{"   ", NotACommand, "", nil},
-		{"ⓈⓉⓄⓅ", NotACommand, "", nil},
+		{"ⓈⓉⓄⓅ", CmdStop, "it", nil},
+		{"ＳＴＯＰ", CmdStop, "it", nil},
+		{"ｓｉ", CmdConfirm, "it", nil},
 	}
 	for _, c := range cases {
 		got := ParseCommand(c.body)

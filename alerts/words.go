@@ -28,7 +28,7 @@ func foldWords(text string) []string {
 			cur.Reset()
 		}
 	}
-	for _, r := range norm.NFD.String(text) {
+	for _, r := range normalize(text) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// a combining accent: dropped, the letter stays
@@ -41,6 +41,11 @@ func foldWords(text string) []string {
 	flush()
 	return words
 }
+
+// normalize applies NFKC first, so compatibility forms fold like what they look like
+// (fullwidth "ＳＴＯＰ", the ligature "ﬁ", superscripts), then NFD, which splits accents off
+// their letters for foldWords to drop.
+func normalize(text string) string { return norm.NFD.String(norm.NFKC.String(text)) }
 
 // foldPhrase folds a name to its words joined by single spaces ("Bagno a Ripoli" -> "bagno a ripoli").
 func foldPhrase(s string) string { return strings.Join(foldWords(s), " ") }

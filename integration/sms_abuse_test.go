@@ -47,3 +47,17 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 		t.Fatalf("%d requests admitted across two replicas, want 10", allowed)
 	}
 }
+
+// Issue 8, lower risk: a fullwidth "ＳＴＯＰ" is a STOP.
+func TestFullwidthStop(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Replace: alertsYAMLRate(600)})
+	key := alertKey(t, gw, "firenze")
+	citizen := "+393471233002"
+	alertSMS(t, gw, "", citizen, alFirenze, "ISCRIVI")
+	if reply := alertSMS(t, gw, "", citizen, alFirenze, "ＳＴＯＰ"); !strings.Contains(reply, "più") {
+		t.Fatalf("fullwidth STOP not recognised: %q", reply)
+	}
+	if code, out := alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+citizen, key, nil, ""); code != 200 || out["status"] != "stopped" {
+		t.Fatalf("after ＳＴＯＰ: %d %v", code, out)
+	}
+}
