@@ -1,9 +1,11 @@
 package integration
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
@@ -15,6 +17,86 @@ import (
 // alertsYAMLRate is the alerts test configuration with a per-key limit.
 func alertsYAMLRate(perMinute int) string {
 	return strings.Replace(alertsYAML(500, 100), "requests_per_minute: 600", fmt.Sprintf("requests_per_minute: %d", perMinute), 1)
+}
+
+// confirmJobsSettled waits until every confirmation job has run and returns how many there were.
+func confirmJobsSettled(t *testing.T, gw *harness.Gateway) int {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var total, open int
+		err := gw.G.Store.QueryRow(context.Background(), `SELECT COUNT(*), COALESCE(SUM(CASE WHEN state = 'completed' THEN 0 ELSE 1 END), 0)
+			FROM river_job WHERE kind = 'alert_subscription_confirm'`).Scan(&total, &open)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if open == 0 {
+			return total
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d confirmation jobs still not done", open, total)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Issue 8 item 3: repeating POST /api/v1/subscribers, from one comune's key or from several,
+// sends one confirmation SMS a day to a number, not one per call.
+func TestSubscriberRequestsCannotSMSBomb(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		gw := harness.Start(t, harness.Options{Dialect: d, Replace: alertsYAMLRate(1000)})
+		firenze, empoli := alertKey(t, gw, "firenze"), alertKey(t, gw, "empoli")
+		victim := "+393471230001"
+		// The first request is sent (waited for, so that a DELETE below cannot cancel it first).
+		if code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", firenze, map[string]any{"phone": victim}, ""); code != 202 {
+			t.Fatalf("first request: %d %v", code, out)
+		}
+		confirmJobsSettled(t, gw)
+		for i := 0; i < 15; i++ {
+			for _, key := range []string{firenze, empoli} {
+				code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": victim}, "")
+				if code != 202 || out["status"] != "pending" {
+					t.Fatalf("request %d: %d %v", i, code, out)
+				}
+			}
+			// Deleting and asking again must not reset the allowance either.
+			if code, _ := alertCall(t, "DELETE", gw.URL+"/api/v1/subscribers/"+victim, firenze, nil, ""); code != 204 {
+				t.Fatalf("delete %d: %d", i, code)
+			}
+		}
+		if code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", firenze, map[string]any{"phone": victim}, ""); code != 202 {
+			t.Fatalf("last request: %d %v", code, out)
+		}
+		if jobs := confirmJobsSettled(t, gw); jobs != 1 {
+			t.Fatalf("%d confirmation jobs, want 1", jobs)
+		}
+		if n := gw.Twilio.CountTo(victim); n != 1 {
+			t.Fatalf("the number got %d confirmation SMS, want 1", n)
+		}
+	})
+}
+
+// Issue 8 item 3: each confirmation SMS counts against the key's limit, so a key's limit
+// bounds the SMS it causes as well as its requests.
+func TestRateLimitCountsConfirmations(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Replace: alertsYAMLRate(6)})
+	key := alertKey(t, gw, "firenze")
+	for i := 0; i < 3; i++ { // a request and a confirmation each: 6 units
+		if code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": fmt.Sprintf("+39347123100%d", i)}, ""); code != 202 {
+			t.Fatalf("subscriber %d: %d %v", i, code, out)
+		}
+	}
+	code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": "+393471231009"}, "")
+	if code != 429 || errCode(out) != "rate_limited" {
+		t.Fatalf("a fourth subscriber after three confirmations: %d %v", code, out)
+	}
+	if jobs := confirmJobsSettled(t, gw); jobs != 3 || gw.Twilio.Count() != 3 {
+		t.Fatalf("%d jobs, %d SMS: want 3", jobs, gw.Twilio.Count())
+	}
+	// The refused request changed nothing.
+	if code, _ := alertCall(t, "GET", gw.URL+"/api/v1/subscribers/+393471231009", alertKey(t, gw, "firenze"), nil, ""); code != 404 {
+		t.Fatalf("the refused subscriber exists: %d", code)
+	}
 }
 
 // Issue 9: the per-key limit holds for the deployment. Two gateways on one PostgreSQL database
@@ -59,5 +141,30 @@ func TestFullwidthStop(t *testing.T) {
 	}
 	if code, out := alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+citizen, key, nil, ""); code != 200 || out["status"] != "stopped" {
 		t.Fatalf("after ＳＴＯＰ: %d %v", code, out)
+	}
+}
+
+// Issue 8, lower risk: a STOP said to one comune is not revealed to another by the
+// subscribers API (answered as pending), and nothing is sent to the number.
+func TestNoOptOutLeak(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Replace: alertsYAMLRate(600)})
+	empoli := alertKey(t, gw, "empoli")
+	citizen := "+393471233001"
+	alertSMS(t, gw, "", citizen, alFirenze, "ISCRIVI")
+	alertSMS(t, gw, "", citizen, alFirenze, "STOP")
+	code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", empoli, map[string]any{"phone": citizen}, "")
+	if code != 202 || out["status"] != "pending" {
+		t.Fatalf("Empoli asking for a STOPped number: %d %v", code, out)
+	}
+	code, out = alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+citizen, empoli, nil, "")
+	if code != 200 || out["status"] != "pending" || strings.Contains(fmt.Sprint(out["consents"]), "stop") {
+		t.Fatalf("Empoli sees the STOP: %d %v", code, out)
+	}
+	if jobs := confirmJobsSettled(t, gw); jobs != 0 {
+		t.Fatalf("%d confirmation jobs for a STOPped number", jobs)
+	}
+	// The ISCRIVI and STOP answers are TwiML replies, not REST sends: nothing at all.
+	if n := gw.Twilio.CountTo(citizen); n != 0 {
+		t.Fatalf("%d SMS sent to a STOPped number", n)
 	}
 }

@@ -76,8 +76,14 @@ func TestStopWinsOverImportAndAPI(t *testing.T) {
 		if sb.Status != alertstore.SubscriberStopped {
 			t.Fatalf("import turned a STOP back on: %+v", sb)
 		}
-		if _, _, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "key"}, nil); !errors.Is(err, alertstore.ErrOptedOut) {
-			t.Fatalf("API subscribed a STOPped number: %v", err)
+		// The API's answer does not tell Empoli about the STOP; nothing is asked, nothing confirmed.
+		sb, ask, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "key"},
+			func(context.Context, *store.Tx) error { t.Fatal("a confirmation for a STOPped number"); return nil })
+		if err != nil || ask || sb.Status != alertstore.SubscriberPending {
+			t.Fatalf("API on a STOPped number: %+v %v %v", sb, ask, err)
+		}
+		if cs, _ := s.Consents(ctx, "empoli", "+393470000001"); len(cs) != 1 || cs[0].Action != alertstore.ConsentRequest {
+			t.Fatalf("Empoli sees another comune's STOP: %+v", cs)
 		}
 		// Only the citizen lifts their STOP.
 		sub(t, s, "firenze", "+393470000001")

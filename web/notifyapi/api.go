@@ -65,6 +65,8 @@ func apiError(err error) error {
 			status = http.StatusNotFound
 		case alerts.Conflict:
 			status = http.StatusConflict
+		case alerts.TooMany:
+			status = http.StatusTooManyRequests
 		}
 		return httperr.New(status, re.Code, "%s", re.Message)
 	}
