@@ -36,6 +36,12 @@ func TestParseCommand(t *testing.T) {
 		{"ⓈⓉⓄⓅ", CmdStop, "it", nil},
 		{"ＳＴＯＰ", CmdStop, "it", nil},
 		{"ｓｉ", CmdConfirm, "it", nil},
+		{"\u202eSI\u202c", CmdConfirm, "it", nil},
+		{" yes. ", CmdConfirm, "en", nil},
+		{"Sì, confermo l'appuntamento di domani", NotACommand, "", nil},
+		{"si grazie", NotACommand, "", nil},
+		{"Sì 👍", NotACommand, "", nil},
+		{"YES YES", NotACommand, "", nil},
 	}
 	for _, c := range cases {
 		got := ParseCommand(c.body)

@@ -139,6 +139,10 @@ func TestConfirmationBySMS(t *testing.T) {
 	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_subscription_confirm'").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("confirmation jobs %d %v, want still 1", n, err)
 	}
+	// And an SI does not confirm what no request was sent for.
+	if _, handled := handle(t, f, "SM4", citizen, sharedNo, "SI"); handled || status(t, f, "empoli", citizen) != alertstore.SubscriberPending {
+		t.Fatalf("SI confirmed a subscription never asked: %v %s", handled, status(t, f, "empoli", citizen))
+	}
 }
 
 func isCode(err error, code string) bool {

@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,10 @@ func TestSubscriberRequestsCannotSMSBomb(t *testing.T) {
 		if n := gw.Twilio.CountTo(victim); n != 1 {
 			t.Fatalf("the number got %d confirmation SMS, want 1", n)
 		}
+		// The one request sent is still good for Firenze: a bare SI confirms it.
+		if reply := alertSMS(t, gw, "", victim, harness.TwilioFrom, "SI"); !strings.Contains(reply, "Comune di Firenze") || strings.Contains(reply, "Empoli") {
+			t.Fatalf("SI after the flood: %q", reply)
+		}
 	})
 }
 
@@ -127,6 +132,75 @@ func TestRateLimitAcrossReplicas(t *testing.T) {
 	// One unit comes back every 6 s: a slow run may earn one more.
 	if allowed < 10 || allowed > 11 {
 		t.Fatalf("%d requests admitted across two replicas, want 10", allowed)
+	}
+}
+
+// operatorContacts lists the contacts whose text contains q, through the operator API.
+func operatorContacts(t *testing.T, gw *harness.Gateway, token, q string) []map[string]any {
+	t.Helper()
+	var out struct {
+		Items []map[string]any `json:"items"`
+	}
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts?q="+url.QueryEscape(q), token, nil, &out); code != 200 {
+		t.Fatalf("contacts: %d", code)
+	}
+	return out.Items
+}
+
+// Issue 8 item 7: a "Sì" that is part of a sentence, or sent to another comune's number, or
+// long after the request, confirms nothing and reaches the operators.
+func TestStraySiConfirmsNothing(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Replace: alertsYAMLRate(600)})
+	key := alertKey(t, gw, "firenze")
+	token := gw.User(t, "sup", store.RoleSupervisor)
+	citizen := "+393471232001"
+	if code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": citizen}, ""); code != 202 {
+		t.Fatalf("request: %d %v", code, out)
+	}
+	subStatus := func() string {
+		t.Helper()
+		_, out := alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+citizen, key, nil, "")
+		s, _ := out["status"].(string)
+		return s
+	}
+	// A sentence starting with Sì, to Empoli: a message for the operators, and nothing confirmed.
+	sentence := "Sì, confermo l'appuntamento di domani alle 10"
+	if reply := alertSMS(t, gw, "", citizen, alEmpoli, sentence); reply != "" {
+		t.Fatalf("a sentence was answered as a command: %q", reply)
+	}
+	if st := subStatus(); st != "pending" {
+		t.Fatalf("the sentence confirmed the Firenze subscription: %s", st)
+	}
+	if items := operatorContacts(t, gw, token, "appuntamento"); len(items) != 1 || items[0]["body"] != sentence {
+		t.Fatalf("the citizen's message did not reach the operators: %v", items)
+	}
+	// A bare SÌ to Empoli's own number does not confirm Firenze's request.
+	alertSMS(t, gw, "", citizen, alEmpoli, "SÌ")
+	if st := subStatus(); st != "pending" {
+		t.Fatalf("an SI to Empoli confirmed Firenze: %s", st)
+	}
+	// Eight days later an SI is no longer an answer to the request.
+	age := func(d time.Duration) {
+		t.Helper()
+		if err := gw.G.Store.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE subscribers SET asked_at = asked_at + ? WHERE phone = ?", d.Microseconds(), citizen)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	age(-8 * 24 * time.Hour)
+	alertSMS(t, gw, "", citizen, alShared, "si")
+	if st := subStatus(); st != "pending" {
+		t.Fatalf("an SI eight days later confirmed: %s", st)
+	}
+	// Within the week, a bare "Sì!" to the shared number confirms.
+	age(8 * 24 * time.Hour)
+	if reply := alertSMS(t, gw, "", citizen, alShared, " Sì! "); !strings.Contains(reply, "Comune di Firenze") {
+		t.Fatalf("a bare SI was not taken: %q", reply)
+	}
+	if st := subStatus(); st != "confirmed" {
+		t.Fatalf("status %s after a bare SI", st)
 	}
 }
 

@@ -113,7 +113,7 @@ func TestPendingUntilConfirmed(t *testing.T) {
 		}
 		var comuni []string
 		err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			comuni, err = alertstore.ConfirmPending(ctx, tx, "+393470000009", alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: "+393470000009"})
+			comuni, err = alertstore.ConfirmPending(ctx, tx, "+393470000009", "", time.Now().Add(-time.Hour), alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: "+393470000009"})
 			return err
 		})
 		if err != nil || len(comuni) != 1 || comuni[0] != "firenze" {
@@ -324,6 +324,70 @@ func TestScheduledAlertStartsOnce(t *testing.T) {
 		c, _ := s.CountRecipients(ctx, a.ID)
 		if c.Queued != 1 {
 			t.Fatalf("%+v", c)
+		}
+	})
+}
+
+func TestOneConfirmationADayPerNumber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
+		ctx := context.Background()
+		phone := "+393470000042"
+		asks := 0
+		request := func(comune string) bool {
+			t.Helper()
+			_, ask, err := s.RequestSubscription(ctx, comune, phone, nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "k"},
+				func(context.Context, *store.Tx) error { asks++; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ask
+		}
+		if !request("firenze") {
+			t.Fatal("the first request sent nothing")
+		}
+		for i := 0; i < 5; i++ {
+			if request("firenze") || request("empoli") {
+				t.Fatalf("repeat %d sent another confirmation", i)
+			}
+		}
+		if asks != 1 {
+			t.Fatalf("%d confirmations enqueued, want 1", asks)
+		}
+		// An SI confirms Firenze, which asked; Empoli's request sent nothing, so it stays pending.
+		var comuni []string
+		confirm := func(comune string, since time.Time) {
+			t.Helper()
+			err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				var err error
+				comuni, err = alertstore.ConfirmPending(ctx, tx, phone, comune, since, alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: phone})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		confirm("empoli", time.Now().Add(-time.Hour))
+		if len(comuni) != 0 {
+			t.Fatalf("an SI to Empoli's number confirmed %v", comuni)
+		}
+		confirm("", time.Now().Add(time.Hour)) // a request older than the window
+		if len(comuni) != 0 {
+			t.Fatalf("a stale request was confirmed: %v", comuni)
+		}
+		confirm("", time.Now().Add(-time.Hour))
+		if len(comuni) != 1 || comuni[0] != "firenze" {
+			t.Fatalf("confirmed %v, want firenze", comuni)
+		}
+		// A day later a request goes out again.
+		if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE sms_confirmations SET sent_at = sent_at - ?", (25 * time.Hour).Microseconds())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !request("empoli") || request("empoli") {
+			t.Fatal("not exactly one request the next day")
 		}
 	})
 }

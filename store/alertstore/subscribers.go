@@ -169,10 +169,14 @@ func SubscribeByCitizen(ctx context.Context, t *store.Tx, comune, phone string, 
 	return AddConsent(ctx, t, Consent{Comune: comune, Phone: phone, Action: ConsentSubscribe, Via: by.Via, Actor: by.Actor, Topics: topics})
 }
 
-// ConfirmPending confirms every pending subscription of a number (the citizen answered SI) and
-// returns the comuni confirmed.
-func ConfirmPending(ctx context.Context, t *store.Tx, phone string, by ConsentActor) ([]string, error) {
-	rows, err := t.Query(ctx, "SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending' ORDER BY comune", phone)
+// ConfirmPending confirms the pending subscriptions of a number (the citizen answered SI) and
+// returns the comuni confirmed. Only subscriptions whose confirmation request was sent at or
+// after since count, and only those of comune ("" = any: the SI came to a shared number or to
+// the number the requests are sent from). A subscription no request was sent for (the number
+// had said STOP, or had a request that day already) is never confirmed by an SI.
+func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, since time.Time, by ConsentActor) ([]string, error) {
+	rows, err := t.Query(ctx, `SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending'
+		AND asked_at IS NOT NULL AND asked_at >= ? AND (? = '' OR comune = ?) ORDER BY comune`, phone, store.Micros(since), comune, comune)
 	if err != nil {
 		return nil, err
 	}
