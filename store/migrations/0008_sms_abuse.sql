@@ -27,7 +27,9 @@ CREATE TABLE early_deliveries (
   channel TEXT NOT NULL,
   external_id TEXT NOT NULL,
   status TEXT NOT NULL,
-  error_code TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
   at BIGINT NOT NULL,
   PRIMARY KEY (channel, external_id)
 );
+-- Whether any outbound message is being sent: a callback for an unknown id is held only then.
+CREATE INDEX messages_outbound_in_flight ON messages (channel) WHERE direction = 'outbound' AND status = 'queued';
