@@ -62,8 +62,10 @@ var keywords = map[string]struct {
 	"help":        {CmdHelp, "en"},
 }
 
-// ParseCommand reads the keyword command an SMS starts with, case- and accent-insensitively.
-// Anything else is NotACommand and goes to the operators.
+// ParseCommand reads the keyword command an SMS starts with, case-, accent- and
+// width-insensitively ("ＳＴＯＰ" is STOP). A confirmation (SI, SÌ, YES) counts only when it is
+// the whole message, punctuation and spaces aside. Anything else is NotACommand and goes to the
+// operators.
 func ParseCommand(body string) Command {
 	words := foldWords(body)
 	if len(words) == 0 {
@@ -71,6 +73,11 @@ func ParseCommand(body string) Command {
 	}
 	k, ok := keywords[words[0]]
 	if !ok {
+		return Command{}
+	}
+	if k.kind == CmdConfirm && !isBare(body) {
+		// "Sì, confermo l'appuntamento di domani" is a citizen talking to someone, not consent
+		// to alerts: only a bare SI/YES confirms, anything longer goes to the operators.
 		return Command{}
 	}
 	return Command{Kind: k.kind, Keyword: words[0], Lang: k.lang, Args: words[1:]}

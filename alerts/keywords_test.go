@@ -2,7 +2,9 @@ package alerts
 
 import (
 	"reflect"
+	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestParseCommand(t *testing.T) {
@@ -33,7 +35,15 @@ func TestParseCommand(t *testing.T) {
 		{"stoppare la multa", NotACommand, "", nil},
 		{"", NotACommand, "", nil},
 		{"   ", NotACommand, "", nil},
-		{"ⓈⓉⓄⓅ", NotACommand, "", nil},
+		{"ⓈⓉⓄⓅ", CmdStop, "it", nil},
+		{"ＳＴＯＰ", CmdStop, "it", nil},
+		{"ｓｉ", CmdConfirm, "it", nil},
+		{"\u202eSI\u202c", CmdConfirm, "it", nil},
+		{" yes. ", CmdConfirm, "en", nil},
+		{"Sì, confermo l'appuntamento di domani", NotACommand, "", nil},
+		{"si grazie", NotACommand, "", nil},
+		{"Sì 👍", NotACommand, "", nil},
+		{"YES YES", NotACommand, "", nil},
 	}
 	for _, c := range cases {
 		got := ParseCommand(c.body)
@@ -84,6 +94,56 @@ func FuzzParseCommand(f *testing.F) {
 		// The keyword is the first folded word, whatever the case and accents.
 		if c.Kind != NotACommand && foldWords(body)[0] != c.Keyword {
 			t.Fatalf("keyword %q is not the first word of %q", c.Keyword, body)
+		}
+	})
+}
+
+func FuzzFoldWords(f *testing.F) {
+	for _, s := range []string{"ＳＴＯＰ", "Sì, confermo", "ⓈⓉⓄⓅ", "Bagno a Ripoli", "\u202eIS\u202c", "ﬁne", "İstanbul", "e\u0301", "x\x00y", "١٢٣"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		words := foldWords(text)
+		for _, w := range words {
+			if w == "" {
+				t.Fatalf("empty word in %q", words)
+			}
+			for _, r := range w {
+				if !(unicode.IsLetter(r) || unicode.IsDigit(r)) || unicode.Is(unicode.Mn, r) {
+					t.Fatalf("%q holds %U", w, r)
+				}
+			}
+		}
+		// Folding is a fixed point: the folded words fold to themselves.
+		if again := foldWords(strings.Join(words, " ")); !reflect.DeepEqual(again, words) && len(strings.Join(words, " ")) <= maxCommandBytes {
+			t.Fatalf("fold(%q) = %q, refolded %q", text, words, again)
+		}
+	})
+}
+
+func FuzzConfirmWord(f *testing.F) {
+	for _, s := range []string{"Sì", "SÌ!", " yes. ", "si grazie", "Sì, confermo l'appuntamento", "Sì 👍", "ｓｉ", "\u200bsi\u200b", "s\u0301i", "YES YES", "si\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		c := ParseCommand(body)
+		if c.Kind != CmdConfirm {
+			return
+		}
+		// A confirmation is one word, and nothing but punctuation, spaces and invisible
+		// characters around it.
+		words := foldWords(body)
+		if len(words) != 1 || (words[0] != "si" && words[0] != "yes") || len(c.Args) != 0 || !isBare(body) {
+			t.Fatalf("%q confirms: words %q", body, words)
+		}
+		for _, r := range normalize(body) {
+			if unicode.IsSymbol(r) {
+				t.Fatalf("%q confirms despite the symbol %U", body, r)
+			}
+		}
+		// Adding a word always makes it a message for the operators.
+		if ParseCommand(body+" domani").Kind == CmdConfirm {
+			t.Fatalf("%q plus a word still confirms", body)
 		}
 	})
 }

@@ -5,11 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 )
+
+// ConfirmWithin is how long after its confirmation request a pending subscription can be
+// confirmed by SI. Later, an SI is more likely an answer to something else.
+const ConfirmWithin = 7 * 24 * time.Hour
 
 // HandleSMS answers the SMS keywords of contract section 5 (twilio.KeywordHandler). A message
 // that is not a command, or an SI with nothing to confirm, is not handled and becomes a contact
@@ -75,7 +80,10 @@ func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channel
 		}
 		return t.stopped, true, nil
 	case CmdConfirm:
-		comuni, err := alertstore.ConfirmPending(ctx, tx, phone, by)
+		// Only the comune of the number texted may be confirmed (any, on a shared number or the
+		// number requests come from), and only a request of the last days: an SI meant for
+		// Empoli must not confirm what another comune planted weeks ago.
+		comuni, err := alertstore.ConfirmPending(ctx, tx, phone, s.comuneOfNumber(in.To), s.now().Add(-ConfirmWithin), by)
 		if err != nil {
 			return "", false, err
 		}

@@ -103,7 +103,7 @@ func TestConfirmationBySMS(t *testing.T) {
 	if _, handled := handle(t, f, "SM1", citizen, firenzeNo, "Sì"); handled {
 		t.Fatal("SI without a pending subscription was handled")
 	}
-	v, err := f.svc.RequestSubscription(ctx, "firenze", "347 111 2233", []string{"Traffico"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:k1"})
+	v, err := f.svc.RequestSubscription(ctx, "firenze", "347 111 2233", []string{"Traffico"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:k1"}, RateCharge{})
 	if err != nil || v.Status != alertstore.SubscriberPending || v.Phone != citizen || strings.Join(v.Topics, ",") != "traffico" {
 		t.Fatalf("%+v %v", v, err)
 	}
@@ -116,18 +116,32 @@ func TestConfirmationBySMS(t *testing.T) {
 		t.Fatalf("%q %v", reply, handled)
 	}
 	// Landlines and non-numbers are refused; a STOPped number is not the comune's to subscribe.
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", "055 2768000", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "not_mobile") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", "055 2768000", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}, RateCharge{}); !isCode(err, "not_mobile") {
 		t.Fatalf("landline: %v", err)
 	}
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", "call me", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "invalid_phone") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", "call me", nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}, RateCharge{}); !isCode(err, "invalid_phone") {
 		t.Fatalf("garbage: %v", err)
 	}
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, []string{"meteo"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "unknown_topic") {
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, []string{"meteo"}, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}, RateCharge{}); !isCode(err, "unknown_topic") {
 		t.Fatalf("topic: %v", err)
 	}
+	// A number that said STOP is answered as pending, like any other, and gets no request.
 	handle(t, f, "SM3", citizen, sharedNo, "STOP")
-	if _, err := f.svc.RequestSubscription(ctx, "firenze", citizen, nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}); !isCode(err, "opted_out") {
-		t.Fatalf("opted out: %v", err)
+	v, err = f.svc.RequestSubscription(ctx, "empoli", citizen, nil, "", alertstore.ConsentActor{Via: alertstore.ViaAPI}, RateCharge{})
+	if err != nil || v.Status != alertstore.SubscriberPending {
+		t.Fatalf("opted out: %+v %v", v, err)
+	}
+	for _, c := range v.Consents {
+		if c.Action == alertstore.ConsentStop {
+			t.Fatalf("another comune sees the STOP: %+v", v.Consents)
+		}
+	}
+	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_subscription_confirm'").Scan(&n); err != nil || n != 1 {
+		t.Fatalf("confirmation jobs %d %v, want still 1", n, err)
+	}
+	// And an SI does not confirm what no request was sent for.
+	if _, handled := handle(t, f, "SM4", citizen, sharedNo, "SI"); handled || status(t, f, "empoli", citizen) != alertstore.SubscriberPending {
+		t.Fatalf("SI confirmed a subscription never asked: %v %s", handled, status(t, f, "empoli", citizen))
 	}
 }
 

@@ -34,8 +34,12 @@ func normalizeMobile(raw string) (string, error) {
 
 // RequestSubscription subscribes a number on a comune's behalf: the subscription stays pending
 // until the citizen answers SI to the confirmation SMS sent now. A number already confirmed only
-// has its topics changed. A number that said STOP cannot be subscribed this way (409).
-func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone string, topics []string, lang string, by alertstore.ConsentActor) (SubscriberView, error) {
+// has its topics changed. At most one confirmation SMS reaches a number a day, whoever asks
+// (alertstore.ConfirmationInterval); a number that said STOP gets none and is answered as
+// pending. charge, when its Bucket is set, is the caller's rate limit: each confirmation SMS
+// sent costs one unit of it too, so a key's limit bounds the SMS it causes, and a spent limit
+// is a "rate_limited" refusal that changes nothing.
+func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone string, topics []string, lang string, by alertstore.ConsentActor, charge RateCharge) (SubscriberView, error) {
 	if _, ok := s.comuni[comune]; !ok {
 		return SubscriberView{}, notFound("comune %q not found", comune)
 	}
@@ -55,20 +59,32 @@ func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone stri
 		return SubscriberView{}, invalid("invalid_lang", "lang must be it or en")
 	}
 	sb, _, err := s.as.RequestSubscription(ctx, comune, phone, topics, lang, by, func(ctx context.Context, tx *store.Tx) error {
+		if charge.Bucket != "" {
+			if err := alertstore.TakeRateTx(ctx, tx, charge.Bucket, 1, charge.Rate); err != nil {
+				return err
+			}
+		}
 		if s.o.Jobs == nil || s.o.Jobs() == nil {
 			return errors.New("alerts: no job client to send the confirmation request")
 		}
 		_, err := s.o.Jobs().InsertTx(ctx, tx.SQL(), ConfirmArgs{Comune: comune, Phone: phone, Lang: lang}, nil)
 		return err
 	})
-	if errors.Is(err, alertstore.ErrOptedOut) {
-		return SubscriberView{}, &RequestError{Kind: Conflict, Code: "opted_out",
-			Message: fmt.Sprintf("%s said STOP: only the citizen can subscribe again, by texting ISCRIVI", phone)}
+	var rl *alertstore.RateLimitedError
+	if errors.As(err, &rl) {
+		return SubscriberView{}, &RequestError{Kind: TooMany, Code: "rate_limited", RetryAfter: rl.RetryAfter,
+			Message: fmt.Sprintf("this key's rate limit is spent (each confirmation SMS counts as a request); retry in %d s", retrySeconds(rl.RetryAfter))}
 	}
 	if err != nil {
 		return SubscriberView{}, err
 	}
 	return s.view(ctx, sb)
+}
+
+// RateCharge names the shared rate-limit bucket a request draws on, and its rate.
+type RateCharge struct {
+	Bucket string
+	Rate   alertstore.Rate
 }
 
 // GetSubscriber reads a comune's subscription of a number, with its consent trail. A number

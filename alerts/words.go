@@ -28,7 +28,7 @@ func foldWords(text string) []string {
 			cur.Reset()
 		}
 	}
-	for _, r := range norm.NFD.String(text) {
+	for _, r := range normalize(text) {
 		switch {
 		case unicode.Is(unicode.Mn, r):
 			// a combining accent: dropped, the letter stays
@@ -40,6 +40,37 @@ func foldWords(text string) []string {
 	}
 	flush()
 	return words
+}
+
+// normalize applies NFKC first, so compatibility forms fold like what they look like
+// (fullwidth "ＳＴＯＰ", the ligature "ﬁ", superscripts), then NFD, which splits accents off
+// their letters for foldWords to drop.
+func normalize(text string) string { return norm.NFD.String(norm.NFKC.String(text)) }
+
+// isBare reports whether text is one word and nothing else but punctuation, spaces and
+// invisible characters: "Sì!", " yes. ", not "Sì, domani" nor "Sì 👍".
+func isBare(text string) bool {
+	if len(text) > maxCommandBytes {
+		return false
+	}
+	words := 0
+	inWord := false
+	for _, r := range normalize(text) {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r):
+			if !inWord {
+				words++
+				inWord = true
+			}
+		case unicode.Is(unicode.Mn, r) && inWord:
+			// an accent of the word's letter
+		case unicode.IsPunct(r) || unicode.IsSpace(r) || unicode.In(r, unicode.Cc, unicode.Cf, unicode.Z):
+			inWord = false
+		default:
+			return false
+		}
+	}
+	return words == 1
 }
 
 // foldPhrase folds a name to its words joined by single spaces ("Bagno a Ripoli" -> "bagno a ripoli").

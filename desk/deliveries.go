@@ -3,8 +3,6 @@ package desk
 import (
 	"context"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -12,8 +10,9 @@ import (
 )
 
 // UpdateDelivery applies a provider's status callback to the outbound message with that id
-// (channels.DeliverySink). Ids that are not ours (alerts) are ignored; a callback that beats
-// the worker recording the provider's id is kept for a minute and applied when it does.
+// (channels.DeliverySink). Ids that are not ours (alerts) are ignored. A callback that beats
+// the worker recording the provider's id, on this replica or another, is held in the database
+// and applied when the id is recorded (takeEarlyDelivery).
 func (d *Desk) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
 	if u.ExternalID == "" || u.Status == "" {
 		return nil
@@ -21,89 +20,64 @@ func (d *Desk) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) er
 	if u.Channel == "" {
 		u.Channel = channels.SMS
 	}
-	found, err := d.applyDeliveryFound(ctx, u)
-	if err == nil && !found {
-		d.pending.put(u)
+	status, errText := deliveryState(u)
+	contactID, found, held, err := d.o.Store.ApplyOrHoldDelivery(ctx, u.Channel, u.ExternalID, status, errText)
+	if err != nil {
+		return err
+	}
+	if found {
+		d.delivered(ctx, u.Channel, status, contactID)
+		return nil
+	}
+	if !held {
+		return nil
+	}
+	// The sender may have recorded the id after our look and taken nothing before our hold
+	// committed: look once more, now that the hold is visible to it.
+	if found, err := d.applyDeliveryFound(ctx, u); err != nil || !found {
+		return err
+	}
+	_, _, _, err = d.o.Store.TakeEarlyDelivery(ctx, u.Channel, u.ExternalID)
+	return err
+}
+
+// takeEarlyDelivery applies a callback held for a provider id just recorded.
+func (d *Desk) takeEarlyDelivery(ctx context.Context, ch channels.Kind, externalID string) error {
+	status, errText, ok, err := d.o.Store.TakeEarlyDelivery(ctx, ch, externalID)
+	if err != nil || !ok {
+		return err
+	}
+	contactID, found, err := d.o.Store.UpdateDeliveryStatus(ctx, ch, externalID, status, errText)
+	if err == nil && found {
+		d.delivered(ctx, ch, status, contactID)
 	}
 	return err
 }
 
-func (d *Desk) applyDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
-	_, err := d.applyDeliveryFound(ctx, u)
-	return err
-}
-
-func (d *Desk) applyDeliveryFound(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
-	status := strings.ToLower(u.Status)
-	errText := ""
+func deliveryState(u channels.DeliveryUpdate) (status, errText string) {
 	if u.ErrorCode != "" && u.ErrorCode != "0" {
 		errText = "provider error " + u.ErrorCode
 	}
+	return strings.ToLower(u.Status), errText
+}
+
+func (d *Desk) applyDeliveryFound(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
+	status, errText := deliveryState(u)
 	contactID, found, err := d.o.Store.UpdateDeliveryStatus(ctx, u.Channel, u.ExternalID, status, errText)
 	if err != nil || !found {
 		return found, err
 	}
-	switch status {
-	case store.OutDelivered:
-		d.count(string(u.Channel), "delivered")
-	case store.OutFailed, store.OutUndelivered:
-		d.count(string(u.Channel), status)
-	}
-	d.publish(ctx, events.ContactUpdated, contactID, nil)
+	d.delivered(ctx, u.Channel, status, contactID)
 	return true, nil
 }
 
-// pendingDeliveries holds callbacks for ids not known yet, bounded in size and age.
-type pendingDeliveries struct {
-	mu    sync.Mutex
-	max   int
-	ttl   time.Duration
-	items map[string]pendingUpdate
-}
-
-type pendingUpdate struct {
-	u  channels.DeliveryUpdate
-	at time.Time
-}
-
-func newPendingDeliveries(max int, ttl time.Duration) *pendingDeliveries {
-	return &pendingDeliveries{max: max, ttl: ttl, items: map[string]pendingUpdate{}}
-}
-
-func pendingKey(ch channels.Kind, id string) string { return string(ch) + "\x00" + id }
-
-func (p *pendingDeliveries) put(u channels.DeliveryUpdate) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := time.Now()
-	if len(p.items) >= p.max {
-		for k, v := range p.items {
-			if now.Sub(v.at) > p.ttl {
-				delete(p.items, k)
-			}
-		}
-		if len(p.items) >= p.max {
-			return // a flood of foreign ids (alerts): dropping is what "ignore" means
-		}
+// delivered counts and publishes a delivery state applied to a contact's message.
+func (d *Desk) delivered(ctx context.Context, ch channels.Kind, status, contactID string) {
+	switch status {
+	case store.OutDelivered:
+		d.count(string(ch), "delivered")
+	case store.OutFailed, store.OutUndelivered:
+		d.count(string(ch), status)
 	}
-	k := pendingKey(u.Channel, u.ExternalID)
-	if prev, ok := p.items[k]; ok && store.DeliveryRank(prev.u.Status) > store.DeliveryRank(u.Status) {
-		return
-	}
-	p.items[k] = pendingUpdate{u: u, at: now}
-}
-
-func (p *pendingDeliveries) take(ch channels.Kind, id string) (channels.DeliveryUpdate, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	k := pendingKey(ch, id)
-	v, ok := p.items[k]
-	if !ok {
-		return channels.DeliveryUpdate{}, false
-	}
-	delete(p.items, k)
-	if time.Since(v.at) > p.ttl {
-		return channels.DeliveryUpdate{}, false
-	}
-	return v.u, true
+	d.publish(ctx, events.ContactUpdated, contactID, nil)
 }

@@ -77,7 +77,6 @@ type Desk struct {
 	// fromName and domain come from email.from: the sender's display name, and the domain of
 	// our Message-IDs.
 	fromName, fromAddr, domain string
-	pending                    *pendingDeliveries
 }
 
 // New fills defaults, validates the options and compiles the routing rules.
@@ -116,7 +115,7 @@ func New(o Options) (*Desk, error) {
 		}
 		o.Text = t
 	}
-	d := &Desk{o: o, escalation: router.Escalation{Step: o.EscalationStep}, pending: newPendingDeliveries(4096, time.Minute)}
+	d := &Desk{o: o, escalation: router.Escalation{Step: o.EscalationStep}}
 	var err error
 	if d.classifier, err = router.NewClassifier(o.Config.Categories); err != nil {
 		return nil, fmt.Errorf("desk: %w", err)

@@ -554,8 +554,13 @@ func TestEarlyDeliveryCallback(t *testing.T) {
 		ctx := context.Background()
 		op := f.user("op", store.RoleOperator)
 		r := f.text(mobile, "+390552768000", "ztl")
-		if err := f.d.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: "EXT1", Status: "delivered", Channel: channels.SMS}); err != nil {
+		// A callback for an id nobody is sending is someone else's, and is not held.
+		if err := f.d.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: "EXT1", Status: "failed", Channel: channels.SMS}); err != nil {
 			t.Fatal(err)
+		}
+		// The provider calls back while our send is in flight, before its id is written.
+		f.sms.fail = func(n int) error {
+			return f.d.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: fmt.Sprintf("EXT%d", n), Status: "delivered", Channel: channels.SMS})
 		}
 		if _, err := f.d.Reply(ctx, op, r.ContactID, "ok"); err != nil {
 			t.Fatal(err)

@@ -133,11 +133,9 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 	}
 	d.count(string(m.Channel), "sent")
 	if res.ExternalID != "" {
-		// A status callback may have come before we knew the provider's id.
-		if u, ok := d.pending.take(m.Channel, res.ExternalID); ok {
-			if err := d.applyDelivery(ctx, u); err != nil {
-				d.o.Logger.Warn("applying an early delivery status failed", "message", m.ID, "err", err)
-			}
+		// A status callback may have come before we knew the provider's id (to any replica).
+		if err := d.takeEarlyDelivery(context.WithoutCancel(ctx), m.Channel, res.ExternalID); err != nil {
+			d.o.Logger.Warn("applying an early delivery status failed", "message", m.ID, "err", err)
 		}
 	}
 	d.publish(ctx, events.ContactUpdated, m.ContactID, nil)

@@ -74,15 +74,20 @@ func TestAlertsKeywordFlowThroughTwilio(t *testing.T) {
 		if n := gw.Twilio.CountTo(bruno); n != 3 {
 			t.Fatalf("Bruno got %d messages, want the request and two alerts", n)
 		}
-		// The API cannot undo a STOP.
-		code, out = alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": anna}, "")
-		if code != 409 || errCode(out) != "opted_out" {
-			t.Fatalf("re-subscribing a STOP: %d %v", code, out)
-		}
 		// The consent trail says how, when and by whom.
 		code, out = alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+anna, key, nil, "")
 		cs, _ := out["consents"].([]any)
 		if code != 200 || out["status"] != "stopped" || len(cs) != 2 {
+			t.Fatalf("GET subscriber: %d %v", code, out)
+		}
+		// The API cannot undo a STOP: the request is answered as pending, and nothing is sent.
+		code, out = alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": anna}, "")
+		if code != 202 || out["status"] != "pending" {
+			t.Fatalf("re-subscribing a STOP: %d %v", code, out)
+		}
+		code, out = alertCall(t, "GET", gw.URL+"/api/v1/subscribers/"+anna, key, nil, "")
+		cs, _ = out["consents"].([]any)
+		if code != 200 || out["status"] != "pending" || len(cs) != 3 {
 			t.Fatalf("GET subscriber: %d %v", code, out)
 		}
 		// BLOCCO answers with the alerts in force, accent- and case-insensitively.
@@ -377,12 +382,13 @@ func TestAlertsSubscribersAPI(t *testing.T) {
 	if code, _ := alertCall(t, "DELETE", gw.URL+"/api/v1/subscribers/+393471234567", key, nil, ""); code != 404 {
 		t.Fatalf("DELETE twice: %d", code)
 	}
-	// A removed subscriber can be asked again: pending, and a new request goes out.
+	// A removed subscriber can be asked again: pending, but no second request goes out the
+	// same day (one a day per number, issue 8).
 	if code, out := alertCall(t, "POST", gw.URL+"/api/v1/subscribers", key, map[string]any{"phone": "3471234567"}, ""); code != 202 || out["status"] != "pending" {
 		t.Fatalf("again: %d %v", code, out)
 	}
-	if err := gw.Twilio.WaitFor(ctx, 2); err != nil {
-		t.Fatal(err)
+	if jobs := confirmJobsSettled(t, gw); jobs != 1 || gw.Twilio.Count() != 1 {
+		t.Fatalf("%d confirmation jobs, %d SMS: want 1", jobs, gw.Twilio.Count())
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -75,8 +76,14 @@ func TestStopWinsOverImportAndAPI(t *testing.T) {
 		if sb.Status != alertstore.SubscriberStopped {
 			t.Fatalf("import turned a STOP back on: %+v", sb)
 		}
-		if _, _, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "key"}, nil); !errors.Is(err, alertstore.ErrOptedOut) {
-			t.Fatalf("API subscribed a STOPped number: %v", err)
+		// The API's answer does not tell Empoli about the STOP; nothing is asked, nothing confirmed.
+		sb, ask, err := s.RequestSubscription(ctx, "empoli", "+393470000001", nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "key"},
+			func(context.Context, *store.Tx) error { t.Fatal("a confirmation for a STOPped number"); return nil })
+		if err != nil || ask || sb.Status != alertstore.SubscriberPending {
+			t.Fatalf("API on a STOPped number: %+v %v %v", sb, ask, err)
+		}
+		if cs, _ := s.Consents(ctx, "empoli", "+393470000001"); len(cs) != 1 || cs[0].Action != alertstore.ConsentRequest {
+			t.Fatalf("Empoli sees another comune's STOP: %+v", cs)
 		}
 		// Only the citizen lifts their STOP.
 		sub(t, s, "firenze", "+393470000001")
@@ -106,7 +113,7 @@ func TestPendingUntilConfirmed(t *testing.T) {
 		}
 		var comuni []string
 		err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			comuni, err = alertstore.ConfirmPending(ctx, tx, "+393470000009", alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: "+393470000009"})
+			comuni, err = alertstore.ConfirmPending(ctx, tx, "+393470000009", "", time.Now().Add(-time.Hour), alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: "+393470000009"})
 			return err
 		})
 		if err != nil || len(comuni) != 1 || comuni[0] != "firenze" {
@@ -319,4 +326,117 @@ func TestScheduledAlertStartsOnce(t *testing.T) {
 			t.Fatalf("%+v", c)
 		}
 	})
+}
+
+func TestOneConfirmationADayPerNumber(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		s := alertstore.New(st)
+		ctx := context.Background()
+		phone := "+393470000042"
+		asks := 0
+		request := func(comune string) bool {
+			t.Helper()
+			_, ask, err := s.RequestSubscription(ctx, comune, phone, nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "k"},
+				func(context.Context, *store.Tx) error { asks++; return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ask
+		}
+		if !request("firenze") {
+			t.Fatal("the first request sent nothing")
+		}
+		for i := 0; i < 5; i++ {
+			if request("firenze") || request("empoli") {
+				t.Fatalf("repeat %d sent another confirmation", i)
+			}
+		}
+		if asks != 1 {
+			t.Fatalf("%d confirmations enqueued, want 1", asks)
+		}
+		// An SI confirms Firenze, which asked; Empoli's request sent nothing, so it stays pending.
+		var comuni []string
+		confirm := func(comune string, since time.Time) {
+			t.Helper()
+			err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+				var err error
+				comuni, err = alertstore.ConfirmPending(ctx, tx, phone, comune, since, alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: phone})
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		confirm("empoli", time.Now().Add(-time.Hour))
+		if len(comuni) != 0 {
+			t.Fatalf("an SI to Empoli's number confirmed %v", comuni)
+		}
+		confirm("", time.Now().Add(time.Hour)) // a request older than the window
+		if len(comuni) != 0 {
+			t.Fatalf("a stale request was confirmed: %v", comuni)
+		}
+		confirm("", time.Now().Add(-time.Hour))
+		if len(comuni) != 1 || comuni[0] != "firenze" {
+			t.Fatalf("confirmed %v, want firenze", comuni)
+		}
+		// A day later a request goes out again.
+		if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE sms_confirmations SET sent_at = sent_at - ?", (25 * time.Hour).Microseconds())
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if !request("empoli") || request("empoli") {
+			t.Fatal("not exactly one request the next day")
+		}
+	})
+}
+
+func TestRateLimitSharedAcrossStores(t *testing.T) {
+	for _, d := range []store.Dialect{store.SQLite, store.Postgres} {
+		t.Run(string(d), func(t *testing.T) {
+			st, url := storetest.OpenURL(t, d)
+			stores := []*alertstore.Store{alertstore.New(st)}
+			if d == store.Postgres {
+				// Three replicas: three stores, three pools, one database.
+				for i := 0; i < 2; i++ {
+					other, err := store.Open(context.Background(), store.Options{URL: url, DataDir: t.TempDir()})
+					if err != nil {
+						t.Fatal(err)
+					}
+					t.Cleanup(func() { other.Close() })
+					stores = append(stores, alertstore.New(other))
+				}
+			}
+			rate := alertstore.Rate{Limit: 30, Per: time.Hour} // a refill every 2 minutes: none during the test
+			var mu sync.Mutex
+			allowed, limited := 0, 0
+			var wg sync.WaitGroup
+			for i := 0; i < 90; i++ {
+				wg.Add(1)
+				go func(s *alertstore.Store) {
+					defer wg.Done()
+					err := s.TakeRate(context.Background(), "apikey:k1", 1, rate)
+					var rl *alertstore.RateLimitedError
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						allowed++
+					case errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= 2*time.Minute:
+						limited++
+					default:
+						t.Errorf("take: %v", err)
+					}
+				}(stores[i%len(stores)])
+			}
+			wg.Wait()
+			if allowed != 30 || limited != 60 {
+				t.Fatalf("allowed %d, limited %d: want 30 across %d stores", allowed, limited, len(stores))
+			}
+			if err := stores[0].TakeRate(context.Background(), "apikey:k2", 1, rate); err != nil {
+				t.Fatalf("another key was limited: %v", err)
+			}
+		})
+	}
 }

@@ -90,3 +90,59 @@ func (s *Store) RevokeAPIKey(ctx context.Context, idOrKey string) error {
 		return err
 	})
 }
+
+// Rate is a limit shared by every replica: Limit units per Per, with a burst of Limit.
+type Rate struct {
+	Limit int
+	Per   time.Duration
+}
+
+// RateLimitedError says a bucket is spent; RetryAfter is when one more unit fits.
+type RateLimitedError struct {
+	RetryAfter time.Duration
+}
+
+func (e *RateLimitedError) Error() string {
+	return "rate limited: retry in " + e.RetryAfter.Round(time.Second).String()
+}
+
+// TakeRate takes cost units from a bucket shared through the database, so a limit means the
+// same behind one replica or ten. It returns a *RateLimitedError when the bucket is spent
+// (and takes nothing).
+func (s *Store) TakeRate(ctx context.Context, bucket string, cost int, r Rate) error {
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return TakeRateTx(ctx, tx, bucket, cost, r)
+	})
+}
+
+// TakeRateTx is TakeRate inside a transaction: what the units pay for commits with them, or
+// neither does.
+//
+// It is the generic cell rate algorithm: the bucket's row keeps the theoretical arrival time
+// (tat) of its next unit; a unit advances it by Per/Limit, and a request fits while the tat
+// stays within Per of now. One conditional upsert decides, so concurrent replicas serialise on
+// the row and never both take the last unit.
+func TakeRateTx(ctx context.Context, tx *store.Tx, bucket string, cost int, r Rate) error {
+	if r.Limit <= 0 || r.Per <= 0 || cost <= 0 {
+		return nil
+	}
+	now := store.Micros(tx.Store().Now())
+	inc := int64(cost) * r.Per.Microseconds() / int64(r.Limit)
+	per := r.Per.Microseconds()
+	res, err := tx.Exec(ctx, `INSERT INTO rate_limits (bucket, tat) VALUES (?, ?)
+		ON CONFLICT (bucket) DO UPDATE SET tat = (CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END) + ?
+		WHERE (CASE WHEN rate_limits.tat > ? THEN rate_limits.tat ELSE ? END) + ? <= ?`,
+		bucket, now+inc, now, now, inc, now, now, inc, now+per)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n > 0 {
+		return err
+	}
+	var tat int64
+	if err := tx.QueryRow(ctx, "SELECT tat FROM rate_limits WHERE bucket = ?", bucket).Scan(&tat); err != nil {
+		return err
+	}
+	wait := max(tat, now) + inc - per - now
+	return &RateLimitedError{RetryAfter: time.Duration(max(wait, 1)) * time.Microsecond}
+}

@@ -34,10 +34,6 @@ const (
 	ViaPage    = "page"
 )
 
-// ErrOptedOut is returned when a comune tries to subscribe a number that said STOP: only the
-// citizen can undo a STOP, by texting ISCRIVI.
-var ErrOptedOut = errors.New("the number said STOP")
-
 // Subscriber is one number's subscription to one comune's alerts.
 type Subscriber struct {
 	Comune      string
@@ -117,11 +113,13 @@ func (s *Store) IsOptedOut(ctx context.Context, phone string) (bool, error) {
 	return n > 0, err
 }
 
-// Consents lists a number's consent records for one comune (STOPs, which concern every comune,
-// included), oldest first.
+// Consents lists a number's consent records for one comune, oldest first, with the STOPs
+// (which concern every comune) made since that comune first touched the number: an older STOP
+// is the business of the comuni the citizen had then, not of one that asks later.
 func (s *Store) Consents(ctx context.Context, comune, phone string) ([]Consent, error) {
 	rows, err := s.Query(ctx, `SELECT id, comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents
-		WHERE phone = ? AND (comune = ? OR comune = '') ORDER BY at, id`, phone, comune)
+		WHERE phone = ? AND (comune = ? OR (comune = '' AND at >= (SELECT MIN(f.at) FROM subscriber_consents f WHERE f.phone = ? AND f.comune = ?)))
+		ORDER BY at, id`, phone, comune, phone, comune)
 	if err != nil {
 		return nil, err
 	}
@@ -171,10 +169,14 @@ func SubscribeByCitizen(ctx context.Context, t *store.Tx, comune, phone string, 
 	return AddConsent(ctx, t, Consent{Comune: comune, Phone: phone, Action: ConsentSubscribe, Via: by.Via, Actor: by.Actor, Topics: topics})
 }
 
-// ConfirmPending confirms every pending subscription of a number (the citizen answered SI) and
-// returns the comuni confirmed.
-func ConfirmPending(ctx context.Context, t *store.Tx, phone string, by ConsentActor) ([]string, error) {
-	rows, err := t.Query(ctx, "SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending' ORDER BY comune", phone)
+// ConfirmPending confirms the pending subscriptions of a number (the citizen answered SI) and
+// returns the comuni confirmed. Only subscriptions whose confirmation request was sent at or
+// after since count, and only those of comune ("" = any: the SI came to a shared number or to
+// the number the requests are sent from). A subscription no request was sent for (the number
+// had said STOP, or had a request that day already) is never confirmed by an SI.
+func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, since time.Time, by ConsentActor) ([]string, error) {
+	rows, err := t.Query(ctx, `SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending'
+		AND asked_at IS NOT NULL AND asked_at >= ? AND (? = '' OR comune = ?) ORDER BY comune`, phone, store.Micros(since), comune, comune)
 	if err != nil {
 		return nil, err
 	}
@@ -244,54 +246,81 @@ func OptOut(ctx context.Context, t *store.Tx, phone string, by ConsentActor, det
 	return comuni, AddConsent(ctx, t, Consent{Phone: phone, Action: ConsentStop, Via: by.Via, Actor: by.Actor, Detail: detail})
 }
 
+// ConfirmationInterval is how often at most a number gets a confirmation request, whatever the
+// API calls and whichever comune makes them: a key must not be able to SMS-bomb a number by
+// repeating POST /api/v1/subscribers.
+const ConfirmationInterval = 24 * time.Hour
+
 // RequestSubscription is the comune asking, through the API, to subscribe a number: the
 // subscription waits for the citizen's SI. It returns the subscription and whether a
-// confirmation request must be sent (false when the number is already confirmed: only the
-// topics change). A number that said STOP is ErrOptedOut and nothing changes. onPending runs in
-// the same transaction, to enqueue the confirmation SMS.
+// confirmation request must be sent now; onPending then runs in the same transaction, to
+// enqueue it (its error undoes everything). No request is sent when the number is already
+// confirmed (only the topics change), when a request went to the number in the last
+// ConfirmationInterval (from any comune), or when the number said STOP.
+//
+// A number that said STOP is answered like any other pending subscription, and stays pending
+// for good: telling one comune that a citizen said STOP to another would leak it, and nothing
+// is ever sent to it (no request, and SI confirms only subscriptions a request was sent for).
 func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, topics []string, lang string, by ConsentActor,
 	onPending func(ctx context.Context, tx *store.Tx) error) (Subscriber, bool, error) {
 	var out Subscriber
 	var ask bool
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		ask = false
 		var n int
 		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n); err != nil {
 			return err
 		}
-		if n > 0 {
-			return ErrOptedOut
-		}
+		optedOut := n > 0
 		now := store.Micros(s.Now())
 		var status string
+		pending := false
 		err := tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.Exec(ctx, `INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at)
 				VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)`, comune, phone, joinTopics(topics), lang, by.Via, now, now)
-			ask = true
+			pending = true
 		case err != nil:
 			return err
-		case status == SubscriberConfirmed:
+		case status == SubscriberConfirmed && !optedOut:
 			_, err = tx.Exec(ctx, "UPDATE subscribers SET topics = ?, updated_at = ? WHERE comune = ? AND phone = ?", joinTopics(topics), now, comune, phone)
-		case status == SubscriberStopped:
-			// A per-comune STOP without an opt-out row cannot happen (OptOut writes both); be safe.
-			return ErrOptedOut
-		default: // pending again, or removed earlier by the comune: ask (again)
-			_, err = tx.Exec(ctx, "UPDATE subscribers SET status = 'pending', topics = ?, lang = ?, source = ?, updated_at = ?, confirmed_at = NULL WHERE comune = ? AND phone = ?",
+		default: // pending again, removed earlier by the comune, or stopped: ask (again). A
+			// request already sent stays valid for the SI unless the citizen said STOP since.
+			_, err = tx.Exec(ctx, `UPDATE subscribers SET status = 'pending', topics = ?, lang = ?, source = ?, updated_at = ?, confirmed_at = NULL,
+				asked_at = CASE WHEN status = 'stopped' THEN NULL ELSE asked_at END WHERE comune = ? AND phone = ?`,
 				joinTopics(topics), lang, by.Via, now, comune, phone)
-			ask = true
+			pending = true
 		}
 		if err != nil {
 			return err
 		}
 		action := ConsentRequest
-		if !ask {
+		if !pending {
 			action = ConsentSubscribe
 		}
 		if err := AddConsent(ctx, tx, Consent{Comune: comune, Phone: phone, Action: action, Via: by.Via, Actor: by.Actor, Topics: topics}); err != nil {
 			return err
 		}
-		if ask && onPending != nil {
+		if !pending || optedOut {
+			return nil
+		}
+		// One request a day per number, across replicas: the row is the reservation, and a
+		// concurrent transaction for the same number waits on it and then finds it taken.
+		res, err := tx.Exec(ctx, `INSERT INTO sms_confirmations (phone, comune, sent_at) VALUES (?, ?, ?)
+			ON CONFLICT (phone) DO UPDATE SET comune = excluded.comune, sent_at = excluded.sent_at
+			WHERE sms_confirmations.sent_at <= ?`, phone, comune, now, now-ConfirmationInterval.Microseconds())
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err
+		}
+		ask = true
+		if _, err := tx.Exec(ctx, "UPDATE subscribers SET asked_at = ? WHERE comune = ? AND phone = ?", now, comune, phone); err != nil {
+			return err
+		}
+		if onPending != nil {
 			return onPending(ctx, tx)
 		}
 		return nil

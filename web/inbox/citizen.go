@@ -39,9 +39,9 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	if err != nil {
 		return err
 	}
-	cv := citizenView{C: cz, Name: cz.Name, Comune: lookup(in.names.comuni, cz.Comune)}
+	cv := citizenView{C: cz, Name: pages.PlainName(cz.Name), Comune: lookup(in.names.comuni, cz.Comune)}
 	if cv.Name == "" && len(cz.Identities) > 0 {
-		cv.Name = cz.Identities[0].Value
+		cv.Name = pages.PlainName(cz.Identities[0].Value)
 	}
 	for _, ct := range cz.Contacts {
 		cv.Rows = append(cv.Rows, in.row(ct))

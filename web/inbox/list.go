@@ -123,7 +123,7 @@ func (in *Inbox) row(ct channels.Contact) row {
 	return row{
 		ID: ct.ID, URL: "/inbox/contacts/" + url.PathEscape(ct.ID), Channel: string(ct.Channel),
 		Received: ct.ReceivedAt.In(in.o.Pages.Location()).Format("02/01/2006 15:04"), ReceivedAt: ct.ReceivedAt.UTC().Format("2006-01-02T15:04:05Z"),
-		Who: who(ct), From: ct.From, Summary: snippet(summary, 90),
+		Who: who(ct), From: pages.PlainName(ct.From), Summary: snippet(summary, 90),
 		Comune: lookup(in.names.comuni, ct.Comune), ComuneID: deref(ct.Comune),
 		Category: lookup(in.names.categories, ct.Category), CategoryID: deref(ct.Category),
 		Queue: lookup(in.names.queues, ct.Queue), QueueID: deref(ct.Queue),

@@ -5,6 +5,7 @@ import (
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/config"
+	"github.com/sportello/sportello/web/pages"
 )
 
 // option is one choice of a filter or form select.
@@ -89,12 +90,12 @@ func deref(s *string) string {
 // who is how the list names the sender: their name when known, else their address.
 func who(c channels.Contact) string {
 	if c.FromName != "" {
-		return c.FromName
+		return pages.PlainName(c.FromName)
 	}
 	if c.Citizen != nil && c.Citizen.Name != "" {
-		return c.Citizen.Name
+		return pages.PlainName(c.Citizen.Name)
 	}
-	return c.From
+	return pages.PlainName(c.From)
 }
 
 // snippet shortens a text for a list cell on one line; html/template still escapes it.

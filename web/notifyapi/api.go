@@ -19,14 +19,14 @@ import (
 type Options struct {
 	Alerts *alerts.Service
 	Store  *store.Store
-	// RequestsPerMinute each key may make (default 600).
+	// RequestsPerMinute each key may make across the deployment (default 600); each
+	// confirmation SMS a request causes counts as one more.
 	RequestsPerMinute int
 }
 
 // API serves the notification endpoints.
 type API struct {
-	o       Options
-	limiter *limiter
+	o Options
 }
 
 // New builds the API.
@@ -37,7 +37,7 @@ func New(o Options) (*API, error) {
 	if o.RequestsPerMinute <= 0 {
 		o.RequestsPerMinute = 600
 	}
-	return &API{o: o, limiter: newLimiter(o.RequestsPerMinute)}, nil
+	return &API{o: o}, nil
 }
 
 // Register is the notification API's route list. Routes are added one by one with their
@@ -65,6 +65,8 @@ func apiError(err error) error {
 			status = http.StatusNotFound
 		case alerts.Conflict:
 			status = http.StatusConflict
+		case alerts.TooMany:
+			status = http.StatusTooManyRequests
 		}
 		return httperr.New(status, re.Code, "%s", re.Message)
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -44,61 +43,31 @@ func apiKey(c echo.Context) alertstore.APIKey {
 	return k
 }
 
-// rateLimit answers 429 when a key exceeds its requests per minute. The bucket is per process:
-// behind N replicas a key can make up to N times the rate.
+// rateLimit answers 429 when a key exceeds its requests per minute. The bucket is a row in the
+// database, so the limit holds for the whole deployment however many replicas serve the key.
 func (a *API) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ok, retry := a.limiter.allow(apiKey(c).ID, time.Now())
-		if !ok {
-			secs := int(math.Ceil(retry.Seconds()))
-			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-			return httperr.New(http.StatusTooManyRequests, "rate_limited", "more than %d requests a minute with this key; retry in %d s", a.limiter.perMinute, secs)
+		err := alertstore.New(a.o.Store).TakeRate(c.Request().Context(), a.bucket(c), 1, a.rate())
+		var rl *alertstore.RateLimitedError
+		if errors.As(err, &rl) {
+			return a.tooMany(c, rl.RetryAfter)
+		}
+		if err != nil {
+			return err
 		}
 		return next(c)
 	}
 }
 
-// limiter is a token bucket per key: a minute's worth of requests, refilled continuously.
-type limiter struct {
-	perMinute int
-	mu        sync.Mutex
-	buckets   map[string]*bucket
-	lastSweep time.Time
+// bucket names the key's shared rate-limit bucket.
+func (a *API) bucket(c echo.Context) string { return "apikey:" + apiKey(c).ID }
+
+func (a *API) rate() alertstore.Rate {
+	return alertstore.Rate{Limit: a.o.RequestsPerMinute, Per: time.Minute}
 }
 
-type bucket struct {
-	tokens float64
-	last   time.Time
-}
-
-func newLimiter(perMinute int) *limiter {
-	return &limiter{perMinute: perMinute, buckets: map[string]*bucket{}}
-}
-
-func (l *limiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	rate := float64(l.perMinute) / 60
-	capacity := float64(l.perMinute)
-	if now.Sub(l.lastSweep) > time.Minute {
-		// Full buckets carry no information: forget them.
-		for k, b := range l.buckets {
-			if b.tokens+now.Sub(b.last).Seconds()*rate >= capacity {
-				delete(l.buckets, k)
-			}
-		}
-		l.lastSweep = now
-	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{tokens: capacity, last: now}
-		l.buckets[key] = b
-	}
-	b.tokens = math.Min(capacity, b.tokens+now.Sub(b.last).Seconds()*rate)
-	b.last = now
-	if b.tokens >= 1 {
-		b.tokens--
-		return true, 0
-	}
-	return false, time.Duration((1 - b.tokens) / rate * float64(time.Second))
+func (a *API) tooMany(c echo.Context, retry time.Duration) error {
+	secs := max(1, int(math.Ceil(retry.Seconds())))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return httperr.New(http.StatusTooManyRequests, "rate_limited", "more than %d requests a minute with this key (each confirmation SMS counts as one); retry in %d s", a.o.RequestsPerMinute, secs)
 }

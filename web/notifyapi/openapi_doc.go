@@ -76,7 +76,7 @@ func operation(tag, id, summary string, security string, params []obj, body obj,
 	case "key":
 		op["security"] = []obj{{"comuneKey": []string{}}}
 		responses["401"] = errorResponse("missing, unknown or revoked API key")
-		responses["429"] = obj{"description": "over the key's requests per minute", "headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
+		responses["429"] = obj{"description": "over the key's requests per minute, counted across every replica", "headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}},
 			"content": obj{"application/json": obj{"schema": ref("Error")}}}
 	case "user":
 		op["security"] = []obj{{"userToken": []string{}}, {"session": []string{}}}
@@ -124,9 +124,9 @@ func openAPIDocument() obj {
 		"/api/v1/subscribers": obj{
 			"post": operation("subscribers", "createSubscriber", "Subscribe a mobile number: pending until the citizen answers SI", "key", nil,
 				jsonBody(ref("SubscriberRequest")), obj{
-					"202": ok("pending: the confirmation request SMS is on its way", "Subscriber"),
+					"202": ok("pending until the citizen answers SI. A confirmation request SMS goes out unless the number got one in the last 24 hours (from any comune) or said STOP; each one sent counts as a request against the key's limit", "Subscriber"),
 					"200": ok("already confirmed: only the topics changed", "Subscriber"),
-					"400": bad, "409": errorResponse("the number said STOP: only the citizen can subscribe again, by texting ISCRIVI"),
+					"400": bad,
 				}),
 		},
 		"/api/v1/subscribers/{phone}": obj{

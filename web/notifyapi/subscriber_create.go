@@ -1,10 +1,12 @@
 package notifyapi
 
 import (
+	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/alerts"
 	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store/alertstore"
 )
@@ -17,7 +19,8 @@ type subscriberBody struct {
 
 // createSubscriber subscribes a mobile number for the key's comune: pending until the citizen
 // answers SI to the confirmation SMS (202). An already confirmed number only gets its topics
-// changed (200). A number that said STOP is 409.
+// changed (200). A number that said STOP is answered as pending too (no other comune learns of
+// the STOP) and gets nothing. Each confirmation SMS counts against the key's rate limit.
 func (a *API) createSubscriber(c echo.Context) error {
 	body, err := readBody(c)
 	if err != nil {
@@ -32,7 +35,11 @@ func (a *API) createSubscriber(c echo.Context) error {
 	}
 	k := apiKey(c)
 	v, err := a.o.Alerts.RequestSubscription(c.Request().Context(), k.Comune, b.Phone, b.Topics, b.Lang,
-		alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:" + k.ID})
+		alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:" + k.ID}, alerts.RateCharge{Bucket: a.bucket(c), Rate: a.rate()})
+	var re *alerts.RequestError
+	if errors.As(err, &re) && re.Kind == alerts.TooMany {
+		return a.tooMany(c, re.RetryAfter)
+	}
 	if err != nil {
 		return apiError(err)
 	}

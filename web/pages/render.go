@@ -78,6 +78,8 @@ func (p *Pages) funcs() template.FuncMap {
 		},
 		// iso is a machine-readable time for <time datetime>.
 		"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		// plain shows a sender's name or number without bidi or invisible controls (PlainName).
+		"plain": PlainName,
 		"deref": func(s *string) string {
 			if s == nil {
 				return ""
