@@ -67,6 +67,8 @@ type Desk struct {
 	// our Message-IDs.
 	fromName, fromAddr, domain string
 	pending                    *pendingDeliveries
+	// calls moves live Twilio calls (SetCallConnector); nil: calls wait for a PBX or the CTI.
+	calls CallConnector
 }
 
 // New fills defaults, validates the options and compiles the routing rules.

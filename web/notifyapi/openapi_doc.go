@@ -189,6 +189,16 @@ func openAPIDocument() obj {
 				})),
 				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
 		},
+		"/api/v1/contacts/{id}/callback": obj{
+			"post": operation("contacts", "callBackContact", "Call the citizen back: the operator's phone or browser rings first, then the citizen", "user", []obj{id}, nil,
+				obj{"202": jsonResponse("the call is being placed", object([]string{"contact_id", "call_sid"}, obj{"contact_id": str(""), "call_sid": str("Twilio's CallSid")})),
+					"400": bad, "403": forbidden, "404": notFound}),
+		},
+		"/api/v1/voice/token": obj{
+			"get": operation("desk", "getVoiceToken", "An access token for the caller's browser softphone (Twilio Voice grant)", "user", nil, nil,
+				obj{"200": jsonResponse("the token", object([]string{"token", "identity", "ttl_seconds"}, obj{"token": str("a JWT"), "identity": str("the client identity"), "ttl_seconds": integer("")})),
+					"503": errorResponse("the softphone is not configured")}),
+		},
 		"/api/v1/contacts/{id}/route": obj{
 			"post": operation("contacts", "routeContact", "Decide a contact's comune (when it was to be decided) and/or correct its category; it is routed again", "user", []obj{id},
 				jsonBody(object(nil, obj{
