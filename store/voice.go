@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/sportello/sportello/channels"
 )
@@ -98,4 +99,29 @@ func (s *Store) SetCallStatusIf(ctx context.Context, contactID, from, to string)
 		return nil
 	})
 	return changed, err
+}
+
+// ErrInvalidPhone is an operator phone that is neither a phone number nor a sip: URI.
+var ErrInvalidPhone = errors.New("an operator's phone must be a phone number (E.164) or a sip: URI")
+
+// NormalizeOperatorPhone checks where an operator answers: a number (normalized to E.164), a
+// sip:user@host URI, or "" for the browser softphone.
+func NormalizeOperatorPhone(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	switch {
+	case s == "":
+		return "", nil
+	case strings.HasPrefix(strings.ToLower(s), "sip:"):
+		rest := s[4:]
+		at := strings.IndexByte(rest, '@')
+		if at <= 0 || at == len(rest)-1 || strings.ContainsAny(rest, " <>\"") {
+			return "", ErrInvalidPhone
+		}
+		return "sip:" + rest, nil
+	}
+	n, err := channels.NormalizePhone(s)
+	if err != nil {
+		return "", ErrInvalidPhone
+	}
+	return n, nil
 }
