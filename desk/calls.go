@@ -18,6 +18,8 @@ type CallConnector interface {
 	Offer(ctx context.Context, callSid, contactID, username, phone string) error
 	// Transfer sends a live call to a number (cold transfer).
 	Transfer(ctx context.Context, callSid, contactID, number string) error
+	// Hold parks a live call in a queue of its own, away from the operator's leg.
+	Hold(ctx context.Context, callSid, contactID string) error
 	// CallBack calls the operator, then the citizen; it returns the new call's id.
 	CallBack(ctx context.Context, contactID, username, phone, citizen, callerID string) (string, error)
 }
@@ -30,6 +32,7 @@ func (d *Desk) SetCallConnector(c CallConnector) { d.calls = c }
 const (
 	callQueued  = "queued"
 	callOffered = "offered"
+	callOnHold  = "on-hold"
 )
 
 // twilioCallSid tells a Twilio call from a PBX's (the CTI's call ids are the PBX's own).
@@ -261,4 +264,59 @@ func (d *Desk) CallBack(ctx context.Context, u store.User, contactID string) (st
 func isE164(s string) bool {
 	n, err := channels.NormalizePhone(s)
 	return err == nil && n == s
+}
+
+// Hold puts the operator's live call on hold (hold=true) or brings it back to them: the call is
+// parked in a Twilio queue of its own, and resuming offers it to the operator again (their
+// phone or browser rings; answering resumes the conversation). Talk time runs on through the
+// hold: the caller is still being served.
+func (d *Desk) Hold(ctx context.Context, u store.User, contactID string, hold bool) error {
+	if d.calls == nil {
+		return fail(503, "channel_unavailable", "no voice provider is configured")
+	}
+	if _, err := d.o.Store.ContactHead(ctx, contactID, u.Scope()); err != nil {
+		return notFoundAs(err, "contact")
+	}
+	lc, err := d.o.Store.LiveCallOf(ctx, contactID)
+	if errors.Is(err, store.ErrNotFound) {
+		return badRequest("not_a_call", "the contact is not a call")
+	}
+	if err != nil {
+		return err
+	}
+	if lc.Assignee != u.Username {
+		return conflict("the call is not yours")
+	}
+	if !twilioCallSid.MatchString(lc.ExternalID) {
+		return badRequest("not_a_call", "the call is not a Twilio call (a PBX holds its own calls)")
+	}
+	if hold {
+		if lc.Status != "in-progress" {
+			return conflict("the call is %s, not in progress", lc.Status)
+		}
+		if ok, err := d.o.Store.SetCallStatusIf(ctx, contactID, "in-progress", callOnHold); err != nil || !ok {
+			return errOr(err, conflict("the call changed meanwhile"))
+		}
+		if err := d.calls.Hold(ctx, lc.ExternalID, contactID); err != nil {
+			_, _ = d.o.Store.SetCallStatusIf(ctx, contactID, callOnHold, "in-progress")
+			return fail(502, "provider_error", "the call could not be put on hold: %v", err)
+		}
+	} else {
+		if lc.Status != callOnHold {
+			return conflict("the call is not on hold")
+		}
+		if ok, err := d.o.Store.SetCallStatusIf(ctx, contactID, callOnHold, callQueued); err != nil || !ok {
+			return errOr(err, conflict("the call changed meanwhile"))
+		}
+		d.offerCall(ctx, contactID, u.Username)
+	}
+	d.publish(ctx, events.ContactUpdated, contactID, strpOrNil(lc.Comune))
+	return nil
+}
+
+func errOr(err error, otherwise error) error {
+	if err != nil {
+		return err
+	}
+	return otherwise
 }

@@ -151,6 +151,31 @@ func TestCallConnectedToBrowserThenTransferred(t *testing.T) {
 		}
 		time.Sleep(1100 * time.Millisecond) // they talk
 
+		// Hold: the caller waits in a queue of their own; resuming rings alice again.
+		hold := func(on bool) int {
+			return harness.API(t, "POST", r.gw.URL+"/api/v1/contacts/"+id+"/hold", alice, map[string]bool{"hold": on}, nil)
+		}
+		if code := hold(false); code != 409 {
+			t.Fatalf("resume before hold: %d", code)
+		}
+		if code := hold(true); code != 200 {
+			t.Fatalf("hold: %d", code)
+		}
+		r.waitCall(sid, "the hold", func(c twilioemu.Call) bool { return strings.HasPrefix(c.Queue, "hold-") })
+		r.waitCall(leg.Sid, "alice's leg to end", func(c twilioemu.Call) bool { return !c.Ended.IsZero() })
+		if code := hold(true); code != 409 {
+			t.Fatalf("hold twice: %d", code)
+		}
+		if code := hold(false); code != 200 {
+			t.Fatalf("resume: %d", code)
+		}
+		leg = r.ringing("client:alice")
+		if err := r.emu.Answer(leg.Sid); err != nil {
+			t.Fatal(err)
+		}
+		r.waitCall(sid, "the bridge after the hold", func(c twilioemu.Call) bool { return c.BridgedTo == leg.Sid })
+		r.waitContact(id, "in progress again", func(c channels.Contact) bool { return c.Call.Status == "in-progress" })
+
 		// Resolved as transferred by phone: the live call goes to the office.
 		body := map[string]string{"outcome": "transferred_phone", "office": "polizia-municipale"}
 		if code := harness.API(t, "POST", r.gw.URL+"/api/v1/contacts/"+id+"/resolve", alice, body, nil); code != 200 {

@@ -95,6 +95,7 @@ func (c *Calls) Offer(ctx context.Context, callSid, contactID, username, phone s
 		"DialedURL": c.hook("dialed", q),
 		"LegURL":    c.hook("leg", q),
 		"Identity":  ClientIdentity(username),
+		"ContactID": contactID,
 		"Record":    c.o.Record,
 	}
 	if c.o.Record {
@@ -107,6 +108,17 @@ func (c *Calls) Offer(ctx context.Context, callSid, contactID, username, phone s
 		data["Number"], data["WhisperURL"] = phone, c.hook("whisper", q)
 	}
 	doc, err := c.o.Text.Render("voice/connect.xml", data)
+	if err != nil {
+		return err
+	}
+	return c.update(ctx, callSid, doc)
+}
+
+// Hold takes a live call away from the operator's leg into a queue of its own (the caller hears
+// a short message and waits); Offer brings it back to the operator.
+func (c *Calls) Hold(ctx context.Context, callSid, contactID string) error {
+	doc, err := c.o.Text.Render("voice/hold.xml", map[string]any{"Queue": "hold-" + contactID,
+		"WaitURL": c.hook("hold", url.Values{"contact": {contactID}})})
 	if err != nil {
 		return err
 	}

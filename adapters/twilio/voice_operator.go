@@ -205,3 +205,6 @@ func (w *Webhooks) voiceCallbackStatus(c echo.Context) error {
 		"status", c.Request().PostForm.Get("CallStatus"), "contact", c.QueryParam("contact"))
 	return w.render(c, "voice/connected.xml", nil)
 }
+
+// voiceHoldWait is what a caller on hold hears.
+func (w *Webhooks) voiceHoldWait(c echo.Context) error { return w.render(c, "voice/hold_wait.xml", nil) }

@@ -128,6 +128,7 @@ func (w *Webhooks) Register(e *echo.Echo) {
 	g.POST("/voice/whisper/accept", w.voiceWhisperAccept)
 	g.POST("/voice/dialed", w.voiceDialed)
 	g.POST("/voice/wait/offer", w.voiceWaitOffer)
+	g.POST("/voice/hold", w.voiceHoldWait)
 	g.POST("/voice/callback/status", w.voiceCallbackStatus)
 	g.POST("/voice/callback/dialed", w.voiceCallbackStatus)
 }

@@ -633,7 +633,18 @@ func (e *Emulator) dial(c *call, v verb) (next instruction, ok, fell bool) {
 		}
 		switch n.Name {
 		case "Client":
-			t.to = "client:" + strings.TrimPrefix(n.Text, "client:")
+			// <Client>alice</Client>, or <Client><Identity>alice</Identity><Parameter .../></Client>.
+			id := n.Text
+			for _, ch := range n.Children {
+				if ch.Name == "Identity" {
+					id = ch.Text
+				}
+			}
+			if id == "" {
+				e.update(c, func(c *call) { c.Errors = append(c.Errors, "13214 Dial: <Client> without an identity") })
+				continue
+			}
+			t.to = "client:" + strings.TrimPrefix(id, "client:")
 		case "Number":
 			if !e164Pattern.MatchString(n.Text) {
 				e.update(c, func(c *call) { c.Errors = append(c.Errors, "13223 Dial: invalid phone number "+n.Text) })

@@ -80,4 +80,5 @@ func (v *Voice) Register(e *echo.Echo) {
 	g := e.Group("/api/v1", v.Auth.RequireUser, requireCSRF)
 	g.GET("/voice/token", v.voiceToken)
 	g.POST("/contacts/:id/callback", v.callback)
+	g.POST("/contacts/:id/hold", v.hold)
 }
