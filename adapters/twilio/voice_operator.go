@@ -207,4 +207,6 @@ func (w *Webhooks) voiceCallbackStatus(c echo.Context) error {
 }
 
 // voiceHoldWait is what a caller on hold hears.
-func (w *Webhooks) voiceHoldWait(c echo.Context) error { return w.render(c, "voice/hold_wait.xml", nil) }
+func (w *Webhooks) voiceHoldWait(c echo.Context) error {
+	return w.render(c, "voice/hold_wait.xml", nil)
+}
