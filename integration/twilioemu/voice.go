@@ -46,6 +46,8 @@ type Call struct {
 	QueueResults []string
 	// DialResults lists each <Dial>'s DialCallStatus.
 	DialResults []string
+	// Params are a <Client> leg's <Parameter> values (what the Voice SDK calls customParameters).
+	Params map[string]string
 	// Errors are application errors (a webhook that failed or answered invalid TwiML).
 	Errors                   []string
 	Started, Answered, Ended time.Time
@@ -615,6 +617,7 @@ func (e *Emulator) runWait(c *call, ins instruction) (it *interrupted, leave boo
 // dialTarget is one noun of a <Dial>.
 type dialTarget struct {
 	to                  string
+	params              map[string]string
 	whisper, whisperHow string
 	callback            string
 	events              map[string]bool
@@ -636,8 +639,14 @@ func (e *Emulator) dial(c *call, v verb) (next instruction, ok, fell bool) {
 			// <Client>alice</Client>, or <Client><Identity>alice</Identity><Parameter .../></Client>.
 			id := n.Text
 			for _, ch := range n.Children {
-				if ch.Name == "Identity" {
+				switch ch.Name {
+				case "Identity":
 					id = ch.Text
+				case "Parameter":
+					if t.params == nil {
+						t.params = map[string]string{}
+					}
+					t.params[ch.attr("name", "")] = ch.attr("value", "")
 				}
 			}
 			if id == "" {
@@ -666,7 +675,7 @@ func (e *Emulator) dial(c *call, v verb) (next instruction, ok, fell bool) {
 	legs := make([]*call, len(targets))
 	for i, t := range targets {
 		leg := e.newCall(callerID, t.to, "outbound-dial", c.Sid)
-		leg.nounCallback, leg.nounEvents = t.callback, t.events
+		e.update(leg, func(l *call) { l.nounCallback, l.nounEvents, l.Params = t.callback, t.events, t.params })
 		legs[i] = leg
 		e.nounEvent(leg, "initiated")
 		e.update(leg, func(l *call) { l.Status = "ringing" })
@@ -905,6 +914,12 @@ func (c *call) snapshot() Call {
 	s.QueueResults = append([]string(nil), c.QueueResults...)
 	s.DialResults = append([]string(nil), c.DialResults...)
 	s.Errors = append([]string(nil), c.Errors...)
+	if c.Params != nil {
+		s.Params = make(map[string]string, len(c.Params))
+		for k, v := range c.Params {
+			s.Params[k] = v
+		}
+	}
 	return s
 }
 
