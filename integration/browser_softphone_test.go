@@ -2,7 +2,9 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -174,5 +176,53 @@ voice:
 	text := browserEval[string](t, ctx, `document.querySelector("main").innerText.replace(/\s+/g, "")`)
 	if !strings.Contains(text, strings.TrimPrefix(callCitizen, "+39")) {
 		t.Fatalf("the contact page does not show the caller %s: %q", callCitizen, text)
+	}
+}
+
+// Screen pop with a PBX: the CTI's answer with user=alice shows the caller's contact on alice's
+// open inbox within a second, over the live event stream; bob's inbox stays where it is.
+func TestBrowserScreenPopOnCTIAnswer(t *testing.T) {
+	ctx := newBrowser(t)
+	if ctx == nil {
+		return
+	}
+	gw := harness.Start(t, harness.Options{})
+	gw.User(t, "alice", store.RoleOperator)
+	browserStep(t, ctx, "log in",
+		chromedp.Navigate(gw.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SetValue(chromedp.ID("username"), "alice"), chromedp.SetValue(chromedp.ID("password"), "password-alice"),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("contact-rows")))
+	browserWait(t, ctx, "the live stream", `document.body.getAttribute("data-live") === "on"`, 10*time.Second)
+	cti := func(body string) string {
+		req, _ := http.NewRequest("POST", gw.URL+"/webhooks/cti", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+harness.CTIToken)
+		resp, text := harness.Do(t, req)
+		if resp.StatusCode != 200 {
+			t.Fatalf("cti %s: %d %s", body, resp.StatusCode, text)
+		}
+		return text
+	}
+	var pop struct {
+		ContactID string `json:"contact_id"`
+	}
+	json.Unmarshal([]byte(cti(`{"event":"newCall","from":"0557654321","to":"+390552768000","direction":"in","callId":"pbx-pop-1"}`)), &pop)
+	// Someone else answering does not move alice's page.
+	cti(`{"event":"answer","callId":"pbx-pop-1","user":"bob"}`)
+	cti(`{"event":"newCall","from":"0557654322","to":"+390552768000","direction":"in","callId":"pbx-pop-2"}`)
+	start := time.Now()
+	text := cti(`{"event":"answer","callId":"pbx-pop-2","user":"alice"}`)
+	var answered struct {
+		ContactID string `json:"contact_id"`
+	}
+	json.Unmarshal([]byte(text), &answered)
+	browserWait(t, ctx, "the screen pop", `location.pathname === "/inbox/contacts/`+answered.ContactID+`"`, time.Second)
+	t.Logf("screen pop after %v", time.Since(start).Round(time.Millisecond))
+	browserStep(t, ctx, "contact page", chromedp.WaitVisible(chromedp.CSS("[data-contact]")))
+	if got := browserEval[string](t, ctx, `document.querySelector("main").innerText.replace(/\s+/g, "")`); !strings.Contains(got, "0557654322") {
+		t.Fatalf("the popped contact does not show the caller: %q", got)
+	}
+	if pop.ContactID == answered.ContactID {
+		t.Fatal("two calls, one contact")
 	}
 }
