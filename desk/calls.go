@@ -3,8 +3,12 @@ package desk
 import (
 	"context"
 	"errors"
+	"io"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -319,4 +323,56 @@ func errOr(err error, otherwise error) error {
 		return err
 	}
 	return otherwise
+}
+
+// dialTimeout bounds the request to the PBX's click-to-dial URL.
+const dialTimeout = 10 * time.Second
+
+// CanDial reports whether the contact page offers click-to-dial: a PBX dial URL, or Twilio.
+func (d *Desk) CanDial() bool { return d.o.Config.CTI.DialURL != "" || d.calls != nil }
+
+// Dial calls the citizen of a contact from the operator's own telephone. With cti.dial_url
+// the PBX places the call (its {number}, {user} and {contact} are filled in and the URL is
+// requested); the PBX then reports the call on the CTI webhook and its answer pops the
+// contact on the operator's inbox. Without a PBX, Twilio calls back (CallBack). It returns
+// how the call was placed ("pbx" or Twilio's CallSid).
+func (d *Desk) Dial(ctx context.Context, u store.User, contactID string) (string, error) {
+	dialURL := d.o.Config.CTI.DialURL
+	if dialURL == "" {
+		return d.CallBack(ctx, u, contactID)
+	}
+	c, err := d.o.Store.GetContact(ctx, contactID, u.Scope())
+	if err != nil {
+		return "", notFoundAs(err, "contact")
+	}
+	citizen := c.From
+	if c.Direction == channels.Outbound {
+		citizen = c.To
+	}
+	if c.Channel != channels.Phone && c.Channel != channels.SMS || !isE164(citizen) {
+		return "", badRequest("unreachable", "the citizen's number %q cannot be called", citizen)
+	}
+	target := strings.NewReplacer("{number}", url.QueryEscape(citizen), "{user}", url.QueryEscape(u.Username),
+		"{contact}", url.QueryEscape(contactID)).Replace(dialURL)
+	rctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodGet, target, nil)
+	if err != nil {
+		return "", fail(502, "provider_error", "cti.dial_url is not a URL: %v", err)
+	}
+	resp, err := (&http.Client{Timeout: dialTimeout}).Do(req)
+	if err != nil {
+		return "", fail(502, "provider_error", "the PBX could not be reached: %v", err)
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return "", fail(502, "provider_error", "the PBX answered HTTP %d", resp.StatusCode)
+	}
+	if err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: "dial", ContactID: &contactID, Target: citizen, Detail: "pbx"})
+	}); err != nil {
+		return "", err
+	}
+	return "pbx", nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -224,5 +225,74 @@ func TestBrowserScreenPopOnCTIAnswer(t *testing.T) {
 	}
 	if pop.ContactID == answered.ContactID {
 		t.Fatal("two calls, one contact")
+	}
+}
+
+// Click-to-dial through a PBX: the contact page's button requests cti.dial_url with the
+// citizen's number and the operator; the PBX places the call and reports it on the CTI
+// webhook, and its answer pops the new call's contact on the operator's inbox.
+func TestBrowserClickToDialThroughPBX(t *testing.T) {
+	ctx := newBrowser(t)
+	if ctx == nil {
+		return
+	}
+	type dialed struct{ number, user, contact string }
+	got := make(chan dialed, 1)
+	var gwURL string
+	pbx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		got <- dialed{q.Get("n"), q.Get("u"), q.Get("c")}
+		w.WriteHeader(http.StatusAccepted)
+		// The PBX reports the outbound call it placed, then the operator's answer.
+		go func() {
+			for _, body := range []string{
+				fmt.Sprintf(`{"event":"newCall","from":"+390552768000","to":%q,"direction":"out","callId":"pbx-out-1","user":%q}`, q.Get("n"), q.Get("u")),
+				fmt.Sprintf(`{"event":"answer","callId":"pbx-out-1","user":%q}`, q.Get("u")),
+			} {
+				req, _ := http.NewRequest("POST", gwURL+"/webhooks/cti", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+harness.CTIToken)
+				if resp, err := harness.Client.Do(req); err == nil {
+					resp.Body.Close()
+				}
+			}
+		}()
+	}))
+	defer pbx.Close()
+	yaml := strings.Replace(harness.BaseYAML, "cti:\n  token: "+harness.CTIToken,
+		"cti:\n  token: "+harness.CTIToken+"\n  dial_url: "+pbx.URL+"/dial?n={number}&u={user}&c={contact}", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	gwURL = gw.URL
+	gw.User(t, "alice", store.RoleOperator)
+	resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM-dial-1", "+393471230009", "+390552768000", "Ho preso una multa, mi richiamate?"))
+	if resp.StatusCode != 200 {
+		t.Fatalf("sms: %d", resp.StatusCode)
+	}
+	smsContact, err := gw.G.Store.ContactIDByExternal(t.Context(), channels.SMS, "SM-dial-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	browserStep(t, ctx, "log in and open the contact",
+		chromedp.Navigate(gw.URL+"/login"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SetValue(chromedp.ID("username"), "alice"), chromedp.SetValue(chromedp.ID("password"), "password-alice"),
+		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("contact-rows")),
+		chromedp.Navigate(gw.URL+"/inbox/contacts/"+smsContact), chromedp.WaitVisible(chromedp.CSS("#dial-form button")))
+	browserStep(t, ctx, "click to dial", chromedp.Click(chromedp.CSS("#dial-form button")))
+	select {
+	case d := <-got:
+		if d.number != "+393471230009" || d.user != "alice" || d.contact != smsContact {
+			t.Fatalf("the PBX was asked %+v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the PBX dial URL was not requested")
+	}
+	// The PBX's answer pops the outbound call's contact.
+	browserWait(t, ctx, "the screen pop of the outbound call", `location.pathname.indexOf("/inbox/contacts/") === 0 && location.pathname !== "/inbox/contacts/`+smsContact+`"`, 5*time.Second)
+	out, err := gw.G.Store.ContactIDByExternal(t.Context(), channels.Phone, "pbx-out-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := browserEval[string](t, ctx, `location.pathname`); p != "/inbox/contacts/"+out {
+		t.Fatalf("popped %s, want the outbound call %s", p, out)
 	}
 }

@@ -14,7 +14,9 @@ import (
 )
 
 type contactView struct {
-	C          channels.Contact
+	C channels.Contact
+	// CanDial offers click-to-dial (a PBX dial URL, or a Twilio callback).
+	CanDial    bool
 	Comune     string
 	Category   string
 	Queue      string
@@ -64,6 +66,9 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 	if in.o.Desk != nil {
 		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))
 		cv.Canned = in.o.Desk.CannedAnswers()
+		if dl, ok := in.o.Desk.(Dialer); ok && dl.CanDial() && (ct.Channel == channels.Phone || ct.Channel == channels.SMS) {
+			cv.CanDial = true
+		}
 	} else if cm, ok := in.o.Config.ComuneByID(deref(ct.Comune)); ok {
 		cv.Offices = cm.Offices
 	}
