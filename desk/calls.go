@@ -376,3 +376,38 @@ func (d *Desk) Dial(ctx context.Context, u store.User, contactID string) (string
 	}
 	return "pbx", nil
 }
+
+// CallRecorded joins an answered call's recording to its contact.
+func (d *Desk) CallRecorded(ctx context.Context, contactID, recordingSid string) error {
+	if err := d.o.Store.SetCallRecording(ctx, contactID, recordingSid); err != nil {
+		return err
+	}
+	d.publish(ctx, events.ContactUpdated, contactID, nil)
+	return nil
+}
+
+// RecordingFetcher is a CallConnector that can also stream recordings (optional add-on).
+type RecordingFetcher interface {
+	Recording(ctx context.Context, recordingSid string) (io.ReadCloser, string, error)
+}
+
+// Recording streams the recording of a contact's answered call for a user who may see the
+// contact; the caller closes it.
+func (d *Desk) Recording(ctx context.Context, u store.User, contactID string) (io.ReadCloser, string, error) {
+	if _, err := d.o.Store.ContactHead(ctx, contactID, u.Scope()); err != nil {
+		return nil, "", notFoundAs(err, "contact")
+	}
+	sid, err := d.o.Store.CallRecordingSID(ctx, contactID)
+	if err != nil {
+		return nil, "", notFoundAs(err, "contact")
+	}
+	rf, ok := d.calls.(RecordingFetcher)
+	if sid == "" || !ok {
+		return nil, "", notFound("recording")
+	}
+	body, ct, err := rf.Recording(ctx, sid)
+	if err != nil {
+		return nil, "", fail(502, "provider_error", "the recording could not be fetched: %v", err)
+	}
+	return body, ct, nil
+}

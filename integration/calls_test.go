@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -353,4 +354,69 @@ func TestCallbackOfferAndCallback(t *testing.T) {
 			t.Fatalf("callback out of scope: %d", code)
 		}
 	})
+}
+
+func TestCallRecordingPlaysThroughTheGateway(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Extra: "\nvoice:\n  ring_seconds: 5\n  record: true\n"})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	r := &callRig{t: t, gw: gw, emu: gw.Twilio, ctx: ctx, sup: gw.User(t, "sup", store.RoleSupervisor)}
+	alice := r.operator("alice", "")
+	r.presence(alice, "available")
+	sid, id := r.dial(callCitizen)
+	leg := r.ringing("client:alice")
+	if err := r.emu.Answer(leg.Sid); err != nil {
+		t.Fatal(err)
+	}
+	r.waitCall(sid, "the bridge", func(c twilioemu.Call) bool { return c.BridgedTo == leg.Sid })
+	if err := r.emu.HangUp(sid); err != nil {
+		t.Fatal(err)
+	}
+	heard := r.waitCall(sid, "the end", func(c twilioemu.Call) bool { return !c.Ended.IsZero() })
+	if !strings.Contains(heard.Spoken[0], "sarà registrata") {
+		t.Fatalf("no consent announcement: %q", heard.Spoken[0])
+	}
+	var recSid string
+	for s, call := range r.emu.Recordings() {
+		if call == sid {
+			recSid = s
+		}
+	}
+	if recSid == "" {
+		t.Fatalf("the emulator recorded nothing: %v", r.emu.Recordings())
+	}
+	// The recording plays through the gateway for whoever may see the contact.
+	var body string
+	for {
+		req, _ := http.NewRequest("GET", gw.URL+"/api/v1/contacts/"+id+"/recording", nil)
+		req.Header.Set("Authorization", "Bearer "+alice)
+		resp, text := harness.Do(t, req)
+		if resp.StatusCode == 200 {
+			if !strings.HasPrefix(resp.Header.Get("Content-Type"), "audio/") {
+				t.Fatalf("content type %q", resp.Header.Get("Content-Type"))
+			}
+			body = text
+			break
+		}
+		if resp.StatusCode != 404 || ctx.Err() != nil {
+			t.Fatalf("recording: %d %s", resp.StatusCode, text)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(body, "ID3") || !strings.Contains(body, recSid) {
+		t.Fatalf("recording bytes %q", body)
+	}
+	empoli := gw.User(t, "empoli-op", store.RoleOperator, "empoli")
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+id+"/recording", empoli, nil, nil); code != 404 {
+		t.Fatalf("recording out of scope: %d", code)
+	}
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+id+"/recording", "", nil, nil); code != 401 {
+		t.Fatalf("anonymous recording: %d", code)
+	}
+	// The contact never carries the provider's URL of the recording.
+	req, _ := http.NewRequest("GET", gw.URL+"/api/v1/contacts/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+alice)
+	if _, text := harness.Do(t, req); strings.Contains(text, recSid) || strings.Contains(text, "/Recordings/") {
+		t.Fatalf("the contact exposes the provider's recording: %s", text)
+	}
 }

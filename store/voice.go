@@ -125,3 +125,13 @@ func NormalizeOperatorPhone(raw string) (string, error) {
 	}
 	return n, nil
 }
+
+// CallRecordingSID is the provider's id of an answered call's recording ("" when none).
+func (s *Store) CallRecordingSID(ctx context.Context, contactID string) (string, error) {
+	var sid sql.NullString
+	err := s.queryRow(ctx, "SELECT call_recording_sid FROM contacts WHERE id = ?", contactID).Scan(&sid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return sid.String, err
+}

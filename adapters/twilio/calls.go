@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -213,4 +215,40 @@ func ClientIdentity(username string) string {
 		}
 	}
 	return b.String()
+}
+
+// recordingSidPattern is a Twilio recording sid; nothing else is put in a recording's URL.
+var recordingSidPattern = regexp.MustCompile(`^RE[0-9a-fA-F]{32}$`)
+
+// Recording streams a call recording (MP3) from Twilio's REST API with the account's
+// credentials; the caller closes it. Operators hear it through the gateway, never from a raw
+// provider URL.
+func (c *Calls) Recording(ctx context.Context, recordingSid string) (io.ReadCloser, string, error) {
+	if !recordingSidPattern.MatchString(recordingSid) {
+		return nil, "", fmt.Errorf("twilio: %q is not a recording sid", recordingSid)
+	}
+	base := "https://api.twilio.com"
+	if c.rest.apiBase != nil {
+		base = strings.TrimRight(c.rest.apiBase.String(), "/")
+	}
+	u := base + "/2010-04-01/Accounts/" + c.o.AccountSID + "/Recordings/" + recordingSid + ".mp3"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.SetBasicAuth(c.o.AccountSID, c.o.AuthToken)
+	// A recording can take a while to stream; the request's context bounds it.
+	resp, err := (&http.Client{Transport: c.rest.transport, Timeout: 5 * time.Minute}).Do(req)
+	if err != nil {
+		return nil, "", fmt.Errorf("twilio: fetching recording %s: %w", recordingSid, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		return nil, "", fmt.Errorf("twilio: fetching recording %s: HTTP %d", recordingSid, resp.StatusCode)
+	}
+	ct := resp.Header.Get("Content-Type")
+	if ct == "" {
+		ct = "audio/mpeg"
+	}
+	return resp.Body, ct, nil
 }

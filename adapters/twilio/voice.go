@@ -44,6 +44,7 @@ func (w *Webhooks) voice(c echo.Context) error {
 	}
 	return w.render(c, "voice/welcome.xml", map[string]any{
 		"ComuneName":       comuneName,
+		"Record":           w.o.Record,
 		"Menu":             w.o.Menu,
 		"MenuURL":          w.callbackURL("/webhooks/twilio/voice/menu"),
 		"DefaultChoiceURL": w.callbackURL("/webhooks/twilio/voice/menu?Default=1"),

@@ -24,6 +24,8 @@ type CallDesk interface {
 	CallbackRequested(ctx context.Context, contactID string)
 	// CallAnsweredBy is who answered the call ("" when nobody has).
 	CallAnsweredBy(ctx context.Context, contactID string) (string, error)
+	// CallRecorded joins an answered call's recording (its provider id) to the contact.
+	CallRecorded(ctx context.Context, contactID, recordingSid string) error
 	// CallInfo is the call's queue (its category) and what an operator's phone hears before
 	// taking it.
 	CallInfo(ctx context.Context, contactID string) (queue, whisper string)
@@ -209,4 +211,21 @@ func (w *Webhooks) voiceCallbackStatus(c echo.Context) error {
 // voiceHoldWait is what a caller on hold hears.
 func (w *Webhooks) voiceHoldWait(c echo.Context) error {
 	return w.render(c, "voice/hold_wait.xml", nil)
+}
+
+// voiceRecorded is the recordingStatusCallback of an answered call's recording.
+func (w *Webhooks) voiceRecorded(c echo.Context) error {
+	f := c.Request().PostForm
+	if err := required(f, "RecordingSid"); err != nil {
+		return err
+	}
+	if f.Get("RecordingStatus") != "" && f.Get("RecordingStatus") != "completed" {
+		return w.render(c, "voice/connected.xml", nil)
+	}
+	if w.o.Desk != nil && c.QueryParam("contact") != "" {
+		if err := w.o.Desk.CallRecorded(c.Request().Context(), c.QueryParam("contact"), f.Get("RecordingSid")); err != nil {
+			return err
+		}
+	}
+	return w.render(c, "voice/connected.xml", nil)
 }

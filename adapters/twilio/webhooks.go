@@ -81,8 +81,10 @@ type WebhookOptions struct {
 	Desk CallDesk
 	// CallbackOfferSeconds: after this long in the queue a caller may ask to be called back (0: never).
 	CallbackOfferSeconds int
-	Now                  func() time.Time
-	Logger               *slog.Logger
+	// Record: answered calls are recorded, and the welcome prompt says so.
+	Record bool
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Webhooks serves Twilio's callbacks.
@@ -129,6 +131,7 @@ func (w *Webhooks) Register(e *echo.Echo) {
 	g.POST("/voice/dialed", w.voiceDialed)
 	g.POST("/voice/wait/offer", w.voiceWaitOffer)
 	g.POST("/voice/hold", w.voiceHoldWait)
+	g.POST("/voice/recorded", w.voiceRecorded)
 	g.POST("/voice/callback/status", w.voiceCallbackStatus)
 	g.POST("/voice/callback/dialed", w.voiceCallbackStatus)
 }

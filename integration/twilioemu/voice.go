@@ -106,10 +106,13 @@ type voiceState struct {
 	byName  map[string]*queue
 	changed chan struct{}
 	wg      sync.WaitGroup
+	// recordings maps a recording's sid to its call's.
+	recordings map[string]string
 }
 
 func newVoiceState() *voiceState {
-	return &voiceState{calls: map[string]*call{}, queues: map[string]*queue{}, byName: map[string]*queue{}, changed: make(chan struct{})}
+	return &voiceState{calls: map[string]*call{}, queues: map[string]*queue{}, byName: map[string]*queue{}, changed: make(chan struct{}),
+		recordings: map[string]string{}}
 }
 
 // notify wakes every waiter; callers hold v.mu.
@@ -765,6 +768,9 @@ ringing:
 		dialDur = int(time.Since(start).Round(time.Second) / time.Second)
 		e.finish(bridged, "completed")
 		e.update(c, func(c *call) { c.BridgedTo = "" })
+		if strings.HasPrefix(v.attr("record", ""), "record-from-answer") {
+			e.recordDial(c, v, dialDur)
+		}
 	}
 	e.update(c, func(c *call) { c.DialResults = append(c.DialResults, status) })
 	action := v.attr("action", "")
@@ -1047,4 +1053,33 @@ func (e *Emulator) hangUpAll() {
 	case <-done:
 	case <-time.After(2 * time.Second):
 	}
+}
+
+// recordDial keeps the recording of a bridged <Dial record=...> and posts its
+// recordingStatusCallback, as Twilio does once the recording is ready.
+func (e *Emulator) recordDial(c *call, v verb, seconds int) {
+	sid := NewSid("RE")
+	e.voice.mu.Lock()
+	e.voice.recordings[sid] = c.Sid
+	e.voice.mu.Unlock()
+	cb := v.attr("recordingStatusCallback", "")
+	if cb == "" {
+		return
+	}
+	p := url.Values{"AccountSid": {e.opts.AccountSID}, "CallSid": {c.Sid}, "RecordingSid": {sid},
+		"RecordingUrl":    {e.URL() + "/2010-04-01/Accounts/" + e.opts.AccountSID + "/Recordings/" + sid},
+		"RecordingStatus": {"completed"}, "RecordingDuration": {strconv.Itoa(seconds)}, "RecordingChannels": {"2"},
+		"RecordingSource": {"DialVerb"}}
+	e.post(cb, p)
+}
+
+// Recordings lists the sids of the recordings made, with their calls.
+func (e *Emulator) Recordings() map[string]string {
+	e.voice.mu.Lock()
+	defer e.voice.mu.Unlock()
+	out := make(map[string]string, len(e.voice.recordings))
+	for k, v := range e.voice.recordings {
+		out[k] = v
+	}
+	return out
 }

@@ -11,12 +11,13 @@ import (
 )
 
 var (
-	callsPath   = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Calls\.json$`)
-	callPath    = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Calls/(CA[0-9a-f]{32})\.json$`)
-	queuesPath  = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues\.json$`)
-	queuePath   = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})\.json$`)
-	membersPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})/Members\.json$`)
-	memberPath  = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})/Members/(CA[0-9a-f]{32}|Front)\.json$`)
+	callsPath     = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Calls\.json$`)
+	callPath      = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Calls/(CA[0-9a-f]{32})\.json$`)
+	queuesPath    = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues\.json$`)
+	queuePath     = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})\.json$`)
+	membersPath   = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})/Members\.json$`)
+	recordingPath = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Recordings/(RE[0-9a-f]{32})(\.mp3|\.wav|\.json)?$`)
+	memberPath    = regexp.MustCompile(`^/2010-04-01/Accounts/([^/]+)/Queues/(QU[0-9a-f]{32})/Members/(CA[0-9a-f]{32}|Front)\.json$`)
 )
 
 // serveVoice answers the voice REST resources: Calls (create, fetch, update), Queues (list,
@@ -77,6 +78,25 @@ func (e *Emulator) serveVoice(w http.ResponseWriter, r *http.Request) bool {
 		e.voice.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"queue_members": list, "page": 0, "page_size": 50, "start": 0, "end": len(list),
 			"first_page_uri": p, "next_page_uri": nil, "previous_page_uri": nil, "uri": p})
+	case recordingPath.MatchString(p) && r.Method == http.MethodGet:
+		m := recordingPath.FindStringSubmatch(p)
+		e.voice.mu.Lock()
+		callSid, ok := e.voice.recordings[m[2]]
+		e.voice.mu.Unlock()
+		if !ok {
+			e.refuse(w, notFoundErr(p))
+			return true
+		}
+		switch m[3] {
+		case ".json":
+			writeJSON(w, http.StatusOK, map[string]any{"sid": m[2], "call_sid": callSid, "account_sid": e.opts.AccountSID, "status": "completed"})
+		case ".wav", "":
+			w.Header().Set("Content-Type", "audio/x-wav")
+			_, _ = w.Write(fakeAudio("RIFF", m[2]))
+		default:
+			w.Header().Set("Content-Type", "audio/mpeg")
+			_, _ = w.Write(fakeAudio("ID3", m[2]))
+		}
 	case memberPath.MatchString(p):
 		m := memberPath.FindStringSubmatch(p)
 		e.member(w, r, m[2], m[3])
@@ -311,3 +331,7 @@ func (e *Emulator) createCall(w http.ResponseWriter, r *http.Request) {
 	snap, _ := e.CallInfo(c.Sid)
 	writeJSON(w, http.StatusCreated, e.callJSON(snap))
 }
+
+// fakeAudio is a recording's bytes: the format's magic and the recording's sid, so a test can
+// tell which recording it got.
+func fakeAudio(magic, sid string) []byte { return []byte(magic + "\x00emulated recording " + sid) }

@@ -200,6 +200,10 @@ func openAPIDocument() obj {
 				obj{"200": jsonResponse("done", object([]string{"contact_id", "hold"}, obj{"contact_id": str(""), "hold": obj{"type": "boolean"}})),
 					"400": bad, "404": notFound, "409": errorResponse("not the caller's live call")}),
 		},
+		"/api/v1/contacts/{id}/recording": obj{
+			"get": operation("contacts", "getCallRecording", "The recording of the contact's answered call (voice.record), streamed through the gateway", "user", []obj{id}, nil,
+				obj{"200": obj{"description": "the audio", "content": obj{"audio/mpeg": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound}),
+		},
 		"/api/v1/voice/token": obj{
 			"get": operation("desk", "getVoiceToken", "An access token for the caller's browser softphone (Twilio Voice grant)", "user", nil, nil,
 				obj{"200": jsonResponse("the token", object([]string{"token", "identity", "ttl_seconds"}, obj{"token": str("a JWT"), "identity": str("the client identity"), "ttl_seconds": integer("")})),

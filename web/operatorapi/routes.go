@@ -81,4 +81,5 @@ func (v *Voice) Register(e *echo.Echo) {
 	g.GET("/voice/token", v.voiceToken)
 	g.POST("/contacts/:id/callback", v.callback)
 	g.POST("/contacts/:id/hold", v.hold)
+	g.GET("/contacts/:id/recording", v.recording)
 }
