@@ -168,14 +168,22 @@ func (e *Emulator) start(c *call, first instruction) {
 // run is the call processor: one document after another until the TwiML ends or the call is
 // hung up, then the final status and its callback.
 func (e *Emulator) run(c *call, ins instruction) {
-	e.update(c, func(c *call) {
-		if c.Status == "ringing" || c.Status == "queued" {
-			c.Status = "in-progress"
-			c.Answered = time.Now()
-		}
-	})
+	answer := func() {
+		e.update(c, func(c *call) {
+			if c.Status == "ringing" || c.Status == "queued" {
+				c.Status = "in-progress"
+				c.Answered = time.Now()
+			}
+		})
+	}
+	// An incoming call's first request says "ringing" (Twilio answers it with the TwiML); an
+	// outbound call was answered by its party before its TwiML is fetched.
+	if c.Direction != "inbound" {
+		answer()
+	}
 	for {
 		verbs, err := e.load(c, ins)
+		answer()
 		if err != nil {
 			e.update(c, func(c *call) { c.Errors = append(c.Errors, err.Error()) })
 			e.logf("twilioemu: call %s: %v", c.Sid, err)
