@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -71,6 +72,30 @@ func TestUserPhoneAndLiveCall(t *testing.T) {
 		}
 		if lc, _ := s.LiveCallOf(ctx, r.ContactID); lc.Operator != "bob" {
 			t.Fatalf("answered by %q", lc.Operator)
+		}
+	})
+}
+
+// FuzzNormalizeOperatorPhone: whatever an admin types, the answer is an E.164 number, a sip:
+// URI, "" or ErrInvalidPhone, and a normalized value normalizes to itself.
+func FuzzNormalizeOperatorPhone(f *testing.F) {
+	for _, s := range []string{"", "+393351112222", "0557654321", "sip:anna@pbx", "sip:@", "client:x", "00393351112222", "sip:a b@c"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out, err := store.NormalizeOperatorPhone(in)
+		if err != nil {
+			if !errors.Is(err, store.ErrInvalidPhone) {
+				t.Fatalf("%q: unexpected error %v", in, err)
+			}
+			return
+		}
+		if out != "" && !strings.HasPrefix(out, "sip:") && !strings.HasPrefix(out, "+") {
+			t.Fatalf("%q became %q", in, out)
+		}
+		again, err := store.NormalizeOperatorPhone(out)
+		if err != nil || again != out {
+			t.Fatalf("%q -> %q -> %q %v", in, out, again, err)
 		}
 	})
 }
