@@ -37,6 +37,7 @@ type Config struct {
 	Alerts        Alerts        `yaml:"alerts"`
 	Database      Database      `yaml:"database"`
 	Log           Log           `yaml:"log"`
+	Voice         Voice         `yaml:"voice"`
 
 	// Location is Timezone loaded; filled by Validate.
 	Location *time.Location `yaml:"-"`
@@ -123,6 +124,8 @@ type Comune struct {
 
 type CTI struct {
 	Token string `yaml:"token"`
+	// DialURL is the PBX's click-to-dial URL; {number}, {user} and {contact} are replaced.
+	DialURL string `yaml:"dial_url"`
 }
 
 type IMAP struct {
@@ -362,6 +365,7 @@ func (c *Config) SetDefaults() {
 	if len(c.Queues) == 0 {
 		c.Queues = DefaultQueues()
 	}
+	c.Voice.setDefaults()
 	defInt(&c.Jobs.MaxWorkers, 200)
 	if c.Jobs.FetchCooldown == 0 {
 		c.Jobs.FetchCooldown = 5 * time.Millisecond
@@ -436,6 +440,7 @@ func (c *Config) Validate() error {
 		bad("email.relay_tls", "must be none, starttls or tls")
 	}
 	c.validateHours("business_hours", c.BusinessHours, bad)
+	c.validateVoice(bad)
 	for i, n := range c.SharedNumbers {
 		if _, err := normalizePhone(n); err != nil {
 			bad(fmt.Sprintf("shared_numbers[%d]", i), "%q is not a phone number", n)

@@ -106,6 +106,7 @@ func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, err
 	if who != "" {
 		d.publish(ctx, events.ContactUpdated, contactID, comune)
 		d.publish(ctx, events.QueueChanged, "", comune)
+		d.offerCall(ctx, contactID, who)
 	}
 	return who, nil
 }
@@ -192,6 +193,7 @@ func (d *Desk) Drain(ctx context.Context, only string) ([]router.Assignment, err
 	}
 	for _, a := range made {
 		d.publish(ctx, events.ContactUpdated, a.ContactID, comuni[a.ContactID])
+		d.offerCall(ctx, a.ContactID, a.Username)
 	}
 	if len(made) > 0 {
 		d.publish(ctx, events.QueueChanged, "", nil)
@@ -280,6 +282,7 @@ func (d *Desk) assign(ctx context.Context, u store.User, contactID string, targe
 	}
 	d.publish(ctx, events.ContactUpdated, contactID, comune)
 	d.publish(ctx, events.QueueChanged, "", comune)
+	d.offerCall(ctx, contactID, target.Username)
 	if prev != nil {
 		// The previous holder has a free place now.
 		d.drainQuietly(ctx, *prev)

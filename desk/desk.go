@@ -77,6 +77,8 @@ type Desk struct {
 	// fromName and domain come from email.from: the sender's display name, and the domain of
 	// our Message-IDs.
 	fromName, fromAddr, domain string
+	// calls moves live Twilio calls (SetCallConnector); nil: calls wait for a PBX or the CTI.
+	calls CallConnector
 }
 
 // New fills defaults, validates the options and compiles the routing rules.

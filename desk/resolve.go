@@ -110,6 +110,9 @@ func (d *Desk) Resolve(ctx context.Context, u store.User, contactID string, r Re
 		return err
 	}
 	d.publish(ctx, events.ContactUpdated, c.ID, c.Comune)
+	if sr.OfficePhone != "" && c.Channel == channels.Phone {
+		d.transferCall(ctx, c.ID, sr.OfficePhone)
+	}
 	if c.Assignee != nil {
 		d.drainQuietly(ctx, *c.Assignee)
 	}

@@ -17,6 +17,9 @@ const (
 	ContactSLA     = "contact.sla"
 	AlertProgress  = "alert.progress"
 	QueueChanged   = "queue.changed"
+	// ScreenPop: User answered the call ContactID (a PBX's CTI answer, a phone leg): their open
+	// inbox shows it.
+	ScreenPop = "call.screen_pop"
 )
 
 // Event is small on purpose (NOTIFY payloads are limited): subscribers load what they show.
@@ -25,6 +28,8 @@ type Event struct {
 	ContactID string `json:"contact_id,omitempty"`
 	AlertID   string `json:"alert_id,omitempty"`
 	Comune    string `json:"comune,omitempty"`
+	// User is whom the event is for (ScreenPop).
+	User string `json:"user,omitempty"`
 }
 
 // Publisher is what writers see.

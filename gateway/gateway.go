@@ -62,6 +62,7 @@ type Gateway struct {
 	smsAutoReplies twilio.AutoReplier
 	traffic        twilio.TrafficInfo
 	hours          twilio.Hours
+	callDesk       twilio.CallDesk
 	deliveries     []channels.DeliverySink
 	authn          *auth.Authenticator
 
@@ -135,7 +136,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 	g.Senders = map[channels.Kind]channels.Sender{}
 	// Each feature wires itself in its own file; the order follows the data: channels out,
 	// then routing, email and fax, alerts, and the pages last.
-	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireEmail, g.wireAlerts, g.wireInbox} {
+	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireVoice, g.wireEmail, g.wireAlerts, g.wireInbox} {
 		if err := w(ctx); err != nil {
 			return err
 		}
@@ -144,6 +145,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		AuthToken: cfg.Twilio.AuthToken, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
 		Sink: g.Ingest, Calls: g.Ingest, Deliveries: deliverySinks(g.deliveries), Text: g.Text, ComuneOf: g.book.comuneOf,
 		Hours: g.hours, Keywords: g.smsKeywords, AutoReplies: g.smsAutoReplies, Traffic: g.traffic, Logger: g.Log,
+		Desk: g.callDesk, CallbackOfferSeconds: cfg.Voice.CallbackOfferSeconds, Record: cfg.Voice.Record,
 	})
 	if err != nil {
 		return err

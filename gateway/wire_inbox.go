@@ -52,6 +52,13 @@ func pageProblem(err error) error {
 	return err
 }
 
+func (a deskForInbox) CanDial() bool { return a.d.CanDial() }
+
+func (a deskForInbox) Dial(ctx context.Context, u store.User, contactID string) (string, error) {
+	how, err := a.d.Dial(ctx, u, contactID)
+	return how, pageProblem(err)
+}
+
 func (a deskForInbox) Reply(ctx context.Context, u store.User, contactID, body string) (channels.Message, error) {
 	m, err := a.d.Reply(ctx, u, contactID, body)
 	return m, pageProblem(err)

@@ -232,6 +232,9 @@ func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID s
 		}
 	}
 	s.publish(ctx, events.Event{Type: events.ContactUpdated, ContactID: id})
+	if ev.AnsweredAt != nil && ev.Operator != "" {
+		s.publish(ctx, events.Event{Type: events.ScreenPop, ContactID: id, User: ev.Operator})
+	}
 	return id, nil
 }
 

@@ -1,6 +1,7 @@
 package twilio
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"strconv"
@@ -43,6 +44,7 @@ func (w *Webhooks) voice(c echo.Context) error {
 	}
 	return w.render(c, "voice/welcome.xml", map[string]any{
 		"ComuneName":       comuneName,
+		"Record":           w.o.Record,
 		"Menu":             w.o.Menu,
 		"MenuURL":          w.callbackURL("/webhooks/twilio/voice/menu"),
 		"DefaultChoiceURL": w.callbackURL("/webhooks/twilio/voice/menu?Default=1"),
@@ -84,12 +86,10 @@ func (w *Webhooks) voiceMenu(c echo.Context) error {
 			alerts = nil
 		}
 	}
-	return w.render(c, "voice/enqueue.xml", map[string]any{
-		"Alerts":  alerts,
-		"Label":   item.Label,
-		"Queue":   item.Category,
-		"WaitURL": w.callbackURL("/webhooks/twilio/voice/wait?contact=" + url.QueryEscape(contactID)),
-	})
+	if w.o.Desk != nil {
+		w.afterAnswer(c, func(ctx context.Context) { w.o.Desk.CallQueued(ctx, contactID) })
+	}
+	return w.render(c, "voice/enqueue.xml", w.enqueueData(contactID, item.Category, item.Label, alerts, false))
 }
 
 func (w *Webhooks) menuItem(digits string) (MenuItem, bool) {
@@ -117,7 +117,25 @@ func (w *Webhooks) voiceRecording(c echo.Context) error {
 	return w.render(c, "voice/recorded.xml", nil)
 }
 
-func (w *Webhooks) voiceWait(c echo.Context) error { return w.render(c, "voice/wait.xml", nil) }
+// voiceWait keeps a waiting caller informed: their place in the queue, the expected wait
+// (Twilio's average for the queue), and after voice.callback_offer_seconds the offer to be
+// called back.
+func (w *Webhooks) voiceWait(c echo.Context) error {
+	f := c.Request().PostForm
+	data := map[string]any{}
+	if pos, err := strconv.Atoi(f.Get("QueuePosition")); err == nil && pos > 0 {
+		data["Position"] = pos
+		if avg, err := strconv.Atoi(f.Get("AvgQueueTime")); err == nil && avg > 0 {
+			data["Minutes"] = max(1, (avg+30)/60)
+		}
+	}
+	if offer := w.o.CallbackOfferSeconds; offer > 0 && c.QueryParam("contact") != "" {
+		if waited, err := strconv.Atoi(f.Get("QueueTime")); err == nil && waited >= offer {
+			data["OfferURL"] = w.callbackURL("/webhooks/twilio/voice/wait/offer?contact=" + url.QueryEscape(c.QueryParam("contact")))
+		}
+	}
+	return w.render(c, "voice/wait.xml", data)
+}
 
 // voiceStatus records a call's final status, talk time and recording.
 func (w *Webhooks) voiceStatus(c echo.Context) error {
@@ -126,6 +144,12 @@ func (w *Webhooks) voiceStatus(c echo.Context) error {
 		return err
 	}
 	ev := channels.CallEvent{Status: f.Get("CallStatus"), RecordingURL: f.Get("RecordingUrl")}
+	switch ev.Status {
+	case "completed", "busy", "failed", "no-answer", "canceled":
+		// The call is over: without an answer it was abandoned (the store derives it).
+		now := w.o.Now().UTC()
+		ev.EndedAt = &now
+	}
 	if d, err := strconv.Atoi(f.Get("CallDuration")); err == nil && d >= 0 {
 		ev.Duration = &d
 	}

@@ -77,8 +77,14 @@ type WebhookOptions struct {
 	Keywords    KeywordHandler
 	AutoReplies AutoReplier
 	Traffic     TrafficInfo
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Desk connects queued calls to operators; nil leaves them in the queue (a PBX answers).
+	Desk CallDesk
+	// CallbackOfferSeconds: after this long in the queue a caller may ask to be called back (0: never).
+	CallbackOfferSeconds int
+	// Record: answered calls are recorded, and the welcome prompt says so.
+	Record bool
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Webhooks serves Twilio's callbacks.
@@ -118,6 +124,16 @@ func (w *Webhooks) Register(e *echo.Echo) {
 	g.POST("/voice/recording", w.voiceRecording)
 	g.POST("/voice/wait", w.voiceWait)
 	g.POST("/voice/status", w.voiceStatus)
+	g.POST("/voice/queued", w.voiceQueued)
+	g.POST("/voice/leg", w.voiceLeg)
+	g.POST("/voice/whisper", w.voiceWhisper)
+	g.POST("/voice/whisper/accept", w.voiceWhisperAccept)
+	g.POST("/voice/dialed", w.voiceDialed)
+	g.POST("/voice/wait/offer", w.voiceWaitOffer)
+	g.POST("/voice/hold", w.voiceHoldWait)
+	g.POST("/voice/recorded", w.voiceRecorded)
+	g.POST("/voice/callback/status", w.voiceCallbackStatus)
+	g.POST("/voice/callback/dialed", w.voiceCallbackStatus)
 }
 
 // verify parses the form (400 if malformed, 413 if too large) and checks X-Twilio-Signature

@@ -34,6 +34,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	role := fs.String("role", "", "operator, supervisor or admin")
 	name := fs.String("name", "", "display name")
 	capacity := fs.Int("capacity", 5, "open contacts at once (operators)")
+	phone := fs.String("phone", "", "where the operator answers calls: an E.164 number or a sip: URI (none: the browser softphone)")
 	var comuni, categories listFlag
 	fs.Var(&comuni, "comune", "limit the user to this comune (repeatable)")
 	fs.Var(&categories, "category", "skill: categories this operator handles (repeatable; none = all)")
@@ -45,6 +46,10 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	}
 	if !store.ValidRole(*role) {
 		return fmt.Errorf("--role must be operator, supervisor or admin, got %q", *role)
+	}
+	answerAt, err := store.NormalizeOperatorPhone(*phone)
+	if err != nil {
+		return fmt.Errorf("--phone: %w", err)
 	}
 	password, err := bufio.NewReader(e.stdin).ReadString('\n')
 	if err != nil && password == "" {
@@ -73,6 +78,11 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	}
 	if err != nil {
 		return err
+	}
+	if answerAt != "" {
+		if err := s.SetUserPhone(ctx, u.Username, answerAt); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(e.stdout, "created %s %s\n%s\n", u.Role, u.Username, u.ID)
 	return nil

@@ -83,6 +83,10 @@ type Options struct {
 
 	// Logf, when set, receives one line per notable event (callback failures, faults).
 	Logf func(format string, args ...any)
+
+	// PauseScale shortens a call's <Pause>: it lasts its length times PauseScale (default 0.01,
+	// so a waiting caller's 20 s pause takes 200 ms; 1 is real time).
+	PauseScale float64
 }
 
 var (
@@ -124,6 +128,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.CallbackTimeout == 0 {
 		o.CallbackTimeout = DefaultCallbackTimeout
+	}
+	if o.PauseScale == 0 {
+		o.PauseScale = 0.01
 	}
 	if o.RateLimit > 0 && o.RateBurst == 0 {
 		o.RateBurst = int(math.Ceil(o.RateLimit))
@@ -175,7 +182,8 @@ type Emulator struct {
 	latency      time.Duration
 	bucket       tokenBucket
 
-	cb *callbacks
+	cb    *callbacks
+	voice *voiceState
 
 	srvMu   sync.Mutex
 	server  *http.Server
@@ -199,6 +207,7 @@ func New(opts Options) *Emulator {
 		unsubscribed: make(map[string]bool),
 		failNumbers:  make(map[string]int),
 		latency:      opts.Latency,
+		voice:        newVoiceState(),
 	}
 	e.bucket.set(opts.RateLimit, opts.RateBurst, time.Now())
 	for _, n := range opts.Unsubscribed {
@@ -273,6 +282,7 @@ func (e *Emulator) Close() error {
 		}
 		cancel()
 	}
+	e.hangUpAll()
 	if n := e.cb.stop(); n > 0 {
 		errs = append(errs, fmt.Errorf("twilioemu: %d status callbacks abandoned at close", n))
 	}

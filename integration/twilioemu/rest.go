@@ -185,6 +185,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, e.messageJSON(&snapshot))
+	case e.serveVoice(w, r):
 	default:
 		e.refuse(w, notFound)
 	}

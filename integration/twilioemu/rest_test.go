@@ -261,7 +261,7 @@ func TestAuthentication(t *testing.T) {
 			}
 		})
 	}
-	a := do(t, http.MethodGet, base+"/2010-04-01/Accounts/"+testSID+"/Calls.json", testSID, testToken, nil)
+	a := do(t, http.MethodGet, base+"/2010-04-01/Accounts/"+testSID+"/Conferences.json", testSID, testToken, nil)
 	wantTwilioError(t, a, http.StatusNotFound, 20404)
 	a = do(t, http.MethodDelete, messagesURL(base, testSID), testSID, testToken, nil)
 	wantTwilioError(t, a, http.StatusMethodNotAllowed, 20004)

@@ -155,6 +155,15 @@
       if (onContact) { onContact(data); }
     });
     source.addEventListener("queues", function () { if (onQueues) { onQueues(); } });
+    // Screen pop: the operator answered a call on their phone (PBX or Twilio): show the caller.
+    // A call in the browser softphone opens its contact itself; leaving the page would end it.
+    source.addEventListener("screenpop", function (ev) {
+      var data;
+      try { data = JSON.parse(ev.data); } catch (e) { return; }
+      if (!data.url || data.url.indexOf("/inbox/contacts/") !== 0) { return; }
+      if (document.querySelector("#softphone[data-state=ringing], #softphone[data-state=talking]")) { return; }
+      if (location.pathname !== data.url) { location.assign(data.url); }
+    });
   }
 
   function buildRow(r) {

@@ -14,7 +14,11 @@ import (
 )
 
 type contactView struct {
-	C          channels.Contact
+	C channels.Contact
+	// CanDial offers click-to-dial (a PBX dial URL, or a Twilio callback).
+	CanDial bool
+	// Recording: the answered call was recorded; it plays through the gateway.
+	Recording  bool
 	Comune     string
 	Category   string
 	Queue      string
@@ -64,6 +68,14 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 	if in.o.Desk != nil {
 		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))
 		cv.Canned = in.o.Desk.CannedAnswers()
+		if ct.Channel == channels.Phone {
+			if sid, err := in.o.Store.CallRecordingSID(c.Request().Context(), ct.ID); err == nil && sid != "" {
+				cv.Recording = true
+			}
+		}
+		if dl, ok := in.o.Desk.(Dialer); ok && dl.CanDial() && (ct.Channel == channels.Phone || ct.Channel == channels.SMS) {
+			cv.CanDial = true
+		}
 	} else if cm, ok := in.o.Config.ComuneByID(deref(ct.Comune)); ok {
 		cv.Offices = cm.Offices
 	}

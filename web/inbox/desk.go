@@ -22,6 +22,13 @@ type Desk interface {
 	CannedAnswers() []Canned
 }
 
+// Dialer is a desk that can call a citizen back from the contact page (click-to-dial through
+// the PBX, or Twilio); an optional add-on of Desk.
+type Dialer interface {
+	CanDial() bool
+	Dial(ctx context.Context, u store.User, contactID string) (string, error)
+}
+
 // Resolution closes a contact.
 type Resolution struct {
 	Outcome, Category, Office, Note string

@@ -102,6 +102,18 @@ func (in *Inbox) eventMessage(c echo.Context, u store.User, e events.Event) (str
 		return "event: contact\ndata: " + string(b) + "\n\n", nil
 	case e.Type == events.QueueChanged:
 		return "event: queues\ndata: {}\n\n", nil
+	case e.Type == events.ScreenPop:
+		if e.User != u.Username || e.ContactID == "" {
+			return "", nil
+		}
+		if _, err := in.o.Store.ContactHead(c.Request().Context(), e.ContactID, u.Scope()); err != nil {
+			return "", nil
+		}
+		b, err := json.Marshal(map[string]string{"contact_id": e.ContactID, "url": "/inbox/contacts/" + e.ContactID})
+		if err != nil {
+			return "", err
+		}
+		return "event: screenpop\ndata: " + string(b) + "\n\n", nil
 	}
 	return "", nil
 }

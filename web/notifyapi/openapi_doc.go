@@ -189,6 +189,26 @@ func openAPIDocument() obj {
 				})),
 				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
 		},
+		"/api/v1/contacts/{id}/callback": obj{
+			"post": operation("contacts", "callBackContact", "Call the citizen back: the operator's phone or browser rings first, then the citizen", "user", []obj{id}, nil,
+				obj{"202": jsonResponse("the call is being placed", object([]string{"contact_id", "call_sid"}, obj{"contact_id": str(""), "call_sid": str("Twilio's CallSid")})),
+					"400": bad, "403": forbidden, "404": notFound}),
+		},
+		"/api/v1/contacts/{id}/hold": obj{
+			"post": operation("contacts", "holdCall", "Put the caller's live call on hold (parked in a queue of its own) or take it back (the operator's phone or browser rings again)", "user", []obj{id},
+				jsonBody(object([]string{"hold"}, obj{"hold": obj{"type": "boolean"}})),
+				obj{"200": jsonResponse("done", object([]string{"contact_id", "hold"}, obj{"contact_id": str(""), "hold": obj{"type": "boolean"}})),
+					"400": bad, "404": notFound, "409": errorResponse("not the caller's live call")}),
+		},
+		"/api/v1/contacts/{id}/recording": obj{
+			"get": operation("contacts", "getCallRecording", "The recording of the contact's answered call (voice.record), streamed through the gateway", "user", []obj{id}, nil,
+				obj{"200": obj{"description": "the audio", "content": obj{"audio/mpeg": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound}),
+		},
+		"/api/v1/voice/token": obj{
+			"get": operation("desk", "getVoiceToken", "An access token for the caller's browser softphone (Twilio Voice grant)", "user", nil, nil,
+				obj{"200": jsonResponse("the token", object([]string{"token", "identity", "ttl_seconds"}, obj{"token": str("a JWT"), "identity": str("the client identity"), "ttl_seconds": integer("")})),
+					"503": errorResponse("the softphone is not configured")}),
+		},
 		"/api/v1/contacts/{id}/route": obj{
 			"post": operation("contacts", "routeContact", "Decide a contact's comune (when it was to be decided) and/or correct its category; it is routed again", "user", []obj{id},
 				jsonBody(object(nil, obj{

@@ -61,3 +61,25 @@ func (a *Actions) Register(e *echo.Echo) {
 	g.GET("/users", a.listUsers, auth.RequireRole(store.RoleSupervisor))
 	g.GET("/audit", a.listAudit, auth.RequireRole(store.RoleAdmin))
 }
+
+// VoiceTokens issues softphone access tokens (the Twilio adapter's VoiceTokens).
+type VoiceTokens interface {
+	VoiceToken(username string) (token, identity string, ttlSeconds int, err error)
+}
+
+// Voice serves the operators' telephone: softphone tokens and callbacks.
+type Voice struct {
+	Auth *auth.Authenticator
+	Desk *desk.Desk
+	// Tokens is nil when the softphone is not configured.
+	Tokens VoiceTokens
+}
+
+// Register is the voice route list.
+func (v *Voice) Register(e *echo.Echo) {
+	g := e.Group("/api/v1", v.Auth.RequireUser, requireCSRF)
+	g.GET("/voice/token", v.voiceToken)
+	g.POST("/contacts/:id/callback", v.callback)
+	g.POST("/contacts/:id/hold", v.hold)
+	g.GET("/contacts/:id/recording", v.recording)
+}

@@ -14,7 +14,10 @@ import (
 
 // ContentSecurityPolicy forbids inline script and style, plugins, framing and foreign origins:
 // even a citizen's text that slipped through escaping could not run.
+// The browser softphone (Twilio's Voice SDK) signals over wss to *.twilio.com and plays its
+// ring tones from sdk.twilio.com; media itself is WebRTC, outside CSP.
 const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self' wss://*.twilio.com https://*.twilio.com; media-src 'self' https://sdk.twilio.com; " +
 	"object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 
 // Headers sets the security headers of every page.
@@ -25,7 +28,7 @@ func (p *Pages) Headers(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+		h.Set("Permissions-Policy", "camera=(), microphone=(self), geolocation=()") // the softphone
 		h.Set("Cross-Origin-Opener-Policy", "same-origin")
 		// Pages show personal data: never keep them in shared caches or the back-forward cache.
 		h.Set("Cache-Control", "no-store")

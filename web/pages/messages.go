@@ -115,6 +115,9 @@ var messages = map[string]map[string]string{
 
 		"done_replied":                    "Risposta inviata.",
 		"done_claimed":                    "Contatto preso in carico.",
+		"done_dialing":                    "Chiamata avviata: risponda al suo telefono.",
+		"dial":                            "Chiama il cittadino",
+		"recording":                       "Registrazione",
 		"done_assigned":                   "Contatto assegnato.",
 		"done_merged":                     "Cittadini uniti.",
 		"done_resolved_first_level":       "Contatto risolto.",
@@ -289,6 +292,9 @@ var messages = map[string]map[string]string{
 
 		"done_replied":                    "Answer sent.",
 		"done_claimed":                    "Contact taken.",
+		"done_dialing":                    "Calling: answer your phone.",
+		"dial":                            "Call the citizen",
+		"recording":                       "Recording",
 		"done_assigned":                   "Contact assigned.",
 		"done_merged":                     "Citizens merged.",
 		"done_resolved_first_level":       "Contact resolved.",
