@@ -35,6 +35,7 @@ type Config struct {
 	Queues        []Queue       `yaml:"queues"`
 	Jobs          Jobs          `yaml:"jobs"`
 	Alerts        Alerts        `yaml:"alerts"`
+	Reports       Reports       `yaml:"reports"`
 	Log           Log           `yaml:"log"`
 
 	// Location is Timezone loaded; filled by Validate.
@@ -189,6 +190,16 @@ type Alerts struct {
 	MaxMessageChars int `yaml:"max_message_chars"`
 	// RequestsPerMinute per API key.
 	RequestsPerMinute int `yaml:"requests_per_minute"`
+}
+
+// Reports configure the figures of contract section 7.
+type Reports struct {
+	// TargetSeconds: a call answered within this many seconds counts for the service level.
+	TargetSeconds int `yaml:"target_seconds"`
+	// TargetLevel is the share of calls to answer within TargetSeconds (staffing, wallboard).
+	TargetLevel float64 `yaml:"target_level"`
+	// WrapUpSeconds is the after-call work added to the talk time for staffing.
+	WrapUpSeconds int `yaml:"wrap_up_seconds"`
 }
 
 type Log struct {
@@ -347,6 +358,10 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Alerts.BatchSize, 500)
 	defInt(&c.Alerts.MaxMessageChars, 1530)
 	defInt(&c.Alerts.RequestsPerMinute, 600)
+	defInt(&c.Reports.TargetSeconds, 20)
+	if c.Reports.TargetLevel == 0 {
+		c.Reports.TargetLevel = 0.8
+	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -529,6 +544,15 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json")
+	}
+	if c.Reports.TargetSeconds < 1 || c.Reports.TargetSeconds > 3600 {
+		bad("reports.target_seconds", "must be between 1 and 3600, got %d", c.Reports.TargetSeconds)
+	}
+	if c.Reports.TargetLevel <= 0 || c.Reports.TargetLevel >= 1 {
+		bad("reports.target_level", "must be above 0 and below 1, got %v", c.Reports.TargetLevel)
+	}
+	if c.Reports.WrapUpSeconds < 0 || c.Reports.WrapUpSeconds > 3600 {
+		bad("reports.wrap_up_seconds", "must be between 0 and 3600, got %d", c.Reports.WrapUpSeconds)
 	}
 	if c.Alerts.BatchSize < 1 || c.Alerts.BatchSize > 10000 {
 		bad("alerts.batch_size", "must be between 1 and 10000")
