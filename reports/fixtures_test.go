@@ -32,38 +32,25 @@ func insertFixtures(t testing.TB, st *store.Store, fs []fixture) {
 			chunk := fs[start:min(start+500, len(fs))]
 			var b strings.Builder
 			var args []any
-			var msgs strings.Builder
-			var margs []any
 			b.WriteString(`INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, category, status,
-				outcome, call_result, call_wait_seconds, call_talk_seconds, received_at, updated_at, resolved_at) VALUES `)
+				outcome, call_result, call_wait_seconds, call_talk_seconds, received_at, updated_at, resolved_at, first_response_at) VALUES `)
 			for i, f := range chunk {
 				if i > 0 {
 					b.WriteString(", ")
 				}
-				b.WriteString("(?, ?, 'inbound', ?, 'cit', 'x', 'y', ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-				var resolved any
+				b.WriteString("(?, ?, 'inbound', ?, 'cit', 'x', 'y', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+				var resolved, firstReply any
+				if f.firstReply > 0 {
+					firstReply = store.Micros(f.received.Add(f.firstReply))
+				}
 				if f.status == "resolved" {
 					resolved = store.Micros(f.received.Add(time.Hour))
 				}
 				args = append(args, f.id, f.channel, null(f.comune), null(f.category), f.status, null(f.outcome), null(f.result),
-					nullInt(f.wait), nullInt(f.talk), store.Micros(f.received), store.Micros(f.received), resolved)
-				if f.firstReply > 0 {
-					if len(margs) > 0 {
-						msgs.WriteString(", ")
-					}
-					msgs.WriteString("(?, ?, 'outbound', ?, ?, ?), (?, ?, 'outbound', ?, ?, ?)")
-					// Two answers: only the first counts.
-					margs = append(margs, f.id+"-r1", f.id, f.channel, store.Micros(f.received.Add(f.firstReply)), 0,
-						f.id+"-r2", f.id, f.channel, store.Micros(f.received.Add(f.firstReply+time.Hour)), 0)
-				}
+					nullInt(f.wait), nullInt(f.talk), store.Micros(f.received), store.Micros(f.received), resolved, firstReply)
 			}
 			if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
 				return err
-			}
-			if len(margs) > 0 {
-				if _, err := tx.Exec(ctx, `INSERT INTO messages (id, contact_id, direction, channel, created_at, updated_at) VALUES `+msgs.String(), margs...); err != nil {
-					return err
-				}
 			}
 		}
 		return nil

@@ -17,7 +17,9 @@ import (
 
 var rome = func() *time.Location { l, _ := time.LoadLocation("Europe/Rome"); return l }()
 
-func local(y int, m time.Month, d, hh, mm int) time.Time { return time.Date(y, m, d, hh, mm, 0, 0, rome) }
+func local(y int, m time.Month, d, hh, mm int) time.Time {
+	return time.Date(y, m, d, hh, mm, 0, 0, rome)
+}
 
 // March 2026 in Rome: summer time starts on Sunday the 29th at 02:00.
 var march = []fixture{
