@@ -156,3 +156,31 @@ func eq[T any](t *testing.T, what string, got, want T) {
 		t.Errorf("%s:\n got  %+v\n want %+v", what, got, want)
 	}
 }
+
+func TestTextTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		insertFixtures(t, st, march)
+		svc := newService(t, st, local(2026, 3, 15, 12, 0))
+		q := must[reports.Query](t)(svc.NewQuery("2026-03-01", "2026-03-31", "", nil))
+		s := must[reports.Summary](t)(svc.Summary(context.Background(), q))
+		var buf bytes.Buffer
+		if err := reports.WriteText(&buf, s); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{
+			"Sportello report 2026-03-01 .. 2026-03-31 (all comuni)",
+			"Contacts                          7",
+			"  phone                           4  57.14 %",
+			"  first_level                     2  28.57 %",
+			"  blocco-traffico                 2  28.57 %",
+			"  abandoned                       1  25.00 %",
+			"  average talk              150.0 s",
+			"  service level              50.0 %  within 20 s",
+			"First response                 90 s  median",
+		} {
+			if !strings.Contains(buf.String(), want+"\n") {
+				t.Errorf("missing %q in\n%s", want, buf.String())
+			}
+		}
+	})
+}
