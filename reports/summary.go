@@ -6,6 +6,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store/reportstore"
 )
@@ -139,8 +141,15 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 	}
 	out.Contacts.ByCategory[NoComune] = 0
 
-	mixes, err := s.store.Mixes(ctx, f)
-	if err != nil {
+	// The three scans are independent: run them side by side on the read pool.
+	var mixes []reportstore.Mix
+	var buckets []reportstore.Bucket
+	var firsts []int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { mixes, err = s.store.Mixes(gctx, f); return err })
+	g.Go(func() (err error) { buckets, err = s.store.Buckets(gctx, f); return err })
+	g.Go(func() (err error) { firsts, err = s.store.FirstResponses(gctx, f); return err })
+	if err := g.Wait(); err != nil {
 		return out, err
 	}
 	for _, m := range mixes {
@@ -158,10 +167,6 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 		}
 	}
 
-	buckets, err := s.store.Buckets(ctx, f)
-	if err != nil {
-		return out, err
-	}
 	days := q.days()
 	out.ByDay = make([]DayFigures, len(days))
 	index := make(map[Day]int, len(days))
@@ -189,10 +194,6 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 	}
 	out.Calls.finish(f.TargetSeconds)
 
-	firsts, err := s.store.FirstResponses(ctx, f)
-	if err != nil {
-		return out, err
-	}
 	out.FirstResponse = firstResponse(firsts)
 	return out, nil
 }
