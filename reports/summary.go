@@ -53,7 +53,7 @@ type Calls struct {
 }
 
 // FirstResponse: the nearest-rank median and 90th percentile, in whole seconds, of the time from
-// arrival to the first outbound message of the non-phone contacts that have one; null when none.
+// arrival to the first outbound message an operator wrote (automatic answers do not count) of the non-phone contacts that have one; null when none.
 type FirstResponse struct {
 	Median *int64 `json:"median"`
 	P90    *int64 `json:"p90"`

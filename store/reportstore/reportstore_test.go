@@ -11,8 +11,8 @@ import (
 	"github.com/sportello/sportello/store/storetest"
 )
 
-// The first outbound message of a thread is the contact's first response; later ones and the
-// inbound message itself do not move it.
+// The first outbound message a person wrote is the contact's first response; automatic answers,
+// later messages and the inbound message itself do not move it.
 func TestFirstResponseIsTheFirstOutboundMessage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
@@ -22,10 +22,15 @@ func TestFirstResponseIsTheFirstOutboundMessage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i, after := range []time.Duration{95 * time.Second, time.Hour} {
+		// An automatic answer at once does not count; the operator's at 95 s does, a later one not.
+		for i, after := range []time.Duration{0, 95 * time.Second, time.Hour} {
+			author := "anna"
+			if after == 0 {
+				author = ""
+			}
 			err := st.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 				return st.InsertOutboundTx(ctx, tx, channels.Message{ID: store.NewID(), ContactID: r.ContactID, Channel: channels.SMS,
-					Body: "risposta", CreatedAt: arrived.Add(after)})
+					Body: "risposta", Author: author, CreatedAt: arrived.Add(after)})
 			})
 			if err != nil {
 				t.Fatal(i, err)
