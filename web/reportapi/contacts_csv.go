@@ -17,7 +17,13 @@ func (a *API) contactsCSV(c echo.Context) error {
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="contatti_%s_%s.csv"`, q.From, q.To))
 	c.Response().WriteHeader(http.StatusOK)
-	// Once rows are on the wire the status is sent: a failure can only cut the file short, and
-	// is logged by the server's error handler.
-	return a.Reports.WriteCSV(c.Request().Context(), q, c.Response())
+	// Once rows are on the wire the status is sent: a failure can only cut the file short, so
+	// it is logged here (the error handler leaves committed responses alone).
+	if err := a.Reports.WriteCSV(c.Request().Context(), q, c.Response()); err != nil {
+		if c.Request().Context().Err() == nil {
+			a.logger().Error("writing the contacts CSV failed", "err", err, "from", q.From.String(), "to", q.To.String())
+		}
+		return err
+	}
+	return nil
 }

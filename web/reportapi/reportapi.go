@@ -5,6 +5,7 @@ package reportapi
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
 
@@ -22,6 +23,14 @@ type API struct {
 	Reports *reports.Service
 	Store   *store.Store
 	Auth    *auth.Authenticator
+	Logger  *slog.Logger
+}
+
+func (a *API) logger() *slog.Logger {
+	if a.Logger == nil {
+		return slog.Default()
+	}
+	return a.Logger
 }
 
 // Register is the reports' route list. Routes carry their own middleware: the operator API's
