@@ -81,6 +81,9 @@ func TestSimulateReproducesTheSeedMix(t *testing.T) {
 	if se := 117 / math.Sqrt(answered); math.Abs(sum.Calls.AvgTalkSeconds-117) > 4*se {
 		t.Errorf("average talk %.1f s over %v calls, the profile says 117 s (± %.1f)", sum.Calls.AvgTalkSeconds, answered, 4*se)
 	}
+	if sum.FirstResponse.Median == nil {
+		t.Error("the operators' replies gave no first response time")
+	}
 	if sum.Calls.Abandoned == 0 || sum.Calls.ServiceLevel <= 0 {
 		t.Errorf("calls %+v", sum.Calls)
 	}

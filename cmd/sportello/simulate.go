@@ -79,6 +79,7 @@ type simTally struct {
 	categories map[string]int
 	fallbacks  int
 	abandoned  int
+	replies    int
 	talk       float64
 	answered   int
 }
@@ -212,17 +213,23 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	resolveRand := rand.New(rand.NewPCG(*seed, 0xdecade))
 	type resolution struct {
-		id, comune, outcome, category string
+		id, comune, channel, outcome, category string
 	}
 	plan := make([]resolution, 0, len(open))
 	for _, c := range open {
 		if c.abandoned {
 			continue
 		}
-		plan = append(plan, resolution{id: c.id, comune: c.comune, outcome: pick(resolveRand, profile.outcomes), category: pick(resolveRand, profile.categories)})
+		plan = append(plan, resolution{id: c.id, comune: c.comune, channel: c.channel, outcome: pick(resolveRand, profile.outcomes), category: pick(resolveRand, profile.categories)})
 	}
 	if err := run("resolving", len(plan), func(i int) error {
 		p := plan[i]
+		if p.channel != "phone" {
+			// The operator answers on the contact's own channel first: the first response.
+			if err := s.reply(ctx, p.id); err != nil {
+				return err
+			}
+		}
 		return s.resolve(ctx, p.id, p.comune, p.outcome, p.category)
 	}); err != nil {
 		return err
@@ -447,8 +454,8 @@ func onePageTIFF() []byte {
 }
 
 type openContact struct {
-	id, comune string
-	abandoned  bool
+	id, comune, channel string
+	abandoned           bool
 }
 
 // openContacts lists every open contact through the operator API.
@@ -467,9 +474,10 @@ func (s *simulator) openContacts(ctx context.Context) ([]openContact, error) {
 		}
 		var page struct {
 			Items []struct {
-				ID     string  `json:"id"`
-				Comune *string `json:"comune"`
-				Call   *struct {
+				ID      string  `json:"id"`
+				Channel string  `json:"channel"`
+				Comune  *string `json:"comune"`
+				Call    *struct {
 					Result *string `json:"result"`
 				} `json:"call"`
 			} `json:"items"`
@@ -481,7 +489,7 @@ func (s *simulator) openContacts(ctx context.Context) ([]openContact, error) {
 			return nil, fmt.Errorf("listing contacts: %s %v", resp.Status, err)
 		}
 		for _, it := range page.Items {
-			c := openContact{id: it.ID}
+			c := openContact{id: it.ID, channel: it.Channel}
 			if it.Comune != nil {
 				c.comune = *it.Comune
 			}
@@ -493,6 +501,19 @@ func (s *simulator) openContacts(ctx context.Context) ([]openContact, error) {
 		}
 		cursor = page.NextCursor
 	}
+}
+
+// reply answers a contact on its own channel through the operator API.
+func (s *simulator) reply(ctx context.Context, id string) error {
+	b, _ := json.Marshal(map[string]string{"body": "Buongiorno, grazie per averci scritto: la sua richiesta è stata presa in carico."})
+	_, _, err := s.post(ctx, "/api/v1/contacts/"+id+"/reply", bytes.NewReader(b), http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + s.token}})
+	if err != nil {
+		return err
+	}
+	s.tally.mu.Lock()
+	s.tally.replies++
+	s.tally.mu.Unlock()
+	return nil
 }
 
 // resolve closes a contact as an operator would. An outcome its comune has no office for, or
@@ -548,6 +569,7 @@ func (s *simulator) printSummary(w io.Writer, n int, seed uint64, profile string
 	section("Resolved by outcome", t.outcomes)
 	section("Resolved by category", t.categories)
 	fmt.Fprintf(w, "CTI calls answered %d (average talk %.1f s), abandoned %d\n", t.answered, t.talk/float64(max(t.answered, 1)), t.abandoned)
+	fmt.Fprintf(w, "Operator replies to SMS, email and fax %d\n", t.replies)
 	if t.fallbacks > 0 {
 		fmt.Fprintf(w, "%d transfers or forwards had no office (or no email relay) and were resolved at first level\n", t.fallbacks)
 	}
