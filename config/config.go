@@ -36,6 +36,7 @@ type Config struct {
 	Jobs          Jobs          `yaml:"jobs"`
 	Alerts        Alerts        `yaml:"alerts"`
 	Database      Database      `yaml:"database"`
+	Reports       Reports       `yaml:"reports"`
 	Log           Log           `yaml:"log"`
 	Voice         Voice         `yaml:"voice"`
 
@@ -216,6 +217,16 @@ type Database struct {
 // RequestConns is what remains of the budget for webhooks, the APIs, pages and other jobs.
 func (d Database) RequestConns() int { return d.MaxOpenConns - d.RiverConns - d.FanoutConns }
 
+// Reports configure the figures of contract section 7.
+type Reports struct {
+	// TargetSeconds: a call answered within this many seconds counts for the service level.
+	TargetSeconds int `yaml:"target_seconds"`
+	// TargetLevel is the share of calls to answer within TargetSeconds (staffing, wallboard).
+	TargetLevel float64 `yaml:"target_level"`
+	// WrapUpSeconds is the after-call work added to the talk time for staffing.
+	WrapUpSeconds int `yaml:"wrap_up_seconds"`
+}
+
 type Log struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"` // text | json
@@ -382,6 +393,10 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Database.MaxOpenConns, 20)
 	defInt(&c.Database.RiverConns, 4)
 	defInt(&c.Database.FanoutConns, 6)
+	defInt(&c.Reports.TargetSeconds, 20)
+	if c.Reports.TargetLevel == 0 {
+		c.Reports.TargetLevel = 0.8
+	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
 }
@@ -565,6 +580,15 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json")
+	}
+	if c.Reports.TargetSeconds < 1 || c.Reports.TargetSeconds > 3600 {
+		bad("reports.target_seconds", "must be between 1 and 3600, got %d", c.Reports.TargetSeconds)
+	}
+	if c.Reports.TargetLevel <= 0 || c.Reports.TargetLevel >= 1 {
+		bad("reports.target_level", "must be above 0 and below 1, got %v", c.Reports.TargetLevel)
+	}
+	if c.Reports.WrapUpSeconds < 0 || c.Reports.WrapUpSeconds > 3600 {
+		bad("reports.wrap_up_seconds", "must be between 0 and 3600, got %d", c.Reports.WrapUpSeconds)
 	}
 	if c.Alerts.BatchSize < 1 || c.Alerts.BatchSize > 10000 {
 		bad("alerts.batch_size", "must be between 1 and 10000")

@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/ingest"
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/metrics"
+	"github.com/sportello/sportello/reports"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/templates"
 	"github.com/sportello/sportello/web"
@@ -65,6 +66,7 @@ type Gateway struct {
 	callDesk       twilio.CallDesk
 	deliveries     []channels.DeliverySink
 	authn          *auth.Authenticator
+	reports        *reports.Service
 
 	mu       sync.Mutex
 	httpAddr string
@@ -136,7 +138,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 	g.Senders = map[channels.Kind]channels.Sender{}
 	// Each feature wires itself in its own file; the order follows the data: channels out,
 	// then routing, email and fax, alerts, and the pages last.
-	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireVoice, g.wireEmail, g.wireAlerts, g.wireInbox} {
+	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireVoice, g.wireEmail, g.wireAlerts, g.wireInbox, g.wireReports} {
 		if err := w(ctx); err != nil {
 			return err
 		}

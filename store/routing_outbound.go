@@ -36,7 +36,14 @@ func (s *Store) InsertOutboundTx(ctx context.Context, tx *Tx, m channels.Message
 	if err != nil {
 		return err
 	}
-	_, err = tx.Exec(ctx, "UPDATE contacts SET updated_at = ? WHERE id = ?", Micros(now), m.ContactID)
+	// first_response_at feeds the reports' first response times (migration 0013): the first
+	// message a person wrote; automatic answers (no author) are not a response.
+	var firstResponse any
+	if m.Author != "" {
+		firstResponse = Micros(m.CreatedAt)
+	}
+	_, err = tx.Exec(ctx, "UPDATE contacts SET updated_at = ?, first_response_at = COALESCE(first_response_at, ?) WHERE id = ?",
+		Micros(now), firstResponse, m.ContactID)
 	return err
 }
 

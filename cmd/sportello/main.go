@@ -38,6 +38,8 @@ func commands() map[string]command {
 		"apikey revoke":      {"apikey revoke KEY-ID-OR-KEY", runAPIKeyRevoke},
 		"subscribers import": {"subscribers import --comune ID [--topics a,b] FILE.csv", runSubscribersImport},
 		"send-test sms":      {"send-test sms --from NUMBER [--to NUMBER] [--body TEXT] [--url GATEWAY]", runSendTestSMS},
+		"report":             {"report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--comune ID] [--format text|json|csv]", runReport},
+		"simulate":           {"simulate --contacts N [--days D] [--profile linea-comune] [--seed S] [--url GATEWAY] [--smtp ADDR]", runSimulate},
 		"send-test call":     {"send-test call --from NUMBER [--to NUMBER] [--status completed --duration 117] [--url GATEWAY]", runSendTestCall},
 	}
 }

@@ -261,6 +261,9 @@ func openAPIDocument() obj {
 			}, nil, obj{"200": ok("a page of the log", "AuditList"), "400": bad, "403": forbidden}),
 		},
 	}
+	for k, v := range reportPaths() {
+		paths[k] = v
+	}
 	return obj{
 		"openapi":           "3.1.0",
 		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -277,6 +280,7 @@ func openAPIDocument() obj {
 			{"name": "contacts", "description": "the operators' contacts"},
 			{"name": "citizens", "description": "citizens across channels"},
 			{"name": "desk", "description": "queues, presence, events and administration"},
+			{"name": "reports", "description": "figures of the service (supervisors; a comune's key reads its own summary)"},
 			{"name": "meta", "description": "this document"},
 		},
 		"paths": paths,
@@ -286,7 +290,7 @@ func openAPIDocument() obj {
 				"userToken": obj{"type": "http", "scheme": "bearer", "description": "a user's API token (sportello token create --username U)"},
 				"session":   obj{"type": "apiKey", "in": "cookie", "name": "sportello_session", "description": "the web inbox's session; unsafe methods also need the X-CSRF-Token header"},
 			},
-			"schemas": schemas(),
+			"schemas": withReportSchemas(schemas()),
 		},
 	}
 }
