@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,12 +35,19 @@ func (p *Pages) login(c echo.Context) error {
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
 	next := safeNext(c.FormValue("next"))
-	key := c.RealIP() + "|" + strings.ToLower(username)
-	if blocked, wait := p.limiter.blocked(key); blocked {
-		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
+	ip := c.RealIP()
+	key := ip + "|" + strings.ToLower(username)
+	for _, l := range []struct {
+		lim *limiter
+		key string
+	}{{p.ipLimiter, ip}, {p.limiter, key}} {
+		if blocked, wait := l.lim.blocked(l.key); blocked {
+			return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
+		}
 	}
 	fail := func() error {
 		p.limiter.fail(key)
+		p.ipLimiter.fail(ip)
 		return p.Render(c, http.StatusUnauthorized, "login", View{Title: "login_title", Nav: "login",
 			Error: Text(c, "login_failed"), Data: loginView{Username: username, Next: next}})
 	}
@@ -47,14 +55,20 @@ func (p *Pages) login(c echo.Context) error {
 		return fail()
 	}
 	u, err := p.o.Store.UserByUsername(ctx, username)
+	hash := u.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
-		auth.CheckPassword(p.dummy, password)
-		return fail()
+		hash = p.dummy
+	} else if err != nil {
+		return err
+	}
+	ok, err := p.o.Gate.Check(ctx, ip, hash, password)
+	if errors.Is(err, auth.ErrBusy) {
+		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_busy", RetryAfter: time.Second}
 	}
 	if err != nil {
 		return err
 	}
-	if !auth.CheckPassword(u.PasswordHash, password) {
+	if !ok || hash == p.dummy {
 		return fail()
 	}
 	p.limiter.reset(key)
