@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
 )
 
 // webClient is a browser's cookie jar that does not follow redirects, dialling from source
@@ -126,4 +128,18 @@ func cli(t testing.TB, args ...string) string {
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return lines[len(lines)-1]
+}
+
+// storeUser adds a user with a password straight into a harness gateway's store.
+func storeUser(t testing.TB, g *harness.Gateway, username, password, role string, comuni ...string) store.User {
+	t.Helper()
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := g.G.Store.CreateUser(context.Background(), store.User{Username: username, Role: role, PasswordHash: hash, Comuni: comuni})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

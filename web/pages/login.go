@@ -20,7 +20,7 @@ type loginView struct {
 
 // loginForm shows the form, or sends a signed-in user straight on.
 func (p *Pages) loginForm(c echo.Context) error {
-	next := safeNext(c.QueryParam("next"))
+	next := SafeNext(c.QueryParam("next"))
 	if _, err := p.sessionUser(c); err == nil {
 		return Redirect(c, next)
 	}
@@ -34,7 +34,7 @@ func (p *Pages) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
+	next := SafeNext(c.FormValue("next"))
 	ip := c.RealIP()
 	key := ip + "|" + strings.ToLower(username)
 	for _, l := range []struct {
@@ -112,13 +112,4 @@ func (p *Pages) logout(c echo.Context) error {
 	}
 	p.clearSession(c)
 	return Redirect(c, "/login?bye=1")
-}
-
-// safeNext keeps a post-login destination on this site: a path, never "//host" or a URL.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
-		return "/inbox"
-	}
-	return next
 }
