@@ -17,6 +17,9 @@ const (
 	ContactSLA     = "contact.sla"
 	AlertProgress  = "alert.progress"
 	QueueChanged   = "queue.changed"
+	// UserRevoked: a user's tokens were revoked or the user disabled; their open streams
+	// re-check their credentials at once (they also do so every few seconds, for events lost).
+	UserRevoked = "user.revoked"
 )
 
 // Event is small on purpose (NOTIFY payloads are limited): subscribers load what they show.
@@ -25,6 +28,7 @@ type Event struct {
 	ContactID string `json:"contact_id,omitempty"`
 	AlertID   string `json:"alert_id,omitempty"`
 	Comune    string `json:"comune,omitempty"`
+	UserID    string `json:"user_id,omitempty"`
 }
 
 // Publisher is what writers see.

@@ -71,6 +71,12 @@ func (p *Pages) login(c echo.Context) error {
 	if !ok || hash == p.dummy {
 		return fail()
 	}
+	// A disabled user gets the same answer as a wrong password, after the same work.
+	if disabled, err := p.o.Store.UserDisabled(ctx, u.ID); err != nil {
+		return err
+	} else if disabled {
+		return fail()
+	}
 	p.limiter.reset(key)
 	// A new token at every login: a session id planted before login is worth nothing after it.
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil && ck.Value != "" {
