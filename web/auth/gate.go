@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -76,7 +77,14 @@ func (g *PasswordGate) Check(ctx context.Context, client, encoded, password stri
 		return false, ctx.Err()
 	}
 	defer func() { <-g.slots }()
-	return CheckPassword(encoded, password), nil
+	ok := CheckPassword(encoded, password)
+	// The check's 64 MiB are garbage now. Left to the pacer, the heap may grow to twice what
+	// was live at the last collection before it runs again: with two checks live that is
+	// several hashes' worth more (a flood measured 410 MiB peak). Collecting here, before the
+	// slot is free, lets the next check reuse these pages instead. The big blocks hold no
+	// pointers, so this costs a few milliseconds per login.
+	runtime.GC()
+	return ok, nil
 }
 
 func (g *PasswordGate) enter(client string) bool {
