@@ -38,6 +38,8 @@ type Config struct {
 	Database      Database      `yaml:"database"`
 	Reports       Reports       `yaml:"reports"`
 	Log           Log           `yaml:"log"`
+	Auth          Auth          `yaml:"auth"`
+	Metrics       Metrics       `yaml:"metrics"`
 	Voice         Voice         `yaml:"voice"`
 
 	// Location is Timezone loaded; filled by Validate.
@@ -232,6 +234,21 @@ type Log struct {
 	Format string `yaml:"format"` // text | json
 }
 
+// Auth tunes logins and tokens.
+type Auth struct {
+	// TokenTTL is how long a new API token lasts; 0 = until revoked.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// LoginConcurrency is how many password checks (argon2id, 64 MiB each) run at once.
+	LoginConcurrency int `yaml:"login_concurrency"`
+}
+
+// Metrics guards /metrics.
+type Metrics struct {
+	// Token, when set, lets a request with "Authorization: Bearer <token>" read /metrics from
+	// any address; without it only loopback clients may.
+	Token string `yaml:"token"`
+}
+
 // Error is a configuration problem tied to one key.
 type Error struct {
 	Key    string
@@ -318,6 +335,9 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("SPORTELLO_CTI_TOKEN"); v != "" {
 		c.CTI.Token = v
 	}
+	if v := getenv("SPORTELLO_METRICS_TOKEN"); v != "" {
+		c.Metrics.Token = v
+	}
 }
 
 // SetDefaults fills every unset key with its default.
@@ -399,6 +419,7 @@ func (c *Config) SetDefaults() {
 	}
 	def(&c.Log.Level, "info")
 	def(&c.Log.Format, "text")
+	defInt(&c.Auth.LoginConcurrency, 2)
 }
 
 var (
@@ -436,6 +457,12 @@ func (c *Config) Validate() error {
 	}
 	if (c.SMTP.TLSCert == "") != (c.SMTP.TLSKey == "") {
 		bad("smtp.tls_cert", "tls_cert and tls_key go together")
+	}
+	if c.Auth.TokenTTL < 0 {
+		bad("auth.token_ttl", "must be 0 (no expiry) or a positive duration")
+	}
+	if c.Auth.LoginConcurrency < 1 || c.Auth.LoginConcurrency > 64 {
+		bad("auth.login_concurrency", "must be between 1 and 64 (each check takes 64 MiB)")
 	}
 	if c.Twilio.MaxMessagesPerSecond < 0 {
 		bad("twilio.max_messages_per_second", "must be positive")

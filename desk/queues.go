@@ -34,6 +34,10 @@ func (d *Desk) Queues(ctx context.Context, u store.User) ([]QueueStats, error) {
 	now := d.now()
 	out := []QueueStats{}
 	add := func(q config.Queue) {
+		// A queue of other comuni only is not the user's to see, not even its name.
+		if !overlaps(u.Comuni, q.Comuni) {
+			return
+		}
 		s := QueueStats{ID: q.ID, Name: q.Name}
 		if l, ok := loads[q.ID]; ok {
 			s.Waiting = l.Waiting

@@ -20,6 +20,9 @@ const (
 	// ScreenPop: User answered the call ContactID (a PBX's CTI answer, a phone leg): their open
 	// inbox shows it.
 	ScreenPop = "call.screen_pop"
+	// UserRevoked: a user's tokens were revoked or the user disabled; their open streams
+	// re-check their credentials at once (they also do so every few seconds, for events lost).
+	UserRevoked = "user.revoked"
 )
 
 // Event is small on purpose (NOTIFY payloads are limited): subscribers load what they show.
@@ -29,7 +32,8 @@ type Event struct {
 	AlertID   string `json:"alert_id,omitempty"`
 	Comune    string `json:"comune,omitempty"`
 	// User is whom the event is for (ScreenPop).
-	User string `json:"user,omitempty"`
+	User   string `json:"user,omitempty"`
+	UserID string `json:"user_id,omitempty"`
 }
 
 // Publisher is what writers see.

@@ -167,7 +167,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		return err
 	}
 	g.Echo = web.New(web.Options{Store: g.Store, Metrics: g.Metrics, Logger: g.Log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		TrustProxy: cfg.HTTP.TrustProxy, Surfaces: g.surfaces})
+		TrustProxy: cfg.HTTP.TrustProxy, MetricsToken: cfg.Metrics.Token, Surfaces: g.surfaces})
 	return nil
 }
 

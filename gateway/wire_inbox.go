@@ -9,6 +9,7 @@ import (
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
 	"github.com/sportello/sportello/web/inbox"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -21,7 +22,8 @@ func (g *Gateway) wireInbox(ctx context.Context) error {
 		onLogout = g.Desk.SessionEnded
 	}
 	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
-		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout})
+		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout,
+		Gate: auth.NewPasswordGate(auth.GateOptions{Concurrent: g.Config.Auth.LoginConcurrency})})
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,11 @@ func alertPageClient(t *testing.T, gw *harness.Gateway, username, role string, c
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("login: %d %s", resp.StatusCode, body)
 	}
+	// The CSRF token is the session's: the login form's is stale once signed in.
+	_, body = alertPage(t, c, "GET", gw.URL+"/inbox", nil, "")
+	if m = alertCSRF.FindStringSubmatch(body); m == nil {
+		t.Fatalf("no CSRF token on /inbox: %s", body)
+	}
 	return c, m[1]
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/integration/twilioemu"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
 )
 
 const (
@@ -280,8 +281,14 @@ func TestOperatorAPISessionCookieNeedsCSRF(t *testing.T) {
 	if st := do("PUT", "/api/v1/me/status", "tok-a", "tok-b"); st != 403 {
 		t.Fatalf("PUT by cookie with a stale token: %d", st)
 	}
-	if st := do("PUT", "/api/v1/me/status", "tok-a", "tok-a"); st != 200 {
-		t.Fatalf("PUT by cookie with the token: %d", st)
+	// A value planted in the CSRF cookie (by a sibling subdomain) and repeated in the header
+	// used to pass the double submit: the token must be the session's own.
+	planted := strings.Repeat("p", 43)
+	if st := do("PUT", "/api/v1/me/status", planted, planted); st != 403 {
+		t.Fatalf("PUT by cookie with a planted CSRF cookie and header: %d", st)
+	}
+	if st := do("PUT", "/api/v1/me/status", "", auth.SessionCSRF(session)); st != 200 {
+		t.Fatalf("PUT by cookie with the session's token: %d", st)
 	}
 	if err := gw.G.Store.RevokeToken(ctx, session); err != nil {
 		t.Fatal(err)

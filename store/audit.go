@@ -60,8 +60,12 @@ type AuditFilter struct {
 	Actor     string
 	Action    string
 	ContactID string
-	Limit     int
-	Cursor    string
+	// Scope limits the entries to the caller's comuni: those about a contact or citizen of
+	// theirs, and the ones about neither (presence changes) whose actor shares a comune with
+	// them. Entries about something without a comune are for unscoped users only.
+	Scope  Scope
+	Limit  int
+	Cursor string
 }
 
 // AuditLog lists entries, newest first, and the cursor of the next page ("" at the end).
@@ -81,6 +85,9 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 	eq("actor", f.Actor)
 	eq("action", f.Action)
 	eq("contact_id", f.ContactID)
+	if f.Scope.Comuni != nil {
+		where.WriteString(s.auditScope(f.Scope, &args))
+	}
 	if f.Cursor != "" {
 		at, id, err := decodeCursor(f.Cursor)
 		if err != nil {
@@ -117,4 +124,34 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 		next = encodeCursor(Micros(last.At), last.ID)
 	}
 	return out, next, nil
+}
+
+// auditScope is the condition that keeps a scoped caller to entries of their comuni.
+func (s *Store) auditScope(sc Scope, args *[]any) string {
+	if len(sc.Comuni) == 0 {
+		return " AND 1 = 0"
+	}
+	in := func() string {
+		ph := make([]string, len(sc.Comuni))
+		for i, cm := range sc.Comuni {
+			ph[i] = "?"
+			*args = append(*args, cm)
+		}
+		return "(" + strings.Join(ph, ", ") + ")"
+	}
+	var b strings.Builder
+	b.WriteString(" AND ((contact_id IS NOT NULL AND contact_id IN (SELECT id FROM contacts WHERE comune IN " + in() + "))")
+	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NOT NULL AND citizen_id IN (SELECT id FROM citizens WHERE comune IN " + in() + "))")
+	find := "instr"
+	if s.dialect == Postgres {
+		find = "strpos"
+	}
+	overlap := make([]string, len(sc.Comuni))
+	for i, cm := range sc.Comuni {
+		overlap[i] = find + "(',' || comuni || ',', ?) > 0"
+		*args = append(*args, ","+cm+",")
+	}
+	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NULL AND actor IN (SELECT username FROM users WHERE " +
+		strings.Join(overlap, " OR ") + ")))")
+	return b.String()
 }

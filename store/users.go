@@ -183,7 +183,8 @@ func (s *Store) CreateToken(ctx context.Context, userID, kind string, ttl time.D
 // UserByToken finds the live user a token belongs to.
 func (s *Store) UserByToken(ctx context.Context, token, kind string) (User, error) {
 	return scanUser(s.queryRow(ctx, "SELECT "+prefixed("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id
-		WHERE t.hash = ? AND t.kind = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.deleted_at IS NULL`,
+		WHERE t.hash = ? AND t.kind = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.deleted_at IS NULL
+		AND u.disabled_at IS NULL`,
 		HashToken(token), kind, Micros(s.now())))
 }
 
@@ -217,4 +218,68 @@ func (s *Store) PurgeTokens(ctx context.Context, after time.Duration) (int64, er
 		return err
 	})
 	return n, err
+}
+
+// RevokeUserTokens ends every token of a user at once, API tokens and sessions alike, and
+// returns the user and how many tokens it ended.
+func (s *Store) RevokeUserTokens(ctx context.Context, username string) (User, int64, error) {
+	u, err := s.UserByUsername(ctx, username)
+	if err != nil {
+		return u, 0, err
+	}
+	var n int64
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		n, err = revokeAllTokens(ctx, tx, u.ID, Micros(s.now()))
+		return err
+	})
+	return u, n, err
+}
+
+func revokeAllTokens(ctx context.Context, tx *Tx, userID string, now int64) (int64, error) {
+	res, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND revoked_at IS NULL", now, userID)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// DisableUser stops a user: no login, every token and session ended, presence offline so
+// nothing more is assigned to them. Disabling a disabled user changes nothing.
+func (s *Store) DisableUser(ctx context.Context, username string) (User, error) {
+	u, err := s.UserByUsername(ctx, username)
+	if err != nil {
+		return u, err
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := Micros(s.now())
+		if _, err := tx.Exec(ctx, "UPDATE users SET disabled_at = COALESCE(disabled_at, ?), presence = 'offline' WHERE id = ?", now, u.ID); err != nil {
+			return err
+		}
+		_, err := revokeAllTokens(ctx, tx, u.ID, now)
+		return err
+	})
+	return u, err
+}
+
+// EnableUser lets a disabled user log in again (their old tokens stay revoked).
+func (s *Store) EnableUser(ctx context.Context, username string) (User, error) {
+	u, err := s.UserByUsername(ctx, username)
+	if err != nil {
+		return u, err
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE users SET disabled_at = NULL WHERE id = ?", u.ID)
+		return err
+	})
+	return u, err
+}
+
+// UserDisabled reports whether a user is disabled.
+func (s *Store) UserDisabled(ctx context.Context, userID string) (bool, error) {
+	var at sql.NullInt64
+	err := s.queryRow(ctx, "SELECT disabled_at FROM users WHERE id = ?", userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return at.Valid, err
 }

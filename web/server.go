@@ -6,9 +6,12 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +37,9 @@ type Options struct {
 	Logger       *slog.Logger
 	MaxBodyBytes int64
 	TrustProxy   bool
+	// MetricsToken, when set, lets "Authorization: Bearer <token>" read /metrics from anywhere;
+	// without it only loopback clients may.
+	MetricsToken string
 	Surfaces     []Surface
 }
 
@@ -63,12 +69,48 @@ func New(opts Options) *echo.Echo {
 	e.GET("/healthz", func(c echo.Context) error { return c.JSON(http.StatusOK, map[string]string{"status": "ok"}) })
 	e.GET("/readyz", readyz(opts.Store))
 	if opts.Metrics != nil {
-		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(opts.Metrics.Registry, promhttp.HandlerOpts{})))
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(opts.Metrics.Registry, promhttp.HandlerOpts{})), metricsGuard(opts.MetricsToken))
 	}
 	for _, s := range opts.Surfaces {
 		s.Register(e)
 	}
 	return e
+}
+
+// metricsGuard lets through a request with the configured bearer token, or one from loopback.
+// Loopback means both the TCP peer and the client the proxy headers name: behind a reverse
+// proxy on the same host (http.trust_proxy) every request comes from loopback, so the peer
+// alone would open /metrics to the internet; the forwarded client (echo's RealIP, which only
+// believes X-Forwarded-For from trusted proxies and takes the first untrusted hop from the
+// right, so a client cannot forge it) must be loopback too. A scraper on the host that goes
+// straight to the port sends no forwarding header and is let in.
+func metricsGuard(token string) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if token != "" {
+				if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
+					sent, ok := strings.CutPrefix(h, "Bearer ")
+					if !ok || subtle.ConstantTimeCompare([]byte(sent), []byte(token)) != 1 {
+						return httperr.Unauthorized()
+					}
+					return next(c)
+				}
+			}
+			if isLoopback(c.Request().RemoteAddr) && isLoopback(c.RealIP()) {
+				return next(c)
+			}
+			return httperr.New(http.StatusForbidden, "forbidden", "/metrics answers loopback clients, or the metrics.token bearer")
+		}
+	}
+}
+
+// isLoopback reports whether addr (an IP, or host:port) is a loopback address.
+func isLoopback(addr string) bool {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	ip, err := netip.ParseAddr(addr)
+	return err == nil && ip.Unmap().IsLoopback()
 }
 
 // bodyLimit refuses bodies over max with 413, whether or not they declare their length.

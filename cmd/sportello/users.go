@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
 )
@@ -91,6 +92,7 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags("token create", e)
 	username := fs.String("username", "", "the user the token acts as")
+	ttl := fs.Duration("ttl", -1, "how long the token lasts (default auth.token_ttl; 0 = until revoked)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -109,10 +111,73 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	tok, err := s.CreateToken(ctx, u.ID, store.TokenAPI, 0)
+	if *ttl < 0 {
+		cfg, err := loadConfig(*cfgPath)
+		if err != nil {
+			return err
+		}
+		*ttl = cfg.Auth.TokenTTL
+	}
+	tok, err := s.CreateToken(ctx, u.ID, store.TokenAPI, *ttl)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, tok)
+	return nil
+}
+
+func runTokenRevoke(ctx context.Context, e *env, args []string) error {
+	return userChange(ctx, e, "token revoke", args, func(s *store.Store, username string) (store.User, string, error) {
+		u, n, err := s.RevokeUserTokens(ctx, username)
+		return u, fmt.Sprintf("revoked %d tokens and sessions of %s", n, username), err
+	})
+}
+
+func runUserDisable(ctx context.Context, e *env, args []string) error {
+	return userChange(ctx, e, "user disable", args, func(s *store.Store, username string) (store.User, string, error) {
+		u, err := s.DisableUser(ctx, username)
+		return u, "disabled " + username, err
+	})
+}
+
+func runUserEnable(ctx context.Context, e *env, args []string) error {
+	return userChange(ctx, e, "user enable", args, func(s *store.Store, username string) (store.User, string, error) {
+		u, err := s.EnableUser(ctx, username)
+		return u, "enabled " + username, err
+	})
+}
+
+// userChange runs a change to one user named by --username, then tells every running replica
+// so the user's open event streams re-check their credentials at once. With SQLite there is
+// no NOTIFY between processes: the server's streams notice within auth.DefaultRecheck.
+func userChange(ctx context.Context, e *env, name string, args []string, change func(*store.Store, string) (store.User, string, error)) error {
+	fs, cfgPath := newFlags(name, e)
+	username := fs.String("username", "", "the user")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New("--username is required")
+	}
+	s, closeFn, err := openStore(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	u, msg, err := change(s, *username)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user %q", *username)
+	}
+	if err != nil {
+		return err
+	}
+	if s.Dialect() == store.Postgres {
+		n := &events.Notifier{DB: s.DB()}
+		if err := n.Publish(ctx, events.Event{Type: events.UserRevoked, UserID: u.ID}); err != nil {
+			// The change is committed; the streams still notice it at their next re-check.
+			fmt.Fprintf(e.stderr, "warning: telling the running replicas failed (%v); open streams end within %v\n", err, auth.DefaultRecheck)
+		}
+	}
+	fmt.Fprintln(e.stdout, msg)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -90,4 +91,18 @@ func SetUser(c echo.Context, u store.User, viaCookie bool) {
 func ViaCookie(c echo.Context) bool {
 	v, _ := c.Get(viaCookieKey).(bool)
 	return v
+}
+
+// DefaultRecheck is how often a long-lived stream re-checks the credentials it was opened with,
+// so a revoked or expired token, an ended session or a disabled user loses it within seconds
+// even when the revocation's event was lost (or came from a command on another process with
+// SQLite, which has no NOTIFY).
+const DefaultRecheck = 5 * time.Second
+
+// StillValid reports whether the request's token or session still belongs to userID: not
+// revoked, expired or ended, and the user neither deleted nor disabled. A database error
+// counts as no: the stream closes and the client reconnects through the normal checks.
+func (a *Authenticator) StillValid(c echo.Context, userID string) bool {
+	u, _, err := a.Lookup(c)
+	return err == nil && u.ID == userID
 }

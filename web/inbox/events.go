@@ -16,7 +16,7 @@ import (
 	"github.com/sportello/sportello/web/auth"
 )
 
-// heartbeat keeps proxies from closing an idle stream and re-checks the session.
+// heartbeat keeps proxies from closing an idle stream.
 const heartbeat = 20 * time.Second
 
 // liveContact is the data of a "contact" event: the contact as the API shows it, plus the
@@ -46,21 +46,30 @@ func (in *Inbox) events(c echo.Context) error {
 	w.Flush()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
+	recheck := time.NewTicker(auth.DefaultRecheck)
+	defer recheck.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-in.done:
 			return nil
-		case <-tick.C:
-			if !in.stillSignedIn(c) {
+		case <-recheck.C:
+			if !in.stillSignedIn(c, u) {
 				return nil
 			}
+		case <-tick.C:
 			if _, err := fmt.Fprint(w, ": ping\n\n"); err != nil {
 				return nil
 			}
 			w.Flush()
 		case e := <-sub:
+			if e.Type == events.UserRevoked {
+				if e.UserID == u.ID && !in.stillSignedIn(c, u) {
+					return nil
+				}
+				continue
+			}
 			msg, err := in.eventMessage(c, u, e)
 			if err != nil {
 				in.o.Logger.Warn("live event not sent", "type", e.Type, "contact", e.ContactID, "err", err)
@@ -118,11 +127,13 @@ func (in *Inbox) eventMessage(c echo.Context, u store.User, e events.Event) (str
 	return "", nil
 }
 
-func (in *Inbox) stillSignedIn(c echo.Context) bool {
+// stillSignedIn reports whether the stream's session still belongs to u (not ended, the
+// user neither deleted nor disabled).
+func (in *Inbox) stillSignedIn(c echo.Context, u store.User) bool {
 	ck, err := c.Cookie(auth.SessionCookie)
 	if err != nil {
 		return false
 	}
-	_, err = in.o.Store.UserByToken(c.Request().Context(), ck.Value, store.TokenSession)
-	return err == nil
+	got, err := in.o.Store.UserByToken(c.Request().Context(), ck.Value, store.TokenSession)
+	return err == nil && got.ID == u.ID
 }

@@ -28,7 +28,7 @@ func (in *Inbox) setPresence(c echo.Context) error {
 	// Only our own pages: the Referer's path, never its host.
 	if ref := c.Request().Referer(); ref != "" {
 		if i := strings.Index(ref, "/inbox"); i >= 0 && strings.HasPrefix(ref[:i], schemeHost(c)) {
-			back = ref[i:]
+			back = pages.SafeNext(ref[i:])
 		}
 	}
 	return pages.Redirect(c, back)

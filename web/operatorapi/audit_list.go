@@ -9,6 +9,7 @@ import (
 
 	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
 )
 
 // AuditList is the audit log envelope.
@@ -17,10 +18,12 @@ type AuditList struct {
 	NextCursor string             `json:"next_cursor"`
 }
 
-// listAudit pages through the audit log, newest first (admins).
+// listAudit pages through the audit log, newest first (admins; an admin scoped to comuni sees
+// only the entries of theirs).
 func (a *Actions) listAudit(c echo.Context) error {
 	q := c.QueryParams()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ContactID: q.Get("contact_id"), Cursor: q.Get("cursor")}
+	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ContactID: q.Get("contact_id"), Cursor: q.Get("cursor"),
+		Scope: auth.User(c).Scope()}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {

@@ -7,11 +7,17 @@ import (
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/httperr"
 )
 
 // listOffices lists a comune's offices (for the resolve dialog).
 func (a *Actions) listOffices(c echo.Context) error {
-	offices := a.Desk.Offices(c.QueryParam("comune"))
+	comune := c.QueryParam("comune")
+	if comune != "" && !auth.User(c).Scope().Allows(&comune) {
+		return httperr.NotFound("comune")
+	}
+	offices := a.Desk.Offices(comune)
 	if offices == nil {
 		offices = []config.Office{}
 	}

@@ -44,6 +44,12 @@ func (a *Actions) streamEvents(c echo.Context) error {
 	}
 	tick := time.NewTicker(beat)
 	defer tick.Stop()
+	every := a.Recheck
+	if every <= 0 {
+		every = auth.DefaultRecheck
+	}
+	recheck := time.NewTicker(every)
+	defer recheck.Stop()
 	ctx := c.Request().Context()
 	for {
 		var frame []byte
@@ -52,7 +58,18 @@ func (a *Actions) streamEvents(c echo.Context) error {
 			return nil
 		case <-tick.C:
 			frame = []byte(": heartbeat\n\n")
+		case <-recheck.C:
+			if !a.Auth.StillValid(c, u.ID) {
+				return nil // revoked, expired or disabled: the stream ends with the token
+			}
+			continue
 		case e := <-sub:
+			if e.Type == events.UserRevoked {
+				if e.UserID == u.ID && !a.Auth.StillValid(c, u.ID) {
+					return nil
+				}
+				continue
+			}
 			frame = a.frame(c, e, sc)
 			if frame == nil {
 				continue

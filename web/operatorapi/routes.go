@@ -40,6 +40,8 @@ type Actions struct {
 	Logger *slog.Logger
 	// Heartbeat of the event stream (DefaultHeartbeat when zero).
 	Heartbeat time.Duration
+	// Recheck is how often the event stream re-checks its token (auth.DefaultRecheck when zero).
+	Recheck time.Duration
 }
 
 // Register is the write side's route list.

@@ -6,6 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/auth"
 )
 
 // UserList is the users envelope.
@@ -14,14 +15,30 @@ type UserList struct {
 	NextCursor string                `json:"next_cursor"`
 }
 
-// listUsers shows every user with presence, capacity and open contacts (supervisors and up).
+// listUsers shows the users with presence, capacity and open contacts (supervisors and up).
+// A caller scoped to comuni sees only the users who share one of them, with only those comuni
+// listed: staff of other comuni, and unscoped central staff, are not theirs to see.
 func (a *Actions) listUsers(c echo.Context) error {
 	ops, err := a.Store.Operators(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	if ops == nil {
-		ops = []store.OperatorState{}
+	sc := auth.User(c).Scope()
+	out := []store.OperatorState{}
+	for _, o := range ops {
+		if sc.Comuni != nil {
+			shared := []string{}
+			for _, cm := range o.Comuni {
+				if sc.Allows(&cm) {
+					shared = append(shared, cm)
+				}
+			}
+			if len(shared) == 0 {
+				continue
+			}
+			o.Comuni = shared
+		}
+		out = append(out, o)
 	}
-	return c.JSON(http.StatusOK, UserList{Items: ops})
+	return c.JSON(http.StatusOK, UserList{Items: out})
 }

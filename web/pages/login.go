@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -19,7 +20,7 @@ type loginView struct {
 
 // loginForm shows the form, or sends a signed-in user straight on.
 func (p *Pages) loginForm(c echo.Context) error {
-	next := safeNext(c.QueryParam("next"))
+	next := SafeNext(c.QueryParam("next"))
 	if _, err := p.sessionUser(c); err == nil {
 		return Redirect(c, next)
 	}
@@ -33,13 +34,20 @@ func (p *Pages) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
-	next := safeNext(c.FormValue("next"))
-	key := c.RealIP() + "|" + strings.ToLower(username)
-	if blocked, wait := p.limiter.blocked(key); blocked {
-		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
+	next := SafeNext(c.FormValue("next"))
+	ip := c.RealIP()
+	key := ip + "|" + strings.ToLower(username)
+	for _, l := range []struct {
+		lim *limiter
+		key string
+	}{{p.ipLimiter, ip}, {p.limiter, key}} {
+		if blocked, wait := l.lim.blocked(l.key); blocked {
+			return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
+		}
 	}
 	fail := func() error {
 		p.limiter.fail(key)
+		p.ipLimiter.fail(ip)
 		return p.Render(c, http.StatusUnauthorized, "login", View{Title: "login_title", Nav: "login",
 			Error: Text(c, "login_failed"), Data: loginView{Username: username, Next: next}})
 	}
@@ -47,14 +55,26 @@ func (p *Pages) login(c echo.Context) error {
 		return fail()
 	}
 	u, err := p.o.Store.UserByUsername(ctx, username)
+	hash := u.PasswordHash
 	if errors.Is(err, store.ErrNotFound) {
-		auth.CheckPassword(p.dummy, password)
-		return fail()
+		hash = p.dummy
+	} else if err != nil {
+		return err
+	}
+	ok, err := p.o.Gate.Check(ctx, ip, hash, password)
+	if errors.Is(err, auth.ErrBusy) {
+		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_busy", RetryAfter: time.Second}
 	}
 	if err != nil {
 		return err
 	}
-	if !auth.CheckPassword(u.PasswordHash, password) {
+	if !ok || hash == p.dummy {
+		return fail()
+	}
+	// A disabled user gets the same answer as a wrong password, after the same work.
+	if disabled, err := p.o.Store.UserDisabled(ctx, u.ID); err != nil {
+		return err
+	} else if disabled {
 		return fail()
 	}
 	p.limiter.reset(key)
@@ -98,13 +118,4 @@ func (p *Pages) logout(c echo.Context) error {
 	}
 	p.clearSession(c)
 	return Redirect(c, "/login?bye=1")
-}
-
-// safeNext keeps a post-login destination on this site: a path, never "//host" or a URL.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") || strings.HasPrefix(next, "/login") {
-		return "/inbox"
-	}
-	return next
 }

@@ -33,6 +33,12 @@ type Options struct {
 	// LoginFailures within LoginWindow from one IP for one username lock that pair out.
 	LoginFailures int
 	LoginWindow   time.Duration
+	// LoginFailuresPerIP within LoginWindow lock one address out whatever usernames it tries,
+	// so a flood of random usernames is stopped too.
+	LoginFailuresPerIP int
+	// Gate runs the password checks (a default gate when nil): it bounds how many argon2id
+	// hashes, 64 MiB each, run at once.
+	Gate *auth.PasswordGate
 	// OnLastSessionEnd runs when a user logs out of their last live session (presence goes offline).
 	OnLastSessionEnd func(ctx context.Context, u store.User) error
 	// Funcs are extra template functions (a feature's own formatting).
@@ -57,6 +63,12 @@ func (o *Options) setDefaults() error {
 	if o.LoginFailures == 0 {
 		o.LoginFailures = 5
 	}
+	if o.LoginFailuresPerIP == 0 {
+		o.LoginFailuresPerIP = 30
+	}
+	if o.Gate == nil {
+		o.Gate = auth.NewPasswordGate(auth.GateOptions{})
+	}
 	if o.LoginWindow == 0 {
 		o.LoginWindow = 5 * time.Minute
 	}
@@ -71,7 +83,9 @@ type Pages struct {
 	o       Options
 	tmpl    *template.Template
 	limiter *limiter
-	dummy   string
+	// ipLimiter counts failures per address alone.
+	ipLimiter *limiter
+	dummy     string
 }
 
 // New parses every HTML view (a broken template stops start-up) and prepares the login.
@@ -79,7 +93,8 @@ func New(o Options) (*Pages, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	p := &Pages{o: o, limiter: newLimiter(o.LoginFailures, o.LoginWindow, o.Now)}
+	p := &Pages{o: o, limiter: newLimiter(o.LoginFailures, o.LoginWindow, o.Now),
+		ipLimiter: newLimiter(o.LoginFailuresPerIP, o.LoginWindow, o.Now)}
 	funcs := p.funcs()
 	for k, v := range o.Funcs {
 		funcs[k] = v
@@ -90,7 +105,8 @@ func New(o Options) (*Pages, error) {
 	}
 	p.tmpl = t
 	// An unknown username still costs one password check, so timing does not tell which
-	// usernames exist.
+	// usernames exist. The dummy hash is made once: an unknown username allocates nothing of
+	// its own and goes through the same gate as a known one.
 	if p.dummy, err = auth.HashPassword(store.RandomToken("")); err != nil {
 		return nil, err
 	}

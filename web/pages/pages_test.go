@@ -80,9 +80,15 @@ func TestSafeNext(t *testing.T) {
 		"javascript:alert(1)":     "/inbox",
 		"/login?next=/login":      "/inbox",
 		"/inbox\r\nSet-Cookie: x": "/inbox",
+		"/\t/evil.example":        "/inbox",
+		"/%09/evil.example":       "/inbox",
+		"/%2F%2Fevil.example":     "/inbox",
+		"/%5Cevil.example":        "/inbox",
+		"/\u00a0/evil":            "/inbox",
+		"/inbox/contacts/%2F":     "/inbox/contacts/%2F",
 	} {
-		if got := safeNext(in); got != want {
-			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
+		if got := SafeNext(in); got != want {
+			t.Errorf("SafeNext(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

@@ -11,11 +11,11 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/reports"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // API serves the reports.
