@@ -108,6 +108,7 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
 	srv, err := email.NewSMTPServer(email.SMTPOptions{Listen: cfg.SMTP.Listen, Domain: cfg.SMTP.Domain,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients, MaxLineLength: cfg.SMTP.MaxLineLength,
 		MaxConnections: cfg.SMTP.MaxConnections, ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
+		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout, SessionLifetime: cfg.SMTP.SessionLifetime,
 		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Logger: log, Metrics: g.Metrics})
 	if err != nil {
 		return err
