@@ -243,9 +243,16 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 		return nil
 	}
 	log := w.log.With("contact", a.ContactID, "attachment", a.AttachmentID, "file", att.Filename)
+	// Fax documents are read one at a time: one document's budget is the next fax's wait.
+	docCtx, cancel := context.WithTimeout(ctx, fax.DocumentBudget)
+	defer cancel()
+	overBudget := func(err error) error {
+		log.Warn("fax document over its budget: not read, not retried", "budget", fax.DocumentBudget, "err", err)
+		return river.JobCancel(fmt.Errorf("fax document over its budget: %w", err))
+	}
 	changed := false
 	if w.preview {
-		png, err := fax.Preview(ctx, data, att.ContentType)
+		png, err := fax.Preview(docCtx, data, att.ContentType)
 		switch {
 		case err == nil:
 			if err := w.store.SetAttachmentPreview(ctx, a.AttachmentID, png); err != nil {
@@ -254,13 +261,15 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 			changed = true
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case docCtx.Err() != nil:
+			return overBudget(err)
 		default:
 			// A document the tools cannot draw will not draw on a retry either.
 			log.Warn("fax preview not made", "err", err)
 		}
 	}
 	if w.ocr != nil {
-		text, err := w.ocr.Text(ctx, data, att.ContentType)
+		text, err := w.ocr.Text(docCtx, data, att.ContentType)
 		var missing *fax.MissingToolError
 		switch {
 		case err == nil:
@@ -282,6 +291,8 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 			log.Warn("fax OCR not possible here", "err", err)
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case docCtx.Err() != nil || errors.Is(err, fax.ErrTooManyPagesToRead):
+			return overBudget(err)
 		default:
 			// Worth a retry (a timeout on a loaded host); River gives up after MaxAttempts.
 			return fmt.Errorf("fax OCR: %w", err)
