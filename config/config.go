@@ -93,6 +93,10 @@ type Email struct {
 	RelayPassword string `yaml:"relay_password"`
 	// RelayTLS: none | starttls | tls
 	RelayTLS string `yaml:"relay_tls"`
+
+	// DNSServer (host:port) answers the SPF, DKIM and DMARC lookups that decide whether a
+	// sender may get a closed-hours answer; "" = the system resolver.
+	DNSServer string `yaml:"dns_server"`
 }
 
 type BusinessHours struct {
@@ -405,6 +409,9 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.SessionLifetime < time.Second {
 		bad("smtp.session_lifetime", "must be at least 1s")
+	}
+	if c.Email.DNSServer != "" && !strings.Contains(c.Email.DNSServer, ":") {
+		bad("email.dns_server", "must be host:port or empty, got %q", c.Email.DNSServer)
 	}
 	if (c.SMTP.TLSCert == "") != (c.SMTP.TLSKey == "") {
 		bad("smtp.tls_cert", "tls_cert and tls_key go together")

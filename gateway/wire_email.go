@@ -32,6 +32,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 	cfg := g.Config
 	log := g.Log.With("component", "email")
 	parse := email.DefaultParse(cfg.SMTP.MaxMessageBytes)
+	senders := senderChecker(cfg.Email.DNSServer)
 
 	detector, err := fax.NewDetector(cfg.Fax.Gateways)
 	if err != nil {
@@ -58,7 +59,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 	}
 
 	if cfg.SMTP.Listen != "" {
-		if err := g.wireSMTP(parse, log); err != nil {
+		if err := g.wireSMTP(parse, senders, log); err != nil {
 			return err
 		}
 	}
@@ -70,7 +71,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		p, err := email.NewIMAPPoller(email.IMAPOptions{Comune: m.Comune, Address: m.Address, Security: m.Security,
 			Username: m.Username, Password: m.Password, Mailbox: m.Mailbox, MoveTo: m.MoveTo, PollInterval: m.PollInterval,
 			TLSConfig: tlsConfig, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Sink: g.Ingest, State: g.Store, Parse: parse,
-			Logger: log, Metrics: g.Metrics})
+			Senders: senders, Logger: log, Metrics: g.Metrics})
 		if err != nil {
 			return fmt.Errorf("imap[%d]: %w", i, err)
 		}
@@ -81,7 +82,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 
 // wireSMTP builds the SMTP server for the comuni's addresses. With port 0 (tests) it binds
 // now and writes the address it got back into the config, so SMTPAddr knows it before Run.
-func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
+func (g *Gateway) wireSMTP(parse email.ParseFunc, senders *email.SenderChecker, log *slog.Logger) error {
 	cfg := g.Config
 	recipients := map[string]string{}
 	for _, c := range cfg.Comuni {
@@ -109,7 +110,7 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients, MaxLineLength: cfg.SMTP.MaxLineLength,
 		MaxConnections: cfg.SMTP.MaxConnections, ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
 		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout, SessionLifetime: cfg.SMTP.SessionLifetime,
-		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Logger: log, Metrics: g.Metrics})
+		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Senders: senders, Logger: log, Metrics: g.Metrics})
 	if err != nil {
 		return err
 	}
@@ -121,6 +122,18 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
 	}
 	g.services = append(g.services, service{name: "smtp", run: srv.ListenAndServe})
 	return nil
+}
+
+// senderChecker checks senders with the system resolver, or with the DNS server at addr.
+func senderChecker(addr string) *email.SenderChecker {
+	if addr == "" {
+		return &email.SenderChecker{Resolver: net.DefaultResolver}
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	return &email.SenderChecker{Resolver: &net.Resolver{PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}}}
 }
 
 // SMTPAddr is the address the SMTP server listens on ("" without one). A configured port 0 is

@@ -52,6 +52,9 @@ type SMTPOptions struct {
 	Sink       channels.Sink
 	// Parse reads a raw message (DefaultParse when nil).
 	Parse ParseFunc
+	// Senders checks SPF, DKIM and DMARC of each message (nil: not checked, so no message
+	// gets an automatic answer).
+	Senders *SenderChecker
 	// StoreTimeout bounds how long one message waits for the Sink before the client is told
 	// to retry (451).
 	StoreTimeout time.Duration
@@ -310,7 +313,11 @@ func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
 		conn = tc.NetConn()
 	}
 	sc, _ := conn.(*slotConn)
-	return &session{s: s, conn: sc, remote: c.Conn().RemoteAddr().String()}, nil
+	var ip net.IP
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		ip = a.IP
+	}
+	return &session{s: s, conn: sc, c: c, ip: ip, remote: c.Conn().RemoteAddr().String()}, nil
 }
 
 // session is one SMTP conversation; go-smtp calls it from one goroutine.
@@ -318,6 +325,8 @@ type session struct {
 	s *SMTPServer
 	// conn is the connection under any TLS, which tells when the reply to DATA is written.
 	conn   *slotConn
+	c      *smtp.Conn
+	ip     net.IP
 	remote string
 	from   string
 	// rcpt is the first accepted recipient, whose comune the message belongs to; others is
@@ -412,6 +421,10 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	if ss.from == "" {
 		in.AutoReply = true
+	}
+	in.EnvelopeFrom = ss.from
+	if s.opts.Senders != nil && !in.AutoReply {
+		in.SenderCheck = s.opts.Senders.Check(context.Background(), ss.ip, ss.c.Hostname(), ss.from, in.From, raw)
 	}
 	// The client waits for our answer: the store's work must not be cut short by a
 	// shutdown, only bounded in time.
