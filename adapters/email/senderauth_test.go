@@ -114,3 +114,21 @@ func TestReturnPath(t *testing.T) {
 		}
 	}
 }
+
+// FuzzReturnPath: whatever the header, the envelope sender found is "" or a lower-case
+// address.
+func FuzzReturnPath(f *testing.F) {
+	for _, s := range []string{"Return-Path: <a@b.it>\r\n\r\n", "Return-Path: <>\r\n\r\n", "From: x\r\n\r\nReturn-Path: <c@d.it>",
+		"return-path:a@b.it\n\nx", "Return-Path: <\"a b\"@c.it>\r\n\r\n", "\r\n\r\nReturn-Path: <e@f.it>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got := returnPath([]byte(raw))
+		if got == "" {
+			return
+		}
+		if got != strings.ToLower(got) || !strings.Contains(got, "@") {
+			t.Fatalf("returnPath(%q) = %q", raw, got)
+		}
+	})
+}
