@@ -33,7 +33,27 @@ type InboundMessage struct {
 	// Notes record what could not be read (a broken part, a truncated attachment).
 	Notes      []string
 	ReceivedAt time.Time
+	// EnvelopeFrom is an email's SMTP sender (MAIL FROM, or the Return-Path of a mailbox),
+	// lower-cased; "" for a bounce or when unknown.
+	EnvelopeFrom string
+	// SenderCheck is what SPF, DKIM and DMARC said of an email's header From.
+	SenderCheck SenderCheck
 }
+
+// SenderCheck is the verdict on an email's sender: only a checked sender gets automatic
+// answers, so that a forged From cannot turn them on a stranger.
+type SenderCheck string
+
+const (
+	// SenderUnchecked: nobody checked.
+	SenderUnchecked SenderCheck = ""
+	// SenderPass: SPF or DKIM passed for a domain aligned with the header From (DMARC's rule).
+	SenderPass SenderCheck = "pass"
+	// SenderFail: neither passed, or they failed.
+	SenderFail SenderCheck = "fail"
+	// SenderDNSUnavailable: the DNS could not be asked (temporary errors only).
+	SenderDNSUnavailable SenderCheck = "dns_unavailable"
+)
 
 // Receipt tells an adapter what its inbound became.
 type Receipt struct {

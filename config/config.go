@@ -67,6 +67,12 @@ type SMTP struct {
 	WriteTimeout    time.Duration `yaml:"write_timeout"`
 	TLSCert         string        `yaml:"tls_cert"`
 	TLSKey          string        `yaml:"tls_key"`
+
+	// MaxConnectionsPerIP, IdleTimeout (no MAIL, RCPT or message bytes: NOOP is idle) and
+	// SessionLifetime keep one client from holding every slot (see email.SMTPOptions).
+	MaxConnectionsPerIP int           `yaml:"max_connections_per_ip"`
+	IdleTimeout         time.Duration `yaml:"idle_timeout"`
+	SessionLifetime     time.Duration `yaml:"session_lifetime"`
 }
 
 type Twilio struct {
@@ -92,6 +98,10 @@ type Email struct {
 	RelayPassword string `yaml:"relay_password"`
 	// RelayTLS: none | starttls | tls
 	RelayTLS string `yaml:"relay_tls"`
+
+	// DNSServer (host:port) answers the SPF, DKIM and DMARC lookups that decide whether a
+	// sender may get a closed-hours answer; "" = the system resolver.
+	DNSServer string `yaml:"dns_server"`
 }
 
 type BusinessHours struct {
@@ -373,6 +383,13 @@ func (c *Config) SetDefaults() {
 	if c.SMTP.WriteTimeout == 0 {
 		c.SMTP.WriteTimeout = 60 * time.Second
 	}
+	defInt(&c.SMTP.MaxConnectionsPerIP, 20)
+	if c.SMTP.IdleTimeout == 0 {
+		c.SMTP.IdleTimeout = 2 * time.Minute
+	}
+	if c.SMTP.SessionLifetime == 0 {
+		c.SMTP.SessionLifetime = 15 * time.Minute
+	}
 	defInt(&c.Twilio.MaxMessagesPerSecond, 50)
 	def(&c.Email.From, "Linea Comune <noreply@055055.example>")
 	def(&c.Email.RelayTLS, "none")
@@ -454,6 +471,18 @@ func (c *Config) Validate() error {
 	}
 	if c.SMTP.MaxMessageBytes < 1024 {
 		bad("smtp.max_message_bytes", "must be at least 1024")
+	}
+	if c.SMTP.MaxConnectionsPerIP < 1 || c.SMTP.MaxConnectionsPerIP > c.SMTP.MaxConnections {
+		bad("smtp.max_connections_per_ip", "must be between 1 and smtp.max_connections (%d)", c.SMTP.MaxConnections)
+	}
+	if c.SMTP.IdleTimeout < time.Second {
+		bad("smtp.idle_timeout", "must be at least 1s")
+	}
+	if c.SMTP.SessionLifetime < time.Second {
+		bad("smtp.session_lifetime", "must be at least 1s")
+	}
+	if c.Email.DNSServer != "" && !strings.Contains(c.Email.DNSServer, ":") {
+		bad("email.dns_server", "must be host:port or empty, got %q", c.Email.DNSServer)
 	}
 	if (c.SMTP.TLSCert == "") != (c.SMTP.TLSKey == "") {
 		bad("smtp.tls_cert", "tls_cert and tls_key go together")

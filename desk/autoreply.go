@@ -65,8 +65,10 @@ func (d *Desk) AutoReplySMS(ctx context.Context, in channels.InboundMessage, r c
 // AutoReplyEmailTx answers an email that arrived while the comune's desk is closed (an
 // ingest.InTx: it runs in the transaction that stores the message, so the answer's job exists
 // exactly when the message does). Never to auto-replies or bounces, only when an email sender
-// is configured, at most once per contact and closed period; threaded under the citizen's
-// message.
+// is configured, only to a sender that is who it says (senderVerified), at most once per
+// contact and closed period and once per address a day (RFC 3834 §2, on every replica);
+// threaded under the citizen's message. The answer never repeats the incoming subject or
+// text: a stranger's words must not travel under the comune's name to a forged address.
 func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error {
 	if in.Channel != channels.Email || in.AutoReply || r.Duplicate || d.o.Senders[channels.Email] == nil {
 		return nil
@@ -77,6 +79,11 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 	}
 	if c, shared := d.comuni.ByAddress(to); c != "" || shared || to == d.fromAddr {
 		return nil // our own address: answering it would loop
+	}
+	if !senderVerified(in, to) {
+		d.o.Logger.Info("closed-hours email answer withheld: sender not verified", "contact", r.ContactID,
+			"from", to, "envelope_from", in.EnvelopeFrom, "check", string(in.SenderCheck))
+		return nil
 	}
 	jc := d.o.Jobs()
 	if jc == nil {
@@ -96,17 +103,17 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 	if err != nil || !claimed {
 		return err
 	}
+	if claimed, err = d.o.Store.ClaimAutoReplyRecipientTx(ctx, tx, channels.Email, to); err != nil || !claimed {
+		return err
+	}
 	lang := Language(in.Subject + "\n" + in.Body)
-	body, err := d.o.Text.Render("email/closed.txt", map[string]string{"Lang": lang, "Hours": d.hours.Describe(comune, lang), "Subject": in.Subject})
+	body, err := d.o.Text.Render("email/closed.txt", map[string]string{"Lang": lang, "Hours": d.hours.Describe(comune, lang)})
 	if err != nil {
 		return err
 	}
-	subject := replySubject(in.Subject)
-	if in.Subject == "" {
-		subject, err = d.o.Text.Render("email/closed_subject.txt", map[string]string{"Lang": lang})
-		if err != nil {
-			return err
-		}
+	subject, err := d.o.Text.Render("email/closed_subject.txt", map[string]string{"Lang": lang})
+	if err != nil {
+		return err
 	}
 	refs := append([]string{}, in.References...)
 	if in.MessageID != "" {
@@ -122,6 +129,24 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 		return err
 	}
 	return insertSend(ctx, jc, tx, SendArgs{MessageID: m.ID}, d.o.MaxSendAttempts)
+}
+
+// senderVerified says whether an automatic answer may go to the header From addr: the
+// envelope sender must be the same address (a spammer's bounce address differs from the
+// victim it puts in From), and SPF, DKIM or DMARC must have passed for it.
+//
+// When the DNS could not be asked (only temporary errors: no network, resolver down), the
+// envelope check alone decides. A deployment whose resolver is down, or one on a closed
+// network behind a relay that already checked the mail, then still tells citizens it is
+// closed; and a forger cannot choose this path for a real victim, whose DNS answers with a
+// failing SPF or DKIM record (a permanent error), not a temporary one. The once-a-day limit
+// per address bounds what remains. A message nobody checked (SenderUnchecked) gets no answer.
+func senderVerified(in channels.InboundMessage, addr string) bool {
+	envelope, err := channels.NormalizeEmail(in.EnvelopeFrom)
+	if err != nil || envelope != addr {
+		return false
+	}
+	return in.SenderCheck == channels.SenderPass || in.SenderCheck == channels.SenderDNSUnavailable
 }
 
 func deref(s *string) string {

@@ -454,8 +454,22 @@ func TestClosedHoursAnswers(t *testing.T) {
 		// Email when closed: one threaded answer through the email sender; none to auto-replies.
 		f.clock.Set(closedTime)
 		if _, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: "e1@x.it", MessageID: "e1@x.it",
-			From: "lucia@example.it", To: "urp@comune.fi.it", Subject: "Rifiuti", Body: "Buongiorno, quando passa il ritiro?", ReceivedAt: closedTime}); err != nil {
+			From: "lucia@example.it", To: "urp@comune.fi.it", Subject: "Rifiuti", Body: "Buongiorno, quando passa il ritiro?", ReceivedAt: closedTime,
+			EnvelopeFrom: "lucia@example.it", SenderCheck: channels.SenderPass}); err != nil {
 			t.Fatal(err)
+		}
+		// Spam reflection: a forged From (envelope elsewhere, or SPF/DKIM failing, or never
+		// checked) gets nothing; nor does Lucia's second new message the same day.
+		for i, m := range []channels.InboundMessage{
+			{From: "victim@example.org", EnvelopeFrom: "spammer@evil.example", SenderCheck: channels.SenderPass},
+			{From: "victim2@example.org", EnvelopeFrom: "victim2@example.org", SenderCheck: channels.SenderFail},
+			{From: "victim3@example.org", EnvelopeFrom: "victim3@example.org"},
+			{From: "lucia@example.it", EnvelopeFrom: "lucia@example.it", SenderCheck: channels.SenderPass},
+		} {
+			m.Channel, m.ExternalID, m.To, m.Subject, m.Body, m.ReceivedAt = channels.Email, fmt.Sprintf("forged%d@x.it", i), "urp@comune.fi.it", "Compra ora", "http://spam.example", closedTime
+			if _, err := f.in.Receive(ctx, m); err != nil {
+				t.Fatal(err)
+			}
 		}
 		if _, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: "e2@x.it", MessageID: "e2@x.it",
 			From: "robot@example.it", To: "urp@comune.fi.it", Subject: "Out of office", Body: "I am away", AutoReply: true, ReceivedAt: closedTime}); err != nil {
@@ -470,8 +484,8 @@ func TestClosedHoursAnswers(t *testing.T) {
 		f.waitFor("the closed-hours email", func() bool { return len(f.email.Sent()) >= 1 })
 		time.Sleep(300 * time.Millisecond)
 		sent := f.email.Sent()
-		if len(sent) != 1 || sent[0].To != "lucia@example.it" || sent[0].InReplyTo != "e1@x.it" || !strings.Contains(sent[0].Body, "Rifiuti") ||
-			!strings.Contains(sent[0].Body, "chiusa") {
+		if len(sent) != 1 || sent[0].To != "lucia@example.it" || sent[0].InReplyTo != "e1@x.it" || strings.Contains(sent[0].Body, "Rifiuti") ||
+			strings.Contains(sent[0].Subject, "Rifiuti") || !strings.Contains(sent[0].Body, "chiusa") {
 			t.Fatalf("closed-hours email: %+v", sent)
 		}
 	})

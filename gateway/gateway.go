@@ -158,7 +158,8 @@ func (g *Gateway) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: g.authn})
+	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: g.authn,
+		Media: operatorapi.NewTwilioMedia(cfg.Twilio.APIBaseURL, cfg.Twilio.AccountSID, cfg.Twilio.AuthToken)})
 	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
 	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL, DB: g.pools.river,
 		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,

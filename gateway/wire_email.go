@@ -32,6 +32,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 	cfg := g.Config
 	log := g.Log.With("component", "email")
 	parse := email.DefaultParse(cfg.SMTP.MaxMessageBytes)
+	senders := senderChecker(cfg.Email.DNSServer)
 
 	detector, err := fax.NewDetector(cfg.Fax.Gateways)
 	if err != nil {
@@ -58,7 +59,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 	}
 
 	if cfg.SMTP.Listen != "" {
-		if err := g.wireSMTP(parse, log); err != nil {
+		if err := g.wireSMTP(parse, senders, log); err != nil {
 			return err
 		}
 	}
@@ -70,7 +71,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		p, err := email.NewIMAPPoller(email.IMAPOptions{Comune: m.Comune, Address: m.Address, Security: m.Security,
 			Username: m.Username, Password: m.Password, Mailbox: m.Mailbox, MoveTo: m.MoveTo, PollInterval: m.PollInterval,
 			TLSConfig: tlsConfig, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Sink: g.Ingest, State: g.Store, Parse: parse,
-			Logger: log, Metrics: g.Metrics})
+			Senders: senders, Logger: log, Metrics: g.Metrics})
 		if err != nil {
 			return fmt.Errorf("imap[%d]: %w", i, err)
 		}
@@ -81,7 +82,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 
 // wireSMTP builds the SMTP server for the comuni's addresses. With port 0 (tests) it binds
 // now and writes the address it got back into the config, so SMTPAddr knows it before Run.
-func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
+func (g *Gateway) wireSMTP(parse email.ParseFunc, senders *email.SenderChecker, log *slog.Logger) error {
 	cfg := g.Config
 	recipients := map[string]string{}
 	for _, c := range cfg.Comuni {
@@ -108,7 +109,8 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
 	srv, err := email.NewSMTPServer(email.SMTPOptions{Listen: cfg.SMTP.Listen, Domain: cfg.SMTP.Domain,
 		MaxMessageBytes: cfg.SMTP.MaxMessageBytes, MaxRecipients: cfg.SMTP.MaxRecipients, MaxLineLength: cfg.SMTP.MaxLineLength,
 		MaxConnections: cfg.SMTP.MaxConnections, ReadTimeout: cfg.SMTP.ReadTimeout, WriteTimeout: cfg.SMTP.WriteTimeout,
-		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Logger: log, Metrics: g.Metrics})
+		MaxConnectionsPerIP: cfg.SMTP.MaxConnectionsPerIP, IdleTimeout: cfg.SMTP.IdleTimeout, SessionLifetime: cfg.SMTP.SessionLifetime,
+		TLSConfig: tlsConfig, Recipients: recipients, Sink: g.Ingest, Parse: parse, Senders: senders, Logger: log, Metrics: g.Metrics})
 	if err != nil {
 		return err
 	}
@@ -120,6 +122,18 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, log *slog.Logger) error {
 	}
 	g.services = append(g.services, service{name: "smtp", run: srv.ListenAndServe})
 	return nil
+}
+
+// senderChecker checks senders with the system resolver, or with the DNS server at addr.
+func senderChecker(addr string) *email.SenderChecker {
+	if addr == "" {
+		return &email.SenderChecker{Resolver: net.DefaultResolver}
+	}
+	d := net.Dialer{Timeout: 2 * time.Second}
+	return &email.SenderChecker{Resolver: &net.Resolver{PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		}}}
 }
 
 // SMTPAddr is the address the SMTP server listens on ("" without one). A configured port 0 is
@@ -242,9 +256,16 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 		return nil
 	}
 	log := w.log.With("contact", a.ContactID, "attachment", a.AttachmentID, "file", att.Filename)
+	// Fax documents are read one at a time: one document's budget is the next fax's wait.
+	docCtx, cancel := context.WithTimeout(ctx, fax.DocumentBudget)
+	defer cancel()
+	overBudget := func(err error) error {
+		log.Warn("fax document over its budget: not read, not retried", "budget", fax.DocumentBudget, "err", err)
+		return river.JobCancel(fmt.Errorf("fax document over its budget: %w", err))
+	}
 	changed := false
 	if w.preview {
-		png, err := fax.Preview(ctx, data, att.ContentType)
+		png, err := fax.Preview(docCtx, data, att.ContentType)
 		switch {
 		case err == nil:
 			if err := w.store.SetAttachmentPreview(ctx, a.AttachmentID, png); err != nil {
@@ -253,13 +274,15 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 			changed = true
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case docCtx.Err() != nil:
+			return overBudget(err)
 		default:
 			// A document the tools cannot draw will not draw on a retry either.
 			log.Warn("fax preview not made", "err", err)
 		}
 	}
 	if w.ocr != nil {
-		text, err := w.ocr.Text(ctx, data, att.ContentType)
+		text, err := w.ocr.Text(docCtx, data, att.ContentType)
 		var missing *fax.MissingToolError
 		switch {
 		case err == nil:
@@ -281,6 +304,8 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 			log.Warn("fax OCR not possible here", "err", err)
 		case ctx.Err() != nil:
 			return ctx.Err()
+		case docCtx.Err() != nil || errors.Is(err, fax.ErrTooManyPagesToRead):
+			return overBudget(err)
 		default:
 			// Worth a retry (a timeout on a loaded host); River gives up after MaxAttempts.
 			return fmt.Errorf("fax OCR: %w", err)

@@ -675,7 +675,8 @@ func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
 	}
 	for _, id := range []string{"en1@visitor.uk", "en2@visitor.uk"} {
 		if _, err := gw.G.Ingest.Receive(ctx, channels.InboundMessage{Channel: channels.Email, ExternalID: id, MessageID: id, InReplyTo: strings.Replace(id, "en2", "en1", 1),
-			From: "john@visitor.uk", To: "urp@comune.fi.it", Subject: "Parking permit", Body: "Hello, how can I get a parking permit for the ZTL? Thanks"}); err != nil {
+			From: "john@visitor.uk", To: "urp@comune.fi.it", Subject: "Parking permit", Body: "Hello, how can I get a parking permit for the ZTL? Thanks",
+			EnvelopeFrom: "john@visitor.uk", SenderCheck: channels.SenderPass}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -685,7 +686,7 @@ func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
 	if len(msgs) != 1 {
 		t.Fatalf("%d answers, want 1 (none to the auto-reply, one per contact and closed period)", len(msgs))
 	}
-	for _, want := range []string{"To: <john@visitor.uk>", "In-Reply-To: <en1@visitor.uk>", "Subject: Re: Parking permit", "closed right now"} {
+	for _, want := range []string{"To: <john@visitor.uk>", "In-Reply-To: <en1@visitor.uk>", "Subject: Linea Comune: your message was received", "closed right now"} {
 		if !strings.Contains(msgs[0], want) {
 			t.Fatalf("answer lacks %q:\n%s", want, msgs[0])
 		}

@@ -128,8 +128,12 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	if !created || in.InReplyTo != "" || len(in.References) > 0 {
 		// A citizen seen for the first time has no SMS conversation to continue (an email
 		// reply may still come from a new address).
-		if contactID, err = s.threadFor(ctx, tx, in, citizenID, now); err != nil {
+		var foreign string
+		if contactID, foreign, err = s.threadFor(ctx, tx, in, citizenID, now); err != nil {
 			return rec, err
+		}
+		if foreign != "" {
+			in.Notes = append(append([]string(nil), in.Notes...), ForeignThreadNote+foreign)
 		}
 	}
 	if contactID != "" {
@@ -197,10 +201,21 @@ func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, na
 	return citizenID, true, nil
 }
 
+// ForeignThreadNote starts the note on a message that named (In-Reply-To, References) a
+// thread it was not allowed to join; the contact id of that thread follows. The operator sees
+// it in the message's notes; the link opens only for an operator whose scope covers it.
+const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente diverso, non unito): "
+
 // threadFor finds the contact an inbound message continues, or "".
 // Email and fax thread only on Message-ID headers, never on the subject; SMS continue the
 // citizen's open conversation with the same number.
-func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (string, error) {
+//
+// A Message-ID is no secret (it travels in every copy, quote and forward of a message), so
+// naming one proves nothing: an email or fax joins the thread it names only when it comes from
+// that contact's citizen, or from an address we ourselves wrote to in that thread (an office a
+// contact was forwarded to, answering). Anyone else gets a contact of their own, and the
+// thread they named comes back as foreign so the operator can see the link.
+func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (contactID, foreign string, err error) {
 	switch in.Channel {
 	case channels.Email, channels.Fax:
 		ids := make([]string, 0, 1+len(in.References))
@@ -211,30 +226,48 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 			ids = append(ids, in.References[i])
 		}
 		for _, mid := range ids {
-			var cid string
-			err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? AND message_id <> '' ORDER BY created_at DESC LIMIT 1", mid).Scan(&cid)
-			if err == nil {
-				return cid, nil
+			var cid, owner string
+			err := tx.QueryRow(ctx, "SELECT m.contact_id, c.citizen_id FROM messages m JOIN contacts c ON c.id = m.contact_id"+
+				" WHERE m.message_id = ? AND m.message_id <> '' ORDER BY m.created_at DESC LIMIT 1", mid).Scan(&cid, &owner)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue
 			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return "", err
+			if err != nil {
+				return "", "", err
+			}
+			if owner == citizenID {
+				return cid, "", nil
+			}
+			var n int
+			if in.From != "" {
+				if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM messages WHERE contact_id = ? AND direction = ? AND LOWER(to_addr) = ?",
+					cid, string(channels.Outbound), strings.ToLower(in.From)).Scan(&n); err != nil {
+					return "", "", err
+				}
+			}
+			if n > 0 {
+				return cid, "", nil
+			}
+			if foreign == "" {
+				foreign = cid
 			}
 		}
+		return "", foreign, nil
 	case channels.SMS:
 		var cid, status string
 		var resolvedAt sql.NullInt64
 		err := tx.QueryRow(ctx, qLatestSMSContact, citizenID, in.To).Scan(&cid, &status, &resolvedAt)
 		if errors.Is(err, sql.ErrNoRows) {
-			return "", nil
+			return "", "", nil
 		}
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		if status != string(channels.StatusResolved) || (resolvedAt.Valid && now.Sub(FromMicros(resolvedAt.Int64)) < SMSThreadWindow) {
-			return cid, nil
+			return cid, "", nil
 		}
 	}
-	return "", nil
+	return "", "", nil
 }
 
 // addAttachment stores an attachment's row and, when it has bytes, its blob (deduplicated by hash).

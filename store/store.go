@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,11 +71,11 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{now: opts.Now}
 	if opts.URL == "" {
-		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
-			return nil, fmt.Errorf("store: data dir: %w", err)
-		}
 		s.dialect = SQLite
 		s.path = filepath.Join(opts.DataDir, "sportello.db")
+		if err := prepareDataDir(opts.DataDir, s.path); err != nil {
+			return nil, err
+		}
 		common := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=temp_store(2)"
 		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_txlock=immediate")
 		if err != nil {

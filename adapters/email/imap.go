@@ -66,7 +66,10 @@ type IMAPOptions struct {
 	Sink       channels.Sink
 	State      UIDStore
 	// Parse reads a raw message (DefaultParse when nil).
-	Parse   ParseFunc
+	Parse ParseFunc
+	// Senders checks DKIM and DMARC of each message (no SPF: the client's address is not
+	// known here); nil: not checked, so no message gets an automatic answer.
+	Senders *SenderChecker
 	Logger  *slog.Logger
 	Metrics *metrics.Metrics
 }
@@ -548,6 +551,11 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 		return false, nil
 	}
 	in.Comune = p.opts.Comune
+	// The delivering server wrote the envelope sender into Return-Path.
+	in.EnvelopeFrom = returnPath(raw)
+	if p.opts.Senders != nil && !in.AutoReply {
+		in.SenderCheck = p.opts.Senders.Check(ctx, nil, "", in.EnvelopeFrom, in.From, raw)
+	}
 	if note != "" {
 		in.Notes = append(in.Notes, note)
 	}

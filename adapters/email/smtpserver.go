@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
@@ -29,8 +30,20 @@ type SMTPOptions struct {
 	MaxLineLength   int
 	// MaxConnections bounds open sessions; more are answered 421 and closed.
 	MaxConnections int
-	ReadTimeout    time.Duration
-	WriteTimeout   time.Duration
+	// MaxConnectionsPerIP bounds the sessions of one client address, so that one client
+	// cannot take every slot of MaxConnections; more are answered 421 and closed.
+	MaxConnectionsPerIP int
+	// ReadTimeout bounds the wait for each command line (and, as go-smtp does, for the whole
+	// DATA after its command).
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	// IdleTimeout closes a session that made no progress for this long: only MAIL, RCPT and
+	// the message's bytes count, so a client sending NOOP (or RSET, HELO, VRFY) to hold a slot
+	// is still idle.
+	IdleTimeout time.Duration
+	// SessionLifetime closes a session this long after it was opened, whatever it does; a
+	// message being stored still gets its answer.
+	SessionLifetime time.Duration
 	// TLSConfig, when set, enables STARTTLS.
 	TLSConfig *tls.Config
 	// Recipients maps each accepted address (lower-case) to its comune; anything else is
@@ -39,6 +52,9 @@ type SMTPOptions struct {
 	Sink       channels.Sink
 	// Parse reads a raw message (DefaultParse when nil).
 	Parse ParseFunc
+	// Senders checks SPF, DKIM and DMARC of each message (nil: not checked, so no message
+	// gets an automatic answer).
+	Senders *SenderChecker
 	// StoreTimeout bounds how long one message waits for the Sink before the client is told
 	// to retry (451).
 	StoreTimeout time.Duration
@@ -54,7 +70,17 @@ const (
 	DefaultMaxRecipients   = 50
 	DefaultMaxLineLength   = 4000
 	DefaultMaxConnections  = 200
-	DefaultSMTPTimeout     = 60 * time.Second
+	// DefaultMaxConnectionsPerIP: a real MTA opens a few parallel sessions to one host
+	// (Postfix's default destination concurrency is 20 for all of a domain's hosts); 20 of the
+	// 200 slots leaves room for nine other senders even when one holds all of its own.
+	DefaultMaxConnectionsPerIP = 20
+	DefaultSMTPTimeout         = 60 * time.Second
+	// DefaultIdleTimeout is twice the command timeout: long enough for an MTA between two
+	// messages of a queue run, short enough that a NOOP loop frees its slot.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultSessionLifetime is far beyond any honest session (RFC 5321's longest timeout,
+	// the 10 minutes for the end of DATA, fits in it) and bounds a dishonest one.
+	DefaultSessionLifetime = 15 * time.Minute
 	DefaultStoreTimeout    = 30 * time.Second
 	DefaultDrainTimeout    = 20 * time.Second
 )
@@ -75,8 +101,17 @@ func (o *SMTPOptions) setDefaults() {
 	if o.MaxConnections == 0 {
 		o.MaxConnections = DefaultMaxConnections
 	}
+	if o.MaxConnectionsPerIP == 0 {
+		o.MaxConnectionsPerIP = DefaultMaxConnectionsPerIP
+	}
 	if o.ReadTimeout == 0 {
 		o.ReadTimeout = DefaultSMTPTimeout
+	}
+	if o.IdleTimeout == 0 {
+		o.IdleTimeout = DefaultIdleTimeout
+	}
+	if o.SessionLifetime == 0 {
+		o.SessionLifetime = DefaultSessionLifetime
 	}
 	if o.WriteTimeout == 0 {
 		o.WriteTimeout = DefaultSMTPTimeout
@@ -108,8 +143,10 @@ func (o *SMTPOptions) validate() error {
 		return fmt.Errorf("email: MaxMessageBytes %d is below 1024", o.MaxMessageBytes)
 	case o.MaxRecipients < 1 || o.MaxLineLength < 1000 || o.MaxConnections < 1:
 		return errors.New("email: MaxRecipients and MaxConnections must be positive, MaxLineLength at least 1000")
-	case o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.StoreTimeout < 0:
+	case o.ReadTimeout < 0 || o.WriteTimeout < 0 || o.StoreTimeout < 0 || o.IdleTimeout < 0 || o.SessionLifetime < 0:
 		return errors.New("email: timeouts must not be negative")
+	case o.MaxConnectionsPerIP < 1:
+		return errors.New("email: MaxConnectionsPerIP must be positive")
 	}
 	for addr, comune := range o.Recipients {
 		if addr != strings.ToLower(addr) || !strings.Contains(addr, "@") || comune == "" {
@@ -226,7 +263,9 @@ func (s *SMTPServer) Serve(ln net.Listener) error {
 }
 
 func (s *SMTPServer) serve(ln net.Listener) error {
-	err := s.srv.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, s.opts.MaxConnections), domain: s.opts.Domain, log: s.opts.Logger})
+	err := s.srv.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, s.opts.MaxConnections),
+		perIP: map[string]int{}, maxPerIP: s.opts.MaxConnectionsPerIP, idle: s.opts.IdleTimeout, lifetime: s.opts.SessionLifetime,
+		domain: s.opts.Domain, log: s.opts.Logger})
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
 	}
@@ -274,7 +313,11 @@ func (s *SMTPServer) newSession(c *smtp.Conn) (smtp.Session, error) {
 		conn = tc.NetConn()
 	}
 	sc, _ := conn.(*slotConn)
-	return &session{s: s, conn: sc, remote: c.Conn().RemoteAddr().String()}, nil
+	var ip net.IP
+	if a, ok := conn.RemoteAddr().(*net.TCPAddr); ok {
+		ip = a.IP
+	}
+	return &session{s: s, conn: sc, c: c, ip: ip, remote: c.Conn().RemoteAddr().String()}, nil
 }
 
 // session is one SMTP conversation; go-smtp calls it from one goroutine.
@@ -282,6 +325,8 @@ type session struct {
 	s *SMTPServer
 	// conn is the connection under any TLS, which tells when the reply to DATA is written.
 	conn   *slotConn
+	c      *smtp.Conn
+	ip     net.IP
 	remote string
 	from   string
 	// rcpt is the first accepted recipient, whose comune the message belongs to; others is
@@ -296,7 +341,15 @@ func (ss *session) Reset() {
 
 func (ss *session) Logout() error { return nil }
 
+// progress tells the connection the client is doing something useful (see IdleTimeout).
+func (ss *session) progress() {
+	if ss.conn != nil {
+		ss.conn.progress()
+	}
+}
+
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.progress()
 	// An empty reverse path (<>) is a bounce; keep it empty.
 	ss.from = ""
 	if from != "" {
@@ -310,6 +363,7 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.progress()
 	addr := strings.ToLower(strings.TrimSpace(to))
 	comune, ok := ss.s.opts.Recipients[addr]
 	if !ok {
@@ -327,7 +381,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (ss *session) Data(r io.Reader) error {
 	s := ss.s
-	raw, err := io.ReadAll(r)
+	raw, err := io.ReadAll(progressReader{r: r, ss: ss})
 	if err != nil {
 		// go-smtp answers what Data returns; its own errors (552 over the size limit) must
 		// reach the client unchanged.
@@ -368,6 +422,10 @@ func (ss *session) Data(r io.Reader) error {
 	if ss.from == "" {
 		in.AutoReply = true
 	}
+	in.EnvelopeFrom = ss.from
+	if s.opts.Senders != nil && !in.AutoReply {
+		in.SenderCheck = s.opts.Senders.Check(context.Background(), ss.ip, ss.c.Hostname(), ss.from, in.From, raw)
+	}
 	// The client waits for our answer: the store's work must not be cut short by a
 	// shutdown, only bounded in time.
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StoreTimeout)
@@ -387,13 +445,20 @@ func (ss *session) Data(r io.Reader) error {
 	return nil
 }
 
-// limitListener bounds open connections: one over the limit is told 421 and closed, so a
-// flood cannot exhaust memory or file descriptors.
+// limitListener bounds open connections, in all and per client address: one over a limit is
+// told 421 and closed, so a flood cannot exhaust memory or file descriptors, and one client
+// cannot take the slots of everyone else.
 type limitListener struct {
 	net.Listener
-	slots  chan struct{}
-	domain string
-	log    *slog.Logger
+	slots    chan struct{}
+	maxPerIP int
+	idle     time.Duration
+	lifetime time.Duration
+	domain   string
+	log      *slog.Logger
+
+	mu    sync.Mutex
+	perIP map[string]int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -402,29 +467,115 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
+		ip := remoteIP(c)
+		if !l.takeIP(ip) {
+			l.refuse(c, "too many connections from this address", "per_ip", l.maxPerIP)
+			continue
+		}
 		select {
 		case l.slots <- struct{}{}:
-			return &slotConn{Conn: c, release: func() { <-l.slots }}, nil
+			now := time.Now()
+			sc := &slotConn{Conn: c, release: func() { <-l.slots; l.releaseIP(ip) },
+				idle: l.idle, end: now.Add(l.lifetime)}
+			sc.lastProgress.Store(now.UnixNano())
+			return sc, nil
 		default:
-			l.log.Warn("smtp: connection refused, too many open", "remote", c.RemoteAddr().String(), "max", cap(l.slots))
-			go func() {
-				// A courtesy line to a client being turned away: if it cannot be written the
-				// client sees the connection close, which tells it the same.
-				_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
-				_, _ = io.WriteString(c, "421 4.7.0 "+l.domain+" Too many connections, try again later\r\n")
-				_ = c.Close()
-			}()
+			l.releaseIP(ip)
+			l.refuse(c, "too many open", "max", cap(l.slots))
 		}
 	}
 }
 
+func (l *limitListener) takeIP(ip string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perIP[ip] >= l.maxPerIP {
+		return false
+	}
+	l.perIP[ip]++
+	return true
+}
+
+func (l *limitListener) releaseIP(ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.perIP[ip]--; l.perIP[ip] <= 0 {
+		delete(l.perIP, ip)
+	}
+}
+
+func (l *limitListener) refuse(c net.Conn, why, limitName string, limit int) {
+	l.log.Warn("smtp: connection refused, "+why, "remote", c.RemoteAddr().String(), limitName, limit)
+	go func() {
+		// A courtesy line to a client being turned away: if it cannot be written the
+		// client sees the connection close, which tells it the same.
+		_ = c.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		_, _ = io.WriteString(c, "421 4.7.0 "+l.domain+" Too many connections, try again later\r\n")
+		_ = c.Close()
+	}()
+}
+
+// remoteIP is the client's address without its port: the unit the per-address cap counts.
+func remoteIP(c net.Conn) string {
+	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		return a.IP.String()
+	}
+	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
+	if err != nil {
+		return c.RemoteAddr().String()
+	}
+	return host
+}
+
+// slotConn is an accepted connection holding a slot. It enforces the idle timeout and the
+// session lifetime by clamping every read deadline go-smtp sets: the read waiting for the
+// next command then times out, and go-smtp answers 421 and closes. Writes are never clamped,
+// so the answer to a message already stored still reaches the client.
 type slotConn struct {
 	net.Conn
 	once    sync.Once
 	release func()
 
+	idle         time.Duration
+	end          time.Time
+	lastProgress atomic.Int64
+
 	mu      sync.Mutex
 	onWrite func()
+}
+
+func (c *slotConn) progress() { c.lastProgress.Store(time.Now().UnixNano()) }
+
+func (c *slotConn) SetReadDeadline(t time.Time) error {
+	limit := c.end
+	if idleEnd := time.Unix(0, c.lastProgress.Load()).Add(c.idle); idleEnd.Before(limit) {
+		limit = idleEnd
+	}
+	if t.IsZero() || t.After(limit) {
+		t = limit
+	}
+	return c.Conn.SetReadDeadline(t)
+}
+
+func (c *slotConn) SetDeadline(t time.Time) error {
+	if err := c.SetReadDeadline(t); err != nil {
+		return err
+	}
+	return c.Conn.SetWriteDeadline(t)
+}
+
+// progressReader marks progress as a message's bytes arrive, so a long upload is not idle.
+type progressReader struct {
+	r  io.Reader
+	ss *session
+}
+
+func (p progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.ss.progress()
+	}
+	return n, err
 }
 
 // afterNextWrite runs f once the next write (the reply to DATA) is done, or the connection

@@ -12,8 +12,9 @@ import (
 const (
 	// PreviewSize bounds the preview's width and height in pixels.
 	PreviewSize = 1000
-	// PreviewTimeout bounds one preview.
-	PreviewTimeout  = 30 * time.Second
+	// PreviewTimeout bounds one preview (a first page drawn at 1000 pixels takes well under a
+	// second; see DefaultOCRTimeout for why the budget matters).
+	PreviewTimeout  = 10 * time.Second
 	maxPreviewBytes = 16 << 20
 )
 

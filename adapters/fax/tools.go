@@ -79,9 +79,27 @@ func (c *capBuffer) Write(p []byte) (int, error) {
 	return c.buf.Write(p)
 }
 
-// run executes a tool with bounded output, killing it when ctx ends.
+// ToolMemory bounds the address space of every tool run on a document (RLIMIT_AS). Fax
+// documents come from anyone who can forge a fax gateway's From: a few hundred bytes of PDF
+// or TIFF can declare pages that take gigabytes to draw. 1 GiB is four times what tesseract
+// with the Italian model and pdftoppm at the page sizes we ask for need (measured: 160 MB and
+// 35 MB resident); a tool that wants more fails at once instead of pushing the host to swap.
+const ToolMemory = 1 << 30
+
+// limitedCommand runs path under prlimit (util-linux) with the ToolMemory address-space
+// limit, or, where prlimit is missing, under sh's ulimit -v: both set the limit in the child
+// before exec, which Go's os/exec cannot do itself.
+func limitedCommand(ctx context.Context, path string, args []string) *exec.Cmd {
+	if prlimit, err := exec.LookPath("prlimit"); err == nil {
+		return exec.CommandContext(ctx, prlimit, append([]string{fmt.Sprintf("--as=%d", ToolMemory), "--", path}, args...)...)
+	}
+	script := fmt.Sprintf(`ulimit -v %d && exec "$0" "$@"`, ToolMemory>>10)
+	return exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", script, path}, args...)...)
+}
+
+// run executes a tool with bounded output and memory, killing it when ctx ends.
 func run(ctx context.Context, path string, args []string, env []string, maxStdout int) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, path, args...)
+	cmd := limitedCommand(ctx, path, args)
 	cmd.Env = append(os.Environ(), env...)
 	stdout := &capBuffer{max: maxStdout}
 	stderr := &capBuffer{max: 4 << 10}

@@ -159,7 +159,8 @@ func openAPIDocument() obj {
 		},
 		"/api/v1/contacts/{id}/attachments/{attachment_id}": obj{
 			"get": operation("contacts", "getAttachment", "An attachment's bytes", "user", []obj{id, pathParam("attachment_id", "the attachment's id")}, nil,
-				obj{"200": obj{"description": "the bytes, with the attachment's content type", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound}),
+				obj{"200": obj{"description": "the bytes, with the attachment's content type", "content": obj{"application/octet-stream": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound,
+					"502": errorResponse("media the provider keeps (MMS, recordings) could not be fetched from it")}),
 		},
 		"/api/v1/contacts/{id}/attachments/{attachment_id}/preview": obj{
 			"get": operation("contacts", "getAttachmentPreview", "A PNG preview of an image or PDF attachment", "user", []obj{id, pathParam("attachment_id", "the attachment's id")}, nil,

@@ -7,8 +7,8 @@ import (
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web/auth"
-	"github.com/sportello/sportello/web/httperr"
 )
 
 // listOffices lists a comune's offices (for the resolve dialog).

@@ -18,6 +18,8 @@ import (
 type API struct {
 	Store *store.Store
 	Auth  *auth.Authenticator
+	// Media fetches attachments the provider keeps; nil refuses them.
+	Media *ProviderMedia
 }
 
 // Register is the operator API's read route list.

@@ -1,0 +1,56 @@
+package operatorapi
+
+import (
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestProviderMediaAllowed(t *testing.T) {
+	m := NewTwilioMedia("http://127.0.0.1:8099", "AC1", "tok")
+	for raw, want := range map[string]bool{
+		"https://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1": true,
+		"HTTPS://API.TWILIO.COM/2010-04-01/Accounts/AC1/Recordings/RE1":         true,
+		"http://127.0.0.1:8099/media/1":                                         true,
+		"http://api.twilio.com/2010-04-01/Accounts/AC1/Messages/MM1/Media/ME1":  false,
+		"https://api.twilio.com.evil.example/x":                                 false,
+		"https://evil.example/?https://api.twilio.com/":                         false,
+		"https://user:pw@api.twilio.com/x":                                      false,
+		"https://api.twilio.com:8443/x":                                         false,
+		"http://127.0.0.1:8098/media/1":                                         false,
+		"javascript:alert(1)":                                                   false,
+		"javascript://api.twilio.com/%0aalert(1)":                               false,
+		"file:///etc/passwd":                                                    false,
+		"data:text/html,hi":                                                     false,
+		"//api.twilio.com/x":                                                    false,
+		"/api/v1/contacts":                                                      false,
+		"":                                                                      false,
+	} {
+		if got := m.Allowed(raw); got != want {
+			t.Errorf("Allowed(%q) = %v, want %v", raw, got, want)
+		}
+	}
+}
+
+// FuzzProviderMediaAllowed: whatever the stored URL, an allowed one is https on Twilio's API
+// host or exactly the configured origin.
+func FuzzProviderMediaAllowed(f *testing.F) {
+	for _, s := range []string{"https://api.twilio.com/x", "javascript:alert(1)", "https://api.twilio.com@evil/x",
+		"http://127.0.0.1:8099/a", "HTTPS://api.twilio.com./x", "https://api.twilio.com\\@evil/"} {
+		f.Add(s)
+	}
+	m := NewTwilioMedia("http://127.0.0.1:8099", "AC1", "tok")
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !m.Allowed(raw) {
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			t.Fatalf("allowed an unparsable URL %q", raw)
+		}
+		origin := strings.ToLower(u.Scheme + "://" + u.Host)
+		if origin != TwilioAPIOrigin && origin != "http://127.0.0.1:8099" {
+			t.Fatalf("allowed %q (origin %q)", raw, origin)
+		}
+	})
+}
