@@ -1,9 +1,13 @@
 package config
 
 import (
+	"bytes"
+	"net/url"
 	"reflect"
 	"strings"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Keys lists every key the config file accepts, in the file's own terms: dotted paths, with
@@ -66,4 +70,57 @@ func yamlName(f reflect.StructField) string {
 		return strings.ToLower(f.Name)
 	}
 	return name
+}
+
+// Print renders the effective configuration as YAML that Load reads back, with secrets masked:
+// every key whose name holds a token, password, secret or API key, and the password of
+// database_url.
+func Print(c *Config) ([]byte, error) {
+	var root yaml.Node
+	if err := root.Encode(c); err != nil {
+		return nil, err
+	}
+	maskSecrets(&root)
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(&root); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// Masked replaces a secret's value in `config print`.
+const Masked = "********"
+
+// IsSecret reports whether a key's value must not be printed.
+func IsSecret(name string) bool {
+	name = strings.ToLower(name)
+	for _, w := range []string{"token", "password", "secret", "api_key"} {
+		if strings.Contains(name, w) {
+			return true
+		}
+	}
+	return false
+}
+
+func maskSecrets(n *yaml.Node) {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			switch {
+			case v.Kind == yaml.ScalarNode && v.Value != "" && IsSecret(k.Value):
+				v.Value, v.Tag, v.Style = Masked, "!!str", 0
+			case v.Kind == yaml.ScalarNode && k.Value == "database_url" && v.Value != "":
+				if u, err := url.Parse(v.Value); err == nil {
+					v.Value = u.Redacted()
+				} else {
+					v.Value = Masked
+				}
+			}
+		}
+	}
+	for _, c := range n.Content {
+		maskSecrets(c)
+	}
 }
