@@ -135,6 +135,16 @@ var messages = map[string]map[string]string{
 		"merge_submit":    "Unisci",
 		"citizen_id":      "Codice di questo cittadino",
 
+		"outbox_title":   "Posta in uscita locale",
+		"outbox_intro":   "Senza credenziali Twilio o senza relay di posta, gli SMS e le email in uscita restano qui: sono conservati e mostrati, non spediti.",
+		"outbox_caption": "Messaggi conservati invece che spediti, dal più recente",
+		"outbox_when":    "Quando",
+		"outbox_channel": "Canale",
+		"outbox_to":      "Destinatario",
+		"outbox_text":    "Testo",
+		"outbox_empty":   "La posta in uscita locale è vuota.",
+		"nav_outbox":     "Posta in uscita",
+
 		"queues_title":        "Code in tempo reale",
 		"queues_caption":      "Contatti in attesa per coda",
 		"waiting":             "In attesa",
@@ -308,6 +318,16 @@ var messages = map[string]map[string]string{
 		"merge_hint":      "Their addresses and contacts move to this citizen.",
 		"merge_submit":    "Merge",
 		"citizen_id":      "This citizen's id",
+
+		"outbox_title":   "Local outbox",
+		"outbox_intro":   "Without Twilio credentials or an email relay, outbound SMS and email stay here: stored and shown, not sent.",
+		"outbox_caption": "Messages kept instead of sent, newest first",
+		"outbox_when":    "When",
+		"outbox_channel": "Channel",
+		"outbox_to":      "To",
+		"outbox_text":    "Text",
+		"outbox_empty":   "The local outbox is empty.",
+		"nav_outbox":     "Outbox",
 
 		"queues_title":        "Live queues",
 		"queues_caption":      "Waiting contacts by queue",
