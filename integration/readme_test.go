@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/integration/harness"
 )
 
@@ -177,7 +178,7 @@ func TestReadmeBlocksRun(t *testing.T) {
 			last = o
 		}
 	}
-	for _, want := range []string{`"channel":"sms"`, `Domani c'è il blocco del traffico?`, `"channel":"phone"`, `"from":"+390557654321"`, `"comune":"firenze"`} {
+	for _, want := range []string{`"channel":"sms"`, `Domani c'è il blocco del traffico?`, `"channel":"phone"`, `"from":"+390557654321"`, `"comune":"firenze"`, `"channel":"email"`, `"subject":"Rimborso TARI"`} {
 		if !strings.Contains(last, want) {
 			t.Errorf("the README's contacts listing lacks %s:\n%s", want, last)
 		}
@@ -229,5 +230,43 @@ func stopServer(cmd *exec.Cmd) {
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		cmd.Process.Kill()
+	}
+}
+
+// TestReadmeDemoTable keeps the README's table of the demo's comuni in step with the demo
+// config: every comune, its numbers and its addresses, and the shared number.
+func TestReadmeDemoTable(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	demo, err := config.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, line := range strings.Split(string(readme), "\n") {
+		for _, c := range demo.Comuni {
+			if strings.HasPrefix(line, "| "+c.Name+" (`"+c.ID+"`)") {
+				rows[c.ID] = line
+			}
+		}
+	}
+	for _, c := range demo.Comuni {
+		row, ok := rows[c.ID]
+		if !ok {
+			t.Errorf("the README's demo table has no row for %s", c.ID)
+			continue
+		}
+		for _, want := range append(append([]string{}, c.PhoneNumbers...), c.EmailAddresses...) {
+			if !strings.Contains(row, want) {
+				t.Errorf("the README's row for %s lacks %s: %s", c.ID, want, row)
+			}
+		}
+	}
+	for _, n := range demo.SharedNumbers {
+		if !strings.Contains(string(readme), "("+n+")") {
+			t.Errorf("the README's demo table lacks the shared number %s", n)
+		}
 	}
 }
