@@ -156,7 +156,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 	g.surfaces = append(g.surfaces, tw, ctiHandler, &operatorapi.API{Store: g.Store, Auth: g.authn})
 	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
 	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL,
-		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,
+		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: routineToDebug(g.Log),
 		Periodic: append(housekeepingJobs(), g.periodic...)})
 	if err != nil {
 		return err
