@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"github.com/sportello/sportello/web/pages"
 	"strings"
 
 	"github.com/sportello/sportello/channels"
@@ -94,7 +95,7 @@ func who(c channels.Contact) string {
 	if c.Citizen != nil && c.Citizen.Name != "" {
 		return c.Citizen.Name
 	}
-	return c.From
+	return pages.NationalPhone(c.From)
 }
 
 // snippet shortens a text for a list cell on one line; html/template still escapes it.

@@ -1,0 +1,36 @@
+package pages
+
+import (
+	"html/template"
+	"strings"
+
+	"github.com/nyaruka/phonenumbers"
+)
+
+// NationalPhone writes an E.164 number the way its country writes it (for Italy +393471234567
+// is "347 123 4567" and +390557654321 "055 765 4321"; a foreign number keeps its +prefix);
+// anything that is not a phone number (an email address) comes back unchanged.
+func NationalPhone(s string) string {
+	if !strings.HasPrefix(s, "+") {
+		return s
+	}
+	n, err := phonenumbers.Parse(s, "IT")
+	if err != nil || !phonenumbers.IsPossibleNumber(n) {
+		return s
+	}
+	if phonenumbers.GetRegionCodeForNumber(n) == "IT" {
+		return phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return phonenumbers.Format(n, phonenumbers.INTERNATIONAL)
+}
+
+// phoneLink shows a number as people write it, with the E.164 form on hover and in a tel: link;
+// anything else is shown as it is.
+func phoneLink(s string) template.HTML {
+	national := NationalPhone(s)
+	if national == s && !strings.HasPrefix(s, "+") {
+		return template.HTML(template.HTMLEscapeString(s))
+	}
+	e := template.HTMLEscapeString(s)
+	return template.HTML(`<a class="tel" href="tel:` + e + `" title="` + e + `">` + template.HTMLEscapeString(national) + `</a>`)
+}
