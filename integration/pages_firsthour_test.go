@@ -36,3 +36,47 @@ func TestPagesShowNumbersAsItaliansWriteThem(t *testing.T) {
 		t.Fatalf("the citizen page (%d) does not link the number", status)
 	}
 }
+
+// TestNotFoundAndMethodNotAllowed: a browser gets an HTML page in its language for a path that
+// does not exist, the API JSON; a known path with the wrong method is 405 with Allow, not 404.
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	gw := harness.Start(t, harness.Options{})
+	tok := gw.User(t, "api", store.RoleAdmin)
+	do := func(method, path, accept string) (*http.Response, string) {
+		req, _ := http.NewRequest(method, gw.URL+path, strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		return harness.Do(t, req)
+	}
+	for _, c := range []struct{ method, path, allow string }{
+		{"POST", "/api/v1/me/status", "PUT"},
+		{"DELETE", "/api/v1/contacts", "GET"},
+		{"GET", "/api/v1/contacts/x/reply", "POST"},
+	} {
+		resp, body := do(c.method, c.path, "")
+		if resp.StatusCode != http.StatusMethodNotAllowed || !strings.Contains(resp.Header.Get("Allow"), c.allow) || !strings.Contains(body, `"method_not_allowed"`) {
+			t.Errorf("%s %s: %d Allow=%q %s", c.method, c.path, resp.StatusCode, resp.Header.Get("Allow"), body)
+		}
+	}
+	if resp, body := do("GET", "/api/v1/nope", "text/html"); resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		t.Errorf("an unknown API path: %d %s %s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	if resp, body := do("GET", "/api/v1/contacts/01a22aa5-0000-7000-8000-000000000000", ""); resp.StatusCode != http.StatusNotFound {
+		t.Errorf("a missing contact must stay 404: %d %s", resp.StatusCode, body)
+	}
+	resp, body := do("GET", "/nope", "text/html")
+	if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(body, `lang="it"`) || !strings.Contains(body, "Non trovato") || strings.Contains(body, "Not Found") {
+		t.Errorf("a browser's unknown path: %d %s\n%s", resp.StatusCode, resp.Header.Get("Content-Type"), body)
+	}
+	bg := &browserGateway{G: gw.G, URL: gw.URL}
+	bg.user(t, "capo", store.RoleAdmin)
+	c := pageClient(t)
+	pageLogin(t, c, gw.URL, "capo")
+	if status, page, _ := pageGet(t, c, gw.URL+"/inbox/nope"); status != http.StatusNotFound || !strings.Contains(page, "<html") {
+		t.Errorf("an unknown inbox page: %d", status)
+	}
+}
