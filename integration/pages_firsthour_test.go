@@ -80,3 +80,43 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 		t.Errorf("an unknown inbox page: %d", status)
 	}
 }
+
+// TestCallsShowAsCalls: a call's thread shows the call (status, duration), not an empty message
+// bubble; a landline caller gets a call-back action instead of an SMS box; a mobile keeps the box.
+func TestCallsShowAsCalls(t *testing.T) {
+	gw := harness.Start(t, harness.Options{})
+	admin := gw.User(t, "api", store.RoleAdmin)
+	call := func(sid, from string) string {
+		if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm(sid, from, firenzeNumber, "ringing")); resp.StatusCode != 200 {
+			t.Fatalf("voice webhook: %d %s", resp.StatusCode, body)
+		}
+		form := harness.CallForm(sid, from, firenzeNumber, "completed")
+		form.Set("CallDuration", "117")
+		if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", form); resp.StatusCode != 200 {
+			t.Fatalf("status webhook: %d %s", resp.StatusCode, body)
+		}
+		return newestContact(t, gw, admin, from).ID
+	}
+	landline := call("CA00000000000000000000000000000101", "+390557654321")
+	mobile := call("CA00000000000000000000000000000102", "+393471234567")
+	bg := &browserGateway{G: gw.G, URL: gw.URL}
+	bg.user(t, "capo", store.RoleAdmin)
+	c := pageClient(t)
+	pageLogin(t, c, gw.URL, "capo")
+
+	_, page, _ := pageGet(t, c, gw.URL+"/inbox/contacts/"+landline)
+	for _, want := range []string{`class="call-summary"`, "conclusa", "1:57", `id="call-back" href="tel:&#43;390557654321"`, "055 765 4321"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the landline call's page lacks %s", want)
+		}
+	}
+	for _, unwanted := range []string{`<div class="body"></div>`, `id="reply-form"`, "completed"} {
+		if strings.Contains(page, unwanted) {
+			t.Errorf("the landline call's page shows %s", unwanted)
+		}
+	}
+	_, page, _ = pageGet(t, c, gw.URL+"/inbox/contacts/"+mobile)
+	if !strings.Contains(page, `id="reply-form"`) || !strings.Contains(page, "si risponde per SMS") || strings.Contains(page, `id="call-back"`) {
+		t.Errorf("a mobile caller's page must keep the SMS reply box")
+	}
+}

@@ -34,3 +34,16 @@ func phoneLink(s string) template.HTML {
 	e := template.HTMLEscapeString(s)
 	return template.HTML(`<a class="tel" href="tel:` + e + `" title="` + e + `">` + template.HTMLEscapeString(national) + `</a>`)
 }
+
+// IsMobile reports whether an E.164 number is a mobile (so it can receive an SMS).
+func IsMobile(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, "IT")
+	if err != nil {
+		return false
+	}
+	switch phonenumbers.GetNumberType(n) {
+	case phonenumbers.MOBILE, phonenumbers.FIXED_LINE_OR_MOBILE:
+		return true
+	}
+	return false
+}
