@@ -1,12 +1,16 @@
 package integration
 
 import (
+	"html"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/pages"
 )
 
 // TestPagesShowNumbersAsItaliansWriteThem: the inbox, the contact and the citizen show
@@ -118,5 +122,76 @@ func TestCallsShowAsCalls(t *testing.T) {
 	_, page, _ = pageGet(t, c, gw.URL+"/inbox/contacts/"+mobile)
 	if !strings.Contains(page, `id="reply-form"`) || !strings.Contains(page, "si risponde per SMS") || strings.Contains(page, `id="call-back"`) {
 		t.Errorf("a mobile caller's page must keep the SMS reply box")
+	}
+}
+
+var (
+	tagOrScript = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<[^>]*>`)
+	spaces      = regexp.MustCompile(`\s+`)
+)
+
+// visibleText is what a person reads on a page: the text between the tags.
+func visibleText(page string) string {
+	return spaces.ReplaceAllString(html.UnescapeString(tagOrScript.ReplaceAllString(page, " ")), " ")
+}
+
+// TestItalianPagesSpeakItalian: no string of the English catalogue appears on a page rendered
+// in Italian (the inbox, an SMS answered out of hours, a call, a citizen, the queues, the alerts,
+// the outbox).
+func TestItalianPagesSpeakItalian(t *testing.T) {
+	// Open only tomorrow: the SMS gets the closed-hours answer and its note.
+	rome, err := time.LoadLocation("Europe/Rome")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tomorrow := []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}[(time.Now().In(rome).Weekday()+1)%7]
+	yaml := strings.Replace(harness.BaseYAML, "days: [mon, tue, wed, thu, fri, sat, sun]", "days: ["+tomorrow+"]", 1)
+	gw := harness.Start(t, harness.Options{Replace: yaml})
+	admin := gw.User(t, "api", store.RoleAdmin)
+	inboundSMS(t, gw, "+393471234567", firenzeNumber, "Buongiorno, domani c'è il blocco del traffico?")
+	sms := newestContact(t, gw, admin, "+393471234567")
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA00000000000000000000000000000201", "+390557654321", firenzeNumber, "ringing")); resp.StatusCode != 200 {
+		t.Fatalf("voice webhook: %d %s", resp.StatusCode, body)
+	}
+	form := harness.CallForm("CA00000000000000000000000000000201", "+390557654321", firenzeNumber, "completed")
+	form.Set("CallDuration", "117")
+	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", form)
+	call := newestContact(t, gw, admin, "+390557654321")
+
+	english := map[string]bool{}
+	italian := map[string]bool{}
+	for _, v := range pages.T("it") {
+		italian[v] = true
+	}
+	for k, v := range pages.T("en") {
+		if len(v) >= 6 && !italian[v] && !strings.HasPrefix(k, "js_") && !strings.Contains(v, "%") {
+			english[v] = true
+		}
+	}
+	bg := &browserGateway{G: gw.G, URL: gw.URL}
+	bg.user(t, "capo", store.RoleAdmin)
+	c := pageClient(t)
+	pageLogin(t, c, gw.URL, "capo")
+	for _, path := range []string{"/inbox", "/inbox/contacts/" + sms.ID, "/inbox/contacts/" + call.ID, "/inbox/citizens/" + sms.Citizen.ID,
+		"/inbox/queues", "/supervisor/alerts", "/inbox/outbox", "/nope"} {
+		status, page, _ := pageGet(t, c, gw.URL+path)
+		if status != http.StatusOK && path != "/nope" {
+			t.Errorf("%s: %d", path, status)
+			continue
+		}
+		text := visibleText(page)
+		if path == "/inbox/contacts/"+sms.ID && !strings.Contains(text, "risposta automatica fuori orario") {
+			t.Errorf("the SMS answered out of hours does not show its note in Italian")
+		}
+		for e := range english {
+			if strings.Contains(text, e) {
+				t.Errorf("%s, in Italian, shows the English %q", path, e)
+			}
+		}
+		for _, raw := range []string{"closed-hours automatic answer", "completed ·"} {
+			if strings.Contains(text, raw) {
+				t.Errorf("%s, in Italian, shows %q", path, raw)
+			}
+		}
 	}
 }

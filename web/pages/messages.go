@@ -91,6 +91,8 @@ var messages = map[string]map[string]string{
 		"canned_insert": "Inserisci",
 
 		"details":                   "Dettagli",
+		"note_closed_hours":         "risposta automatica fuori orario",
+		"note_forward_to":           "inoltrato a",
 		"call_status_completed":     "conclusa",
 		"call_status_busy":          "occupato",
 		"call_status_no-answer":     "senza risposta",
@@ -296,6 +298,8 @@ var messages = map[string]map[string]string{
 		"canned_insert": "Insert",
 
 		"details":                   "Details",
+		"note_closed_hours":         "closed-hours automatic answer",
+		"note_forward_to":           "forwarded to",
 		"call_status_completed":     "completed",
 		"call_status_busy":          "busy",
 		"call_status_no-answer":     "no answer",

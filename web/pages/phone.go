@@ -47,3 +47,15 @@ func IsMobile(e164 string) bool {
 	}
 	return false
 }
+
+// translateNote shows a note the desk stored on a message (in fixed English words, which stay
+// the record) in the page's language.
+func translateNote(t map[string]string, note string) string {
+	switch {
+	case note == "closed-hours automatic answer":
+		return t["note_closed_hours"]
+	case strings.HasPrefix(note, "forward to "):
+		return t["note_forward_to"] + " " + strings.TrimPrefix(note, "forward to ")
+	}
+	return note
+}

@@ -70,6 +70,7 @@ func (p *Pages) funcs() template.FuncMap {
 	loc := p.o.Location
 	return template.FuncMap{
 		"phone": phoneLink,
+		"note":  translateNote,
 		"derefInt": func(n *int) int {
 			if n == nil {
 				return 0
