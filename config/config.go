@@ -263,9 +263,19 @@ type Metrics struct {
 type Error struct {
 	Key    string
 	Reason string
+	// Line in the file, when the problem was found while reading it (0 = unknown).
+	Line int
 }
 
-func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Key, e.Reason) }
+func (e *Error) Error() string {
+	if e.Key == "" {
+		return "config: " + e.Reason
+	}
+	if e.Line > 0 {
+		return fmt.Sprintf("config: %s: %s (line %d)", e.Key, e.Reason, e.Line)
+	}
+	return fmt.Sprintf("config: %s: %s", e.Key, e.Reason)
+}
 
 // Errors is every problem Validate found.
 type Errors []*Error
@@ -293,8 +303,20 @@ func Resolve(flagValue string) string {
 	return ""
 }
 
+// Overrides are what the command line sets over the file and the environment.
+type Overrides struct {
+	// Getenv reads the environment (nil = os.Getenv).
+	Getenv func(string) string
+	// HTTPListen and SMTPListen replace http.listen and smtp.listen when not empty.
+	HTTPListen string
+	SMTPListen string
+}
+
 // Load reads path ("" = the demo config), applies environment overrides and defaults, and validates.
-func Load(path string) (*Config, error) {
+func Load(path string) (*Config, error) { return LoadWith(path, Overrides{}) }
+
+// LoadWith is Load with the command line's overrides.
+func LoadWith(path string, o Overrides) (*Config, error) {
 	var data []byte
 	demo := path == ""
 	if demo {
@@ -306,8 +328,11 @@ func Load(path string) (*Config, error) {
 		}
 		data = b
 	}
-	c, err := Parse(data)
+	c, err := parse(data, o)
 	if err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
 		return nil, err
 	}
 	c.Demo = demo
@@ -316,14 +341,33 @@ func Load(path string) (*Config, error) {
 
 // Parse decodes YAML strictly (an unknown key is an error), then applies the environment,
 // defaults and validation.
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return parse(data, Overrides{}) }
+
+func parse(data []byte, o Overrides) (*Config, error) {
 	var c Config
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	if errs := checkTree(&root); len(errs) > 0 {
+		return nil, errs
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("config: %s", strings.TrimPrefix(err.Error(), "yaml: "))
 	}
-	c.ApplyEnv(os.Getenv)
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	c.ApplyEnv(getenv)
+	if o.HTTPListen != "" {
+		c.HTTP.Listen = o.HTTPListen
+	}
+	if o.SMTPListen != "" {
+		c.SMTP.Listen = o.SMTPListen
+	}
 	c.SetDefaults()
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -331,7 +375,7 @@ func Parse(data []byte) (*Config, error) {
 	return &c, nil
 }
 
-// ApplyEnv lets the environment override secrets and the database.
+// ApplyEnv lets the environment override secrets, the database and the listen addresses.
 func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
 		c.Twilio.AuthToken = v
@@ -347,6 +391,12 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	}
 	if v := getenv("SPORTELLO_METRICS_TOKEN"); v != "" {
 		c.Metrics.Token = v
+	}
+	if v := getenv("SPORTELLO_HTTP_LISTEN"); v != "" {
+		c.HTTP.Listen = v
+	}
+	if v := getenv("SPORTELLO_SMTP_LISTEN"); v != "" {
+		c.SMTP.Listen = v
 	}
 }
 

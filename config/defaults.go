@@ -56,7 +56,6 @@ data_dir: ./data
 timezone: Europe/Rome
 http:
   listen: 127.0.0.1:8080
-public_url: http://127.0.0.1:8080
 smtp:
   listen: 127.0.0.1:2525
   max_message_bytes: 10485760

@@ -125,8 +125,8 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 		return d.sendFailed(ctx, m, err, lastAttempt)
 	}
 	status := store.OutSent
-	if res.Status == store.OutDelivered {
-		status = store.OutDelivered
+	if res.Status == store.OutDelivered || res.Status == store.OutOutbox {
+		status = res.Status
 	}
 	if err := d.o.Store.MarkOutbound(context.WithoutCancel(ctx), m.ID, res.ExternalID, status, ""); err != nil {
 		return err

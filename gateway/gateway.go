@@ -162,7 +162,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		Media: operatorapi.NewTwilioMedia(cfg.Twilio.APIBaseURL, cfg.Twilio.AccountSID, cfg.Twilio.AuthToken)})
 	river.AddWorker(g.workers, &purgeTokensWorker{s: g.Store})
 	g.Jobs, g.closeJobs, err = jobs.New(ctx, g.Store, g.workers, jobs.Options{DatabaseURL: cfg.DatabaseURL, DB: g.pools.river,
-		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: g.Log,
+		MaxWorkers: cfg.Jobs.MaxWorkers, FetchCooldown: cfg.Jobs.FetchCooldown, FetchPoll: cfg.Jobs.FetchPoll, Logger: routineToDebug(g.Log),
 		Periodic: append(housekeepingJobs(), g.periodic...)})
 	if err != nil {
 		return err

@@ -52,6 +52,13 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		if cfg.Fax.OutboundDomain != "" {
 			g.Senders[channels.Fax] = fax.Sender{Mail: relay, Domain: cfg.Fax.OutboundDomain}
 		}
+	} else {
+		outbox := &outboxSender{s: g.Store}
+		g.Senders[channels.Email] = outbox
+		if cfg.Fax.OutboundDomain != "" {
+			g.Senders[channels.Fax] = fax.Sender{Mail: outbox, Domain: cfg.Fax.OutboundDomain}
+		}
+		log.Info("no email relay: outbound email goes to the local outbox")
 	}
 
 	if err := g.wireFaxWork(log); err != nil {

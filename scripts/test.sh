@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 missing=()
 have_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
-for pkg in dovecot-imapd swaks chromium tesseract-ocr tesseract-ocr-ita libtiff-tools imagemagick poppler-utils postgresql; do
+for pkg in dovecot-imapd swaks chromium tesseract-ocr tesseract-ocr-ita libtiff-tools imagemagick poppler-utils postgresql nginx-light; do
   have_pkg "$pkg" || missing+=("$pkg")
 done
 if ((${#missing[@]})); then

@@ -5,12 +5,14 @@ import (
 	"time"
 )
 
-// OutboxMessage is an SMS the gateway would have sent through Twilio.
+// OutboxMessage is an SMS the gateway would have sent through Twilio, or a mail it would have
+// handed to the relay.
 type OutboxMessage struct {
 	ID        string    `json:"id"`
 	Channel   string    `json:"channel"`
 	To        string    `json:"to"`
 	From      string    `json:"from"`
+	Subject   string    `json:"subject,omitempty"`
 	Body      string    `json:"body"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -21,8 +23,8 @@ func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) (string, error) 
 		m.ID = "OB" + NewID()
 	}
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO outbox (id, channel, to_addr, from_addr, body, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-			m.ID, m.Channel, m.To, m.From, m.Body, Micros(s.now()))
+		_, err := tx.Exec(ctx, "INSERT INTO outbox (id, channel, to_addr, from_addr, subject, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+			m.ID, m.Channel, m.To, m.From, m.Subject, m.Body, Micros(s.now()))
 		return err
 	})
 	return m.ID, err
@@ -30,7 +32,7 @@ func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) (string, error) 
 
 // Outbox lists the newest outbox messages.
 func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
-	rows, err := s.query(ctx, "SELECT id, channel, to_addr, from_addr, body, created_at FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?", limit)
+	rows, err := s.query(ctx, "SELECT id, channel, to_addr, from_addr, subject, body, created_at FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?", limit)
 	if err != nil {
 		return nil, err
 	}
@@ -39,7 +41,7 @@ func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) 
 	for rows.Next() {
 		var m OutboxMessage
 		var created int64
-		if err := rows.Scan(&m.ID, &m.Channel, &m.To, &m.From, &m.Body, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.Channel, &m.To, &m.From, &m.Subject, &m.Body, &created); err != nil {
 			return nil, err
 		}
 		m.CreatedAt = FromMicros(created)

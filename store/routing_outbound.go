@@ -16,6 +16,8 @@ const (
 	OutDelivered   = "delivered"
 	OutUndelivered = "undelivered"
 	OutFailed      = "failed"
+	// OutOutbox: kept in the local outbox (no Twilio credentials or no email relay), shown, not sent.
+	OutOutbox = "outbox"
 )
 
 // InsertOutboundTx adds an outbound message to a contact's thread inside a transaction (the
@@ -112,7 +114,7 @@ func DeliveryRank(status string) int {
 		return 1
 	case OutSent:
 		return 2
-	case OutDelivered, OutUndelivered, OutFailed, "read", "canceled":
+	case OutDelivered, OutUndelivered, OutFailed, OutOutbox, "read", "canceled":
 		return 3
 	}
 	return 1

@@ -190,18 +190,25 @@ func accessLog(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 
 // errorHandler writes JSON errors for APIs and webhooks, and plain pages elsewhere.
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	var methods routeMethods
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
 		e := httperr.From(err)
+		if e.Status == http.StatusNotFound && errors.Is(err, echo.ErrNotFound) {
+			if allow, ok := methods.allowed(c.Echo(), c.Request().Method, c.Request().URL.Path); !ok {
+				c.Response().Header().Set(echo.HeaderAllow, strings.Join(allow, ", "))
+				e = httperr.New(http.StatusMethodNotAllowed, "method_not_allowed", "%s is not allowed here; allowed: %s", c.Request().Method, strings.Join(allow, ", "))
+			}
+		}
 		if e.Status >= 500 {
 			log.Error("request failed", "path", c.Request().URL.Path, "err", err,
 				"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
 		}
 		var werr error
 		if wantsHTML(c) {
-			werr = c.HTML(e.Status, "<!doctype html><title>"+strconv.Itoa(e.Status)+"</title><h1>"+http.StatusText(e.Status)+"</h1>")
+			werr = htmlError(c, e.Status)
 		} else {
 			werr = c.JSON(e.Status, httperr.Body{Error: e})
 		}

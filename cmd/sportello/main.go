@@ -29,10 +29,10 @@ type env struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":              {"serve [--config FILE]", runServe},
+		"serve":              {"serve [--config FILE] [--http ADDR] [--smtp ADDR]", runServe},
 		"migrate":            {"migrate [--config FILE]", runMigrate},
 		"probe":              {"probe [--url URL]  (exit 0 when /readyz answers 200)", runProbe},
-		"user add":           {"user add --username U --role operator|supervisor|admin [--name N] [--comune ID]... (password on stdin)", runUserAdd},
+		"user add":           {"user add --username U --role operator|supervisor|admin [--name N] [--comune ID]... [--category C]... [--capacity N] [--phone NUMBER|sip:URI]  (password on stdin, or asked without echo)", runUserAdd},
 		"token create":       {"token create --username U [--ttl DURATION]", runTokenCreate},
 		"token revoke":       {"token revoke --username U  (every token and session of U, open event streams included)", runTokenRevoke},
 		"user disable":       {"user disable --username U  (no login, no token, no session)", runUserDisable},
@@ -44,6 +44,9 @@ func commands() map[string]command {
 		"report":             {"report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--comune ID] [--format text|json|csv]", runReport},
 		"simulate":           {"simulate --contacts N [--days D] [--profile linea-comune] [--seed S] [--url GATEWAY] [--smtp ADDR]", runSimulate},
 		"send-test call":     {"send-test call --from NUMBER [--to NUMBER] [--status completed --duration 117] [--url GATEWAY]", runSendTestCall},
+		"config check":       {"config check [--config FILE]  (exit 0, or the offending key)", runConfigCheck},
+		"config print":       {"config print [--config FILE]  (the effective config, secrets masked)", runConfigPrint},
+		"version":            {"version  (module version and VCS commit)", runVersion},
 	}
 }
 
@@ -60,6 +63,10 @@ var errUsage = errors.New("usage")
 
 func dispatch(ctx context.Context, e *env, args []string) error {
 	cmds := commands()
+	if len(args) > 0 && args[0] == "help" {
+		// "sportello help user add" is "sportello user add --help".
+		args = append(args[1:], "--help")
+	}
 	for _, n := range []int{2, 1} {
 		if len(args) >= n {
 			if c, ok := cmds[strings.Join(args[:n], " ")]; ok {
@@ -71,16 +78,47 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
+	// A command group ("user") or nothing known: list what there is.
+	group := ""
+	if len(args) > 0 && !isHelp(args[0]) {
+		group = args[0]
+	}
+	var names []string
+	for name, c := range cmds {
+		if group == "" || strings.HasPrefix(name, group+" ") {
+			names = append(names, "  sportello "+c.usage)
+		}
+	}
+	sort.Strings(names)
+	if group != "" && len(names) == 0 {
+		fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n", strings.Join(allUsages(cmds), "\n"))
+		return fmt.Errorf("unknown command %q (see sportello --help)", strings.Join(args, " "))
+	}
+	if group == "" {
+		fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n\nEvery command takes --config FILE (default $SPORTELLO_CONFIG, else ./sportello.yaml, else the built-in demo).\n", strings.Join(names, "\n"))
+	} else {
+		fmt.Fprintf(e.stderr, "Usage of sportello %s:\n\n%s\n\nsportello %s SUBCOMMAND --help shows its flags.\n", group, strings.Join(names, "\n"), group)
+	}
+	if len(args) == 0 || isHelp(args[len(args)-1]) {
+		return nil
+	}
+	if group != "" && len(args) == 1 {
+		return fmt.Errorf("sportello %s needs a subcommand", group)
+	}
+	return fmt.Errorf("unknown command %q (see sportello --help)", strings.Join(args, " "))
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
+}
+
+func allUsages(cmds map[string]command) []string {
 	names := make([]string, 0, len(cmds))
 	for _, c := range cmds {
 		names = append(names, "  sportello "+c.usage)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(e.stderr, "Usage:\n%s\n", strings.Join(names, "\n"))
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
-		return nil
-	}
-	return fmt.Errorf("unknown command %q", strings.Join(args, " "))
+	return names
 }
 
 // listFlag collects a repeatable flag.
@@ -94,5 +132,13 @@ func newFlags(name string, e *env) (*flag.FlagSet, *string) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	cfgPath := fs.String("config", "", "config file (default $SPORTELLO_CONFIG, else ./sportello.yaml, else the built-in demo)")
+	fs.Usage = func() {
+		usage := name
+		if c, ok := commands()[name]; ok {
+			usage = c.usage
+		}
+		fmt.Fprintf(e.stderr, "Usage: sportello %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
 	return fs, cfgPath
 }

@@ -34,10 +34,12 @@ func newLogger(cfg *config.Config, e *env) *slog.Logger {
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags("serve", e)
+	httpAddr := fs.String("http", "", "listen for HTTP on this host:port (overrides http.listen and $SPORTELLO_HTTP_LISTEN)")
+	smtpAddr := fs.String("smtp", "", "listen for SMTP on this host:port (overrides smtp.listen and $SPORTELLO_SMTP_LISTEN)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := loadConfig(*cfgPath)
+	cfg, err := config.LoadWith(config.Resolve(*cfgPath), config.Overrides{Getenv: e.getenv, HTTPListen: *httpAddr, SMTPListen: *smtpAddr})
 	if err != nil {
 		return err
 	}
@@ -47,6 +49,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	ctx = stopWithGoRun(ctx, executablePath(), os.Getppid, time.Second)
 	if addr := e.getenv("SPORTELLO_PPROF"); addr != "" {
 		// Opt-in profiling on a separate listener (keep it on loopback).
 		go func() {

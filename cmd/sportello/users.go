@@ -5,7 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
+
+	"golang.org/x/term"
 
 	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/store"
@@ -52,11 +55,11 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("--phone: %w", err)
 	}
-	password, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && password == "" {
-		return errors.New("the password is read as one line from stdin")
+	password, err := readPassword(e, *username)
+	if err != nil {
+		return err
 	}
-	hash, err := auth.HashPassword(strings.TrimRight(password, "\r\n"))
+	hash, err := auth.HashPassword(password)
 	if err != nil {
 		return err
 	}
@@ -87,6 +90,34 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "created %s %s\n%s\n", u.Role, u.Username, u.ID)
 	return nil
+}
+
+// readPassword asks twice without echo when stdin is a terminal, else reads one line (a script
+// pipes it in).
+func readPassword(e *env, username string) (string, error) {
+	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		fmt.Fprintf(e.stderr, "Password for %s: ", username)
+		first, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprint(e.stderr, "Again: ")
+		second, err := term.ReadPassword(int(f.Fd()))
+		fmt.Fprintln(e.stderr)
+		if err != nil {
+			return "", err
+		}
+		if string(first) != string(second) {
+			return "", errors.New("the two passwords differ")
+		}
+		return string(first), nil
+	}
+	password, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && password == "" {
+		return "", errors.New("the password is read as one line from stdin")
+	}
+	return strings.TrimRight(password, "\r\n"), nil
 }
 
 func runTokenCreate(ctx context.Context, e *env, args []string) error {

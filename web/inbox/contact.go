@@ -37,6 +37,10 @@ type contactView struct {
 	Resolution   Resolution
 	SMS          bool
 	Mine         bool
+	// Call is a phone contact; Landline says its caller cannot get an SMS, so the page offers
+	// to call back instead of a reply box.
+	Call     bool
+	Landline bool
 }
 
 // contact shows one contact's whole thread with the reply box and the actions.
@@ -63,7 +67,8 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 	}
 	cv := contactView{C: ct, Comune: lookup(in.names.comuni, ct.Comune), Category: lookup(in.names.categories, ct.Category),
 		Queue: lookup(in.names.queues, ct.Queue), Who: who(ct), Categories: in.names.catList, SMS: ct.Channel == channels.SMS,
-		Mine: ct.Assignee != nil && *ct.Assignee == u.Username}
+		Mine: ct.Assignee != nil && *ct.Assignee == u.Username,
+		Call: ct.Channel == channels.Phone, Landline: ct.Channel == channels.Phone && !pages.IsMobile(ct.From)}
 	cv.Resolution.Category = deref(ct.Category)
 	if in.o.Desk != nil {
 		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))

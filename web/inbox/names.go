@@ -95,7 +95,7 @@ func who(c channels.Contact) string {
 	if c.Citizen != nil && c.Citizen.Name != "" {
 		return pages.PlainName(c.Citizen.Name)
 	}
-	return pages.PlainName(c.From)
+	return pages.NationalPhone(pages.PlainName(c.From))
 }
 
 // snippet shortens a text for a list cell on one line; html/template still escapes it.

@@ -80,4 +80,5 @@ func (in *Inbox) Register(e *echo.Echo) {
 	sup := in.o.Pages.Group(e, "/inbox/queues", store.RoleSupervisor)
 	sup.GET("", in.queues)
 	sup.GET("/live", in.queuesLive)
+	g.GET("/outbox", in.outbox)
 }

@@ -69,6 +69,15 @@ func Text(c echo.Context, key string) string {
 func (p *Pages) funcs() template.FuncMap {
 	loc := p.o.Location
 	return template.FuncMap{
+		"phone": phoneLink,
+		"note":  translateNote,
+		"derefInt": func(n *int) int {
+			if n == nil {
+				return 0
+			}
+			return *n
+		},
+		"national": NationalPhone,
 		// when shows a time in the centre's zone, short.
 		"when": func(t time.Time) string {
 			if t.IsZero() {

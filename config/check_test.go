@@ -1,0 +1,93 @@
+package config
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestErrorsSpeakTheFilesLanguage: mistakes are reported with the dotted key, what was expected,
+// what was found and the line, never with Go type names.
+func TestErrorsSpeakTheFilesLanguage(t *testing.T) {
+	cases := []struct{ yaml, want string }{
+		{"comuni: [{id: a, name: A}]\nhttp:\n  listen: [a, b]\n", `http.listen: expected text, got a list (line 3)`},
+		{"comuni: [{id: a, name: A}]\nhtpp: {listen: 127.0.0.1:1}\n", `config: unknown key "htpp" (line 2); did you mean "http"?`},
+		{"comuni: [{id: a, name: A}]\nhttp: {max_body_bytes: lots}\n", `http.max_body_bytes: expected a whole number, got the text "lots" (line 2)`},
+		{"comuni: [{id: a, name: A}]\nsmtp: {read_timeout: soon}\n", `smtp.read_timeout: expected a duration like 30s or 5ms, got "soon" (line 2)`},
+		{"comuni:\n  - id: a\n    name: A\n    phone_number: [\"+390552768000\"]\n", `comuni[0]: unknown key "phone_number" (line 4); did you mean "phone_numbers"?`},
+		{"comuni: [{id: a, name: A}]\nhttp: {trust_proxy: sometimes}\n", `http.trust_proxy: expected true or false, got the text "sometimes" (line 2)`},
+		{"comuni: {id: a}\n", `comuni: expected a list, got keys and values (line 1)`},
+		{"comuni: [{id: a, name: A}]\nqueues: [{id: q, priority: 1.5}]\n", `queues[0].priority: expected a whole number, got the number 1.5 (line 2)`},
+	}
+	for _, c := range cases {
+		_, err := Parse([]byte(c.yaml))
+		if err == nil {
+			t.Errorf("%q: no error", c.yaml)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, c.want) {
+			t.Errorf("%q:\n got %s\nwant %s", c.yaml, msg, c.want)
+		}
+		for _, leak := range []string{"!!", "config.", "unmarshal", "int64", "type "} {
+			if strings.Contains(msg, leak) {
+				t.Errorf("%q: error %q leaks %q", c.yaml, msg, leak)
+			}
+		}
+	}
+}
+
+func TestListenOverrides(t *testing.T) {
+	env := map[string]string{"SPORTELLO_HTTP_LISTEN": "127.0.0.1:18080", "SPORTELLO_SMTP_LISTEN": "127.0.0.1:12525"}
+	c, err := LoadWith("", Overrides{Getenv: func(k string) string { return env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Listen != "127.0.0.1:18080" || c.SMTP.Listen != "127.0.0.1:12525" || c.PublicURL != "http://127.0.0.1:18080" {
+		t.Fatalf("environment not applied: http %s smtp %s public_url %s", c.HTTP.Listen, c.SMTP.Listen, c.PublicURL)
+	}
+	c, err = LoadWith("", Overrides{Getenv: func(k string) string { return env[k] }, HTTPListen: "127.0.0.1:19090", SMTPListen: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTP.Listen != "127.0.0.1:19090" || c.SMTP.Listen != "127.0.0.1:0" || c.PublicURL != "http://127.0.0.1:19090" {
+		t.Fatalf("flags must win over the environment: http %s smtp %s public_url %s", c.HTTP.Listen, c.SMTP.Listen, c.PublicURL)
+	}
+}
+
+func TestPrintMasksSecretsAndReadsBack(t *testing.T) {
+	c, err := Parse([]byte(`
+database_url: postgres://sportello:dbpass@127.0.0.1/sportello
+comuni: [{id: a, name: A}]
+twilio: {account_sid: AC1, auth_token: tok123, from: "+390550550"}
+cti: {token: ctisecret}
+email: {relay: 127.0.0.1:25, relay_password: relaypw}
+imap: [{comune: a, address: "x:993", username: u, password: imappw}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Print(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{"dbpass", "tok123", "ctisecret", "relaypw", "imappw"} {
+		if strings.Contains(string(out), secret) {
+			t.Errorf("config print shows the secret %q:\n%s", secret, out)
+		}
+	}
+	back, err := Parse(out)
+	if err != nil {
+		t.Fatalf("the printed config does not read back: %v\n%s", err, out)
+	}
+	if back.Twilio.AuthToken != Masked || back.Twilio.AccountSID != "AC1" || len(back.Categories) != 7 || back.IMAP[0].PollInterval != c.IMAP[0].PollInterval {
+		t.Fatalf("printed config lost values: %+v", back.Twilio)
+	}
+	demo, _ := Load("")
+	out, err = Print(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse(out); err != nil {
+		t.Fatalf("the printed demo config does not read back: %v", err)
+	}
+}
