@@ -93,11 +93,13 @@ func Print(c *Config) ([]byte, error) {
 // Masked replaces a secret's value in `config print`.
 const Masked = "********"
 
-// IsSecret reports whether a key's value must not be printed.
+// IsSecret reports whether a key's value must not be printed: a name ending in token, password,
+// secret or api_key (auth_token, relay_password, api_key_secret), not one that only mentions
+// a secret (token_ttl, api_key_sid).
 func IsSecret(name string) bool {
 	name = strings.ToLower(name)
 	for _, w := range []string{"token", "password", "secret", "api_key"} {
-		if strings.Contains(name, w) {
+		if name == w || strings.HasSuffix(name, "_"+w) {
 			return true
 		}
 	}
