@@ -112,7 +112,7 @@ func (d *Desk) CallQueued(ctx context.Context, contactID string) {
 func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
 	var comune *string
 	changed := false
-	err := d.o.Store.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		changed = false
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err

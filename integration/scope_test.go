@@ -74,6 +74,10 @@ queues:
 		// The comuni's notification API takes comune keys, never a user's token.
 		{"/api/v1/alerts", []string{fiAdmin}, 401, ""},
 		{"/api/v1/openapi.json", []string{fiAdmin}, 200, ""},
+		{"/api/v1/reports/summary", []string{fiAdmin, fiSup}, 200, "firenze"},
+		{"/api/v1/reports/summary?comune=empoli", []string{fiAdmin, fiSup}, 404, ""},
+		{"/api/v1/reports/contacts.csv", []string{fiAdmin, fiSup}, 200, fi.ID},
+		{"/api/v1/reports/staffing", []string{fiAdmin, fiSup}, 200, ""},
 	} {
 		for _, tok := range tc.tokens {
 			code, body := get(t, g.URL+tc.path, tok)
@@ -137,7 +141,10 @@ queues:
 	// Every GET list route of /api/v1 is in the table above (or is the event stream).
 	covered := map[string]bool{"/api/v1/events": true, "/api/v1/contacts": true, "/api/v1/queues": true, "/api/v1/offices": true,
 		"/api/v1/canned": true, "/api/v1/me": true, "/api/v1/users": true, "/api/v1/audit": true, "/api/v1/alerts": true,
-		"/api/v1/openapi.json": true}
+		"/api/v1/openapi.json": true, "/api/v1/reports/summary": true, "/api/v1/reports/contacts.csv": true,
+		"/api/v1/reports/staffing": true,
+		// The signed-in operator's own softphone token: no one else's data to leak.
+		"/api/v1/voice/token": true}
 	for _, r := range g.G.Echo.Routes() {
 		if r.Method == http.MethodGet && strings.HasPrefix(r.Path, "/api/v1/") && !strings.Contains(r.Path, ":") && !covered[r.Path] {
 			t.Errorf("GET %s is a list endpoint this scope test does not read", r.Path)
