@@ -46,6 +46,9 @@ func checkNode(n *yaml.Node, t reflect.Type, key string, errs *Errors) {
 	case t == durationType:
 		if n.Kind != yaml.ScalarNode {
 			bad("expected a duration like 30s, got " + describe(n))
+		} else if tag := n.ShortTag(); tag == "!!int" || tag == "!!float" {
+			// The YAML decoder refuses a bare number for a duration, 0 included.
+			bad(fmt.Sprintf("expected a duration with a unit like 0s, 30s or 5m, got %s", n.Value))
 		} else if _, err := time.ParseDuration(n.Value); err != nil {
 			if _, ierr := strconv.ParseInt(n.Value, 10, 64); ierr != nil {
 				bad(fmt.Sprintf("expected a duration like 30s or 5ms, got %q", n.Value))

@@ -13,6 +13,7 @@ func TestErrorsSpeakTheFilesLanguage(t *testing.T) {
 		{"comuni: [{id: a, name: A}]\nhtpp: {listen: 127.0.0.1:1}\n", `config: unknown key "htpp" (line 2); did you mean "http"?`},
 		{"comuni: [{id: a, name: A}]\nhttp: {max_body_bytes: lots}\n", `http.max_body_bytes: expected a whole number, got the text "lots" (line 2)`},
 		{"comuni: [{id: a, name: A}]\nsmtp: {read_timeout: soon}\n", `smtp.read_timeout: expected a duration like 30s or 5ms, got "soon" (line 2)`},
+		{"comuni: [{id: a, name: A}]\nauth: {token_ttl: 0}\n", `auth.token_ttl: expected a duration with a unit like 0s, 30s or 5m, got 0 (line 2)`},
 		{"comuni:\n  - id: a\n    name: A\n    phone_number: [\"+390552768000\"]\n", `comuni[0]: unknown key "phone_number" (line 4); did you mean "phone_numbers"?`},
 		{"comuni: [{id: a, name: A}]\nhttp: {trust_proxy: sometimes}\n", `http.trust_proxy: expected true or false, got the text "sometimes" (line 2)`},
 		{"comuni: {id: a}\n", `comuni: expected a list, got keys and values (line 1)`},

@@ -126,4 +126,28 @@ func TestCLIUserAddPhone(t *testing.T) {
 	if _, err := s.UserByUsername(t.Context(), "dario"); err == nil {
 		t.Error("the user with a bad phone was created")
 	}
+
+	// An admin moves bob to a SIP phone, then back to the browser; a bad number changes nothing.
+	phone := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, append([]string{"user", "phone", "--config", cfgPath}, args...)...).CombinedOutput()
+		return string(out), err
+	}
+	if out, err := phone("--username", "bob", "--phone", "sip:bob@pbx.comune.fi.it"); err != nil {
+		t.Fatalf("user phone: %v %s", err, out)
+	}
+	if got, err := s.UserPhone(t.Context(), "bob"); err != nil || got != "sip:bob@pbx.comune.fi.it" {
+		t.Errorf("bob answers at %q (%v) after user phone", got, err)
+	}
+	if out, err := phone("--username", "bob", "--phone", "not a phone"); err == nil || !strings.Contains(out, "--phone") {
+		t.Fatalf("a bad phone was accepted: %v %s", err, out)
+	}
+	if out, err := phone("--username", "nobody", "--phone", "3351112222"); err == nil || !strings.Contains(out, "no user") {
+		t.Fatalf("an unknown user: %v %s", err, out)
+	}
+	if out, err := phone("--username", "bob", "--phone", ""); err != nil || !strings.Contains(out, "browser") {
+		t.Fatalf("user phone back to the browser: %v %s", err, out)
+	}
+	if got, err := s.UserPhone(t.Context(), "bob"); err != nil || got != "" {
+		t.Errorf("bob answers at %q (%v), want the browser", got, err)
+	}
 }

@@ -37,6 +37,7 @@ func commands() map[string]command {
 		"token revoke":       {"token revoke --username U  (every token and session of U, open event streams included)", runTokenRevoke},
 		"user disable":       {"user disable --username U  (no login, no token, no session)", runUserDisable},
 		"user enable":        {"user enable --username U", runUserEnable},
+		"user phone":         {"user phone --username U --phone NUMBER|sip:URI  (where the operator answers calls; \"\" = the browser)", runUserPhone},
 		"apikey create":      {"apikey create --comune ID [--name N]", runAPIKeyCreate},
 		"apikey revoke":      {"apikey revoke KEY-ID-OR-KEY", runAPIKeyRevoke},
 		"subscribers import": {"subscribers import --comune ID [--topics a,b] FILE.csv", runSubscribersImport},

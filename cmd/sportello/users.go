@@ -212,3 +212,37 @@ func userChange(ctx context.Context, e *env, name string, args []string, change 
 	fmt.Fprintln(e.stdout, msg)
 	return nil
 }
+
+// runUserPhone changes where an operator answers calls; an empty --phone sends their calls to
+// the browser softphone again.
+func runUserPhone(ctx context.Context, e *env, args []string) error {
+	fs, cfgPath := newFlags("user phone", e)
+	username := fs.String("username", "", "the operator")
+	phone := fs.String("phone", "", `an E.164 number or a sip: URI; "" = the browser softphone`)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *username == "" {
+		return errors.New("--username is required")
+	}
+	answerAt, err := store.NormalizeOperatorPhone(*phone)
+	if err != nil {
+		return fmt.Errorf("--phone: %w", err)
+	}
+	s, closeFn, err := openStore(ctx, *cfgPath)
+	if err != nil {
+		return err
+	}
+	defer closeFn()
+	if err := s.SetUserPhone(ctx, *username, answerAt); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no user %q", *username)
+	} else if err != nil {
+		return err
+	}
+	if answerAt == "" {
+		fmt.Fprintf(e.stdout, "%s answers calls in the browser\n", *username)
+	} else {
+		fmt.Fprintf(e.stdout, "%s answers calls at %s\n", *username, answerAt)
+	}
+	return nil
+}
