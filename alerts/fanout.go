@@ -388,8 +388,6 @@ func textFor(a alertstore.Alert, lang string) string {
 	return a.TextIT
 }
 
-func (s *Service) staleBefore() time.Time { return s.now().Add(-s.o.StaleAfter) }
-
 // liveness is who counts as working now: a recent heartbeat, and progress within the lease.
 func (s *Service) liveness() alertstore.Liveness {
 	now := s.now()

@@ -32,7 +32,9 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 		t.Fatalf("%+v %v", a, err)
 	}
 	var jobs int
-	f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_fanout'").Scan(&jobs)
+	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_fanout'").Scan(&jobs); err != nil {
+		t.Fatal(err)
+	}
 	if jobs != 20 {
 		t.Fatalf("%d fan-out jobs for 1000 recipients in batches of 50", jobs)
 	}
@@ -62,7 +64,9 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 	}
 	// Status callbacks move recipients on; ones for other messages are not ours.
 	var sid string
-	f.s.QueryRow(ctx, "SELECT sid FROM alert_recipients WHERE alert_id = ? AND seq = 1", a.ID).Scan(&sid)
+	if err := f.s.QueryRow(ctx, "SELECT sid FROM alert_recipients WHERE alert_id = ? AND seq = 1", a.ID).Scan(&sid); err != nil {
+		t.Fatal(err)
+	}
 	for _, st := range []string{"sent", "delivered", "sent"} {
 		if err := f.svc.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: sid, Status: st, Channel: channels.SMS}); err != nil {
 			t.Fatal(err)

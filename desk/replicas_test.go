@@ -25,7 +25,7 @@ func TestReplicasNeverOverAssign(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
+	defer func() { _ = s2.Close() }()
 	cfg, err := config.Parse([]byte(testYAML))
 	if err != nil {
 		t.Fatal(err)

@@ -16,7 +16,9 @@ func TestHubDeliversToEverySubscriber(t *testing.T) {
 	a, stopA := h.Subscribe(1)
 	b, stopB := h.Subscribe(1)
 	defer stopB()
-	h.Publish(context.Background(), events.Event{Type: events.ContactCreated, ContactID: "c1"})
+	if err := h.Publish(context.Background(), events.Event{Type: events.ContactCreated, ContactID: "c1"}); err != nil {
+		t.Fatal(err)
+	}
 	if (<-a).ContactID != "c1" || (<-b).ContactID != "c1" {
 		t.Fatal("event not delivered")
 	}
@@ -26,8 +28,11 @@ func TestHubDeliversToEverySubscriber(t *testing.T) {
 		t.Fatalf("subscribers = %d", h.Subscribers())
 	}
 	// A full subscriber does not block the publisher.
-	h.Publish(context.Background(), events.Event{Type: "x"})
-	h.Publish(context.Background(), events.Event{Type: "y"})
+	for _, typ := range []string{"x", "y"} {
+		if err := h.Publish(context.Background(), events.Event{Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 func TestNotifyReachesEveryReplica(t *testing.T) {
@@ -47,7 +52,9 @@ func TestNotifyReachesEveryReplica(t *testing.T) {
 	// LISTEN starts asynchronously: publish until both replicas heard one.
 	got := make([]bool, len(subs))
 	for !got[0] || !got[1] {
-		n.Publish(ctx, events.Event{Type: events.ContactCreated, ContactID: "c9"})
+		if err := n.Publish(ctx, events.Event{Type: events.ContactCreated, ContactID: "c9"}); err != nil {
+			t.Fatal(err)
+		}
 		for i, ch := range subs {
 			select {
 			case e := <-ch:

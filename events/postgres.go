@@ -50,7 +50,7 @@ func listenOnce(ctx context.Context, url string, hub *Hub, connected func()) err
 	if err != nil {
 		return err
 	}
-	defer conn.Close(context.WithoutCancel(ctx))
+	defer func() { _ = conn.Close(context.WithoutCancel(ctx)) }() // only listened on: nothing to lose
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return err
 	}

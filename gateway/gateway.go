@@ -92,22 +92,17 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 		return nil, err
 	}
 	if err := g.migrate(ctx); err != nil {
-		g.Store.Close()
-		return nil, err
+		return nil, errors.Join(err, g.Store.Close())
 	}
 	g.Events = g.Hub
 	if g.Store.Dialect() == store.Postgres {
 		g.Events = &events.Notifier{DB: g.Store.DB()}
 	}
 	if err := g.openPools(ctx); err != nil {
-		g.pools.close()
-		g.Store.Close()
-		return nil, err
+		return nil, errors.Join(err, g.pools.close(), g.Store.Close())
 	}
 	if err := g.wire(ctx); err != nil {
-		g.pools.close()
-		g.Store.Close()
-		return nil, err
+		return nil, errors.Join(err, g.pools.close(), g.Store.Close())
 	}
 	return g, nil
 }
@@ -117,12 +112,16 @@ func (g *Gateway) migrate(ctx context.Context) error {
 }
 
 // Migrate applies every migration of a database and exits (`sportello migrate`).
-func Migrate(ctx context.Context, cfg *config.Config) error {
+func Migrate(ctx context.Context, cfg *config.Config) (err error) {
 	s, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	return jobs.Migrate(ctx, s)
 }
 

@@ -56,7 +56,7 @@ func newFanoutRun(t *testing.T, dbURL string, n, replicas, rate int, extra strin
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { r.emu.Close() })
+	t.Cleanup(func() { _ = r.emu.Close() })
 	var cfgs []string
 	var addrs []string
 	for i := 0; i < replicas; i++ {
@@ -204,7 +204,7 @@ func TestAlertSurvivesTerminatedBackends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	defer func() { _ = admin.Close() }()
 	dbName := dbNameOf(t, dbURL)
 	peak := 0
 	var peakMu sync.Mutex
@@ -297,7 +297,7 @@ func privatePostgres(t *testing.T, maxConns int) (string, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	data := filepath.Join(dir, "data")
 	asPostgres := os.Geteuid() == 0
 	run := func(name string, args ...string) ([]byte, error) {
@@ -322,7 +322,7 @@ func privatePostgres(t *testing.T, maxConns int) (string, string) {
 		log, _ := os.ReadFile(filepath.Join(dir, "log"))
 		storetest.RequirePeer(t, "a private PostgreSQL", fmt.Errorf("%v: %s\n%s", err, out, log))
 	}
-	t.Cleanup(func() { run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop") })
+	t.Cleanup(func() { _, _ = run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop") })
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%s/postgres?sslmode=disable", port), filepath.Join(dir, "log")
 }
 

@@ -75,7 +75,7 @@ func TestAlertsKillNineMidFanout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { emu.Close() })
+		t.Cleanup(func() { _ = emu.Close() })
 		dir := t.TempDir()
 		dbURL := ""
 		if d == store.Postgres {

@@ -235,8 +235,8 @@ func TestAlertsCAPCreateUpdateCancel(t *testing.T) {
 	first := out["id"].(string)
 	waitAlert(t, gw, key, first, 20*time.Second, func(st string, c alertCounts) bool { return c.Delivered == 5 })
 	code, out = alertCall(t, "GET", gw.URL+"/api/v1/alerts/"+first, key, nil, "")
-	if out["category"] != "blocco-traffico" || out["expires_at"] == nil || !strings.HasPrefix(out["message"].(string), "Blocco del traffico venerdì 28\n") {
-		t.Fatalf("CAP alert as stored: %v", out)
+	if code != 200 || out["category"] != "blocco-traffico" || out["expires_at"] == nil || !strings.HasPrefix(out["message"].(string), "Blocco del traffico venerdì 28\n") {
+		t.Fatalf("CAP alert as stored: %d %v", code, out)
 	}
 	// The same document twice is one alert.
 	code, out = alertCall(t, "POST", gw.URL+"/api/v1/alerts", key, string(doc), "application/cap+xml")

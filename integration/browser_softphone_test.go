@@ -207,7 +207,9 @@ func TestBrowserScreenPopOnCTIAnswer(t *testing.T) {
 	var pop struct {
 		ContactID string `json:"contact_id"`
 	}
-	json.Unmarshal([]byte(cti(`{"event":"newCall","from":"0557654321","to":"+390552768000","direction":"in","callId":"pbx-pop-1"}`)), &pop)
+	if text := cti(`{"event":"newCall","from":"0557654321","to":"+390552768000","direction":"in","callId":"pbx-pop-1"}`); json.Unmarshal([]byte(text), &pop) != nil {
+		t.Fatalf("newCall: %s", text)
+	}
 	// Someone else answering does not move alice's page.
 	cti(`{"event":"answer","callId":"pbx-pop-1","user":"bob"}`)
 	cti(`{"event":"newCall","from":"0557654322","to":"+390552768000","direction":"in","callId":"pbx-pop-2"}`)
@@ -216,7 +218,9 @@ func TestBrowserScreenPopOnCTIAnswer(t *testing.T) {
 	var answered struct {
 		ContactID string `json:"contact_id"`
 	}
-	json.Unmarshal([]byte(text), &answered)
+	if err := json.Unmarshal([]byte(text), &answered); err != nil {
+		t.Fatalf("answer: %v: %s", err, text)
+	}
 	browserWait(t, ctx, "the screen pop", `location.pathname === "/inbox/contacts/`+answered.ContactID+`"`, time.Second)
 	t.Logf("screen pop after %v", time.Since(start).Round(time.Millisecond))
 	browserStep(t, ctx, "contact page", chromedp.WaitVisible(chromedp.CSS("[data-contact]")))

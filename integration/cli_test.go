@@ -57,7 +57,9 @@ func TestCLIFirstHour(t *testing.T) {
 		t.Fatalf("config check of config print's output: %v\n%s", err, out)
 	}
 	bad := filepath.Join(dir, "bad.yaml")
-	os.WriteFile(bad, []byte("comuni: [{id: a, name: A}]\nhttp:\n  listen: [a]\n"), 0o600)
+	if err := os.WriteFile(bad, []byte("comuni: [{id: a, name: A}]\nhttp:\n  listen: [a]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out, err = runSportello(t, dir, nil, "config", "check", "--config", bad)
 	if err == nil || !strings.Contains(out, "http.listen: expected text, got a list (line 3)") {
 		t.Fatalf("config check of a broken file: %v\n%s", err, out)
@@ -70,8 +72,7 @@ func TestCLIFirstHour(t *testing.T) {
 	if err := server.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { server.Process.Kill(); server.Wait() })
-	out, err = "", nil
+	t.Cleanup(func() { _ = server.Process.Kill(); _ = server.Wait() })
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		out, err = runSportello(t, dir, []string{"SPORTELLO_HTTP_LISTEN=" + httpAddr}, "probe")

@@ -108,7 +108,7 @@ func TestNginxHidesMetrics(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	get := func(p string) (int, string) {
 		resp, err := http.Get("http://" + front + p)
 		if err != nil {

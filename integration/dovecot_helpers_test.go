@@ -102,7 +102,7 @@ func startDovecot(t *testing.T) *dovecot {
 	}
 	t.Cleanup(func() {
 		d.Stop()
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir)
 	})
 	d.Start()
 	return d
@@ -162,7 +162,7 @@ func (d *dovecot) Stop() {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	os.Remove(filepath.Join(d.dir, "run", "master.pid"))
+	_ = os.Remove(filepath.Join(d.dir, "run", "master.pid"))
 }
 
 // Client is a second IMAP session on the mailbox, as a mail client would have.
@@ -173,7 +173,7 @@ func (d *dovecot) Client() *imapclient.Client {
 		d.t.Fatal(err)
 	}
 	if err := c.Login(dovecotUser, dovecotPassword).Wait(); err != nil {
-		c.Close()
+		_ = c.Close()
 		d.t.Fatal(err)
 	}
 	return c
@@ -183,7 +183,7 @@ func (d *dovecot) Client() *imapclient.Client {
 func (d *dovecot) Deliver(folder, msg string) {
 	d.t.Helper()
 	c := d.Client()
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	cmd := c.Append(folder, int64(len(msg)), nil)
 	if _, err := cmd.Write([]byte(msg)); err != nil {
 		d.t.Fatal(err)
@@ -200,7 +200,7 @@ func (d *dovecot) Deliver(folder, msg string) {
 func (d *dovecot) Flags(folder string) map[imap.UID][]imap.Flag {
 	d.t.Helper()
 	c := d.Client()
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	sel, err := c.Select(folder, &imap.SelectOptions{ReadOnly: true}).Wait()
 	if err != nil {
 		d.t.Fatal(err)

@@ -78,7 +78,7 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
+		defer func() { _ = s.Close() }()
 		missing := 0
 		acked.Range(func(k, _ any) bool {
 			if _, err := s.ContactIDByExternal(context.Background(), "sms", k.(string)); err != nil {
@@ -119,7 +119,9 @@ func TestBrokenConfigExitsNonZero(t *testing.T) {
 	}
 	for yml, key := range cases {
 		path := filepath.Join(dir, "bad.yaml")
-		os.WriteFile(path, []byte(yml), 0o600)
+		if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		cmd := exec.Command(bin, "serve", "--config", path)
 		out, err := cmd.CombinedOutput()
 		if err == nil {

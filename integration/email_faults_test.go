@@ -27,8 +27,8 @@ func startEmailRelayOn(t *testing.T, addr string) *emailRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return r
 }
 
@@ -83,11 +83,11 @@ func TestEmailRelayDownAndBack(t *testing.T) {
 	}
 
 	relay := startEmailRelayOn(t, relayAddr)
-	msgs := relay.Wait(t, 2)
+	relay.Wait(t, 2)
 	waitUntil(t, "both sent", func() bool {
 		return lastOut(anna.ID).Status == store.OutSent && lastOut(bruno.ID).Status == store.OutSent
 	})
-	msgs = relay.Wait(t, 2)
+	msgs := relay.Wait(t, 2)
 	to := map[string]int{}
 	for _, m := range msgs {
 		to[m.To]++

@@ -59,7 +59,7 @@ func sendSMTP(t *testing.T, addr, from, to, msg string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	return c.SendMail(from, []string{to}, strings.NewReader(msg))
 }
 
@@ -179,8 +179,8 @@ func startEmailRelay(t *testing.T) *emailRelay {
 		t.Fatal(err)
 	}
 	r.Addr = ln.Addr().String()
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return r
 }
 

@@ -135,7 +135,9 @@ func TestEmailSMTPWithSwaks(t *testing.T) {
 		}
 
 		bigBody := filepath.Join(t.TempDir(), "big.txt")
-		os.WriteFile(bigBody, bytes.Repeat([]byte("Riga di una segnalazione molto lunga.\n"), emailMaxBytes/30), 0o600)
+		if err := os.WriteFile(bigBody, bytes.Repeat([]byte("Riga di una segnalazione molto lunga.\n"), emailMaxBytes/30), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		out, err = swaks(t, append(server, "--to", "urp@comune.fi.it", "--from", "a@example.it", "--body", "@"+bigBody)...)
 		if err == nil || !strings.Contains(out, "<** 552") {
 			t.Fatalf("swaks oversize: %v\n%s", err, out)

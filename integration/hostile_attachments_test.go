@@ -25,12 +25,12 @@ func TestAttachmentURLsAreNeverRedirects(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Type", "text/html")
-		io.WriteString(w, "<script>alert(1)</script>picture bytes")
+		_, _ = io.WriteString(w, "<script>alert(1)</script>picture bytes")
 	}))
 	defer provider.Close()
 	stranger := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		strangerHits.Add(1)
-		io.WriteString(w, "phishing")
+		_, _ = io.WriteString(w, "phishing")
 	}))
 	defer stranger.Close()
 

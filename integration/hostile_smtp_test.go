@@ -31,7 +31,7 @@ func TestSMTPSlotsPerAddressOnTheGateway(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
-		c.SetDeadline(time.Now().Add(20 * time.Second))
+		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 		r := bufio.NewReader(c)
 		line, _ := r.ReadString('\n')
 		return c, r, line
@@ -58,14 +58,14 @@ func TestSMTPSlotsPerAddressOnTheGateway(t *testing.T) {
 		citizenMail("slots-gw@example.it", "Carla <carla@example.it>", "urp@comune.fi.it", "Lampione", "Lampione spento."))); err != nil {
 		t.Fatalf("another address could not deliver: %v", err)
 	}
-	c.Close()
+	_ = c.Close()
 	if list := contactsOf(t, gw, token, channels.Email); len(list) != 1 {
 		t.Fatalf("stored %d contacts", len(list))
 	}
 	// NOOP is not progress: the held session is closed after the idle timeout.
 	start := time.Now()
 	for {
-		held[0].Write([]byte("NOOP\r\n"))
+		_, _ = held[0].Write([]byte("NOOP\r\n")) // a closed session shows in the read below
 		line, err := readers[0].ReadString('\n')
 		if err != nil || !strings.HasPrefix(line, "250 ") {
 			break

@@ -365,7 +365,7 @@ func ownEveryNumber(t *testing.T, gw *harness.Gateway) *twilioemu.Emulator {
 	emu := twilioemu.New(twilioemu.Options{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken,
 		CallbackDelay: 50 * time.Millisecond, DeliveryDelay: 50 * time.Millisecond,
 		CallbackClient: &http.Client{Timeout: 5 * time.Second, Transport: rewriteTransport{target: gw.URL}}})
-	t.Cleanup(func() { emu.Close() })
+	t.Cleanup(func() { _ = emu.Close() })
 	emuURL, err := emu.Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -488,8 +488,8 @@ func TestEmailReplySurvivesRelayOutage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 
 	yaml := strings.Replace(harness.BaseYAML, "smtp:\n", "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+ln.Addr().String()+"\nsmtp:\n", 1)
 	gw := harness.Start(t, harness.Options{Replace: yaml})
@@ -620,8 +620,8 @@ func TestResolveForwardsThreadAndAttachmentsToOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	yaml := strings.Replace(harness.BaseYAML, "smtp:\n", "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+ln.Addr().String()+"\nsmtp:\n", 1)
 	gw := harness.Start(t, harness.Options{Replace: yaml})
 	if gw.G.Senders[channels.Email] == nil {
@@ -657,8 +657,8 @@ func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	today := time.Now().In(mustRome(t))
 	holidays := fmt.Sprintf(`  holidays: ["%s", "%s", "%s"]`, today.AddDate(0, 0, -1).Format("2006-01-02"), today.Format("2006-01-02"), today.AddDate(0, 0, 1).Format("2006-01-02"))
 	yaml := strings.Replace(harness.BaseYAML, `  close: "23:59"`, `  close: "23:59"`+"\n"+holidays, 1)

@@ -49,21 +49,25 @@ func startPrivatePG(t *testing.T) *privatePG {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	p := &privatePG{bin: bin, dir: dir, port: strings.TrimPrefix(harness.FreePort(t), "127.0.0.1:"), asPostgres: os.Geteuid() == 0}
 	if p.asPostgres {
 		u, err := user.Lookup("postgres")
 		storetest.RequirePeer(t, "a postgres user to run PostgreSQL as", err)
 		var uid, gid int
-		fmt.Sscan(u.Uid, &uid)
-		fmt.Sscan(u.Gid, &gid)
+		if _, err := fmt.Sscan(u.Uid, &uid); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := fmt.Sscan(u.Gid, &gid); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.Chown(dir, uid, gid); err != nil {
 			t.Fatal(err)
 		}
 	}
 	out, err := p.run("initdb", "-D", p.data(), "-A", "trust", "-U", "postgres", "--no-sync", "-E", "UTF8")
 	storetest.RequirePeer(t, "initdb", wrapOut(err, out))
-	t.Cleanup(func() { p.run("pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "stop") })
+	t.Cleanup(func() { _, _ = p.run("pg_ctl", "-D", p.data(), "-m", "immediate", "-w", "stop") })
 	p.start(t)
 	return p
 }
@@ -132,7 +136,7 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 	if _, err := admin.Exec("CREATE DATABASE sportello"); err != nil {
 		t.Fatal(err)
 	}
-	admin.Close()
+	_ = admin.Close()
 	dbURL := pg.url("sportello")
 	procs := startReplicas(t, dbURL, 2)
 

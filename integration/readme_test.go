@@ -85,7 +85,7 @@ func TestReadmeBlocksRun(t *testing.T) {
 	if err := os.Mkdir(clone, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { os.RemoveAll(clone) })
+	t.Cleanup(func() { _ = os.RemoveAll(clone) })
 	entries, err := os.ReadDir(root)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,8 @@ func TestReadmeBlocksRun(t *testing.T) {
 func waitReady(t *testing.T, base string, cmd *exec.Cmd, log *bytes.Buffer) {
 	t.Helper()
 	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	// An early exit fails below, with the log.
+	go func() { _ = cmd.Wait(); close(exited) }()
 	deadline := time.Now().Add(5 * time.Minute) // go run compiles first, on a busy machine
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(base + "/readyz")
@@ -229,7 +230,7 @@ func stopServer(cmd *exec.Cmd) {
 		return
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		cmd.Process.Kill()
+		_ = cmd.Process.Kill()
 	}
 }
 

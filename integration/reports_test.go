@@ -43,7 +43,9 @@ func ctiEvent(t *testing.T, gw *harness.Gateway, form map[string]string) string 
 	var out struct {
 		ContactID string `json:"contact_id"`
 	}
-	json.Unmarshal([]byte(text), &out)
+	if err := json.Unmarshal([]byte(text), &out); err != nil {
+		t.Fatalf("CTI %v: %v: %s", form, err, text)
+	}
 	return out.ContactID
 }
 

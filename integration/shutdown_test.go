@@ -36,7 +36,7 @@ func TestShutdownFinishesAReplyInFlight(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	m, err := s.OutboundMessage(context.Background(), msg.ID)
 	if err != nil {
 		t.Fatal(err)

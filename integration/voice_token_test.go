@@ -117,7 +117,7 @@ func TestCLIUserAddPhone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	for user, want := range map[string]string{"bob": "+393351112222", "carla": "sip:carla@pbx.comune.fi.it"} {
 		if got, err := s.UserPhone(t.Context(), user); err != nil || got != want {
 			t.Errorf("%s answers at %q (%v), want %q", user, got, err, want)

@@ -32,7 +32,7 @@ func migrateTogether(t *testing.T, round int) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close() // at the end of the round: the server's connections are shared
+		defer func() { _ = s.Close() }() // at the end of the round: the server's connections are shared
 		stores[i] = s
 	}
 	start := make(chan struct{})

@@ -10,12 +10,12 @@ import (
 // WriteText prints the summary as the seed's table: volumes by channel and comune, outcome
 // shares, category mix, average talk and wait, service level.
 func WriteText(w io.Writer, s Summary) error {
-	tw := &lineWriter{w: w}
 	scope := "all comuni"
 	if s.Comune != nil {
 		scope = *s.Comune
 	}
-	fmt.Fprintf(w, "Sportello report %s .. %s (%s)\n\n", s.From, s.To, scope)
+	tw := &lineWriter{w: w}
+	_, tw.err = fmt.Fprintf(w, "Sportello report %s .. %s (%s)\n\n", s.From, s.To, scope)
 	total := s.Contacts.Total
 	section := func(title string, counts map[string]int64, order []string) {
 		tw.line(title, "", "")

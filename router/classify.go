@@ -154,7 +154,7 @@ func (c *Classifier) add(k keyword) {
 // counted again, so "zona a traffico limitato" is one hit for the ZTL and none for "traffico".
 func (c *Classifier) Classify(text string) string {
 	var small [16]int
-	scores := small[:0]
+	var scores []int
 	if len(c.ids) <= len(small) {
 		scores = small[:len(c.ids)]
 	} else {

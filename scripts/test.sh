@@ -27,4 +27,17 @@ pg_isready -h 127.0.0.1 -p 5432
 
 export CGO_ENABLED=0
 go vet ./...
+
+# gofmt and golangci-lint (.golangci.yml), the version pinned here, installed once into .cache/bin.
+unformatted=$(gofmt -l .)
+if [[ -n "$unformatted" ]]; then
+  echo "gofmt -l lists files that need formatting:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+if [[ ! -x .cache/bin/golangci-lint ]]; then
+  GOBIN="$PWD/.cache/bin" go install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0
+fi
+.cache/bin/golangci-lint run --timeout 15m ./...
+
 go test -count=1 -timeout 25m ./... "$@"

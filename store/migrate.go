@@ -54,7 +54,7 @@ func (s *Store) Migrate(ctx context.Context) error { return s.MigrateThen(ctx, n
 // same advisory lock: on PostgreSQL, replicas starting together would otherwise race in the
 // second set (River's CREATE TYPE fails with a duplicate key in pg_type). then runs on other
 // connections of the pool; the lock, held by this one, is what makes the others wait.
-func (s *Store) MigrateThen(ctx context.Context, then func(context.Context) error) error {
+func (s *Store) MigrateThen(ctx context.Context, then func(context.Context) error) (err error) {
 	ms, err := migrations()
 	if err != nil {
 		return err
@@ -68,7 +68,12 @@ func (s *Store) MigrateThen(ctx context.Context, then func(context.Context) erro
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(4242055)"); err != nil {
 			return fmt.Errorf("store: migration lock: %w", err)
 		}
-		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(4242055)")
+		defer func() {
+			// A lock left held would make every later migration wait: report it.
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(4242055)"); uerr != nil && err == nil {
+				err = fmt.Errorf("store: migration unlock: %w", uerr)
+			}
+		}()
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS sportello_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("store: migrations table: %w", err)

@@ -86,8 +86,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		w.SetConnMaxLifetime(0)
 		r, err := sql.Open("sqlite", common+"&_pragma=query_only(1)")
 		if err != nil {
-			w.Close()
-			return nil, err
+			return nil, errors.Join(err, w.Close())
 		}
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8)
@@ -109,8 +108,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := s.db.PingContext(pctx); err != nil {
-		s.closeDBs()
-		return nil, fmt.Errorf("store: %s unreachable: %w", s.dialect, err)
+		return nil, errors.Join(fmt.Errorf("store: %s unreachable: %w", s.dialect, err), s.closeDBs())
 	}
 	// Group commit on both databases: measured under 32 concurrent writers, batching made
 	// PostgreSQL's ingest 2.7 times faster than one transaction per write (fewer commits and
@@ -118,8 +116,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	batch := opts.MaxBatch
 	if s.dialect == SQLite {
 		if err := s.stmts.prepare(ctx, s.db, hotQueries); err != nil && !isMissingTable(err) {
-			s.closeDBs()
-			return nil, err
+			return nil, errors.Join(err, s.closeDBs())
 		}
 	}
 	s.writer = newGroupWriter(s, batch)

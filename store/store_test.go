@@ -170,7 +170,9 @@ func TestFailingWriteDoesNotUndoItsBatch(t *testing.T) {
 				if i%5 == 0 {
 					req.After = func(context.Context, *store.Tx, channels.Receipt) error { return errors.New("boom") }
 				}
-				s.Ingest(ctx, req)
+				if _, err := s.Ingest(ctx, req); (err != nil) != (i%5 == 0) {
+					t.Errorf("message %d: %v", i, err)
+				}
 			}(i)
 		}
 		wg.Wait()

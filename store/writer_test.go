@@ -171,7 +171,7 @@ func TestLockTakingWritesStayOutOfBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer other.Close()
+	defer func() { _ = other.Close() }()
 	// The other replica takes the lock and holds it until released.
 	holding, release := make(chan struct{}), make(chan struct{})
 	otherDone := make(chan error, 1)

@@ -21,7 +21,7 @@ func TestReadyzReportsAnExhaustedPool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
+	defer func() { _ = s.Close() }()
 	if err := s.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -47,9 +47,9 @@ func TestReadyzReportsAnExhaustedPool(t *testing.T) {
 	if code, st := ready(); code != http.StatusServiceUnavailable || st != "database pool exhausted" {
 		t.Fatalf("exhausted pool: %d %q", code, st)
 	}
-	held[0].Close()
+	_ = held[0].Close()
 	if code, st := ready(); code != http.StatusOK {
 		t.Fatalf("after a connection came back: %d %s", code, st)
 	}
-	held[1].Close()
+	_ = held[1].Close()
 }

@@ -262,7 +262,7 @@ func (p *IMAPPoller) session(ctx context.Context) (healthy bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("connect: %w", err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // the messages taken are already flagged and recorded
 	// Commands of imapclient take no context: closing the connection is what interrupts them.
 	// When ctx ends the message being stored still gets flagged and recorded, within a grace
 	// period, so a restart does not fetch it again.
@@ -270,7 +270,7 @@ func (p *IMAPPoller) session(ctx context.Context) (healthy bool, err error) {
 	var cut *time.Timer
 	stop := context.AfterFunc(ctx, func() {
 		mu.Lock()
-		cut = time.AfterFunc(p.opts.ShutdownGrace, func() { c.Close() })
+		cut = time.AfterFunc(p.opts.ShutdownGrace, func() { _ = c.Close() })
 		mu.Unlock()
 	})
 	defer func() {

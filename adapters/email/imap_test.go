@@ -77,8 +77,8 @@ func startIMAP(t *testing.T, folders ...string) *memIMAP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return &memIMAP{addr: ln.Addr().String(), user: user}
 }
 
@@ -96,7 +96,7 @@ func (m *memIMAP) client(t *testing.T) *imapclient.Client {
 	if err := c.Login("urp", "secret").Wait(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { c.Close() })
+	t.Cleanup(func() { _ = c.Close() })
 	return c
 }
 
@@ -358,7 +358,9 @@ func TestIMAPOversizeMessageImportsTheHeaderAndStaysUnread(t *testing.T) {
 func TestIMAPReconnectsAfterServerLoss(t *testing.T) {
 	mem := imapmemserver.New()
 	user := imapmemserver.NewUser("urp", "secret")
-	user.Create("INBOX", nil)
+	if err := user.Create("INBOX", nil); err != nil {
+		t.Fatal(err)
+	}
 	mem.AddUser(user)
 	newServer := func() *imapserver.Server {
 		return imapserver.New(&imapserver.Options{
@@ -375,11 +377,11 @@ func TestIMAPReconnectsAfterServerLoss(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	srv := newServer()
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }()
 	sink := newMemSink()
 	p, _ := runPoller(t, IMAPOptions{Address: addr, Sink: sink, State: newMemUIDs()})
 	waitFor(t, 5*time.Second, "connected", func() bool { return p.Stats().Connected })
-	srv.Close() // drops the listener and every connection
+	_ = srv.Close() // drops the listener and every connection
 	waitFor(t, 5*time.Second, "disconnected", func() bool { return !p.Stats().Connected })
 
 	ln2, err := net.Listen("tcp", addr)
@@ -387,13 +389,13 @@ func TestIMAPReconnectsAfterServerLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv2 := newServer()
-	go srv2.Serve(ln2)
-	t.Cleanup(func() { srv2.Close() })
+	go func() { _ = srv2.Serve(ln2) }()
+	t.Cleanup(func() { _ = srv2.Close() })
 	c, err := imapclient.DialInsecure(addr, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if err := c.Login("urp", "secret").Wait(); err != nil {
 		t.Fatal(err)
 	}

@@ -123,7 +123,7 @@ func (s *RelaySender) deliver(ctx context.Context, from, to string, raw []byte) 
 		return err
 	}
 	// Cancelling ctx interrupts a relay that stopped answering.
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Now()) })
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
 	defer stop()
 	host, _, _ := net.SplitHostPort(s.opts.Addr)
 	tlsConfig := &tls.Config{ServerName: host}
@@ -144,7 +144,7 @@ func (s *RelaySender) deliver(ctx context.Context, from, to string, raw []byte) 
 	default:
 		c = smtp.NewClient(conn)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }() // after QUIT, or after the error returned
 	c.CommandTimeout, c.SubmissionTimeout = s.opts.Timeout, s.opts.Timeout
 	if err := c.Hello(s.opts.Hostname); err != nil {
 		return err
@@ -165,7 +165,7 @@ func (s *RelaySender) deliver(ctx context.Context, from, to string, raw []byte) 
 		return err
 	}
 	if _, err := w.Write(raw); err != nil {
-		w.Close()
+		_ = w.Close() // the write's error is the one to report
 		return err
 	}
 	if err := w.Close(); err != nil {

@@ -28,7 +28,6 @@ type relayBackend struct {
 	dataErr  error
 	user     string
 	password string
-	authed   bool
 }
 
 type relayed struct {
@@ -97,8 +96,8 @@ func startRelay(t *testing.T, b *relayBackend, tlsConfig *tls.Config, implicit b
 	if implicit {
 		ln = tls.NewListener(ln, tlsConfig)
 	}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
 }
 

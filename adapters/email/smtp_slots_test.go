@@ -26,7 +26,7 @@ func dialFrom(t *testing.T, ip, addr string) *rawSMTP {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	conn.SetDeadline(time.Now().Add(30 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(30 * time.Second))
 	return &rawSMTP{conn: conn, r: bufio.NewReader(conn)}
 }
 
@@ -110,7 +110,7 @@ func TestSMTPOneClientCannotHoldEverySlot(t *testing.T) {
 	if err := c.SendMail("anna@example.it", []string{"urp@comune.fi.it"}, strings.NewReader(msg)); err != nil {
 		t.Fatalf("a client from another address could not deliver: %v", err)
 	}
-	c.Close()
+	_ = c.Close()
 	if len(sink.stored()) != 1 {
 		t.Fatalf("stored %d messages, want 1", len(sink.stored()))
 	}

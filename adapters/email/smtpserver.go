@@ -247,8 +247,13 @@ func (s *SMTPServer) ListenAndServe(ctx context.Context) error {
 		return err
 	case <-ctx.Done():
 	}
-	s.Close()
-	<-errc
+	// A deliberate stop: a failure to close or to end serving is worth a warning, not an error.
+	if err := s.Close(); err != nil {
+		s.opts.Logger.Warn("smtp shutdown: close", "err", err)
+	}
+	if err := <-errc; err != nil {
+		s.opts.Logger.Warn("smtp shutdown: serve", "err", err)
+	}
 	return nil
 }
 
@@ -561,7 +566,7 @@ func (c *slotConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
-	return c.Conn.SetWriteDeadline(t)
+	return c.SetWriteDeadline(t)
 }
 
 // progressReader marks progress as a message's bytes arrive, so a long upload is not idle.

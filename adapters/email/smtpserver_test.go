@@ -53,7 +53,7 @@ func send(t *testing.T, addr, from string, to []string, msg string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	return c.SendMail(from, to, strings.NewReader(msg))
 }
 
@@ -100,7 +100,7 @@ func TestSMTPAcceptsOnlyTheComuniAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if err := c.Mail("anna@example.it", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,9 @@ func TestSMTPAcceptsOnlyTheComuniAddresses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.Write([]byte(italianMail("abc2@example.it", "anna@example.it", "urp@comune.fi.it", "ZTL", "Permesso ZTL scaduto")))
+	if _, err := w.Write([]byte(italianMail("abc2@example.it", "anna@example.it", "urp@comune.fi.it", "ZTL", "Permesso ZTL scaduto"))); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +198,7 @@ func TestSMTPOversizeIs552(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	err = c.SendMail("a@example.it", []string{"urp@comune.fi.it"}, strings.NewReader(big))
 	var se *smtp.SMTPError
 	if !errors.As(err, &se) || se.Code != 552 {
@@ -221,7 +223,7 @@ func TestSMTPLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if err := c.Mail("a@example.it", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +235,9 @@ func TestSMTPLimits(t *testing.T) {
 	if err := c.Rcpt("urp@comune.fi.it", nil); smtpCode(err) != 452 {
 		t.Fatalf("third recipient: want 452, got %v", err)
 	}
-	c.Reset()
+	if err := c.Reset(); err != nil {
+		t.Fatal(err)
+	}
 
 	// A second connection is fine, a third is turned away with 421.
 	c2, err := smtp.Dial(addr)
@@ -247,20 +251,20 @@ func TestSMTPLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	line, _ := bufio.NewReader(conn).ReadString('\n')
 	conn.Close()
 	if !strings.HasPrefix(line, "421 ") {
 		t.Fatalf("connection over the limit: %q", line)
 	}
 	// Closing one frees its slot.
-	c2.Close()
+	_ = c2.Close()
 	waitFor(t, 5*time.Second, "a free slot", func() bool {
 		c3, err := smtp.Dial(addr)
 		if err != nil {
 			return false
 		}
-		defer c3.Close()
+		defer func() { _ = c3.Close() }()
 		return c3.Noop() == nil
 	})
 
@@ -282,7 +286,7 @@ func TestSMTPIdleTimeout(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
 	r := bufio.NewReader(conn)
 	greeting, _ := r.ReadString('\n')
 	bye, _ := r.ReadString('\n')
@@ -346,7 +350,7 @@ func TestSMTPStartTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	defer func() { _ = c.Close() }()
 	if _, ok := c.TLSConnectionState(); !ok {
 		t.Fatal("not encrypted")
 	}
@@ -362,7 +366,7 @@ func TestSMTPStartTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer pc.Close()
+	defer func() { _ = pc.Close() }()
 	if err := pc.Hello("client.example"); err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func (o OCR) Text(ctx context.Context, data []byte, contentType string) (string,
 	if err != nil {
 		return "", err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // best-effort cleanup of a temporary directory
 
 	input := path
 	switch kind {

@@ -198,8 +198,12 @@ func TestCountPDFPages(t *testing.T) {
 	objs := "<< /Type /Catalog /Pages 2 0 R >> << /Type /Pages /Kids [3 0 R 4 0 R] /Count 2 >> " +
 		"<< /Type /Page /Parent 2 0 R >> << /Type /Page /Parent 2 0 R >>"
 	zw := zlib.NewWriter(&packed)
-	zw.Write([]byte("1 0 2 34 3 93 4 126 " + objs))
-	zw.Close()
+	if _, err := zw.Write([]byte("1 0 2 34 3 93 4 126 " + objs)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
 	compressed := []byte(fmt.Sprintf("%%PDF-1.5\n5 0 obj\n<< /Type /ObjStm /N 4 /First 20 /Filter /FlateDecode /Length %d >>\nstream\n%s\nendstream\nendobj\n"+
 		"6 0 obj\n<< /Type /XRef /Root 1 0 R /Size 7 >>\nstream\n\x00\x00\nendstream\nendobj\nstartxref\n0\n%%%%EOF\n", packed.Len(), packed.Bytes()))
 

@@ -35,7 +35,7 @@ func Preview(ctx context.Context, data []byte, contentType string) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }() // best-effort cleanup of a temporary directory
 
 	var out []byte
 	if kind == KindPDF {

@@ -136,7 +136,7 @@ func writeTemp(data []byte, name string) (dir, path string, err error) {
 	}
 	path = filepath.Join(dir, name)
 	if err := os.WriteFile(path, data, 0o600); err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // best-effort cleanup; the write's error is returned
 		return "", "", fmt.Errorf("fax: temporary file: %w", err)
 	}
 	return dir, path, nil

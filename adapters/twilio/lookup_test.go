@@ -14,7 +14,7 @@ func TestMessageLookupFindsWhatWasSent(t *testing.T) {
 	emu := twilioemu.New(twilioemu.Options{AccountSID: sendTestSID, AuthToken: sendTestToken, OwnedNumbers: []string{sendTestFrom}})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	s, err := NewSender(SenderOptions{AccountSID: sendTestSID, AuthToken: sendTestToken, From: sendTestFrom, APIBaseURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)

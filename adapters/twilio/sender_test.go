@@ -183,10 +183,10 @@ func TestSendThroughMessagingServiceWithMedia(t *testing.T) {
 
 	out.Attachments = []channels.Attachment{{Filename: "inline.png", Data: []byte("x")}}
 	_, err = s.Send(context.Background(), out)
-	wantSendError(t, err, 0, true)
+	_ = wantSendError(t, err, 0, true)
 	out.Channel = channels.Email
 	_, err = s.Send(context.Background(), out)
-	wantSendError(t, err, 0, true)
+	_ = wantSendError(t, err, 0, true)
 	if emu.Count() != 1 {
 		t.Fatalf("refused locally yet %d messages at Twilio", emu.Count())
 	}
@@ -200,21 +200,21 @@ func TestSendErrors(t *testing.T) {
 	if !strings.Contains(se.Message, "not a valid phone number") {
 		t.Fatalf("message %q", se.Message)
 	}
-	wantSendError(t, sendErr(s.Send(ctx, sms("+393470000001", "x"))), 21610, true)
-	wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, strings.Repeat("a", 1601)))), 21617, true)
-	wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, ""))), 21602, true)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms("+393470000001", "x"))), 21610, true)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, strings.Repeat("a", 1601)))), 21617, true)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, ""))), 21602, true)
 
 	emu.SetOutage(http.StatusServiceUnavailable, 0)
-	wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "x"))), 20503, false)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "x"))), 20503, false)
 	emu.SetOutage(http.StatusInternalServerError, 0)
-	wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "x"))), 20500, false)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "x"))), 20500, false)
 	emu.EndOutage()
 
 	emu.SetRateLimit(1, 1)
 	if _, err := s.Send(ctx, sms(sendTestTo, "first")); err != nil {
 		t.Fatal(err)
 	}
-	wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "second"))), 20429, false)
+	_ = wantSendError(t, sendErr(s.Send(ctx, sms(sendTestTo, "second"))), 20429, false)
 	emu.SetRateLimit(0, 0)
 
 	if n := emu.Count(); n != 1 {
@@ -260,7 +260,7 @@ func TestSendNonTwilioAnswers(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			wantSendError(t, sendErr(s.Send(context.Background(), sms(sendTestTo, "x"))), 0, c.permanent)
+			_ = wantSendError(t, sendErr(s.Send(context.Background(), sms(sendTestTo, "x"))), 0, c.permanent)
 		})
 	}
 }
@@ -305,7 +305,7 @@ func TestSendHonoursContextAndTimeout(t *testing.T) {
 	// The Sender's own timeout is a temporary failure, not the caller's cancellation.
 	_, fast := emulated(t, twilioemu.Options{Latency: 2 * time.Second}, SenderOptions{Timeout: 50 * time.Millisecond})
 	start = time.Now()
-	wantSendError(t, sendErr(fast.Send(context.Background(), sms(sendTestTo, "x"))), 0, false)
+	_ = wantSendError(t, sendErr(fast.Send(context.Background(), sms(sendTestTo, "x"))), 0, false)
 	if d := time.Since(start); d > time.Second {
 		t.Fatalf("timeout took %v", d)
 	}
@@ -316,7 +316,7 @@ func TestSendHonoursContextAndTimeout(t *testing.T) {
 
 func TestSendWithBaseURLPrefixAndSuppliedClient(t *testing.T) {
 	emu := twilioemu.New(twilioemu.Options{AccountSID: sendTestSID, AuthToken: sendTestToken})
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	mux := http.NewServeMux()
 	mux.Handle("/twilio/", http.StripPrefix("/twilio", emu))
 	srv := httptest.NewServer(mux)
@@ -419,26 +419,21 @@ func TestSendIsPermanent(t *testing.T) {
 	}
 }
 
-// inProcess is a transport that hands requests straight to the emulator, for fast fuzzing.
-func inProcess(h http.Handler) http.RoundTripper {
-	return roundTripFunc(func(r *http.Request) (*http.Response, error) {
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w.Result(), nil
-	})
-}
-
 // BenchmarkSend measures Sender throughput against the emulator over loopback HTTP, parallel.
 func BenchmarkSend(b *testing.B) {
 	emu := twilioemu.New(twilioemu.Options{AccountSID: sendTestSID, AuthToken: sendTestToken, CallbackDelay: time.Hour})
 	srv := httptest.NewServer(emu)
 	defer srv.Close()
-	defer emu.Close()
+	defer func() { _ = emu.Close() }()
 	s, err := NewSender(SenderOptions{AccountSID: sendTestSID, AuthToken: sendTestToken, From: sendTestFrom, APIBaseURL: srv.URL})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
+	defer func() {
+		if err := s.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
 	var n sync.Mutex
 	i := 0
 	b.SetParallelism(8) // 8 goroutines per CPU: requests overlap as a gateway's senders do

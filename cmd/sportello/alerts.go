@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,8 +43,7 @@ func runAPIKeyCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "created API key %s for comune %s; it is shown only once:\n%s\n", k.ID, k.Comune, key)
-	return nil
+	return printed(fmt.Fprintf(e.stdout, "created API key %s for comune %s; it is shown only once:\n%s\n", k.ID, k.Comune, key))
 }
 
 // runAPIKeyRevoke revokes a key by its id (as printed at creation) or by the key itself.
@@ -67,8 +65,7 @@ func runAPIKeyRevoke(ctx context.Context, e *env, args []string) error {
 	} else if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "revoked")
-	return nil
+	return printed(fmt.Fprintln(e.stdout, "revoked"))
 }
 
 func runSubscribersImport(ctx context.Context, e *env, args []string) error {
@@ -91,7 +88,7 @@ func runSubscribersImport(ctx context.Context, e *env, args []string) error {
 	if _, ok := cfg.ComuneByID(*comune); !ok {
 		return fmt.Errorf("--comune: unknown comune %q", *comune)
 	}
-	var in io.Reader = e.stdin
+	in := e.stdin
 	actor := "import:stdin"
 	if path := fs.Arg(0); path != "-" {
 		f, err := os.Open(path)
@@ -126,15 +123,14 @@ func runSubscribersImport(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	fmt.Fprintf(e.stdout, "imported %d of %d rows for %s in %s\n", rep.Imported, rep.Rows, *comune, time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(e.stdout, "skipped: %d said STOP, %d invalid, %d not mobile, %d repeated\n", rep.OptedOut, rep.Invalid, rep.NotMobile, rep.Duplicates)
+	_, _ = fmt.Fprintf(e.stdout, "imported %d of %d rows for %s in %s\n", rep.Imported, rep.Rows, *comune, time.Since(start).Round(time.Millisecond))
+	_, _ = fmt.Fprintf(e.stdout, "skipped: %d said STOP, %d invalid, %d not mobile, %d repeated\n", rep.OptedOut, rep.Invalid, rep.NotMobile, rep.Duplicates)
 	for _, ex := range rep.Examples {
-		fmt.Fprintln(e.stdout, "  "+ex)
+		_, _ = fmt.Fprintln(e.stdout, "  "+ex)
 	}
 	b, err := json.Marshal(rep)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, string(b))
-	return nil
+	return printed(fmt.Fprintln(e.stdout, string(b)))
 }

@@ -21,8 +21,7 @@ func runConfigCheck(ctx context.Context, e *env, args []string) error {
 	if path == "" {
 		path = "the built-in demo"
 	}
-	fmt.Fprintf(e.stdout, "%s: valid (%d comuni, database %s)\n", path, len(cfg.Comuni), databaseKind(cfg))
-	return nil
+	return printed(fmt.Fprintf(e.stdout, "%s: valid (%d comuni, database %s)\n", path, len(cfg.Comuni), databaseKind(cfg)))
 }
 
 func databaseKind(cfg *config.Config) string {
@@ -54,8 +53,7 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, versionLine(debug.ReadBuildInfo()))
-	return nil
+	return printed(fmt.Fprintln(e.stdout, versionLine(debug.ReadBuildInfo())))
 }
 
 // versionLine is "sportello VERSION (commit C[, modified], built TIME, GO)" from the build info

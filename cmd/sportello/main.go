@@ -60,8 +60,6 @@ func main() {
 	}
 }
 
-var errUsage = errors.New("usage")
-
 func dispatch(ctx context.Context, e *env, args []string) error {
 	cmds := commands()
 	if len(args) > 0 && args[0] == "help" {
@@ -92,13 +90,13 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 	}
 	sort.Strings(names)
 	if group != "" && len(names) == 0 {
-		fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n", strings.Join(allUsages(cmds), "\n"))
+		_, _ = fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n", strings.Join(allUsages(cmds), "\n"))
 		return fmt.Errorf("unknown command %q (see sportello --help)", strings.Join(args, " "))
 	}
 	if group == "" {
-		fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n\nEvery command takes --config FILE (default $SPORTELLO_CONFIG, else ./sportello.yaml, else the built-in demo).\n", strings.Join(names, "\n"))
+		_, _ = fmt.Fprintf(e.stderr, "Usage: sportello COMMAND [--help]\n\n%s\n\nEvery command takes --config FILE (default $SPORTELLO_CONFIG, else ./sportello.yaml, else the built-in demo).\n", strings.Join(names, "\n"))
 	} else {
-		fmt.Fprintf(e.stderr, "Usage of sportello %s:\n\n%s\n\nsportello %s SUBCOMMAND --help shows its flags.\n", group, strings.Join(names, "\n"), group)
+		_, _ = fmt.Fprintf(e.stderr, "Usage of sportello %s:\n\n%s\n\nsportello %s SUBCOMMAND --help shows its flags.\n", group, strings.Join(names, "\n"), group)
 	}
 	if len(args) == 0 || isHelp(args[len(args)-1]) {
 		return nil
@@ -108,6 +106,9 @@ func dispatch(ctx context.Context, e *env, args []string) error {
 	}
 	return fmt.Errorf("unknown command %q (see sportello --help)", strings.Join(args, " "))
 }
+
+// printed is the error of a write of a command's output (its byte count is not wanted).
+func printed(_ int, err error) error { return err }
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "help"
@@ -138,7 +139,7 @@ func newFlags(name string, e *env) (*flag.FlagSet, *string) {
 		if c, ok := commands()[name]; ok {
 			usage = c.usage
 		}
-		fmt.Fprintf(e.stderr, "Usage: sportello %s\n\nFlags:\n", usage)
+		_, _ = fmt.Fprintf(e.stderr, "Usage: sportello %s\n\nFlags:\n", usage)
 		fs.PrintDefaults()
 	}
 	return fs, cfgPath

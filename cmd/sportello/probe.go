@@ -35,6 +35,5 @@ func runProbe(ctx context.Context, e *env, args []string) error {
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("%s answered %s", *target, resp.Status)
 	}
-	fmt.Fprintln(e.stdout, "ready")
-	return nil
+	return printed(fmt.Fprintln(e.stdout, "ready"))
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // runReport prints the summary of contract section 7 from the configured database.
-func runReport(ctx context.Context, e *env, args []string) error {
+func runReport(ctx context.Context, e *env, args []string) (err error) {
 	fs, cfgPath := newFlags("report", e)
 	from := fs.String("from", "", "first day, YYYY-MM-DD (default: the first of this month)")
 	to := fs.String("to", "", "last day, inclusive (default: the last of this month)")
@@ -31,7 +31,11 @@ func runReport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	defer func() {
+		if cerr := s.Close(); err == nil {
+			err = cerr
+		}
+	}()
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}

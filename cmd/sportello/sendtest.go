@@ -79,8 +79,7 @@ func runSendTestCall(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintln(e.stdout, sid)
-	return nil
+	return printed(fmt.Fprintln(e.stdout, sid))
 }
 
 func firstOr(list []string, def string) string {
@@ -122,7 +121,7 @@ func postSigned(ctx context.Context, e *env, publicURL, base, path string, form 
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
-	fmt.Fprintf(e.stderr, "POST %s -> %s\n%s\n", path, resp.Status, body)
+	_, _ = fmt.Fprintf(e.stderr, "POST %s -> %s\n%s\n", path, resp.Status, body)
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("the gateway answered %s", resp.Status)
 	}

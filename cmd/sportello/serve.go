@@ -61,12 +61,18 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer g.Close()
+	defer func() {
+		if err := g.Close(); err != nil {
+			log.Warn("closing the gateway", "err", err)
+		}
+	}()
 	if pw, err := g.EnsureAdmin(ctx); err != nil {
 		return err
 	} else if pw != "" {
-		fmt.Fprintf(e.stdout, "Created the first user %q with password: %s\nIt is shown only once: log in at %s/login and keep it safe.\n",
-			"admin", pw, strings.TrimRight(cfg.PublicURL, "/"))
+		if _, err := fmt.Fprintf(e.stdout, "Created the first user %q with password: %s\nIt is shown only once: log in at %s/login and keep it safe.\n",
+			"admin", pw, strings.TrimRight(cfg.PublicURL, "/")); err != nil {
+			return fmt.Errorf("showing the first user's password: %w", err)
+		}
 	}
 	return g.Run(ctx, nil)
 }
@@ -83,8 +89,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if err := gateway.Migrate(ctx, cfg); err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, "migrated")
-	return nil
+	return printed(fmt.Fprintln(e.stdout, "migrated"))
 }
 
 func pprofMux() *http.ServeMux {

@@ -26,10 +26,10 @@ func openStore(ctx context.Context, cfgPath string) (*store.Store, func(), error
 		return nil, nil, err
 	}
 	if err := s.Migrate(ctx); err != nil {
-		s.Close()
-		return nil, nil, err
+		return nil, nil, errors.Join(err, s.Close())
 	}
-	return s, func() { s.Close() }, nil
+	// Every write is committed before its call returns: closing the pool has nothing to lose.
+	return s, func() { _ = s.Close() }, nil
 }
 
 func runUserAdd(ctx context.Context, e *env, args []string) error {
@@ -88,23 +88,22 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stdout, "created %s %s\n%s\n", u.Role, u.Username, u.ID)
-	return nil
+	return printed(fmt.Fprintf(e.stdout, "created %s %s\n%s\n", u.Role, u.Username, u.ID))
 }
 
 // readPassword asks twice without echo when stdin is a terminal, else reads one line (a script
 // pipes it in).
 func readPassword(e *env, username string) (string, error) {
 	if f, ok := e.stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		fmt.Fprintf(e.stderr, "Password for %s: ", username)
+		_, _ = fmt.Fprintf(e.stderr, "Password for %s: ", username)
 		first, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.stderr)
+		_, _ = fmt.Fprintln(e.stderr)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprint(e.stderr, "Again: ")
+		_, _ = fmt.Fprint(e.stderr, "Again: ")
 		second, err := term.ReadPassword(int(f.Fd()))
-		fmt.Fprintln(e.stderr)
+		_, _ = fmt.Fprintln(e.stderr)
 		if err != nil {
 			return "", err
 		}
@@ -153,8 +152,7 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(e.stdout, tok)
-	return nil
+	return printed(fmt.Fprintln(e.stdout, tok))
 }
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) error {
@@ -206,11 +204,10 @@ func userChange(ctx context.Context, e *env, name string, args []string, change 
 		n := &events.Notifier{DB: s.DB()}
 		if err := n.Publish(ctx, events.Event{Type: events.UserRevoked, UserID: u.ID}); err != nil {
 			// The change is committed; the streams still notice it at their next re-check.
-			fmt.Fprintf(e.stderr, "warning: telling the running replicas failed (%v); open streams end within %v\n", err, auth.DefaultRecheck)
+			_, _ = fmt.Fprintf(e.stderr, "warning: telling the running replicas failed (%v); open streams end within %v\n", err, auth.DefaultRecheck)
 		}
 	}
-	fmt.Fprintln(e.stdout, msg)
-	return nil
+	return printed(fmt.Fprintln(e.stdout, msg))
 }
 
 // runUserPhone changes where an operator answers calls; an empty --phone sends their calls to

@@ -157,7 +157,7 @@ func NewEmulator(t testing.TB) (*twilioemu.Emulator, func(gatewayURL string)) {
 	if _, err := emu.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { emu.Close() })
+	t.Cleanup(func() { _ = emu.Close() })
 	return emu, tr.set
 }
 
@@ -195,7 +195,7 @@ func Start(t testing.TB, opts Options) *Gateway {
 	case <-ready:
 	case err := <-gw.done:
 		cancel()
-		g.Close()
+		_ = g.Close()
 		t.Fatalf("gateway did not start: %v", err)
 	case <-time.After(30 * time.Second):
 		t.Fatal("gateway did not start within 30s")
@@ -218,7 +218,7 @@ func (g *Gateway) Stop(t testing.TB) {
 		case <-time.After(30 * time.Second):
 			t.Error("gateway did not stop within 30s")
 		}
-		g.G.Close()
+		_ = g.G.Close()
 	})
 }
 

@@ -86,7 +86,7 @@ func LaunchProcess(t testing.TB, configPath, addr string, env ...string) *Proces
 		select {
 		case <-p.exited:
 		default:
-			p.Cmd.Process.Kill()
+			_ = p.Cmd.Process.Kill()
 			<-p.exited
 		}
 	})
@@ -156,7 +156,7 @@ func (p *Process) Stop(t testing.TB) error {
 	case <-p.exited:
 		return p.waitErr
 	case <-time.After(30 * time.Second):
-		p.Cmd.Process.Kill()
+		_ = p.Cmd.Process.Kill()
 		return fmt.Errorf("no graceful exit within 30s")
 	}
 }

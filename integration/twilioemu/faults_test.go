@@ -177,7 +177,11 @@ func TestInspection(t *testing.T) {
 
 func TestRateMeasurement(t *testing.T) {
 	emu := New(Options{})
-	defer emu.Close()
+	defer func() {
+		if err := emu.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	// Arrival times are injected so the arithmetic is checked exactly, free of scheduling noise:
 	// 20 messages 25 ms apart (40/s), then a burst of 10 within 10 ms two seconds later.
 	t0 := time.Now().Add(-10 * time.Second)

@@ -1043,10 +1043,7 @@ func (e *Emulator) startOutbound(c *call, ins instruction, timeout time.Duration
 // hangUpAll ends every live call (the emulator closes) and waits for their processors.
 func (e *Emulator) hangUpAll() {
 	e.voice.mu.Lock()
-	live := []*call{}
-	for _, c := range e.voice.order {
-		live = append(live, c)
-	}
+	live := append([]*call{}, e.voice.order...)
 	e.voice.mu.Unlock()
 	for _, c := range live {
 		select {

@@ -180,14 +180,14 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		}
 		results := []alertstore.SendResult{}
 		for i, r := range rs {
-			switch {
-			case i == 0:
+			switch i {
+			case 0:
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: "SM0"})
-			case i == 1:
+			case 1:
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, ErrorCode: "21610", OptOut: true, Phone: r.Phone})
-			case i == 2:
+			case 2:
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, ErrorCode: "20429"})
-			case i == 3:
+			case 3:
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: "timeout"})
 			default:
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: fmt.Sprintf("SM%d", i)})
@@ -404,7 +404,11 @@ func TestRateLimitSharedAcrossStores(t *testing.T) {
 					if err != nil {
 						t.Fatal(err)
 					}
-					t.Cleanup(func() { other.Close() })
+					t.Cleanup(func() {
+						if err := other.Close(); err != nil {
+							t.Error(err)
+						}
+					})
 					stores = append(stores, alertstore.New(other))
 				}
 			}

@@ -51,7 +51,11 @@ func NewDatabaseURL(t testing.TB, d store.Dialect) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { admin.Close() })
+	t.Cleanup(func() {
+		if err := admin.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	RequirePeer(t, "PostgreSQL at "+AdminURL(), admin.PingContext(ctx))
@@ -89,7 +93,11 @@ func OpenURL(t testing.TB, d store.Dialect) (*store.Store, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.Close() })
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := s.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -55,7 +56,9 @@ func bare(args []string) error {
 	listen := fs.String("listen", "127.0.0.1:8099", "address")
 	token := fs.String("token", "testauthtoken0123456789", "Twilio auth token")
 	public := fs.String("public-url", "https://sportello.test", "public base URL")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	v := twclient.NewRequestValidator(*token)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -98,7 +101,9 @@ func run(args []string) error {
 	conc := fs.Int("c", 32, "concurrent clients")
 	dur := fs.Duration("d", 10*time.Second, "duration")
 	prefix := fs.String("prefix", fmt.Sprintf("SMload%d", time.Now().UnixNano()%1e9), "MessageSid prefix of this run")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 
 	transport := &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}
 	client := &http.Client{Timeout: 10 * time.Second, Transport: transport}
@@ -127,7 +132,7 @@ func run(args []string) error {
 					failed.Add(1)
 					continue
 				}
-				io.Copy(io.Discard, resp.Body)
+				_, _ = io.Copy(io.Discard, resp.Body) // drained for reuse; the status is the result
 				resp.Body.Close()
 				if resp.StatusCode == http.StatusOK {
 					ok.Add(1)
@@ -167,14 +172,16 @@ func count(args []string) error {
 	dataDir := fs.String("data-dir", "", "the gateway's data_dir (SQLite)")
 	dbURL := fs.String("database-url", "", "or its PostgreSQL URL")
 	prefix := fs.String("prefix", "", "MessageSid prefix")
-	fs.Parse(args)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
 	s, err := store.Open(context.Background(), store.Options{URL: *dbURL, DataDir: *dataDir})
 	if err != nil {
 		return err
 	}
-	defer s.Close()
 	var n int
-	if err := s.QueryRow(context.Background(), "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND external_id LIKE ?", *prefix+"%").Scan(&n); err != nil {
+	err = s.QueryRow(context.Background(), "SELECT COUNT(*) FROM messages WHERE channel = 'sms' AND external_id LIKE ?", *prefix+"%").Scan(&n)
+	if err := errors.Join(err, s.Close()); err != nil {
 		return err
 	}
 	fmt.Println(n)

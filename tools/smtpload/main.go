@@ -145,7 +145,7 @@ func waitReady(addr string, timeout time.Duration) error {
 		c, err := smtp.Dial(addr)
 		if err == nil {
 			err = c.Noop()
-			c.Close()
+			_ = c.Close() // a probe connection: only Noop's answer matters
 			if err == nil {
 				return nil
 			}
@@ -180,8 +180,9 @@ func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 			var c *smtp.Client
 			defer func() {
 				if c != nil {
-					c.Quit()
-					c.Close()
+					// The run is over; a session that cannot say goodbye changes no result.
+					_ = c.Quit()
+					_ = c.Close()
 				}
 			}()
 			for {
@@ -213,7 +214,7 @@ func load(addr, to, prefix string, size, conns, n int) (Result, error) {
 						countErr(fmt.Sprint(se.Code))
 					} else { // a broken connection: start a new one
 						countErr("io")
-						c.Close()
+						_ = c.Close() // already broken, and counted above
 						c = nil
 					}
 					continue
@@ -316,10 +317,9 @@ func countStore(dataDir, dbURL, prefix string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer s.Close()
 	var n int
 	err = s.QueryRow(context.Background(), "SELECT COUNT(*) FROM messages WHERE channel = 'email' AND external_id LIKE ?", prefix+"%").Scan(&n)
-	return n, err
+	return n, errors.Join(err, s.Close())
 }
 
 // countAPI pages through the newest email contacts until it has seen the whole run.

@@ -273,7 +273,7 @@ func startGateway(ctx context.Context, o *options) (func(), error) {
 	}
 	cfg, err := config.Parse([]byte(fmt.Sprintf(benchYAML, dir, o.databaseURL, o.publicURL, o.authToken)))
 	if err != nil {
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // best-effort cleanup; err is the one to report
 		return nil, err
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -281,7 +281,7 @@ func startGateway(ctx context.Context, o *options) (func(), error) {
 	g, err := gateway.New(gctx, cfg, log)
 	if err != nil {
 		cancel()
-		os.RemoveAll(dir)
+		_ = os.RemoveAll(dir) // best-effort cleanup; err is the one to report
 		return nil, err
 	}
 	ready := make(chan struct{})
@@ -291,15 +291,15 @@ func startGateway(ctx context.Context, o *options) (func(), error) {
 	case <-ready:
 	case err := <-done:
 		cancel()
-		g.Close()
-		os.RemoveAll(dir)
+		err = errors.Join(err, g.Close())
+		_ = os.RemoveAll(dir) // best-effort cleanup; err is the one to report
 		return nil, err
 	}
 	stop := func() {
 		cancel()
-		<-done
-		g.Close()
-		os.RemoveAll(dir)
+		if err := errors.Join(<-done, g.Close(), os.RemoveAll(dir)); err != nil {
+			fmt.Println("stopping the gateway:", err)
+		}
 	}
 	o.url = "http://" + g.HTTPAddr()
 	u, err := g.Store.CreateUser(ctx, store.User{Username: fmt.Sprintf("bench%d", time.Now().UnixNano()), Role: store.RoleSupervisor, PasswordHash: "x"})

@@ -94,7 +94,10 @@ func (h *Handler) done(w *echo.Response, err error) error {
 		h.o.Logger.Debug("alert progress stream ended", "err", err)
 		return nil
 	}
-	fmt.Fprint(w, "event: done\ndata: {}\n\n")
+	if _, err := fmt.Fprint(w, "event: done\ndata: {}\n\n"); err != nil {
+		h.o.Logger.Debug("alert progress stream ended", "err", err) // the page went away first
+		return nil
+	}
 	w.Flush()
 	return nil
 }

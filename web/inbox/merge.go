@@ -17,10 +17,10 @@ func (in *Inbox) merge(c echo.Context) error {
 	id := c.Param("id")
 	from := strings.TrimSpace(c.FormValue("citizen_id"))
 	var err error
-	switch {
-	case from == "":
+	switch from {
+	case "":
 		err = &pages.Problem{Status: http.StatusUnprocessableEntity, Key: "err_merge_empty"}
-	case from == id:
+	case id:
 		err = &pages.Problem{Status: http.StatusUnprocessableEntity, Key: "err_merge_self"}
 	default:
 		err = in.o.Desk.Merge(c.Request().Context(), auth.User(c), id, from)

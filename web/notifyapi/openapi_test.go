@@ -38,7 +38,7 @@ comuni:
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { g.Close() })
+	t.Cleanup(func() { _ = g.Close() })
 	param := regexp.MustCompile(`:([a-zA-Z_]+)`)
 	out := map[string]bool{}
 	for _, r := range g.Echo.Routes() {

@@ -84,10 +84,16 @@ func TestEventStreamHeartbeatScopeAndEnd(t *testing.T) {
 	}
 	next(": connected")
 	next(": heartbeat")
-	hub.Publish(ctx, events.Event{Type: events.ContactCreated, ContactID: firenze, Comune: "firenze"})
-	hub.Publish(ctx, events.Event{Type: events.ContactCreated, ContactID: "no-such-contact"})
-	hub.Publish(ctx, events.Event{Type: events.QueueChanged, Comune: "firenze"})
-	hub.Publish(ctx, events.Event{Type: events.ContactUpdated, ContactID: empoli, Comune: "empoli"})
+	for _, e := range []events.Event{
+		{Type: events.ContactCreated, ContactID: firenze, Comune: "firenze"},
+		{Type: events.ContactCreated, ContactID: "no-such-contact"},
+		{Type: events.QueueChanged, Comune: "firenze"},
+		{Type: events.ContactUpdated, ContactID: empoli, Comune: "empoli"},
+	} {
+		if err := hub.Publish(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if l := next("event: "); l != "event: contact.updated" {
 		t.Fatalf("first event seen by an Empoli operator: %s", l)
 	}

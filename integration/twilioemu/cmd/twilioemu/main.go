@@ -101,7 +101,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		_ = emu.Close()
 		return err
 	}
-	fmt.Fprintln(stdout, base)
+	if _, err := fmt.Fprintln(stdout, base); err != nil {
+		_ = emu.Close()
+		return err
+	}
 
 	enc := json.NewEncoder(stdout)
 	var tick <-chan time.Time
@@ -120,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			stats := emu.Stats()
 			if err := emu.Close(); err != nil {
 				// Callbacks still pending at a deliberate stop are worth a warning, not a failure.
-				fmt.Fprintln(stderr, "twilioemu:", err)
+				_, _ = fmt.Fprintln(stderr, "twilioemu:", err)
 			}
 			return enc.Encode(stats)
 		}
