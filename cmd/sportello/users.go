@@ -237,9 +237,7 @@ func runUserPhone(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if answerAt == "" {
-		fmt.Fprintf(e.stdout, "%s answers calls in the browser\n", *username)
-	} else {
-		fmt.Fprintf(e.stdout, "%s answers calls at %s\n", *username, answerAt)
+		return printed(fmt.Fprintf(e.stdout, "%s answers calls in the browser\n", *username))
 	}
-	return nil
+	return printed(fmt.Fprintf(e.stdout, "%s answers calls at %s\n", *username, answerAt))
 }
