@@ -702,10 +702,11 @@ func (c *Config) Validate() error {
 	if c.Alerts.StallAfter < time.Second {
 		bad("alerts.stall_after", "must be at least 1s")
 	}
-	// One send may take 30 s before it times out: a shorter lease would take batches from
-	// workers that are only waiting for Twilio.
-	if c.Alerts.BatchLease < 35*time.Second {
-		bad("alerts.batch_lease", "must be at least 35s (a send may take 30s)")
+	// A send may start up to a quarter of the lease after its claim and take 30 s before it
+	// times out; the lease must outlast both, with room for the replicas' clocks to differ, or
+	// the sweep would settle (and resend) a recipient whose send is still in flight.
+	if c.Alerts.BatchLease < 50*time.Second {
+		bad("alerts.batch_lease", "must be at least 50s (a send may start a quarter of the lease late and take 30s)")
 	}
 	if c.Database.RiverConns < 2 {
 		bad("database.river_conns", "must be at least 2 (one listens, one works)")

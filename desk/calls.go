@@ -302,7 +302,10 @@ func (d *Desk) Hold(ctx context.Context, u store.User, contactID string, hold bo
 			return errOr(err, conflict("the call changed meanwhile"))
 		}
 		if err := d.calls.Hold(ctx, lc.ExternalID, contactID); err != nil {
-			_, _ = d.o.Store.SetCallStatusIf(ctx, contactID, callOnHold, "in-progress")
+			if _, rerr := d.o.Store.SetCallStatusIf(ctx, contactID, callOnHold, "in-progress"); rerr != nil {
+				// The call stays live but recorded on hold: say so, the operator's next action needs it.
+				d.o.Logger.Error("a call whose hold failed is still recorded on hold", "contact", contactID, "err", rerr)
+			}
 			return fail(502, "provider_error", "the call could not be put on hold: %v", err)
 		}
 	} else {

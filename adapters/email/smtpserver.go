@@ -521,8 +521,13 @@ func (l *limitListener) refuse(c net.Conn, why, limitName string, limit int) {
 }
 
 // remoteIP is the client's address without its port: the unit the per-address cap counts.
+// remoteIP is the client address the per-address cap counts. An IPv6 client usually holds a
+// whole /64, so IPv6 addresses count by their /64 prefix.
 func remoteIP(c net.Conn) string {
 	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
+		if a.IP.To4() == nil && len(a.IP) == net.IPv6len {
+			return a.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
+		}
 		return a.IP.String()
 	}
 	host, _, err := net.SplitHostPort(c.RemoteAddr().String())

@@ -428,3 +428,27 @@ func TestSMTPOptionsAreValidated(t *testing.T) {
 		}
 	}
 }
+
+type addrConn struct {
+	net.Conn
+	addr net.Addr
+}
+
+func (c addrConn) RemoteAddr() net.Addr { return c.addr }
+
+// An IPv6 client holds a whole /64: its addresses share one count, so a /64 cannot take every
+// slot by rotating addresses.
+func TestRemoteIPCountsIPv6ByPrefix(t *testing.T) {
+	at := func(ip string) string {
+		return remoteIP(addrConn{addr: &net.TCPAddr{IP: net.ParseIP(ip), Port: 2525}})
+	}
+	if a, b := at("2001:db8:1:2::10"), at("2001:db8:1:2:ffff::1"); a != b {
+		t.Fatalf("one /64 counted as two clients: %s and %s", a, b)
+	}
+	if a, b := at("2001:db8:1:2::10"), at("2001:db8:1:3::10"); a == b {
+		t.Fatalf("two /64s counted as one client: %s", a)
+	}
+	if a, b := at("192.0.2.1"), at("192.0.2.2"); a == b || a != "192.0.2.1" {
+		t.Fatalf("IPv4 addresses: %s and %s", a, b)
+	}
+}

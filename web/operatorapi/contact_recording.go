@@ -2,6 +2,7 @@ package operatorapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,8 +17,14 @@ func (v *Voice) recording(c echo.Context) error {
 		return deskError(err)
 	}
 	defer body.Close()
+	// Only audio plays in the page; whatever else the provider answers is a download that
+	// cannot run in our origin.
+	if !strings.HasPrefix(ct, "audio/") {
+		ct = "application/octet-stream"
+	}
 	h := c.Response().Header()
 	h.Set("Cache-Control", "private, no-store")
 	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 	return c.Stream(http.StatusOK, ct, body)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -52,12 +53,30 @@ func NewTwilioMedia(apiBaseURL, accountSID, authToken string) *ProviderMedia {
 		if len(via) >= 3 {
 			return errors.New("too many redirects")
 		}
-		if req.URL.Scheme != "https" && !m.Allowed(req.URL.String()) {
+		if m.Allowed(req.URL.String()) {
+			return nil
+		}
+		if req.URL.Scheme != "https" {
 			return fmt.Errorf("redirect to %s refused: not https", req.URL.Scheme)
+		}
+		if internalHost(req.URL.Hostname()) {
+			return fmt.Errorf("redirect to %s refused: not a public host", req.URL.Hostname())
 		}
 		return nil
 	}}
 	return m
+}
+
+// internalHost reports a host the gateway must never fetch for a browser: a redirect from the
+// provider's origin goes to a public CDN, never to this machine or a private network.
+func internalHost(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") || !strings.Contains(h, ".") && net.ParseIP(h) == nil {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsUnspecified() || ip.IsMulticast())
 }
 
 // Allowed reports whether raw is a URL of one of the provider's origins.

@@ -1,6 +1,7 @@
 package operatorapi
 
 import (
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -53,4 +54,25 @@ func FuzzProviderMediaAllowed(f *testing.F) {
 			t.Fatalf("allowed %q (origin %q)", raw, origin)
 		}
 	})
+}
+
+func TestRedirectsNeverReachInternalHosts(t *testing.T) {
+	for host, internal := range map[string]bool{
+		"127.0.0.1": true, "localhost": true, "10.1.2.3": true, "192.168.0.10": true, "169.254.169.254": true,
+		"::1": true, "metadata": true, "api.localhost": true,
+		"media.twiliocdn.com": false, "s3-external-1.amazonaws.com": false, "8.8.8.8": false,
+	} {
+		if got := internalHost(host); got != internal {
+			t.Errorf("internalHost(%q) = %v, want %v", host, got, internal)
+		}
+	}
+	m := NewTwilioMedia("", "AC1", "tok")
+	req, _ := http.NewRequest("GET", "https://169.254.169.254/latest/meta-data", nil)
+	if err := m.Client.CheckRedirect(req, []*http.Request{{}}); err == nil {
+		t.Fatal("a redirect to the metadata address was followed")
+	}
+	req, _ = http.NewRequest("GET", "https://media.twiliocdn.com/AC1/abc", nil)
+	if err := m.Client.CheckRedirect(req, []*http.Request{{}}); err != nil {
+		t.Fatalf("a redirect to the CDN was refused: %v", err)
+	}
 }
