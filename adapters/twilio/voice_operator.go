@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"sync"
 
 	"github.com/labstack/echo/v4"
 
@@ -36,9 +37,17 @@ type CallDesk interface {
 
 // afterAnswer runs work on the desk once the webhook has answered Twilio (the desk may move
 // the call by REST; doing so while Twilio waits for this answer would race with it).
+// Echo runs after-functions after every write, the error handler's included: the work runs
+// once, and only when Twilio got its TwiML.
 func (w *Webhooks) afterAnswer(c echo.Context, f func(ctx context.Context)) {
 	ctx := context.WithoutCancel(c.Request().Context())
-	c.Response().After(func() { go f(ctx) })
+	resp := c.Response()
+	var once sync.Once
+	resp.After(func() {
+		if resp.Status/100 == 2 {
+			once.Do(func() { go f(ctx) })
+		}
+	})
 }
 
 // voiceQueued is the <Enqueue action>: how the caller left the queue.
