@@ -180,7 +180,7 @@ func (s *Store) WaitingForTx(ctx context.Context, tx *Tx, comuni, categories []s
 	args = append(args, limit)
 	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+` FROM contacts WHERE status = 'open' AND assignee IS NULL
 		AND direction = 'inbound'`+where.String()+" ORDER BY priority DESC, received_at, id LIMIT ?", args...)
-	return collect(rows, err, scanWaiting)
+	return Collect(rows, err, scanWaiting)
 }
 
 // ContactHead is what actions check before they change a contact.

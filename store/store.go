@@ -334,8 +334,9 @@ func boolInt(b bool) int {
 // rowScanner is a *sql.Row or *sql.Rows.
 type rowScanner = interface{ Scan(...any) error }
 
-// collect reads every row of a query with scan, and closes the rows.
-func collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
+// Collect reads every row of a query with scan, and closes the rows: the one row loop of the
+// store and the packages with tables of their own.
+func Collect[T any](rows *sql.Rows, err error, scan func(rowScanner) (T, error)) ([]T, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -106,7 +106,7 @@ func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
 // Users lists every user who has not been deleted.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE deleted_at IS NULL ORDER BY username")
-	return collect(rows, err, scanUser)
+	return Collect(rows, err, scanUser)
 }
 
 // CountUsers counts users who have not been deleted.

@@ -554,19 +554,7 @@ func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, li
 func (s *Store) AbandonedBatches(ctx context.Context, live Liveness, limit int) ([]Recipient, error) {
 	rows, err := s.Query(ctx, `SELECT alert_id, batch FROM alert_batches WHERE status = 'running' AND owner IS NOT NULL AND NOT `+heldBatch+`
 		ORDER BY updated_at LIMIT ?`, append(live.args(), limit)...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Recipient
-	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.AlertID, &r.Batch); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanBatchRef)
 }
 
 // ReopenAbandonedBatch gives an abandoned batch a new job.
@@ -615,4 +603,11 @@ func (s *Store) ReserveSendSlots(ctx context.Context, key string, n int, interva
 		return nil
 	})
 	return start, wait, err
+}
+
+// scanBatchRef reads an (alert_id, batch) row.
+func scanBatchRef(row interface{ Scan(...any) error }) (Recipient, error) {
+	var r Recipient
+	err := row.Scan(&r.AlertID, &r.Batch)
+	return r, err
 }

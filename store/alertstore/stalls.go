@@ -186,19 +186,7 @@ func (s *Store) StrandedBatches(ctx context.Context, leaseBefore time.Time, limi
 		WHERE b.status = 'pending' AND a.status = 'sending' AND b.updated_at < ?
 		AND NOT EXISTS (SELECT 1 FROM river_job j WHERE j.kind = 'alert_fanout' AND j.state IN ('available', 'pending', 'retryable', 'scheduled') AND `+match+`)
 		ORDER BY b.updated_at LIMIT ?`, store.Micros(leaseBefore), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Recipient
-	for rows.Next() {
-		var r Recipient
-		if err := rows.Scan(&r.AlertID, &r.Batch); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanBatchRef)
 }
 
 // RequeueStrandedBatch gives a stranded batch a new job, once: the batch's updated_at moves,
