@@ -3,6 +3,7 @@ package alertstore_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,22 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		}
 		if n, _ := s.CountStalled(ctx); n != 0 {
 			t.Fatalf("%d stalled after progress", n)
+		}
+		// Batch 1, whose error explained the stall, moves again: when the alert stalls once
+		// more, that old error is no longer its reason.
+		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 1, "p", live); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+		seqs, _ = s.QueuedInBatch(ctx, a.ID, 1, 1)
+		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, "p"); err != nil || len(rs) != 1 {
+			t.Fatal(rs, err)
+		}
+		if err := s.RecordSendResults(ctx, a.ID, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall1"}}); err != nil {
+			t.Fatal(err)
+		}
+		ch, err = s.CheckStalls(ctx, time.Now().Add(time.Minute), live)
+		if err != nil || len(ch) != 1 || !ch[0].Stalled || strings.Contains(ch[0].Reason, "503") {
+			t.Fatalf("second stall %+v %v: the cleared error must not explain it", ch, err)
 		}
 	})
 }
