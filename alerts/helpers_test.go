@@ -105,6 +105,12 @@ func (f *fakeSender) FindSent(ctx context.Context, to, body string, since time.T
 	return out, nil
 }
 
+func (f *fakeSender) total() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.accepted)
+}
+
 func (f *fakeSender) countTo() map[string]int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -165,19 +171,19 @@ func (f *fixture) subscribe(t testing.TB, comune string, phones ...string) {
 // sendAll works every batch of an alert with workers in parallel, as River would.
 func (f *fixture) sendAll(t testing.TB, alertID string) {
 	t.Helper()
-	rows, err := f.s.Query(context.Background(), "SELECT batch FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID)
-	if err != nil {
+	if err := f.trySendAll(alertID); err != nil {
 		t.Fatal(err)
 	}
-	var batches []int
-	for rows.Next() {
-		var b int
-		if err := rows.Scan(&b); err != nil {
-			t.Fatal(err)
-		}
-		batches = append(batches, b)
+}
+
+// trySendAll works every unfinished batch of the alert, as River's workers would, and returns
+// the first error: callable off the test goroutine, where t.Fatal must not be.
+func (f *fixture) trySendAll(alertID string) error {
+	rows, err := f.s.Query(context.Background(), "SELECT batch FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID)
+	batches, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (b int, err error) { return b, r.Scan(&b) })
+	if err != nil {
+		return err
 	}
-	rows.Close()
 	var wg sync.WaitGroup
 	errs := make(chan error, len(batches))
 	for _, b := range batches {
@@ -191,9 +197,10 @@ func (f *fixture) sendAll(t testing.TB, alertID string) {
 	close(errs)
 	for err := range errs {
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
 	}
+	return nil
 }
 
 func phones(prefix string, n int) []string {

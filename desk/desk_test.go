@@ -229,7 +229,7 @@ func TestReplySMSDurableWithRetries(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.waitFor("the permanent failure", func() bool { return f.lastOutbound(r.ContactID).Status == "failed" })
-		time.Sleep(300 * time.Millisecond)
+		f.waitFor("no send left to retry", f.jobsSettled)
 		if m := f.lastOutbound(r.ContactID); !strings.Contains(m.Error, "unsubscribed") || f.sms.Attempts() != before+1 {
 			t.Fatalf("failed message: %+v attempts %d", m, f.sms.Attempts()-before)
 		}
@@ -482,7 +482,7 @@ func TestClosedHoursAnswers(t *testing.T) {
 			}
 		}
 		f.waitFor("the closed-hours email", func() bool { return len(f.email.Sent()) >= 1 })
-		time.Sleep(300 * time.Millisecond)
+		f.waitFor("every queued answer sent", f.jobsSettled)
 		sent := f.email.Sent()
 		if len(sent) != 1 || sent[0].To != "lucia@example.it" || sent[0].InReplyTo != "e1@x.it" || strings.Contains(sent[0].Body, "Rifiuti") ||
 			strings.Contains(sent[0].Subject, "Rifiuti") || !strings.Contains(sent[0].Body, "chiusa") {

@@ -220,6 +220,18 @@ func (f *fixture) waitFor(what string, cond func() bool) {
 	}
 }
 
+// jobsSettled reports whether no background job is waiting to run or retry: what a test checks
+// instead of sleeping to see that nothing more happens.
+func (f *fixture) jobsSettled() bool {
+	f.t.Helper()
+	var pending int
+	if err := f.s.QueryRow(context.Background(),
+		"SELECT count(*) FROM river_job WHERE state NOT IN ('completed', 'discarded', 'cancelled')").Scan(&pending); err != nil {
+		f.t.Fatal(err)
+	}
+	return pending == 0
+}
+
 func (f *fixture) lastOutbound(contactID string) channels.Message {
 	f.t.Helper()
 	msgs, err := f.s.Messages(context.Background(), contactID)

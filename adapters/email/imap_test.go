@@ -147,6 +147,13 @@ func mailN(i int) string {
 
 func runPoller(t *testing.T, opts IMAPOptions) (*IMAPPoller, func()) {
 	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	return runPollerCtx(t, ctx, cancel, opts)
+}
+
+// runPollerCtx runs a poller until ctx ends; the returned stop cancels it and waits for Run.
+func runPollerCtx(t *testing.T, ctx context.Context, cancel context.CancelFunc, opts IMAPOptions) (*IMAPPoller, func()) {
+	t.Helper()
 	if opts.Comune == "" {
 		opts.Comune = "firenze"
 	}
@@ -161,7 +168,6 @@ func runPoller(t *testing.T, opts IMAPOptions) (*IMAPPoller, func()) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
 	var once sync.Once
@@ -219,8 +225,8 @@ func TestIMAPImportsFlagsAndRemembers(t *testing.T) {
 	calls := sink.callCount()
 	appendMail(t, other, "INBOX", mailN(5))
 	_, stop2 := runPoller(t, IMAPOptions{Address: srv.addr, Sink: sink, State: uids})
+	// Message 5 has the highest UID: an old message fetched again would reach the Sink before it.
 	waitFor(t, 5*time.Second, "the new message after restart", func() bool { return len(sink.stored()) == 5 })
-	time.Sleep(100 * time.Millisecond)
 	stop2()
 	if n := sink.callCount() - calls; n != 1 {
 		t.Fatalf("restart: the Sink was called %d times, want 1 (only the new message)", n)
@@ -505,11 +511,12 @@ func TestIMAPShutdownFinishesTheMessageBeingStored(t *testing.T) {
 		}
 		return nil
 	})
-	p, stop := runPoller(t, IMAPOptions{Address: srv.addr, Sink: sink, State: uids})
+	ctx, cancel := context.WithCancel(context.Background())
+	p, stop := runPollerCtx(t, ctx, cancel, IMAPOptions{Address: srv.addr, Sink: sink, State: uids})
 	<-entered
+	cancel() // shutdown begins while the first message is in the Sink
 	stopped := make(chan struct{})
 	go func() { stop(); close(stopped) }()
-	time.Sleep(100 * time.Millisecond)
 	close(release)
 	select {
 	case <-stopped:

@@ -51,7 +51,7 @@ func send(t *testing.T, addr, from string, to []string, msg string) error {
 	t.Helper()
 	c, err := smtp.Dial(addr)
 	if err != nil {
-		t.Fatal(err)
+		return err // not t.Fatal: send also runs off the test goroutine
 	}
 	defer func() { _ = c.Close() }()
 	return c.SendMail(from, to, strings.NewReader(msg))
@@ -400,7 +400,12 @@ func TestSMTPCloseDrainsMessagesBeingStored(t *testing.T) {
 	}()
 	<-entered
 	cancel()
-	time.Sleep(100 * time.Millisecond)
+	// Release the message in the Sink only once shutdown has begun (no new message is taken).
+	waitFor(t, 10*time.Second, "shutdown to begin", func() bool {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.closing
+	})
 	close(release)
 	if err := <-answered; err != nil {
 		t.Fatalf("a message being stored at shutdown must still get its 250: %v", err)
