@@ -83,7 +83,13 @@ func (s *Service) act(ctx context.Context, tx *store.Tx, cmd Command, in channel
 		// Only the comune of the number texted may be confirmed (any, on a shared number or the
 		// number requests come from), and only a request of the last days: an SI meant for
 		// Empoli must not confirm what another comune planted weeks ago.
-		comuni, err := alertstore.ConfirmPending(ctx, tx, phone, s.comuneOfNumber(in.To), s.now().Add(-ConfirmWithin), by)
+		comune, anyComune := s.confirmScope(in.To)
+		if comune == "" && !anyComune {
+			// A number that is neither a comune's nor ours to send from: the SI was not
+			// meant for a confirmation request.
+			return "", false, nil
+		}
+		comuni, err := alertstore.ConfirmPending(ctx, tx, phone, comune, s.now().Add(-ConfirmWithin), by)
 		if err != nil {
 			return "", false, err
 		}
@@ -181,6 +187,25 @@ func (s *Service) comuneOfNumber(to string) string {
 		return ""
 	}
 	return s.byNumber[n]
+}
+
+// confirmScope says which comune's pending requests an SI sent to the number to may confirm:
+// a comune's own number confirms that comune's; a shared number, or the number confirmation
+// requests come from (twilio.from, or any number of a Messaging Service's pool, which this
+// process cannot list), confirms any comune's (anyComune); another number confirms nothing.
+func (s *Service) confirmScope(to string) (comune string, anyComune bool) {
+	n := channels.NormalizePhoneOrRaw(to)
+	if s.shared[n] {
+		return "", true
+	}
+	if c := s.byNumber[n]; c != "" {
+		return c, false
+	}
+	tw := s.o.Config.Twilio
+	if (tw.From != "" && n == channels.NormalizePhoneOrRaw(tw.From)) || tw.MessagingServiceSID != "" {
+		return "", true
+	}
+	return "", false
 }
 
 func (s *Service) comuneName(id string) string {

@@ -111,6 +111,10 @@ func TestConfirmationBySMS(t *testing.T) {
 	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_subscription_confirm'").Scan(&n); err != nil || n != 1 {
 		t.Fatalf("confirmation job %d %v", n, err)
 	}
+	// An SI to a number that is neither a comune's nor ours confirms nothing.
+	if _, handled := handle(t, f, "SM1b", citizen, "+390000000001", "SI"); handled || status(t, f, "firenze", citizen) != alertstore.SubscriberPending {
+		t.Fatalf("an SI to an unserved number confirmed: %v %s", handled, status(t, f, "firenze", citizen))
+	}
 	reply, handled := handle(t, f, "SM2", citizen, sharedNo, "SI")
 	if !handled || !strings.Contains(reply, "Comune di Firenze") || status(t, f, "firenze", citizen) != alertstore.SubscriberConfirmed {
 		t.Fatalf("%q %v", reply, handled)
