@@ -17,7 +17,8 @@ func withThreadHeaders(msg, id string) string {
 // TestMailThreadsOnlyFromItsOwnPeople: a stranger who names a known Message-ID (of another
 // comune's citizen) in In-Reply-To gets a contact of their own, linked by a note, and the
 // citizen's resolved contact is neither appended to nor reopened; the office we forwarded the
-// contact to does join the thread when it answers our forward.
+// contact to does join the thread when it answers our forward, but not a stranger who writes
+// the office's address in From.
 func TestMailThreadsOnlyFromItsOwnPeople(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		relay := startEmailRelay(t)
@@ -74,6 +75,20 @@ func TestMailThreadsOnlyFromItsOwnPeople(t *testing.T) {
 		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+mallory.ID, token, nil, &full)
 		if len(full.Messages) != 1 || len(full.Messages[0].Notes) == 0 || !strings.Contains(strings.Join(full.Messages[0].Notes, "\n"), store.ForeignThreadNote+anna.ID) {
 			t.Fatalf("the stranger's contact does not show the link to the thread it named: %+v", full.Messages)
+		}
+
+		// Mallory again, now writing the office's address in From (her own envelope sender):
+		// a From anyone can forge does not make her the office we wrote to.
+		if err := sendSMTP(t, addr, "mallory@evil.example", "urp@comune.fi.it", withThreadHeaders(
+			citizenMail("mallory-2@evil.example", "Polizia Municipale <pm@comune.fi.it>", "urp@comune.fi.it", "Re: Inoltro", "Paga qui http://evil.example/pay"),
+			fwdID)); err != nil {
+			t.Fatal(err)
+		}
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+anna.ID, token, nil, &annaNow)
+		for _, m := range annaNow.Messages {
+			if strings.Contains(m.Body, "evil.example") {
+				t.Fatalf("a forged office From joined Anna's thread: %+v", annaNow.Messages)
+			}
 		}
 
 		// The office answers our forward: that joins Anna's thread.
