@@ -291,7 +291,7 @@ func TestBrowserClickToDialThroughPBX(t *testing.T) {
 		t.Fatal("the PBX dial URL was not requested")
 	}
 	// The PBX's answer pops the outbound call's contact.
-	browserWait(t, ctx, "the screen pop of the outbound call", `location.pathname.indexOf("/inbox/contacts/") === 0 && location.pathname !== "/inbox/contacts/`+smsContact+`"`, 5*time.Second)
+	browserWait(t, ctx, "the screen pop of the outbound call", `location.pathname.indexOf("/inbox/contacts/") === 0 && location.pathname !== "/inbox/contacts/`+smsContact+`"`, 15*time.Second)
 	out, err := gw.G.Store.ContactIDByExternal(t.Context(), channels.Phone, "pbx-out-1")
 	if err != nil {
 		t.Fatal(err)

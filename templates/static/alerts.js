@@ -4,49 +4,8 @@
 (function () {
   "use strict";
 
-  var labels = {};
-  var labelsEl = document.getElementById("alert-labels");
-  if (labelsEl) {
-    try { labels = JSON.parse(labelsEl.textContent || "{}"); } catch (e) { labels = {}; }
-  }
-  function t(key) { return Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : key; }
-  function fmt(s) {
-    var args = Array.prototype.slice.call(arguments, 1);
-    return s.replace(/%[sd]/g, function () { return args.length ? String(args.shift()) : ""; });
-  }
-  function csrf() {
-    var m = document.querySelector("meta[name=csrf-token]");
-    return m ? m.getAttribute("content") : "";
-  }
-
-  // ---- Segments: the rules of adapters/twilio/segments.go (GSM-7 160/153, UCS-2 70/67).
-  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  var GSM_EXT = "\f^{}\\[~]|€";
-  var septets = {};
-  Array.from(GSM_BASIC).forEach(function (c) { septets[c] = 1; });
-  Array.from(GSM_EXT).forEach(function (c) { septets[c] = 2; });
-
-  function segments(body) {
-    var chars = Array.from(body);
-    if (chars.length === 0) { return { segments: 0, encoding: "GSM-7", units: 0, nonGSM: [] }; }
-    var nonGSM = [];
-    var gsmUnits = 0, ucsUnits = 0;
-    chars.forEach(function (c) {
-      if (septets[c]) { gsmUnits += septets[c]; } else if (nonGSM.indexOf(c) < 0) { nonGSM.push(c); }
-      ucsUnits += c.codePointAt(0) > 0xFFFF ? 2 : 1;
-    });
-    var ucs = nonGSM.length > 0;
-    var single = ucs ? 70 : 160, split = ucs ? 67 : 153;
-    var widths = chars.map(function (c) { return ucs ? (c.codePointAt(0) > 0xFFFF ? 2 : 1) : septets[c]; });
-    var total = ucs ? ucsUnits : gsmUnits;
-    var n = 1;
-    if (total > single) {
-      var room = split;
-      widths.forEach(function (w) { if (w > room) { n++; room = split; } room -= w; });
-    }
-    return { segments: n, encoding: ucs ? "UCS-2" : "GSM-7", units: total, nonGSM: nonGSM };
-  }
+  var S = window.Sportello;
+  var t = S.labels("alert-labels"), fmt = S.fmt, csrf = S.csrf, segments = S.segments;
 
   function describe(cost) {
     if (!cost || cost.segments === 0) { return t("segments_none"); }

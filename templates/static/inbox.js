@@ -4,61 +4,12 @@
 (function () {
   "use strict";
 
-  var labels = {};
-  var labelsEl = document.getElementById("labels");
-  if (labelsEl) {
-    try { labels = JSON.parse(labelsEl.textContent || "{}"); } catch (e) { labels = {}; }
-  }
-  function t(key) { return Object.prototype.hasOwnProperty.call(labels, key) ? labels[key] : key; }
-  // fmt fills %s and %d in order.
-  function fmt(s) {
-    var args = Array.prototype.slice.call(arguments, 1);
-    return s.replace(/%[sd]/g, function () { return args.length ? String(args.shift()) : ""; });
-  }
-  function el(tag, attrs, text) {
-    var e = document.createElement(tag);
-    if (attrs) { Object.keys(attrs).forEach(function (k) { e.setAttribute(k, attrs[k]); }); }
-    if (text !== undefined && text !== null) { e.textContent = text; }
-    return e;
-  }
+  var S = window.Sportello;
+  var t = S.labels("labels"), fmt = S.fmt, el = S.el, segmentCount = S.segments;
   function announce(text) {
     var live = document.getElementById("live-status");
     if (live) { live.textContent = text; }
   }
-
-  // ---- SMS segments: the same rules as adapters/twilio/segments.go (GSM-7 160/153, UCS-2 70/67).
-  var GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
-  var GSM_EXT = "\f^{}\\[~]|€";
-  var septets = {};
-  Array.from(GSM_BASIC).forEach(function (c) { septets[c] = 1; });
-  Array.from(GSM_EXT).forEach(function (c) { septets[c] = 2; });
-
-  function segmentCount(body) {
-    if (body === "") { return { segments: 0, encoding: "GSM-7", length: 0 }; }
-    var chars = Array.from(body);
-    var widths = [];
-    var encoding = "GSM-7";
-    for (var i = 0; i < chars.length; i++) {
-      var w = septets[chars[i]];
-      if (!w) { encoding = "UCS-2"; break; }
-      widths.push(w);
-    }
-    var single = 160, split = 153;
-    if (encoding === "UCS-2") {
-      single = 70; split = 67;
-      widths = chars.map(function (c) { return c.codePointAt(0) > 0xFFFF ? 2 : 1; });
-    }
-    var total = widths.reduce(function (a, b) { return a + b; }, 0);
-    if (total <= single) { return { segments: 1, encoding: encoding, length: total }; }
-    var segments = 1, room = split;
-    widths.forEach(function (w) {
-      if (w > room) { segments++; room = split; }
-      room -= w;
-    });
-    return { segments: segments, encoding: encoding, length: total };
-  }
-  window.sportelloSegments = segmentCount;
 
   function setupCounter() {
     var box = document.getElementById("reply-body");
