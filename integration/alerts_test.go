@@ -341,7 +341,16 @@ func TestAlertsPacing(t *testing.T) {
 		t.Fatal(err)
 	}
 	from := time.Now()
-	time.Sleep(10 * time.Second)
+	// 1,000 more messages take 10 s at the configured rate: once they have arrived the window
+	// [from, from+10s] is complete (a slower gateway only makes the wait longer, and fails below).
+	if err := gw.Twilio.WaitFor(ctx, 1100); err != nil {
+		t.Fatal(err)
+	}
+	for time.Now().Before(from.Add(10 * time.Second)) {
+		if err := gw.Twilio.WaitFor(ctx, gw.Twilio.Count()+1); err != nil {
+			t.Fatal(err)
+		}
+	}
 	rate := gw.Twilio.RateBetween(from, from.Add(10*time.Second))
 	t.Logf("rate over 10 s: %.1f/s; peak over any 1 s: %.0f/s", rate, gw.Twilio.PeakRate(time.Second))
 	if rate < 95 || rate > 105 {
