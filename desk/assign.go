@@ -40,13 +40,14 @@ func toRouter(list []store.OperatorState) []router.Operator {
 	ops := make([]router.Operator, len(list))
 	for i, o := range list {
 		ops[i] = router.Operator{ID: o.ID, Username: o.Username, Presence: o.Presence, Capacity: o.Capacity, Open: o.Open,
-			Comuni: o.Comuni, Categories: o.Categories, LastAssignedAt: o.LastAssignedAt}
+			Comuni: o.Comuni, Categories: o.Categories, LastAssignedAt: o.LastAssignedAt, OnCall: o.OnCall}
 	}
 	return ops
 }
 
 func toWaiting(w store.WaitingContact) router.Waiting {
-	return router.Waiting{ContactID: w.ID, Comune: w.Comune, Category: w.Category, Queue: w.Queue, Priority: w.Priority, ReceivedAt: w.ReceivedAt}
+	return router.Waiting{ContactID: w.ID, Comune: w.Comune, Category: w.Category, Queue: w.Queue, Priority: w.Priority, ReceivedAt: w.ReceivedAt,
+		Voice: w.Channel == channels.Phone}
 }
 
 // stamp is the time recorded as an operator's last assignment: now, or just after the one
@@ -79,7 +80,7 @@ func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, err
 		}
 		comune = h.Comune
 		w := router.Waiting{ContactID: h.ID, Priority: h.Priority, ReceivedAt: h.Received,
-			Comune: deref(h.Comune), Category: deref(h.Category), Queue: deref(h.Queue)}
+			Comune: deref(h.Comune), Category: deref(h.Category), Queue: deref(h.Queue), Voice: h.Channel == channels.Phone}
 		// Only operators whose skills cover the contact are read; Pick still checks everything.
 		cands, err := d.o.Store.CandidatesTx(ctx, tx, w.Comune, w.Category)
 		if err != nil {

@@ -25,6 +25,9 @@ type Operator struct {
 	Comuni, Categories []string
 	// LastAssignedAt is when the operator last got a contact; zero if never.
 	LastAssignedAt time.Time
+	// OnCall: the operator has a call that has not ended. One person talks to one caller,
+	// whatever their capacity for written contacts.
+	OnCall bool
 }
 
 // Waiting is a contact waiting for an operator.
@@ -36,6 +39,8 @@ type Waiting struct {
 	// Priority: higher is served first (the queue's priority, raised by Escalation when overdue).
 	Priority   int
 	ReceivedAt time.Time
+	// Voice: the contact is a call, which an operator already on a call cannot take.
+	Voice bool
 }
 
 // Assignment gives one waiting contact to one operator.
@@ -48,8 +53,12 @@ type Assignment struct {
 
 // CanTake reports whether o may get c now: available, below capacity, and skilled for the
 // contact's comune and category. An operator limited to some comuni does not get contacts whose
-// comune is unknown; only an operator without that limit does.
+// comune is unknown; only an operator without that limit does. A call never goes to an
+// operator already on one.
 func (o *Operator) CanTake(c *Waiting) bool {
+	if c.Voice && o.OnCall {
+		return false
+	}
 	return o.Presence == PresenceAvailable && o.Open < o.Capacity &&
 		skilled(o.Comuni, c.Comune) && skilled(o.Categories, c.Category)
 }
@@ -141,6 +150,7 @@ func DrainAt(ops []Operator, waiting []Waiting, now time.Time) []Assignment {
 		}
 		o := &ops[oi]
 		o.Open++
+		o.OnCall = o.OnCall || w.Voice
 		o.LastAssignedAt = stamp
 		stamp = stamp.Add(time.Microsecond)
 		out = append(out, Assignment{ContactID: w.ContactID, Queue: w.Queue, OperatorID: o.ID, Username: o.Username})

@@ -273,3 +273,29 @@ func BenchmarkDrain(b *testing.B) {
 	}
 	b.ReportMetric(float64(assigned), "assigned/op")
 }
+
+// One person talks to one caller: an operator with room for several contacts gets a second
+// call only after the first ends, though written contacts still reach them meanwhile.
+func TestOneCallAtATime(t *testing.T) {
+	ops := []Operator{op("anna", 3, 0, 0)}
+	waiting := []Waiting{
+		{ContactID: "call-1", Voice: true, ReceivedAt: t0.Add(-3 * time.Minute)},
+		{ContactID: "call-2", Voice: true, ReceivedAt: t0.Add(-2 * time.Minute)},
+		{ContactID: "sms-1", ReceivedAt: t0.Add(-1 * time.Minute)},
+	}
+	got := DrainAt(ops, waiting, t0)
+	want := []Assignment{{ContactID: "call-1", OperatorID: "id-anna", Username: "anna"}, {ContactID: "sms-1", OperatorID: "id-anna", Username: "anna"}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("Drain = %+v, want %+v", got, want)
+	}
+	if !ops[0].OnCall {
+		t.Fatal("taking a call did not mark the operator on a call")
+	}
+	if _, ok := Pick(ops, waiting[1]); ok {
+		t.Fatal("Pick gave a second call to an operator on a call")
+	}
+	ops[0].OnCall = false // the first call ended
+	if o, ok := Pick(ops, waiting[1]); !ok || o.Username != "anna" {
+		t.Fatalf("after the call ended: %+v %v", o, ok)
+	}
+}

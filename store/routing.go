@@ -49,11 +49,15 @@ type OperatorState struct {
 	PresenceSince  time.Time `json:"presence_since"`
 	LastAssignedAt time.Time `json:"last_assigned_at"`
 	Open           int       `json:"open"`
+	// OnCall: one of the open contacts is a call that has not ended.
+	OnCall bool `json:"on_call"`
 }
 
 const operatorQuery = `SELECT u.id, u.username, u.name, u.role, u.comuni, u.categories, u.capacity, u.presence,
 	u.presence_since, u.last_assigned_at,
-	(SELECT COUNT(*) FROM contacts c WHERE c.assignee = u.username AND c.status = 'assigned')
+	(SELECT COUNT(*) FROM contacts c WHERE c.assignee = u.username AND c.status = 'assigned'),
+	EXISTS (SELECT 1 FROM contacts c WHERE c.assignee = u.username AND c.status = 'assigned' AND c.channel = 'phone'
+		AND c.call_ended_at IS NULL)
 	FROM users u WHERE u.deleted_at IS NULL`
 
 func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([]OperatorState, error) {
@@ -67,7 +71,7 @@ func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([
 		var o OperatorState
 		var comuni, cats string
 		var since, last int64
-		if err := rows.Scan(&o.ID, &o.Username, &o.Name, &o.Role, &comuni, &cats, &o.Capacity, &o.Presence, &since, &last, &o.Open); err != nil {
+		if err := rows.Scan(&o.ID, &o.Username, &o.Name, &o.Role, &comuni, &cats, &o.Capacity, &o.Presence, &since, &last, &o.Open, &o.OnCall); err != nil {
 			return nil, err
 		}
 		o.Comuni, o.Categories = splitList(comuni), splitList(cats)
@@ -143,14 +147,15 @@ type WaitingContact struct {
 	Queue      string
 	Priority   int
 	ReceivedAt time.Time
+	Channel    channels.Kind
 }
 
-const waitingColumns = "id, COALESCE(comune, ''), COALESCE(category, ''), COALESCE(queue, ''), priority, received_at"
+const waitingColumns = "id, COALESCE(comune, ''), COALESCE(category, ''), COALESCE(queue, ''), priority, received_at, channel"
 
 func scanWaiting(row interface{ Scan(...any) error }) (WaitingContact, error) {
 	var w WaitingContact
 	var at int64
-	err := row.Scan(&w.ID, &w.Comune, &w.Category, &w.Queue, &w.Priority, &at)
+	err := row.Scan(&w.ID, &w.Comune, &w.Category, &w.Queue, &w.Priority, &at, &w.Channel)
 	w.ReceivedAt = FromMicros(at)
 	return w, err
 }
@@ -326,7 +331,7 @@ func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]Waitin
 	for rows.Next() {
 		var w WaitingContact
 		var at, d int64
-		if err := rows.Scan(&w.ID, &w.Comune, &w.Category, &w.Queue, &w.Priority, &at, &d); err != nil {
+		if err := rows.Scan(&w.ID, &w.Comune, &w.Category, &w.Queue, &w.Priority, &at, &w.Channel, &d); err != nil {
 			return nil, nil, err
 		}
 		w.ReceivedAt = FromMicros(at)
