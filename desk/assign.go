@@ -291,6 +291,19 @@ func (d *Desk) assign(ctx context.Context, u store.User, contactID string, targe
 	return nil
 }
 
+// CallEnded hands the call's operator what waits for them now that they are off the phone
+// (ingest.CallFollower): a second call waited while they talked.
+func (d *Desk) CallEnded(ctx context.Context, contactID string) {
+	h, err := d.o.Store.ContactHead(ctx, contactID, store.Scope{})
+	if err != nil {
+		d.o.Logger.Error("reading an ended call failed", "contact", contactID, "err", err)
+		return
+	}
+	if h.Assignee != nil {
+		d.drainQuietly(ctx, *h.Assignee)
+	}
+}
+
 func (d *Desk) drainQuietly(ctx context.Context, username string) {
 	if _, err := d.Drain(context.WithoutCancel(ctx), username); err != nil {
 		d.o.Logger.Error("draining the backlog failed", "operator", username, "err", err)

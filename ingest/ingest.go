@@ -44,6 +44,12 @@ type Follower interface {
 	Received(ctx context.Context, in channels.InboundMessage, r channels.Receipt, d Decision)
 }
 
+// CallFollower is a Follower that also hears when a call has ended: its operator is free for
+// the next call (router: one call at a time). Detected by type assertion.
+type CallFollower interface {
+	CallEnded(ctx context.Context, contactID string)
+}
+
 // InTx runs inside the storing transaction, for work that must exist exactly when the
 // message does (a durable job).
 type InTx func(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error
@@ -234,6 +240,13 @@ func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID s
 	s.publish(ctx, events.Event{Type: events.ContactUpdated, ContactID: id})
 	if ev.AnsweredAt != nil && ev.Operator != "" {
 		s.publish(ctx, events.Event{Type: events.ScreenPop, ContactID: id, User: ev.Operator})
+	}
+	if ev.EndedAt != nil {
+		for _, fl := range s.opts.Followers {
+			if cf, ok := fl.(CallFollower); ok {
+				cf.CallEnded(context.WithoutCancel(ctx), id)
+			}
+		}
 	}
 	return id, nil
 }

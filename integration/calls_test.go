@@ -420,3 +420,45 @@ func TestCallRecordingPlaysThroughTheGateway(t *testing.T) {
 		t.Fatalf("the contact exposes the provider's recording: %s", text)
 	}
 }
+
+// One person talks to one caller: bob, free for three contacts, gets the second call only when
+// the first has ended, and then at once (not at the next backlog sweep).
+func TestSecondCallWaitsUntilTheOperatorIsOffThePhone(t *testing.T) {
+	r := newCallRig(t, store.SQLite)
+	bob := r.operator("bob", operatorCell)
+	r.presence(bob, "available")
+	first, firstID := r.dial(callCitizen)
+	leg := r.ringing(operatorCell)
+	if err := r.emu.Answer(leg.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.emu.Press(r.ctx, leg.Sid, "1"); err != nil {
+		t.Fatal(err)
+	}
+	r.waitCall(first, "the bridge to bob", func(c twilioemu.Call) bool { return c.BridgedTo == leg.Sid })
+	r.waitContact(firstID, "bob's answer", func(c channels.Contact) bool { return c.Call.AnsweredBy != nil })
+
+	second, secondID := r.dial("+393471230002")
+	r.waitCall(second, "the second caller waiting", func(c twilioemu.Call) bool {
+		return strings.Contains(strings.Join(c.Spoken, " "), "il primo in attesa")
+	})
+	if c := r.contact(secondID); c.Assignee != nil {
+		t.Fatalf("the second call went to %s while bob talks", str(c.Assignee))
+	}
+	for _, c := range r.emu.Calls() {
+		if c.To == operatorCell && c.Sid != leg.Sid {
+			t.Fatalf("bob's phone rang a second time while he talks: %+v", c)
+		}
+	}
+
+	if err := r.emu.HangUp(leg.Sid); err != nil {
+		t.Fatal(err)
+	}
+	next := r.ringing(operatorCell)
+	if next.Sid == leg.Sid {
+		t.Fatal("the ended leg rang again")
+	}
+	if c := r.waitContact(secondID, "the second call offered to bob", func(c channels.Contact) bool { return c.Assignee != nil }); str(c.Assignee) != "bob" {
+		t.Fatalf("the second call went to %s", str(c.Assignee))
+	}
+}
