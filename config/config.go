@@ -29,21 +29,21 @@ type Config struct {
 	SharedNumbers []string      `yaml:"shared_numbers"`
 	// SharedComuni are the comuni the shared numbers serve: their operators see the contacts
 	// whose comune is still to be decided, and decide it. Empty means every comune.
-	SharedComuni []string `yaml:"shared_comuni"`
-	Comuni        []Comune      `yaml:"comuni"`
-	CTI           CTI           `yaml:"cti"`
-	IMAP          []IMAP        `yaml:"imap"`
-	Fax           Fax           `yaml:"fax"`
-	Categories    []Category    `yaml:"categories"`
-	Queues        []Queue       `yaml:"queues"`
-	Jobs          Jobs          `yaml:"jobs"`
-	Alerts        Alerts        `yaml:"alerts"`
-	Database      Database      `yaml:"database"`
-	Reports       Reports       `yaml:"reports"`
-	Log           Log           `yaml:"log"`
-	Auth          Auth          `yaml:"auth"`
-	Metrics       Metrics       `yaml:"metrics"`
-	Voice         Voice         `yaml:"voice"`
+	SharedComuni []string   `yaml:"shared_comuni"`
+	Comuni       []Comune   `yaml:"comuni"`
+	CTI          CTI        `yaml:"cti"`
+	IMAP         []IMAP     `yaml:"imap"`
+	Fax          Fax        `yaml:"fax"`
+	Categories   []Category `yaml:"categories"`
+	Queues       []Queue    `yaml:"queues"`
+	Jobs         Jobs       `yaml:"jobs"`
+	Alerts       Alerts     `yaml:"alerts"`
+	Database     Database   `yaml:"database"`
+	Reports      Reports    `yaml:"reports"`
+	Log          Log        `yaml:"log"`
+	Auth         Auth       `yaml:"auth"`
+	Metrics      Metrics    `yaml:"metrics"`
+	Voice        Voice      `yaml:"voice"`
 
 	// Location is Timezone loaded; filled by Validate.
 	Location *time.Location `yaml:"-"`

@@ -174,9 +174,15 @@ func Start(t testing.TB, opts Options) *Gateway {
 		opts.DatabaseURL = storetest.NewDatabaseURL(t, store.Postgres)
 	}
 	emu, setTarget := NewEmulator(t)
-	cfg, err := config.Parse([]byte(ConfigYAMLWithTwilio(opts, opts.DataDir, opts.DatabaseURL, emu.URL())))
+	yaml := ConfigYAMLWithTwilio(opts, opts.DataDir, opts.DatabaseURL, emu.URL())
+	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Alerts in tests go when sent, whatever the hour the suite runs at; a test of the quiet
+	// hours sets alerts.quiet_hours itself.
+	if !strings.Contains(yaml, "quiet_hours") {
+		cfg.Alerts.QuietHours = "off"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("SPORTELLO_TEST_LOG") != "" {
