@@ -38,6 +38,8 @@ func TestScreenshots(t *testing.T) {
 		return
 	}
 	gw := startBrowserGateway(t)
+	// The composer shows the quiet hours (tests turn them off); set before any request.
+	gw.G.Config.Alerts.QuietHours = "21:00-08:00"
 	capo := gw.user(t, "giulia", store.RoleSupervisor)
 	bg := context.Background()
 	now := time.Now().UTC()
