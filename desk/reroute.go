@@ -45,8 +45,8 @@ func (d *Desk) Reroute(ctx context.Context, u store.User, contactID string, r Ro
 		}
 		// Deciding an undecided contact may hand it to any comune the shared numbers serve:
 		// that is the point of the undecided queue. Moving a decided one stays within scope.
-		if r.Comune != "" && !u.Scope().Allows(&r.Comune) &&
-			!(h.Comune == nil && u.SeesUndecided && slices.Contains(d.o.Config.UndecidedComuni(), r.Comune)) {
+		deciding := h.Comune == nil && u.SeesUndecided && slices.Contains(d.o.Config.UndecidedComuni(), r.Comune)
+		if r.Comune != "" && !u.Scope().Allows(&r.Comune) && !deciding {
 			return forbidden("you may not move contacts to comune %q", r.Comune)
 		}
 		cm, cat := r.Comune, r.Category
