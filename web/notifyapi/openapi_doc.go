@@ -144,7 +144,7 @@ func openAPIDocument() obj {
 		"/api/v1/contacts": obj{
 			"get": operation("contacts", "listContacts", "Contacts, newest first, within the user's comuni", "user", []obj{
 				queryParam("channel", "", obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}}),
-				queryParam("comune", "", obj{"type": "string"}),
+				queryParam("comune", "a comune id, or - for the contacts whose comune is still to be decided", obj{"type": "string"}),
 				queryParam("status", "", obj{"type": "string", "enum": []string{"open", "assigned", "resolved"}}),
 				queryParam("queue", "", obj{"type": "string"}),
 				queryParam("category", "", obj{"type": "string"}),
@@ -213,7 +213,7 @@ func openAPIDocument() obj {
 		"/api/v1/contacts/{id}/route": obj{
 			"post": operation("contacts", "routeContact", "Decide a contact's comune (when it was to be decided) and/or correct its category; it is routed again", "user", []obj{id},
 				jsonBody(object(nil, obj{
-					"comune":   str("the comune the contact concerns"),
+					"comune":   str("the comune the contact concerns: one of the caller's, or, for a contact still undecided, any of shared_comuni"),
 					"category": str("the corrected category"),
 				})),
 				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
