@@ -242,6 +242,23 @@ func TestItalianPagesSpeakItalian(t *testing.T) {
 		check(path, text)
 	}
 
+	// The login page, the goodbye after logout, and an operator sent away from a supervisors' page.
+	anon := pageClient(t)
+	for _, path := range []string{"/login", "/login?bye=1"} {
+		_, page, _ := pageGet(t, anon, gw.URL+path)
+		check(path, visibleText(page))
+	}
+	bg.user(t, "mario", store.RoleOperator, "firenze")
+	opc := pageClient(t)
+	pageLogin(t, opc, gw.URL, "mario")
+	for _, path := range []string{"/inbox", "/inbox/contacts/" + undecided.ID, "/supervisor/alerts", "/inbox/queues"} {
+		status, page, _ := pageGet(t, opc, gw.URL+path)
+		if (path == "/inbox" || strings.HasPrefix(path, "/inbox/contacts/")) && status != http.StatusOK {
+			t.Errorf("the Firenze operator gets %d on %s", status, path)
+		}
+		check("operator "+path, visibleText(page))
+	}
+
 	// Refusals from the desk and the alerts service, shown in the page, are in Italian too.
 	_, _, tok := pageGet(t, c, gw.URL+"/inbox/contacts/"+sms.ID)
 	for _, r := range []struct {
