@@ -6,7 +6,10 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/sportello ./cmd/sportello
+# .git stays out of the build context (.dockerignore): the commit comes as a build argument,
+# docker build --build-arg COMMIT=$(git rev-parse HEAD) ., and `sportello version` prints it.
+ARG COMMIT=""
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.commit=${COMMIT}" -o /out/sportello ./cmd/sportello
 
 FROM debian:bookworm-slim
 RUN apt-get update \

@@ -129,7 +129,9 @@ func (s *Service) capRequest(comune string, c *cap.Alert) (AlertRequest, error) 
 			break
 		}
 	}
-	req := AlertRequest{Source: "cap", ExternalRef: capRef(c.Sender, c.Identifier), ExpiresAt: main.Expires}
+	// CAP's "Immediate" (responsive action now) is what the quiet hours must not hold back.
+	req := AlertRequest{Source: "cap", ExternalRef: capRef(c.Sender, c.Identifier), ExpiresAt: main.Expires,
+		Urgent: strings.EqualFold(main.Urgency, "Immediate")}
 	req.Message = capText(main)
 	if req.Message == "" {
 		return req, invalid("cap_missing_field", "info has neither headline nor description: there is no text to send")

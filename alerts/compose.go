@@ -37,6 +37,8 @@ type AlertRequest struct {
 	ExternalRef string
 	// Supersede is the id of an alert this one replaces (CAP Update).
 	Supersede string
+	// Urgent sends even during alerts.quiet_hours; any other alert due then waits for their end.
+	Urgent bool
 }
 
 // templateData is what an alert template sees.
@@ -62,6 +64,10 @@ type Preview struct {
 	Segments   gsm7.Segments `json:"cost"`
 	SegmentsEN gsm7.Segments `json:"cost_en"`
 	Recipients int           `json:"recipients"`
+	// SendAt is when the alert would go if sent now (later than now in the quiet hours);
+	// QuietHeld says the quiet hours postponed it.
+	SendAt    time.Time `json:"send_at"`
+	QuietHeld bool      `json:"quiet_held"`
 }
 
 // Compose validates a request and renders its texts through the comune's templates. Every
@@ -108,6 +114,13 @@ func (s *Service) Compose(comune string, req AlertRequest) (alertstore.Alert, er
 	if sendAt.After(now) {
 		start = sendAt
 	}
+	// Quiet hours: nobody gets a non-urgent alert at 03:00; it goes when the window ends.
+	var held bool
+	if !req.Urgent {
+		if end, in := s.o.Config.AlertQuietHours().Until(start, s.o.Config.Location); in {
+			sendAt, start, held = end.UTC(), end.UTC(), true
+		}
+	}
 	if req.ExpiresAt != nil && !req.ExpiresAt.After(start) {
 		return alertstore.Alert{}, invalid("expires_before_send", "expires_at %s is not after the send time", req.ExpiresAt.UTC().Format(time.RFC3339))
 	}
@@ -134,7 +147,7 @@ func (s *Service) Compose(comune string, req AlertRequest) (alertstore.Alert, er
 	seg := gsm7.CountSegments(textIT)
 	a := alertstore.Alert{Comune: comune, Category: req.Category, Message: req.Message, MessageEN: req.MessageEN, TextIT: textIT, TextEN: textEN,
 		Topics: topics, GSM7Safe: req.GSM7Safe, Segments: seg.Segments, Encoding: seg.Encoding, Source: req.Source, CreatedBy: req.CreatedBy,
-		ExternalRef: req.ExternalRef, SendAt: sendAt}
+		ExternalRef: req.ExternalRef, SendAt: sendAt, Urgent: req.Urgent, QuietHeld: held}
 	if req.ExpiresAt != nil {
 		e := req.ExpiresAt.UTC()
 		a.ExpiresAt = &e
@@ -160,7 +173,12 @@ func (s *Service) Preview(ctx context.Context, comune string, req AlertRequest) 
 	if err != nil {
 		return Preview{}, err
 	}
-	return Preview{TextIT: a.TextIT, TextEN: a.TextEN, Segments: gsm7.CountSegments(a.TextIT), SegmentsEN: gsm7.CountSegments(a.TextEN), Recipients: n}, nil
+	sendAt := a.SendAt
+	if sendAt.IsZero() {
+		sendAt = s.now().UTC()
+	}
+	return Preview{TextIT: a.TextIT, TextEN: a.TextEN, Segments: gsm7.CountSegments(a.TextIT), SegmentsEN: gsm7.CountSegments(a.TextEN), Recipients: n,
+		SendAt: sendAt, QuietHeld: a.QuietHeld}, nil
 }
 
 // CreateAlert composes and stores an alert; one due now starts at once. existing is true when

@@ -24,6 +24,7 @@ twilio:
   max_messages_per_second: %d
 alerts:
   batch_size: %d
+  quiet_hours: "off"
 comuni:
   - id: firenze
     name: Comune di Firenze

@@ -253,6 +253,9 @@ func (s *Service) Topics(comune string, topics []string) ([]string, error) {
 // now is the service's clock.
 func (s *Service) now() time.Time { return s.o.Now() }
 
+// Now is the service's clock (pages say when an alert sent now would go).
+func (s *Service) Now() time.Time { return s.o.Now() }
+
 // sender is the SMS sender now.
 func (s *Service) sender() (channels.Sender, error) {
 	if s.o.Sender == nil {

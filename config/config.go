@@ -27,20 +27,23 @@ type Config struct {
 	Email         Email         `yaml:"email"`
 	BusinessHours BusinessHours `yaml:"business_hours"`
 	SharedNumbers []string      `yaml:"shared_numbers"`
-	Comuni        []Comune      `yaml:"comuni"`
-	CTI           CTI           `yaml:"cti"`
-	IMAP          []IMAP        `yaml:"imap"`
-	Fax           Fax           `yaml:"fax"`
-	Categories    []Category    `yaml:"categories"`
-	Queues        []Queue       `yaml:"queues"`
-	Jobs          Jobs          `yaml:"jobs"`
-	Alerts        Alerts        `yaml:"alerts"`
-	Database      Database      `yaml:"database"`
-	Reports       Reports       `yaml:"reports"`
-	Log           Log           `yaml:"log"`
-	Auth          Auth          `yaml:"auth"`
-	Metrics       Metrics       `yaml:"metrics"`
-	Voice         Voice         `yaml:"voice"`
+	// SharedComuni are the comuni the shared numbers serve: their operators see the contacts
+	// whose comune is still to be decided, and decide it. Empty means every comune.
+	SharedComuni []string   `yaml:"shared_comuni"`
+	Comuni       []Comune   `yaml:"comuni"`
+	CTI          CTI        `yaml:"cti"`
+	IMAP         []IMAP     `yaml:"imap"`
+	Fax          Fax        `yaml:"fax"`
+	Categories   []Category `yaml:"categories"`
+	Queues       []Queue    `yaml:"queues"`
+	Jobs         Jobs       `yaml:"jobs"`
+	Alerts       Alerts     `yaml:"alerts"`
+	Database     Database   `yaml:"database"`
+	Reports      Reports    `yaml:"reports"`
+	Log          Log        `yaml:"log"`
+	Auth         Auth       `yaml:"auth"`
+	Metrics      Metrics    `yaml:"metrics"`
+	Voice        Voice      `yaml:"voice"`
 
 	// Location is Timezone loaded; filled by Validate.
 	Location *time.Location `yaml:"-"`
@@ -211,6 +214,9 @@ type Alerts struct {
 	// BatchLease: a fan-out batch whose worker made no progress for this long is taken back
 	// and resumed by another worker, even if the worker's process is alive.
 	BatchLease time.Duration `yaml:"batch_lease"`
+	// QuietHours ("HH:MM-HH:MM" in the centre's time zone, or "off"): a non-urgent alert sent
+	// then waits until the window ends.
+	QuietHours string `yaml:"quiet_hours"`
 }
 
 // Database budgets one replica's PostgreSQL connections (SQLite ignores it). Every replica
@@ -474,6 +480,9 @@ func (c *Config) SetDefaults() {
 	if c.Alerts.StallAfter == 0 {
 		c.Alerts.StallAfter = 2 * time.Minute
 	}
+	if c.Alerts.QuietHours == "" {
+		c.Alerts.QuietHours = "21:00-08:00"
+	}
 	if c.Alerts.BatchLease == 0 {
 		c.Alerts.BatchLease = time.Minute
 	}
@@ -569,6 +578,11 @@ func (c *Config) Validate() error {
 	}
 	if len(c.Comuni) == 0 {
 		bad("comuni", "at least one comune is needed")
+	}
+	for i, id := range c.SharedComuni {
+		if _, ok := c.ComuneByID(id); !ok {
+			bad(fmt.Sprintf("shared_comuni[%d]", i), "unknown comune %q", id)
+		}
 	}
 	seen := map[string]bool{}
 	for i, cm := range c.Comuni {
@@ -699,6 +713,9 @@ func (c *Config) Validate() error {
 	if c.Alerts.BatchSize < 1 || c.Alerts.BatchSize > 10000 {
 		bad("alerts.batch_size", "must be between 1 and 10000")
 	}
+	if _, err := ParseQuietHours(c.Alerts.QuietHours); err != nil {
+		bad("alerts.quiet_hours", "%s", err.Error())
+	}
 	if c.Alerts.StallAfter < time.Second {
 		bad("alerts.stall_after", "must be at least 1s")
 	}
@@ -753,6 +770,23 @@ func (c *Config) ComuneByID(id string) (*Comune, bool) {
 		}
 	}
 	return nil, false
+}
+
+// UndecidedComuni are the comuni whose operators see contacts with no comune yet (a text to a
+// shared number that named none): shared_comuni, or every comune when it is empty. With no
+// shared number there are none, and only unscoped users see such contacts.
+func (c *Config) UndecidedComuni() []string {
+	if len(c.SharedNumbers) == 0 {
+		return nil
+	}
+	if len(c.SharedComuni) > 0 {
+		return c.SharedComuni
+	}
+	out := make([]string, len(c.Comuni))
+	for i, cm := range c.Comuni {
+		out[i] = cm.ID
+	}
+	return out
 }
 
 // HoursFor is the comune's business hours, or the centre's.

@@ -13,10 +13,17 @@ func ValidPresence(s string) bool {
 	return s == router.PresenceAvailable || s == router.PresenceAway || s == router.PresenceOffline
 }
 
-// SetPresence changes the acting user's presence. Becoming available drains the backlog to
-// them; going offline returns the contacts they held to their queues (for the others to take).
-// Away keeps what they hold and gets nothing new.
+// SetPresence changes the acting user's presence, as they chose it: it is remembered, and their
+// next login restores it. Becoming available drains the backlog to them; going offline returns
+// the contacts they held to their queues (for the others to take). Away keeps what they hold and
+// gets nothing new.
 func (d *Desk) SetPresence(ctx context.Context, u store.User, status string) error {
+	return d.setPresence(ctx, u, status, true)
+}
+
+// setPresence changes a presence; chosen is false when the gateway changes it (logout, expiry,
+// login), which leaves the user's own choice as it was.
+func (d *Desk) setPresence(ctx context.Context, u store.User, status string, chosen bool) error {
 	if !ValidPresence(status) {
 		return badRequest("invalid_status", "status must be available, away or offline")
 	}
@@ -30,6 +37,11 @@ func (d *Desk) SetPresence(ctx context.Context, u store.User, status string) err
 		var err error
 		if prev, err = d.o.Store.SetPresenceTx(ctx, tx, u.ID, status); err != nil {
 			return notFoundAs(err, "user")
+		}
+		if chosen {
+			if err := d.o.Store.ChoosePresenceTx(ctx, tx, u.ID, status); err != nil {
+				return err
+			}
 		}
 		if prev == status {
 			return nil
@@ -69,7 +81,20 @@ func (d *Desk) SessionEnded(ctx context.Context, u store.User) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	return d.SetPresence(ctx, u, router.PresenceOffline)
+	return d.setPresence(ctx, u, router.PresenceOffline, false)
+}
+
+// SessionStarted gives a user who logs in while offline the presence they last chose (an
+// operator who left available comes back available); one who chose offline stays offline.
+func (d *Desk) SessionStarted(ctx context.Context, u store.User) error {
+	if u.Presence != router.PresenceOffline {
+		return nil
+	}
+	chosen, err := d.o.Store.ChosenPresence(ctx, u.ID)
+	if err != nil || chosen == "" || chosen == router.PresenceOffline || !ValidPresence(chosen) {
+		return err
+	}
+	return d.setPresence(ctx, u, chosen, false)
 }
 
 // sweepSessions sets offline the users whose every session expired without a logout.
@@ -79,7 +104,7 @@ func (d *Desk) sweepSessions(ctx context.Context) error {
 		return err
 	}
 	for _, u := range users {
-		if err := d.SetPresence(ctx, u, router.PresenceOffline); err != nil {
+		if err := d.setPresence(ctx, u, router.PresenceOffline, false); err != nil {
 			return err
 		}
 	}

@@ -22,7 +22,7 @@ type Route struct {
 // Reroute sets a contact's comune and/or category; its queue, priority and SLA follow (the SLA
 // counted from when the contact arrived), the comune becomes the citizen's last known one, and a
 // waiting contact is offered to the operators again. The new comune must be one the acting user
-// may see.
+// may see, or, for a contact still undecided, one the shared numbers serve.
 func (d *Desk) Reroute(ctx context.Context, u store.User, contactID string, r Route) error {
 	r.Comune, r.Category = strings.TrimSpace(r.Comune), strings.TrimSpace(r.Category)
 	if r.Comune == "" && r.Category == "" {
@@ -31,9 +31,6 @@ func (d *Desk) Reroute(ctx context.Context, u store.User, contactID string, r Ro
 	if r.Comune != "" {
 		if _, ok := d.o.Config.ComuneByID(r.Comune); !ok {
 			return badRequest("unknown_comune", "unknown comune %q", r.Comune)
-		}
-		if !u.Scope().Allows(&r.Comune) {
-			return forbidden("you may not move contacts to comune %q", r.Comune)
 		}
 	}
 	if r.Category != "" && !slices.ContainsFunc(d.o.Config.Categories, func(c config.Category) bool { return c.ID == r.Category }) {
@@ -45,6 +42,12 @@ func (d *Desk) Reroute(ctx context.Context, u store.User, contactID string, r Ro
 		h, err := d.o.Store.ContactHeadTx(ctx, tx, contactID, u.Scope())
 		if err != nil {
 			return notFoundAs(err, "contact")
+		}
+		// Deciding an undecided contact may hand it to any comune the shared numbers serve:
+		// that is the point of the undecided queue. Moving a decided one stays within scope.
+		deciding := h.Comune == nil && u.SeesUndecided && slices.Contains(d.o.Config.UndecidedComuni(), r.Comune)
+		if r.Comune != "" && !u.Scope().Allows(&r.Comune) && !deciding {
+			return forbidden("you may not move contacts to comune %q", r.Comune)
 		}
 		cm, cat := r.Comune, r.Category
 		if cm == "" {

@@ -17,12 +17,12 @@ import (
 // wireInbox mounts the operators' web pages: login and logout, the static files, and the inbox.
 // Its actions go through g.Desk, the same desk the JSON API uses.
 func (g *Gateway) wireInbox(ctx context.Context) error {
-	var onLogout func(context.Context, store.User) error
+	var onLogout, onLogin func(context.Context, store.User) error
 	if g.Desk != nil {
-		onLogout = g.Desk.SessionEnded
+		onLogout, onLogin = g.Desk.SessionEnded, g.Desk.SessionStarted
 	}
 	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
-		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout,
+		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout, OnLogin: onLogin,
 		Gate: auth.NewPasswordGate(auth.GateOptions{Concurrent: g.Config.Auth.LoginConcurrency})})
 	if err != nil {
 		return err
@@ -76,6 +76,10 @@ func (a deskForInbox) Claim(ctx context.Context, u store.User, contactID string)
 
 func (a deskForInbox) Resolve(ctx context.Context, u store.User, contactID string, r inbox.Resolution) error {
 	return pageProblem(a.d.Resolve(ctx, u, contactID, desk.Resolution{Outcome: r.Outcome, Category: r.Category, Office: r.Office, Note: r.Note}))
+}
+
+func (a deskForInbox) Route(ctx context.Context, u store.User, contactID, comune, category string) error {
+	return pageProblem(a.d.Reroute(ctx, u, contactID, desk.Route{Comune: comune, Category: category}))
 }
 
 func (a deskForInbox) SetPresence(ctx context.Context, u store.User, status string) error {

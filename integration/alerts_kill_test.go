@@ -37,6 +37,7 @@ twilio:
   max_messages_per_second: %d
 alerts:
   batch_size: 500
+  quiet_hours: "off"
 log:
   level: warn
 comuni:

@@ -43,6 +43,9 @@ func TestCLIFirstHour(t *testing.T) {
 	if err != nil || !strings.HasPrefix(out, "sportello ") || !strings.Contains(out, "go1.") {
 		t.Fatalf("sportello version: %v\n%s", err, out)
 	}
+	if rev, err := exec.Command("git", "rev-parse", "HEAD").Output(); err == nil && !strings.Contains(out, "commit "+strings.TrimSpace(string(rev))) {
+		t.Fatalf("sportello version does not name the commit %s: %s", rev, out)
+	}
 
 	// config print of the demo, with a secret from the environment, reads back with config check.
 	out, err = runSportello(t, dir, []string{"TWILIO_AUTH_TOKEN=supersecrettoken42"}, "config", "print")

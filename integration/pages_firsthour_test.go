@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"fmt"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,7 +12,9 @@ import (
 
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/web/alertpages"
 	"github.com/sportello/sportello/web/pages"
+	"github.com/sportello/sportello/web/reportpages"
 )
 
 // TestPagesShowNumbersAsItaliansWriteThem: the inbox, the contact and the citizen show
@@ -135,9 +139,37 @@ func visibleText(page string) string {
 	return spaces.ReplaceAllString(html.UnescapeString(tagOrScript.ReplaceAllString(page, " ")), " ")
 }
 
-// TestItalianPagesSpeakItalian: no string of the English catalogue appears on a page rendered
-// in Italian (the inbox, an SMS answered out of hours, a call, a citizen, the queues, the alerts,
-// the outbox).
+// catalogues are every catalogue of texts pages show, by language.
+func catalogues(lang string) []map[string]string {
+	return []map[string]string{pages.T(lang), alertpages.Texts(lang), reportpages.Texts(lang)}
+}
+
+// englishOnly is every English text (six characters or more, no format verbs) that is not
+// also an Italian one, as a whole-word pattern ("operator" is not in "operatori"): none may
+// appear on a page rendered in Italian.
+func englishOnly() map[string]*regexp.Regexp {
+	italian := map[string]bool{}
+	for _, cat := range catalogues("it") {
+		for _, v := range cat {
+			italian[v] = true
+		}
+	}
+	english := map[string]*regexp.Regexp{}
+	for _, cat := range catalogues("en") {
+		for k, v := range cat {
+			if len(v) >= 6 && !italian[v] && !strings.HasPrefix(k, "js_") && !strings.Contains(v, "%") {
+				english[v] = regexp.MustCompile(`(^|\PL)` + regexp.QuoteMeta(v) + `($|\PL)`)
+			}
+		}
+	}
+	return english
+}
+
+// TestItalianPagesSpeakItalian: no string of any English catalogue appears on a page rendered
+// in Italian: every page the demo's users reach (the inbox and its filters, an SMS answered out
+// of hours, a call, an email, a citizen, the queues, the outbox, the alerts and one alert, the
+// reports, the wallboard, an error page) and the pages showing a refusal from the desk or the
+// alerts service. Alert lists show names, not ids.
 func TestItalianPagesSpeakItalian(t *testing.T) {
 	// Open only tomorrow: the SMS gets the closed-hours answer and its note.
 	rome, err := time.LoadLocation("Europe/Rome")
@@ -150,6 +182,8 @@ func TestItalianPagesSpeakItalian(t *testing.T) {
 	admin := gw.User(t, "api", store.RoleAdmin)
 	inboundSMS(t, gw, "+393471234567", firenzeNumber, "Buongiorno, domani c'è il blocco del traffico?")
 	sms := newestContact(t, gw, admin, "+393471234567")
+	inboundSMS(t, gw, "+393479999999", "+39055055", "Buongiorno, a chi mi rivolgo?")
+	undecided := newestContact(t, gw, admin, "+393479999999")
 	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA00000000000000000000000000000201", "+390557654321", firenzeNumber, "ringing")); resp.StatusCode != 200 {
 		t.Fatalf("voice webhook: %d %s", resp.StatusCode, body)
 	}
@@ -157,25 +191,37 @@ func TestItalianPagesSpeakItalian(t *testing.T) {
 	form.Set("CallDuration", "117")
 	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", form)
 	call := newestContact(t, gw, admin, "+390557654321")
+	key := alertKey(t, gw, "firenze")
+	st, j := alertCall(t, "POST", gw.URL+"/api/v1/alerts", key, map[string]any{"category": "blocco-traffico", "message": "Blocco del traffico domani"}, "")
+	if st != http.StatusAccepted {
+		t.Fatalf("alert: %d %v", st, j)
+	}
+	alertID := fmt.Sprint(j["id"])
 
-	english := map[string]bool{}
-	italian := map[string]bool{}
-	for _, v := range pages.T("it") {
-		italian[v] = true
-	}
-	for k, v := range pages.T("en") {
-		if len(v) >= 6 && !italian[v] && !strings.HasPrefix(k, "js_") && !strings.Contains(v, "%") {
-			english[v] = true
-		}
-	}
+	english := englishOnly()
 	bg := &browserGateway{G: gw.G, URL: gw.URL}
 	bg.user(t, "capo", store.RoleAdmin)
 	c := pageClient(t)
 	pageLogin(t, c, gw.URL, "capo")
-	for _, path := range []string{"/inbox", "/inbox/contacts/" + sms.ID, "/inbox/contacts/" + call.ID, "/inbox/citizens/" + sms.Citizen.ID,
-		"/inbox/queues", "/supervisor/alerts", "/inbox/outbox", "/nope"} {
+	check := func(path, text string) {
+		t.Helper()
+		for e, re := range english {
+			if re.MatchString(text) {
+				t.Errorf("%s, in Italian, shows the English %q", path, e)
+			}
+		}
+		for _, raw := range []string{"closed-hours automatic answer", "completed ·", " not found", "is required", "must be"} {
+			if strings.Contains(text, raw) {
+				t.Errorf("%s, in Italian, shows %q", path, raw)
+			}
+		}
+	}
+	for _, path := range []string{"/inbox", "/inbox?comune=-", "/inbox?assignee=me", "/inbox?channel=nope&status=nope", "/inbox?cursor=x",
+		"/inbox/contacts/" + sms.ID, "/inbox/contacts/" + call.ID, "/inbox/contacts/" + undecided.ID, "/inbox/contacts/" + sms.ID + "?resolve=1",
+		"/inbox/citizens/" + sms.Citizen.ID, "/inbox/queues", "/supervisor/alerts", "/supervisor/alerts/" + alertID, "/supervisor/reports",
+		"/supervisor/wallboard", "/inbox/outbox", "/nope", "/inbox/contacts/nope"} {
 		status, page, _ := pageGet(t, c, gw.URL+path)
-		if status != http.StatusOK && path != "/nope" {
+		if status != http.StatusOK && !strings.Contains(path, "nope") {
 			t.Errorf("%s: %d", path, status)
 			continue
 		}
@@ -183,15 +229,55 @@ func TestItalianPagesSpeakItalian(t *testing.T) {
 		if path == "/inbox/contacts/"+sms.ID && !strings.Contains(text, "risposta automatica fuori orario") {
 			t.Errorf("the SMS answered out of hours does not show its note in Italian")
 		}
-		for e := range english {
-			if strings.Contains(text, e) {
-				t.Errorf("%s, in Italian, shows the English %q", path, e)
+		if strings.HasPrefix(path, "/supervisor/alerts") {
+			for _, id := range []string{"blocco-traffico", "firenze", ">api<"} {
+				if strings.Contains(text, id) || strings.Contains(page, id) && id == ">api<" {
+					t.Errorf("%s shows the raw id %q", path, id)
+				}
+			}
+			if !strings.Contains(text, "Blocco del traffico") || !strings.Contains(text, "Comune di Firenze") && path == "/supervisor/alerts" {
+				t.Errorf("%s does not name the category or the comune", path)
 			}
 		}
-		for _, raw := range []string{"closed-hours automatic answer", "completed ·"} {
-			if strings.Contains(text, raw) {
-				t.Errorf("%s, in Italian, shows %q", path, raw)
-			}
+		check(path, text)
+	}
+
+	// The login page, the goodbye after logout, and an operator sent away from a supervisors' page.
+	anon := pageClient(t)
+	for _, path := range []string{"/login", "/login?bye=1"} {
+		_, page, _ := pageGet(t, anon, gw.URL+path)
+		check(path, visibleText(page))
+	}
+	bg.user(t, "mario", store.RoleOperator, "firenze")
+	opc := pageClient(t)
+	pageLogin(t, opc, gw.URL, "mario")
+	for _, path := range []string{"/inbox", "/inbox/contacts/" + undecided.ID, "/supervisor/alerts", "/inbox/queues"} {
+		status, page, _ := pageGet(t, opc, gw.URL+path)
+		if (path == "/inbox" || strings.HasPrefix(path, "/inbox/contacts/")) && status != http.StatusOK {
+			t.Errorf("the Firenze operator gets %d on %s", status, path)
 		}
+		check("operator "+path, visibleText(page))
+	}
+
+	// Refusals from the desk and the alerts service, shown in the page, are in Italian too.
+	_, _, tok := pageGet(t, c, gw.URL+"/inbox/contacts/"+sms.ID)
+	for _, r := range []struct {
+		path string
+		form url.Values
+		want string
+	}{
+		{"/inbox/contacts/" + sms.ID + "/resolve", url.Values{"outcome": {"transferred_phone"}}, "Ufficio sconosciuto"},
+		{"/inbox/contacts/" + sms.ID + "/route", url.Values{"comune": {"atlantide"}}, "Comune sconosciuto"},
+		{"/inbox/contacts/" + sms.ID + "/assign", url.Values{"username": {"nessuno"}}, "Operatore sconosciuto"},
+		{"/supervisor/alerts", url.Values{"comune": {"firenze"}, "category": {"altro"}, "message": {"x"}, "send_at": {"2001-01-01T08:00"}}, "già passato"},
+		{"/supervisor/alerts", url.Values{"comune": {"firenze"}, "category": {"altro"}, "message": {" "}}, "Scrivi il testo"},
+	} {
+		r.form.Set("csrf", tok)
+		resp, page := pagePost(t, c, gw.URL+r.path, r.form)
+		text := visibleText(page)
+		if resp.StatusCode < 400 || !strings.Contains(text, r.want) {
+			t.Errorf("POST %s: %d, want a page saying %q:\n%s", r.path, resp.StatusCode, r.want, text)
+		}
+		check("POST "+r.path, text)
 	}
 }

@@ -57,13 +57,22 @@ func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) 
 // Scope limits what a caller sees: nil Comuni means every comune.
 type Scope struct {
 	Comuni []string
+	// Undecided adds the contacts whose comune is still to be decided to a limited scope.
+	Undecided bool
 }
 
 func (sc Scope) clause(col string, args *[]any) string {
 	if sc.Comuni == nil {
 		return ""
 	}
+	undecided := ""
+	if sc.Undecided {
+		undecided = " OR " + col + " IS NULL"
+	}
 	if len(sc.Comuni) == 0 {
+		if undecided != "" {
+			return " AND " + col + " IS NULL"
+		}
 		return " AND 1 = 0"
 	}
 	ph := make([]string, len(sc.Comuni))
@@ -71,17 +80,17 @@ func (sc Scope) clause(col string, args *[]any) string {
 		ph[i] = "?"
 		*args = append(*args, cm)
 	}
-	return " AND " + col + " IN (" + strings.Join(ph, ", ") + ")"
+	return " AND (" + col + " IN (" + strings.Join(ph, ", ") + ")" + undecided + ")"
 }
 
-// Allows reports whether the scope includes a comune (a contact without comune is visible only
-// to unscoped users).
+// Allows reports whether the scope includes a comune (a contact without comune is visible to
+// unscoped users and to those whose scope includes the undecided ones).
 func (sc Scope) Allows(comune *string) bool {
 	if sc.Comuni == nil {
 		return true
 	}
 	if comune == nil {
-		return false
+		return sc.Undecided
 	}
 	for _, c := range sc.Comuni {
 		if c == *comune {
@@ -299,6 +308,10 @@ type ContactFilter struct {
 	Oldest bool
 }
 
+// ComuneUndecided as ContactFilter.Comune lists the contacts whose comune is still to be decided
+// (no comune id can be "-").
+const ComuneUndecided = "-"
+
 // ErrBadCursor is returned for a cursor this store did not make.
 var ErrBadCursor = errors.New("invalid cursor")
 
@@ -317,7 +330,11 @@ func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]channels.C
 		}
 	}
 	eq("c.channel", f.Channel)
-	eq("c.comune", f.Comune)
+	if f.Comune == ComuneUndecided {
+		where.WriteString(" AND c.comune IS NULL")
+	} else {
+		eq("c.comune", f.Comune)
+	}
 	eq("c.status", f.Status)
 	eq("c.queue", f.Queue)
 	eq("c.category", f.Category)

@@ -296,6 +296,22 @@ func (s *Store) SetPresenceTx(ctx context.Context, tx *Tx, userID, presence stri
 	return prev, err
 }
 
+// ChoosePresenceTx remembers the presence a user chose themselves (restored at their next login).
+func (s *Store) ChoosePresenceTx(ctx context.Context, tx *Tx, userID, presence string) error {
+	_, err := tx.Exec(ctx, "UPDATE users SET chosen_presence = ? WHERE id = ?", presence, userID)
+	return err
+}
+
+// ChosenPresence is the presence a user last chose themselves ("" if never).
+func (s *Store) ChosenPresence(ctx context.Context, userID string) (string, error) {
+	var p sql.NullString
+	err := s.queryRow(ctx, "SELECT chosen_presence FROM users WHERE id = ? AND deleted_at IS NULL", userID).Scan(&p)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return p.String, err
+}
+
 // SessionlessPresent lists users who are not offline although every session they had has ended
 // (expired or revoked). Users who never had a session (API clients) are left alone.
 func (s *Store) SessionlessPresent(ctx context.Context) ([]User, error) {
@@ -309,7 +325,7 @@ func (s *Store) SessionlessPresent(ctx context.Context) ([]User, error) {
 	defer rows.Close()
 	var out []User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := s.scanScopedUser(rows)
 		if err != nil {
 			return nil, err
 		}

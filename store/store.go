@@ -43,6 +43,9 @@ type Options struct {
 	MaxOpenConns int
 	// Now is the clock; tests set it.
 	Now func() time.Time
+	// UndecidedComuni: users scoped to one of these comuni also see the contacts whose comune
+	// is still to be decided (config.UndecidedComuni: the comuni the shared numbers serve).
+	UndecidedComuni []string
 }
 
 // Store is the database. It is safe for concurrent use.
@@ -59,6 +62,8 @@ type Store struct {
 	writer *groupWriter
 	now    func() time.Time
 	path   string
+	// undecided is Options.UndecidedComuni as a set.
+	undecided map[string]bool
 }
 
 // Open connects to the database named by opts. It does not migrate.
@@ -69,7 +74,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if opts.MaxBatch == 0 {
 		opts.MaxBatch = 256
 	}
-	s := &Store{now: opts.Now}
+	s := &Store{now: opts.Now, undecided: map[string]bool{}}
+	for _, c := range opts.UndecidedComuni {
+		s.undecided[c] = true
+	}
 	if opts.URL == "" {
 		s.dialect = SQLite
 		s.path = filepath.Join(opts.DataDir, "sportello.db")

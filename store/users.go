@@ -35,6 +35,9 @@ type User struct {
 	Capacity   int
 	Presence   string
 	CreatedAt  time.Time
+	// SeesUndecided: besides Comuni, the user sees contacts whose comune is still to be decided
+	// (one of their comuni is served by a shared number: Options.UndecidedComuni).
+	SeesUndecided bool
 }
 
 // Scope is what the user may see.
@@ -42,7 +45,7 @@ func (u User) Scope() Scope {
 	if len(u.Comuni) == 0 {
 		return Scope{}
 	}
-	return Scope{Comuni: u.Comuni}
+	return Scope{Comuni: u.Comuni, Undecided: u.SeesUndecided}
 }
 
 // AtLeast reports whether the user's role is r or stronger.
@@ -93,20 +96,31 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	return u, err
 }
 
+// scanScopedUser is scanUser that also tells whether the user sees undecided contacts.
+func (s *Store) scanScopedUser(row interface{ Scan(...any) error }) (User, error) {
+	u, err := scanUser(row)
+	for _, c := range u.Comuni {
+		if s.undecided[c] {
+			u.SeesUndecided = true
+		}
+	}
+	return u, err
+}
+
 // UserByUsername finds a user who has not been deleted.
 func (s *Store) UserByUsername(ctx context.Context, username string) (User, error) {
-	return scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE username = ? AND deleted_at IS NULL", username))
+	return s.scanScopedUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE username = ? AND deleted_at IS NULL", username))
 }
 
 // UserByID finds a user who has not been deleted.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	return scanUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ? AND deleted_at IS NULL", id))
+	return s.scanScopedUser(s.queryRow(ctx, "SELECT "+userColumns+" FROM users WHERE id = ? AND deleted_at IS NULL", id))
 }
 
 // Users lists every user who has not been deleted.
 func (s *Store) Users(ctx context.Context) ([]User, error) {
 	rows, err := s.query(ctx, "SELECT "+userColumns+" FROM users WHERE deleted_at IS NULL ORDER BY username")
-	return Collect(rows, err, scanUser)
+	return Collect(rows, err, s.scanScopedUser)
 }
 
 // CountUsers counts users who have not been deleted.
@@ -182,7 +196,7 @@ func (s *Store) CreateToken(ctx context.Context, userID, kind string, ttl time.D
 
 // UserByToken finds the live user a token belongs to.
 func (s *Store) UserByToken(ctx context.Context, token, kind string) (User, error) {
-	return scanUser(s.queryRow(ctx, "SELECT "+prefixed("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id
+	return s.scanScopedUser(s.queryRow(ctx, "SELECT "+prefixed("u.", userColumns)+` FROM api_tokens t JOIN users u ON u.id = t.user_id
 		WHERE t.hash = ? AND t.kind = ? AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > ?) AND u.deleted_at IS NULL
 		AND u.disabled_at IS NULL`,
 		HashToken(token), kind, Micros(s.now())))

@@ -106,14 +106,17 @@ func TestGroupHelp(t *testing.T) {
 func TestVersionLine(t *testing.T) {
 	bi := &debug.BuildInfo{GoVersion: "go1.26.8", Main: debug.Module{Path: "github.com/sportello/sportello", Version: "v1.2.3"},
 		Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-11-30T04:00:00Z"}, {Key: "vcs.modified", Value: "true"}}}
-	got := versionLine(bi, true)
+	got := versionLine(bi, true, "ignored")
 	want := "sportello v1.2.3 (commit 0123abcd, modified, 2026-11-30T04:00:00Z) go1.26.8"
 	if got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
 	bi.Main.Version, bi.Settings = "", nil
-	if got := versionLine(bi, true); !strings.HasPrefix(got, "sportello (devel) (no VCS information") {
+	if got := versionLine(bi, true, ""); !strings.HasPrefix(got, "sportello (devel) (commit unknown: build with -ldflags") {
 		t.Fatalf("a build without VCS information: %q", got)
+	}
+	if got := versionLine(bi, true, "fedcba98"); got != "sportello (devel) (commit fedcba98) go1.26.8" {
+		t.Fatalf("a build with the commit given at link time: %q", got)
 	}
 }
 

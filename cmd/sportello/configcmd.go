@@ -53,13 +53,19 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	return printed(fmt.Fprintln(e.stdout, versionLine(debug.ReadBuildInfo())))
+	bi, ok := debug.ReadBuildInfo()
+	return printed(fmt.Fprintln(e.stdout, versionLine(bi, ok, commit)))
 }
+
+// commit is the VCS commit given at link time (go build -ldflags "-X main.commit=$(git
+// rev-parse HEAD)", as the Dockerfile does): it names the commit when Go stamped none (go run,
+// -buildvcs=false, a git worktree, a build context without .git).
+var commit string
 
 // versionLine is "sportello VERSION (commit C[, modified], built TIME, GO)" from the build info
 // the Go toolchain embeds: the module version for `go install …@vX`, the VCS commit for a build
-// in a checkout.
-func versionLine(bi *debug.BuildInfo, ok bool) string {
+// in a checkout, else the commit given at link time (linked).
+func versionLine(bi *debug.BuildInfo, ok bool, linked string) string {
 	if !ok || bi == nil {
 		return "sportello (no build information)"
 	}
@@ -81,10 +87,13 @@ func versionLine(bi *debug.BuildInfo, ok bool) string {
 		}
 	}
 	line := "sportello " + version
-	if revision != "" {
+	switch {
+	case revision != "":
 		line += fmt.Sprintf(" (commit %s%s, %s)", revision, modified, when)
-	} else {
-		line += " (no VCS information: built outside a checkout or with -buildvcs=false)"
+	case linked != "":
+		line += fmt.Sprintf(" (commit %s)", linked)
+	default:
+		line += " (commit unknown: build with -ldflags \"-X main.commit=$(git rev-parse HEAD)\")"
 	}
 	return line + " " + bi.GoVersion
 }

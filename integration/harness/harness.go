@@ -174,9 +174,15 @@ func Start(t testing.TB, opts Options) *Gateway {
 		opts.DatabaseURL = storetest.NewDatabaseURL(t, store.Postgres)
 	}
 	emu, setTarget := NewEmulator(t)
-	cfg, err := config.Parse([]byte(ConfigYAMLWithTwilio(opts, opts.DataDir, opts.DatabaseURL, emu.URL())))
+	yaml := ConfigYAMLWithTwilio(opts, opts.DataDir, opts.DatabaseURL, emu.URL())
+	cfg, err := config.Parse([]byte(yaml))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Alerts in tests go when sent, whatever the hour the suite runs at; a test of the quiet
+	// hours sets alerts.quiet_hours itself.
+	if !strings.Contains(yaml, "quiet_hours") {
+		cfg.Alerts.QuietHours = "off"
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if os.Getenv("SPORTELLO_TEST_LOG") != "" {
@@ -346,7 +352,12 @@ func Binary(t testing.TB) string {
 		binPath = filepath.Join(dir, "sportello")
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
-		cmd := exec.Command("go", "build", "-o", binPath, "./cmd/sportello")
+		// The commit at link time, as the docs say to build: `sportello version` names it.
+		args := []string{"build", "-o", binPath}
+		if rev, err := exec.Command("git", "-C", root, "rev-parse", "HEAD").Output(); err == nil {
+			args = append(args, "-ldflags", "-X main.commit="+strings.TrimSpace(string(rev)))
+		}
+		cmd := exec.Command("go", append(args, "./cmd/sportello")...)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		if out, err := cmd.CombinedOutput(); err != nil {

@@ -62,6 +62,10 @@ type Alert struct {
 	// StalledAt is set while a sending alert makes no progress; StallReason says why.
 	StalledAt   *time.Time
 	StallReason string
+	// Urgent alerts ignore the quiet hours; QuietHeld says the quiet hours moved SendAt to
+	// their end.
+	Urgent    bool
+	QuietHeld bool
 }
 
 // AlertCounts is where an alert's recipients stand.
@@ -85,18 +89,19 @@ type Enqueuer func(ctx context.Context, tx *store.Tx, alertID string, batches []
 
 const alertColumns = `id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe, segments, encoding,
 	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at,
-	stalled_at, stall_reason`
+	stalled_at, stall_reason, urgent, quiet_held`
 
 func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
 	var topics string
-	var gsm int
+	var gsm, urgent, held int
 	var ext, repl sql.NullString
 	var sendAt, created, updated int64
 	var expires, started, finished, cancelled, stalled sql.NullInt64
 	err := row.Scan(&a.ID, &a.Comune, &a.Category, &a.Message, &a.MessageEN, &a.TextIT, &a.TextEN, &topics, &a.Status, &gsm,
 		&a.Segments, &a.Encoding, &a.Recipients, &a.Source, &a.CreatedBy, &ext, &repl, &sendAt, &expires, &started, &finished,
-		&cancelled, &created, &updated, &stalled, &a.StallReason)
+		&cancelled, &created, &updated, &stalled, &a.StallReason, &urgent, &held)
+	a.Urgent, a.QuietHeld = urgent == 1, held == 1
 	a.StalledAt = nullMicros(stalled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, store.ErrNotFound
@@ -149,11 +154,12 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 		}
 		a.Status = AlertScheduled
 		_, err := tx.Exec(ctx, `INSERT INTO alerts (id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe,
-			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at,
+			urgent, quiet_held)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Comune, a.Category, a.Message, a.MessageEN, a.TextIT, a.TextEN, joinTopics(a.Topics), a.Status, boolInt(a.GSM7Safe),
 			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), store.Micros(a.SendAt),
-			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now))
+			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now), boolInt(a.Urgent), boolInt(a.QuietHeld))
 		if store.IsUniqueViolation(err) {
 			return store.ErrConflict
 		}

@@ -24,6 +24,7 @@
     var previewCost = document.getElementById("alert-preview-cost");
     var recipients = document.getElementById("alert-recipients");
     var previewErr = document.getElementById("alert-preview-error");
+    var when = document.getElementById("alert-when");
     var timer = null, seq = 0;
 
     var count = function () {
@@ -58,6 +59,7 @@
         preview.textContent = res.j.text;
         previewCost.textContent = describe(res.j.cost);
         recipients.textContent = String(res.j.recipients);
+        if (when) { when.textContent = res.j.when || ""; }
       }).catch(function () { /* the preview is a help: the form still works */ });
     };
     var changed = function () {

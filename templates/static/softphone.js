@@ -9,18 +9,12 @@
   "use strict";
   var root = document.getElementById("softphone");
   if (!root || !window.fetch) { return; }
-  var en = document.documentElement.lang === "en";
-  var L = en ? {
-    title: "Phone", ready: "Ready for calls", off: "Phone not available", incoming: "Incoming call from %s",
-    talking: "On a call with %s", held: "On hold: %s", answer: "Answer", decline: "Decline", mute: "Mute",
-    unmute: "Unmute", hold: "Hold", resume: "Resume", hangup: "Hang up", ended: "Call ended", contact: "Open the contact",
-    history: "%d earlier contacts"
-  } : {
-    title: "Telefono", ready: "Pronto per le chiamate", off: "Telefono non disponibile", incoming: "Chiamata in arrivo da %s",
-    talking: "In conversazione con %s", held: "In attesa: %s", answer: "Rispondi", decline: "Rifiuta", mute: "Silenzia",
-    unmute: "Riattiva microfono", hold: "Attesa", resume: "Riprendi", hangup: "Riaggancia", ended: "Chiamata terminata",
-    contact: "Apri il contatto", history: "%d contatti precedenti"
-  };
+  // The texts come from the pages' catalogue (sp_ keys), in the page's language.
+  var L = {};
+  try {
+    var raw = JSON.parse(document.getElementById("softphone-labels").textContent);
+    Object.keys(raw).forEach(function (k) { L[k.replace(/^sp_/, "")] = raw[k]; });
+  } catch (e) { return; }
   function fmt(s, v) { return s.replace(/%[sd]/, String(v)); }
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";

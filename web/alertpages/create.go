@@ -19,13 +19,13 @@ func (h *Handler) readForm(c echo.Context) (string, alerts.AlertRequest, formVal
 	f := formValues{
 		Comune: c.FormValue("comune"), Category: c.FormValue("category"), Message: c.FormValue("message"),
 		MessageEN: c.FormValue("message_en"), SendAt: c.FormValue("send_at"), ExpiresAt: c.FormValue("expires_at"),
-		GSM7: c.FormValue("gsm7_safe") != "", Topics: map[string]bool{},
+		GSM7: c.FormValue("gsm7_safe") != "", Urgent: c.FormValue("urgent") != "", Topics: map[string]bool{},
 	}
 	form, err := c.FormParams()
 	if err != nil {
 		return "", alerts.AlertRequest{}, f, &pages.Problem{Status: http.StatusBadRequest, Message: err.Error()}
 	}
-	req := alerts.AlertRequest{Category: f.Category, Message: f.Message, MessageEN: f.MessageEN, GSM7Safe: f.GSM7,
+	req := alerts.AlertRequest{Category: f.Category, Message: f.Message, MessageEN: f.MessageEN, GSM7Safe: f.GSM7, Urgent: f.Urgent,
 		Source: "page", CreatedBy: auth.User(c).Username}
 	for _, v := range form["topics"] {
 		f.Topics[v] = true

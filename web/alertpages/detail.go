@@ -24,6 +24,10 @@ func (h *Handler) detail(c echo.Context) error {
 	if cm, ok := h.o.Alerts.Comune(st.Comune); ok {
 		v.Name = cm.Name
 	}
+	v.CategoryName, v.SourceName = h.categoryName(st.Category), sourceName(l, st.Source)
+	if st.QuietHeld {
+		v.Held = fmt.Sprintf(l["quiet_held"], quietWindow(h.o.Config.AlertQuietHours()))
+	}
 	notice := ""
 	if n, err := strconv.Atoi(c.QueryParam("created")); err == nil {
 		notice = fmt.Sprintf(l["created_notice"], n)

@@ -21,6 +21,7 @@ func (h *Handler) render(c echo.Context, status int, form formValues, notice, pr
 	comuni := h.comuniOf(u)
 	v := listView{L: textsFor(pages.Lang(c)), Comuni: comuni, Categories: h.o.Config.Categories,
 		MaxChars: h.o.Config.Alerts.MaxMessageChars, Form: form}
+	v.Quiet = h.quietText(v.L, h.o.Alerts.Now())
 	if v.Form.Topics == nil {
 		v.Form.Topics = map[string]bool{}
 	}
@@ -29,7 +30,7 @@ func (h *Handler) render(c echo.Context, status int, form formValues, notice, pr
 	}
 	for _, cm := range comuni {
 		for _, t := range cm.Topics {
-			v.Topics = append(v.Topics, topicOption{Comune: cm.ID, Topic: t})
+			v.Topics = append(v.Topics, topicOption{Comune: cm.ID, ComuneName: cm.Name, Topic: t})
 		}
 	}
 	groups, err := alertstore.New(h.o.Store).CountSubscribers(ctx, "")
@@ -47,7 +48,8 @@ func (h *Handler) render(c echo.Context, status int, form formValues, notice, pr
 	}
 	for _, a := range list {
 		if inScope(u, a.Comune) && len(v.Alerts) < 30 {
-			v.Alerts = append(v.Alerts, a)
+			v.Alerts = append(v.Alerts, alertRow{Alert: a, ComuneName: h.comuneName(a.Comune), CategoryName: h.categoryName(a.Category),
+				SourceName: sourceName(v.L, a.Source)})
 		}
 	}
 	return h.o.Pages.Render(c, status, "alerts", pages.View{Title: v.L["title"], Nav: "alerts", Notice: notice, Error: problem, Data: v})

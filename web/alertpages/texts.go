@@ -57,6 +57,16 @@ var texts = map[string]map[string]string{
 		"send_at_label":     "Invio",
 		"expires_label":     "Scade",
 		"source":            "Origine",
+		"source_api":        "API del comune",
+		"source_cap":        "Allerta CAP",
+		"source_page":       "Pagina degli avvisi",
+		"urgent":            "Urgente: invia anche nelle ore di silenzio",
+		"quiet_now":         "Ore di silenzio (%s–%s): un avviso non urgente inviato ora partirà il %s.",
+		"quiet_info":        "Gli avvisi non urgenti inviati tra le %s e le %s partono alla fine delle ore di silenzio.",
+		"quiet_held":        "Rimandato per le ore di silenzio (%s).",
+		"when_now":          "Partirà subito.",
+		"when_at":           "Partirà il %s.",
+		"when_quiet":        "Partirà il %s, alla fine delle ore di silenzio.",
 	},
 	"en": {
 		"title":             "SMS alerts",
@@ -113,8 +123,21 @@ var texts = map[string]map[string]string{
 		"send_at_label":     "Sending",
 		"expires_label":     "Expires",
 		"source":            "Source",
+		"source_api":        "Comune's API",
+		"source_cap":        "CAP alert",
+		"source_page":       "Alerts page",
+		"urgent":            "Urgent: send even during the quiet hours",
+		"quiet_now":         "Quiet hours (%s–%s): a non-urgent alert sent now will go on %s.",
+		"quiet_info":        "Non-urgent alerts sent between %s and %s go when the quiet hours end.",
+		"quiet_held":        "Postponed by the quiet hours (%s).",
+		"when_now":          "It will go at once.",
+		"when_at":           "It will go on %s.",
+		"when_quiet":        "It will go on %s, when the quiet hours end.",
 	},
 }
+
+// Texts are the alert pages' own words in a language (a test holds Italian pages free of them in English).
+func Texts(lang string) map[string]string { return textsFor(lang) }
 
 func textsFor(lang string) map[string]string {
 	if t, ok := texts[lang]; ok {

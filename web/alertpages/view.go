@@ -22,20 +22,29 @@ type listView struct {
 	Topics     []topicOption
 	MaxChars   int
 	Form       formValues
-	Alerts     []alertstore.Alert
+	Alerts     []alertRow
 	Counts     []comuneCount
+	// Quiet says when an alert sent now would go (the quiet hours).
+	Quiet string
+}
+
+// alertRow is a recent alert with the names a person reads.
+type alertRow struct {
+	alertstore.Alert
+	ComuneName, CategoryName, SourceName string
 }
 
 type topicOption struct {
-	Comune string
-	Topic  string
+	Comune     string
+	ComuneName string
+	Topic      string
 }
 
 // formValues keep what the supervisor typed when a submission is refused.
 type formValues struct {
 	Comune, Category, Message, MessageEN, SendAt, ExpiresAt string
 	Topics                                                  map[string]bool
-	GSM7                                                    bool
+	GSM7, Urgent                                            bool
 }
 
 // comuneCount is one comune's subscribers, in total and per topic.
@@ -98,13 +107,16 @@ func subscriberCounts(groups []alertstore.SubscriberCount, comuni []config.Comun
 
 // detailView is one alert's page.
 type detailView struct {
-	L      map[string]string
-	Alert  alerts.AlertStatus
-	Done   int
-	Name   string
-	Cost   gsm7.Segments
-	Active bool
-	Live   string
+	L     map[string]string
+	Alert alerts.AlertStatus
+	// CategoryName, SourceName: the names of the alert's ids; Held says the quiet hours
+	// postponed it (with the window).
+	CategoryName, SourceName, Held string
+	Done                           int
+	Name                           string
+	Cost                           gsm7.Segments
+	Active                         bool
+	Live                           string
 }
 
 // progressJSON is what the live progress bar reads.

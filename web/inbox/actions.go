@@ -18,6 +18,7 @@ func (in *Inbox) registerActions(g *echo.Group) {
 	g.POST("/contacts/:id/claim", in.claim)
 	g.POST("/contacts/:id/assign", in.assign)
 	g.POST("/contacts/:id/resolve", in.resolve)
+	g.POST("/contacts/:id/route", in.route)
 	g.POST("/contacts/:id/dial", in.dial)
 	g.POST("/citizens/:id/merge", in.merge)
 }

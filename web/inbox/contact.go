@@ -41,6 +41,8 @@ type contactView struct {
 	// to call back instead of a reply box.
 	Call     bool
 	Landline bool
+	// RouteComuni are the comuni the operator may give the contact (the route form).
+	RouteComuni []option
 }
 
 // contact shows one contact's whole thread with the reply box and the actions.
@@ -70,6 +72,7 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 		Mine: ct.Assignee != nil && *ct.Assignee == u.Username,
 		Call: ct.Channel == channels.Phone, Landline: ct.Channel == channels.Phone && !pages.IsMobile(ct.From)}
 	cv.Resolution.Category = deref(ct.Category)
+	cv.RouteComuni = in.routeComuni(u, ct.Comune == nil)
 	if in.o.Desk != nil {
 		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))
 		cv.Canned = in.o.Desk.CannedAnswers()

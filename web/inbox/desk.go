@@ -15,6 +15,8 @@ type Desk interface {
 	Assign(ctx context.Context, u store.User, contactID, username string) error
 	Claim(ctx context.Context, u store.User, contactID string) error
 	Resolve(ctx context.Context, u store.User, contactID string, r Resolution) error
+	// Route sets a contact's comune and/or category ("" keeps it).
+	Route(ctx context.Context, u store.User, contactID, comune, category string) error
 	SetPresence(ctx context.Context, u store.User, status string) error
 	Merge(ctx context.Context, u store.User, intoID, fromID string) error
 	Queues(ctx context.Context, u store.User) ([]QueueStats, error)

@@ -50,6 +50,8 @@ type listView struct {
 	Live bool
 	// Me is the signed-in username, for the "mine" filter in live updates.
 	Me string
+	// Undecided offers the filter of contacts whose comune is still to be decided.
+	Undecided bool
 }
 
 // list shows contacts newest first, by queue, filtered and searched, a page at a time.
@@ -86,7 +88,10 @@ func (in *Inbox) list(c echo.Context) error {
 	}
 	lv := listView{Filter: f, Queues: in.names.queueList, Categories: in.names.catList,
 		Channels: []string{"sms", "email", "fax", "phone"}, Statuses: []string{"open", "assigned", "resolved"},
-		Live: sf.Cursor == "", Me: u.Username, QueueURLs: map[string]string{}}
+		Live: sf.Cursor == "", Me: u.Username, QueueURLs: map[string]string{}, Undecided: u.Scope().Allows(nil)}
+	if n := c.QueryParam("done"); n == "routed_away" {
+		v.Notice = pages.Text(c, "done_"+n)
+	}
 	for _, cm := range in.names.comuneList {
 		if u.Scope().Allows(&cm.ID) {
 			lv.Comuni = append(lv.Comuni, cm)

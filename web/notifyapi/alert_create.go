@@ -23,6 +23,8 @@ type alertBody struct {
 	SendAt    *string  `json:"send_at"`
 	ExpiresAt *string  `json:"expires_at"`
 	GSM7Safe  bool     `json:"gsm7_safe"`
+	// Urgent sends even during alerts.quiet_hours.
+	Urgent bool `json:"urgent"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -59,7 +61,7 @@ func (a *API) createAlert(c echo.Context) error {
 		return err
 	}
 	req := alerts.AlertRequest{Category: b.Category, Message: b.Message, MessageEN: b.MessageEN, Topics: b.Topics,
-		GSM7Safe: b.GSM7Safe, Source: "api", CreatedBy: k.ID}
+		GSM7Safe: b.GSM7Safe, Urgent: b.Urgent, Source: "api", CreatedBy: k.ID}
 	if req.SendAt, err = parseTime("send_at", b.SendAt); err != nil {
 		return err
 	}
@@ -81,7 +83,8 @@ func (a *API) createAlert(c echo.Context) error {
 
 func accepted(al alertstore.Alert, action string, existing bool) AcceptedJSON {
 	return AcceptedJSON{ID: al.ID, Status: al.Status, Recipients: al.Recipients, Action: action, Duplicate: existing,
-		Segments: al.Segments, Encoding: al.Encoding, Cost: gsm7.CountSegments(al.TextIT), Text: al.TextIT, SendAt: al.SendAt}
+		Segments: al.Segments, Encoding: al.Encoding, Cost: gsm7.CountSegments(al.TextIT), Text: al.TextIT, SendAt: al.SendAt,
+		Urgent: al.Urgent, QuietHeld: al.QuietHeld}
 }
 
 func parseTime(field string, v *string) (*time.Time, error) {

@@ -144,7 +144,7 @@ func openAPIDocument() obj {
 		"/api/v1/contacts": obj{
 			"get": operation("contacts", "listContacts", "Contacts, newest first, within the user's comuni", "user", []obj{
 				queryParam("channel", "", obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}}),
-				queryParam("comune", "", obj{"type": "string"}),
+				queryParam("comune", "a comune id, or - for the contacts whose comune is still to be decided", obj{"type": "string"}),
 				queryParam("status", "", obj{"type": "string", "enum": []string{"open", "assigned", "resolved"}}),
 				queryParam("queue", "", obj{"type": "string"}),
 				queryParam("category", "", obj{"type": "string"}),
@@ -213,7 +213,7 @@ func openAPIDocument() obj {
 		"/api/v1/contacts/{id}/route": obj{
 			"post": operation("contacts", "routeContact", "Decide a contact's comune (when it was to be decided) and/or correct its category; it is routed again", "user", []obj{id},
 				jsonBody(object(nil, obj{
-					"comune":   str("the comune the contact concerns"),
+					"comune":   str("the comune the contact concerns: one of the caller's, or, for a contact still undecided, any of shared_comuni"),
 					"category": str("the corrected category"),
 				})),
 				obj{"200": ok("the contact", "Contact"), "400": bad, "403": forbidden, "404": notFound}),
@@ -328,6 +328,8 @@ func schemas() obj {
 		"replaces":   nullable("string", "the alert a CAP Update replaced"),
 		"send_at":    dateTime(""), "expires_at": nullableDateTime(""), "started_at": nullableDateTime(""),
 		"finished_at": nullableDateTime(""), "cancelled_at": nullableDateTime(""), "created_at": dateTime(""),
+		"urgent":     obj{"type": "boolean", "description": "sent even during alerts.quiet_hours"},
+		"quiet_held": obj{"type": "boolean", "description": "the quiet hours postponed the alert: send_at is their end"},
 		"stalled": obj{"description": "set while a sending alert makes no progress (alerts.stall_after), with the reason; else null",
 			"oneOf": []obj{object([]string{"since", "reason"}, obj{"since": dateTime("when the stall was noticed"), "reason": str("why")}), {"type": "null"}}},
 	})
@@ -357,13 +359,17 @@ func schemas() obj {
 			"send_at":    obj{"type": []string{"string", "null"}, "format": "date-time", "description": "later sending; in the past is an error"},
 			"expires_at": obj{"type": []string{"string", "null"}, "format": "date-time", "description": "after it nothing more is sent and BLOCCO stops citing it"},
 			"gsm7_safe":  obj{"type": "boolean", "description": "rewrite to the GSM-7 alphabet (È -> E', € -> EUR, curly quotes -> straight)"},
+			"urgent":     obj{"type": "boolean", "description": "send even during alerts.quiet_hours (default 21:00-08:00); otherwise an alert due then is scheduled for their end"},
 		}),
 		"AlertAccepted": object([]string{"id", "status", "recipients"}, obj{
 			"id": str(""), "status": str("sending, scheduled, sent (no recipients), or cancelled (CAP Cancel)"),
 			"recipients": integer(""),
 			"action":     obj{"type": "string", "enum": []string{"created", "replaced", "cancelled"}},
 			"duplicate":  obj{"type": "boolean", "description": "the same CAP identifier or Idempotency-Key was received before: this is that alert"},
-			"segments":   integer(""), "encoding": str(""), "cost": cost, "text": str(""), "send_at": dateTime(""),
+			"segments":   integer(""), "encoding": str(""), "cost": cost, "text": str(""),
+			"send_at":    dateTime("when the alert goes: later than now when scheduled or held by the quiet hours"),
+			"urgent":     obj{"type": "boolean"},
+			"quiet_held": obj{"type": "boolean", "description": "the quiet hours postponed the alert to send_at"},
 		}),
 		"Alert":     alert,
 		"AlertList": listOf("Alert"),

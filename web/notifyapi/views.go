@@ -34,6 +34,9 @@ type AlertJSON struct {
 	CreatedAt   time.Time               `json:"created_at"`
 	// Stalled is set while a sending alert makes no progress (alerts.stall_after), else null.
 	Stalled *StallJSON `json:"stalled"`
+	// Urgent alerts ignore alerts.quiet_hours; QuietHeld: the quiet hours moved send_at to their end.
+	Urgent    bool `json:"urgent"`
+	QuietHeld bool `json:"quiet_held"`
 }
 
 // StallJSON says since when an alert is stalled and why.
@@ -51,7 +54,7 @@ func alertJSON(a alertstore.Alert, counts *alertstore.AlertCounts) AlertJSON {
 		Text: a.TextIT, TextEN: a.TextEN, Topics: topics, Status: a.Status, Recipients: a.Recipients, Counts: counts,
 		Segments: a.Segments, Encoding: a.Encoding, GSM7Safe: a.GSM7Safe, Source: a.Source, Replaces: optional(a.Replaces),
 		SendAt: a.SendAt, ExpiresAt: a.ExpiresAt, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt, CancelledAt: a.CancelledAt,
-		CreatedAt: a.CreatedAt, Stalled: stallJSON(a)}
+		CreatedAt: a.CreatedAt, Stalled: stallJSON(a), Urgent: a.Urgent, QuietHeld: a.QuietHeld}
 }
 
 func stallJSON(a alertstore.Alert) *StallJSON {
@@ -80,7 +83,10 @@ type AcceptedJSON struct {
 	Encoding  string        `json:"encoding"`
 	Cost      gsm7.Segments `json:"cost"`
 	Text      string        `json:"text"`
-	SendAt    time.Time     `json:"send_at"`
+	// SendAt is when the alert goes: later than now when scheduled or held by the quiet hours.
+	SendAt    time.Time `json:"send_at"`
+	Urgent    bool      `json:"urgent"`
+	QuietHeld bool      `json:"quiet_held"`
 }
 
 // AlertList is the list envelope.

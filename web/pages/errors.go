@@ -96,7 +96,9 @@ func ProblemText(c echo.Context, pr *Problem) string {
 			return s
 		}
 	}
-	if pr.Message != "" {
+	// A message from elsewhere (the desk, the alerts service) is in English: an Italian page
+	// never shows it raw (every code it can show has its err_ text).
+	if pr.Message != "" && Lang(c) == "en" {
 		return pr.Message
 	}
 	return t["err_generic"]

@@ -90,6 +90,12 @@ func (p *Pages) login(c echo.Context) error {
 	}
 	p.setSession(c, token)
 	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
+	if p.o.OnLogin != nil {
+		// The login stands even if the presence cannot be restored: the operator sets it by hand.
+		if err := p.o.OnLogin(ctx, u); err != nil {
+			p.o.Logger.Warn("restoring the presence at login failed", "user", u.Username, "err", err)
+		}
+	}
 	return Redirect(c, next)
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	Gate *auth.PasswordGate
 	// OnLastSessionEnd runs when a user logs out of their last live session (presence goes offline).
 	OnLastSessionEnd func(ctx context.Context, u store.User) error
+	// OnLogin runs after a successful login (the presence the user last chose comes back).
+	OnLogin func(ctx context.Context, u store.User) error
 	// Funcs are extra template functions (a feature's own formatting).
 	Funcs template.FuncMap
 	// Now is the clock (tests).

@@ -44,6 +44,9 @@ var texts = map[string]map[string]string{
 	},
 }
 
+// Texts are the report pages' own words in a language (a test holds Italian pages free of them in English).
+func Texts(lang string) map[string]string { return textsFor(lang) }
+
 func textsFor(lang string) map[string]string {
 	if t, ok := texts[lang]; ok {
 		return t
