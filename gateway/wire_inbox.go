@@ -100,11 +100,14 @@ func (a deskForInbox) Queues(ctx context.Context, u store.User) ([]inbox.QueueSt
 
 func (a deskForInbox) Offices(comune string) []config.Office { return a.d.Offices(comune) }
 
-func (a deskForInbox) CannedAnswers() []inbox.Canned {
-	cs := a.d.CannedAnswers()
+func (a deskForInbox) CannedFor(ctx context.Context, ct channels.Contact) ([]inbox.Canned, error) {
+	cs, err := a.d.CannedFor(ctx, ct)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]inbox.Canned, len(cs))
 	for i, c := range cs {
 		out[i] = inbox.Canned{ID: c.ID, Title: c.Title, Body: c.Body}
 	}
-	return out
+	return out, nil
 }

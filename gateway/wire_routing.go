@@ -31,6 +31,14 @@ func (g *Gateway) wireRouting(ctx context.Context) error {
 		return err
 	}
 	g.Desk = d
+	// A fresh database starts with the built-in canned answers and each comune's calendar
+	// (the config's hours, the public holidays, the patron saint); later starts keep the edits.
+	if err := d.SeedCanned(ctx); err != nil {
+		return err
+	}
+	if err := d.SeedCalendars(ctx); err != nil {
+		return err
+	}
 	g.Ingest.SetDecider(d)
 	g.Ingest.AddFollower(d)
 	g.Ingest.AddInTx(d.AutoReplyEmailTx)
