@@ -133,7 +133,7 @@ func New(o Options) (*Desk, error) {
 	}
 	// The calendars admins edit live in the database: every replica reads them again after a
 	// short TTL, so an edit anywhere reaches the closed-hours answers everywhere.
-	d.hours.SetSource(d.readCalendars, o.CalendarTTL, o.Logger)
+	d.hours.SetSource(StoredCalendars(o.Store), o.CalendarTTL, o.Logger)
 	d.queues = router.NewQueues(o.Config.Queues)
 	d.fromName, d.fromAddr = "Linea Comune", "noreply@localhost"
 	if a, err := mail.ParseAddress(o.Config.Email.From); err == nil {

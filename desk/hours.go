@@ -37,17 +37,20 @@ func calendarOf(h store.ComuneHours) router.Calendar {
 	return cal
 }
 
-// readCalendars is the hours' source: every stored calendar.
-func (d *Desk) readCalendars(ctx context.Context) (map[string]router.Calendar, error) {
-	all, err := d.o.Store.AllComuneHours(ctx)
-	if err != nil {
-		return nil, err
+// StoredCalendars is a router.CalendarSource reading every calendar stored in s (the hours'
+// source; the report command uses it too).
+func StoredCalendars(s *store.Store) router.CalendarSource {
+	return func(ctx context.Context) (map[string]router.Calendar, error) {
+		all, err := s.AllComuneHours(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make(map[string]router.Calendar, len(all))
+		for comune, h := range all {
+			out[comune] = calendarOf(h)
+		}
+		return out, nil
 	}
-	out := make(map[string]router.Calendar, len(all))
-	for comune, h := range all {
-		out[comune] = calendarOf(h)
-	}
-	return out, nil
 }
 
 // Calendar is a comune's calendar in force, for users whose scope holds the comune (404
