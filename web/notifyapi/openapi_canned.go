@@ -53,12 +53,12 @@ func cannedSchemas() obj {
 		"Canned": object([]string{"id", "title", "text_it", "text_en", "comune", "channels", "segments"}, obj{
 			"id": str(""), "title": str(""), "text_it": str(text), "text_en": str("empty: the Italian text is used"),
 			"comune": nullable("string", "null: shared by every comune"), "channels": array(obj{"type": "string"}),
-			"segments": object([]string{"it", "en"}, obj{"it": segments, "en": obj{"oneOf": []obj{segments, {"type": "null"}}}}),
+			"segments":   object([]string{"it", "en"}, obj{"it": segments, "en": obj{"oneOf": []obj{segments, {"type": "null"}}}}),
 			"created_at": dateTime(""), "updated_at": dateTime(""),
 		}),
 		"CannedInput": object([]string{"title", "text_it"}, obj{
 			"title": str("at most 200 characters"), "text_it": str(text + "; at most 1600 characters"), "text_en": str("optional"),
-			"comune": nullable("string", "null or empty: shared by every comune (admins of every comune only)"),
+			"comune":   nullable("string", "null or empty: shared by every comune (admins of every comune only)"),
 			"channels": array(obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}}),
 		}),
 		"CalendarInput": object([]string{"days", "open", "close"}, obj{
@@ -66,9 +66,9 @@ func cannedSchemas() obj {
 		}),
 		"ComuneCalendar": object([]string{"comune", "days", "open", "close", "holidays", "edited", "upcoming"}, obj{
 			"comune": str(""), "days": days, "open": str("HH:MM"), "close": str("HH:MM"), "holidays": array(holiday),
-			"edited": obj{"type": "boolean", "description": "false: never stored, the config's calendar is in force"},
+			"edited":     obj{"type": "boolean", "description": "false: never stored, the config's calendar is in force"},
 			"updated_at": nullableDateTime(""),
-			"upcoming": array(object([]string{"date", "name"}, obj{"date": obj{"type": "string", "format": "date"}, "name": str("")})),
+			"upcoming":   array(object([]string{"date", "name"}, obj{"date": obj{"type": "string", "format": "date"}, "name": str("")})),
 		}),
 	}
 }
