@@ -10,6 +10,7 @@ import (
 	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/deskpages"
 	"github.com/sportello/sportello/web/inbox"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -38,6 +39,14 @@ func (g *Gateway) wireInbox(ctx context.Context) error {
 		return err
 	}
 	g.surfaces = append(g.surfaces, p, in)
+	if g.Desk != nil {
+		// Canned answers, business hours and the help page: changes go through the desk.
+		dp, err := deskpages.New(deskpages.Options{Pages: p, Desk: g.Desk, Config: g.Config, Logger: g.Log})
+		if err != nil {
+			return err
+		}
+		g.surfaces = append(g.surfaces, dp)
+	}
 	g.services = append(g.services, service{name: "inbox live updates", run: in.Run})
 	return nil
 }
