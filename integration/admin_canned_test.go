@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -184,5 +185,39 @@ func TestEditedHolidayClosesDeskAndReports(t *testing.T) {
 	harness.API(t, "GET", g.URL+"/api/v1/audit?action=hours_update", root, nil, &log)
 	if len(log.Items) != 1 || log.Items[0].Target != "firenze" || !strings.Contains(log.Items[0].Detail, today) {
 		t.Fatalf("audit: %+v", log.Items)
+	}
+}
+
+// An admin's edit on one replica reaches another replica's closed-hours answers within the
+// calendar's TTL (5 s), through the shared PostgreSQL database.
+func TestEditedHolidayReachesOtherReplica(t *testing.T) {
+	a := harness.Start(t, harness.Options{Dialect: store.Postgres})
+	b := harness.Start(t, harness.Options{Dialect: store.Postgres, DatabaseURL: a.DatabaseURL})
+	root := a.User(t, "root", store.RoleAdmin)
+	today := time.Now().In(mustRome(t)).Format("2006-01-02")
+	if answer := inboundSMS(t, b, "+393472228000", firenzeNumber, "buongiorno"); strings.Contains(answer, "<Message>") {
+		t.Fatalf("replica B answered closed while open: %s", answer)
+	}
+	var cal calendarJSON
+	if st := harness.API(t, "GET", a.URL+"/api/v1/comuni/firenze/hours", root, nil, &cal); st != 200 {
+		t.Fatalf("get: %d", st)
+	}
+	body := map[string]any{"days": cal.Days, "open": cal.Open, "close": cal.Close,
+		"holidays": []map[string]string{{"rule": today, "name": "Chiusura straordinaria"}}}
+	if st := harness.API(t, "PUT", a.URL+"/api/v1/comuni/firenze/hours", root, body, nil); st != 200 {
+		t.Fatalf("edit on replica A: %d", st)
+	}
+	edited := time.Now()
+	deadline := edited.Add(15 * time.Second)
+	for i := 1; ; i++ {
+		answer := inboundSMS(t, b, fmt.Sprintf("+3934722281%02d", i), firenzeNumber, "buongiorno")
+		if strings.Contains(answer, "<Message>") {
+			t.Logf("replica B followed the edit after %s", time.Since(edited).Round(100*time.Millisecond))
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("replica B never followed the calendar edited on replica A")
+		}
+		time.Sleep(250 * time.Millisecond)
 	}
 }
