@@ -2,6 +2,8 @@ package integration
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -219,5 +221,71 @@ func TestEditedHolidayReachesOtherReplica(t *testing.T) {
 			t.Fatal("replica B never followed the calendar edited on replica A")
 		}
 		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// The desk pages keep the same scope as the API: a Firenze supervisor gets the 404 page for
+// Empoli's answer and comune, 403 for shared answers and for saving hours, and a refused form
+// keeps what was typed with the reason in Italian.
+func TestDeskPagesScope(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	root := g.User(t, "root", store.RoleAdmin)
+	empSup := g.User(t, "emp-sup", store.RoleSupervisor, "empoli")
+	g.User(t, "fi-sup", store.RoleSupervisor, "firenze")
+	g.User(t, "fi-op", store.RoleOperator, "firenze")
+	var emp cannedJSON
+	if st := harness.API(t, "POST", g.URL+"/api/v1/canned", empSup, map[string]any{"title": "Mercato di Empoli", "text_it": "Giovedì in piazza.", "comune": "empoli"}, &emp); st != 201 {
+		t.Fatalf("create: %d", st)
+	}
+	var list cannedListJSON
+	harness.API(t, "GET", g.URL+"/api/v1/canned", root, nil, &list)
+	shared := list.Items[0].ID
+	login := func(username string) *http.Client {
+		c := pageClient(t)
+		_, _, tok := pageGet(t, c, g.URL+"/login")
+		resp, body := pagePost(t, c, g.URL+"/login", url.Values{"csrf": {tok}, "username": {username}, "password": {"password-" + username}})
+		if resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login %s: %d %s", username, resp.StatusCode, body)
+		}
+		return c
+	}
+	op := login("fi-op")
+	if st, _, _ := pageGet(t, op, g.URL+"/admin/canned"); st != http.StatusForbidden {
+		t.Errorf("an operator opens the canned answers' page: %d", st)
+	}
+	if st, _, _ := pageGet(t, op, g.URL+"/aiuto"); st != http.StatusOK {
+		t.Errorf("an operator opens the help page: %d", st)
+	}
+	c := login("fi-sup")
+	st, body, tok := pageGet(t, c, g.URL+"/admin/canned")
+	if st != 200 || strings.Contains(body, "Mercato di Empoli") || !strings.Contains(body, "canned-form") {
+		t.Fatalf("the list: %d, Empoli's answer shown: %v", st, strings.Contains(body, "Mercato di Empoli"))
+	}
+	for path, want := range map[string]int{"/admin/canned/" + emp.ID: 404, "/admin/canned/" + shared: 403, "/admin/hours?comune=empoli": 404, "/admin/hours": 200} {
+		if st, _, _ := pageGet(t, c, g.URL+path); st != want {
+			t.Errorf("GET %s: %d, want %d", path, st, want)
+		}
+	}
+	if resp, _ := pagePost(t, c, g.URL+"/admin/canned/"+emp.ID+"/delete", url.Values{"csrf": {tok}}); resp.StatusCode != 404 {
+		t.Errorf("deleting Empoli's answer: %d", resp.StatusCode)
+	}
+	if st := harness.API(t, "GET", g.URL+"/api/v1/canned/"+emp.ID, root, nil, nil); st != 200 {
+		t.Fatalf("Empoli's answer is gone: %d", st)
+	}
+	if resp, _ := pagePost(t, c, g.URL+"/admin/hours/firenze", url.Values{"csrf": {tok}, "days": {"mon"}, "open": {"08:00"}, "close": {"09:00"}}); resp.StatusCode != 403 {
+		t.Errorf("a supervisor saves hours: %d", resp.StatusCode)
+	}
+	resp, body := pagePost(t, c, g.URL+"/admin/canned", url.Values{"csrf": {tok}, "title": {"Titolo tenuto"}, "comune": {"firenze"}, "text_it": {"Gentile {cognome}"}})
+	if resp.StatusCode != 400 || !strings.Contains(body, "Titolo tenuto") || !strings.Contains(body, "Segnaposto sconosciuto") {
+		t.Errorf("a refused answer: %d, kept title %v", resp.StatusCode, strings.Contains(body, "Titolo tenuto"))
+	}
+	resp, _ = pagePost(t, c, g.URL+"/admin/canned", url.Values{"csrf": {tok}, "title": {"ZTL"}, "comune": {"firenze"}, "text_it": {"La ZTL di {comune}"}, "channels": {"sms"}})
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("create on the page: %d", resp.StatusCode)
+	}
+	var log auditListJSON
+	harness.API(t, "GET", g.URL+"/api/v1/audit?actor=fi-sup&action=canned_create", root, nil, &log)
+	if len(log.Items) != 1 {
+		t.Errorf("the page's creation is not audited: %+v", log.Items)
 	}
 }
