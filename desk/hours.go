@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/router"
 	"github.com/sportello/sportello/store"
 )
@@ -91,7 +92,8 @@ func (d *Desk) upcoming(cal router.Calendar) []UpcomingHoliday {
 }
 
 // SetCalendar replaces a comune's calendar (admins: the route checks the role), audited; the
-// hours of this replica follow at once, the other replicas' within router.DefaultCalendarTTL.
+// hours of this replica follow at once, the other replicas' when the announced edit reaches them
+// (FollowCalendarEdits), at the latest within router.DefaultCalendarTTL.
 func (d *Desk) SetCalendar(ctx context.Context, u store.User, comune string, cal router.Calendar) (ComuneCalendar, error) {
 	if _, ok := d.o.Config.ComuneByID(comune); !ok || !u.Scope().Allows(&comune) {
 		return ComuneCalendar{}, notFound("comune")
@@ -146,7 +148,29 @@ func (d *Desk) SetCalendar(ctx context.Context, u store.User, comune string, cal
 		return ComuneCalendar{}, err
 	}
 	d.hours.Invalidate()
+	if err := d.o.Events.Publish(context.WithoutCancel(ctx), events.Event{Type: events.CalendarChanged, Comune: comune}); err != nil {
+		// The other replicas follow within router.DefaultCalendarTTL anyway.
+		d.o.Logger.Warn("announcing a calendar edit failed", "comune", comune, "err", err)
+	}
 	return d.Calendar(ctx, u, comune)
+}
+
+// FollowCalendarEdits reads the calendars again whenever an edit is announced on any replica
+// (events.CalendarChanged), until ctx ends or sub closes (a gateway service).
+func (d *Desk) FollowCalendarEdits(ctx context.Context, sub <-chan events.Event) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case e, ok := <-sub:
+			if !ok {
+				return nil
+			}
+			if e.Type == events.CalendarChanged {
+				d.hours.Invalidate()
+			}
+		}
+	}
 }
 
 func calendarSummary(h store.ComuneHours) string {

@@ -31,7 +31,7 @@ func cannedPaths() obj {
 		"/api/v1/comuni/{id}/hours": obj{
 			"get": operation("canned", "getComuneHours", "A comune's business hours and holidays (supervisors and admins of it)", "user", []obj{comune}, nil,
 				obj{"200": jsonResponse("the calendar in force", ref("ComuneCalendar")), "403": forbidden, "404": notFound}),
-			"put": operation("canned", "setComuneHours", "Replace a comune's business hours and holidays (admins of it); every replica follows within 5 s; audited", "user", []obj{comune},
+			"put": operation("canned", "setComuneHours", "Replace a comune's business hours and holidays (admins of it); every replica follows at once; audited", "user", []obj{comune},
 				jsonBody(ref("CalendarInput")),
 				obj{"200": jsonResponse("the calendar in force", ref("ComuneCalendar")), "400": bad, "403": forbidden, "404": notFound}),
 		},
