@@ -113,6 +113,17 @@ type BusinessHours struct {
 	Close string   `yaml:"close"`
 	// Holidays are dates (YYYY-MM-DD) on which the centre is closed.
 	Holidays []string `yaml:"holidays"`
+	// PublicHolidays seeds the Italian public holidays (Easter Monday included) into each
+	// comune's calendar the first time it is stored (default true); nil inherits (a comune) or
+	// is true (the centre).
+	PublicHolidays *bool `yaml:"public_holidays"`
+}
+
+// Patron is a comune's patron saint's day, a holiday of its own.
+type Patron struct {
+	// Day is MM-DD ("06-24").
+	Day  string `yaml:"day"`
+	Name string `yaml:"name"`
 }
 
 type Office struct {
@@ -132,6 +143,8 @@ type Comune struct {
 	BusinessHours  *BusinessHours `yaml:"business_hours"`
 	// Aliases are other ways citizens write the comune's name ("sesto", "bagno").
 	Aliases []string `yaml:"aliases"`
+	// Patron is the patron saint's day, seeded into the comune's calendar as a holiday.
+	Patron Patron `yaml:"patron"`
 	// Topics citizens may subscribe to for alerts.
 	Topics []string `yaml:"topics"`
 	// AlertTemplates per language: "it", "en"; {{.Message}} is the alert text.
@@ -615,6 +628,11 @@ func (c *Config) Validate() error {
 		if cm.BusinessHours != nil {
 			c.validateHours(key+".business_hours", *cm.BusinessHours, bad)
 		}
+		if cm.Patron.Day != "" {
+			if _, err := time.Parse("2006-01-02", "2024-"+cm.Patron.Day); err != nil || len(cm.Patron.Day) != 5 {
+				bad(key+".patron.day", "must be MM-DD (06-24), got %q", cm.Patron.Day)
+			}
+		}
 	}
 	for i, m := range c.IMAP {
 		key := fmt.Sprintf("imap[%d]", i)
@@ -787,6 +805,14 @@ func (c *Config) UndecidedComuni() []string {
 		out[i] = cm.ID
 	}
 	return out
+}
+
+// PublicHolidaysFor reports whether the comune's calendar starts with the Italian public holidays.
+func (c *Config) PublicHolidaysFor(comune string) bool {
+	if cm, ok := c.ComuneByID(comune); ok && cm.BusinessHours != nil && cm.BusinessHours.PublicHolidays != nil {
+		return *cm.BusinessHours.PublicHolidays
+	}
+	return c.BusinessHours.PublicHolidays == nil || *c.BusinessHours.PublicHolidays
 }
 
 // HoursFor is the comune's business hours, or the centre's.

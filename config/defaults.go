@@ -75,6 +75,7 @@ twilio:
 comuni:
   - id: firenze
     name: Comune di Firenze
+    patron: {day: "06-24", name: "San Giovanni Battista"}
     aliases: [firenze, fi]
     phone_numbers: ["+390552768000"]
     email_addresses: ["urp@comune.fi.it"]
@@ -92,6 +93,7 @@ comuni:
         categories: [blocco-traffico, permessi-ztl, incentivi-veicoli]
   - id: sesto-fiorentino
     name: Comune di Sesto Fiorentino
+    patron: {day: "11-11", name: "San Martino"}
     aliases: [sesto fiorentino, sesto]
     phone_numbers: ["+39055449601"]
     email_addresses: ["urp@comune.sesto-fiorentino.fi.it"]
@@ -104,6 +106,7 @@ comuni:
         categories: [contravvenzioni]
   - id: bagno-a-ripoli
     name: Comune di Bagno a Ripoli
+    patron: {day: "06-29", name: "Santi Pietro e Paolo"}
     aliases: [bagno a ripoli, bagno]
     phone_numbers: ["+39055600501"]
     email_addresses: ["urp@comune.bagno-a-ripoli.fi.it"]
@@ -116,6 +119,7 @@ comuni:
         categories: [contravvenzioni]
   - id: empoli
     name: Comune di Empoli
+    patron: {day: "11-30", name: "Sant'Andrea"}
     aliases: [empoli]
     phone_numbers: ["+39057175761"]
     email_addresses: ["urp@comune.empoli.fi.it"]

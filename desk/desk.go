@@ -53,6 +53,9 @@ type Options struct {
 	// MaxSendAttempts bounds the retries of one outbound message (default 100: with the backoff
 	// capped at 10 minutes, about 16 hours of outage).
 	MaxSendAttempts int
+	// CalendarTTL is how long the edited business hours are trusted before they are read
+	// again (router.DefaultCalendarTTL when 0).
+	CalendarTTL time.Duration
 	// Lookup asks the SMS provider whether an interrupted send got through, before an SMS is
 	// sent again; nil resends (the provider may then deliver it twice).
 	Lookup SentLookup
@@ -128,6 +131,9 @@ func New(o Options) (*Desk, error) {
 	if d.hours, err = router.NewHours(o.Config); err != nil {
 		return nil, fmt.Errorf("desk: %w", err)
 	}
+	// The calendars admins edit live in the database: every replica reads them again after a
+	// short TTL, so an edit anywhere reaches the closed-hours answers everywhere.
+	d.hours.SetSource(StoredCalendars(o.Store), o.CalendarTTL, o.Logger)
 	d.queues = router.NewQueues(o.Config.Queues)
 	d.fromName, d.fromAddr = "Linea Comune", "noreply@localhost"
 	if a, err := mail.ParseAddress(o.Config.Email.From); err == nil {

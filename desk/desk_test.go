@@ -534,9 +534,12 @@ func TestMergeAndQueuesAndCanned(t *testing.T) {
 		if qs, _ := f.d.Queues(ctx, sup); qs[1].OldestWaitSeconds < 90 {
 			t.Fatalf("oldest wait: %+v", qs)
 		}
-		canned := f.d.CannedAnswers()
-		if len(canned) < 4 || canned[0].Title == "" || strings.Contains(canned[1].Body, "{{") || !strings.Contains(canned[1].Body, "lunedì") {
-			t.Fatalf("canned: %+v", canned)
+		if err := f.d.SeedCanned(ctx); err != nil {
+			t.Fatal(err)
+		}
+		canned, err := f.d.CannedFor(ctx, f.contact(a.ContactID))
+		if err != nil || len(canned) < 4 || canned[0].Title == "" || strings.Contains(canned[1].Body, "{") || !strings.Contains(canned[1].Body, "lunedì") {
+			t.Fatalf("canned: %+v %v", canned, err)
 		}
 		if offices := f.d.Offices("firenze"); len(offices) != 2 || f.d.Offices("nowhere") != nil {
 			t.Fatalf("offices: %+v", offices)

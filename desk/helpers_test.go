@@ -36,6 +36,7 @@ shared_numbers: ["+39055055"]
 comuni:
   - id: firenze
     name: Comune di Firenze
+    patron: {day: "06-24", name: "San Giovanni Battista"}
     phone_numbers: ["+390552768000"]
     email_addresses: ["urp@comune.fi.it"]
     offices:

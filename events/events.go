@@ -23,6 +23,9 @@ const (
 	// UserRevoked: a user's tokens were revoked or the user disabled; their open streams
 	// re-check their credentials at once (they also do so every few seconds, for events lost).
 	UserRevoked = "user.revoked"
+	// CalendarChanged: an admin edited Comune's business hours or holidays; every replica reads
+	// the calendars again at once.
+	CalendarChanged = "calendar.changed"
 )
 
 // Event is small on purpose (NOTIFY payloads are limited): subscribers load what they show.

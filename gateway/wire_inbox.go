@@ -10,6 +10,7 @@ import (
 	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/deskpages"
 	"github.com/sportello/sportello/web/inbox"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -38,6 +39,14 @@ func (g *Gateway) wireInbox(ctx context.Context) error {
 		return err
 	}
 	g.surfaces = append(g.surfaces, p, in)
+	if g.Desk != nil {
+		// Canned answers, business hours and the help page: changes go through the desk.
+		dp, err := deskpages.New(deskpages.Options{Pages: p, Desk: g.Desk, Config: g.Config, Logger: g.Log})
+		if err != nil {
+			return err
+		}
+		g.surfaces = append(g.surfaces, dp)
+	}
 	g.services = append(g.services, service{name: "inbox live updates", run: in.Run})
 	return nil
 }
@@ -104,11 +113,14 @@ func (a deskForInbox) Queues(ctx context.Context, u store.User) ([]inbox.QueueSt
 
 func (a deskForInbox) Offices(comune string) []config.Office { return a.d.Offices(comune) }
 
-func (a deskForInbox) CannedAnswers() []inbox.Canned {
-	cs := a.d.CannedAnswers()
+func (a deskForInbox) CannedFor(ctx context.Context, ct channels.Contact) ([]inbox.Canned, error) {
+	cs, err := a.d.CannedFor(ctx, ct)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]inbox.Canned, len(cs))
 	for i, c := range cs {
 		out[i] = inbox.Canned{ID: c.ID, Title: c.Title, Body: c.Body}
 	}
-	return out
+	return out, nil
 }

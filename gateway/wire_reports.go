@@ -13,7 +13,11 @@ import (
 
 // wireReports mounts the reports' API (contract section 7).
 func (g *Gateway) wireReports(context.Context) error {
-	svc, err := reports.New(reports.Options{Store: g.Store, Config: g.Config})
+	ro := reports.Options{Store: g.Store, Config: g.Config}
+	if g.Desk != nil {
+		ro.Calendar = g.Desk.Hours()
+	}
+	svc, err := reports.New(ro)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,14 @@ func (g *Gateway) wireRouting(ctx context.Context) error {
 		return err
 	}
 	g.Desk = d
+	// A fresh database starts with the built-in canned answers and each comune's calendar
+	// (the config's hours, the public holidays, the patron saint); later starts keep the edits.
+	if err := d.SeedCanned(ctx); err != nil {
+		return err
+	}
+	if err := d.SeedCalendars(ctx); err != nil {
+		return err
+	}
 	g.Ingest.SetDecider(d)
 	g.Ingest.AddFollower(d)
 	g.Ingest.AddInTx(d.AutoReplyEmailTx)
@@ -39,6 +47,11 @@ func (g *Gateway) wireRouting(ctx context.Context) error {
 	g.deliveries = append(g.deliveries, d)
 	d.RegisterWorkers(g.workers)
 	g.services = append(g.services, service{name: "sla", run: d.RunSLA})
+	g.services = append(g.services, service{name: "calendar edits", run: func(ctx context.Context) error {
+		sub, stop := g.Hub.Subscribe(64)
+		defer stop()
+		return d.FollowCalendarEdits(ctx, sub)
+	}})
 	g.surfaces = append(g.surfaces, &operatorapi.Actions{Store: g.Store, Auth: g.authn, Desk: d, Hub: g.Hub, Logger: g.Log})
 	return nil
 }

@@ -54,6 +54,7 @@ business_hours:
   days: [mon, tue, wed, thu, fri, sat, sun]
   open: "00:00"
   close: "23:59"
+  public_holidays: false
 shared_numbers: ["+39055055"]
 comuni:
   - id: firenze

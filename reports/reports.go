@@ -30,9 +30,16 @@ const MaxDays = 3660
 
 // Service computes reports from the store.
 type Service struct {
-	store *reportstore.Store
-	cfg   *config.Config
-	now   func() time.Time
+	store    *reportstore.Store
+	cfg      *config.Config
+	now      func() time.Time
+	calendar Calendar
+}
+
+// Calendar says which days a desk stayed closed (router.Hours, following the calendars admins
+// edit).
+type Calendar interface {
+	Closed(comune string, year int, month time.Month, day int) bool
 }
 
 // Options configure a Service.
@@ -41,6 +48,8 @@ type Options struct {
 	Config *config.Config
 	// Now is the clock (default time.Now); it decides the default range, the current month.
 	Now func() time.Time
+	// Calendar marks the days the desk was closed; nil marks none.
+	Calendar Calendar
 }
 
 // New builds a Service.
@@ -51,7 +60,7 @@ func New(o Options) (*Service, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Service{store: reportstore.New(o.Store), cfg: o.Config, now: o.Now}, nil
+	return &Service{store: reportstore.New(o.Store), cfg: o.Config, now: o.Now, calendar: o.Calendar}, nil
 }
 
 // Location is the time zone the days are counted in.

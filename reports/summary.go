@@ -69,6 +69,9 @@ type DayFigures struct {
 	CallsAbandoned       int64            `json:"calls_abandoned"`
 	AnsweredWithinTarget int64            `json:"answered_within_target"`
 	ServiceLevel         float64          `json:"service_level"`
+	// Closed: the desk (the comune's asked for, else the centre's) did not open that day, by
+	// the calendar in force (a weekday it does not open, or a holiday admins set).
+	Closed bool `json:"closed"`
 }
 
 // Outcome keys; "unresolved" counts contacts not resolved yet, "other" (present only when not
@@ -172,6 +175,9 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 	index := make(map[Day]int, len(days))
 	for i, d := range days {
 		out.ByDay[i] = DayFigures{Date: d.String(), ByChannel: zeroes(Channels)}
+		if s.calendar != nil {
+			out.ByDay[i].Closed = s.calendar.Closed(q.Comune, d.Year, d.Month, d.Day)
+		}
 		index[d] = i
 	}
 	for _, b := range buckets {

@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sportello/sportello/config"
@@ -14,12 +15,29 @@ type Hours struct {
 	loc      *time.Location
 	centre   schedule
 	byComune map[string]*schedule
+	// edited are the calendars edited in the database (SetSource), which win over byComune;
+	// nil until a source is set and read.
+	edited atomic.Pointer[editedCalendars]
+	source *calendarSource
 }
 
 type schedule struct {
 	days        [7]bool // by time.Weekday
 	open, close int     // minutes after midnight, wall clock
 	holidays    map[civilDate]bool
+	rules       []HolidayRule
+}
+
+func (s *schedule) holiday(y int, m time.Month, d int) bool {
+	if s.holidays[civilDate{y, m, d}] {
+		return true
+	}
+	for _, r := range s.rules {
+		if r.On(y, m, d) {
+			return true
+		}
+	}
+	return false
 }
 
 type civilDate struct {
@@ -107,6 +125,11 @@ func parseClock(s string) (int, error) {
 }
 
 func (h *Hours) scheduleFor(comune string) *schedule {
+	if e := h.current(); e != nil {
+		if s, ok := e.byComune[comune]; ok {
+			return s
+		}
+	}
 	if s, ok := h.byComune[comune]; ok {
 		return s
 	}
@@ -125,7 +148,7 @@ func (h *Hours) Open(comune string, t time.Time) bool {
 
 func (s *schedule) openAt(local time.Time) bool {
 	y, m, d := local.Date()
-	if !s.days[local.Weekday()] || s.holidays[civilDate{y, m, d}] {
+	if !s.days[local.Weekday()] || s.holiday(y, m, d) {
 		return false
 	}
 	// Seconds matter at the closing edge: 19:59:59 is open, 20:00:00 closed.
@@ -144,11 +167,11 @@ func (h *Hours) NextOpen(comune string, t time.Time) time.Time {
 	y, m, d := local.Date()
 	// Every 7 consecutive days hold each open weekday, and each holiday can push past at most one
 	// of them: the answer lies within this many days, if it exists.
-	limit := 7 * (len(s.holidays) + 2)
+	limit := 7 * (len(s.holidays) + len(s.rules) + 2)
 	for i := 0; i <= limit; i++ {
 		day := time.Date(y, m, d+i, 12, 0, 0, 0, h.loc) // noon: clear of any DST jump
 		dy, dm, dd := day.Date()
-		if !s.days[day.Weekday()] || s.holidays[civilDate{dy, dm, dd}] {
+		if !s.days[day.Weekday()] || s.holiday(dy, dm, dd) {
 			continue
 		}
 		opening := time.Date(dy, dm, dd, s.open/60, s.open%60, 0, 0, h.loc)

@@ -85,3 +85,11 @@ func (t *Text) Has(name string) bool { return t.t.Lookup(name) != nil }
 func ParseHTML(funcs htmltemplate.FuncMap) (*htmltemplate.Template, error) {
 	return htmltemplate.New("").Funcs(funcs).ParseFS(htmlFS, "html/*.html")
 }
+
+// CannedDefaults is the built-in canned answers, one file each (templates/sms/canned): its first
+// line is the title, the second the Italian text, the third the English one. A fresh install
+// starts with them; from then on they live in the database.
+func CannedDefaults() fs.FS {
+	sub, _ := fs.Sub(textFS, "sms/canned") // embedded above with sms, so Sub cannot fail
+	return sub
+}

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/reports"
+	"github.com/sportello/sportello/router"
 	"github.com/sportello/sportello/store"
 )
 
@@ -39,7 +41,13 @@ func runReport(ctx context.Context, e *env, args []string) (err error) {
 	if err := s.Migrate(ctx); err != nil {
 		return err
 	}
-	svc, err := reports.New(reports.Options{Store: s, Config: cfg})
+	// The days the desks were closed follow the calendars admins edit, as the gateway's do.
+	hours, err := router.NewHours(cfg)
+	if err != nil {
+		return err
+	}
+	hours.SetSource(desk.StoredCalendars(s), 0, nil)
+	svc, err := reports.New(reports.Options{Store: s, Config: cfg, Calendar: hours})
 	if err != nil {
 		return err
 	}

@@ -1,5 +1,7 @@
 // Sportello inbox: live updates over Server-Sent Events, the SMS segment counter, canned
-// answers and the resolve dialog. Plain JavaScript, no build step. Citizen data only ever
+// answers and the resolve dialog; the operator conveniences (a desktop notification and an
+// optional sound when a contact is assigned to me, keyboard shortcuts, the count of new contacts
+// in the tab title while it is not in view) with their switches on the help page. Plain JavaScript, no build step. Citizen data only ever
 // reaches the page through textContent and DOM methods, never as HTML.
 (function () {
   "use strict";
@@ -26,6 +28,21 @@
     };
     box.addEventListener("input", update);
     update();
+  }
+
+  // Any textarea with data-segments="ID" shows its SMS cost in the element ID (the canned
+  // answers' form).
+  function setupSegmentFields() {
+    document.querySelectorAll("textarea[data-segments]").forEach(function (box) {
+      var out = document.getElementById(box.getAttribute("data-segments"));
+      if (!out) { return; }
+      var update = function () {
+        var s = segmentCount(box.value);
+        out.textContent = box.value ? fmt(t("js_segments"), Array.from(box.value).length, s.segments, s.encoding) : "";
+      };
+      box.addEventListener("input", update);
+      update();
+    });
   }
 
   function setupCanned() {
@@ -85,6 +102,174 @@
     });
   }
 
+
+  // ---- Operator conveniences. Preferences live in this browser (localStorage): shortcuts on
+  // unless turned off, sound off unless turned on.
+  function pref(name, dflt) {
+    try {
+      var v = window.localStorage.getItem("sportello." + name);
+      return v === null ? dflt : v === "on";
+    } catch (e) { return dflt; }
+  }
+  function setPref(name, on) {
+    try { window.localStorage.setItem("sportello." + name, on ? "on" : "off"); } catch (e) { /* private mode: not kept */ }
+  }
+  var me = (document.querySelector("meta[name=sportello-user]") || { content: "" }).content;
+
+  // The tab title counts new contacts, and contacts assigned to me, that arrived while the tab
+  // was not in view; it goes back to the page's own title on return.
+  var baseTitle = document.title;
+  var unseen = 0;
+  var away = document.hidden === true;
+  function showCount() { document.title = unseen > 0 ? "(" + unseen + ") " + baseTitle : baseTitle; }
+  function back() { away = false; unseen = 0; showCount(); }
+  document.addEventListener("visibilitychange", function () { if (document.hidden) { away = true; } else { back(); } });
+  window.addEventListener("blur", function () { away = true; });
+  window.addEventListener("focus", back);
+  function countUnseen() { if (away) { unseen++; showCount(); } }
+  window.sportelloUnseen = function () { return unseen; };
+
+  function beep() {
+    var Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) { return; }
+    try {
+      var ctx = new Ctx();
+      var osc = ctx.createOscillator(), gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.15, ctx.currentTime);
+      gain.gain.exponentialRampToValueAtTime(0.001, ctx.currentTime + 0.4);
+      osc.connect(gain);
+      gain.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.4);
+      osc.onended = function () { ctx.close(); };
+    } catch (e) { /* no audio device: the notification is enough */ }
+  }
+
+  // assignees remembers each contact's last known assignee (from the page, then the events),
+  // so only a change to me notifies.
+  var assignees = {};
+  document.querySelectorAll("[data-assignee]").forEach(function (n) {
+    var id = n.getAttribute("data-id") || n.getAttribute("data-contact");
+    if (id) { assignees[id] = n.getAttribute("data-assignee") || ""; }
+  });
+  function seeContact(data) {
+    var r = data && data.row;
+    if (!r || !r.id) { return; }
+    var before = Object.prototype.hasOwnProperty.call(assignees, r.id) ? assignees[r.id] : null;
+    assignees[r.id] = r.assignee || "";
+    if (before === null) { countUnseen(); }
+    if (!me || r.assignee !== me || before === me) { return; }
+    if (before !== null) { countUnseen(); }
+    announce(fmt(t("js_assigned_to_me"), r.who));
+    if (window.Notification && Notification.permission === "granted") {
+      try {
+        var n = new Notification(t("js_notify_title"), { body: r.who + (r.summary ? ": " + r.summary : ""), tag: "sportello-" + r.id });
+        n.onclick = function () { window.focus(); if (r.url) { location.assign(r.url); } n.close(); };
+      } catch (e) { /* some browsers allow notifications only from a service worker */ }
+    }
+    if (pref("sound", false)) { beep(); }
+  }
+  window.sportelloSeeContact = seeContact;
+
+  function typing(target) {
+    if (!target || !target.tagName) { return false; }
+    var tag = target.tagName.toLowerCase();
+    return tag === "textarea" || tag === "select" || (tag === "input" && target.type !== "checkbox" && target.type !== "radio") || target.isContentEditable;
+  }
+
+  // Keyboard shortcuts of the reply flow (listed on /aiuto). Single keys act only outside form
+  // fields and can be turned off there (WCAG 2.1.4); Ctrl+Enter sends from the reply box.
+  function setupShortcuts() {
+    document.addEventListener("keydown", function (ev) {
+      var box = document.getElementById("reply-body");
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && box && ev.target === box) {
+        ev.preventDefault();
+        var form = document.getElementById("reply-form");
+        if (form && box.value.trim() !== "") {
+          if (typeof form.requestSubmit === "function") { form.requestSubmit(); } else { form.submit(); }
+        }
+        return;
+      }
+      if (ev.key === "Escape" && box && ev.target === box) { box.blur(); return; }
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target) || !pref("shortcuts", true)) { return; }
+      if (document.querySelector("dialog[open]")) { return; }
+      var el2;
+      switch (ev.key) {
+        case "r":
+          if (box) { ev.preventDefault(); box.focus(); }
+          break;
+        case "c":
+          el2 = document.getElementById("canned");
+          if (el2) { ev.preventDefault(); el2.focus(); }
+          break;
+        case "i":
+          el2 = document.getElementById("canned-insert");
+          if (el2) { ev.preventDefault(); el2.click(); }
+          break;
+        case "e":
+          el2 = document.getElementById("resolve-open");
+          if (el2) { ev.preventDefault(); el2.click(); }
+          break;
+        case "j":
+        case "k":
+          moveRow(ev, ev.key === "j" ? 1 : -1);
+          break;
+        case "o":
+          var cur = document.querySelector("#contact-rows tr.current a");
+          if (cur) { ev.preventDefault(); cur.click(); }
+          break;
+        case "?":
+          ev.preventDefault();
+          location.assign("/aiuto");
+          break;
+      }
+    });
+  }
+
+  function moveRow(ev, step) {
+    var rows = Array.prototype.slice.call(document.querySelectorAll("#contact-rows tr[data-id]"));
+    if (!rows.length) { return; }
+    ev.preventDefault();
+    var i = rows.findIndex(function (r) { return r.classList.contains("current"); });
+    if (i >= 0) { rows[i].classList.remove("current"); rows[i].removeAttribute("aria-current"); }
+    i = Math.min(rows.length - 1, Math.max(0, i + step));
+    rows[i].classList.add("current");
+    rows[i].setAttribute("aria-current", "true");
+    var link = rows[i].querySelector("a");
+    if (link) { link.focus(); }
+  }
+
+  // The help page's switches: notification permission (asked on the click, as browsers
+  // require), sound and shortcuts.
+  function setupHelp() {
+    var state = document.getElementById("notify-state");
+    var btn = document.getElementById("notify-enable");
+    var saved = document.getElementById("pref-saved");
+    function showState() {
+      if (!state) { return; }
+      var key = window.Notification ? Notification.permission : "unsupported";
+      state.textContent = fmt(state.getAttribute("data-fmt") || "%s", state.getAttribute("data-" + key) || key);
+      if (btn) { btn.disabled = !window.Notification || Notification.permission !== "default"; }
+    }
+    if (btn) {
+      btn.addEventListener("click", function () {
+        if (!window.Notification) { return; }
+        var p = Notification.requestPermission(showState);
+        if (p && typeof p.then === "function") { p.then(showState); }
+      });
+    }
+    showState();
+    document.querySelectorAll("input[data-pref]").forEach(function (box) {
+      var name = box.getAttribute("data-pref");
+      box.checked = pref(name, name === "shortcuts");
+      box.addEventListener("change", function () {
+        setPref(name, box.checked);
+        if (saved) { saved.textContent = saved.getAttribute("data-text") || ""; }
+      });
+    });
+  }
+
   // ---- Live updates.
   var source = null;
   function connect(onContact, onQueues) {
@@ -103,6 +288,7 @@
     source.addEventListener("contact", function (ev) {
       var data;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
+      seeContact(data);
       if (onContact) { onContact(data); }
     });
     source.addEventListener("queues", function () { if (onQueues) { onQueues(); } });
@@ -118,7 +304,7 @@
   }
 
   function buildRow(r) {
-    var tr = el("tr", { id: "c-" + r.id, "data-id": r.id });
+    var tr = el("tr", { id: "c-" + r.id, "data-id": r.id, "data-assignee": r.assignee || "" });
     var td = el("td");
     td.appendChild(el("time", { datetime: r.received_at }, r.received));
     tr.appendChild(td);
@@ -232,7 +418,10 @@
 
   function start() {
     setupCounter();
+    setupSegmentFields();
     setupCanned();
+    setupShortcuts();
+    setupHelp();
     setupDialogs();
     setupPreviews();
     setupList();

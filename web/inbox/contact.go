@@ -75,7 +75,9 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 	cv.RouteComuni = in.routeComuni(u, ct.Comune == nil)
 	if in.o.Desk != nil {
 		cv.Offices = in.o.Desk.Offices(deref(ct.Comune))
-		cv.Canned = in.o.Desk.CannedAnswers()
+		if cv.Canned, err = in.o.Desk.CannedFor(ctx, ct); err != nil {
+			return err
+		}
 		if ct.Channel == channels.Phone {
 			if sid, err := in.o.Store.CallRecordingSID(c.Request().Context(), ct.ID); err == nil && sid != "" {
 				cv.Recording = true

@@ -21,7 +21,9 @@ type Desk interface {
 	Merge(ctx context.Context, u store.User, intoID, fromID string) error
 	Queues(ctx context.Context, u store.User) ([]QueueStats, error)
 	Offices(comune string) []config.Office
-	CannedAnswers() []Canned
+	// CannedFor is the canned answers for a contact's reply box: its comune's and the shared
+	// ones fitting its channel, in the citizen's language, placeholders filled.
+	CannedFor(ctx context.Context, c channels.Contact) ([]Canned, error)
 }
 
 // Dialer is a desk that can call a citizen back from the contact page (click-to-dial through

@@ -235,10 +235,6 @@ func openAPIDocument() obj {
 			"get": operation("desk", "listOffices", "A comune's competent offices", "user", []obj{queryParam("comune", "the comune", obj{"type": "string"})}, nil,
 				obj{"200": jsonResponse("the offices", object([]string{"items", "next_cursor"}, obj{"items": array(ref("Office")), "next_cursor": str("always empty")}))}),
 		},
-		"/api/v1/canned": obj{
-			"get": operation("desk", "listCanned", "The canned answers", "user", nil, nil,
-				obj{"200": jsonResponse("the canned answers", object([]string{"items", "next_cursor"}, obj{"items": array(ref("Canned")), "next_cursor": str("always empty")}))}),
-		},
 		"/api/v1/me": obj{
 			"get": operation("desk", "getMe", "The caller", "user", nil, nil, obj{"200": ok("the caller", "Me")}),
 		},
@@ -263,6 +259,9 @@ func openAPIDocument() obj {
 		},
 	}
 	for k, v := range reportPaths() {
+		paths[k] = v
+	}
+	for k, v := range cannedPaths() {
 		paths[k] = v
 	}
 	return obj{
@@ -291,7 +290,7 @@ func openAPIDocument() obj {
 				"userToken": obj{"type": "http", "scheme": "bearer", "description": "a user's API token (sportello token create --username U)"},
 				"session":   obj{"type": "apiKey", "in": "cookie", "name": "sportello_session", "description": "the web inbox's session; unsafe methods also need the X-CSRF-Token header"},
 			},
-			"schemas": withReportSchemas(schemas()),
+			"schemas": withCannedSchemas(withReportSchemas(schemas())),
 		},
 	}
 }
@@ -420,7 +419,6 @@ func schemas() obj {
 			"id": str(""), "name": str(""), "waiting": integer(""), "oldest_wait_seconds": integer(""), "operators_available": integer(""),
 		}),
 		"Office": object([]string{"id", "name"}, obj{"id": str(""), "name": str(""), "email": str(""), "phone": str(""), "categories": array(obj{"type": "string"})}),
-		"Canned": object([]string{"id", "title", "body"}, obj{"id": str(""), "title": str(""), "body": str("")}),
 		"Me": object([]string{"id", "username", "role"}, obj{
 			"id": str(""), "username": str(""), "name": str(""), "role": obj{"type": "string", "enum": []string{"operator", "supervisor", "admin"}},
 			"comuni": array(obj{"type": "string"}), "categories": array(obj{"type": "string"}), "capacity": integer(""), "presence": str(""),

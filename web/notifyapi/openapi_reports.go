@@ -54,6 +54,7 @@ func reportSchemas() obj {
 			"by_day": array(object([]string{"date", "contacts", "calls_offered", "calls_answered"}, obj{
 				"date": str(""), "contacts": integer(""), "by_channel": counts, "calls_offered": integer(""), "calls_answered": integer(""),
 				"calls_abandoned": integer(""), "answered_within_target": integer(""), "service_level": number(""),
+				"closed": obj{"type": "boolean", "description": "the desk did not open that day by the calendar in force (a closed weekday or a holiday)"},
 			})),
 		}),
 		"ReportStaffing": object([]string{"target_seconds", "target_level", "hours", "peak_agents"}, obj{

@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/config"
-	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web/auth"
 )
@@ -33,13 +32,4 @@ func (a *Actions) listOffices(c echo.Context) error {
 		out = append(out, office{ID: o.ID, Name: o.Name, Email: o.Email, Phone: o.Phone, Categories: o.Categories})
 	}
 	return c.JSON(http.StatusOK, map[string]any{"items": out, "next_cursor": ""})
-}
-
-// listCanned lists the canned answers.
-func (a *Actions) listCanned(c echo.Context) error {
-	items := a.Desk.CannedAnswers()
-	if items == nil {
-		items = []desk.Canned{}
-	}
-	return c.JSON(http.StatusOK, map[string]any{"items": items, "next_cursor": ""})
 }
