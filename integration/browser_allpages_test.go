@@ -1,0 +1,192 @@
+package integration
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
+)
+
+// browserAxePage is one page the gateway serves, checked by axe-core in TestBrowserAxeEveryPage.
+type browserAxePage struct {
+	Name string
+	// Path may hold {sms}, {email}, {fax}, {call}, {cti}, {citizen}, {alert}: the ids of what
+	// the test seeds (browserAxeSeed).
+	Path string
+	// As is who looks: "" anonymous, else a username the test created (browserAxeUsers).
+	As string
+	// Ready is a CSS selector present once the page is drawn.
+	Ready string
+	// MinPasses is how many axe rules must pass for the check to count (0: 10); only the
+	// smallest pages need fewer.
+	MinPasses int
+}
+
+// browserAxePages is every page of the gateway, as the people who see it. A new page gets a
+// line here (and the seed what it needs): WCAG 2.1 AA is required of every page (AgID, EN 301 549).
+var browserAxePages = []browserAxePage{
+	{"login", "/login", "", "#username", 0},
+	{"login (English)", "/login?lang=en", "", "#username", 0},
+	{"accessibility statement, anonymous", "/accessibilita", "", "#a11y-status", 0},
+	{"accessibility statement (English)", "/accessibilita?lang=en", "", "#a11y-status", 0},
+	{"not found, anonymous (outside the pages)", "/nope", "", "main h1", 6},
+	{"login back in Italian", "/login?lang=it", "", "#username", 0},
+
+	{"inbox", "/inbox", "operatrice", "#contact-rows", 0},
+	{"inbox filtered", "/inbox?channel=email&status=open&q=multa", "operatrice", "main h1", 0},
+	{"assigned to me", "/inbox?assignee=me", "operatrice", "main h1", 0},
+	{"contact: SMS", "/inbox/contacts/{sms}", "operatrice", "#reply-body", 0},
+	{"contact: SMS, resolve dialog", "/inbox/contacts/{sms}?resolve=1", "operatrice", "#resolve-dialog", 0},
+	{"contact: email", "/inbox/contacts/{email}", "operatrice", ".messages", 0},
+	{"contact: fax", "/inbox/contacts/{fax}", "operatrice", ".attachments", 0},
+	{"contact: call (Twilio)", "/inbox/contacts/{call}", "operatrice", ".call-summary", 0},
+	{"contact: call (CTI)", "/inbox/contacts/{cti}", "operatrice", ".messages", 0},
+	{"citizen", "/inbox/citizens/{citizen}", "operatrice", "table.contacts", 0},
+	{"forbidden (operator on reports)", "/supervisor/reports", "operatrice", "#problem", 0},
+	{"not found (contact)", "/inbox/contacts/01a22aa5-0000-7000-8000-000000000000", "operatrice", "#problem", 0},
+	{"method not allowed", "/inbox/presence", "operatrice", "main h1", 6},
+	{"accessibility statement, signed in", "/accessibilita", "operatrice", "#a11y-status", 0},
+
+	{"queues", "/inbox/queues", "capo", "#queue-rows", 0},
+	{"outbox", "/inbox/outbox", "capo", "#outbox", 0},
+	{"alerts: list and compose", "/supervisor/alerts", "capo", "#alert-message", 0},
+	{"alerts: detail", "/supervisor/alerts/{alert}", "capo", "#alert-detail", 0},
+	{"reports", "/supervisor/reports", "capo", "#chart-days", 0},
+	{"wallboard", "/supervisor/wallboard", "capo", "#wallboard-queues", 0},
+	{"audit log", "/admin/audit", "capo", "#audit-rows", 0},
+	{"audit log filtered", "/admin/audit?action=reply&from=2000-01-01&to=2100-01-01", "capo", "#audit-rows", 0},
+	{"audit log, refused filter", "/admin/audit?from=ieri", "capo", "#audit-filters", 0},
+	{"citizen with consents (admin)", "/inbox/citizens/{citizen}", "capo", "#consents", 0},
+	{"contact in English", "/inbox/contacts/{sms}?lang=en", "capo", "#reply-body", 0},
+	{"audit log in English", "/admin/audit?lang=en", "capo", "#audit-rows", 0},
+	{"back in Italian", "/inbox?lang=it", "capo", "#contact-rows", 0},
+}
+
+// browserAxeUsers are the people of browserAxePages, by username: their role and comuni.
+var browserAxeUsers = map[string]string{"operatrice": store.RoleOperator, "capo": store.RoleAdmin}
+
+// TestBrowserAxeEveryPage opens every page in browserAxePages in headless chromium, as the
+// user the table names, and runs axe-core on it: no serious or critical WCAG 2.1 A/AA
+// violation on any page.
+func TestBrowserAxeEveryPage(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Dialect: store.SQLite})
+	tokens := map[string]string{}
+	for name, role := range browserAxeUsers {
+		tokens[name] = gw.User(t, name, role)
+	}
+	ids := browserAxeSeed(t, gw, tokens["capo"])
+	ctx := newBrowser(t)
+	if ctx == nil {
+		return
+	}
+	who := ""
+	for _, p := range browserAxePages {
+		if p.As != who {
+			browserAxeSignIn(t, ctx, gw.URL, who, p.As)
+			who = p.As
+		}
+		path := p.Path
+		for k, v := range ids {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		browserStep(t, ctx, p.Name+": open "+path, chromedp.Navigate(gw.URL+path))
+		browserWait(t, ctx, p.Name+": ready", `document.readyState === "complete" && document.querySelector(`+jsString(p.Ready)+`)`, 20*time.Second)
+		min := p.MinPasses
+		if min == 0 {
+			min = 10
+		}
+		browserCheckA11yMin(t, ctx, p.Name, min)
+	}
+}
+
+// browserAxeSignIn logs out whoever is in and logs the next user in ("" stays anonymous).
+func browserAxeSignIn(t *testing.T, ctx context.Context, base, from, to string) {
+	t.Helper()
+	if from != "" {
+		browserStep(t, ctx, "log out "+from, chromedp.Navigate(base+"/inbox"), chromedp.WaitVisible(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)), chromedp.WaitVisible(chromedp.ID("username")))
+	}
+	if to == "" {
+		return
+	}
+	browserStep(t, ctx, "log in "+to, chromedp.Navigate(base+"/login"), chromedp.WaitVisible(chromedp.ID("username")),
+		chromedp.SetValue(chromedp.ID("username"), to), chromedp.SetValue(chromedp.ID("password"), "password-"+to),
+		chromedp.Submit(chromedp.ID("password")))
+	browserWait(t, ctx, "signed in as "+to, `location.pathname === "/inbox" && document.querySelector("#contact-rows, .empty")`, 20*time.Second)
+}
+
+// browserAxeSeed makes one contact of each channel, a citizen with consents, an outbox
+// message, an alert and some audit entries, and returns their ids for the paths.
+func browserAxeSeed(t *testing.T, gw *harness.Gateway, admin string) map[string]string {
+	t.Helper()
+	bg := context.Background()
+	ids := map[string]string{}
+	const mobile = "+393471234567"
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("c", 32), mobile, firenzeNumber, "Domani c'è il blocco del traffico?")); resp.StatusCode != 200 {
+		t.Fatalf("sms: %d %s", resp.StatusCode, body)
+	}
+	sms := newestContact(t, gw, admin, mobile)
+	ids["sms"], ids["citizen"] = sms.ID, sms.Citizen.ID
+
+	em, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Email, ExternalID: "axe-1@example.org", MessageID: "axe-1@example.org",
+		From: "maria.rossi@example.org", FromName: "Maria Rossi", To: "urp@comune.fi.it", Comune: "firenze", Subject: "Multa in via Roma",
+		Body: "Buongiorno,\nho ricevuto una multa che non mi spetta.\nCordiali saluti", ReceivedAt: time.Now().UTC(),
+		Attachments: []channels.Attachment{{Filename: "verbale.txt", ContentType: "text/plain", Data: []byte("verbale n. 123")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["email"] = em.ContactID
+	// Without an email relay the reply lands in the outbox: the outbox page has a row.
+	if st := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+em.ContactID+"/reply", admin, map[string]string{"body": "Gentile signora, verifichiamo."}, nil); st != 200 && st != 201 && st != 202 {
+		t.Fatalf("email reply: %d", st)
+	}
+
+	fx, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Fax, ExternalID: "axe-fax@fax.example", From: "+390551234567",
+		To: "urp@comune.fi.it", Comune: "firenze", Subject: "Fax da +39 055 1234567", ReceivedAt: time.Now().UTC(),
+		Attachments: []channels.Attachment{{Filename: "fax.tif", ContentType: "image/tiff", Data: []byte("II*\x00 not really a tiff")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids["fax"] = fx.ContactID
+
+	const caller = "+390557654321"
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA"+strings.Repeat("c", 32), caller, firenzeNumber, "ringing")); resp.StatusCode != 200 {
+		t.Fatalf("voice: %d %s", resp.StatusCode, body)
+	}
+	form := harness.CallForm("CA"+strings.Repeat("c", 32), caller, firenzeNumber, "completed")
+	form.Set("CallDuration", "117")
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", form); resp.StatusCode != 200 {
+		t.Fatalf("voice status: %d %s", resp.StatusCode, body)
+	}
+	ids["call"] = newestContact(t, gw, admin, caller).ID
+	ids["cti"] = ctiEvent(t, gw, map[string]string{"event": "newCall", "callId": "AXE1", "from": "+393470000001", "to": firenzeNumber})
+
+	// Consents of the SMS citizen's number: a subscription, its confirmation, a STOP.
+	as := alertstore.New(gw.G.Store)
+	if err := gw.G.Store.Write(bg, func(ctx context.Context, tx *store.Tx) error {
+		return alertstore.SubscribeByCitizen(ctx, tx, "firenze", mobile, []string{"traffico"}, "it", alertstore.ConsentActor{Via: alertstore.ViaSMS, Actor: mobile})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := as.ImportSubscribers(bg, "firenze", []alertstore.ImportRow{{Phone: "+393470000002"}}, nil, alertstore.ConsentActor{Via: alertstore.ViaImport, Actor: "iscritti.csv"}); err != nil {
+		t.Fatal(err)
+	}
+	code, out := alertCall(t, "POST", gw.URL+"/api/v1/alerts", alertKey(t, gw, "firenze"), map[string]any{"category": "blocco-traffico", "message": "Domani blocco del traffico dalle 8 alle 20"}, "")
+	if code != 202 {
+		t.Fatalf("alert: %d %v", code, out)
+	}
+	ids["alert"], _ = out["id"].(string)
+	return ids
+}
+
+// jsString quotes s for a JavaScript expression.
+func jsString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
