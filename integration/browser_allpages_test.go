@@ -27,46 +27,66 @@ type browserAxePage struct {
 	// MinPasses is how many axe rules must pass for the check to count (0: 10); only the
 	// smallest pages need fewer.
 	MinPasses int
+	// Then, when set, brings the page to a state worth checking (a refused form, a live
+	// update) after it is ready.
+	Then func(t *testing.T, ctx context.Context, gw *harness.Gateway)
 }
 
 // browserAxePages is every page of the gateway, as the people who see it. A new page gets a
 // line here (and the seed what it needs): WCAG 2.1 AA is required of every page (AgID, EN 301 549).
 var browserAxePages = []browserAxePage{
-	{"login", "/login", "", "#username", 0},
-	{"login (English)", "/login?lang=en", "", "#username", 0},
-	{"accessibility statement, anonymous", "/accessibilita", "", "#a11y-status", 0},
-	{"accessibility statement (English)", "/accessibilita?lang=en", "", "#a11y-status", 0},
-	{"not found, anonymous (outside the pages)", "/nope", "", "main h1", 6},
-	{"login back in Italian", "/login?lang=it", "", "#username", 0},
+	axePage("login", "/login", "", "#username"),
+	axePage("login (English)", "/login?lang=en", "", "#username"),
+	axePage("login refused", "/login?lang=it", "", "#username").then(browserAxeFailedLogin),
+	axePage("accessibility statement, anonymous", "/accessibilita", "", "#a11y-status"),
+	axePage("accessibility statement (English)", "/accessibilita?lang=en", "", "#a11y-status"),
+	axePage("not found, anonymous (outside the pages)", "/nope", "", "main h1").minPasses(6),
+	axePage("login back in Italian", "/login?lang=it", "", "#username"),
 
-	{"inbox", "/inbox", "operatrice", "#contact-rows", 0},
-	{"inbox filtered", "/inbox?channel=email&status=open&q=multa", "operatrice", "main h1", 0},
-	{"assigned to me", "/inbox?assignee=me", "operatrice", "main h1", 0},
-	{"contact: SMS", "/inbox/contacts/{sms}", "operatrice", "#reply-body", 0},
-	{"contact: SMS, resolve dialog", "/inbox/contacts/{sms}?resolve=1", "operatrice", "#resolve-dialog", 0},
-	{"contact: email", "/inbox/contacts/{email}", "operatrice", ".messages", 0},
-	{"contact: fax", "/inbox/contacts/{fax}", "operatrice", ".attachments", 0},
-	{"contact: call (Twilio)", "/inbox/contacts/{call}", "operatrice", ".call-summary", 0},
-	{"contact: call (CTI)", "/inbox/contacts/{cti}", "operatrice", ".messages", 0},
-	{"citizen", "/inbox/citizens/{citizen}", "operatrice", "table.contacts", 0},
-	{"forbidden (operator on reports)", "/supervisor/reports", "operatrice", "#problem", 0},
-	{"not found (contact)", "/inbox/contacts/01a22aa5-0000-7000-8000-000000000000", "operatrice", "#problem", 0},
-	{"method not allowed", "/inbox/presence", "operatrice", "main h1", 6},
-	{"accessibility statement, signed in", "/accessibilita", "operatrice", "#a11y-status", 0},
+	axePage("inbox", "/inbox", "operatrice", "#contact-rows"),
+	axePage("inbox: a contact arrives live", "/inbox", "operatrice", "#contact-rows").then(browserAxeLiveContact),
+	axePage("inbox filtered", "/inbox?channel=email&status=open&q=multa", "operatrice", "main h1"),
+	axePage("assigned to me", "/inbox?assignee=me", "operatrice", "main h1"),
+	axePage("contact: SMS", "/inbox/contacts/{sms}", "operatrice", "#reply-body"),
+	axePage("contact: SMS, resolve dialog", "/inbox/contacts/{sms}?resolve=1", "operatrice", "#resolve-dialog"),
+	axePage("contact: email", "/inbox/contacts/{email}", "operatrice", ".messages"),
+	axePage("contact: fax", "/inbox/contacts/{fax}", "operatrice", ".attachments"),
+	axePage("contact: call (Twilio)", "/inbox/contacts/{call}", "operatrice", ".call-summary"),
+	axePage("contact: call (CTI)", "/inbox/contacts/{cti}", "operatrice", ".messages"),
+	axePage("citizen", "/inbox/citizens/{citizen}", "operatrice", "table.contacts"),
+	axePage("citizen: merge refused", "/inbox/citizens/{citizen}", "operatrice", "#merge-id").then(browserAxeRefusedMerge),
+	axePage("forbidden (operator on reports)", "/supervisor/reports", "operatrice", "#problem"),
+	axePage("not found (contact)", "/inbox/contacts/01a22aa5-0000-7000-8000-000000000000", "operatrice", "#problem"),
+	axePage("method not allowed", "/inbox/presence", "operatrice", "main h1").minPasses(6),
+	axePage("accessibility statement, signed in", "/accessibilita", "operatrice", "#a11y-status"),
 
-	{"queues", "/inbox/queues", "capo", "#queue-rows", 0},
-	{"outbox", "/inbox/outbox", "capo", "#outbox", 0},
-	{"alerts: list and compose", "/supervisor/alerts", "capo", "#alert-message", 0},
-	{"alerts: detail", "/supervisor/alerts/{alert}", "capo", "#alert-detail", 0},
-	{"reports", "/supervisor/reports", "capo", "#chart-days", 0},
-	{"wallboard", "/supervisor/wallboard", "capo", "#wallboard-queues", 0},
-	{"audit log", "/admin/audit", "capo", "#audit-rows", 0},
-	{"audit log filtered", "/admin/audit?action=reply&from=2000-01-01&to=2100-01-01", "capo", "#audit-rows", 0},
-	{"audit log, refused filter", "/admin/audit?from=ieri", "capo", "#audit-filters", 0},
-	{"citizen with consents (admin)", "/inbox/citizens/{citizen}", "capo", "#consents", 0},
-	{"contact in English", "/inbox/contacts/{sms}?lang=en", "capo", "#reply-body", 0},
-	{"audit log in English", "/admin/audit?lang=en", "capo", "#audit-rows", 0},
-	{"back in Italian", "/inbox?lang=it", "capo", "#contact-rows", 0},
+	axePage("queues", "/inbox/queues", "capo", "#queue-rows"),
+	axePage("outbox", "/inbox/outbox", "capo", "#outbox"),
+	axePage("alerts: list and compose", "/supervisor/alerts", "capo", "#alert-message"),
+	axePage("alerts: detail", "/supervisor/alerts/{alert}", "capo", "#alert-detail"),
+	axePage("reports", "/supervisor/reports", "capo", "#chart-days"),
+	axePage("wallboard", "/supervisor/wallboard", "capo", "#wallboard-queues"),
+	axePage("audit log", "/admin/audit", "capo", "#audit-rows"),
+	axePage("audit log filtered", "/admin/audit?action=reply&from=2000-01-01&to=2100-01-01", "capo", "#audit-rows"),
+	axePage("audit log, refused filter", "/admin/audit?from=ieri", "capo", "#audit-filters"),
+	axePage("citizen with consents (admin)", "/inbox/citizens/{citizen}", "capo", "#consents"),
+	axePage("contact in English", "/inbox/contacts/{sms}?lang=en", "capo", "#reply-body"),
+	axePage("audit log in English", "/admin/audit?lang=en", "capo", "#audit-rows"),
+	axePage("back in Italian", "/inbox?lang=it", "capo", "#contact-rows"),
+}
+
+// axePage is a row of browserAxePages: a page checked once it is ready.
+func axePage(name, path, as, ready string) browserAxePage {
+	return browserAxePage{Name: name, Path: path, As: as, Ready: ready}
+}
+
+// minPasses lowers the count of passing rules that makes the check count (tiny pages).
+func (p browserAxePage) minPasses(n int) browserAxePage { p.MinPasses = n; return p }
+
+// then runs f once the page is ready and before axe checks it.
+func (p browserAxePage) then(f func(t *testing.T, ctx context.Context, gw *harness.Gateway)) browserAxePage {
+	p.Then = f
+	return p
 }
 
 // browserAxeUsers are the people of browserAxePages, by username: their role and comuni.
@@ -101,6 +121,9 @@ func TestBrowserAxeEveryPage(t *testing.T) {
 		min := p.MinPasses
 		if min == 0 {
 			min = 10
+		}
+		if p.Then != nil {
+			p.Then(t, ctx, gw)
 		}
 		browserCheckA11yMin(t, ctx, p.Name, min)
 	}
@@ -184,6 +207,29 @@ func browserAxeSeed(t *testing.T, gw *harness.Gateway, admin string) map[string]
 	}
 	ids["alert"], _ = out["id"].(string)
 	return ids
+}
+
+// browserAxeFailedLogin submits a wrong password: the form comes back with its message.
+func browserAxeFailedLogin(t *testing.T, ctx context.Context, _ *harness.Gateway) {
+	browserStep(t, ctx, "a wrong password", chromedp.SetValue(chromedp.ID("username"), "operatrice"),
+		chromedp.SetValue(chromedp.ID("password"), "sbagliata-davvero"), chromedp.Submit(chromedp.ID("password")))
+	browserWait(t, ctx, "the refusal", `document.readyState === "complete" && document.querySelector(".flash.bad")`, 20*time.Second)
+}
+
+// browserAxeRefusedMerge asks to merge a citizen that does not exist: the page shows why.
+func browserAxeRefusedMerge(t *testing.T, ctx context.Context, _ *harness.Gateway) {
+	browserStep(t, ctx, "merge with nobody", chromedp.SetValue(chromedp.ID("merge-id"), "01a22aa5-0000-7000-8000-000000000000"),
+		chromedp.Submit(chromedp.ID("merge-id")))
+	browserWait(t, ctx, "the refusal", `document.readyState === "complete" && document.querySelector(".flash.bad")`, 20*time.Second)
+}
+
+// browserAxeLiveContact sends an SMS while the inbox is open: the row the script adds is checked too.
+func browserAxeLiveContact(t *testing.T, ctx context.Context, gw *harness.Gateway) {
+	browserWait(t, ctx, "live stream connected", `document.body.getAttribute("data-live") === "on"`, 20*time.Second)
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("l", 32), "+393479876543", firenzeNumber, "Arrivato dal vivo")); resp.StatusCode != 200 {
+		t.Fatalf("sms: %d %s", resp.StatusCode, body)
+	}
+	browserWait(t, ctx, "the live row", `Array.from(document.querySelectorAll("#contact-rows tr")).some(r => r.textContent.includes("Arrivato dal vivo"))`, 20*time.Second)
 }
 
 // jsString quotes s for a JavaScript expression.
