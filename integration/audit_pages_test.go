@@ -20,9 +20,13 @@ var auditRow = regexp.MustCompile(`<tr id="a-[^"]+">`)
 
 // TestAuditPage: the admins' audit log page filters by user, action, contact and days, pages
 // through older entries, keeps an admin of some comuni to their entries, refuses other roles,
-// and answers a bad date with the form as typed.
+// and answers a bad date with the form as typed, on both databases.
 func TestAuditPage(t *testing.T) {
-	gw := harness.Start(t, harness.Options{Dialect: store.SQLite})
+	eachDialect(t, testAuditPage)
+}
+
+func testAuditPage(t *testing.T, d store.Dialect) {
+	gw := harness.Start(t, harness.Options{Dialect: d})
 	admin := gw.User(t, "capo", store.RoleAdmin)
 	gw.User(t, "capofi", store.RoleAdmin, "firenze")
 	gw.User(t, "sup", store.RoleSupervisor)
@@ -143,9 +147,13 @@ func TestAuditPage(t *testing.T) {
 
 // TestCitizenConsentHistory: the citizen page lists the consents of the citizen's numbers
 // (subscription, confirmation, STOP) with comune, topics, when and how; a user of another
-// comune does not see them.
+// comune does not see them, on both databases.
 func TestCitizenConsentHistory(t *testing.T) {
-	gw := harness.Start(t, harness.Options{Dialect: store.SQLite})
+	eachDialect(t, testCitizenConsentHistory)
+}
+
+func testCitizenConsentHistory(t *testing.T, d store.Dialect) {
+	gw := harness.Start(t, harness.Options{Dialect: d})
 	admin := gw.User(t, "capo", store.RoleAdmin)
 	gw.User(t, "opemp", store.RoleOperator, "empoli")
 	gw.User(t, "opfi", store.RoleOperator, "firenze")
@@ -157,6 +165,11 @@ func TestCitizenConsentHistory(t *testing.T) {
 	bg := context.Background()
 	as := alertstore.New(gw.G.Store)
 	if _, _, err := as.RequestSubscription(bg, "firenze", mobile, []string{"traffico"}, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "chiave-1"},
+		func(context.Context, *store.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	// The same number asked for by Empoli too: a Firenze user must not see that.
+	if _, _, err := as.RequestSubscription(bg, "empoli", mobile, nil, "it", alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "chiave-empoli"},
 		func(context.Context, *store.Tx) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -188,6 +201,16 @@ func TestCitizenConsentHistory(t *testing.T) {
 		if !strings.Contains(page, want) {
 			t.Errorf("the consent history lacks %q", want)
 		}
+	}
+	if strings.Contains(page, "chiave-empoli") || strings.Contains(page, "Comune di Empoli</td>") {
+		t.Error("a Firenze operator sees Empoli's consents")
+	}
+	a := pageClient(t)
+	harnessLogin(t, a, gw.URL, "capo")
+	_, page, _ = pageGet(t, a, gw.URL+"/inbox/citizens/"+citizen)
+	// Empoli's request is not confirmed by the SI: no confirmation was sent for it the same day.
+	if n := len(regexp.MustCompile(`<tr data-action="`).FindAllString(page, -1)); n != 4 || !strings.Contains(page, "chiave-empoli") {
+		t.Errorf("an admin of every comune sees %d consent rows, want 4 (both comuni's)", n)
 	}
 	// An Empoli operator cannot open a Firenze citizen at all; the consents stay unseen.
 	e := pageClient(t)
