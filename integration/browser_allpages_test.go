@@ -236,3 +236,54 @@ func browserAxeLiveContact(t *testing.T, ctx context.Context, gw *harness.Gatewa
 func jsString(s string) string {
 	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
+
+// TestBrowserReflow320 opens every page of browserAxePages 320 CSS pixels wide (WCAG 1.4.10,
+// reflow): the page itself never scrolls sideways, wide tables scroll inside their own box,
+// and axe finds nothing serious at that width either.
+func TestBrowserReflow320(t *testing.T) {
+	gw := harness.Start(t, harness.Options{Dialect: store.SQLite})
+	tokens := map[string]string{}
+	for name, role := range browserAxeUsers {
+		tokens[name] = gw.User(t, name, role)
+	}
+	ids := browserAxeSeed(t, gw, tokens["capo"])
+	ctx := newBrowser(t)
+	if ctx == nil {
+		return
+	}
+	browserStep(t, ctx, "a narrow window", chromedp.EmulateViewport(320, 640))
+	who := ""
+	for _, p := range browserAxePages {
+		if p.Then != nil {
+			continue
+		}
+		if p.As != who {
+			browserAxeSignIn(t, ctx, gw.URL, who, p.As)
+			who = p.As
+		}
+		path := p.Path
+		for k, v := range ids {
+			path = strings.ReplaceAll(path, "{"+k+"}", v)
+		}
+		browserStep(t, ctx, p.Name+": open "+path, chromedp.Navigate(gw.URL+path))
+		browserWait(t, ctx, p.Name+": ready", `document.readyState === "complete" && document.querySelector(`+jsString(p.Ready)+`)`, 20*time.Second)
+		over := browserEval[string](t, ctx, `(() => {
+			const d = document.documentElement;
+			if (d.scrollWidth <= d.clientWidth + 1) { return ""; }
+			const wide = Array.from(document.querySelectorAll("body *")).filter(e => {
+				const r = e.getBoundingClientRect();
+				return r.right > d.clientWidth + 1 && !e.closest(".tablewrap") && getComputedStyle(e).position !== "fixed";
+			}).slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "") + (e.className ? "." + String(e.className).replace(/ /g, ".") : "") + " right=" + Math.round(e.getBoundingClientRect().right));
+			return d.scrollWidth + "px wide: " + wide.join(", ");
+		})()`)
+		if over != "" {
+			t.Errorf("%s scrolls sideways at 320 px: %s", p.Name, over)
+		}
+		// Narrow, tables scroll in their boxes: axe checks those can be scrolled by keyboard.
+		min := p.MinPasses
+		if min == 0 {
+			min = 10
+		}
+		browserCheckA11yMin(t, ctx, p.Name+" at 320 px", min)
+	}
+}

@@ -19,7 +19,7 @@ var texts = map[string]map[string]string{
 			"Le anteprime dei fax sono immagini il cui testo alternativo riporta solo il nome del file.",
 		"method_h": "Redazione della dichiarazione",
 		"method": "La dichiarazione è stata redatta il 30 novembre 2026 con un'autovalutazione. A ogni modifica del software ogni pagina è controllata " +
-			"in un browser Chromium con axe-core 4.14.1 (regole WCAG 2.0 e 2.1, livelli A e AA): nessuna violazione grave o critica è ammessa; " +
+			"in un browser Chromium con axe-core 4.14.1 (regole WCAG 2.0 e 2.1, livelli A e AA), anche in una finestra larga 320 pixel dove la pagina non deve scorrere in orizzontale: nessuna violazione grave o critica è ammessa; " +
 			"una prova automatica risponde a un contatto usando soltanto la tastiera. Non è ancora stata fatta una verifica manuale con lettori di schermo.",
 		"feedback_h": "Meccanismo di feedback e recapiti",
 		"feedback": "Per segnalare un problema di accessibilità, o per chiedere un contenuto in un formato accessibile, scrivete all'ente che usa Sportello. " +
@@ -48,7 +48,7 @@ var texts = map[string]map[string]string{
 			"Fax previews are images whose text alternative gives only the file name.",
 		"method_h": "Preparation of this statement",
 		"method": "This statement was prepared on 30 November 2026 by self-assessment. On every change of the software each page is checked " +
-			"in a Chromium browser with axe-core 4.14.1 (WCAG 2.0 and 2.1 rules, levels A and AA): no serious or critical violation is allowed; " +
+			"in a Chromium browser with axe-core 4.14.1 (WCAG 2.0 and 2.1 rules, levels A and AA), also in a window 320 pixels wide where the page must not scroll sideways: no serious or critical violation is allowed; " +
 			"an automated test replies to a contact using the keyboard alone. No manual review with screen readers has been made yet.",
 		"feedback_h": "Feedback and contact information",
 		"feedback": "To report an accessibility problem, or to ask for content in an accessible format, write to the administration that uses Sportello. " +
