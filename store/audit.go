@@ -60,6 +60,8 @@ type AuditFilter struct {
 	Actor     string
 	Action    string
 	ContactID string
+	// Since and Until bound the entries' time: at >= Since and at < Until (zero: unbounded).
+	Since, Until time.Time
 	// Scope limits the entries to the caller's comuni: those about a contact or citizen of
 	// theirs, and the ones about neither (presence changes) whose actor shares a comune with
 	// them. Entries about something without a comune are for unscoped users only.
@@ -85,6 +87,14 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 	eq("actor", f.Actor)
 	eq("action", f.Action)
 	eq("contact_id", f.ContactID)
+	if !f.Since.IsZero() {
+		where.WriteString(" AND at >= ?")
+		args = append(args, Micros(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where.WriteString(" AND at < ?")
+		args = append(args, Micros(f.Until))
+	}
 	if f.Scope.Comuni != nil {
 		where.WriteString(s.auditScope(f.Scope, &args))
 	}

@@ -67,8 +67,9 @@ func (m *routeMethods) allowed(e *echo.Echo, method, path string) (methods []str
 var errorPage = template.Must(template.New("error").Parse(`<!doctype html>
 <html lang="{{.Lang}}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.Status}} · {{.Title}} · Sportello</title><link rel="stylesheet" href="/static/inbox.css"></head>
-<body><main id="main" class="errorpage"><h1>{{.Title}}</h1>{{if .Message}}<p>{{.Message}}</p>{{end}}
-<p><a href="/inbox">{{.Back}}</a></p></main></body></html>
+<body><main id="main" class="errorpage"><h1>{{.Title}}</h1>{{if .Message}}<p id="problem">{{.Message}}</p>{{end}}
+<p><a href="/inbox">{{.Back}}</a></p></main>
+<footer class="foot"><p>Sportello · <a href="/accessibilita">{{.A11y}}</a></p></footer></body></html>
 `))
 
 // htmlError is the page a browser gets for a path outside the inbox's own pages (those render
@@ -84,7 +85,7 @@ func htmlError(c echo.Context, status int) error {
 		message = t["err_not_found"]
 	}
 	var b strings.Builder
-	if err := errorPage.Execute(&b, map[string]any{"Lang": pages.Lang(c), "Status": status, "Title": title, "Message": message, "Back": t["back_to_inbox"]}); err != nil {
+	if err := errorPage.Execute(&b, map[string]any{"Lang": pages.Lang(c), "Status": status, "Title": title, "Message": message, "Back": t["back_to_inbox"], "A11y": t["footer_accessibility"]}); err != nil {
 		return err
 	}
 	return c.HTML(status, b.String())

@@ -19,6 +19,8 @@ type citizenView struct {
 	Rows   []row
 	// MergeID keeps the id typed when a merge failed.
 	MergeID string
+	// Consents is the history of the citizen's numbers' alert subscriptions, newest first.
+	Consents []consentRow
 }
 
 // citizen shows one person across every channel: identities and every contact in scope.
@@ -45,6 +47,9 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	}
 	for _, ct := range cz.Contacts {
 		cv.Rows = append(cv.Rows, in.row(ct))
+	}
+	if cv.Consents, err = in.consents(c.Request().Context(), cz, u.Scope()); err != nil {
+		return err
 	}
 	v := pages.View{Title: pages.Text(c, "citizen_title") + ": " + cv.Name, Nav: "inbox"}
 	if adjust != nil {

@@ -254,7 +254,9 @@ func openAPIDocument() obj {
 		"/api/v1/audit": obj{
 			"get": operation("desk", "listAudit", "The audit log, newest first (admins)", "user", []obj{
 				queryParam("actor", "", obj{"type": "string"}), queryParam("action", "", obj{"type": "string"}),
-				queryParam("contact_id", "", obj{"type": "string"}), limitParam, cursorParam,
+				queryParam("contact_id", "", obj{"type": "string"}),
+				queryParam("from", "entries at or after this time", obj{"type": "string", "format": "date-time"}),
+				queryParam("to", "entries before this time", obj{"type": "string", "format": "date-time"}), limitParam, cursorParam,
 			}, nil, obj{"200": ok("a page of the log", "AuditList"), "400": bad, "403": forbidden}),
 		},
 	}

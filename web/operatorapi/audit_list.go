@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -18,12 +19,24 @@ type AuditList struct {
 	NextCursor string             `json:"next_cursor"`
 }
 
-// listAudit pages through the audit log, newest first (admins; an admin scoped to comuni sees
-// only the entries of theirs).
+// listAudit pages through the audit log, newest first, from (included) to (excluded) when
+// given (admins; an admin scoped to comuni sees only the entries of theirs).
 func (a *Actions) listAudit(c echo.Context) error {
 	q := c.QueryParams()
 	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), ContactID: q.Get("contact_id"), Cursor: q.Get("cursor"),
 		Scope: auth.User(c).Scope()}
+	for _, b := range []struct {
+		name string
+		at   *time.Time
+	}{{"from", &f.Since}, {"to", &f.Until}} {
+		if v := q.Get(b.name); v != "" {
+			t, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				return httperr.BadRequest("invalid_"+b.name, "%s must be an RFC 3339 time", b.name)
+			}
+			*b.at = t
+		}
+	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
 		if err != nil || n < 1 || n > 500 {

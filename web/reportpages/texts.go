@@ -20,7 +20,7 @@ var texts = map[string]map[string]string{
 		"asa": "Attesa media prevista", "whatif_invalid": "Inserisci chiamate all'ora e durata positive e un obiettivo valido.",
 		"waiting": "In attesa", "longest_wait": "Attesa più lunga", "queue": "Coda", "operators": "Operatori",
 		"presence_available": "Disponibili", "presence_away": "In pausa", "presence_offline": "Non collegati",
-		"today": "Oggi", "live": "Aggiornamento dal vivo", "first_response": "Prima risposta (mediana)",
+		"today": "Oggi", "live": "Aggiornamento dal vivo", "pause": "Sospendi gli aggiornamenti", "resume": "Riprendi gli aggiornamenti", "paused": "Aggiornamenti sospesi", "first_response": "Prima risposta (mediana)",
 	},
 	"en": {
 		"title": "Reports", "wallboard": "Wallboard", "from": "From", "to": "To", "comune": "Comune", "all_comuni": "All comuni",
@@ -40,7 +40,7 @@ var texts = map[string]map[string]string{
 		"asa": "Predicted average wait", "whatif_invalid": "Enter positive calls per hour and handle time, and a valid target.",
 		"waiting": "Waiting", "longest_wait": "Longest wait", "queue": "Queue", "operators": "Operators",
 		"presence_available": "Available", "presence_away": "Away", "presence_offline": "Offline",
-		"today": "Today", "live": "Live updates", "first_response": "First response (median)",
+		"today": "Today", "live": "Live updates", "pause": "Pause the updates", "resume": "Resume the updates", "paused": "Updates paused", "first_response": "First response (median)",
 	},
 }
 
