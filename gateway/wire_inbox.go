@@ -22,7 +22,7 @@ func (g *Gateway) wireInbox(ctx context.Context) error {
 		onLogout = g.Desk.SessionEnded
 	}
 	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
-		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout,
+		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout, OnLogin: g.onLogin,
 		Gate: auth.NewPasswordGate(auth.GateOptions{Concurrent: g.Config.Auth.LoginConcurrency})})
 	if err != nil {
 		return err

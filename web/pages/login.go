@@ -89,6 +89,13 @@ func (p *Pages) login(c echo.Context) error {
 		return err
 	}
 	p.setSession(c, token)
+	if p.o.OnLogin != nil {
+		if lang, err := p.o.OnLogin(ctx, u); err != nil {
+			p.o.Logger.Warn("applying the user's preferences at login failed", "user", u.Username, "err", err)
+		} else if known(lang) {
+			SetLang(c, lang)
+		}
+	}
 	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
 	return Redirect(c, next)
 }
