@@ -49,3 +49,11 @@ func FuzzCheckNewPassword(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCheckNewPassword(b *testing.B) {
+	for b.Loop() {
+		if err := CheckNewPassword("Tramvia-Peretola-7", "mario"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
