@@ -35,6 +35,10 @@ type Patch struct {
 	Capacity   *int      `json:"capacity"`
 	Phone      *string   `json:"phone"`
 	Disabled   *bool     `json:"disabled"`
+	// Password sets a password the caller chose (the policy applies); the user's sessions end.
+	Password *string `json:"password"`
+	// Username cannot change: present, it must be the user's own.
+	Username *string `json:"username"`
 }
 
 var usernamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9._@-]{1,63}$`)
@@ -242,9 +246,12 @@ func (s *Service) UpdateUser(ctx context.Context, actor store.User, username str
 	if err != nil {
 		return u, err
 	}
+	if p.Username != nil && *p.Username != u.Username {
+		return u, invalid("username_fixed", "a username cannot change")
+	}
 	self := u.ID == actor.ID
-	if self && (p.Role != nil && *p.Role != u.Role || p.Comuni != nil || p.Disabled != nil && *p.Disabled) {
-		return u, forbidden("you cannot change your own role or comuni, nor disable yourself")
+	if self && (p.Role != nil && *p.Role != u.Role || p.Comuni != nil || p.Disabled != nil && *p.Disabled || p.Password != nil) {
+		return u, forbidden("you cannot change your own role or comuni, nor disable yourself, nor set your password here (your account's password change asks for the current one)")
 	}
 	if p.Comuni != nil {
 		c := dedupe(*p.Comuni)
@@ -291,6 +298,22 @@ func (s *Service) UpdateUser(ctx context.Context, actor store.User, username str
 	if !ch.Empty() {
 		if err := s.o.Store.UpdateUser(ctx, username, ch, s.entry(actor, store.AuditUserUpdate, username, describe(detail))); err != nil {
 			return u, err
+		}
+	}
+	if p.Password != nil {
+		if err := policy(*p.Password, u.Username); err != nil {
+			return u, err
+		}
+		hash, err := auth.HashPassword(*p.Password)
+		if err != nil {
+			return u, err
+		}
+		n, err := s.o.Store.ChangePassword(ctx, u.ID, hash, "", s.entry(actor, store.AuditPasswordReset, username, "chosen by "+actor.Username))
+		if err != nil {
+			return u, err
+		}
+		if n > 0 {
+			s.publishRevoked(ctx, u.ID)
 		}
 	}
 	if p.Disabled != nil && *p.Disabled != u.Disabled {

@@ -120,6 +120,18 @@ func TestAdminAPIScopeAndAudit(t *testing.T) {
 	if code := api("PATCH", "/api/v1/users/fi-new", fiSup, map[string]any{"disabled": false}, nil); code != 200 {
 		t.Errorf("enable: %d", code)
 	}
+	// A misspelt field, a new username or a weak password is refused and changes nothing.
+	for _, body := range []map[string]any{{"capacita": 2}, {"username": "altro"}, {"password": "qwertyuiop"}, {"capacity": 0}} {
+		if code := api("PATCH", "/api/v1/users/fi-new", fiSup, body, nil); code != http.StatusBadRequest {
+			t.Errorf("PATCH %v: %d, want 400", body, code)
+		}
+	}
+	if code := api("PATCH", "/api/v1/users/fi-new", fiSup, map[string]any{"password": "Tramvia-Peretola-7"}, nil); code != 200 {
+		t.Errorf("setting a chosen password: %d", code)
+	}
+	if code := login("fi-new", "Tramvia-Peretola-7"); code != http.StatusSeeOther {
+		t.Errorf("logging in with the chosen password: %d", code)
+	}
 
 	// Keys: Empoli's is invisible and untouchable to the Firenze supervisor.
 	var empKey, fiKey adminKey

@@ -19,7 +19,9 @@ func adminPaths() obj {
 	for k, v := range userFields {
 		newUser[k] = v
 	}
-	patch := obj{"disabled": obj{"type": "boolean", "description": "a disabled user cannot log in; their sessions and tokens end"}}
+	patch := obj{"disabled": obj{"type": "boolean", "description": "a disabled user cannot log in; their sessions and tokens end"},
+		"password": str("sets a password the caller chose (the policy applies); the user's sessions end; not for one's own"),
+		"username": str("cannot change: if present, the user's own")}
 	for k, v := range userFields {
 		patch[k] = v
 	}

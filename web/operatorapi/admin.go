@@ -1,7 +1,9 @@
 package operatorapi
 
 import (
+	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
+	"github.com/sportello/sportello/web"
 	"github.com/sportello/sportello/web/auth"
 )
 
@@ -46,6 +49,20 @@ func adminError(err error) error {
 		status = http.StatusBadRequest
 	}
 	return httperr.New(status, ae.Code, "%s", ae.Message)
+}
+
+// decodeStrict is decodeJSON refusing fields the endpoint does not know, so a misspelt field
+// is a clear 400 rather than a change silently not made.
+func decodeStrict(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		if web.IsTooLarge(err) {
+			return httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+		}
+		return httperr.BadRequest("invalid_json", "the body is not valid JSON for this endpoint: %v", err)
+	}
+	return nil
 }
 
 // UserJSON is a user as the administration API shows them.

@@ -22,7 +22,7 @@ type CreatedKey struct {
 
 func (a *Admin) createKey(c echo.Context) error {
 	var n NewKey
-	if err := decodeJSON(c, &n); err != nil {
+	if err := decodeStrict(c, &n); err != nil {
 		return err
 	}
 	k, secret, err := a.Admin.CreateKey(c.Request().Context(), auth.User(c), n.Comune, n.Name)

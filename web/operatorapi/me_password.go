@@ -19,7 +19,7 @@ type PasswordChange struct {
 // one it came through, when it came by the session cookie, stays).
 func (a *Admin) changePassword(c echo.Context) error {
 	var p PasswordChange
-	if err := decodeJSON(c, &p); err != nil {
+	if err := decodeStrict(c, &p); err != nil {
 		return err
 	}
 	if p.Current == "" || p.New == "" {

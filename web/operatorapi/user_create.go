@@ -17,7 +17,7 @@ type CreatedUser struct {
 
 func (a *Admin) createUser(c echo.Context) error {
 	var n admin.NewUser
-	if err := decodeJSON(c, &n); err != nil {
+	if err := decodeStrict(c, &n); err != nil {
 		return err
 	}
 	u, pw, err := a.Admin.CreateUser(c.Request().Context(), auth.User(c), n)

@@ -11,7 +11,7 @@ import (
 
 func (a *Admin) updateUser(c echo.Context) error {
 	var p admin.Patch
-	if err := decodeJSON(c, &p); err != nil {
+	if err := decodeStrict(c, &p); err != nil {
 		return err
 	}
 	u, err := a.Admin.UpdateUser(c.Request().Context(), auth.User(c), c.Param("username"), p)
