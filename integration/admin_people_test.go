@@ -261,3 +261,42 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		t.Errorf("password_change audit entries: %+v", log.Items)
 	}
 }
+
+// TestAccountPreferencesApplyAtLogin: the language and the presence chosen on /account are
+// what the next login starts with.
+func TestAccountPreferencesApplyAtLogin(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	tok := g.User(t, "lucia", "operator", "firenze")
+	login := func() *http.Client {
+		c := pageClient(t)
+		_, _, csrf := pageGet(t, c, g.URL+"/login")
+		if resp, _ := pagePost(t, c, g.URL+"/login", url.Values{"csrf": {csrf}, "username": {"lucia"}, "password": {"password-lucia"}}); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("login: %d", resp.StatusCode)
+		}
+		return c
+	}
+	c := login()
+	_, page, csrf := pageGet(t, c, g.URL+"/account")
+	if !strings.Contains(page, `<html lang="it">`) {
+		t.Fatalf("the account page before: not Italian")
+	}
+	if resp, body := pagePost(t, c, g.URL+"/account/preferences", url.Values{"csrf": {csrf}, "lang": {"fr"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("French: %d %.200s", resp.StatusCode, body)
+	}
+	if resp, _ := pagePost(t, c, g.URL+"/account/preferences", url.Values{"csrf": {csrf}, "lang": {"en"}, "default_presence": {"available"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("saving preferences: %d", resp.StatusCode)
+	}
+	var me struct{ Presence string }
+	harness.API(t, "GET", g.URL+"/api/v1/me", tok, nil, &me)
+	if me.Presence != "offline" {
+		t.Fatalf("presence before the next login: %q", me.Presence)
+	}
+	c2 := login()
+	if _, page, _ := pageGet(t, c2, g.URL+"/account"); !strings.Contains(page, `<html lang="en">`) {
+		t.Errorf("after login with English chosen: not English")
+	}
+	harness.API(t, "GET", g.URL+"/api/v1/me", tok, nil, &me)
+	if me.Presence != "available" {
+		t.Errorf("presence after the login: %q, want available", me.Presence)
+	}
+}
