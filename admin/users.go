@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/sportello/sportello/config"
@@ -352,4 +353,51 @@ func (s *Service) ResetPassword(ctx context.Context, actor store.User, username 
 		s.publishRevoked(ctx, u.ID)
 	}
 	return pw, nil
+}
+
+// PasswordLinkTTL is how long a set-password link works.
+const PasswordLinkTTL = 72 * time.Hour
+
+// PasswordLink makes a one-time link token for a user within actor's reach to set their own
+// password (returned once; the page builds the link). Earlier links of theirs end.
+func (s *Service) PasswordLink(ctx context.Context, actor store.User, username string) (string, error) {
+	u, err := s.target(ctx, actor, username)
+	if err != nil {
+		return "", err
+	}
+	if u.Disabled {
+		return "", invalid("user_disabled", "%s is disabled: enable them first", username)
+	}
+	return s.o.Store.CreatePasswordLink(ctx, u.ID, PasswordLinkTTL, s.entry(actor, store.AuditPasswordLink, username, ""))
+}
+
+// LinkUser is the user a live set-password link belongs to (NotFound for a used, expired or
+// unknown link, or a disabled user).
+func (s *Service) LinkUser(ctx context.Context, token string) (store.User, error) {
+	u, err := s.o.Store.UserByToken(ctx, token, store.TokenPasswordLink)
+	if errors.Is(err, store.ErrNotFound) {
+		return u, notFound("link")
+	}
+	return u, err
+}
+
+// SetPasswordByLink sets the password of the link's user (the policy applies) and ends the link
+// and every session of theirs.
+func (s *Service) SetPasswordByLink(ctx context.Context, token, password string) (store.User, error) {
+	u, err := s.LinkUser(ctx, token)
+	if err != nil {
+		return u, err
+	}
+	if err := policy(password, u.Username); err != nil {
+		return u, err
+	}
+	hash, err := auth.HashPassword(password)
+	if err != nil {
+		return u, err
+	}
+	if _, err := s.o.Store.ChangePassword(ctx, u.ID, hash, "", s.entry(u, store.AuditPasswordChange, u.Username, "through a set-password link")); err != nil {
+		return u, err
+	}
+	s.publishRevoked(ctx, u.ID)
+	return u, nil
 }

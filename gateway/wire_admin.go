@@ -28,7 +28,7 @@ func (g *Gateway) wireAdmin(context.Context) error {
 	if err != nil {
 		return err
 	}
-	h, err := adminpages.New(adminpages.Options{Pages: p, Admin: svc})
+	h, err := adminpages.New(adminpages.Options{Pages: p, Admin: svc, PublicURL: g.Config.PublicURL})
 	if err != nil {
 		return err
 	}

@@ -300,3 +300,48 @@ func TestAccountPreferencesApplyAtLogin(t *testing.T) {
 		t.Errorf("presence after the login: %q, want available", me.Presence)
 	}
 }
+
+// TestPasswordLink: a supervisor creates a person with a set-password link instead of a
+// password; the link works once, without a session, and the policy applies.
+func TestPasswordLink(t *testing.T) {
+	g := harness.Start(t, harness.Options{})
+	g.User(t, "capo", "supervisor", "firenze")
+	sup := pageClient(t)
+	_, _, csrf := pageGet(t, sup, g.URL+"/login")
+	if resp, _ := pagePost(t, sup, g.URL+"/login", url.Values{"csrf": {csrf}, "username": {"capo"}, "password": {"password-capo"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %d", resp.StatusCode)
+	}
+	_, _, csrf = pageGet(t, sup, g.URL+"/admin/users")
+	resp, page := pagePost(t, sup, g.URL+"/admin/users", url.Values{"csrf": {csrf}, "username": {"nuovo"}, "comuni": {"firenze"}, "link": {"1"}})
+	if resp.StatusCode != 200 || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("create with a link: %d %q", resp.StatusCode, resp.Header.Get("Cache-Control"))
+	}
+	_, rest, ok := strings.Cut(page, "/password/set?token=")
+	if !ok {
+		t.Fatalf("no link on the page: %.500s", page)
+	}
+	token, _, _ := strings.Cut(rest, "<")
+	link := g.URL + "/password/set?token=" + token
+	anon := pageClient(t)
+	code, form, csrf := pageGet(t, anon, link)
+	if code != 200 || !strings.Contains(form, "nuovo") {
+		t.Fatalf("the link's form: %d", code)
+	}
+	if code, _, _ := pageGet(t, anon, g.URL+"/password/set?token=x"+token); code != http.StatusNotFound {
+		t.Errorf("a wrong token: %d, want 404", code)
+	}
+	tokenValue, _ := url.QueryUnescape(token)
+	if resp, _ := pagePost(t, anon, g.URL+"/password/set", url.Values{"csrf": {csrf}, "token": {tokenValue}, "new": {"password1"}}); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a weak password through the link: %d, want 400", resp.StatusCode)
+	}
+	if resp, _ := pagePost(t, anon, g.URL+"/password/set", url.Values{"csrf": {csrf}, "token": {tokenValue}, "new": {"Tramvia-Peretola-7"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("setting the password through the link: %d", resp.StatusCode)
+	}
+	if code, _, _ := pageGet(t, anon, link); code != http.StatusNotFound {
+		t.Errorf("the link a second time: %d, want 404", code)
+	}
+	_, _, csrf = pageGet(t, anon, g.URL+"/login")
+	if resp, _ := pagePost(t, anon, g.URL+"/login", url.Values{"csrf": {csrf}, "username": {"nuovo"}, "password": {"Tramvia-Peretola-7"}}); resp.StatusCode != http.StatusSeeOther {
+		t.Errorf("login with the password set through the link: %d", resp.StatusCode)
+	}
+}

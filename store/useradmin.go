@@ -16,6 +16,7 @@ const (
 	AuditUserEnable     = "user_enable"
 	AuditPasswordReset  = "password_reset"
 	AuditPasswordChange = "password_change"
+	AuditPasswordLink   = "password_link"
 	AuditTokenCreate    = "token_create"
 	AuditTokenRevoke    = "token_revoke"
 	AuditAPIKeyCreate   = "apikey_create"
@@ -140,8 +141,9 @@ func (s *Store) UpdateUser(ctx context.Context, username string, c UserChange, a
 }
 
 // ChangePassword replaces a user's password hash and ends every session of theirs except the
-// one whose token is keep ("" ends them all), in one transaction with the audit entries. API
-// tokens stay: scripts keep working. It returns how many sessions it ended.
+// one whose token is keep ("" ends them all), and every set-password link, in one transaction
+// with the audit entries. API tokens stay: scripts keep working. It returns how many sessions
+// and links it ended.
 func (s *Store) ChangePassword(ctx context.Context, userID, hash, keep string, audit ...AuditEntry) (int64, error) {
 	var n int64
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
@@ -156,7 +158,7 @@ func (s *Store) ChangePassword(ctx context.Context, userID, hash, keep string, a
 		if keep != "" {
 			keepHash = HashToken(keep)
 		}
-		res, err = tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND kind = 'session' AND revoked_at IS NULL AND hash <> ?",
+		res, err = tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND kind IN ('session', 'password_link') AND revoked_at IS NULL AND hash <> ?",
 			Micros(s.now()), userID, keepHash)
 		if err != nil {
 			return err
@@ -167,6 +169,25 @@ func (s *Store) ChangePassword(ctx context.Context, userID, hash, keep string, a
 		return s.auditAll(ctx, tx, audit)
 	})
 	return n, err
+}
+
+// CreatePasswordLink issues a one-time set-password link token for a user, ending their earlier
+// links, in one transaction with the audit entries.
+func (s *Store) CreatePasswordLink(ctx context.Context, userID string, ttl time.Duration, audit ...AuditEntry) (string, error) {
+	token := RandomToken("")
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		now := s.now()
+		if _, err := tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = ? AND kind = 'password_link' AND revoked_at IS NULL",
+			Micros(now), userID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO api_tokens (hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+			HashToken(token), userID, TokenPasswordLink, Micros(now), Micros(now.Add(ttl))); err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
+	})
+	return token, err
 }
 
 // TokenIDLength is how many hex digits of a token's hash name it in lists (its id).

@@ -153,6 +153,9 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
 const (
 	TokenAPI     = "api"
 	TokenSession = "session"
+	// TokenPasswordLink is a one-time link to set one's password (a new user's first, or after
+	// a reset); setting the password ends it, with the user's sessions.
+	TokenPasswordLink = "password_link"
 )
 
 // HashToken is how tokens are stored: only their SHA-256.

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -21,6 +22,8 @@ import (
 type Options struct {
 	Pages *pages.Pages
 	Admin *admin.Service
+	// PublicURL starts the set-password links (the gateway's public_url).
+	PublicURL string
 }
 
 // Handler serves the pages.
@@ -45,10 +48,15 @@ func (h *Handler) Register(e *echo.Echo) {
 	u.POST("/:username/disable", h.disableUser)
 	u.POST("/:username/enable", h.enableUser)
 	u.POST("/:username/reset-password", h.resetPassword)
+	u.POST("/:username/password-link", h.passwordLink)
 	k := h.o.Pages.Group(e, "/admin/keys", store.RoleSupervisor)
 	k.GET("", h.keys)
 	k.POST("", h.createKey)
 	k.POST("/:id/revoke", h.revokeKey)
+	// The set-password link is for someone not signed in: the token in the link is the credential.
+	p := h.o.Pages
+	e.GET("/password/set", h.passwordForm, p.Headers, p.ErrorPages, p.CSRF)
+	e.POST("/password/set", h.setPassword, p.Headers, p.ErrorPages, p.CSRF)
 	a := h.o.Pages.Group(e, "/account", "")
 	a.GET("", h.account)
 	a.POST("/password", h.changePassword)
@@ -117,3 +125,8 @@ func formList(c echo.Context, name string) ([]string, error) {
 }
 
 func sprintf(format string, args ...any) string { return fmt.Sprintf(format, args...) }
+
+// linkURL is the set-password link of a token.
+func (h *Handler) linkURL(token string) string {
+	return strings.TrimRight(h.o.PublicURL, "/") + "/password/set?token=" + url.QueryEscape(token)
+}

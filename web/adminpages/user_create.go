@@ -54,6 +54,9 @@ func (h *Handler) createUser(c echo.Context) error {
 	if err == nil {
 		u := admin.NewUser{Username: f.Username, Name: f.Name, Role: f.Role, Comuni: comuni, Categories: cats,
 			Capacity: n, Phone: f.Phone, Password: c.FormValue("password")}
+		if c.FormValue("link") != "" {
+			u.Password = ""
+		}
 		_, shown, err = h.o.Admin.CreateUser(c.Request().Context(), auth.User(c), u)
 	}
 	if err != nil {
@@ -63,9 +66,17 @@ func (h *Handler) createUser(c echo.Context) error {
 		}
 		return h.renderUsers(c, status, f, msg)
 	}
+	l := textsFor(pages.Lang(c))
+	if c.FormValue("link") != "" {
+		// The made password is never shown: the person sets their own through the link.
+		tok, err := h.o.Admin.PasswordLink(c.Request().Context(), auth.User(c), f.Username)
+		if err != nil {
+			return err
+		}
+		return h.showSecret(c, "users", "created_title", sprintf(l["link_once"], f.Username), h.linkURL(tok), "back_users", "/admin/users/"+f.Username)
+	}
 	if shown == "" {
 		return pages.Redirect(c, "/admin/users/"+f.Username+"?created=1")
 	}
-	l := textsFor(pages.Lang(c))
 	return h.showSecret(c, "users", "created_title", sprintf(l["password_once"], f.Username), shown, "back_users", "/admin/users/"+f.Username)
 }
