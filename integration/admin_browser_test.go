@@ -76,6 +76,11 @@ func TestBrowserAdminPages(t *testing.T) {
 	// The person's page, the keys and the own account.
 	browserStep(t, ctx, "open the person", chromedp.Navigate(gw.URL+"/admin/users/luigi.verdi"), chromedp.WaitVisible(chromedp.ID("u-save")))
 	browserCheckA11y(t, ctx, "person")
+	browserStep(t, ctx, "make a password link", chromedp.Click(chromedp.CSS("button#u-link")))
+	browserWait(t, ctx, "the link shown once", `document.querySelector("#secret code") && document.querySelector("#secret code").textContent.includes("/password/set?token=")`, 10*time.Second)
+	link := browserEval[string](t, ctx, `document.querySelector("#secret code").textContent`)
+	browserStep(t, ctx, "open the link", chromedp.Navigate(gw.URL+link[strings.Index(link, "/password/set"):]), chromedp.WaitVisible(chromedp.ID("set-new")))
+	browserCheckA11y(t, ctx, "set-password link")
 	browserStep(t, ctx, "an Empoli person is not found", chromedp.Navigate(gw.URL+"/admin/users/empolese"), chromedp.WaitVisible(chromedp.ID("problem")))
 	browserStep(t, ctx, "open keys", chromedp.Navigate(gw.URL+"/admin/keys"), chromedp.WaitVisible(chromedp.ID("k-create")),
 		chromedp.SetValue(chromedp.ID("k-name"), "sito del comune"), chromedp.Click(chromedp.ID("k-create")))
