@@ -37,6 +37,7 @@ func TestBrowserAdminPages(t *testing.T) {
 		t.Errorf("the navigation marks the people page %d times", n)
 	}
 	browserCheckA11y(t, ctx, "people")
+	browserScreenshot(t, ctx, "admin-people")
 
 	// Keyboard only: Tab to the username, type, Tab to the next fields, Space on Firenze, Tab
 	// to the button and Enter.
@@ -76,6 +77,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	// The person's page, the keys and the own account.
 	browserStep(t, ctx, "open the person", chromedp.Navigate(gw.URL+"/admin/users/luigi.verdi"), chromedp.WaitVisible(chromedp.ID("u-save")))
 	browserCheckA11y(t, ctx, "person")
+	browserScreenshot(t, ctx, "admin-person")
 	browserStep(t, ctx, "make a password link", chromedp.Click(chromedp.CSS("button#u-link")))
 	browserWait(t, ctx, "the link shown once", `document.querySelector("#secret code") && document.querySelector("#secret code").textContent.includes("/password/set?token=")`, 10*time.Second)
 	link := browserEval[string](t, ctx, `document.querySelector("#secret code").textContent`)
@@ -87,6 +89,7 @@ func TestBrowserAdminPages(t *testing.T) {
 	browserWait(t, ctx, "the key shown once", `document.querySelector("#secret code") && document.querySelector("#secret code").textContent.startsWith("spk_")`, 10*time.Second)
 	browserStep(t, ctx, "back to keys", chromedp.Navigate(gw.URL+"/admin/keys"), chromedp.WaitVisible(chromedp.ID("keys")))
 	browserCheckA11y(t, ctx, "keys")
+	browserScreenshot(t, ctx, "admin-keys")
 	browserStep(t, ctx, "open account", chromedp.Navigate(gw.URL+"/account"), chromedp.WaitVisible(chromedp.ID("tok-create")),
 		chromedp.SetValue(chromedp.ID("tok-name"), "script notturno"), chromedp.Click(chromedp.ID("tok-create")))
 	browserWait(t, ctx, "the token shown once", `document.querySelector("#secret code") && document.querySelector("#secret code").textContent.startsWith("spt_")`, 10*time.Second)
