@@ -18,12 +18,12 @@ import (
 // wireInbox mounts the operators' web pages: login and logout, the static files, and the inbox.
 // Its actions go through g.Desk, the same desk the JSON API uses.
 func (g *Gateway) wireInbox(ctx context.Context) error {
-	var onLogout, onLogin func(context.Context, store.User) error
+	var onLogout func(context.Context, store.User) error
 	if g.Desk != nil {
-		onLogout, onLogin = g.Desk.SessionEnded, g.Desk.SessionStarted
+		onLogout = g.Desk.SessionEnded
 	}
 	p, err := pages.New(pages.Options{Store: g.Store, SecureCookies: strings.HasPrefix(g.Config.PublicURL, "https://"),
-		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout, OnLogin: onLogin,
+		Location: g.Config.Location, Logger: g.Log, OnLastSessionEnd: onLogout, OnLogin: g.onLogin,
 		Gate: auth.NewPasswordGate(auth.GateOptions{Concurrent: g.Config.Auth.LoginConcurrency})})
 	if err != nil {
 		return err

@@ -45,6 +45,12 @@ queues:
 			t.Fatalf("presence: %d", code)
 		}
 	}
+	// The comuni's API keys, one of each comune.
+	for _, cm := range []string{"empoli", "firenze"} {
+		if code := harness.API(t, "POST", g.URL+"/api/v1/keys", root, map[string]string{"comune": cm, "name": "sito-" + cm[:2]}, nil); code != 201 {
+			t.Fatalf("creating a key of %s: %d", cm, code)
+		}
+	}
 	// Sanity: an unscoped admin does see Empoli in the audit log.
 	if _, body := get(t, g.URL+"/api/v1/audit", root); !strings.Contains(body, emp.ID) || !strings.Contains(body, "emp-op") {
 		t.Fatalf("the unscoped admin's audit log lacks Empoli entries: %s", body)
@@ -78,6 +84,7 @@ queues:
 		{"/api/v1/reports/summary?comune=empoli", []string{fiAdmin, fiSup}, 404, ""},
 		{"/api/v1/reports/contacts.csv", []string{fiAdmin, fiSup}, 200, fi.ID},
 		{"/api/v1/reports/staffing", []string{fiAdmin, fiSup}, 200, ""},
+		{"/api/v1/keys", []string{fiAdmin, fiSup}, 200, "sito-fi"},
 	} {
 		for _, tok := range tc.tokens {
 			code, body := get(t, g.URL+tc.path, tok)
@@ -142,7 +149,7 @@ queues:
 	covered := map[string]bool{"/api/v1/events": true, "/api/v1/contacts": true, "/api/v1/queues": true, "/api/v1/offices": true,
 		"/api/v1/canned": true, "/api/v1/me": true, "/api/v1/users": true, "/api/v1/audit": true, "/api/v1/alerts": true,
 		"/api/v1/openapi.json": true, "/api/v1/reports/summary": true, "/api/v1/reports/contacts.csv": true,
-		"/api/v1/reports/staffing": true,
+		"/api/v1/reports/staffing": true, "/api/v1/keys": true,
 		// The signed-in operator's own softphone token: no one else's data to leak.
 		"/api/v1/voice/token": true}
 	for _, r := range g.G.Echo.Routes() {

@@ -63,6 +63,12 @@ func splitList(s string) []string {
 
 // CreateUser adds a user; the username must be new.
 func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
+	return s.CreateUserWith(ctx, u, "")
+}
+
+// CreateUserWith is CreateUser with where the user answers calls ("" for the browser
+// softphone); the audit entries, if any, commit with the user.
+func (s *Store) CreateUserWith(ctx context.Context, u User, phone string, audit ...AuditEntry) (User, error) {
 	if u.ID == "" {
 		u.ID = NewID()
 	}
@@ -71,10 +77,13 @@ func (s *Store) CreateUser(ctx context.Context, u User) (User, error) {
 	}
 	u.CreatedAt = s.now()
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO users (id, username, name, role, password_hash, comuni, categories, capacity, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Username, u.Name, u.Role, u.PasswordHash,
-			strings.Join(u.Comuni, ","), strings.Join(u.Categories, ","), u.Capacity, Micros(u.CreatedAt))
-		return err
+		_, err := tx.Exec(ctx, `INSERT INTO users (id, username, name, role, password_hash, comuni, categories, capacity, phone, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, u.ID, u.Username, u.Name, u.Role, u.PasswordHash,
+			strings.Join(u.Comuni, ","), strings.Join(u.Categories, ","), u.Capacity, phone, Micros(u.CreatedAt))
+		if err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
 	})
 	if isUniqueViolation(err) {
 		return u, ErrConflict
@@ -158,6 +167,9 @@ func (s *Store) SetPassword(ctx context.Context, userID, hash string) error {
 const (
 	TokenAPI     = "api"
 	TokenSession = "session"
+	// TokenPasswordLink is a one-time link to set one's password (a new user's first, or after
+	// a reset); setting the password ends it, with the user's sessions.
+	TokenPasswordLink = "password_link"
 )
 
 // HashToken is how tokens are stored: only their SHA-256.
@@ -178,6 +190,12 @@ func RandomToken(prefix string) string {
 // CreateToken issues a token for a user; ttl 0 means no expiry. The token is returned once and
 // only its hash is kept.
 func (s *Store) CreateToken(ctx context.Context, userID, kind string, ttl time.Duration) (string, error) {
+	return s.CreateNamedToken(ctx, userID, kind, "", ttl)
+}
+
+// CreateNamedToken is CreateToken with a name the user recognizes it by ("deploy script"); the
+// audit entries, if any, commit with the token.
+func (s *Store) CreateNamedToken(ctx context.Context, userID, kind, name string, ttl time.Duration, audit ...AuditEntry) (string, error) {
 	token := RandomToken("spt_")
 	if kind == TokenSession {
 		token = RandomToken("")
@@ -187,9 +205,12 @@ func (s *Store) CreateToken(ctx context.Context, userID, kind string, ttl time.D
 		expires = Micros(s.now().Add(ttl))
 	}
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO api_tokens (hash, user_id, kind, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-			HashToken(token), userID, kind, Micros(s.now()), expires)
-		return err
+		_, err := tx.Exec(ctx, "INSERT INTO api_tokens (hash, user_id, kind, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+			HashToken(token), userID, kind, name, Micros(s.now()), expires)
+		if err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
 	})
 	return token, err
 }
@@ -236,15 +257,17 @@ func (s *Store) PurgeTokens(ctx context.Context, after time.Duration) (int64, er
 
 // RevokeUserTokens ends every token of a user at once, API tokens and sessions alike, and
 // returns the user and how many tokens it ended.
-func (s *Store) RevokeUserTokens(ctx context.Context, username string) (User, int64, error) {
+func (s *Store) RevokeUserTokens(ctx context.Context, username string, audit ...AuditEntry) (User, int64, error) {
 	u, err := s.UserByUsername(ctx, username)
 	if err != nil {
 		return u, 0, err
 	}
 	var n int64
 	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		n, err = revokeAllTokens(ctx, tx, u.ID, Micros(s.now()))
-		return err
+		if n, err = revokeAllTokens(ctx, tx, u.ID, Micros(s.now())); err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
 	})
 	return u, n, err
 }
@@ -258,8 +281,9 @@ func revokeAllTokens(ctx context.Context, tx *Tx, userID string, now int64) (int
 }
 
 // DisableUser stops a user: no login, every token and session ended, presence offline so
-// nothing more is assigned to them. Disabling a disabled user changes nothing.
-func (s *Store) DisableUser(ctx context.Context, username string) (User, error) {
+// nothing more is assigned to them. Disabling a disabled user changes nothing. The audit
+// entries, if any, commit with the change.
+func (s *Store) DisableUser(ctx context.Context, username string, audit ...AuditEntry) (User, error) {
 	u, err := s.UserByUsername(ctx, username)
 	if err != nil {
 		return u, err
@@ -269,21 +293,26 @@ func (s *Store) DisableUser(ctx context.Context, username string) (User, error) 
 		if _, err := tx.Exec(ctx, "UPDATE users SET disabled_at = COALESCE(disabled_at, ?), presence = 'offline' WHERE id = ?", now, u.ID); err != nil {
 			return err
 		}
-		_, err := revokeAllTokens(ctx, tx, u.ID, now)
-		return err
+		if _, err := revokeAllTokens(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
 	})
 	return u, err
 }
 
-// EnableUser lets a disabled user log in again (their old tokens stay revoked).
-func (s *Store) EnableUser(ctx context.Context, username string) (User, error) {
+// EnableUser lets a disabled user log in again (their old tokens stay revoked). The audit
+// entries, if any, commit with the change.
+func (s *Store) EnableUser(ctx context.Context, username string, audit ...AuditEntry) (User, error) {
 	u, err := s.UserByUsername(ctx, username)
 	if err != nil {
 		return u, err
 	}
 	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE users SET disabled_at = NULL WHERE id = ?", u.ID)
-		return err
+		if _, err := tx.Exec(ctx, "UPDATE users SET disabled_at = NULL WHERE id = ?", u.ID); err != nil {
+			return err
+		}
+		return s.auditAll(ctx, tx, audit)
 	})
 	return u, err
 }

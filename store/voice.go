@@ -9,8 +9,9 @@ import (
 	"github.com/sportello/sportello/channels"
 )
 
-// SetUserPhone sets where a user answers calls ("" for the browser softphone).
-func (s *Store) SetUserPhone(ctx context.Context, username, phone string) error {
+// SetUserPhone sets where a user answers calls ("" for the browser softphone); the audit
+// entries, if any, commit with it.
+func (s *Store) SetUserPhone(ctx context.Context, username, phone string, audit ...AuditEntry) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		res, err := tx.Exec(ctx, "UPDATE users SET phone = ? WHERE username = ? AND deleted_at IS NULL", phone, username)
 		if err != nil {
@@ -19,7 +20,7 @@ func (s *Store) SetUserPhone(ctx context.Context, username, phone string) error 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		return s.auditAll(ctx, tx, audit)
 	})
 }
 

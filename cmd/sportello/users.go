@@ -75,20 +75,25 @@ func runUserAdd(ctx context.Context, e *env, args []string) error {
 			}
 		}
 	}
-	u, err := s.CreateUser(ctx, store.User{Username: *username, Name: *name, Role: *role, PasswordHash: hash,
-		Comuni: comuni, Categories: categories, Capacity: *capacity})
+	u, err := s.CreateUserWith(ctx, store.User{Username: *username, Name: *name, Role: *role, PasswordHash: hash,
+		Comuni: comuni, Categories: categories, Capacity: *capacity}, answerAt,
+		cliAudit(store.AuditUserCreate, *username, fmt.Sprintf("role=%q comuni=%q categories=%q capacity=\"%d\" phone=%q",
+			*role, strings.Join(comuni, ","), strings.Join(categories, ","), *capacity, answerAt)))
 	if errors.Is(err, store.ErrConflict) {
 		return fmt.Errorf("user %q already exists", *username)
 	}
 	if err != nil {
 		return err
 	}
-	if answerAt != "" {
-		if err := s.SetUserPhone(ctx, u.Username, answerAt); err != nil {
-			return err
-		}
-	}
 	return printed(fmt.Fprintf(e.stdout, "created %s %s\n%s\n", u.Role, u.Username, u.ID))
+}
+
+// CLIActor is the audit log's actor of changes made with the command line.
+const CLIActor = "cli"
+
+// cliAudit is the audit entry of a change made with the command line.
+func cliAudit(action, username, detail string) store.AuditEntry {
+	return store.AuditEntry{Actor: CLIActor, Action: action, Target: username, Detail: detail}
 }
 
 // readPassword asks twice without echo when stdin is a terminal, else reads one line (a script
@@ -157,21 +162,21 @@ func runTokenCreate(ctx context.Context, e *env, args []string) error {
 
 func runTokenRevoke(ctx context.Context, e *env, args []string) error {
 	return userChange(ctx, e, "token revoke", args, func(s *store.Store, username string) (store.User, string, error) {
-		u, n, err := s.RevokeUserTokens(ctx, username)
+		u, n, err := s.RevokeUserTokens(ctx, username, cliAudit(store.AuditTokenRevoke, username, "every token and session"))
 		return u, fmt.Sprintf("revoked %d tokens and sessions of %s", n, username), err
 	})
 }
 
 func runUserDisable(ctx context.Context, e *env, args []string) error {
 	return userChange(ctx, e, "user disable", args, func(s *store.Store, username string) (store.User, string, error) {
-		u, err := s.DisableUser(ctx, username)
+		u, err := s.DisableUser(ctx, username, cliAudit(store.AuditUserDisable, username, ""))
 		return u, "disabled " + username, err
 	})
 }
 
 func runUserEnable(ctx context.Context, e *env, args []string) error {
 	return userChange(ctx, e, "user enable", args, func(s *store.Store, username string) (store.User, string, error) {
-		u, err := s.EnableUser(ctx, username)
+		u, err := s.EnableUser(ctx, username, cliAudit(store.AuditUserEnable, username, ""))
 		return u, "enabled " + username, err
 	})
 }
@@ -231,7 +236,7 @@ func runUserPhone(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	if err := s.SetUserPhone(ctx, *username, answerAt); errors.Is(err, store.ErrNotFound) {
+	if err := s.SetUserPhone(ctx, *username, answerAt, cliAudit(store.AuditUserUpdate, *username, fmt.Sprintf("phone=%q", answerAt))); errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("no user %q", *username)
 	} else if err != nil {
 		return err

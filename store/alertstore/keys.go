@@ -20,16 +20,23 @@ type APIKey struct {
 	Name      string
 	CreatedAt time.Time
 	RevokedAt *time.Time
+	// LastUsedAt is the last request the key authenticated (nil: never used); Requests counts them.
+	LastUsedAt *time.Time
+	Requests   int64
 }
 
-// CreateAPIKey issues a key for a comune and returns it with its record.
-func (s *Store) CreateAPIKey(ctx context.Context, comune, name string) (APIKey, string, error) {
+// CreateAPIKey issues a key for a comune and returns it with its record; the audit entries, if
+// any, commit with it.
+func (s *Store) CreateAPIKey(ctx context.Context, comune, name string, audit ...store.AuditEntry) (APIKey, string, error) {
 	key := store.RandomToken(APIKeyPrefix)
 	k := APIKey{ID: store.NewID(), Comune: comune, Name: name, CreatedAt: s.Now().UTC()}
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "INSERT INTO api_keys (id, comune, name, hash, created_at) VALUES (?, ?, ?, ?, ?)",
 			k.ID, k.Comune, k.Name, store.HashToken(key), store.Micros(k.CreatedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit, k.ID)
 	})
 	if err != nil {
 		return APIKey{}, "", err
@@ -37,18 +44,43 @@ func (s *Store) CreateAPIKey(ctx context.Context, comune, name string) (APIKey, 
 	return k, key, nil
 }
 
-const apiKeyColumns = "id, comune, name, created_at, revoked_at"
+const apiKeyColumns = "id, comune, name, created_at, revoked_at, last_used_at, requests"
 
 func scanAPIKey(row interface{ Scan(...any) error }) (APIKey, error) {
 	var k APIKey
 	var created int64
-	var revoked sql.NullInt64
-	err := row.Scan(&k.ID, &k.Comune, &k.Name, &created, &revoked)
+	var revoked, used sql.NullInt64
+	err := row.Scan(&k.ID, &k.Comune, &k.Name, &created, &revoked, &used, &k.Requests)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, store.ErrNotFound
 	}
-	k.CreatedAt, k.RevokedAt = store.FromMicros(created), nullMicros(revoked)
+	k.CreatedAt, k.RevokedAt, k.LastUsedAt = store.FromMicros(created), nullMicros(revoked), nullMicros(used)
 	return k, err
+}
+
+// auditAll records entries inside the key's transaction; an entry without a target names the key.
+func auditAll(ctx context.Context, tx *store.Tx, entries []store.AuditEntry, keyID string) error {
+	for _, e := range entries {
+		if e.Target == "" {
+			e.Target = keyID
+		}
+		if err := tx.Store().AuditTx(ctx, tx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// APIKeyByID reads one key, revoked or not.
+func (s *Store) APIKeyByID(ctx context.Context, id string) (APIKey, error) {
+	return scanAPIKey(s.QueryRow(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE id = ?", id))
+}
+
+// CountAPIKeyUseTx records one request made with a key: its last use and its request count.
+// It runs inside the request's rate-limit transaction, so counting costs no commit of its own.
+func CountAPIKeyUseTx(ctx context.Context, tx *store.Tx, id string) error {
+	_, err := tx.Exec(ctx, "UPDATE api_keys SET last_used_at = ?, requests = requests + 1 WHERE id = ?", store.Micros(tx.Store().Now()), id)
+	return err
 }
 
 // APIKeyByToken finds the live (not revoked) key a bearer token is.
@@ -75,8 +107,8 @@ func (s *Store) APIKeys(ctx context.Context, comune string) ([]APIKey, error) {
 }
 
 // RevokeAPIKey revokes a key by its id, or by the key itself. Revoking twice is not an error;
-// an unknown key is store.ErrNotFound.
-func (s *Store) RevokeAPIKey(ctx context.Context, idOrKey string) error {
+// an unknown key is store.ErrNotFound. The audit entries, if any, commit with it.
+func (s *Store) RevokeAPIKey(ctx context.Context, idOrKey string, audit ...store.AuditEntry) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var id string
 		err := tx.QueryRow(ctx, "SELECT id FROM api_keys WHERE id = ? OR hash = ?", idOrKey, store.HashToken(idOrKey)).Scan(&id)
@@ -86,8 +118,10 @@ func (s *Store) RevokeAPIKey(ctx context.Context, idOrKey string) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", store.Micros(s.Now()), id)
-		return err
+		if _, err = tx.Exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", store.Micros(s.Now()), id); err != nil {
+			return err
+		}
+		return auditAll(ctx, tx, audit, id)
 	})
 }
 

@@ -1,6 +1,7 @@
 package notifyapi
 
 import (
+	"context"
 	"errors"
 	"math"
 	"net/http"
@@ -45,9 +46,16 @@ func apiKey(c echo.Context) alertstore.APIKey {
 
 // rateLimit answers 429 when a key exceeds its requests per minute. The bucket is a row in the
 // database, so the limit holds for the whole deployment however many replicas serve the key.
+// An admitted request is counted on the key (its last use and request count) in the same
+// transaction.
 func (a *API) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		err := alertstore.New(a.o.Store).TakeRate(c.Request().Context(), a.bucket(c), 1, a.rate())
+		err := a.o.Store.Write(c.Request().Context(), func(ctx context.Context, tx *store.Tx) error {
+			if err := alertstore.TakeRateTx(ctx, tx, a.bucket(c), 1, a.rate()); err != nil {
+				return err
+			}
+			return alertstore.CountAPIKeyUseTx(ctx, tx, apiKey(c).ID)
+		})
 		var rl *alertstore.RateLimitedError
 		if errors.As(err, &rl) {
 			return a.tooMany(c, rl.RetryAfter)

@@ -266,6 +266,7 @@ func openAPIDocument() obj {
 	for k, v := range cannedPaths() {
 		paths[k] = v
 	}
+	withAdminPaths(paths)
 	return obj{
 		"openapi":           "3.1.0",
 		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
@@ -292,7 +293,7 @@ func openAPIDocument() obj {
 				"userToken": obj{"type": "http", "scheme": "bearer", "description": "a user's API token (sportello token create --username U)"},
 				"session":   obj{"type": "apiKey", "in": "cookie", "name": "sportello_session", "description": "the web inbox's session; unsafe methods also need the X-CSRF-Token header"},
 			},
-			"schemas": withCannedSchemas(withReportSchemas(schemas())),
+			"schemas": withAdminSchemas(withCannedSchemas(withReportSchemas(schemas()))),
 		},
 	}
 }

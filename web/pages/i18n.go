@@ -24,7 +24,7 @@ func Lang(c echo.Context) string {
 	lang := ""
 	if q := c.QueryParam("lang"); known(q) {
 		lang = q
-		c.SetCookie(&http.Cookie{Name: LangCookie, Value: q, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+		SetLang(c, q)
 	} else if ck, err := c.Cookie(LangCookie); err == nil && known(ck.Value) {
 		lang = ck.Value
 	} else {
@@ -35,6 +35,12 @@ func Lang(c echo.Context) string {
 }
 
 const langKey = "sportello.lang"
+
+// SetLang remembers a language (one of Languages) for this request and the next ones.
+func SetLang(c echo.Context, lang string) {
+	c.SetCookie(&http.Cookie{Name: LangCookie, Value: lang, Path: "/", MaxAge: 365 * 24 * 3600, SameSite: http.SameSiteLaxMode, HttpOnly: true})
+	c.Set(langKey, lang)
+}
 
 func known(l string) bool {
 	for _, k := range Languages {

@@ -89,13 +89,14 @@ func (p *Pages) login(c echo.Context) error {
 		return err
 	}
 	p.setSession(c, token)
-	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
 	if p.o.OnLogin != nil {
-		// The login stands even if the presence cannot be restored: the operator sets it by hand.
-		if err := p.o.OnLogin(ctx, u); err != nil {
-			p.o.Logger.Warn("restoring the presence at login failed", "user", u.Username, "err", err)
+		if lang, err := p.o.OnLogin(ctx, u); err != nil {
+			p.o.Logger.Warn("applying the user's preferences at login failed", "user", u.Username, "err", err)
+		} else if known(lang) {
+			SetLang(c, lang)
 		}
 	}
+	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
 	return Redirect(c, next)
 }
 

@@ -41,8 +41,9 @@ type Options struct {
 	Gate *auth.PasswordGate
 	// OnLastSessionEnd runs when a user logs out of their last live session (presence goes offline).
 	OnLastSessionEnd func(ctx context.Context, u store.User) error
-	// OnLogin runs after a successful login (the presence the user last chose comes back).
-	OnLogin func(ctx context.Context, u store.User) error
+	// OnLogin runs after a login and returns the user's preferred language ("" = none), which
+	// the pages then speak; it may also set their presence.
+	OnLogin func(ctx context.Context, u store.User) (lang string, err error)
 	// Funcs are extra template functions (a feature's own formatting).
 	Funcs template.FuncMap
 	// Now is the clock (tests).
@@ -137,6 +138,9 @@ func (p *Pages) Group(e *echo.Echo, prefix, role string) *echo.Group {
 	}
 	return e.Group(prefix, mw...)
 }
+
+// Gate is the password gate of the pages' logins, for other forms that check a password.
+func (p *Pages) Gate() *auth.PasswordGate { return p.o.Gate }
 
 // Logger is the pages' logger.
 func (p *Pages) Logger() *slog.Logger { return p.o.Logger }

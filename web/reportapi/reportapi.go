@@ -4,6 +4,7 @@
 package reportapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -58,6 +59,12 @@ func (a *API) userOrKey(next echo.HandlerFunc) echo.HandlerFunc {
 		if errors.Is(err, store.ErrNotFound) {
 			return httperr.New(http.StatusUnauthorized, "unauthorized", "unknown or revoked API key")
 		}
+		if err != nil {
+			return err
+		}
+		err = a.Store.Write(c.Request().Context(), func(ctx context.Context, tx *store.Tx) error {
+			return alertstore.CountAPIKeyUseTx(ctx, tx, k.ID)
+		})
 		if err != nil {
 			return err
 		}
