@@ -10,6 +10,9 @@ const (
 	Email Kind = "email"
 	Fax   Kind = "fax"
 	Phone Kind = "phone"
+	// AppIO is the state's app, reached by codice fiscale: outbound only (replies and alerts);
+	// no contact arrives on it.
+	AppIO Kind = "app_io"
 )
 
 // Valid reports whether k is one of the four channels.
