@@ -58,11 +58,11 @@ func FitAppIO(subject, markdown, sender string) (string, string) {
 	subject = cutRunes(subject, AppIOSubjectMax)
 	markdown = strings.TrimSpace(markdown)
 	if utf8.RuneCountInString(markdown) < AppIOMarkdownMin {
-		from := sender
-		if from == "" {
-			from = "il suo Comune"
+		from := "da " + EscapeMarkdown(sender)
+		if sender == "" {
+			from = "dal suo Comune"
 		}
-		markdown = strings.TrimSpace(markdown + "\n\n---\n\n*Messaggio inviato da " + EscapeMarkdown(from) +
+		markdown = strings.TrimSpace(markdown + "\n\n---\n\n*Messaggio inviato " + from +
 			" tramite App IO. Per rispondere usi i canali di contatto del Comune.*")
 	}
 	return subject, cutRunes(markdown, AppIOMarkdownMax)
@@ -88,4 +88,24 @@ func EscapeMarkdown(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// DeliveryOf is the delivery state an outbound message's status shows as (Message.Delivery):
+// queued, sent, accepted, delivered or failed; nil for inbound messages and other statuses.
+func DeliveryOf(d Direction, status string) *string {
+	if d != Outbound {
+		return nil
+	}
+	var v string
+	switch status {
+	case "queued", "sent", "accepted", "delivered", "failed":
+		v = status
+	case "undelivered":
+		v = "failed"
+	case "outbox":
+		v = "sent"
+	default:
+		return nil
+	}
+	return &v
 }

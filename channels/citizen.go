@@ -26,6 +26,7 @@ type Citizen struct {
 	Phone      *string    `json:"phone"`
 	Email      *string    `json:"email"`
 	Fax        *string    `json:"fax"`
+	FiscalCode *string    `json:"fiscal_code"`
 	Identities []Identity `json:"identities"`
 	Contacts   []Contact  `json:"contacts"`
 }

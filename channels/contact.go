@@ -140,7 +140,10 @@ type Message struct {
 	InReplyTo  string   `json:"in_reply_to,omitempty"`
 	References []string `json:"references,omitempty"`
 	// Delivery state of an outbound message: queued, sent, delivered, failed ...
-	Status    string    `json:"status,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Delivery is where an outbound message stands with its channel: queued, sent, accepted
+	// (PEC), delivered, failed; nil for inbound messages and states not known.
+	Delivery  *string   `json:"delivery"`
 	Error     string    `json:"error,omitempty"`
 	Author    string    `json:"author,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`

@@ -123,7 +123,8 @@ func (c *Client) IOStatus(ctx context.Context, comune, fiscalCode, id string) (s
 }
 
 // Send is channels.Sender for operator replies: To is the fiscal code, From the comune whose
-// service sends, Subject and Body the message (fitted to App IO's bounds). The profile is asked
+// service sends, Subject and Body (plain text, escaped here) the message, fitted to App IO's
+// bounds. The profile is asked
 // first: a citizen whose profile refuses the service is a permanent refusal.
 func (c *Client) Send(ctx context.Context, out channels.OutboundMessage) (channels.SendResult, error) {
 	if out.Channel != channels.AppIO {
@@ -137,7 +138,8 @@ func (c *Client) Send(ctx context.Context, out channels.OutboundMessage) (channe
 		return channels.SendResult{}, &channels.SendError{Permanent: true, Code: http.StatusForbidden,
 			Message: "the citizen's App IO profile does not accept this comune's messages (or there is none)"}
 	}
-	id, err := c.SendIO(ctx, channels.AppIOMessage{Comune: out.From, FiscalCode: out.To, Subject: out.Subject, Markdown: out.Body})
+	subject, markdown := channels.FitAppIO(out.Subject, channels.EscapeMarkdown(out.Body), "")
+	id, err := c.SendIO(ctx, channels.AppIOMessage{Comune: out.From, FiscalCode: out.To, Subject: subject, Markdown: markdown})
 	if err != nil {
 		return channels.SendResult{}, err
 	}

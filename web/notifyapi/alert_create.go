@@ -23,6 +23,8 @@ type alertBody struct {
 	SendAt    *string  `json:"send_at"`
 	ExpiresAt *string  `json:"expires_at"`
 	GSM7Safe  bool     `json:"gsm7_safe"`
+	// Channels: "sms" (the default) and "app_io", in order of preference.
+	Channels []string `json:"channels"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -59,7 +61,7 @@ func (a *API) createAlert(c echo.Context) error {
 		return err
 	}
 	req := alerts.AlertRequest{Category: b.Category, Message: b.Message, MessageEN: b.MessageEN, Topics: b.Topics,
-		GSM7Safe: b.GSM7Safe, Source: "api", CreatedBy: k.ID}
+		GSM7Safe: b.GSM7Safe, Source: "api", CreatedBy: k.ID, Channels: b.Channels}
 	if req.SendAt, err = parseTime("send_at", b.SendAt); err != nil {
 		return err
 	}
