@@ -327,6 +327,17 @@ const errLate = "not handed over within the claim's time bound; queued again"
 const sendTimeout = 30 * time.Second
 
 func (s *Service) sendOne(ctx context.Context, snd channels.Sender, a alertstore.Alert, r alertstore.Recipient) alertstore.SendResult {
+	res := s.sendOneOn(ctx, snd, a, r)
+	if !a.UsesAppIO() {
+		// One channel: nothing to tell apart, and nothing more to write per chunk.
+		res.Channel = ""
+	}
+	return res
+}
+
+// sendOneOn sends to one recipient: through App IO first when the alert names it and the
+// recipient has a fiscal code, else (or when App IO cannot reach them) by SMS.
+func (s *Service) sendOneOn(ctx context.Context, snd channels.Sender, a alertstore.Alert, r alertstore.Recipient) alertstore.SendResult {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
 	why := "no phone number is known"

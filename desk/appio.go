@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"net/http"
 	"unicode/utf8"
 
 	"github.com/sportello/sportello/channels"
@@ -28,7 +29,7 @@ func (d *Desk) AddFiscalCode(ctx context.Context, u store.User, citizenID, raw s
 		store.AuditEntry{Actor: u.Username, Action: store.AuditIdentity, CitizenID: &citizenID, Target: cf, Detail: string(channels.IdentityFiscalCode)})
 	switch {
 	case errors.Is(err, store.ErrConflict):
-		return "", conflict("the fiscal code %s belongs to another citizen: merge the two", cf)
+		return "", fail(http.StatusConflict, "fiscal_code_taken", "the fiscal code %s belongs to another citizen: merge the two", cf)
 	case errors.Is(err, store.ErrNotFound):
 		return "", notFound("citizen")
 	case err != nil:

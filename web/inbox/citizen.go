@@ -19,6 +19,10 @@ type citizenView struct {
 	Rows   []row
 	// MergeID keeps the id typed when a merge failed.
 	MergeID string
+	// CanAddFiscalCode shows the form that gives the citizen a fiscal code (they have none);
+	// FiscalCode keeps what was typed when it was refused.
+	CanAddFiscalCode bool
+	FiscalCode       string
 }
 
 // citizen shows one person across every channel: identities and every contact in scope.
@@ -45,6 +49,9 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	}
 	for _, ct := range cz.Contacts {
 		cv.Rows = append(cv.Rows, in.row(ct))
+	}
+	if _, ok := in.o.Desk.(AppIO); ok && cz.FiscalCode == nil {
+		cv.CanAddFiscalCode = true
 	}
 	v := pages.View{Title: pages.Text(c, "citizen_title") + ": " + cv.Name, Nav: "inbox"}
 	if adjust != nil {
