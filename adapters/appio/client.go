@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -140,6 +142,13 @@ func (c *Client) Send(ctx context.Context, out channels.OutboundMessage) (channe
 	}
 	subject, markdown := channels.FitAppIO(out.Subject, channels.EscapeMarkdown(out.Body), "")
 	id, err := c.SendIO(ctx, channels.AppIOMessage{Comune: out.From, FiscalCode: out.To, Subject: subject, Markdown: markdown})
+	var se *channels.SendError
+	if errors.As(err, &se) && se.Code == 0 && !se.Permanent && !neverSent(err) {
+		// App IO may hold the message without having said so, and cannot be asked about one
+		// it gave no id for: trying again could deliver it twice.
+		return channels.SendResult{}, &channels.SendError{Permanent: true, Err: err,
+			Message: "App IO did not answer; unknown whether it got the message, so it was not sent again: " + se.Message}
+	}
 	if err != nil {
 		return channels.SendResult{}, err
 	}
@@ -221,6 +230,17 @@ func (c *Client) once(ctx context.Context, key, method, path string, payload []b
 		return 0, 0, nil, &channels.SendError{Message: "reading App IO's answer: " + err.Error(), Err: err}
 	}
 	return resp.StatusCode, parseRetryAfter(resp.Header.Get("Retry-After"), time.Now()), data, nil
+}
+
+// neverSent recognizes a request that could not have been written: the connection was never
+// made (refused, unreachable, unknown host).
+func neverSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
 }
 
 // parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.

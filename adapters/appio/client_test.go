@@ -149,3 +149,35 @@ func TestParseRetryAfter(t *testing.T) {
 		}
 	}
 }
+
+// A reply whose send gets no answer is not tried again (App IO may have it); one that could not
+// even connect is, since nothing was sent.
+func TestReplyWithoutAnAnswerIsNotRetried(t *testing.T) {
+	block := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/v1/profiles" {
+			_, _ = w.Write([]byte(`{"sender_allowed": true}`))
+			return
+		}
+		<-block
+	}))
+	defer srv.Close()
+	defer close(block)
+	c, err := New(Options{BaseURL: srv.URL, Keys: map[string]string{"firenze": "k"}, Timeout: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Send(context.Background(), channels.OutboundMessage{Channel: channels.AppIO, From: "firenze", To: cfAllowed, Subject: "Oggetto di prova", Body: "testo"})
+	var se *channels.SendError
+	if !errors.As(err, &se) || !se.Permanent || !strings.Contains(se.Message, "not sent again") {
+		t.Fatalf("a send without an answer: %v", err)
+	}
+	down, err := New(Options{BaseURL: "http://127.0.0.1:1", Keys: map[string]string{"firenze": "k"}, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = down.Send(context.Background(), channels.OutboundMessage{Channel: channels.AppIO, From: "firenze", To: cfAllowed, Subject: "Oggetto di prova", Body: "testo"})
+	if !errors.As(err, &se) || se.Permanent {
+		t.Fatalf("App IO unreachable must be retried: %v", err)
+	}
+}
