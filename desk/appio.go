@@ -60,6 +60,14 @@ func (d *Desk) appIORoute(ctx context.Context, c channels.Contact, body string) 
 	if cf == "" {
 		return route{}, "", badRequest("no_fiscal_code", "the citizen has no fiscal code: add it on the citizen's page")
 	}
+	// Asked now, so the operator learns at once (with the text kept) rather than from a failed
+	// delivery later; an App IO that cannot answer now leaves it to the send job.
+	io, _ := d.o.Senders[channels.AppIO].(channels.AppIOClient)
+	if ok, err := io.Allowed(ctx, *c.Comune, cf); err == nil && !ok {
+		return route{}, "", badRequest("app_io_refused", "the citizen's App IO profile does not accept the comune's messages (or there is none): reply on the contact's channel")
+	} else if err != nil {
+		d.o.Logger.Warn("asking App IO for a citizen's profile failed; the send will ask again", "contact", c.ID, "err", err)
+	}
 	if utf8.RuneCountInString(body) > maxAppIOReply {
 		return route{}, "", badRequest("body_too_long", "an App IO reply holds at most %d characters", maxAppIOReply)
 	}

@@ -255,4 +255,33 @@ func TestAppIOOperatorReply(t *testing.T) {
 	if n := r.tw.CountTo("+393470000001"); n != 0 {
 		t.Fatalf("the App IO reply also went by SMS (%d)", n)
 	}
+
+	// A citizen whose App IO profile refuses the comune's service: the reply by App IO is
+	// refused at once with the reason, and nothing goes to App IO; the SMS reply is queued.
+	form = harness.SMSForm("SMappio0002", "+393470000002", "+390552768000", "E l'ufficio tributi?")
+	if resp, body := harness.PostTwilioSigned(t, r.p.URL, path, form, harness.Signature(harness.AuthToken, r.p.URL+path, form)); resp.StatusCode != 200 {
+		t.Fatalf("inbound SMS: %d %s", resp.StatusCode, body)
+	}
+	if code := harness.API(t, "GET", r.p.URL+"/api/v1/contacts", token, nil, &list); code != 200 || len(list.Items) != 2 {
+		t.Fatalf("contacts: %d %+v", code, list)
+	}
+	var second string
+	for _, c := range list.Items {
+		if c.ID != contactID {
+			second = c.ID
+			if code := harness.API(t, "POST", r.p.URL+"/api/v1/citizens/"+c.Citizen.ID+"/fiscal_code", token, map[string]any{"fiscal_code": cfRefuses}, nil); code != 200 {
+				t.Fatalf("add fiscal code: %d", code)
+			}
+		}
+	}
+	if code := harness.API(t, "POST", r.p.URL+"/api/v1/contacts/"+second+"/reply", token, map[string]any{"body": "Martedì.", "channel": "app_io"}, &e); code != 400 || e.Error.Code != "app_io_refused" {
+		t.Fatalf("reply by App IO to a refusing profile: %d %+v", code, e)
+	}
+	var sm struct{ Channel, To string }
+	if code := harness.API(t, "POST", r.p.URL+"/api/v1/contacts/"+second+"/reply", token, map[string]any{"body": "Martedì."}, &sm); code != 202 || sm.Channel != "sms" || sm.To != "+393470000002" {
+		t.Fatalf("the SMS reply: %d %+v", code, sm)
+	}
+	if m := len(r.io.Messages()); m != 1 {
+		t.Fatalf("%d App IO messages in all, want 1", m)
+	}
 }

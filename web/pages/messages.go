@@ -183,6 +183,7 @@ var messages = map[string]map[string]string{
 		"err_invalid_fiscal_code": "Il codice fiscale non è valido: controlla i 16 caratteri.",
 		"err_no_fiscal_code":      "Il cittadino non ha un codice fiscale: aggiungilo nella sua pagina.",
 		"err_app_io_unavailable":  "Il comune del contatto non ha un servizio App IO.",
+		"err_app_io_refused":      "Il profilo App IO del cittadino non accetta messaggi da questo comune (o non esiste): rispondi sul canale del contatto.",
 		"err_invalid_channel":     "Canale della risposta sconosciuto.",
 		"err_fiscal_code_taken":   "Un altro cittadino ha già questo codice fiscale: unisci i due cittadini.",
 
@@ -419,6 +420,7 @@ var messages = map[string]map[string]string{
 		"err_invalid_fiscal_code": "The fiscal code is not valid: check its 16 characters.",
 		"err_no_fiscal_code":      "The citizen has no fiscal code: add it on their page.",
 		"err_app_io_unavailable":  "The contact's municipality has no App IO service.",
+		"err_app_io_refused":      "The citizen's App IO profile does not accept messages from this municipality (or there is none): reply on the contact's channel.",
 		"err_invalid_channel":     "Unknown reply channel.",
 		"err_fiscal_code_taken":   "Another citizen already has this fiscal code: merge the two citizens.",
 
