@@ -39,6 +39,10 @@ type AlertRequest struct {
 	Supersede string
 	// Urgent sends even during alerts.quiet_hours; any other alert due then waits for their end.
 	Urgent bool
+	// Channels are "sms" and "app_io", in any order; nil means SMS only. With App IO, a
+	// subscriber whose fiscal code's profile accepts the comune's service gets an App IO
+	// message and no SMS; the others an SMS, where a phone is known (and SMS is named).
+	Channels []string
 }
 
 // templateData is what an alert template sees.
@@ -144,15 +148,49 @@ func (s *Service) Compose(comune string, req AlertRequest) (alertstore.Alert, er
 			return alertstore.Alert{}, invalid("message_too_long", "the text with the comune's template has %d characters; an SMS carries at most %d", n, maxSMSChars)
 		}
 	}
+	chans, err := s.channelsOf(comune, req.Channels)
+	if err != nil {
+		return alertstore.Alert{}, err
+	}
 	seg := gsm7.CountSegments(textIT)
 	a := alertstore.Alert{Comune: comune, Category: req.Category, Message: req.Message, MessageEN: req.MessageEN, TextIT: textIT, TextEN: textEN,
 		Topics: topics, GSM7Safe: req.GSM7Safe, Segments: seg.Segments, Encoding: seg.Encoding, Source: req.Source, CreatedBy: req.CreatedBy,
-		ExternalRef: req.ExternalRef, SendAt: sendAt, Urgent: req.Urgent, QuietHeld: held}
+		ExternalRef: req.ExternalRef, SendAt: sendAt, Urgent: req.Urgent, QuietHeld: held, Channels: chans}
 	if req.ExpiresAt != nil {
 		e := req.ExpiresAt.UTC()
 		a.ExpiresAt = &e
 	}
 	return a, nil
+}
+
+// channelsOf validates an alert's channels: known, not repeated, App IO only for a comune with
+// an App IO key. SMS only is nil.
+func (s *Service) channelsOf(comune string, in []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range in {
+		c = strings.ToLower(strings.TrimSpace(c))
+		switch c {
+		case alertstore.ChannelSMS, alertstore.ChannelAppIO:
+		default:
+			return nil, invalid("unknown_channel", "unknown channel %q (sms, app_io)", c)
+		}
+		if seen[c] {
+			continue
+		}
+		seen[c] = true
+		out = append(out, c)
+	}
+	if len(in) > 0 && len(out) == 0 {
+		return nil, invalid("no_channel", "channels is empty")
+	}
+	if seen[alertstore.ChannelAppIO] && (s.o.AppIO == nil || !s.o.AppIO.Enabled(comune)) {
+		return nil, invalid("app_io_unavailable", "comune %s has no App IO service key (comuni[].app_io.api_key)", comune)
+	}
+	if len(out) == 1 && out[0] == alertstore.ChannelSMS {
+		return nil, nil
+	}
+	return out, nil
 }
 
 func (s *Service) categoryIDs() []string {
@@ -169,7 +207,7 @@ func (s *Service) Preview(ctx context.Context, comune string, req AlertRequest) 
 	if err != nil {
 		return Preview{}, err
 	}
-	n, err := s.as.CountAudience(ctx, comune, a.Topics)
+	n, err := s.as.CountAudienceFor(ctx, comune, a.Topics, a.Channels)
 	if err != nil {
 		return Preview{}, err
 	}
@@ -233,6 +271,9 @@ func (s *Service) CancelAlert(ctx context.Context, comune, id string) (alertstor
 type AlertStatus struct {
 	alertstore.Alert
 	Counts alertstore.AlertCounts
+	// ByChannel splits Counts by the channel each recipient was reached on ("sms", "app_io";
+	// "" = not sent yet), for alerts that may use App IO; nil otherwise.
+	ByChannel map[string]alertstore.AlertCounts
 }
 
 // GetAlert reads a comune's alert ("" = any comune) with its counts.
@@ -251,7 +292,13 @@ func (s *Service) GetAlert(ctx context.Context, comune, id string) (AlertStatus,
 	if a.Status == alertstore.AlertScheduled {
 		c.Queued = a.Recipients
 	}
-	return AlertStatus{Alert: a, Counts: c}, nil
+	st := AlertStatus{Alert: a, Counts: c}
+	if a.UsesAppIO() && a.Status != alertstore.AlertScheduled {
+		if st.ByChannel, err = s.as.ChannelCounts(ctx, id); err != nil {
+			return AlertStatus{}, err
+		}
+	}
+	return st, nil
 }
 
 // ListAlerts lists alerts newest first; a bad cursor is a RequestError.

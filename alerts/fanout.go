@@ -327,16 +327,44 @@ const errLate = "not handed over within the claim's time bound; queued again"
 const sendTimeout = 30 * time.Second
 
 func (s *Service) sendOne(ctx context.Context, snd channels.Sender, a alertstore.Alert, r alertstore.Recipient) alertstore.SendResult {
+	res := s.sendOneOn(ctx, snd, a, r)
+	if !a.UsesAppIO() {
+		// One channel: nothing to tell apart, and nothing more to write per chunk.
+		res.Channel = ""
+	}
+	return res
+}
+
+// sendOneOn sends to one recipient: through App IO first when the alert names it and the
+// recipient has a fiscal code, else (or when App IO cannot reach them) by SMS.
+func (s *Service) sendOneOn(ctx context.Context, snd channels.Sender, a alertstore.Alert, r alertstore.Recipient) alertstore.SendResult {
 	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
 	defer cancel()
+	why := "no phone number is known"
+	if a.UsesAppIO() && r.FiscalCode != "" {
+		res, fallback := s.sendAppIO(ctx, a, r)
+		if !fallback {
+			return res
+		}
+		why = res.Error
+	}
+	if !a.UsesSMS() || r.Phone == "" {
+		ch := alertstore.ChannelSMS
+		if a.UsesAppIO() && r.FiscalCode != "" {
+			ch = alertstore.ChannelAppIO
+		}
+		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, Channel: ch, Error: "unreachable: " + why}
+	}
 	res, err := snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: r.Phone, Body: textFor(a, r.Lang), StatusCallback: s.o.StatusCallback})
 	if err == nil {
 		if res.ExternalID == "" {
-			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Error: "the provider returned no message id"}
+			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Channel: alertstore.ChannelSMS, Error: "the provider returned no message id"}
 		}
-		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: res.ExternalID}
+		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, Channel: alertstore.ChannelSMS, SID: res.ExternalID}
 	}
-	return classify(r, err)
+	out := classify(r, err)
+	out.Channel = alertstore.ChannelSMS
+	return out
 }
 
 // Twilio's refusals that matter here.

@@ -34,6 +34,9 @@ type Options struct {
 	Config      *config.Config
 	// Sender is asked for the SMS sender at every send, so the gateway may wire it late.
 	Sender func() channels.Sender
+	// AppIO reaches subscribers with a fiscal code when an alert names "app_io"; nil means no
+	// comune can use it.
+	AppIO channels.AppIOClient
 	// Jobs is asked for the River client when jobs are enqueued (the gateway builds it after
 	// wiring). Nil only where nothing is enqueued (the CLI).
 	Jobs func() *jobs.Client

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/fiscalcode"
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
@@ -81,6 +83,85 @@ func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone stri
 	return s.view(ctx, sb)
 }
 
+// SubscriptionRequest is a subscription a comune asks for: a phone, a fiscal code, or both.
+type SubscriptionRequest struct {
+	Phone      string
+	FiscalCode string
+	Topics     []string
+	Lang       string
+}
+
+// Subscribe subscribes a citizen on a comune's behalf by phone, by fiscal code, or by both. With
+// a phone it is RequestSubscription (pending until the SI), the fiscal code kept with it for
+// App IO. By fiscal code alone it is confirmed at once: App IO asks the citizen's own consent
+// (the comune's service switched on in the app) before anything reaches them, and the fan-out
+// asks App IO at every send; so the comune must have an App IO service.
+func (s *Service) Subscribe(ctx context.Context, comune string, req SubscriptionRequest, by alertstore.ConsentActor, charge RateCharge) (SubscriberView, error) {
+	if _, ok := s.comuni[comune]; !ok {
+		return SubscriberView{}, notFound("comune %q not found", comune)
+	}
+	if strings.TrimSpace(req.Phone) == "" && strings.TrimSpace(req.FiscalCode) == "" {
+		return SubscriberView{}, invalid("missing_phone", "phone or fiscal_code is required")
+	}
+	cf := ""
+	if strings.TrimSpace(req.FiscalCode) != "" {
+		var err error
+		if cf, err = fiscalcode.Normalize(req.FiscalCode); err != nil {
+			return SubscriberView{}, invalid("invalid_fiscal_code", "fiscal_code: %v", err)
+		}
+	}
+	if strings.TrimSpace(req.Phone) != "" {
+		v, err := s.RequestSubscription(ctx, comune, req.Phone, req.Topics, req.Lang, by, charge)
+		if err != nil || cf == "" {
+			return v, err
+		}
+		if err := s.as.SetFiscalCode(ctx, comune, v.Phone, cf, by); err != nil {
+			return SubscriberView{}, err
+		}
+		sb, err := s.as.Subscriber(ctx, comune, v.Phone)
+		if err != nil {
+			return SubscriberView{}, err
+		}
+		return s.view(ctx, sb)
+	}
+	if s.o.AppIO == nil || !s.o.AppIO.Enabled(comune) {
+		return SubscriberView{}, invalid("app_io_unavailable", "comune %s has no App IO service: a subscription by fiscal code alone would reach nobody; give a phone", comune)
+	}
+	topics, err := s.Topics(comune, req.Topics)
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	lang := req.Lang
+	switch lang {
+	case "":
+		lang = "it"
+	case "it", "en":
+	default:
+		return SubscriberView{}, invalid("invalid_lang", "lang must be it or en")
+	}
+	sb, err := s.as.SubscribeFiscalCode(ctx, comune, cf, topics, lang, by)
+	if err != nil {
+		return SubscriberView{}, err
+	}
+	return s.view(ctx, sb)
+}
+
+// subscriberKey reads the key of a subscription a comune names: a fiscal code, or a phone.
+func (s *Service) subscriberKey(ctx context.Context, comune, raw string) (string, error) {
+	if cf, err := fiscalcode.Normalize(raw); err == nil {
+		sb, err := s.as.SubscriberByFiscalCode(ctx, comune, cf)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", notFound("subscriber %s not found", cf)
+		}
+		return sb.Phone, err
+	}
+	phone, err := channels.NormalizePhone(raw)
+	if err != nil {
+		return "", invalid("invalid_phone", "%q is not a phone number or a fiscal code", raw)
+	}
+	return phone, nil
+}
+
 // RateCharge names the shared rate-limit bucket a request draws on, and its rate.
 type RateCharge struct {
 	Bucket string
@@ -90,9 +171,9 @@ type RateCharge struct {
 // GetSubscriber reads a comune's subscription of a number, with its consent trail. A number
 // the comune never subscribed, or removed, is not found.
 func (s *Service) GetSubscriber(ctx context.Context, comune, rawPhone string) (SubscriberView, error) {
-	phone, err := channels.NormalizePhone(rawPhone)
+	phone, err := s.subscriberKey(ctx, comune, rawPhone)
 	if err != nil {
-		return SubscriberView{}, invalid("invalid_phone", "%q is not a phone number", rawPhone)
+		return SubscriberView{}, err
 	}
 	sb, err := s.as.Subscriber(ctx, comune, phone)
 	if errors.Is(err, store.ErrNotFound) || (err == nil && sb.Status == alertstore.SubscriberRemoved) {
@@ -114,9 +195,9 @@ func (s *Service) view(ctx context.Context, sb alertstore.Subscriber) (Subscribe
 
 // RemoveSubscriber deletes a comune's subscription of a number (its consent trail stays).
 func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string, by alertstore.ConsentActor) error {
-	phone, err := channels.NormalizePhone(rawPhone)
+	phone, err := s.subscriberKey(ctx, comune, rawPhone)
 	if err != nil {
-		return invalid("invalid_phone", "%q is not a phone number", rawPhone)
+		return err
 	}
 	err = s.as.RemoveSubscriber(ctx, comune, phone, by)
 	if errors.Is(err, store.ErrNotFound) {

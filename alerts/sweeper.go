@@ -27,7 +27,7 @@ func (s *Service) Run(ctx context.Context) error {
 		s.beat(ctx)
 	}()
 	defer func() { <-beating }()
-	var lastSettle, lastPurge, lastStallCheck time.Time
+	var lastSettle, lastPurge, lastStallCheck, lastAppIO time.Time
 	stallCheckEvery := min(s.o.StallAfter/4, 5*time.Second)
 	settleWait := s.o.SettleAfter / 2
 	tick := time.NewTicker(s.o.SweepEvery)
@@ -51,6 +51,12 @@ func (s *Service) Run(ctx context.Context) error {
 				// space out (up to maxSettleBackoff) instead of asking again at once.
 				settleWait = min(max(2*settleWait, time.Second), maxSettleBackoff)
 				s.o.Logger.Warn("settling interrupted sends failed; retrying later", "retry_in", settleWait, "err", err)
+			}
+		}
+		if s.o.AppIO != nil && time.Since(lastAppIO) >= s.pollAppIOEvery() {
+			lastAppIO = time.Now()
+			if err := s.PollAppIO(ctx); err != nil && ctx.Err() == nil {
+				s.o.Logger.Warn("asking App IO about delivered messages failed; retrying later", "err", err)
 			}
 		}
 		if time.Since(lastStallCheck) >= stallCheckEvery {
@@ -211,6 +217,17 @@ func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) err
 }
 
 func (s *Service) settle(ctx context.Context, r alertstore.Recipient, stale alertstore.Liveness) error {
+	if r.FiscalCode != "" && s.o.AppIO != nil {
+		a, err := s.fas.GetAlert(ctx, "", r.AlertID)
+		if err != nil {
+			return err
+		}
+		if a.UsesAppIO() {
+			// It may have gone through App IO, which cannot be asked by content: never resent.
+			s.o.Logger.Warn("an interrupted App IO send cannot be checked: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
+			return s.fas.FailOrphan(ctx, r, "interrupted; App IO cannot be asked whether it got it, so it was not resent")
+		}
+	}
 	if s.o.Lookup == nil {
 		s.o.Logger.Warn("an interrupted send cannot be checked with the provider: recorded failed, not resent", "alert", r.AlertID, "seq", r.Seq)
 		return s.fas.FailOrphan(ctx, r, "interrupted; unknown whether the provider got it, so it was not resent")

@@ -7,6 +7,9 @@ const (
 	IdentityPhone IdentityKind = "phone"
 	IdentityEmail IdentityKind = "email"
 	IdentityFax   IdentityKind = "fax"
+	// IdentityFiscalCode is a codice fiscale (16 upper-case characters, check verified): the
+	// address App IO reaches a citizen at.
+	IdentityFiscalCode IdentityKind = "fiscal_code"
 )
 
 // Identity is one normalized address of a citizen: E.164 for phone and fax, lower-case email.
@@ -23,6 +26,7 @@ type Citizen struct {
 	Phone      *string    `json:"phone"`
 	Email      *string    `json:"email"`
 	Fax        *string    `json:"fax"`
+	FiscalCode *string    `json:"fiscal_code"`
 	Identities []Identity `json:"identities"`
 	Contacts   []Contact  `json:"contacts"`
 }

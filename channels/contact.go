@@ -10,6 +10,9 @@ const (
 	Email Kind = "email"
 	Fax   Kind = "fax"
 	Phone Kind = "phone"
+	// AppIO is the state's app, reached by codice fiscale: outbound only (replies and alerts);
+	// no contact arrives on it.
+	AppIO Kind = "app_io"
 )
 
 // Valid reports whether k is one of the four channels.
@@ -137,7 +140,10 @@ type Message struct {
 	InReplyTo  string   `json:"in_reply_to,omitempty"`
 	References []string `json:"references,omitempty"`
 	// Delivery state of an outbound message: queued, sent, delivered, failed ...
-	Status    string    `json:"status,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Delivery is where an outbound message stands with its channel: queued, sent, accepted
+	// (PEC), delivered, failed; nil for inbound messages and states not known.
+	Delivery  *string   `json:"delivery"`
 	Error     string    `json:"error,omitempty"`
 	Author    string    `json:"author,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`

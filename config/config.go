@@ -44,6 +44,7 @@ type Config struct {
 	Auth         Auth       `yaml:"auth"`
 	Metrics      Metrics    `yaml:"metrics"`
 	Voice        Voice      `yaml:"voice"`
+	AppIO        AppIO      `yaml:"app_io"`
 
 	// Location is Timezone loaded; filled by Validate.
 	Location *time.Location `yaml:"-"`
@@ -149,6 +150,8 @@ type Comune struct {
 	Topics []string `yaml:"topics"`
 	// AlertTemplates per language: "it", "en"; {{.Message}} is the alert text.
 	AlertTemplates map[string]string `yaml:"alert_templates"`
+	// AppIO is the comune's App IO service (its key).
+	AppIO ComuneAppIO `yaml:"app_io"`
 }
 
 type CTI struct {
@@ -417,6 +420,7 @@ func (c *Config) ApplyEnv(getenv func(string) string) {
 	if v := getenv("SPORTELLO_SMTP_LISTEN"); v != "" {
 		c.SMTP.Listen = v
 	}
+	c.applyAppIOEnv(getenv)
 }
 
 // SetDefaults fills every unset key with its default.
@@ -483,6 +487,7 @@ func (c *Config) SetDefaults() {
 		c.Queues = DefaultQueues()
 	}
 	c.Voice.setDefaults()
+	c.AppIO.setDefaults()
 	defInt(&c.Jobs.MaxWorkers, 200)
 	if c.Jobs.FetchCooldown == 0 {
 		c.Jobs.FetchCooldown = 5 * time.Millisecond
@@ -752,6 +757,7 @@ func (c *Config) Validate() error {
 	if c.Database.RequestConns() < 2 {
 		bad("database.max_open_conns", "must leave at least 2 connections beyond river_conns and fanout_conns for webhooks and the APIs (%d left)", c.Database.RequestConns())
 	}
+	c.validateAppIO(bad)
 	if len(errs) > 0 {
 		return errs
 	}

@@ -38,6 +38,15 @@ type route struct {
 // mobile number or an email address), else it is unreachable. The message is stored as
 // "queued" together with the job that sends it, so an outage delays it and never loses it.
 func (d *Desk) Reply(ctx context.Context, u store.User, contactID, body string) (channels.Message, error) {
+	return d.ReplyVia(ctx, u, contactID, body, "")
+}
+
+// ReplyVia is Reply on a channel the operator chose: "" is the contact's own (Reply), app_io
+// the citizen's App IO inbox (they need a fiscal code, the comune an App IO service).
+func (d *Desk) ReplyVia(ctx context.Context, u store.User, contactID, body string, via channels.Kind) (channels.Message, error) {
+	if via != "" && via != channels.AppIO {
+		return channels.Message{}, badRequest("invalid_channel", "channel must be app_io, or empty for the contact's own")
+	}
 	if strings.TrimSpace(body) == "" {
 		return channels.Message{}, badRequest("empty_body", "the reply is empty")
 	}
@@ -48,7 +57,12 @@ func (d *Desk) Reply(ctx context.Context, u store.User, contactID, body string) 
 	if err != nil {
 		return channels.Message{}, notFoundAs(err, "contact")
 	}
-	rt, err := d.replyRoute(ctx, c)
+	var rt route
+	if via == channels.AppIO {
+		rt, body, err = d.appIORoute(ctx, c, body)
+	} else {
+		rt, err = d.replyRoute(ctx, c)
+	}
 	if err != nil {
 		return channels.Message{}, err
 	}

@@ -138,7 +138,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 	g.Senders = map[channels.Kind]channels.Sender{}
 	// Each feature wires itself in its own file; the order follows the data: channels out,
 	// then routing, email and fax, alerts, and the pages last.
-	for _, w := range []func(context.Context) error{g.wireSMS, g.wireRouting, g.wireVoice, g.wireEmail, g.wireAlerts, g.wireInbox, g.wireAdmin, g.wireReports, g.wireAuditPages} {
+	for _, w := range []func(context.Context) error{g.wireSMS, g.wireAppIO, g.wireRouting, g.wireVoice, g.wireEmail, g.wireAlerts, g.wireInbox, g.wireAdmin, g.wireReports, g.wireAuditPages} {
 		if err := w(ctx); err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 		Sender:         func() channels.Sender { return g.Senders[channels.SMS] },
 		Jobs:           func() *jobs.Client { return g.Jobs },
 		Lookup:         g.newSentLookup(),
+		AppIO:          g.appIOClient(),
 		Events:         g.Events,
 		Logger:         g.Log.With("part", "alerts"),
 		StatusCallback: cfg.PublicURL + "/webhooks/twilio/status",

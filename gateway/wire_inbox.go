@@ -75,6 +75,18 @@ func (a deskForInbox) Reply(ctx context.Context, u store.User, contactID, body s
 	return m, pageProblem(err)
 }
 
+func (a deskForInbox) CanReplyByAppIO(comune string) bool { return a.d.CanReplyByAppIO(comune) }
+
+func (a deskForInbox) ReplyVia(ctx context.Context, u store.User, contactID, body string, via channels.Kind) (channels.Message, error) {
+	m, err := a.d.ReplyVia(ctx, u, contactID, body, via)
+	return m, pageProblem(err)
+}
+
+func (a deskForInbox) AddFiscalCode(ctx context.Context, u store.User, citizenID, raw string) (string, error) {
+	cf, err := a.d.AddFiscalCode(ctx, u, citizenID, raw)
+	return cf, pageProblem(err)
+}
+
 func (a deskForInbox) Assign(ctx context.Context, u store.User, contactID, username string) error {
 	return pageProblem(a.d.Assign(ctx, u, contactID, username))
 }

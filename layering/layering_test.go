@@ -29,6 +29,7 @@ var rules = []rule{
 	{"alerts", []string{"adapters", "web", "gateway", "cmd"}, "alerts send through a small sender interface, not through an adapter"},
 	{"events", []string{"web", "adapters", "desk", "gateway", "cmd"}, "the publisher is the one thing both the store side and the web side may use"},
 	{"gsm7", []string{""}, "the GSM-7 rules are pure functions"},
+	{"fiscalcode", []string{""}, "the codice fiscale rules are pure functions"},
 }
 
 func TestImportsFollowTheDataFlow(t *testing.T) {

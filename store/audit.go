@@ -18,6 +18,8 @@ const (
 	AuditPresence = "presence"
 	AuditEscalate = "escalate"
 	AuditReroute  = "reroute"
+	// AuditIdentity: an operator gave a citizen an identity (a fiscal code).
+	AuditIdentity = "identity"
 )
 
 // AuditSystem is the actor of what the gateway does by itself (automatic assignment, SLA).

@@ -30,6 +30,12 @@ func (s *Store) GetCitizen(ctx context.Context, id string, sc Scope) (channels.C
 		c.Identities = []channels.Identity{}
 	}
 	c.Phone, c.Email, c.Fax = firstIdentities(c.Identities)
+	for _, idn := range c.Identities {
+		if idn.Kind == channels.IdentityFiscalCode && c.FiscalCode == nil {
+			v := idn.Value
+			c.FiscalCode = &v
+		}
+	}
 	contacts, _, err := s.ListContacts(ctx, ContactFilter{Citizen: id, Limit: 200, Scope: sc})
 	if err != nil {
 		return c, err

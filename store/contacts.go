@@ -155,6 +155,9 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 			m.Notes = strings.Split(notes, "\n")
 		}
 		m.CreatedAt = FromMicros(created)
+		if m.Delivery == nil {
+			m.Delivery = channels.DeliveryOf(m.Direction, m.Status)
+		}
 		out = append(out, m)
 	}
 	return out, rows.Err()

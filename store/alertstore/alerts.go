@@ -66,6 +66,39 @@ type Alert struct {
 	// their end.
 	Urgent    bool
 	QuietHeld bool
+	// Channels are the ways the alert reaches subscribers, in order of preference: nil or
+	// ["sms"] is SMS only; ["app_io", "sms"] tries App IO first for subscribers with a fiscal
+	// code. ChannelAppIO and ChannelSMS name them.
+	Channels []string
+}
+
+// The channels an alert may name.
+const (
+	ChannelSMS   = "sms"
+	ChannelAppIO = "app_io"
+)
+
+// UsesAppIO reports whether the alert may reach subscribers through App IO.
+func (a Alert) UsesAppIO() bool {
+	for _, c := range a.Channels {
+		if c == ChannelAppIO {
+			return true
+		}
+	}
+	return false
+}
+
+// UsesSMS reports whether the alert may reach subscribers by SMS (no channels named: yes).
+func (a Alert) UsesSMS() bool {
+	if len(a.Channels) == 0 {
+		return true
+	}
+	for _, c := range a.Channels {
+		if c == ChannelSMS {
+			return true
+		}
+	}
+	return false
 }
 
 // AlertCounts is where an alert's recipients stand.
@@ -89,24 +122,24 @@ type Enqueuer func(ctx context.Context, tx *store.Tx, alertID string, batches []
 
 const alertColumns = `id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe, segments, encoding,
 	recipients, source, created_by, external_ref, replaces, send_at, expires_at, started_at, finished_at, cancelled_at, created_at, updated_at,
-	stalled_at, stall_reason, urgent, quiet_held`
+	stalled_at, stall_reason, urgent, quiet_held, channels`
 
 func scanAlert(row interface{ Scan(...any) error }) (Alert, error) {
 	var a Alert
-	var topics string
+	var topics, chans string
 	var gsm, urgent, held int
 	var ext, repl sql.NullString
 	var sendAt, created, updated int64
 	var expires, started, finished, cancelled, stalled sql.NullInt64
 	err := row.Scan(&a.ID, &a.Comune, &a.Category, &a.Message, &a.MessageEN, &a.TextIT, &a.TextEN, &topics, &a.Status, &gsm,
 		&a.Segments, &a.Encoding, &a.Recipients, &a.Source, &a.CreatedBy, &ext, &repl, &sendAt, &expires, &started, &finished,
-		&cancelled, &created, &updated, &stalled, &a.StallReason, &urgent, &held)
+		&cancelled, &created, &updated, &stalled, &a.StallReason, &urgent, &held, &chans)
 	a.Urgent, a.QuietHeld = urgent == 1, held == 1
 	a.StalledAt = nullMicros(stalled)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, store.ErrNotFound
 	}
-	a.Topics, a.GSM7Safe = splitList(topics), gsm == 1
+	a.Topics, a.GSM7Safe, a.Channels = splitList(topics), gsm == 1, splitList(chans)
 	a.ExternalRef, a.Replaces = ext.String, repl.String
 	a.SendAt, a.CreatedAt, a.UpdatedAt = store.FromMicros(sendAt), store.FromMicros(created), store.FromMicros(updated)
 	a.ExpiresAt, a.StartedAt, a.FinishedAt, a.CancelledAt = nullMicros(expires), nullMicros(started), nullMicros(finished), nullMicros(cancelled)
@@ -155,11 +188,11 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 		a.Status = AlertScheduled
 		_, err := tx.Exec(ctx, `INSERT INTO alerts (id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe,
 			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at,
-			urgent, quiet_held)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			urgent, quiet_held, channels)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Comune, a.Category, a.Message, a.MessageEN, a.TextIT, a.TextEN, joinTopics(a.Topics), a.Status, boolInt(a.GSM7Safe),
 			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), store.Micros(a.SendAt),
-			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now), boolInt(a.Urgent), boolInt(a.QuietHeld))
+			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now), boolInt(a.Urgent), boolInt(a.QuietHeld), joinTopics(a.Channels))
 		if store.IsUniqueViolation(err) {
 			return store.ErrConflict
 		}
@@ -167,7 +200,7 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 			return err
 		}
 		if !a.SendAt.After(now) {
-			n, err := startAlert(ctx, tx, a.ID, a.Comune, a.Topics, o.BatchSize, o.Enqueue)
+			n, err := startAlert(ctx, tx, a.ID, a.Comune, a.Topics, a.Channels, o.BatchSize, o.Enqueue)
 			if err != nil {
 				return err
 			}
@@ -178,7 +211,7 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 			}
 			return nil
 		}
-		n, err := countAudience(ctx, tx, a.Comune, a.Topics)
+		n, err := countAudience(ctx, tx, a.Comune, a.Topics, a.Channels)
 		if err != nil {
 			return err
 		}
@@ -189,10 +222,19 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 	return a, err
 }
 
-// audience is the WHERE clause selecting an alert's recipients among subscribers s.
-func audience(comune string, topics []string) (string, []any) {
+// audience is the WHERE clause selecting an alert's recipients among subscribers s. Without
+// App IO, subscriptions by fiscal code alone (no phone) are left out; without SMS, those
+// without a fiscal code.
+func audience(comune string, topics []string, chans []string) (string, []any) {
 	where := "s.comune = ? AND s.status = 'confirmed' AND NOT EXISTS (SELECT 1 FROM sms_optouts o WHERE o.phone = s.phone)"
 	args := []any{comune}
+	a := Alert{Channels: chans}
+	if !a.UsesAppIO() {
+		where += " AND s.phone NOT LIKE 'cf:%'"
+	}
+	if !a.UsesSMS() {
+		where += " AND s.fiscal_code <> ''"
+	}
 	if len(topics) > 0 {
 		parts := []string{"s.topics = ''"}
 		for _, t := range topics {
@@ -208,8 +250,8 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-func countAudience(ctx context.Context, t *store.Tx, comune string, topics []string) (int, error) {
-	where, args := audience(comune, topics)
+func countAudience(ctx context.Context, t *store.Tx, comune string, topics []string, chans []string) (int, error) {
+	where, args := audience(comune, topics, chans)
 	var n int
 	err := t.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
 	return n, err
@@ -217,7 +259,12 @@ func countAudience(ctx context.Context, t *store.Tx, comune string, topics []str
 
 // CountAudience estimates how many subscribers an alert to these topics would reach now.
 func (s *Store) CountAudience(ctx context.Context, comune string, topics []string) (int, error) {
-	where, args := audience(comune, topics)
+	return s.CountAudienceFor(ctx, comune, topics, nil)
+}
+
+// CountAudienceFor is CountAudience for an alert sent on these channels (nil = SMS only).
+func (s *Store) CountAudienceFor(ctx context.Context, comune string, topics []string, chans []string) (int, error) {
+	where, args := audience(comune, topics, chans)
 	var n int
 	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
 	return n, err
@@ -225,15 +272,15 @@ func (s *Store) CountAudience(ctx context.Context, comune string, topics []strin
 
 // startAlert writes an alert's recipients in one statement, numbered and cut into batches,
 // records the batches and enqueues their jobs.
-func startAlert(ctx context.Context, t *store.Tx, id, comune string, topics []string, batchSize int, enqueue Enqueuer) (int, error) {
+func startAlert(ctx context.Context, t *store.Tx, id, comune string, topics []string, chans []string, batchSize int, enqueue Enqueuer) (int, error) {
 	if batchSize < 1 {
 		batchSize = 500
 	}
 	now := store.Micros(t.Store().Now())
-	where, args := audience(comune, topics)
-	q := `INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at)
-		SELECT ?, rn, (rn - 1) / ` + strconv.Itoa(batchSize) + `, phone, lang, 'queued', ?
-		FROM (SELECT s.phone AS phone, s.lang AS lang, ROW_NUMBER() OVER (ORDER BY s.phone) AS rn FROM subscribers s WHERE ` + where + `) t`
+	where, args := audience(comune, topics, chans)
+	q := `INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at, fiscal_code)
+		SELECT ?, rn, (rn - 1) / ` + strconv.Itoa(batchSize) + `, CASE WHEN phone LIKE 'cf:%' THEN '' ELSE phone END, lang, 'queued', ?, fiscal_code
+		FROM (SELECT s.phone AS phone, s.lang AS lang, s.fiscal_code AS fiscal_code, ROW_NUMBER() OVER (ORDER BY s.phone) AS rn FROM subscribers s WHERE ` + where + `) t`
 	res, err := t.Exec(ctx, q, append([]any{id, now}, args...)...)
 	if err != nil {
 		return 0, err
@@ -292,11 +339,11 @@ func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enq
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		var comune, topics string
-		if err := tx.QueryRow(ctx, "SELECT comune, topics FROM alerts WHERE id = ?", id).Scan(&comune, &topics); err != nil {
+		var comune, topics, chans string
+		if err := tx.QueryRow(ctx, "SELECT comune, topics, channels FROM alerts WHERE id = ?", id).Scan(&comune, &topics, &chans); err != nil {
 			return err
 		}
-		if _, err := startAlert(ctx, tx, id, comune, splitList(topics), batchSize, enqueue); err != nil {
+		if _, err := startAlert(ctx, tx, id, comune, splitList(topics), splitList(chans), batchSize, enqueue); err != nil {
 			return err
 		}
 		started = true

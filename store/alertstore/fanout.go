@@ -24,6 +24,8 @@ type Recipient struct {
 	Lang      string
 	Owner     string
 	ClaimedAt time.Time
+	// FiscalCode is the subscriber's codice fiscale ("" = none): App IO reaches them by it.
+	FiscalCode string
 }
 
 // Send outcomes recorded by RecordSendResults.
@@ -44,6 +46,9 @@ type SendResult struct {
 	// OptOut turns the number off everywhere (Twilio 21610: the handset said STOP to the carrier).
 	OptOut bool
 	Phone  string
+	// Channel is the channel the recipient was reached (or last tried) on: ChannelSMS,
+	// ChannelAppIO; "" leaves it as it was.
+	Channel string
 }
 
 // Heartbeat records that a sender process is alive.
@@ -195,14 +200,14 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 		}
 		cargs := append([]any{owner, store.Micros(now), store.Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
-			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang`, cargs...)
+			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang, fiscal_code`, cargs...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
 			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: store.FromMicros(store.Micros(now))}
-			if err := rows.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang); err != nil {
+			if err := rows.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.FiscalCode); err != nil {
 				return err
 			}
 			out = append(out, r)
@@ -259,6 +264,9 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 			}
 		}
 		if err := noteProgress(ctx, tx, alertID, final); err != nil {
+			return err
+		}
+		if err := recordChannels(ctx, tx, alertID, results); err != nil {
 			return err
 		}
 		for _, r := range results {
@@ -435,7 +443,7 @@ func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
 // before LeaseBefore by a process that is alive but never recorded the outcome (a worker stuck
 // or failed after the send: one send's answer takes far less than a lease).
 func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.Time, limit int) ([]Recipient, error) {
-	rows, err := s.Query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at FROM alert_recipients
+	rows, err := s.Query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at, fiscal_code FROM alert_recipients
 		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+` OR claimed_at < ?) ORDER BY claimed_at LIMIT ?`,
 		store.Micros(settledBefore), store.Micros(live.StaleBefore), store.Micros(live.LeaseBefore), limit)
 	if err != nil {
@@ -446,7 +454,7 @@ func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.T
 	for rows.Next() {
 		var r Recipient
 		var claimed sql.NullInt64
-		if err := rows.Scan(&r.AlertID, &r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.Owner, &claimed); err != nil {
+		if err := rows.Scan(&r.AlertID, &r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.Owner, &claimed, &r.FiscalCode); err != nil {
 			return nil, err
 		}
 		if claimed.Valid {

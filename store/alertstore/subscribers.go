@@ -45,6 +45,9 @@ type Subscriber struct {
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	ConfirmedAt *time.Time
+	// FiscalCode is the citizen's codice fiscale, for App IO ("" = none). A subscription by
+	// fiscal code alone has FiscalKey(FiscalCode) as its Phone.
+	FiscalCode string
 }
 
 // Consent is one recorded change of a number's consent.
@@ -68,14 +71,14 @@ type ConsentActor struct {
 
 func joinTopics(t []string) string { return strings.Join(t, ",") }
 
-const subscriberColumns = "comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at"
+const subscriberColumns = "comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at, fiscal_code"
 
 func scanSubscriber(row interface{ Scan(...any) error }) (Subscriber, error) {
 	var sb Subscriber
 	var topics string
 	var created, updated int64
 	var confirmed sql.NullInt64
-	err := row.Scan(&sb.Comune, &sb.Phone, &sb.Status, &topics, &sb.Lang, &sb.Source, &created, &updated, &confirmed)
+	err := row.Scan(&sb.Comune, &sb.Phone, &sb.Status, &topics, &sb.Lang, &sb.Source, &created, &updated, &confirmed, &sb.FiscalCode)
 	if errors.Is(err, sql.ErrNoRows) {
 		return sb, store.ErrNotFound
 	}

@@ -21,6 +21,7 @@ func (in *Inbox) registerActions(g *echo.Group) {
 	g.POST("/contacts/:id/route", in.route)
 	g.POST("/contacts/:id/dial", in.dial)
 	g.POST("/citizens/:id/merge", in.merge)
+	g.POST("/citizens/:id/fiscal_code", in.addFiscalCode)
 }
 
 // refusal is the desk's answer when it declined an action (bad input, not allowed, a channel

@@ -21,6 +21,10 @@ type citizenView struct {
 	MergeID string
 	// Consents is the history of the citizen's numbers' alert subscriptions, newest first.
 	Consents []consentRow
+	// CanAddFiscalCode shows the form that gives the citizen a fiscal code (they have none);
+	// FiscalCode keeps what was typed when it was refused.
+	CanAddFiscalCode bool
+	FiscalCode       string
 }
 
 // citizen shows one person across every channel: identities and every contact in scope.
@@ -50,6 +54,9 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	}
 	if cv.Consents, err = in.consents(c.Request().Context(), cz, u.Scope()); err != nil {
 		return err
+	}
+	if _, ok := in.o.Desk.(AppIO); ok && cz.FiscalCode == nil {
+		cv.CanAddFiscalCode = true
 	}
 	v := pages.View{Title: pages.Text(c, "citizen_title") + ": " + cv.Name, Nav: "inbox"}
 	if adjust != nil {

@@ -43,6 +43,10 @@ type contactView struct {
 	Landline bool
 	// RouteComuni are the comuni the operator may give the contact (the route form).
 	RouteComuni []option
+	// AppIO offers to reply by App IO: the citizen has a fiscal code, the comune a service.
+	// ReplyChannel keeps the operator's choice when sending failed.
+	AppIO        bool
+	ReplyChannel string
 }
 
 // contact shows one contact's whole thread with the reply box and the actions.
@@ -85,6 +89,13 @@ func (in *Inbox) renderContact(c echo.Context, status int, id string, adjust fun
 		}
 		if dl, ok := in.o.Desk.(Dialer); ok && dl.CanDial() && (ct.Channel == channels.Phone || ct.Channel == channels.SMS) {
 			cv.CanDial = true
+		}
+		if io, ok := in.o.Desk.(AppIO); ok && ct.Citizen != nil && io.CanReplyByAppIO(deref(ct.Comune)) {
+			cf, err := in.o.Store.FiscalCodeOf(ctx, ct.Citizen.ID)
+			if err != nil {
+				return err
+			}
+			cv.AppIO = cf != ""
 		}
 	} else if cm, ok := in.o.Config.ComuneByID(deref(ct.Comune)); ok {
 		cv.Offices = cm.Offices

@@ -33,6 +33,17 @@ type Dialer interface {
 	Dial(ctx context.Context, u store.User, contactID string) (string, error)
 }
 
+// AppIO is a desk that can reply by App IO and give citizens a fiscal code; an optional
+// add-on of Desk.
+type AppIO interface {
+	// CanReplyByAppIO reports whether the comune has an App IO service.
+	CanReplyByAppIO(comune string) bool
+	// ReplyVia replies on a chosen channel ("" = the contact's own, "app_io").
+	ReplyVia(ctx context.Context, u store.User, contactID, body string, via channels.Kind) (channels.Message, error)
+	// AddFiscalCode gives a citizen a codice fiscale (verified, audited) and returns it.
+	AddFiscalCode(ctx context.Context, u store.User, citizenID, raw string) (string, error)
+}
+
 // Resolution closes a contact.
 type Resolution struct {
 	Outcome, Category, Office, Note string

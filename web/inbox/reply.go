@@ -6,6 +6,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/web/auth"
 	"github.com/sportello/sportello/web/pages"
 )
@@ -15,11 +16,18 @@ import (
 func (in *Inbox) reply(c echo.Context) error {
 	id := c.Param("id")
 	body := c.FormValue("body")
+	via := c.FormValue("channel")
 	var err error
-	if strings.TrimSpace(body) == "" {
+	io, canIO := in.o.Desk.(AppIO)
+	switch {
+	case strings.TrimSpace(body) == "":
 		err = &pages.Problem{Status: http.StatusUnprocessableEntity, Key: "err_empty_reply"}
-	} else {
+	case via == string(channels.AppIO) && canIO:
+		_, err = io.ReplyVia(c.Request().Context(), auth.User(c), id, body, channels.AppIO)
+	case via == "" || via == "own":
 		_, err = in.o.Desk.Reply(c.Request().Context(), auth.User(c), id, body)
+	default:
+		err = &pages.Problem{Status: http.StatusUnprocessableEntity, Code: "invalid_channel"}
 	}
 	if err == nil {
 		return pages.Redirect(c, contactURL(id, "replied")+"#reply-h")
@@ -32,6 +40,6 @@ func (in *Inbox) reply(c echo.Context) error {
 		return pages.NotFound()
 	}
 	return in.renderContact(c, statusOf(p), id, func(v *pages.View, cv *contactView) {
-		cv.Reply, cv.ReplyError = body, message(c, p)
+		cv.Reply, cv.ReplyError, cv.ReplyChannel = body, message(c, p), via
 	})
 }

@@ -25,6 +25,8 @@ type alertBody struct {
 	GSM7Safe  bool     `json:"gsm7_safe"`
 	// Urgent sends even during alerts.quiet_hours.
 	Urgent bool `json:"urgent"`
+	// Channels: "sms" (the default) and "app_io", in order of preference.
+	Channels []string `json:"channels"`
 }
 
 // maxIdempotencyKey bounds the Idempotency-Key header.
@@ -61,7 +63,7 @@ func (a *API) createAlert(c echo.Context) error {
 		return err
 	}
 	req := alerts.AlertRequest{Category: b.Category, Message: b.Message, MessageEN: b.MessageEN, Topics: b.Topics,
-		GSM7Safe: b.GSM7Safe, Urgent: b.Urgent, Source: "api", CreatedBy: k.ID}
+		GSM7Safe: b.GSM7Safe, Urgent: b.Urgent, Source: "api", CreatedBy: k.ID, Channels: b.Channels}
 	if req.SendAt, err = parseTime("send_at", b.SendAt); err != nil {
 		return err
 	}

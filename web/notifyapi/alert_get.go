@@ -12,5 +12,7 @@ func (a *API) getAlert(c echo.Context) error {
 	if err != nil {
 		return apiError(err)
 	}
-	return c.JSON(http.StatusOK, alertJSON(st.Alert, &st.Counts))
+	out := alertJSON(st.Alert, &st.Counts)
+	out.CountsByChannel = st.ByChannel
+	return c.JSON(http.StatusOK, out)
 }

@@ -122,10 +122,10 @@ func openAPIDocument() obj {
 				obj{"200": ok("the alert, cancelled (an alert already ended keeps its status)", "Alert"), "404": notFound}),
 		},
 		"/api/v1/subscribers": obj{
-			"post": operation("subscribers", "createSubscriber", "Subscribe a mobile number: pending until the citizen answers SI", "key", nil,
+			"post": operation("subscribers", "createSubscriber", "Subscribe a mobile number (pending until the citizen answers SI), a fiscal code for App IO, or both", "key", nil,
 				jsonBody(ref("SubscriberRequest")), obj{
 					"202": ok("pending until the citizen answers SI. A confirmation request SMS goes out unless the number got one in the last 24 hours (from any comune) or said STOP; each one sent counts as a request against the key's limit", "Subscriber"),
-					"200": ok("already confirmed: only the topics changed", "Subscriber"),
+					"200": ok("already confirmed: only the topics changed; or by fiscal code alone, confirmed at once (App IO asks the citizen's consent: the comune's service switched on in the app)", "Subscriber"),
 					"400": bad,
 				}),
 		},
@@ -167,8 +167,9 @@ func openAPIDocument() obj {
 				obj{"200": obj{"description": "a PNG image", "content": obj{"image/png": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound}),
 		},
 		"/api/v1/contacts/{id}/reply": obj{
-			"post": operation("contacts", "replyToContact", "Answer on the contact's own channel (SMS, email, fax)", "user", []obj{id},
-				jsonBody(object([]string{"body"}, obj{"body": str("the answer")})),
+			"post": operation("contacts", "replyToContact", "Answer on the contact's own channel (SMS, email, fax), or by App IO", "user", []obj{id},
+				jsonBody(object([]string{"body"}, obj{"body": str("the answer"),
+					"channel": obj{"type": "string", "enum": []string{"", "app_io"}, "description": "app_io: to the citizen's App IO inbox (they need a fiscal code, the comune an App IO service); default the contact's own channel"}})),
 				obj{"202": ok("the outbound message, queued", "Message"), "400": bad, "403": forbidden, "404": notFound}),
 		},
 		"/api/v1/contacts/{id}/assign": obj{
@@ -226,6 +227,11 @@ func openAPIDocument() obj {
 			"post": operation("citizens", "mergeCitizen", "Fold another citizen (identities and contacts) into this one", "user", []obj{pathParam("id", "the citizen that stays")},
 				jsonBody(object([]string{"citizen_id"}, obj{"citizen_id": str("the citizen folded in")})),
 				obj{"200": ok("the merged citizen", "Citizen"), "400": bad, "403": forbidden, "404": notFound}),
+		},
+		"/api/v1/citizens/{id}/fiscal_code": obj{
+			"post": operation("citizens", "addFiscalCode", "Give the citizen a codice fiscale (check character verified; audited)", "user", []obj{pathParam("id", "the citizen")},
+				jsonBody(object([]string{"fiscal_code"}, obj{"fiscal_code": str("the codice fiscale; spaces and case do not matter")})),
+				obj{"200": ok("the citizen", "Citizen"), "400": bad, "403": forbidden, "404": notFound, "409": errorResponse("another citizen has that fiscal code: merge them")}),
 		},
 		"/api/v1/queues": obj{
 			"get": operation("desk", "listQueues", "Queues with waiting contacts, oldest wait and operators available", "user", nil, nil,
@@ -332,6 +338,9 @@ func schemas() obj {
 		"finished_at": nullableDateTime(""), "cancelled_at": nullableDateTime(""), "created_at": dateTime(""),
 		"urgent":     obj{"type": "boolean", "description": "sent even during alerts.quiet_hours"},
 		"quiet_held": obj{"type": "boolean", "description": "the quiet hours postponed the alert: send_at is their end"},
+		"channels":   array(obj{"type": "string", "enum": []string{"sms", "app_io"}}),
+		"counts_by_channel": obj{"type": "object", "description": "alerts that may use App IO: counts split by the channel each recipient was reached on (sms, app_io; \"\" = not sent yet)",
+			"additionalProperties": counts},
 		"stalled": obj{"description": "set while a sending alert makes no progress (alerts.stall_after), with the reason; else null",
 			"oneOf": []obj{object([]string{"since", "reason"}, obj{"since": dateTime("when the stall was noticed"), "reason": str("why")}), {"type": "null"}}},
 	})
@@ -362,6 +371,8 @@ func schemas() obj {
 			"expires_at": obj{"type": []string{"string", "null"}, "format": "date-time", "description": "after it nothing more is sent and BLOCCO stops citing it"},
 			"gsm7_safe":  obj{"type": "boolean", "description": "rewrite to the GSM-7 alphabet (È -> E', € -> EUR, curly quotes -> straight)"},
 			"urgent":     obj{"type": "boolean", "description": "send even during alerts.quiet_hours (default 21:00-08:00); otherwise an alert due then is scheduled for their end"},
+			"channels": obj{"type": "array", "items": obj{"type": "string", "enum": []string{"sms", "app_io"}},
+				"description": "default [\"sms\"]; with app_io a subscriber with a fiscal code whose App IO profile accepts the comune's service gets an App IO message and no SMS, the others an SMS where a phone is known"},
 		}),
 		"AlertAccepted": object([]string{"id", "status", "recipients"}, obj{
 			"id": str(""), "status": str("sending, scheduled, sent (no recipients), or cancelled (CAP Cancel)"),
@@ -375,15 +386,17 @@ func schemas() obj {
 		}),
 		"Alert":     alert,
 		"AlertList": listOf("Alert"),
-		"SubscriberRequest": object([]string{"phone"}, obj{
-			"phone":  str("a mobile number, E.164 or national (Italian)"),
-			"topics": array(obj{"type": "string"}),
-			"lang":   obj{"type": "string", "enum": []string{"it", "en"}},
+		"SubscriberRequest": object(nil, obj{
+			"phone":       str("a mobile number, E.164 or national (Italian); phone or fiscal_code (or both) is required"),
+			"fiscal_code": str("a codice fiscale (check character verified; an invalid one is 400), for App IO"),
+			"topics":      array(obj{"type": "string"}),
+			"lang":        obj{"type": "string", "enum": []string{"it", "en"}},
 		}),
 		"Subscriber": object([]string{"phone", "comune", "status", "topics", "consents"}, obj{
-			"phone": str("E.164"), "comune": str(""),
-			"status": obj{"type": "string", "enum": []string{"pending", "confirmed", "stopped"}},
-			"topics": array(obj{"type": "string"}), "lang": obj{"type": "string", "enum": []string{"it", "en"}},
+			"phone": str("E.164; \"\" for a subscription by fiscal code alone"), "comune": str(""),
+			"fiscal_code": nullable("string", "the codice fiscale App IO reaches the citizen by"),
+			"status":      obj{"type": "string", "enum": []string{"pending", "confirmed", "stopped"}},
+			"topics":      array(obj{"type": "string"}), "lang": obj{"type": "string", "enum": []string{"it", "en"}},
 			"source":     obj{"type": "string", "enum": []string{"sms", "api", "import", "page"}},
 			"created_at": dateTime(""), "updated_at": dateTime(""), "confirmed_at": nullableDateTime(""),
 			"consents": array(ref("Consent")),
@@ -400,8 +413,9 @@ func schemas() obj {
 		"CitizenRef":  object([]string{"id"}, obj{"id": str(""), "name": str(""), "phone": nullable("string", ""), "email": nullable("string", ""), "fax": nullable("string", "")}),
 		"Citizen": object([]string{"id", "identities", "contacts"}, obj{
 			"id": str(""), "name": str(""), "comune": nullable("string", ""), "phone": nullable("string", ""), "email": nullable("string", ""), "fax": nullable("string", ""),
-			"identities": array(object([]string{"kind", "value"}, obj{"kind": obj{"type": "string", "enum": []string{"phone", "email", "fax"}}, "value": str("")})),
-			"contacts":   array(ref("Contact")),
+			"fiscal_code": nullable("string", "the citizen's codice fiscale"),
+			"identities":  array(object([]string{"kind", "value"}, obj{"kind": obj{"type": "string", "enum": []string{"phone", "email", "fax", "fiscal_code"}}, "value": str("")})),
+			"contacts":    array(ref("Contact")),
 		}),
 		"Attachment": object([]string{"id", "filename", "content_type", "size"}, obj{
 			"id": str(""), "filename": str(""), "content_type": str(""), "size": integer("bytes"), "pages": obj{"type": []string{"integer", "null"}},
@@ -416,6 +430,8 @@ func schemas() obj {
 			"channel": str(""), "from": str(""), "to": str(""), "subject": str(""), "body": str(""),
 			"attachments": array(ref("Attachment")), "external_id": str(""), "message_id": str(""), "in_reply_to": str(""),
 			"references": array(obj{"type": "string"}), "status": str("delivery state of an outbound message"), "error": str(""),
+			"delivery": obj{"type": []string{"string", "null"}, "enum": []any{"queued", "sent", "accepted", "delivered", "failed", nil},
+				"description": "where an outbound message stands with its channel (App IO: delivered = PROCESSED); null for inbound"},
 			"author": str(""), "notes": array(obj{"type": "string"}), "created_at": dateTime(""),
 		}),
 		"Queue": object([]string{"id", "name", "waiting", "oldest_wait_seconds", "operators_available"}, obj{

@@ -12,13 +12,15 @@ import (
 )
 
 type subscriberBody struct {
-	Phone  string   `json:"phone"`
-	Topics []string `json:"topics"`
-	Lang   string   `json:"lang"`
+	Phone      string   `json:"phone"`
+	FiscalCode string   `json:"fiscal_code"`
+	Topics     []string `json:"topics"`
+	Lang       string   `json:"lang"`
 }
 
-// createSubscriber subscribes a mobile number for the key's comune: pending until the citizen
-// answers SI to the confirmation SMS (202). An already confirmed number only gets its topics
+// createSubscriber subscribes a mobile number (and, or only, a fiscal code for App IO) for the
+// key's comune: pending until the citizen answers SI to the confirmation SMS (202); by fiscal
+// code alone confirmed at once (200: App IO asks the citizen's consent itself). An already confirmed number only gets its topics
 // changed (200). A number that said STOP is answered as pending too (no other comune learns of
 // the STOP) and gets nothing. Each confirmation SMS counts against the key's rate limit.
 func (a *API) createSubscriber(c echo.Context) error {
@@ -30,11 +32,11 @@ func (a *API) createSubscriber(c echo.Context) error {
 	if err := decodeJSON(body, &b); err != nil {
 		return err
 	}
-	if b.Phone == "" {
-		return httperr.BadRequest("missing_phone", "phone is required")
+	if b.Phone == "" && b.FiscalCode == "" {
+		return httperr.BadRequest("missing_phone", "phone or fiscal_code is required")
 	}
 	k := apiKey(c)
-	v, err := a.o.Alerts.RequestSubscription(c.Request().Context(), k.Comune, b.Phone, b.Topics, b.Lang,
+	v, err := a.o.Alerts.Subscribe(c.Request().Context(), k.Comune, alerts.SubscriptionRequest{Phone: b.Phone, FiscalCode: b.FiscalCode, Topics: b.Topics, Lang: b.Lang},
 		alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:" + k.ID}, alerts.RateCharge{Bucket: a.bucket(c), Rate: a.rate()})
 	var re *alerts.RequestError
 	if errors.As(err, &re) && re.Kind == alerts.TooMany {

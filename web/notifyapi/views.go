@@ -10,28 +10,32 @@ import (
 
 // AlertJSON is an alert as the API shows it (contract 4.3, with more fields).
 type AlertJSON struct {
-	ID          string                  `json:"id"`
-	Comune      string                  `json:"comune"`
-	Category    string                  `json:"category"`
-	Message     string                  `json:"message"`
-	MessageEN   *string                 `json:"message_en"`
-	Text        string                  `json:"text"`
-	TextEN      string                  `json:"text_en"`
-	Topics      []string                `json:"topics"`
-	Status      string                  `json:"status"`
-	Recipients  int                     `json:"recipients"`
-	Counts      *alertstore.AlertCounts `json:"counts,omitempty"`
-	Segments    int                     `json:"segments"`
-	Encoding    string                  `json:"encoding"`
-	GSM7Safe    bool                    `json:"gsm7_safe"`
-	Source      string                  `json:"source"`
-	Replaces    *string                 `json:"replaces"`
-	SendAt      time.Time               `json:"send_at"`
-	ExpiresAt   *time.Time              `json:"expires_at"`
-	StartedAt   *time.Time              `json:"started_at"`
-	FinishedAt  *time.Time              `json:"finished_at"`
-	CancelledAt *time.Time              `json:"cancelled_at"`
-	CreatedAt   time.Time               `json:"created_at"`
+	ID         string                  `json:"id"`
+	Comune     string                  `json:"comune"`
+	Category   string                  `json:"category"`
+	Message    string                  `json:"message"`
+	MessageEN  *string                 `json:"message_en"`
+	Text       string                  `json:"text"`
+	TextEN     string                  `json:"text_en"`
+	Topics     []string                `json:"topics"`
+	Status     string                  `json:"status"`
+	Recipients int                     `json:"recipients"`
+	Counts     *alertstore.AlertCounts `json:"counts,omitempty"`
+	// Channels are the alert's channels (["sms"] unless it named others); CountsByChannel
+	// splits counts by the channel each recipient was reached on (alerts that may use App IO).
+	Channels        []string                          `json:"channels"`
+	CountsByChannel map[string]alertstore.AlertCounts `json:"counts_by_channel,omitempty"`
+	Segments        int                               `json:"segments"`
+	Encoding        string                            `json:"encoding"`
+	GSM7Safe        bool                              `json:"gsm7_safe"`
+	Source          string                            `json:"source"`
+	Replaces        *string                           `json:"replaces"`
+	SendAt          time.Time                         `json:"send_at"`
+	ExpiresAt       *time.Time                        `json:"expires_at"`
+	StartedAt       *time.Time                        `json:"started_at"`
+	FinishedAt      *time.Time                        `json:"finished_at"`
+	CancelledAt     *time.Time                        `json:"cancelled_at"`
+	CreatedAt       time.Time                         `json:"created_at"`
 	// Stalled is set while a sending alert makes no progress (alerts.stall_after), else null.
 	Stalled *StallJSON `json:"stalled"`
 	// Urgent alerts ignore alerts.quiet_hours; QuietHeld: the quiet hours moved send_at to their end.
@@ -50,7 +54,11 @@ func alertJSON(a alertstore.Alert, counts *alertstore.AlertCounts) AlertJSON {
 	if topics == nil {
 		topics = []string{}
 	}
-	return AlertJSON{ID: a.ID, Comune: a.Comune, Category: a.Category, Message: a.Message, MessageEN: optional(a.MessageEN),
+	chans := a.Channels
+	if len(chans) == 0 {
+		chans = []string{alertstore.ChannelSMS}
+	}
+	return AlertJSON{Channels: chans, ID: a.ID, Comune: a.Comune, Category: a.Category, Message: a.Message, MessageEN: optional(a.MessageEN),
 		Text: a.TextIT, TextEN: a.TextEN, Topics: topics, Status: a.Status, Recipients: a.Recipients, Counts: counts,
 		Segments: a.Segments, Encoding: a.Encoding, GSM7Safe: a.GSM7Safe, Source: a.Source, Replaces: optional(a.Replaces),
 		SendAt: a.SendAt, ExpiresAt: a.ExpiresAt, StartedAt: a.StartedAt, FinishedAt: a.FinishedAt, CancelledAt: a.CancelledAt,
@@ -108,7 +116,9 @@ type ConsentJSON struct {
 
 // SubscriberJSON is a subscription with its consent trail.
 type SubscriberJSON struct {
+	// Phone is "" for a subscription by fiscal code alone.
 	Phone       string        `json:"phone"`
+	FiscalCode  *string       `json:"fiscal_code"`
 	Comune      string        `json:"comune"`
 	Status      string        `json:"status"`
 	Topics      []string      `json:"topics"`
@@ -121,7 +131,11 @@ type SubscriberJSON struct {
 }
 
 func subscriberJSON(v alerts.SubscriberView) SubscriberJSON {
-	out := SubscriberJSON{Phone: v.Phone, Comune: v.Comune, Status: v.Status, Topics: v.Topics, Lang: v.Lang, Source: v.Source,
+	phone := v.Phone
+	if alertstore.IsFiscalKey(phone) {
+		phone = ""
+	}
+	out := SubscriberJSON{Phone: phone, FiscalCode: optional(v.FiscalCode), Comune: v.Comune, Status: v.Status, Topics: v.Topics, Lang: v.Lang, Source: v.Source,
 		CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt, ConfirmedAt: v.ConfirmedAt, Consents: []ConsentJSON{}}
 	if out.Topics == nil {
 		out.Topics = []string{}

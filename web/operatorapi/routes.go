@@ -56,6 +56,7 @@ func (a *Actions) Register(e *echo.Echo) {
 	g.POST("/contacts/:id/route", a.route)
 	g.GET("/citizens/:id", a.getCitizen)
 	g.POST("/citizens/:id/merge", a.mergeCitizen)
+	g.POST("/citizens/:id/fiscal_code", a.addFiscalCode)
 	g.GET("/queues", a.queues)
 	g.GET("/offices", a.listOffices)
 	g.GET("/canned", a.listCanned)
