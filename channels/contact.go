@@ -10,12 +10,15 @@ const (
 	Email Kind = "email"
 	Fax   Kind = "fax"
 	Phone Kind = "phone"
+	// PEC is certified email (posta elettronica certificata): mail with legal value, read from
+	// a comune's PEC box and answered through its PEC provider.
+	PEC Kind = "pec"
 )
 
-// Valid reports whether k is one of the four channels.
+// Valid reports whether k is one of the channels.
 func (k Kind) Valid() bool {
 	switch k {
-	case SMS, Email, Fax, Phone:
+	case SMS, Email, Fax, Phone, PEC:
 		return true
 	}
 	return false
@@ -73,14 +76,18 @@ type Contact struct {
 	OfficePhone *string      `json:"office_phone,omitempty"`
 	Note        string       `json:"note,omitempty"`
 	Call        *Call        `json:"call"`
-	ExternalID  string       `json:"external_id"`
-	AutoReply   bool         `json:"auto_reply"`
-	Priority    int          `json:"priority"`
-	Escalated   bool         `json:"escalated"`
-	ReceivedAt  time.Time    `json:"received_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	ResolvedAt  *time.Time   `json:"resolved_at,omitempty"`
-	Messages    []Message    `json:"messages,omitempty"`
+	// PEC is the certification of a pec contact's first envelope; nil on other channels.
+	PEC *PECInfo `json:"pec"`
+	// DeliveryOverdue: an outbound message of the thread got no delivery receipt in time.
+	DeliveryOverdue bool       `json:"delivery_overdue"`
+	ExternalID      string     `json:"external_id"`
+	AutoReply       bool       `json:"auto_reply"`
+	Priority        int        `json:"priority"`
+	Escalated       bool       `json:"escalated"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	Messages        []Message  `json:"messages,omitempty"`
 }
 
 // CitizenRef is the citizen as embedded in a contact.
@@ -137,7 +144,16 @@ type Message struct {
 	InReplyTo  string   `json:"in_reply_to,omitempty"`
 	References []string `json:"references,omitempty"`
 	// Delivery state of an outbound message: queued, sent, delivered, failed ...
-	Status    string    `json:"status,omitempty"`
+	Status string `json:"status,omitempty"`
+	// Delivery is what the recipient's side confirmed of an outbound message (DeliveryAccepted,
+	// DeliveryDelivered, DeliveryFailed), nil while nothing is known; PEC receipts set it.
+	Delivery *string `json:"delivery"`
+	// DeliveryDueAt is when an outbound message that expects a delivery receipt is overdue
+	// without one; DeliveryOverdue says that time passed with no final receipt.
+	DeliveryDueAt   *time.Time `json:"delivery_due_at,omitempty"`
+	DeliveryOverdue bool       `json:"delivery_overdue,omitempty"`
+	// PEC is the certification of an inbound PEC envelope.
+	PEC       *PECInfo  `json:"pec,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Author    string    `json:"author,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`

@@ -1,0 +1,148 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/sportello/sportello/channels"
+)
+
+// pecJSON encodes a PEC certification for its column; nil stays NULL.
+func pecJSON(p *channels.PECInfo) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// pecFrom decodes the column; a value that does not decode is reported rather than dropped.
+func pecFrom(col sql.NullString) (*channels.PECInfo, error) {
+	if !col.Valid || col.String == "" {
+		return nil, nil
+	}
+	var p channels.PECInfo
+	if err := json.Unmarshal([]byte(col.String), &p); err != nil {
+		return nil, fmt.Errorf("store: reading a PEC certification: %w", err)
+	}
+	return &p, nil
+}
+
+// storePECTx records the certification of an inbound PEC message on the message and, for a
+// new contact, on the contact.
+func storePECTx(ctx context.Context, tx *Tx, p *channels.PECInfo, contactID, messageID string, newContact bool) error {
+	v, err := pecJSON(p)
+	if err != nil || v == nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE messages SET pec = ? WHERE id = ?", v, messageID); err != nil {
+		return err
+	}
+	if newContact {
+		_, err = tx.Exec(ctx, "UPDATE contacts SET pec = ? WHERE id = ?", v, contactID)
+	}
+	return err
+}
+
+// overdueContacts reports which of the contacts have an outbound message past its delivery
+// deadline without a final delivery state.
+func (s *Store) overdueContacts(ctx context.Context, contactIDs []any) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	args := append(append([]any(nil), contactIDs...), Micros(s.now()))
+	rows, err := s.query(ctx, "SELECT DISTINCT contact_id FROM messages WHERE contact_id IN ("+placeholders(len(contactIDs))+
+		") AND delivery_due_at IS NOT NULL AND delivery_due_at < ? AND (delivery IS NULL OR delivery = 'accepted')", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// ApplyDeliveryReceipt records a receipt on the outbound message of the channel whose
+// Message-ID it names: the receipt is attached to that message (once, however often it is
+// read), a note says what it was, and the delivery state moves on (a final state, delivered
+// or failed, is never turned back into accepted). It returns the message's contact, or
+// channels.ErrUnknownMessage when no outbound message has that Message-ID.
+func (s *Store) ApplyDeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
+	ref := strings.Trim(r.RefMessageID, "<> ")
+	if ref == "" {
+		return "", channels.ErrUnknownMessage
+	}
+	var contactID string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var msgID, notes string
+		var delivery sql.NullString
+		err := tx.QueryRow(ctx, `SELECT id, contact_id, notes, delivery FROM messages WHERE message_id = ? AND channel = ?
+			AND direction = 'outbound' ORDER BY created_at DESC LIMIT 1`, ref, string(r.Channel)).Scan(&msgID, &contactID, &notes, &delivery)
+		if errors.Is(err, sql.ErrNoRows) {
+			return channels.ErrUnknownMessage
+		}
+		if err != nil {
+			return err
+		}
+		if r.Attachment.Data != nil {
+			var n int
+			sum := sha256Hex(r.Attachment.Data)
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM attachments WHERE message_id = ? AND sha256 = ?", msgID, sum).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil // this receipt was read before
+			}
+			if _, err := s.addAttachment(ctx, tx, contactID, msgID, r.Attachment, s.now()); err != nil {
+				return err
+			}
+		}
+		next := delivery.String
+		switch {
+		case r.Delivery == "":
+		case channels.DeliveryFinal(r.Delivery):
+			// A failure after a delivery (one recipient of several) is still news: the latest
+			// final state is shown, and the notes keep both.
+			next = r.Delivery
+		case !channels.DeliveryFinal(delivery.String):
+			next = r.Delivery
+		}
+		if r.Note != "" {
+			if notes != "" {
+				notes += "\n"
+			}
+			notes += r.Note
+		}
+		_, err = tx.Exec(ctx, "UPDATE messages SET delivery = ?, notes = ?, updated_at = ? WHERE id = ?",
+			strOrNil(next), notes, Micros(s.now()), msgID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE contacts SET updated_at = ? WHERE id = ?", Micros(s.now()), contactID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return contactID, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
