@@ -173,7 +173,7 @@ imap:
 		t.Fatal(err)
 	}
 	anomaly, err := prov.Build(pectest.Spec{Anomaly: true, Mittente: "ufficio@ordinaria.example", To: pecBox, Oggetto: "Sollecito",
-		Original: pectest.Original("ufficio@ordinaria.example", pecBox, "Sollecito", "Scriviamo da una casella ordinaria.", "ord-1@ordinaria.example", "", nil),
+		Original:  pectest.Original("ufficio@ordinaria.example", pecBox, "Sollecito", "Scriviamo da una casella ordinaria.", "ord-1@ordinaria.example", "", nil),
 		MessageID: "opec211.anomalia@pec.prova.example", MsgID: "ord-1@ordinaria.example", Date: when})
 	if err != nil {
 		t.Fatal(err)

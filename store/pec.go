@@ -146,3 +146,27 @@ func sha256Hex(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
 }
+
+// SetMessageDelivery sets the delivery state of an outbound message by its id (a provider's
+// status for SMS or App IO); like a receipt, a final state is not turned back into accepted.
+// It reports ErrNotFound for no such outbound message.
+func (s *Store) SetMessageDelivery(ctx context.Context, messageID, delivery string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE messages SET delivery = ?, updated_at = ? WHERE id = ? AND direction = 'outbound'
+			AND (? <> 'accepted' OR delivery IS NULL OR delivery = 'accepted')`, strOrNil(delivery), Micros(s.now()), messageID, delivery)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ? AND direction = 'outbound'", messageID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}

@@ -104,6 +104,22 @@ func TestPECCertificationAndDeliveryReceipts(t *testing.T) {
 		if !errors.Is(err, channels.ErrUnknownMessage) {
 			t.Errorf("unknown message: %v", err)
 		}
+		// The generic setter (SMS, App IO statuses) keeps the same rule.
+		if err := s.SetMessageDelivery(ctx, reply.ID, channels.DeliveryAccepted); err != nil {
+			t.Fatal(err)
+		}
+		if _, m := state(); *m.Delivery != "failed" {
+			t.Errorf("accepted overwrote a final state: %v", *m.Delivery)
+		}
+		if err := s.SetMessageDelivery(ctx, reply.ID, channels.DeliveryDelivered); err != nil {
+			t.Fatal(err)
+		}
+		if _, m := state(); *m.Delivery != "delivered" {
+			t.Errorf("set delivered: %v", *m.Delivery)
+		}
+		if err := s.SetMessageDelivery(ctx, "nope", channels.DeliveryDelivered); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("unknown message: %v", err)
+		}
 		// The same Message-ID on another channel is not ours to update.
 		_, err = s.ApplyDeliveryReceipt(ctx, channels.DeliveryReceipt{Channel: channels.Email, RefMessageID: "reply1@sportello.example", Delivery: "accepted"})
 		if !errors.Is(err, channels.ErrUnknownMessage) {
