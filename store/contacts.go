@@ -147,6 +147,9 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 			return nil, err
 		}
 		m.Delivery, m.DeliveryDueAt = nullString(delivery), nullMicros(due)
+		if m.Delivery == nil && m.Direction == channels.Outbound && m.Channel == channels.SMS {
+			m.Delivery = smsDelivery(m.Status)
+		}
 		m.DeliveryOverdue = m.DeliveryDueAt != nil && s.now().After(*m.DeliveryDueAt) && !channels.DeliveryFinal(delivery.String)
 		var err error
 		if m.PEC, err = pecFrom(pec); err != nil {

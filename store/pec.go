@@ -170,3 +170,20 @@ func (s *Store) SetMessageDelivery(ctx context.Context, messageID, delivery stri
 		return nil
 	})
 }
+
+// smsDelivery is the delivery an SMS's provider status stands for (Twilio's sent: handed to
+// the carrier), nil while nothing is known.
+func smsDelivery(status string) *string {
+	var d string
+	switch status {
+	case "sent":
+		d = channels.DeliveryAccepted
+	case "delivered":
+		d = channels.DeliveryDelivered
+	case "failed", "undelivered":
+		d = channels.DeliveryFailed
+	default:
+		return nil
+	}
+	return &d
+}

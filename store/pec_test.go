@@ -120,6 +120,15 @@ func TestPECCertificationAndDeliveryReceipts(t *testing.T) {
 		if err := s.SetMessageDelivery(ctx, "nope", channels.DeliveryDelivered); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("unknown message: %v", err)
 		}
+		// An SMS's provider status reads as its delivery when nothing else set one.
+		sms := channels.Message{ID: store.NewID(), ContactID: c.ID, Direction: channels.Outbound, Channel: channels.SMS,
+			From: "+39055055", To: "+393471234567", Body: "ok", Status: "undelivered"}
+		if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error { return s.InsertOutboundTx(ctx, tx, sms) }); err != nil {
+			t.Fatal(err)
+		}
+		if _, m := state(); m.ID != sms.ID || m.Delivery == nil || *m.Delivery != "failed" {
+			t.Errorf("SMS delivery: %+v", m.Delivery)
+		}
 		// The same Message-ID on another channel is not ours to update.
 		_, err = s.ApplyDeliveryReceipt(ctx, channels.DeliveryReceipt{Channel: channels.Email, RefMessageID: "reply1@sportello.example", Delivery: "accepted"})
 		if !errors.Is(err, channels.ErrUnknownMessage) {

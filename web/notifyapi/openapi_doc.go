@@ -412,7 +412,7 @@ func schemas() obj {
 			"references": array(obj{"type": "string"}), "status": str("delivery state of an outbound message"), "error": str(""),
 			"author": str(""), "notes": array(obj{"type": "string"}), "created_at": dateTime(""),
 			"delivery": obj{"type": []string{"string", "null"}, "enum": []any{"accepted", "delivered", "failed", nil},
-				"description": "what the recipient's side confirmed of an outbound message (PEC receipts: accettazione = accepted, avvenuta-consegna = delivered, non-accettazione / errore-consegna / rilevazione-virus = failed); null while unknown"},
+				"description": "what the recipient's side confirmed of an outbound message (PEC receipts: accettazione = accepted, avvenuta-consegna = delivered, non-accettazione / errore-consegna / rilevazione-virus = failed; SMS: the provider's status); null while unknown"},
 			"delivery_due_at":  dateTime("when an outbound PEC without a delivery receipt is flagged"),
 			"delivery_overdue": obj{"type": "boolean", "description": "delivery_due_at passed without a delivery or failure receipt"},
 			"pec":              ref("PEC"),
