@@ -56,8 +56,10 @@ func readPEC(parse ParseFunc, raw []byte, roots *x509.CertPool, arrived time.Tim
 	if m.Original != nil {
 		in, err = messageFromRaw(parse, m.Original, "", arrived)
 	}
-	if m.Original == nil || err != nil {
-		// Without the sender's message the envelope itself is what there is to read.
+	fromEnvelope := m.Original == nil || err != nil
+	if fromEnvelope {
+		// Without the sender's message the envelope itself is what there is to read; its From
+		// is the provider ("Per conto di: ..."), so the sender comes from daticert.xml.
 		if in, err = messageFromRaw(parse, raw, "", arrived); err != nil {
 			return pecResult{}, err
 		}
@@ -71,9 +73,13 @@ func readPEC(parse ParseFunc, raw []byte, roots *x509.CertPool, arrived time.Tim
 			t := d.Data.UTC()
 			info.SentAt = &t
 		}
-		if in.From == "" {
-			if a, err := channels.NormalizeEmail(d.Mittente); err == nil {
-				in.From = a
+		if a, err := channels.NormalizeEmail(d.Mittente); err == nil {
+			switch {
+			case in.From == "" || fromEnvelope:
+				in.From, in.FromName = a, ""
+			case a != in.From:
+				// The certification is about the mittente: say so when the message claims another.
+				notes = append(notes, "il mittente certificato ("+a+") non è il From del messaggio ("+in.From+")")
 			}
 		}
 	} else if m.DatiCertErr != nil {

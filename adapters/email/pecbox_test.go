@@ -139,3 +139,30 @@ func TestPECBoxNeedsAReceiptSink(t *testing.T) {
 		t.Fatal("a PEC box without a receipt sink was accepted")
 	}
 }
+
+func TestPECEnvelopeWithoutOriginalKeepsTheEnvelope(t *testing.T) {
+	prov, err := pectest.NewProvider("G", "pec.g.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := prov.Build(pectest.Spec{Tipo: pec.TipoPostaCertificata, Mittente: "Anna@pec.g.example", To: "p@pec.comune.it", Oggetto: "Senza allegato",
+		Identificativo: "opec9@pec.g.example", MsgID: "o9@pec.g.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := readPEC(DefaultParse(0), raw, nil, time.Now())
+	if err != nil || res.receipt != nil {
+		t.Fatalf("%v %+v", err, res.receipt)
+	}
+	in := res.in
+	if in.Channel != channels.PEC || in.PEC == nil || in.PEC.ID != "opec9@pec.g.example" || in.ExternalID != "opec9@pec.g.example" ||
+		in.From != "anna@pec.g.example" {
+		t.Fatalf("%+v %+v", in, in.PEC)
+	}
+	if !strings.Contains(strings.Join(in.Notes, "\n"), "senza un postacert.eml") || !strings.Contains(in.Subject, "POSTA CERTIFICATA") {
+		t.Errorf("notes %q subject %q", in.Notes, in.Subject)
+	}
+	if len(in.Attachments) == 0 || in.Attachments[len(in.Attachments)-1].Filename != EnvelopeFilename {
+		t.Errorf("attachments %+v", in.Attachments)
+	}
+}
