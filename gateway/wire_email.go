@@ -72,6 +72,13 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		if pecRoots, err = pec.LoadRoots(cfg.Email.PECTrustedRoots); err != nil {
 			return fmt.Errorf("email.pec_trusted_roots: %w", err)
 		}
+	} else {
+		for _, m := range cfg.IMAP {
+			if m.PEC {
+				log.Info("no email.pec_trusted_roots: PEC signatures are checked but shown as untrusted")
+				break
+			}
+		}
 	}
 
 	if err := g.wireFaxWork(log); err != nil {
