@@ -227,3 +227,19 @@ func TestDatiCert(t *testing.T) {
 		}
 	}
 }
+
+func BenchmarkParseSignedEnvelope(b *testing.B) {
+	p := provider(b)
+	raw, err := p.Build(envelopeSpec())
+	if err != nil {
+		b.Fatal(err)
+	}
+	pool := roots(b, p)
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		m, err := pec.Parse(raw, pec.Options{Roots: pool})
+		if err != nil || m.Signature.Status != pec.SignatureValid {
+			b.Fatal(err, m.Signature)
+		}
+	}
+}
