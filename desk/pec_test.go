@@ -51,5 +51,31 @@ func TestReplyToPECFromTheComunePECAddress(t *testing.T) {
 		if len(f.email.Sent()) != 0 {
 			t.Fatal("a PEC reply went out as ordinary email")
 		}
+		// When its deadline passes without a receipt, open pages hear of it once.
+		evs, stop := f.hub.Subscribe(16)
+		defer stop()
+		if ids, err := f.d.AnnounceDeliveriesDue(ctx, m.CreatedAt, m.CreatedAt.Add(23*time.Hour)); err != nil || len(ids) != 0 {
+			t.Fatalf("before the deadline: %v %v", ids, err)
+		}
+		ids, err := f.d.AnnounceDeliveriesDue(ctx, m.CreatedAt.Add(23*time.Hour), m.CreatedAt.Add(25*time.Hour))
+		if err != nil || len(ids) != 1 || ids[0] != r.ContactID {
+			t.Fatalf("at the deadline: %v %v", ids, err)
+		}
+		// (The send job's own update may come first, without a comune.)
+		timeout := time.After(5 * time.Second)
+		for seen := false; !seen; {
+			select {
+			case ev := <-evs:
+				seen = ev.ContactID == r.ContactID && ev.Comune == "firenze"
+			case <-timeout:
+				t.Fatal("no live event for the overdue reply")
+			}
+		}
+		if _, err := s.ApplyDeliveryReceipt(ctx, channels.DeliveryReceipt{Channel: channels.PEC, RefMessageID: m.MessageID, Delivery: channels.DeliveryDelivered}); err != nil {
+			t.Fatal(err)
+		}
+		if ids, err := f.d.AnnounceDeliveriesDue(ctx, m.CreatedAt, m.CreatedAt.Add(25*time.Hour)); err != nil || len(ids) != 0 {
+			t.Fatalf("a delivered reply is not overdue: %v %v", ids, err)
+		}
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 )
@@ -186,4 +187,33 @@ func smsDelivery(status string) *string {
 		return nil
 	}
 	return &d
+}
+
+// DueContact is a contact whose outbound message reached its delivery deadline.
+type DueContact struct {
+	ContactID string
+	Comune    *string
+}
+
+// DeliveriesDue lists the contacts with an outbound message whose delivery deadline fell in
+// (after, until] without a final delivery state: the moments the inbox must hear about.
+func (s *Store) DeliveriesDue(ctx context.Context, after, until time.Time) ([]DueContact, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT m.contact_id, c.comune FROM messages m JOIN contacts c ON c.id = m.contact_id
+		WHERE m.delivery_due_at > ? AND m.delivery_due_at <= ? AND (m.delivery IS NULL OR m.delivery = 'accepted')`,
+		Micros(after), Micros(until))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueContact
+	for rows.Next() {
+		var d DueContact
+		var comune sql.NullString
+		if err := rows.Scan(&d.ContactID, &comune); err != nil {
+			return nil, err
+		}
+		d.Comune = nullString(comune)
+		out = append(out, d)
+	}
+	return out, rows.Err()
 }
