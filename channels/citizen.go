@@ -34,7 +34,7 @@ type Citizen struct {
 // IdentityFor is the identity a channel's sender address makes.
 func IdentityFor(k Kind, address string) Identity {
 	switch k {
-	case Email:
+	case Email, PEC:
 		return Identity{Kind: IdentityEmail, Value: address}
 	case Fax:
 		return Identity{Kind: IdentityFax, Value: address}

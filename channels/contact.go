@@ -13,12 +13,15 @@ const (
 	// AppIO is the state's app, reached by codice fiscale: outbound only (replies and alerts);
 	// no contact arrives on it.
 	AppIO Kind = "app_io"
+	// PEC is certified email (posta elettronica certificata): mail with legal value, read from
+	// a comune's PEC box and answered through its PEC provider.
+	PEC Kind = "pec"
 )
 
-// Valid reports whether k is one of the four channels.
+// Valid reports whether k is one of the channels.
 func (k Kind) Valid() bool {
 	switch k {
-	case SMS, Email, Fax, Phone:
+	case SMS, Email, Fax, Phone, PEC:
 		return true
 	}
 	return false
@@ -76,14 +79,18 @@ type Contact struct {
 	OfficePhone *string      `json:"office_phone,omitempty"`
 	Note        string       `json:"note,omitempty"`
 	Call        *Call        `json:"call"`
-	ExternalID  string       `json:"external_id"`
-	AutoReply   bool         `json:"auto_reply"`
-	Priority    int          `json:"priority"`
-	Escalated   bool         `json:"escalated"`
-	ReceivedAt  time.Time    `json:"received_at"`
-	UpdatedAt   time.Time    `json:"updated_at"`
-	ResolvedAt  *time.Time   `json:"resolved_at,omitempty"`
-	Messages    []Message    `json:"messages,omitempty"`
+	// PEC is the certification of a pec contact's first envelope; nil on other channels.
+	PEC *PECInfo `json:"pec"`
+	// DeliveryOverdue: an outbound message of the thread got no delivery receipt in time.
+	DeliveryOverdue bool       `json:"delivery_overdue"`
+	ExternalID      string     `json:"external_id"`
+	AutoReply       bool       `json:"auto_reply"`
+	Priority        int        `json:"priority"`
+	Escalated       bool       `json:"escalated"`
+	ReceivedAt      time.Time  `json:"received_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
+	ResolvedAt      *time.Time `json:"resolved_at,omitempty"`
+	Messages        []Message  `json:"messages,omitempty"`
 }
 
 // CitizenRef is the citizen as embedded in a contact.
@@ -141,9 +148,16 @@ type Message struct {
 	References []string `json:"references,omitempty"`
 	// Delivery state of an outbound message: queued, sent, delivered, failed ...
 	Status string `json:"status,omitempty"`
-	// Delivery is where an outbound message stands with its channel: queued, sent, accepted
-	// (PEC), delivered, failed; nil for inbound messages and states not known.
-	Delivery  *string   `json:"delivery"`
+	// Delivery is what the recipient's side confirmed of an outbound message (DeliveryAccepted,
+	// DeliveryDelivered, DeliveryFailed; queued and sent too), nil while nothing is known; PEC
+	// receipts, SMS callbacks and App IO's status set it.
+	Delivery *string `json:"delivery"`
+	// DeliveryDueAt is when an outbound message that expects a delivery receipt is overdue
+	// without one; DeliveryOverdue says that time passed with no final receipt.
+	DeliveryDueAt   *time.Time `json:"delivery_due_at,omitempty"`
+	DeliveryOverdue bool       `json:"delivery_overdue,omitempty"`
+	// PEC is the certification of an inbound PEC envelope.
+	PEC       *PECInfo  `json:"pec,omitempty"`
 	Error     string    `json:"error,omitempty"`
 	Author    string    `json:"author,omitempty"`
 	Notes     []string  `json:"notes,omitempty"`

@@ -38,6 +38,8 @@ type InboundMessage struct {
 	EnvelopeFrom string
 	// SenderCheck is what SPF, DKIM and DMARC said of an email's header From.
 	SenderCheck SenderCheck
+	// PEC is the certification of a PEC envelope (channel PEC).
+	PEC *PECInfo
 }
 
 // SenderCheck is the verdict on an email's sender: only a checked sender gets automatic

@@ -90,7 +90,7 @@ func NormalizeEmail(raw string) (string, error) {
 
 // NormalizeAddress normalizes an address for the channel it belongs to.
 func NormalizeAddress(k Kind, raw string) (string, error) {
-	if k == Email {
+	if k == Email || k == PEC {
 		return NormalizeEmail(raw)
 	}
 	return NormalizePhone(raw)

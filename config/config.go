@@ -106,6 +106,28 @@ type Email struct {
 	// DNSServer (host:port) answers the SPF, DKIM and DMARC lookups that decide whether a
 	// sender may get a closed-hours answer; "" = the system resolver.
 	DNSServer string `yaml:"dns_server"`
+
+	// PECRelay is the PEC provider's authenticated submission server: replies to pec contacts
+	// leave through it from the comune's pec_address.
+	PECRelay PECRelay `yaml:"pec_relay"`
+	// PECTrustedRoots is a PEM file of the PEC providers' CA certificates: an envelope's
+	// S/MIME signature is "valid" only when it chains to one of them ("" = signatures are
+	// checked but never trusted). It never blocks ingestion.
+	PECTrustedRoots string `yaml:"pec_trusted_roots"`
+	// PECDeliveryTimeout is how long a PEC reply may wait for its delivery receipt
+	// (avvenuta-consegna) before it is flagged for the operator.
+	PECDeliveryTimeout time.Duration `yaml:"pec_delivery_timeout"`
+}
+
+// PECRelay is an authenticated SMTP submission server of a PEC provider.
+type PECRelay struct {
+	Address  string `yaml:"address"`
+	Username string `yaml:"username"`
+	Password string `yaml:"password"`
+	// Security: tls (implicit, port 465; the default), starttls, or none (tests only).
+	Security string `yaml:"security"`
+	// CAFile is a PEM file of CAs trusted for the relay's certificate besides the system's.
+	CAFile string `yaml:"ca_file"`
 }
 
 type BusinessHours struct {
@@ -136,12 +158,14 @@ type Office struct {
 }
 
 type Comune struct {
-	ID             string         `yaml:"id"`
-	Name           string         `yaml:"name"`
-	PhoneNumbers   []string       `yaml:"phone_numbers"`
-	EmailAddresses []string       `yaml:"email_addresses"`
-	Offices        []Office       `yaml:"offices"`
-	BusinessHours  *BusinessHours `yaml:"business_hours"`
+	ID             string   `yaml:"id"`
+	Name           string   `yaml:"name"`
+	PhoneNumbers   []string `yaml:"phone_numbers"`
+	EmailAddresses []string `yaml:"email_addresses"`
+	// PECAddress is the comune's certified mailbox: replies to pec contacts come from it.
+	PECAddress    string         `yaml:"pec_address"`
+	Offices       []Office       `yaml:"offices"`
+	BusinessHours *BusinessHours `yaml:"business_hours"`
 	// Aliases are other ways citizens write the comune's name ("sesto", "bagno").
 	Aliases []string `yaml:"aliases"`
 	// Patron is the patron saint's day, seeded into the comune's calendar as a holiday.
@@ -172,6 +196,8 @@ type IMAP struct {
 	PollInterval time.Duration `yaml:"poll_interval"`
 	// InsecureSkipVerify accepts any server certificate (test servers only).
 	InsecureSkipVerify bool `yaml:"insecure_skip_verify"`
+	// PEC marks a comune's PEC box: envelopes become pec contacts, receipts update our replies.
+	PEC bool `yaml:"pec"`
 }
 
 type FaxGateway struct {
@@ -399,6 +425,9 @@ func parse(data []byte, o Overrides) (*Config, error) {
 
 // ApplyEnv lets the environment override secrets, the database and the listen addresses.
 func (c *Config) ApplyEnv(getenv func(string) string) {
+	if v := getenv("SPORTELLO_PEC_RELAY_PASSWORD"); v != "" {
+		c.Email.PECRelay.Password = v
+	}
 	if v := getenv("TWILIO_AUTH_TOKEN"); v != "" {
 		c.Twilio.AuthToken = v
 	}
@@ -466,6 +495,10 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Twilio.MaxMessagesPerSecond, 50)
 	def(&c.Email.From, "Linea Comune <noreply@055055.example>")
 	def(&c.Email.RelayTLS, "none")
+	def(&c.Email.PECRelay.Security, "tls")
+	if c.Email.PECDeliveryTimeout == 0 {
+		c.Email.PECDeliveryTimeout = 24 * time.Hour
+	}
 	if len(c.BusinessHours.Days) == 0 {
 		c.BusinessHours.Days = []string{"mon", "tue", "wed", "thu", "fri", "sat"}
 	}
@@ -587,6 +620,17 @@ func (c *Config) Validate() error {
 	default:
 		bad("email.relay_tls", "must be none, starttls or tls")
 	}
+	switch c.Email.PECRelay.Security {
+	case "none", "starttls", "tls":
+	default:
+		bad("email.pec_relay.security", "must be none, starttls or tls")
+	}
+	if a := c.Email.PECRelay.Address; a != "" && !strings.Contains(a, ":") {
+		bad("email.pec_relay.address", "must be host:port, got %q", a)
+	}
+	if c.Email.PECDeliveryTimeout < 0 {
+		bad("email.pec_delivery_timeout", "must be a positive duration")
+	}
 	c.validateHours("business_hours", c.BusinessHours, bad)
 	c.validateVoice(bad)
 	for i, n := range c.SharedNumbers {
@@ -624,6 +668,9 @@ func (c *Config) Validate() error {
 			if !strings.Contains(a, "@") {
 				bad(fmt.Sprintf("%s.email_addresses[%d]", key, j), "%q is not an email address", a)
 			}
+		}
+		if cm.PECAddress != "" && !strings.Contains(cm.PECAddress, "@") {
+			bad(key+".pec_address", "%q is not an email address", cm.PECAddress)
 		}
 		for j, o := range cm.Offices {
 			if o.ID == "" {
@@ -704,7 +751,7 @@ func (c *Config) Validate() error {
 		}
 		for _, ch := range q.Channels {
 			switch ch {
-			case "sms", "email", "fax", "phone":
+			case "sms", "email", "fax", "phone", "pec":
 			default:
 				bad(key+".channels", "unknown channel %q", ch)
 			}

@@ -72,8 +72,14 @@ func (d *Desk) ReplyVia(ctx context.Context, u store.User, contactID, body strin
 	m := channels.Message{ID: store.NewID(), ContactID: c.ID, Direction: channels.Outbound, Channel: rt.channel,
 		From: rt.from, To: rt.to, Subject: rt.subject, Body: body, InReplyTo: rt.inReplyTo, References: rt.refs,
 		Status: store.OutQueued, Author: u.Username, CreatedAt: d.now()}
-	if rt.channel == channels.Email || rt.channel == channels.Fax {
+	if rt.channel == channels.Email || rt.channel == channels.Fax || rt.channel == channels.PEC {
 		m.MessageID = d.newMessageID()
+	}
+	if rt.channel == channels.PEC {
+		// Its receipts come back to the PEC box; without a delivery receipt by then the
+		// operator is told.
+		due := m.CreatedAt.Add(d.o.Config.Email.PECDeliveryTimeout)
+		m.DeliveryDueAt = &due
 	}
 	if err := d.enqueue(ctx, m, false, store.AuditEntry{Actor: u.Username, Action: store.AuditReply, ContactID: &c.ID,
 		Target: rt.to, Detail: string(rt.channel)}); err != nil {
@@ -122,6 +128,22 @@ func (d *Desk) replyRoute(ctx context.Context, c channels.Contact) (route, error
 			return route{}, badRequest("unreachable", "the contact has no valid email address to answer")
 		}
 		rt := route{channel: channels.Email, to: to, from: d.emailFrom(c.To), subject: replySubject(c.Subject)}
+		rt.inReplyTo, rt.refs, err = d.threading(ctx, c.ID, to)
+		return rt, err
+	case channels.PEC:
+		to, err := channels.NormalizeEmail(c.From)
+		if err != nil {
+			return route{}, badRequest("unreachable", "the PEC contact has no valid sender address to answer")
+		}
+		cm, ok := d.o.Config.ComuneByID(deref(c.Comune))
+		if !ok || cm.PECAddress == "" {
+			return route{}, badRequest("unreachable", "the contact's comune has no pec_address to answer from")
+		}
+		from, err := channels.NormalizeEmail(cm.PECAddress)
+		if err != nil {
+			return route{}, badRequest("unreachable", "the comune's pec_address is not an address")
+		}
+		rt := route{channel: channels.PEC, to: to, from: d.formatFrom(from), subject: replySubject(c.Subject)}
 		rt.inReplyTo, rt.refs, err = d.threading(ctx, c.ID, to)
 		return rt, err
 	case channels.Fax:

@@ -18,9 +18,16 @@ func (d *Desk) RunSLA(ctx context.Context) error {
 	t := time.NewTicker(d.o.SLAInterval)
 	defer t.Stop()
 	rounds := 0
+	dueSince := d.now()
 	for {
 		if _, err := d.Escalate(ctx); err != nil && ctx.Err() == nil {
 			d.o.Logger.Error("SLA escalation failed", "err", err)
+		}
+		now := d.now()
+		if _, err := d.AnnounceDeliveriesDue(ctx, dueSince, now); err != nil && ctx.Err() == nil {
+			d.o.Logger.Error("announcing replies without a delivery receipt failed", "err", err)
+		} else {
+			dueSince = now
 		}
 		if _, err := d.Drain(ctx, ""); err != nil && ctx.Err() == nil {
 			d.o.Logger.Error("draining the backlog failed", "err", err)
@@ -86,4 +93,21 @@ func (d *Desk) Escalate(ctx context.Context) ([]string, error) {
 		d.publish(ctx, events.QueueChanged, "", nil)
 	}
 	return done, nil
+}
+
+// AnnounceDeliveriesDue tells the live inbox about every contact whose reply reached its
+// delivery deadline (a PEC without its delivery receipt) in (after, until]: the flag itself is
+// worked out when a contact is read, so this only keeps open pages current. It returns the
+// contacts announced.
+func (d *Desk) AnnounceDeliveriesDue(ctx context.Context, after, until time.Time) ([]string, error) {
+	due, err := d.o.Store.DeliveriesDue(ctx, after, until)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(due))
+	for _, c := range due {
+		d.publish(ctx, events.ContactUpdated, c.ContactID, c.Comune)
+		ids = append(ids, c.ContactID)
+	}
+	return ids, nil
 }

@@ -4,17 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"os/exec"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/sportello/sportello/adapters/email"
+	"github.com/sportello/sportello/adapters/email/pec"
 	"github.com/sportello/sportello/adapters/fax"
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -61,6 +64,23 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		log.Info("no email relay: outbound email goes to the local outbox")
 	}
 
+	if err := g.wirePECSender(log); err != nil {
+		return err
+	}
+	var pecRoots *x509.CertPool
+	if cfg.Email.PECTrustedRoots != "" {
+		if pecRoots, err = pec.LoadRoots(cfg.Email.PECTrustedRoots); err != nil {
+			return fmt.Errorf("email.pec_trusted_roots: %w", err)
+		}
+	} else {
+		for _, m := range cfg.IMAP {
+			if m.PEC {
+				log.Info("no email.pec_trusted_roots: PEC signatures are checked but shown as untrusted")
+				break
+			}
+		}
+	}
+
 	if err := g.wireFaxWork(log); err != nil {
 		return err
 	}
@@ -78,12 +98,56 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 		p, err := email.NewIMAPPoller(email.IMAPOptions{Comune: m.Comune, Address: m.Address, Security: m.Security,
 			Username: m.Username, Password: m.Password, Mailbox: m.Mailbox, MoveTo: m.MoveTo, PollInterval: m.PollInterval,
 			TLSConfig: tlsConfig, MaxMessageBytes: cfg.SMTP.MaxMessageBytes, Sink: g.Ingest, State: g.Store, Parse: parse,
-			Senders: senders, Logger: log, Metrics: g.Metrics})
+			Senders: senders, PEC: m.PEC, PECRoots: pecRoots, Receipts: g.Ingest, Logger: log, Metrics: g.Metrics})
 		if err != nil {
 			return fmt.Errorf("imap[%d]: %w", i, err)
 		}
 		g.services = append(g.services, service{name: "imap " + p.Key(), run: p.Run})
 	}
+	return nil
+}
+
+// wirePECSender sends replies to pec contacts through the PEC provider's relay, from the
+// comune's pec_address (desk sets it on each message); without a relay they go to the local
+// outbox, like email without one.
+func (g *Gateway) wirePECSender(log *slog.Logger) error {
+	r := g.Config.Email.PECRelay
+	if r.Address == "" {
+		g.Senders[channels.PEC] = &outboxSender{s: g.Store}
+		return nil
+	}
+	from := ""
+	for _, c := range g.Config.Comuni {
+		if c.PECAddress != "" {
+			from = c.PECAddress
+			break
+		}
+	}
+	if from == "" {
+		log.Warn("email.pec_relay is set but no comune has a pec_address: PEC replies cannot be sent")
+		return nil
+	}
+	var tlsConfig *tls.Config
+	if r.CAFile != "" {
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		pemData, err := os.ReadFile(r.CAFile)
+		if err != nil {
+			return fmt.Errorf("email.pec_relay.ca_file: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pemData) {
+			return fmt.Errorf("email.pec_relay.ca_file: no PEM certificate in %s", r.CAFile)
+		}
+		tlsConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	}
+	relay, err := email.NewRelaySender(email.RelayOptions{Addr: r.Address, From: from, Username: r.Username, Password: r.Password,
+		TLS: r.Security, TLSConfig: tlsConfig, Timeout: time.Minute})
+	if err != nil {
+		return fmt.Errorf("email.pec_relay: %w", err)
+	}
+	g.Senders[channels.PEC] = relay
 	return nil
 }
 

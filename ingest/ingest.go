@@ -282,3 +282,21 @@ func (s *Service) publish(ctx context.Context, e events.Event) {
 
 // Publish lets other parts of the gateway announce changes through the same publisher.
 func (s *Service) Publish(ctx context.Context, e events.Event) { s.publish(ctx, e) }
+
+// DeliveryReceipt records news about one of our outbound messages (a PEC receipt) and tells
+// the inbox; it implements channels.ReceiptSink.
+func (s *Service) DeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
+	id, err := s.opts.Store.ApplyDeliveryReceipt(ctx, r)
+	if err != nil {
+		if !errors.Is(err, channels.ErrUnknownMessage) {
+			s.opts.Metrics.StoreErrors.WithLabelValues("delivery_receipt").Inc()
+		}
+		return "", err
+	}
+	ev := events.Event{Type: events.ContactUpdated, ContactID: id}
+	if c, err := s.opts.Store.ContactBrief(ctx, id, store.Scope{}); err == nil && c.Comune != nil {
+		ev.Comune = *c.Comune
+	}
+	s.publish(ctx, ev)
+	return id, nil
+}

@@ -232,11 +232,6 @@ func browserAxeLiveContact(t *testing.T, ctx context.Context, gw *harness.Gatewa
 	browserWait(t, ctx, "the live row", `Array.from(document.querySelectorAll("#contact-rows tr")).some(r => r.textContent.includes("Arrivato dal vivo"))`, 20*time.Second)
 }
 
-// jsString quotes s for a JavaScript expression.
-func jsString(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
-}
-
 // TestBrowserReflow320 opens every page of browserAxePages 320 CSS pixels wide (WCAG 1.4.10,
 // reflow): the page itself never scrolls sideways, wide tables scroll inside their own box,
 // and axe finds nothing serious at that width either.

@@ -16,7 +16,7 @@ const contactColumns = `c.id, c.channel, c.direction, c.comune, c.citizen_id, ci
 	c.subject, c.body, c.category, c.queue, c.status, c.assignee, c.outcome, c.office, c.office_phone, c.note, c.external_id,
 	c.auto_reply, c.priority, c.escalated, c.call_status, c.call_duration, c.call_recording_url, c.call_answered_at,
 	c.call_operator, c.call_result, c.call_wait_seconds, c.call_talk_seconds, c.call_ended_at, c.call_transferred_to,
-	c.received_at, c.updated_at, c.resolved_at`
+	c.received_at, c.updated_at, c.resolved_at, c.pec`
 
 const contactFrom = ` FROM contacts c JOIN citizens ci ON ci.id = c.citizen_id`
 
@@ -28,12 +28,16 @@ func scanContact(row interface{ Scan(...any) error }) (channels.Contact, error) 
 	var citizenID, citizenName string
 	var autoReply, escalated int
 	var received, updated int64
+	var pec sql.NullString
 	err := row.Scan(&c.ID, &c.Channel, &c.Direction, &comune, &citizenID, &citizenName, &c.From, &c.To, &c.FromName,
 		&c.Subject, &c.Body, &category, &queue, &c.Status, &assignee, &outcome, &office, &officePhone, &c.Note, &c.ExternalID,
 		&autoReply, &c.Priority, &escalated, &callStatus, &callDur, &recURL, &answeredAt, &callOperator,
 		&callResult, &waitSecs, &talkSecs, &endedAt, &transferredTo,
-		&received, &updated, &resolvedAt)
+		&received, &updated, &resolvedAt, &pec)
 	if err != nil {
+		return c, err
+	}
+	if c.PEC, err = pecFrom(pec); err != nil {
 		return c, err
 	}
 	c.Comune, c.Category, c.Queue = nullString(comune), nullString(category), nullString(queue)
@@ -134,7 +138,8 @@ func (s *Store) GetContact(ctx context.Context, id string, sc Scope) (channels.C
 // Messages is a contact's thread, oldest first.
 func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Message, error) {
 	rows, err := s.query(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, body, external_id,
-		message_id, in_reply_to, refs, status, error, author, notes, created_at FROM messages WHERE contact_id = ? ORDER BY created_at, id`, contactID)
+		message_id, in_reply_to, refs, status, error, author, notes, created_at, delivery, delivery_due_at, pec
+		FROM messages WHERE contact_id = ? ORDER BY created_at, id`, contactID)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +149,19 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 		var m channels.Message
 		var refs, notes string
 		var created int64
+		var delivery, pec sql.NullString
+		var due sql.NullInt64
 		if err := rows.Scan(&m.ID, &m.ContactID, &m.Direction, &m.Channel, &m.From, &m.To, &m.Subject, &m.Body, &m.ExternalID,
-			&m.MessageID, &m.InReplyTo, &refs, &m.Status, &m.Error, &m.Author, &notes, &created); err != nil {
+			&m.MessageID, &m.InReplyTo, &refs, &m.Status, &m.Error, &m.Author, &notes, &created, &delivery, &due, &pec); err != nil {
+			return nil, err
+		}
+		m.Delivery, m.DeliveryDueAt = nullString(delivery), nullMicros(due)
+		if m.Delivery == nil && m.Direction == channels.Outbound && m.Channel == channels.SMS {
+			m.Delivery = smsDelivery(m.Status)
+		}
+		m.DeliveryOverdue = m.DeliveryDueAt != nil && s.now().After(*m.DeliveryDueAt) && !channels.DeliveryFinal(delivery.String)
+		var err error
+		if m.PEC, err = pecFrom(pec); err != nil {
 			return nil, err
 		}
 		if refs != "" {
@@ -234,7 +250,12 @@ func (s *Store) fillContacts(ctx context.Context, list []channels.Contact) error
 	if err := rows.Err(); err != nil {
 		return err
 	}
+	overdue, err := s.overdueContacts(ctx, contactIDs)
+	if err != nil {
+		return err
+	}
 	for i := range list {
+		list[i].DeliveryOverdue = overdue[list[i].ID]
 		ref := list[i].Citizen
 		ref.Phone, ref.Email, ref.Fax = firstIdentities(idents[ref.ID])
 		if a := atts[list[i].ID]; a != nil {

@@ -176,6 +176,9 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 			return rec, err
 		}
 	}
+	if err := storePECTx(ctx, tx, in.PEC, contactID, msgID, rec.New); err != nil {
+		return rec, err
+	}
 	return rec, nil
 }
 
@@ -217,7 +220,7 @@ const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente div
 // thread they named comes back as foreign so the operator can see the link.
 func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (contactID, foreign string, err error) {
 	switch in.Channel {
-	case channels.Email, channels.Fax:
+	case channels.Email, channels.Fax, channels.PEC:
 		ids := make([]string, 0, 1+len(in.References))
 		if in.InReplyTo != "" {
 			ids = append(ids, in.InReplyTo)

@@ -38,6 +38,11 @@ func (s *Store) InsertOutboundTx(ctx context.Context, tx *Tx, m channels.Message
 	if err != nil {
 		return err
 	}
+	if m.DeliveryDueAt != nil {
+		if _, err := tx.Exec(ctx, "UPDATE messages SET delivery_due_at = ? WHERE id = ?", Micros(*m.DeliveryDueAt), m.ID); err != nil {
+			return err
+		}
+	}
 	// first_response_at feeds the reports' first response times (migration 0013): the first
 	// message a person wrote; automatic answers (no author) are not a response.
 	var firstResponse any

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 
+	"github.com/sportello/sportello/adapters/email/pec"
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/metrics"
 )
@@ -70,8 +72,14 @@ type IMAPOptions struct {
 	// Senders checks DKIM and DMARC of each message (no SPF: the client's address is not
 	// known here); nil: not checked, so no message gets an automatic answer.
 	Senders *SenderChecker
-	Logger  *slog.Logger
-	Metrics *metrics.Metrics
+	// PEC reads the mailbox as a PEC box: envelopes become pec contacts, receipts go to
+	// Receipts, ordinary mail stays email. PECRoots are the providers' CAs the signatures are
+	// checked against (nil: checked, never "valid").
+	PEC      bool
+	PECRoots *x509.CertPool
+	Receipts channels.ReceiptSink
+	Logger   *slog.Logger
+	Metrics  *metrics.Metrics
 }
 
 func (o *IMAPOptions) setDefaults() {
@@ -141,6 +149,8 @@ func (o *IMAPOptions) validate() error {
 		return errors.New("email: IMAP MaxMessageBytes must be at least 1024 and BatchSize positive")
 	case o.MoveTo != "" && o.MoveTo == o.Mailbox:
 		return errors.New("email: IMAP move_to must differ from the mailbox read")
+	case o.PEC && o.Receipts == nil:
+		return errors.New("email: a PEC mailbox needs a Receipts sink")
 	}
 	return nil
 }
@@ -544,6 +554,19 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 	if arrived.IsZero() {
 		arrived = time.Now()
 	}
+	// A truncated message cannot be certified: it is read as ordinary mail, with its note.
+	if p.opts.PEC && note == "" {
+		res, err := readPEC(p.opts.Parse, raw, p.opts.PECRoots, arrived)
+		switch {
+		case err == nil && res.receipt != nil:
+			return p.storeReceipt(ctx, uid, *res.receipt)
+		case err == nil:
+			res.in.Comune = p.opts.Comune
+			return p.sink(ctx, uid, res.in)
+		case !errors.Is(err, pec.ErrNotPEC):
+			p.opts.Logger.Warn("imap: a PEC message could not be read as one; stored as ordinary mail", "mailbox", p.key, "uid", uid, "err", err)
+		}
+	}
 	in, err := messageFromRaw(p.opts.Parse, raw, "", arrived)
 	if err != nil {
 		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "not_a_message").Inc()
@@ -559,6 +582,11 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 	if note != "" {
 		in.Notes = append(in.Notes, note)
 	}
+	return p.sink(ctx, uid, in)
+}
+
+// sink hands one message to the Sink.
+func (p *IMAPPoller) sink(ctx context.Context, uid imap.UID, in channels.InboundMessage) (ok bool, err error) {
 	// A message being stored is finished even when shutdown begins (see ShutdownGrace).
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.StoreTimeout)
 	defer cancel()
@@ -572,6 +600,28 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 		result = "duplicate"
 	}
 	p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, result).Inc()
+	p.update(func(s *IMAPStats) { s.Stored++ })
+	return true, nil
+}
+
+// storeReceipt applies a PEC receipt to the message of ours it is about. A receipt about a
+// message we did not send (mail sent from the box by other means) is logged and taken off the
+// box's new mail like the rest: it is never a contact.
+func (p *IMAPPoller) storeReceipt(ctx context.Context, uid imap.UID, r channels.DeliveryReceipt) (bool, error) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.StoreTimeout)
+	defer cancel()
+	_, err := p.opts.Receipts.DeliveryReceipt(sctx, r)
+	switch {
+	case errors.Is(err, channels.ErrUnknownMessage):
+		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "receipt_unmatched").Inc()
+		p.opts.Logger.Info("imap: a PEC receipt about a message not sent by Sportello", "mailbox", p.key, "uid", uid,
+			"type", r.Type, "ref", r.RefMessageID)
+	case err != nil:
+		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "store_error").Inc()
+		return false, fmt.Errorf("storing the receipt of UID %d: %w", uid, err)
+	default:
+		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "receipt").Inc()
+	}
 	p.update(func(s *IMAPStats) { s.Stored++ })
 	return true, nil
 }

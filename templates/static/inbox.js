@@ -326,6 +326,10 @@
       td.appendChild(document.createTextNode(" "));
       td.appendChild(el("span", { "class": "badge late" }, t("escalated")));
     }
+    if (r.delivery_overdue) {
+      td.appendChild(document.createTextNode(" "));
+      td.appendChild(el("span", { "class": "badge late", "data-overdue": "1" }, t("delivery_overdue")));
+    }
     tr.appendChild(td);
     tr.appendChild(el("td", null, r.assignee));
     return tr;

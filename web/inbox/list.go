@@ -87,7 +87,7 @@ func (in *Inbox) list(c echo.Context) error {
 		return err
 	}
 	lv := listView{Filter: f, Queues: in.names.queueList, Categories: in.names.catList,
-		Channels: []string{"sms", "email", "fax", "phone"}, Statuses: []string{"open", "assigned", "resolved"},
+		Channels: []string{"sms", "email", "fax", "phone", "pec"}, Statuses: []string{"open", "assigned", "resolved"},
 		Live: sf.Cursor == "", Me: u.Username, QueueURLs: map[string]string{}, Undecided: u.Scope().Allows(nil)}
 	if n := c.QueryParam("done"); n == "routed_away" {
 		v.Notice = pages.Text(c, "done_"+n)
@@ -133,5 +133,6 @@ func (in *Inbox) row(ct channels.Contact) row {
 		Category: lookup(in.names.categories, ct.Category), CategoryID: deref(ct.Category),
 		Queue: lookup(in.names.queues, ct.Queue), QueueID: deref(ct.Queue),
 		Status: string(ct.Status), Assignee: deref(ct.Assignee), Escalated: ct.Escalated,
+		PECAnomaly: ct.PEC != nil && ct.PEC.Anomaly, DeliveryOverdue: ct.DeliveryOverdue,
 	}
 }

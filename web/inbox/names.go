@@ -78,6 +78,10 @@ type row struct {
 	Status     string `json:"status"`
 	Assignee   string `json:"assignee"`
 	Escalated  bool   `json:"escalated"`
+	// PECAnomaly and DeliveryOverdue flag a PEC the provider could not certify and a reply
+	// still without its delivery receipt.
+	PECAnomaly      bool `json:"pec_anomaly"`
+	DeliveryOverdue bool `json:"delivery_overdue"`
 }
 
 func deref(s *string) string {

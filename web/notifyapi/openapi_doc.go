@@ -143,7 +143,7 @@ func openAPIDocument() obj {
 		// Operator API.
 		"/api/v1/contacts": obj{
 			"get": operation("contacts", "listContacts", "Contacts, newest first, within the user's comuni", "user", []obj{
-				queryParam("channel", "", obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}}),
+				queryParam("channel", "", obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone", "pec"}}),
 				queryParam("comune", "a comune id, or - for the contacts whose comune is still to be decided", obj{"type": "string"}),
 				queryParam("status", "", obj{"type": "string", "enum": []string{"open", "assigned", "resolved"}}),
 				queryParam("queue", "", obj{"type": "string"}),
@@ -167,7 +167,7 @@ func openAPIDocument() obj {
 				obj{"200": obj{"description": "a PNG image", "content": obj{"image/png": obj{"schema": obj{"type": "string", "format": "binary"}}}}, "404": notFound}),
 		},
 		"/api/v1/contacts/{id}/reply": obj{
-			"post": operation("contacts", "replyToContact", "Answer on the contact's own channel (SMS, email, fax), or by App IO", "user", []obj{id},
+			"post": operation("contacts", "replyToContact", "Answer on the contact's own channel (SMS, email, fax; PEC through email.pec_relay from the comune's pec_address), or by App IO", "user", []obj{id},
 				jsonBody(object([]string{"body"}, obj{"body": str("the answer"),
 					"channel": obj{"type": "string", "enum": []string{"", "app_io"}, "description": "app_io: to the citizen's App IO inbox (they need a fiscal code, the comune an App IO service); default the contact's own channel"}})),
 				obj{"202": ok("the outbound message, queued", "Message"), "400": bad, "403": forbidden, "404": notFound}),
@@ -345,7 +345,7 @@ func schemas() obj {
 			"oneOf": []obj{object([]string{"since", "reason"}, obj{"since": dateTime("when the stall was noticed"), "reason": str("why")}), {"type": "null"}}},
 	})
 	contact := object([]string{"id", "channel", "direction", "comune", "citizen", "from", "to", "subject", "body", "attachments", "category", "queue", "status", "assignee", "outcome", "call", "external_id", "received_at"}, obj{
-		"id": str(""), "channel": obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone"}},
+		"id": str(""), "channel": obj{"type": "string", "enum": []string{"sms", "email", "fax", "phone", "pec"}},
 		"direction": obj{"type": "string", "enum": []string{"inbound", "outbound"}},
 		"comune":    nullable("string", ""), "citizen": obj{"oneOf": []obj{ref("CitizenRef"), {"type": "null"}}},
 		"from": str(""), "to": str(""), "from_name": str(""), "subject": str(""), "body": str(""),
@@ -356,7 +356,9 @@ func schemas() obj {
 		"external_id": str("the provider's id: MessageSid, CallSid, CTI callId or Message-ID"),
 		"auto_reply":  obj{"type": "boolean"}, "priority": integer(""), "escalated": obj{"type": "boolean"},
 		"received_at": dateTime(""), "updated_at": dateTime(""), "resolved_at": nullableDateTime(""),
-		"messages": array(ref("Message")),
+		"messages":         array(ref("Message")),
+		"pec":              obj{"oneOf": []obj{ref("PEC"), {"type": "null"}}, "description": "the certification of a pec contact's envelope; null on other channels"},
+		"delivery_overdue": obj{"type": "boolean", "description": "an outbound message of the thread (a PEC reply) got no delivery receipt within email.pec_delivery_timeout"},
 	})
 	return obj{
 		"Error": object([]string{"error"}, obj{"error": object([]string{"code", "message"}, obj{
@@ -430,9 +432,22 @@ func schemas() obj {
 			"channel": str(""), "from": str(""), "to": str(""), "subject": str(""), "body": str(""),
 			"attachments": array(ref("Attachment")), "external_id": str(""), "message_id": str(""), "in_reply_to": str(""),
 			"references": array(obj{"type": "string"}), "status": str("delivery state of an outbound message"), "error": str(""),
-			"delivery": obj{"type": []string{"string", "null"}, "enum": []any{"queued", "sent", "accepted", "delivered", "failed", nil},
-				"description": "where an outbound message stands with its channel (App IO: delivered = PROCESSED); null for inbound"},
 			"author": str(""), "notes": array(obj{"type": "string"}), "created_at": dateTime(""),
+			"delivery": obj{"type": []string{"string", "null"}, "enum": []any{"queued", "sent", "accepted", "delivered", "failed", nil},
+				"description": "what the recipient's side confirmed of an outbound message (PEC receipts: accettazione = accepted, avvenuta-consegna = delivered, non-accettazione / errore-consegna / rilevazione-virus = failed; SMS: the provider's status; App IO: delivered = PROCESSED); null while unknown and for inbound"},
+			"delivery_due_at":  dateTime("when an outbound PEC without a delivery receipt is flagged"),
+			"delivery_overdue": obj{"type": "boolean", "description": "delivery_due_at passed without a delivery or failure receipt"},
+			"pec":              ref("PEC"),
+		}),
+		"PEC": object([]string{"id", "sender", "sent_at", "provider", "envelope_sha256", "signature", "anomaly"}, obj{
+			"id":               str("the identificativo of daticert.xml"),
+			"sender":           str("the certified sender (mittente)"),
+			"sent_at":          nullableDateTime("the time of daticert.xml"),
+			"provider":         str("gestore-emittente"),
+			"envelope_sha256":  str("hex SHA-256 of the raw envelope, kept byte for byte as the attachment envelope.eml"),
+			"signature":        obj{"type": "string", "enum": []string{"valid", "untrusted", "invalid", "absent"}, "description": "the provider's S/MIME signature: valid = chains to email.pec_trusted_roots"},
+			"signature_detail": str("why a signature is not valid"), "signer": str("the signing certificate's subject"),
+			"anomaly": obj{"type": "boolean", "description": "an anomaly envelope (X-Trasporto: errore): the provider could not certify the message"},
 		}),
 		"Queue": object([]string{"id", "name", "waiting", "oldest_wait_seconds", "operators_available"}, obj{
 			"id": str(""), "name": str(""), "waiting": integer(""), "oldest_wait_seconds": integer(""), "operators_available": integer(""),

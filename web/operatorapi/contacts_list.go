@@ -27,7 +27,7 @@ func (a *API) listContacts(c echo.Context) error {
 		Scope: auth.User(c).Scope(),
 	}
 	if f.Channel != "" && !channels.Kind(f.Channel).Valid() {
-		return httperr.BadRequest("invalid_channel", "channel must be sms, email, fax or phone")
+		return httperr.BadRequest("invalid_channel", "channel must be sms, email, fax, phone or pec")
 	}
 	switch channels.Status(f.Status) {
 	case "", channels.StatusOpen, channels.StatusAssigned, channels.StatusResolved:

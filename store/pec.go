@@ -1,0 +1,219 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+)
+
+// pecJSON encodes a PEC certification for its column; nil stays NULL.
+func pecJSON(p *channels.PECInfo) (any, error) {
+	if p == nil {
+		return nil, nil
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return string(b), nil
+}
+
+// pecFrom decodes the column; a value that does not decode is reported rather than dropped.
+func pecFrom(col sql.NullString) (*channels.PECInfo, error) {
+	if !col.Valid || col.String == "" {
+		return nil, nil
+	}
+	var p channels.PECInfo
+	if err := json.Unmarshal([]byte(col.String), &p); err != nil {
+		return nil, fmt.Errorf("store: reading a PEC certification: %w", err)
+	}
+	return &p, nil
+}
+
+// storePECTx records the certification of an inbound PEC message on the message and, for a
+// new contact, on the contact.
+func storePECTx(ctx context.Context, tx *Tx, p *channels.PECInfo, contactID, messageID string, newContact bool) error {
+	v, err := pecJSON(p)
+	if err != nil || v == nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "UPDATE messages SET pec = ? WHERE id = ?", v, messageID); err != nil {
+		return err
+	}
+	if newContact {
+		_, err = tx.Exec(ctx, "UPDATE contacts SET pec = ? WHERE id = ?", v, contactID)
+	}
+	return err
+}
+
+// overdueContacts reports which of the contacts have an outbound message past its delivery
+// deadline without a final delivery state.
+func (s *Store) overdueContacts(ctx context.Context, contactIDs []any) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(contactIDs) == 0 {
+		return out, nil
+	}
+	args := append(append([]any(nil), contactIDs...), Micros(s.now()))
+	rows, err := s.query(ctx, "SELECT DISTINCT contact_id FROM messages WHERE contact_id IN ("+placeholders(len(contactIDs))+
+		") AND delivery_due_at IS NOT NULL AND delivery_due_at < ? AND (delivery IS NULL OR delivery = 'accepted')", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out[id] = true
+	}
+	return out, rows.Err()
+}
+
+// ApplyDeliveryReceipt records a receipt on the outbound message of the channel whose
+// Message-ID it names: the receipt is attached to that message (once, however often it is
+// read), a note says what it was, and the delivery state moves on (a final state, delivered
+// or failed, is never turned back into accepted). It returns the message's contact, or
+// channels.ErrUnknownMessage when no outbound message has that Message-ID.
+func (s *Store) ApplyDeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
+	ref := strings.Trim(r.RefMessageID, "<> ")
+	if ref == "" {
+		return "", channels.ErrUnknownMessage
+	}
+	var contactID string
+	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		var msgID, notes string
+		var delivery sql.NullString
+		err := tx.QueryRow(ctx, `SELECT id, contact_id, notes, delivery FROM messages WHERE message_id = ? AND channel = ?
+			AND direction = 'outbound' ORDER BY created_at DESC LIMIT 1`, ref, string(r.Channel)).Scan(&msgID, &contactID, &notes, &delivery)
+		if errors.Is(err, sql.ErrNoRows) {
+			return channels.ErrUnknownMessage
+		}
+		if err != nil {
+			return err
+		}
+		if r.Attachment.Data != nil {
+			var n int
+			sum := sha256Hex(r.Attachment.Data)
+			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM attachments WHERE message_id = ? AND sha256 = ?", msgID, sum).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				return nil // this receipt was read before
+			}
+			if _, err := s.addAttachment(ctx, tx, contactID, msgID, r.Attachment, s.now()); err != nil {
+				return err
+			}
+		}
+		next := delivery.String
+		switch {
+		case r.Delivery == "":
+		case channels.DeliveryFinal(r.Delivery):
+			// A failure after a delivery (one recipient of several) is still news: the latest
+			// final state is shown, and the notes keep both.
+			next = r.Delivery
+		case !channels.DeliveryFinal(delivery.String):
+			next = r.Delivery
+		}
+		if r.Note != "" {
+			if notes != "" {
+				notes += "\n"
+			}
+			notes += r.Note
+		}
+		_, err = tx.Exec(ctx, "UPDATE messages SET delivery = ?, notes = ?, updated_at = ? WHERE id = ?",
+			strOrNil(next), notes, Micros(s.now()), msgID)
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "UPDATE contacts SET updated_at = ? WHERE id = ?", Micros(s.now()), contactID)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return contactID, nil
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// SetMessageDelivery sets the delivery state of an outbound message by its id (a provider's
+// status for SMS or App IO); like a receipt, a final state is not turned back into accepted.
+// It reports ErrNotFound for no such outbound message.
+func (s *Store) SetMessageDelivery(ctx context.Context, messageID, delivery string) error {
+	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE messages SET delivery = ?, updated_at = ? WHERE id = ? AND direction = 'outbound'
+			AND (? <> 'accepted' OR delivery IS NULL OR delivery = 'accepted')`, strOrNil(delivery), Micros(s.now()), messageID, delivery)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		var n int
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM messages WHERE id = ? AND direction = 'outbound'", messageID).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		return nil
+	})
+}
+
+// smsDelivery is the delivery an SMS's provider status stands for (Twilio's sent: handed to
+// the carrier), nil while nothing is known.
+func smsDelivery(status string) *string {
+	var d string
+	switch status {
+	case "sent":
+		d = channels.DeliveryAccepted
+	case "delivered":
+		d = channels.DeliveryDelivered
+	case "failed", "undelivered":
+		d = channels.DeliveryFailed
+	default:
+		return nil
+	}
+	return &d
+}
+
+// DueContact is a contact whose outbound message reached its delivery deadline.
+type DueContact struct {
+	ContactID string
+	Comune    *string
+}
+
+// DeliveriesDue lists the contacts with an outbound message whose delivery deadline fell in
+// (after, until] without a final delivery state: the moments the inbox must hear about.
+func (s *Store) DeliveriesDue(ctx context.Context, after, until time.Time) ([]DueContact, error) {
+	rows, err := s.query(ctx, `SELECT DISTINCT m.contact_id, c.comune FROM messages m JOIN contacts c ON c.id = m.contact_id
+		WHERE m.delivery_due_at > ? AND m.delivery_due_at <= ? AND (m.delivery IS NULL OR m.delivery = 'accepted')`,
+		Micros(after), Micros(until))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []DueContact
+	for rows.Next() {
+		var d DueContact
+		var comune sql.NullString
+		if err := rows.Scan(&d.ContactID, &comune); err != nil {
+			return nil, err
+		}
+		d.Comune = nullString(comune)
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
