@@ -13,6 +13,7 @@ import (
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/jobs"
+	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -65,6 +66,8 @@ const outageLimit = 2 * time.Minute
 // (stuck, or failed without handing the batch back) loses the batch after LeaseFor and the
 // sweep gives it to another. Whatever ends the batch early, an error or a panic, hands it back.
 func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err error) {
+	// The batch's bookkeeping is bulk work: it yields to inbound traffic in the group writer.
+	ctx = store.Bulk(ctx)
 	owner := s.o.SenderID
 	ok, err := s.fas.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
 	if err != nil || !ok {
@@ -166,7 +169,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		// they would leave the recipients "sending" for a whole lease before the sweep asks
 		// Twilio, so a broken connection gets a few more tries (the write is conditional, so
 		// repeating one that did commit changes nothing).
-		if err := s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.RecordSendResults(ctx, alertID, owner, results) }); err != nil {
+		if err := s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.RecordSendResults(ctx, alertID, batch, owner, results) }); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)

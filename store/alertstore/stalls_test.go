@@ -125,7 +125,7 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 			t.Fatal(rs, err)
 		}
 		time.Sleep(2 * time.Millisecond)
-		if err := s.RecordSendResults(ctx, a.ID, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0"}}); err != nil {
+		if err := s.RecordSendResults(ctx, a.ID, 0, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0"}}); err != nil {
 			t.Fatal(err)
 		}
 		ch, err = s.CheckStalls(ctx, time.Now().Add(-time.Minute), live)
