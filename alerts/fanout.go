@@ -289,6 +289,10 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		if d := time.Until(slot); d > 0 {
 			time.Sleep(d)
 		}
+		// Inbound traffic first: a send (and the status callback it brings) waits while a
+		// webhook's write is pending in this process, a bounded while (measured in
+		// BENCHMARKS.md, "Priority lanes").
+		s.o.Store.WaitNoPendingWrites(ctx, inboundYield)
 		wait := time.Until(cutoff)
 		if wait <= 0 {
 			late(i)
@@ -321,6 +325,10 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	wg.Wait()
 	return results
 }
+
+// inboundYield bounds how long one send waits for inbound writes to finish: the fan-out slows
+// down under inbound traffic, it never stops.
+const inboundYield = 20 * time.Millisecond
 
 // errLate marks recipients sendChunk gave back unsent because their claim was too old: this
 // process was busy, the provider did not refuse anything.

@@ -55,6 +55,31 @@ type groupWriter struct {
 	stopped chan struct{}
 	// commits counts committed transactions (batches and single writes), for tests.
 	commits atomic.Int64
+	// pending counts writes of the main lane queued or running; idle is closed when it
+	// falls back to zero (see WaitNoPendingWrites).
+	pendingMu sync.Mutex
+	pending   int
+	idle      chan struct{}
+}
+
+func (w *groupWriter) addPending(d int) {
+	w.pendingMu.Lock()
+	defer w.pendingMu.Unlock()
+	w.pending += d
+	switch {
+	case w.pending == d && d > 0:
+		w.idle = make(chan struct{})
+	case w.pending == 0 && w.idle != nil:
+		close(w.idle)
+		w.idle = nil
+	}
+}
+
+// idleSignal is nil when no main-lane write is pending, else a channel closed when none is.
+func (w *groupWriter) idleSignal() chan struct{} {
+	w.pendingMu.Lock()
+	defer w.pendingMu.Unlock()
+	return w.idle
 }
 
 func newGroupWriter(s *Store, max int) *groupWriter {
@@ -80,6 +105,9 @@ func (w *groupWriter) do(ctx context.Context, fn func(context.Context, *Tx) erro
 	lane := w.reqs
 	if isBulk(ctx) {
 		lane = w.bulk
+	} else {
+		w.addPending(1)
+		defer w.addPending(-1)
 	}
 	w.mu.RLock()
 	if w.closed {
