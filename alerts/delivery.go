@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -41,7 +42,8 @@ func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) 
 		alertID, err := s.fas.AlertOfSID(ctx, u.ExternalID)
 		return alertID != "", err
 	}
-	alertID, err := s.fas.UpdateRecipientDelivery(ctx, u.ExternalID, status, u.ErrorCode)
+	// As many as the sends, so bulk work like the fan-out's own writes: inbound traffic first.
+	alertID, err := s.fas.UpdateRecipientDelivery(store.Bulk(ctx), u.ExternalID, status, u.ErrorCode)
 	if err != nil {
 		return false, err
 	}

@@ -134,6 +134,8 @@ type Service struct {
 
 	progressMu   sync.Mutex
 	lastProgress map[string]time.Time
+	// yieldMu makes the fan-out's waits for inbound traffic take turns (yieldToInbound).
+	yieldMu sync.Mutex
 }
 
 // DefaultTemplates are used for a language a comune did not configure.

@@ -22,7 +22,8 @@ func (g *Gateway) wireReports(context.Context) error {
 		return err
 	}
 	g.reports = svc
-	g.surfaces = append(g.surfaces, &reportapi.API{Reports: svc, Store: g.Store, Auth: g.authn, Logger: g.Log.With("part", "reports")}, &reportPagesSurface{g: g})
+	g.surfaces = append(g.surfaces, &reportapi.API{Reports: svc, Store: g.Store, Auth: g.authn, Logger: g.Log.With("part", "reports"),
+		KeyRequestsPerMinute: g.Config.Alerts.RequestsPerMinute}, &reportPagesSurface{g: g})
 	return nil
 }
 

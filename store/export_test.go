@@ -4,4 +4,4 @@ package store
 func Commits(s *Store) int64 { return s.writer.commits.Load() }
 
 // QueuedWrites is how many writes wait for the writer's next batch.
-func QueuedWrites(s *Store) int { return len(s.writer.reqs) }
+func QueuedWrites(s *Store) int { return len(s.writer.reqs) + len(s.writer.bulk) }

@@ -248,6 +248,24 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	return s.writer.do(ctx, fn)
 }
 
+// WaitNoPendingWrites waits until no write other than bulk ones (see Bulk) is queued or
+// running in this process, for at most max: bulk work (the alert fan-out) pauses so, and the
+// CPU and the writer go to inbound traffic first. It reports whether it waited.
+func (s *Store) WaitNoPendingWrites(ctx context.Context, max time.Duration) bool {
+	idle := s.writer.idleSignal()
+	if idle == nil {
+		return false
+	}
+	t := time.NewTimer(max)
+	defer t.Stop()
+	select {
+	case <-idle:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return true
+}
+
 // WriteAlone is Write for a write that takes a lock other replicas wait for (the assignment
 // lock, the alert pacer's row): on PostgreSQL it runs in a transaction of its own, so the lock
 // is held for that write only, and a batch of other writes never waits behind another

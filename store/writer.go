@@ -27,21 +27,63 @@ type writeReq struct {
 	done chan error
 }
 
+// bulkKey marks a context whose writes are bulk work (see Bulk).
+type bulkKey struct{}
+
+// Bulk marks ctx's writes as bulk work (an alert's fan-out bookkeeping, its delivery callbacks):
+// they wait behind the writes of people and webhooks (a citizen's SMS) in the group writer, so
+// a 100,000-recipient fan-out cannot slow inbound traffic. Bulk writes are never starved: a
+// batch always carries some, and all it can when nothing else waits. Reads are unaffected.
+func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, bulkKey{}, true) }
+
+func isBulk(ctx context.Context) bool { b, _ := ctx.Value(bulkKey{}).(bool); return b }
+
+// bulkShare is how many bulk writes a batch carries while other writes are waiting: enough to
+// keep a fan-out moving, few enough that an ingest sharing their batch waits for a few
+// milliseconds of them at most (a fan-out's chunk is about a hundred rows).
+const bulkShare = 2
+
 // groupWriter commits many writers' work in one transaction: with synchronous=FULL each commit
 // costs one sync of the log, so sharing it is what makes durable writes fast.
 type groupWriter struct {
 	s       *Store
 	max     int
-	reqs    chan *writeReq
+	reqs    chan *writeReq // writes of people and webhooks: first in every batch
+	bulk    chan *writeReq // bulk writes (Bulk): what room is left
 	mu      sync.RWMutex
 	closed  bool
 	stopped chan struct{}
 	// commits counts committed transactions (batches and single writes), for tests.
 	commits atomic.Int64
+	// pending counts writes of the main lane queued or running; idle is closed when it
+	// falls back to zero (see WaitNoPendingWrites).
+	pendingMu sync.Mutex
+	pending   int
+	idle      chan struct{}
+}
+
+func (w *groupWriter) addPending(d int) {
+	w.pendingMu.Lock()
+	defer w.pendingMu.Unlock()
+	w.pending += d
+	switch {
+	case w.pending == d && d > 0:
+		w.idle = make(chan struct{})
+	case w.pending == 0 && w.idle != nil:
+		close(w.idle)
+		w.idle = nil
+	}
+}
+
+// idleSignal is nil when no main-lane write is pending, else a channel closed when none is.
+func (w *groupWriter) idleSignal() chan struct{} {
+	w.pendingMu.Lock()
+	defer w.pendingMu.Unlock()
+	return w.idle
 }
 
 func newGroupWriter(s *Store, max int) *groupWriter {
-	w := &groupWriter{s: s, max: max, reqs: make(chan *writeReq, 4*max), stopped: make(chan struct{})}
+	w := &groupWriter{s: s, max: max, reqs: make(chan *writeReq, 4*max), bulk: make(chan *writeReq, 4*max), stopped: make(chan struct{})}
 	if max > 1 {
 		go w.loop()
 	} else {
@@ -60,13 +102,20 @@ func (w *groupWriter) do(ctx context.Context, fn func(context.Context, *Tx) erro
 		return w.direct(ctx, fn)
 	}
 	r := &writeReq{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan error, 1)}
+	lane := w.reqs
+	if isBulk(ctx) {
+		lane = w.bulk
+	} else {
+		w.addPending(1)
+		defer w.addPending(-1)
+	}
 	w.mu.RLock()
 	if w.closed {
 		w.mu.RUnlock()
 		return ErrClosed
 	}
 	select {
-	case w.reqs <- r:
+	case lane <- r:
 	case <-ctx.Done():
 		w.mu.RUnlock()
 		return ctx.Err()
@@ -106,32 +155,69 @@ func (w *groupWriter) close() {
 		w.closed = true
 		if w.max > 1 {
 			close(w.reqs)
+			close(w.bulk)
 		}
 	}
 	w.mu.Unlock()
 	<-w.stopped
 }
 
+// loop forms batches: every waiting write of the main lane first (up to max), then bulk
+// writes, bulkShare of them while main writes are waiting, as many as fit when none are.
 func (w *groupWriter) loop() {
 	defer close(w.stopped)
 	batch := make([]*writeReq, 0, w.max)
-	for r := range w.reqs {
-		batch = append(batch[:0], r)
-	fill:
-		for len(batch) < w.max {
-			select {
-			case r2, ok := <-w.reqs:
-				if !ok {
-					break fill
-				}
-				batch = append(batch, r2)
-			default:
-				break fill
+	reqs, bulk := w.reqs, w.bulk
+	for reqs != nil || bulk != nil {
+		batch = batch[:0]
+		// Wait for the first write of either lane.
+		select {
+		case r, ok := <-reqs:
+			if !ok {
+				reqs = nil
+				continue
 			}
+			batch = append(batch, r)
+		case r, ok := <-bulk:
+			if !ok {
+				bulk = nil
+				continue
+			}
+			batch = append(batch, r)
+		}
+		var closed bool
+		if batch, closed = fill(batch, reqs, w.max); closed {
+			reqs = nil
+		}
+		room := w.max - len(batch)
+		if len(batch) > 1 || (len(batch) == 1 && !isBulk(batch[0].ctx)) {
+			room = min(room, bulkShare)
+		}
+		if batch, closed = fill(batch, bulk, len(batch)+room); closed {
+			bulk = nil
 		}
 		w.commit(batch)
 		w.s.stmts.prepareWanted(context.Background(), w.s.db)
 	}
+}
+
+// fill appends writes already waiting in lane until batch holds n; closed reports the lane closed.
+func fill(batch []*writeReq, lane chan *writeReq, n int) ([]*writeReq, bool) {
+	if lane == nil {
+		return batch, false
+	}
+	for len(batch) < n {
+		select {
+		case r, ok := <-lane:
+			if !ok {
+				return batch, true
+			}
+			batch = append(batch, r)
+		default:
+			return batch, false
+		}
+	}
+	return batch, false
 }
 
 // commit runs a batch in one transaction and one sync, and answers every writer.

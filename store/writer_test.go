@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -223,4 +224,79 @@ func TestLockTakingWritesStayOutOfBatches(t *testing.T) {
 	if n := outboxCount(t, s); n != 21 {
 		t.Errorf("%d rows, want 21", n)
 	}
+}
+
+// Bulk writes (an alert's fan-out) yield to the others: a write queued behind fifty bulk ones
+// commits in the next batch, with at most a few of them, and bulk writes still all commit.
+func TestBulkWritesYieldToOthers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		release := holdWriter(t, s)
+		const n = 50
+		var mu sync.Mutex
+		var order []string
+		record := func(name string) func(context.Context, *store.Tx) error {
+			return func(ctx context.Context, tx *store.Tx) error {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+				return insertOutbox(name)(ctx, tx)
+			}
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, n+1)
+		for i := range n {
+			wg.Go(func() { errs <- s.Write(store.Bulk(ctx), record(fmt.Sprintf("OBbulk%d", i))) })
+		}
+		waitQueued(t, s, n)
+		wg.Go(func() { errs <- s.Write(ctx, record("OBinbound")) })
+		waitQueued(t, s, n+1)
+		release()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := outboxCount(t, s); got != n+1 {
+			t.Fatalf("%d rows, want %d", got, n+1)
+		}
+		// The inbound write is in the batch after the held one: before all but bulkShare+1
+		// (the batch's first write may be a bulk one) of the bulk writes.
+		pos := slices.Index(order, "OBinbound")
+		if pos < 0 || pos > 3 {
+			t.Fatalf("the inbound write ran %dth of %d, after %d bulk writes: %v", pos+1, len(order), pos, order[:min(len(order), 8)])
+		}
+	})
+}
+
+// Bulk writes are never starved by a steady stream of other writes.
+func TestBulkWritesProgressUnderLoad(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var wg sync.WaitGroup
+		defer wg.Wait()
+		defer cancel()
+		for w := range 8 {
+			wg.Go(func() {
+				for i := 0; ctx.Err() == nil; i++ {
+					if err := s.Write(context.Background(), insertOutbox(fmt.Sprintf("OBin%d-%d", w, i))); err != nil {
+						t.Errorf("inbound write: %v", err)
+						return
+					}
+				}
+			})
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for i := range 20 {
+			if err := s.Write(store.Bulk(context.Background()), insertOutbox(fmt.Sprintf("OBbulk%d", i))); err != nil {
+				t.Fatal(err)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("only %d bulk writes in 30 s beside a stream of others", i+1)
+			}
+		}
+	})
 }

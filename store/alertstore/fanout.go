@@ -217,11 +217,11 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 	return out, err
 }
 
-// RecordSendResults writes what became of claimed recipients, in one transaction. Status
+// RecordSendResults writes what became of claimed recipients of one batch, in one transaction. Status
 // callbacks that overtook the result are applied. A result for a recipient no longer
 // "sending" by owner is ignored (a crash resolution got there first), except an accepted send
 // whose recipient was put back in the queue: it is recorded sent, so it is not sent again.
-func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, results []SendResult) error {
+func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int, owner string, results []SendResult) error {
 	if len(results) == 0 {
 		return nil
 	}
@@ -257,14 +257,13 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID, owner string, re
 				return err
 			}
 		}
-		var final []any
 		for _, r := range results {
 			if r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed {
-				final = append(final, r.Seq)
+				if err := noteProgress(ctx, tx, alertID, batch); err != nil {
+					return err
+				}
+				break
 			}
-		}
-		if err := noteProgress(ctx, tx, alertID, final); err != nil {
-			return err
 		}
 		if err := recordChannels(ctx, tx, alertID, results); err != nil {
 			return err
@@ -491,7 +490,7 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live
 			return nil
 		}
 		if sid != "" {
-			if err := noteProgress(ctx, tx, r.AlertID, []any{r.Seq}); err != nil {
+			if err := noteProgress(ctx, tx, r.AlertID, r.Batch); err != nil {
 				return err
 			}
 			return applyEarlyStatus(ctx, tx, []any{sid})

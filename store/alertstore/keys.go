@@ -140,6 +140,10 @@ func (e *RateLimitedError) Error() string {
 	return "rate limited: retry in " + e.RetryAfter.Round(time.Second).String()
 }
 
+// KeyBucket names an API key's rate-limit bucket, shared by every endpoint the key may call
+// (the notification API, its comune's report summary): one limit per key.
+func KeyBucket(keyID string) string { return "apikey:" + keyID }
+
 // TakeRate takes cost units from a bucket shared through the database, so a limit means the
 // same behind one replica or ten. It returns a *RateLimitedError when the bucket is spent
 // (and takes nothing).

@@ -35,16 +35,14 @@ func (s *Store) RecordBatchError(ctx context.Context, alertID string, batch int,
 // failed for good), or its start.
 const progressOf = `COALESCE((SELECT MAX(b.progress_at) FROM alert_batches b WHERE b.alert_id = alerts.id), started_at, created_at)`
 
-// noteProgress records that recipients (by seq) of an alert reached an outcome. Their batches'
-// last errors are cleared: a batch that moves again is not stuck on them, and a later stall
-// must not be explained by an error that no longer holds.
-func noteProgress(ctx context.Context, tx *store.Tx, alertID string, seqs []any) error {
-	if len(seqs) == 0 {
-		return nil
-	}
-	args := append([]any{store.Micros(tx.Store().Now()), alertID, alertID}, seqs...)
-	_, err := tx.Exec(ctx, `UPDATE alert_batches SET progress_at = ?, last_error = '' WHERE alert_id = ? AND batch IN
-		(SELECT DISTINCT batch FROM alert_recipients WHERE alert_id = ? AND seq IN (`+qmarks(len(seqs))+`))`, args...)
+// noteProgress records that recipients of an alert's batch reached an outcome. It is given the
+// batch, not the recipients: finding a batch from its recipients' seqs made SQLite (without
+// statistics) scan the alert's whole covering index, every chunk — a fifth of the gateway's CPU
+// during a 100,000-recipient fan-out, measured. The batch's last error is cleared: a batch that
+// moves again is not stuck on it, and a later stall must not be explained by it.
+func noteProgress(ctx context.Context, tx *store.Tx, alertID string, batch int) error {
+	_, err := tx.Exec(ctx, "UPDATE alert_batches SET progress_at = ?, last_error = '' WHERE alert_id = ? AND batch = ?",
+		store.Micros(tx.Store().Now()), alertID, batch)
 	return err
 }
 

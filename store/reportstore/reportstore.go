@@ -113,9 +113,13 @@ type Mix struct {
 // Mixes adds up the range's contacts by channel, comune, category, status and outcome.
 func (s *Store) Mixes(ctx context.Context, f Filter) ([]Mix, error) {
 	where, args := f.where("", false)
-	// +received_at keeps the range off the indexes, so SQLite reads the mix index in its order
-	// (no sort) rather than sort a year found by arrival.
-	where = strings.ReplaceAll(where, "received_at", "+received_at")
+	if s.Dialect() == store.SQLite {
+		// +received_at keeps the range off the indexes, so SQLite reads the mix index in its
+		// order (no sort) rather than sort a year found by arrival. Not on PostgreSQL: there
+		// the unary plus hid the range from its estimate (625 rows for a year), and it sorted
+		// the year on disk instead of hashing 29 groups: 2.2 s against 0.78 s, measured.
+		where = strings.ReplaceAll(where, "received_at", "+received_at")
+	}
 	rows, err := s.Query(ctx, `SELECT channel, COALESCE(comune, ''), COALESCE(category, ''), status, COALESCE(outcome, ''), COUNT(*)
 		FROM contacts`+where+` GROUP BY channel, comune, category, status, outcome`, args...)
 	if err != nil {

@@ -60,6 +60,7 @@ type options struct {
 	keep        bool
 	inbound     int
 	inWindow    time.Duration
+	extra       string
 }
 
 func main() {
@@ -75,6 +76,7 @@ func main() {
 	flag.BoolVar(&o.keep, "keep", false, "keep the working directory")
 	flag.IntVar(&o.inbound, "inbound", 0, "inbound SMS webhooks a second, quiet and during the fan-out (0: no latency check)")
 	flag.DurationVar(&o.inWindow, "inbound-window", 10*time.Second, "how long the quiet inbound phase measures")
+	flag.StringVar(&o.extra, "extra-config", "", "YAML appended to the gateway's config (top-level keys not already set, e.g. \"jobs:\\n  fetch_poll: 1s\")")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "alertbench:", err)
@@ -151,7 +153,7 @@ func run(o options) error {
 	}
 	cfgPath := filepath.Join(work, "sportello.yaml")
 	writeConfig := func(rate int) error {
-		return os.WriteFile(cfgPath, []byte(config(filepath.Join(work, "data"), dbURL, addr, emuURL, rate)), 0o600)
+		return os.WriteFile(cfgPath, []byte(config(filepath.Join(work, "data"), dbURL, addr, emuURL, rate)+o.extra), 0o600)
 	}
 	if err := writeConfig(1000000); err != nil {
 		return err

@@ -68,7 +68,7 @@ func (a *API) rateLimit(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // bucket names the key's shared rate-limit bucket.
-func (a *API) bucket(c echo.Context) string { return "apikey:" + apiKey(c).ID }
+func (a *API) bucket(c echo.Context) string { return alertstore.KeyBucket(apiKey(c).ID) }
 
 func (a *API) rate() alertstore.Rate {
 	return alertstore.Rate{Limit: a.o.RequestsPerMinute, Per: time.Minute}

@@ -17,6 +17,8 @@ func reportPaths() obj {
 	summary := operation("reports", "getReportSummary", "Volumes, outcomes, calls and service level of a range of days (supervisors, admins, or a comune's API key for its own comune)", "user",
 		rangeParams, nil, obj{"200": jsonResponse("the summary", ref("ReportSummary")), "400": bad, "403": forbidden, "404": notFound})
 	summary["security"] = []obj{{"userToken": []string{}}, {"session": []string{}}, {"comuneKey": []string{}}}
+	summary["responses"].(obj)["429"] = obj{"description": "a comune's API key over its requests per minute (shared with its notification API calls), counted across every replica",
+		"headers": obj{"Retry-After": obj{"schema": obj{"type": "integer"}}}, "content": obj{"application/json": obj{"schema": ref("Error")}}}
 	return obj{
 		"/api/v1/reports/summary": obj{"get": summary},
 		"/api/v1/reports/contacts.csv": obj{

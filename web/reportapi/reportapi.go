@@ -7,8 +7,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,6 +28,9 @@ type API struct {
 	Store   *store.Store
 	Auth    *auth.Authenticator
 	Logger  *slog.Logger
+	// KeyRequestsPerMinute is a comune key's limit (alerts.requests_per_minute, default 600),
+	// taken from the same database bucket as its notification API requests.
+	KeyRequestsPerMinute int
 }
 
 func (a *API) logger() *slog.Logger {
@@ -58,6 +64,20 @@ func (a *API) userOrKey(next echo.HandlerFunc) echo.HandlerFunc {
 		k, err := alertstore.New(a.Store).APIKeyByToken(c.Request().Context(), token)
 		if errors.Is(err, store.ErrNotFound) {
 			return httperr.New(http.StatusUnauthorized, "unauthorized", "unknown or revoked API key")
+		}
+		if err != nil {
+			return err
+		}
+		rate := alertstore.Rate{Limit: a.KeyRequestsPerMinute, Per: time.Minute}
+		if rate.Limit <= 0 {
+			rate.Limit = 600
+		}
+		err = alertstore.New(a.Store).TakeRate(c.Request().Context(), alertstore.KeyBucket(k.ID), 1, rate)
+		var rl *alertstore.RateLimitedError
+		if errors.As(err, &rl) {
+			secs := max(1, int(math.Ceil(rl.RetryAfter.Seconds())))
+			c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+			return httperr.New(http.StatusTooManyRequests, "rate_limited", "more than %d requests a minute with this key; retry in %d s", rate.Limit, secs)
 		}
 		if err != nil {
 			return err

@@ -1,0 +1,191 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/integration/twilioemu"
+	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/storetest"
+)
+
+// inboundLoad posts signed inbound SMS webhooks at a steady rate and keeps each latency.
+type inboundLoad struct {
+	done   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	lat    []time.Duration
+	errors atomic.Int64
+}
+
+func startInboundLoad(base string, rate int, prefix string) *inboundLoad {
+	l := &inboundLoad{done: make(chan struct{})}
+	c := &http.Client{Timeout: 10 * time.Second}
+	full := base + "/webhooks/twilio/sms"
+	var seq atomic.Int64
+	l.wg.Go(func() {
+		tick := time.NewTicker(time.Second / time.Duration(rate))
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.done:
+				return
+			case <-tick.C:
+			}
+			i := seq.Add(1)
+			l.wg.Go(func() {
+				sid := fmt.Sprintf("%s%026d", prefix, i)
+				form := harness.SMSForm(sid, fmt.Sprintf("+39348%07d", i%5000), "+390552768000", "Buongiorno, a che ora apre l'ufficio anagrafe?")
+				req, _ := http.NewRequest(http.MethodPost, full, strings.NewReader(form.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("X-Twilio-Signature", harness.Signature(harness.AuthToken, full, form))
+				t0 := time.Now()
+				resp, err := c.Do(req)
+				d := time.Since(t0)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body) // drained for reuse; the status is the result
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("HTTP %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					l.errors.Add(1)
+					return
+				}
+				l.mu.Lock()
+				l.lat = append(l.lat, d)
+				l.mu.Unlock()
+			})
+		}
+	})
+	return l
+}
+
+// stop ends the load and returns the latencies' p99.
+func (l *inboundLoad) stop() (p99 time.Duration, n int) {
+	close(l.done)
+	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	s := slices.Clone(l.lat)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return 0, 0
+	}
+	return s[max(len(s)*99/100-1, 0)], len(s)
+}
+
+// Priority lanes (issue 9): an alert's fan-out must not slow inbound SMS webhooks. Inbound
+// webhooks are posted at a steady rate before the alert (the quiet p99) and while it fans out,
+// against the real binary and the Twilio emulator. The light default (5,000 recipients, on
+// SQLite) guards against what was fixed (webhooks waiting seconds behind the fan-out's writes,
+// or timing out) with slack for a loaded CI machine: p99 during ≤ 3 × quiet p99 + 1 s, and no
+// webhook fails. It does not hold the issue's target, which is not met yet. SPORTELLO_LANES_AUDIENCE=100000 SPORTELLO_LANES_STRICT=1 is the issue's
+// check: p99 during ≤ 3 × quiet p99 and ≤ 100 ms (tools/alertbench -inbound measures the same
+// with more detail; BENCHMARKS.md records the runs). SPORTELLO_LANES_POSTGRES=1 adds
+// PostgreSQL, which does not meet even the light bound yet (BENCHMARKS.md, "Priority lanes").
+func TestPriorityLanes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the real binary and fans an alert out")
+	}
+	n := 5000
+	if v := os.Getenv("SPORTELLO_LANES_AUDIENCE"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			t.Fatalf("SPORTELLO_LANES_AUDIENCE=%q", v)
+		}
+	}
+	strict := os.Getenv("SPORTELLO_LANES_STRICT") != ""
+	const rate = 20
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		if d == store.Postgres && os.Getenv("SPORTELLO_LANES_POSTGRES") == "" {
+			t.Skip("PostgreSQL does not meet the bound yet; SPORTELLO_LANES_POSTGRES=1 runs it")
+		}
+		emu := twilioemu.New(twilioemu.Options{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken, OwnedNumbers: []string{harness.TwilioFrom}, CallbackWorkers: 8})
+		twilioURL, err := emu.Start("127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = emu.Close() })
+		dir := t.TempDir()
+		dbURL := ""
+		if d == store.Postgres {
+			dbURL = storetest.NewDatabaseURL(t, store.Postgres)
+		}
+		addr := harness.FreePort(t)
+		cfgPath := filepath.Join(dir, "sportello.yaml")
+		if err := os.WriteFile(cfgPath, []byte(killYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, 1000000)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var csv strings.Builder
+		csv.WriteString("phone\n")
+		for i := range n {
+			fmt.Fprintf(&csv, "+39347%07d\n", i)
+		}
+		csvPath := filepath.Join(dir, "iscritti.csv")
+		if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var rep struct {
+			Imported int `json:"imported"`
+		}
+		if err := json.Unmarshal([]byte(runCLI(t, "subscribers", "import", "--config", cfgPath, "--comune", "firenze", csvPath)), &rep); err != nil || rep.Imported != n {
+			t.Fatalf("import: %+v %v", rep, err)
+		}
+		key := runCLI(t, "apikey", "create", "--config", cfgPath, "--comune", "firenze", "--name", "lanes test")
+		p := harness.StartProcess(t, cfgPath, addr)
+
+		quiet := startInboundLoad(p.URL, rate, "SMquiet")
+		time.Sleep(5 * time.Second) // the quiet window: a length of time, not a condition
+		quiet99, quietN := quiet.stop()
+		if quiet.errors.Load() != 0 {
+			t.Fatalf("%d quiet webhooks failed", quiet.errors.Load())
+		}
+
+		busy := startInboundLoad(p.URL, rate, "SMbusy")
+		code, out := alertCall(t, "POST", p.URL+"/api/v1/alerts", key, map[string]any{"category": "blocco-traffico", "message": "Domani blocco del traffico"}, "")
+		if code != 202 {
+			busy.stop()
+			t.Fatalf("POST alert: %d %v", code, out)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		defer cancel()
+		began := time.Now()
+		werr := emu.WaitFor(ctx, n)
+		took := time.Since(began)
+		busy99, busyN := busy.stop()
+		if werr != nil {
+			t.Fatalf("fan-out: %v (%d of %d)\n%s", werr, emu.Count(), n, p.Output())
+		}
+		ratio := float64(busy99) / float64(max(quiet99, time.Millisecond))
+		t.Logf("%s: quiet p99 %v (%d webhooks); during the fan-out of %d (%v) p99 %v (%d webhooks, %d failed); ratio %.2f",
+			d, quiet99, quietN, n, took.Round(time.Millisecond), busy99, busyN, busy.errors.Load(), ratio)
+		if busy.errors.Load() != 0 {
+			t.Fatalf("%d inbound webhooks failed during the fan-out", busy.errors.Load())
+		}
+		if strict {
+			if ratio > 3 || busy99 > 100*time.Millisecond {
+				t.Fatalf("inbound p99 during the fan-out %v is %.2f × the quiet %v (target ≤ 3 and ≤ 100 ms)", busy99, ratio, quiet99)
+			}
+		} else if busy99 > 3*quiet99+time.Second {
+			t.Fatalf("inbound p99 during the fan-out %v, quiet %v: over 3 × quiet + 1 s", busy99, quiet99)
+		}
+		if emu.Duplicates() != 0 {
+			t.Fatalf("%d duplicates", emu.Duplicates())
+		}
+	})
+}
