@@ -1,5 +1,7 @@
 package channels
 
+import "time"
+
 // IdentityKind is the kind of address a citizen is known by.
 type IdentityKind string
 
@@ -25,6 +27,8 @@ type Citizen struct {
 	Fax        *string    `json:"fax"`
 	Identities []Identity `json:"identities"`
 	Contacts   []Contact  `json:"contacts"`
+	// ErasedAt is when the citizen's personal data was erased (on request or by retention).
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // IdentityFor is the identity a channel's sender address makes.

@@ -29,6 +29,16 @@ const (
 // outside their scope, and erasing the person would erase those too.
 var ErrOutOfScope = errors.New("the citizen has contacts outside your comuni")
 
+// ScrubError is an erasure that committed, whose scrubbing of the database files failed: the
+// erased values are gone from every query, and may still be in the files until the next
+// erasure, retention run or checkpoint succeeds.
+type ScrubError struct{ Err error }
+
+func (e *ScrubError) Error() string {
+	return "store: erased, but the database files were not scrubbed: " + e.Err.Error()
+}
+func (e *ScrubError) Unwrap() error { return e.Err }
+
 // ErasureCounts says what an erasure or a retention run changed.
 type ErasureCounts struct {
 	Contacts      int `json:"contacts"`
@@ -268,7 +278,10 @@ func (s *Store) EraseCitizen(ctx context.Context, id string, sc Scope, actor, re
 		return counts, err
 	}
 	counts.FilesScrubbed, err = s.scrubFiles(ctx)
-	return counts, err
+	if err != nil {
+		return counts, &ScrubError{err}
+	}
+	return counts, nil
 }
 
 // eraseContactsTx erases the texts, the citizen's addresses, the attachments and the recordings

@@ -107,8 +107,10 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention) (ErasureCounts,
 		return total, err
 	}
 	var err error
-	total.FilesScrubbed, err = s.scrubFiles(ctx)
-	return total, err
+	if total.FilesScrubbed, err = s.scrubFiles(ctx); err != nil {
+		return total, &ScrubError{err}
+	}
+	return total, nil
 }
 
 // retainContacts erases resolved contacts received before cutoff, a chunk at a time, and then

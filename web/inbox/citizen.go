@@ -19,6 +19,10 @@ type citizenView struct {
 	Rows   []row
 	// MergeID keeps the id typed when a merge failed.
 	MergeID string
+	// ErasedOn is the date the citizen's data was erased ("" when it was not).
+	ErasedOn string
+	// EraseReason keeps the reason typed when an erasure was refused.
+	EraseReason string
 }
 
 // citizen shows one person across every channel: identities and every contact in scope.
@@ -42,6 +46,12 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	cv := citizenView{C: cz, Name: pages.PlainName(cz.Name), Comune: lookup(in.names.comuni, cz.Comune)}
 	if cv.Name == "" && len(cz.Identities) > 0 {
 		cv.Name = pages.PlainName(cz.Identities[0].Value)
+	}
+	if cz.ErasedAt != nil {
+		cv.ErasedOn = cz.ErasedAt.In(in.o.Pages.Location()).Format("02/01/2006 15:04")
+		if cv.Name == "" {
+			cv.Name = store.Erased
+		}
 	}
 	for _, ct := range cz.Contacts {
 		cv.Rows = append(cv.Rows, in.row(ct))
