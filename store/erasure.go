@@ -483,6 +483,21 @@ func (s *Store) scrubAuditTx(ctx context.Context, tx *Tx, contactIDs, citizenIDs
 	return n, nil
 }
 
+// erasureTables are the tables an erasure or a retention run changes.
+const erasureTables = "contacts, messages, citizens, identities, attachments, blobs, audit_log, subscribers, subscriber_consents, sms_optouts, alert_recipients, sms_commands, outbox, auto_reply_recipients, sms_confirmations"
+
+// RewriteFiles rewrites the tables erasures touch into new files (PostgreSQL VACUUM FULL), so
+// the bytes of erased rows, which a plain VACUUM leaves in the pages' free space, leave the
+// database's files. It locks each table while it is rewritten (reads and writes wait): run it
+// in a quiet hour. On SQLite secure_delete and the checkpoint already did this: it does nothing.
+func (s *Store) RewriteFiles(ctx context.Context) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := s.db.ExecContext(ctx, "VACUUM FULL "+erasureTables)
+	return err
+}
+
 // scrubFiles takes erased bytes out of the database files. SQLite: the WAL still holds the
 // pages as they were before the erasure, so it is checkpointed into the database file (whose
 // freed space secure_delete zeroed: see Open) and truncated. PostgreSQL: the old row versions stay in the
@@ -491,7 +506,7 @@ func (s *Store) scrubAuditTx(ctx context.Context, tx *Tx, contactIDs, citizenIDs
 // an error is returned only for a database that failed outright.
 func (s *Store) scrubFiles(ctx context.Context) (bool, error) {
 	if s.dialect == Postgres {
-		_, err := s.db.ExecContext(ctx, "VACUUM contacts, messages, citizens, identities, attachments, blobs, audit_log, subscribers, subscriber_consents, sms_optouts, alert_recipients, sms_commands, outbox, auto_reply_recipients, sms_confirmations")
+		_, err := s.db.ExecContext(ctx, "VACUUM "+erasureTables)
 		return err == nil, err
 	}
 	// A reader holding an old snapshot makes TRUNCATE wait (busy_timeout) and then report busy:

@@ -10,6 +10,7 @@ import (
 // runRetentionRun applies the config's retention periods now (the server applies them daily).
 func runRetentionRun(ctx context.Context, e *env, args []string) error {
 	fs, cfgPath := newFlags("retention run", e)
+	full := fs.Bool("vacuum-full", false, "PostgreSQL: afterwards rewrite the tables erasures touch (VACUUM FULL), so erased rows' bytes leave the files; locks each table while it runs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -17,7 +18,7 @@ func runRetentionRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !cfg.Retention.Enabled() {
+	if !cfg.Retention.Enabled() && !*full {
 		return printed(fmt.Fprintln(e.stdout, "retention: every period is 0 (keep): nothing to do"))
 	}
 	s, closeFn, err := openStore(ctx, *cfgPath)
@@ -25,10 +26,20 @@ func runRetentionRun(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer closeFn()
-	r := cfg.Retention
-	c, err := s.ApplyRetention(ctx, store.Retention{Contacts: r.Contacts, Attachments: r.Attachments, Recordings: r.Recordings, Audit: r.Audit})
-	if err != nil {
+	if r := cfg.Retention; r.Enabled() {
+		c, err := s.ApplyRetention(ctx, store.Retention{Contacts: r.Contacts, Attachments: r.Attachments, Recordings: r.Recordings, Audit: r.Audit})
+		if err != nil {
+			return err
+		}
+		if err := printed(fmt.Fprintf(e.stdout, "retention: erased %s; database files scrubbed: %v\n", c, c.FilesScrubbed)); err != nil {
+			return err
+		}
+	}
+	if !*full {
+		return nil
+	}
+	if err := s.RewriteFiles(ctx); err != nil {
 		return err
 	}
-	return printed(fmt.Fprintf(e.stdout, "retention: erased %s; database files scrubbed: %v\n", c, c.FilesScrubbed))
+	return printed(fmt.Fprintln(e.stdout, "tables rewritten (VACUUM FULL on PostgreSQL; nothing to do on SQLite)"))
 }
