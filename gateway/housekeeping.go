@@ -27,8 +27,9 @@ func (w *purgeTokensWorker) Work(ctx context.Context, _ *river.Job[purgeTokensAr
 }
 
 // retentionArgs is the daily job that applies the retention: periods. River's leader inserts
-// periodic jobs, so one replica runs it; the uniqueness by day keeps a leader change or a
-// restart from running it twice the same day.
+// periodic jobs, so one replica runs it; the uniqueness by day keeps two leaders (a leader
+// change, replicas starting together) from running it twice at once. A restart after the day's
+// run finished may run it again: it is idempotent.
 type retentionArgs struct{}
 
 func (retentionArgs) Kind() string { return "retention" }
