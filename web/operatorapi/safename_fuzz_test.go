@@ -17,7 +17,7 @@ func FuzzSafeName(f *testing.F) {
 			t.Fatalf("safeName(%q) = %q", name, got)
 		}
 		for _, r := range got {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_') {
+			if !strings.ContainsRune("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-_", r) {
 				t.Fatalf("safeName(%q) = %q holds %q", name, got, r)
 			}
 		}
