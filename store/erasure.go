@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sportello/sportello/channels"
 )
 
 // Erased replaces an erased text, so a page or an export says the value was there and is gone.
@@ -255,11 +257,13 @@ func (s *Store) EraseCitizen(ctx context.Context, id string, sc Scope, actor, re
 			return err
 		}
 		for _, i := range idents {
-			sub, err := s.endSubscriptionsTx(ctx, tx, i.value, actor, now)
-			if err != nil {
-				return err
+			if i.kind == string(channels.IdentityPhone) {
+				sub, err := s.endSubscriptionsTx(ctx, tx, i.value, actor, now)
+				if err != nil {
+					return err
+				}
+				counts.Subscriptions += sub
 			}
-			counts.Subscriptions += sub
 			for _, q := range []string{"DELETE FROM auto_reply_recipients WHERE address = ?", "DELETE FROM outbox WHERE to_addr = ?"} {
 				if _, err := tx.Exec(ctx, q, i.value); err != nil {
 					return err
@@ -380,7 +384,9 @@ func (s *Store) deleteAttachmentsTx(ctx context.Context, tx *Tx, where string, a
 
 // endSubscriptionsTx ends a number's alert subscriptions at its owner's erasure: the
 // subscriptions and pending confirmation requests go, the STOP list and the consent trail keep
-// ErasedKey instead of the number, and the consent trail records the erasure.
+// ErasedKey instead of the number, and the consent trail records the erasure. The key goes on
+// the STOP list even for a number that never subscribed: the citizen asked to be forgotten, so
+// a comune's later import of a list holding the number must not subscribe it.
 func (s *Store) endSubscriptionsTx(ctx context.Context, tx *Tx, phone, actor string, now int64) (int, error) {
 	key, err := s.ErasedKey(ctx, phone)
 	if err != nil {
@@ -391,18 +397,6 @@ func (s *Store) endSubscriptionsTx(ctx context.Context, tx *Tx, phone, actor str
 		return 0, err
 	}
 	n, _ := res.RowsAffected()
-	var known int
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM subscriber_consents WHERE phone = ?", phone).Scan(&known); err != nil {
-		return 0, err
-	}
-	var optedOut int
-	if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&optedOut); err != nil {
-		return 0, err
-	}
-	if known == 0 && optedOut == 0 && n == 0 {
-		// Never subscribed: nothing to refuse later, and nothing the list needs to know.
-		return 0, nil
-	}
 	steps := []struct {
 		q    string
 		args []any
