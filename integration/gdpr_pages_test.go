@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/store"
 )
 
@@ -67,9 +68,21 @@ func TestCitizenPageEraseForm(t *testing.T) {
 			t.Fatalf("refused erasure %v: %d, want 422 with %q and the data intact", c.form, resp.StatusCode, c.want)
 		}
 	}
+	// Open inboxes hear that the contact changed (they reload it, and the erased text goes).
+	evs, unsubscribe := gw.G.Hub.Subscribe(64)
+	defer unsubscribe()
 	resp, _ = pagePost(t, adm, page+"/erase", url.Values{"csrf": {tok}, "reason": {"richiesta scritta del 30/11"}, "confirm": {"1"}})
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/inbox/citizens/"+r.CitizenID+"?done=erased" {
 		t.Fatalf("erasure: %d %s", resp.StatusCode, resp.Header.Get("Location"))
+	}
+	announced := false
+	for wait := time.After(10 * time.Second); !announced; {
+		select {
+		case e := <-evs:
+			announced = e.Type == events.ContactUpdated && e.ContactID == r.ContactID
+		case <-wait:
+			t.Fatal("no contact.updated event for the erased contact within 10s")
+		}
 	}
 	_, body, _ = pageGet(t, adm, page+"?done=erased")
 	if !strings.Contains(body, "Dati del cittadino cancellati") || !strings.Contains(body, "sono stati cancellati il") || strings.Contains(body, `id="erase-form"`) {

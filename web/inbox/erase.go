@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"net/url"
@@ -13,6 +14,12 @@ import (
 	"github.com/sportello/sportello/web/auth"
 	"github.com/sportello/sportello/web/pages"
 )
+
+// Eraser is a desk that erases citizens and tells open inboxes (the gateway's); without one the
+// store erases directly.
+type Eraser interface {
+	EraseCitizen(ctx context.Context, u store.User, citizenID, reason string) (store.ErasureCounts, error)
+}
 
 // erase erases a citizen's personal data (admins): the form needs a reason and a ticked
 // confirmation; without either nothing is erased and the page says why.
@@ -28,7 +35,12 @@ func (in *Inbox) erase(c echo.Context) error {
 	}
 	if key == "" {
 		u := auth.User(c)
-		_, err := in.o.Store.EraseCitizen(c.Request().Context(), id, u.Scope(), u.Username, reason)
+		var err error
+		if er, ok := in.o.Desk.(Eraser); ok {
+			_, err = er.EraseCitizen(c.Request().Context(), u, id, reason)
+		} else {
+			_, err = in.o.Store.EraseCitizen(c.Request().Context(), id, u.Scope(), u.Username, reason)
+		}
 		var scrub *store.ScrubError
 		if errors.As(err, &scrub) {
 			in.o.Logger.Warn("erasure: database files not scrubbed", "citizen", id, "err", scrub.Err)

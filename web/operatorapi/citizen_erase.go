@@ -41,7 +41,7 @@ func (a *Actions) eraseCitizen(c echo.Context) error {
 		return httperr.BadRequest("reason_too_long", "the reason must be at most %d characters", maxReasonChars)
 	}
 	u := auth.User(c)
-	counts, err := a.Store.EraseCitizen(c.Request().Context(), c.Param("id"), u.Scope(), u.Username, reason)
+	counts, err := a.Desk.EraseCitizen(c.Request().Context(), u, c.Param("id"), reason)
 	var scrub *store.ScrubError
 	if errors.As(err, &scrub) {
 		// Erased and committed: the answer says files_scrubbed false, and the log why.
