@@ -503,15 +503,13 @@ func (s *Store) scrubFiles(ctx context.Context) (bool, error) {
 		_, err := s.db.ExecContext(ctx, "VACUUM "+erasureTables)
 		return err == nil, err
 	}
-	// A reader holding an old snapshot makes TRUNCATE wait (busy_timeout) and then report busy:
-	// try a few times.
+	// A reader holding an old snapshot makes TRUNCATE wait for it, holding the writer's only
+	// connection: each attempt waits at most a second (not the store's 10 s busy timeout), and
+	// between attempts the connection is free for the other writes.
 	for attempt := 0; attempt < 10; attempt++ {
-		var busy, logFrames, done int
-		if err := s.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &done); err != nil {
-			return false, err
-		}
-		if busy == 0 {
-			return true, nil
+		done, err := s.checkpointOnce(ctx)
+		if err != nil || done {
+			return done, err
 		}
 		select {
 		case <-ctx.Done():
@@ -520,4 +518,25 @@ func (s *Store) scrubFiles(ctx context.Context) (bool, error) {
 		}
 	}
 	return false, nil
+}
+
+// checkpointOnce tries one truncating checkpoint on the writer's connection with a short busy
+// timeout, and reports whether the WAL was emptied.
+func (s *Store) checkpointOnce(ctx context.Context) (done bool, err error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		_, rerr := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA busy_timeout = 10000")
+		err = errors.Join(err, rerr, conn.Close())
+	}()
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 1000"); err != nil {
+		return false, err
+	}
+	var busy, logFrames, moved int
+	if err := conn.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &logFrames, &moved); err != nil {
+		return false, err
+	}
+	return busy == 0, nil
 }
