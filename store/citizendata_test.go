@@ -260,3 +260,33 @@ func TestRetentionErasesOldResolvedContacts(t *testing.T) {
 		}
 	})
 }
+
+// TestEraseCitizenScope: a scoped admin erases only a citizen whose every contact is in their
+// comuni; otherwise nothing changes.
+func TestEraseCitizenScope(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a, err := s.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: channels.InboundMessage{Channel: channels.SMS, ExternalID: "SMs1",
+			From: erPhone, To: "+39055055", Body: "a Firenze"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Ingest(ctx, store.IngestRequest{Comune: "empoli", In: channels.InboundMessage{Channel: channels.Phone, ExternalID: "CAs2",
+			From: erPhone, To: "+39055055"}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EraseCitizen(ctx, a.CitizenID, store.Scope{Comuni: []string{"firenze"}}, "admin-fi", "r"); err != store.ErrOutOfScope {
+			t.Fatalf("erasure by an admin of one comune: %v, want ErrOutOfScope", err)
+		}
+		if c, err := s.GetCitizen(ctx, a.CitizenID, store.Scope{}); err != nil || len(c.Identities) != 1 || c.ErasedAt != nil {
+			t.Fatalf("refused erasure changed the citizen: %+v %v", c, err)
+		}
+		counts, err := s.EraseCitizen(ctx, a.CitizenID, store.Scope{Comuni: []string{"firenze", "empoli"}}, "admin-both", "r")
+		if err != nil || counts.Contacts != 2 {
+			t.Fatalf("erasure by an admin of both comuni: %+v %v", counts, err)
+		}
+		if c, err := s.GetCitizen(ctx, a.CitizenID, store.Scope{}); err != nil || len(c.Identities) != 0 || c.ErasedAt == nil {
+			t.Fatalf("citizen after erasure: %+v %v", c, err)
+		}
+	})
+}
