@@ -1,5 +1,7 @@
 package channels
 
+import "time"
+
 // IdentityKind is the kind of address a citizen is known by.
 type IdentityKind string
 
@@ -29,6 +31,8 @@ type Citizen struct {
 	FiscalCode *string    `json:"fiscal_code"`
 	Identities []Identity `json:"identities"`
 	Contacts   []Contact  `json:"contacts"`
+	// ErasedAt is when the citizen's personal data was erased (on request or by retention).
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // IdentityFor is the identity a channel's sender address makes.

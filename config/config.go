@@ -45,6 +45,7 @@ type Config struct {
 	Metrics      Metrics    `yaml:"metrics"`
 	Voice        Voice      `yaml:"voice"`
 	AppIO        AppIO      `yaml:"app_io"`
+	Retention    Retention  `yaml:"retention"`
 
 	// Location is Timezone loaded; filled by Validate.
 	Location *time.Location `yaml:"-"`
@@ -298,6 +299,24 @@ type Auth struct {
 	TokenTTL time.Duration `yaml:"token_ttl"`
 	// LoginConcurrency is how many password checks (argon2id, 64 MiB each) run at once.
 	LoginConcurrency int `yaml:"login_concurrency"`
+}
+
+// Retention is how long citizens' data is kept, in days (0 = keep; every default is 0). The
+// server applies it daily, `sportello retention run` at once (see docs/privacy.md).
+type Retention struct {
+	// Contacts: a resolved contact received longer ago has its texts and identities erased.
+	Contacts int `yaml:"contacts"`
+	// Attachments: the files of resolved contacts (voicemails are recordings).
+	Attachments int `yaml:"attachments"`
+	// Recordings: voicemails and call recordings of resolved contacts.
+	Recordings int `yaml:"recordings"`
+	// Audit: audit log entries.
+	Audit int `yaml:"audit"`
+}
+
+// Enabled reports whether any period is set.
+func (r Retention) Enabled() bool {
+	return r.Contacts > 0 || r.Attachments > 0 || r.Recordings > 0 || r.Audit > 0
 }
 
 // Metrics guards /metrics.
@@ -770,6 +789,15 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		bad("log.format", "must be text or json")
+	}
+	for _, r := range []struct {
+		key  string
+		days int
+	}{{"retention.contacts", c.Retention.Contacts}, {"retention.attachments", c.Retention.Attachments},
+		{"retention.recordings", c.Retention.Recordings}, {"retention.audit", c.Retention.Audit}} {
+		if r.days < 0 || r.days > 36500 {
+			bad(r.key, "must be a number of days between 0 (keep) and 36500, got %d", r.days)
+		}
 	}
 	if c.Reports.TargetSeconds < 1 || c.Reports.TargetSeconds > 3600 {
 		bad("reports.target_seconds", "must be between 1 and 3600, got %d", c.Reports.TargetSeconds)

@@ -2,10 +2,12 @@ package gateway
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	"github.com/riverqueue/river"
 
+	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/store"
 )
 
@@ -24,10 +26,48 @@ func (w *purgeTokensWorker) Work(ctx context.Context, _ *river.Job[purgeTokensAr
 	return err
 }
 
-func housekeepingJobs() []*river.PeriodicJob {
-	return []*river.PeriodicJob{
+// retentionArgs is the daily job that applies the retention: periods. River's leader inserts
+// periodic jobs, so one replica runs it; the uniqueness by day keeps two leaders (a leader
+// change, replicas starting together) from running it twice at once. A restart after the day's
+// run finished may run it again: it is idempotent.
+type retentionArgs struct{}
+
+func (retentionArgs) Kind() string { return "retention" }
+
+type retentionWorker struct {
+	river.WorkerDefaults[retentionArgs]
+	s   *store.Store
+	r   config.Retention
+	log *slog.Logger
+}
+
+// Timeout: a first run over years of contacts takes a while (it works in small transactions).
+func (w *retentionWorker) Timeout(*river.Job[retentionArgs]) time.Duration { return 2 * time.Hour }
+
+func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs]) error {
+	c, err := w.s.ApplyRetention(ctx, store.Retention{Contacts: w.r.Contacts, Attachments: w.r.Attachments,
+		Recordings: w.r.Recordings, Audit: w.r.Audit})
+	if err != nil {
+		return err
+	}
+	if c != (store.ErasureCounts{}) {
+		w.log.Info("retention applied", "erased", c.String(), "files_scrubbed", c.FilesScrubbed)
+	}
+	return nil
+}
+
+func housekeepingJobs(r config.Retention) []*river.PeriodicJob {
+	list := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return purgeTokensArgs{}, nil },
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
+	if r.Enabled() {
+		list = append(list, river.NewPeriodicJob(river.PeriodicInterval(24*time.Hour),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return retentionArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: 24 * time.Hour}}
+			},
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	return list
 }

@@ -136,3 +136,9 @@ func (a deskForInbox) CannedFor(ctx context.Context, ct channels.Contact) ([]inb
 	}
 	return out, nil
 }
+
+// EraseCitizen erases through the desk (live updates on every replica); the store's errors
+// (not found, out of scope, files not scrubbed) pass through for the page to tell apart.
+func (a deskForInbox) EraseCitizen(ctx context.Context, u store.User, citizenID, reason string) (store.ErasureCounts, error) {
+	return a.d.EraseCitizen(ctx, u, citizenID, reason)
+}

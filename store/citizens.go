@@ -13,14 +13,15 @@ import (
 func (s *Store) GetCitizen(ctx context.Context, id string, sc Scope) (channels.Citizen, error) {
 	var c channels.Citizen
 	var comune sql.NullString
-	err := s.queryRow(ctx, "SELECT id, name, comune FROM citizens WHERE id = ? AND merged_into IS NULL", id).Scan(&c.ID, &c.Name, &comune)
+	var erased sql.NullInt64
+	err := s.queryRow(ctx, "SELECT id, name, comune, erased_at FROM citizens WHERE id = ? AND merged_into IS NULL", id).Scan(&c.ID, &c.Name, &comune, &erased)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, ErrNotFound
 	}
 	if err != nil {
 		return c, err
 	}
-	c.Comune = nullString(comune)
+	c.Comune, c.ErasedAt = nullString(comune), nullMicros(erased)
 	idents, err := s.identitiesOf(ctx, []any{id})
 	if err != nil {
 		return c, err

@@ -5,3 +5,6 @@ func Commits(s *Store) int64 { return s.writer.commits.Load() }
 
 // QueuedWrites is how many writes wait for the writer's next batch.
 func QueuedWrites(s *Store) int { return len(s.writer.reqs) + len(s.writer.bulk) }
+
+// DataPath is the SQLite database file ("" on PostgreSQL).
+func DataPath(s *Store) string { return s.path }

@@ -106,6 +106,10 @@ func (s *Store) MigrateThen(ctx context.Context, then func(context.Context) erro
 			return err
 		}
 	}
+	// The STOP list's hashing secret, made once per database (see ErasedKey).
+	if _, err := conn.ExecContext(ctx, s.q("INSERT INTO erasure_salt (id, salt) VALUES (1, ?) ON CONFLICT (id) DO NOTHING"), newSalt()); err != nil {
+		return fmt.Errorf("store: erasure salt: %w", err)
+	}
 	if s.dialect == SQLite {
 		// Give the single writer connection back before preparing on it and before then uses
 		// it; SQLite has one process, so there is no one to race.

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,6 +65,9 @@ type Store struct {
 	path   string
 	// undecided is Options.UndecidedComuni as a set.
 	undecided map[string]bool
+	// salt is the erasure salt, read once (ErasedKey).
+	saltMu sync.Mutex
+	salt   []byte
 }
 
 // Open connects to the database named by opts. It does not migrate.
@@ -85,7 +89,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, err
 		}
 		common := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=temp_store(2)"
-		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_txlock=immediate")
+		// secure_delete: what the writer deletes or replaces is overwritten with zeros, not left
+		// in the file's free space, so an erased citizen's data leaves the file (erasure.go).
+		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate")
 		if err != nil {
 			return nil, err
 		}

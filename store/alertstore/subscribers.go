@@ -109,11 +109,27 @@ func (s *Store) SubscriptionsOf(ctx context.Context, phone string) ([]Subscriber
 	return out, rows.Err()
 }
 
-// IsOptedOut reports whether a number said STOP and has not subscribed again since.
+// IsOptedOut reports whether a number said STOP (or its owner's data was erased: the list keeps
+// only store.ErasedKey of it) and has not subscribed again since.
 func (s *Store) IsOptedOut(ctx context.Context, phone string) (bool, error) {
+	key, err := s.ErasedKey(ctx, phone)
+	if err != nil {
+		return false, err
+	}
 	var n int
-	err := s.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n)
+	err = s.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone IN (?, ?)", phone, key).Scan(&n)
 	return n > 0, err
+}
+
+// liftOptOut takes a number off the STOP list, under either form, when the citizen subscribes
+// by themselves.
+func liftOptOut(ctx context.Context, t *store.Tx, phone string) error {
+	key, err := t.Store().ErasedKey(ctx, phone)
+	if err != nil {
+		return err
+	}
+	_, err = t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone IN (?, ?)", phone, key)
+	return err
 }
 
 // Consents lists a number's consent records for one comune, oldest first, with the STOPs
@@ -158,7 +174,7 @@ func AddConsent(ctx context.Context, t *store.Tx, c Consent) error {
 // and the subscription is confirmed at once with the topics given (none = every alert).
 func SubscribeByCitizen(ctx context.Context, t *store.Tx, comune, phone string, topics []string, lang string, by ConsentActor) error {
 	now := store.Micros(t.Store().Now())
-	if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
+	if err := liftOptOut(ctx, t, phone); err != nil {
 		return err
 	}
 	_, err := t.Exec(ctx, `INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at, confirmed_at)
@@ -204,7 +220,7 @@ func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, sinc
 			now, now, p.comune, phone); err != nil {
 			return nil, err
 		}
-		if _, err := t.Exec(ctx, "DELETE FROM sms_optouts WHERE phone = ?", phone); err != nil {
+		if err := liftOptOut(ctx, t, phone); err != nil {
 			return nil, err
 		}
 		if err := AddConsent(ctx, t, Consent{Comune: p.comune, Phone: phone, Action: ConsentConfirm, Via: by.Via, Actor: by.Actor, Topics: splitList(p.topics)}); err != nil {
@@ -270,15 +286,19 @@ func (s *Store) RequestSubscription(ctx context.Context, comune, phone string, t
 	var ask bool
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		ask = false
+		key, err := s.ErasedKey(ctx, phone)
+		if err != nil {
+			return err
+		}
 		var n int
-		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone = ?", phone).Scan(&n); err != nil {
+		if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM sms_optouts WHERE phone IN (?, ?)", phone, key).Scan(&n); err != nil {
 			return err
 		}
 		optedOut := n > 0
 		now := store.Micros(s.Now())
 		var status string
 		pending := false
-		err := tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status)
+		err = tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.Exec(ctx, `INSERT INTO subscribers (comune, phone, status, topics, lang, source, created_at, updated_at)
@@ -430,11 +450,22 @@ func (p *preparedSet) close() {
 
 func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []ImportRow, topics []string, by ConsentActor) (int, int, error) {
 	t := p.tx
-	args := make([]any, len(phones))
-	for i, p := range phones {
-		args[i] = p.Phone
+	// A number is looked up as itself (STOP) and as its erased key (its owner's data was
+	// erased: an import must not subscribe it again).
+	args := make([]any, 0, 2*len(phones))
+	byKey := make(map[string]string, len(phones))
+	for _, p := range phones {
+		args = append(args, p.Phone)
 	}
-	q, err := p.stmt(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(phones))+")")
+	for _, row := range phones {
+		key, err := t.Store().ErasedKey(ctx, row.Phone)
+		if err != nil {
+			return 0, 0, err
+		}
+		byKey[key] = row.Phone
+		args = append(args, key)
+	}
+	q, err := p.stmt(ctx, "SELECT phone FROM sms_optouts WHERE phone IN ("+qmarks(len(args))+")")
 	if err != nil {
 		return 0, 0, err
 	}
@@ -448,6 +479,9 @@ func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []I
 		if err := rows.Scan(&p); err != nil {
 			rows.Close()
 			return 0, 0, err
+		}
+		if phone, ok := byKey[p]; ok {
+			p = phone
 		}
 		stopped[p] = true
 	}

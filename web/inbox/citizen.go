@@ -25,6 +25,10 @@ type citizenView struct {
 	// FiscalCode keeps what was typed when it was refused.
 	CanAddFiscalCode bool
 	FiscalCode       string
+	// ErasedOn is the date the citizen's data was erased ("" when it was not).
+	ErasedOn string
+	// EraseReason keeps the reason typed when an erasure was refused.
+	EraseReason string
 }
 
 // citizen shows one person across every channel: identities and every contact in scope.
@@ -48,6 +52,12 @@ func (in *Inbox) renderCitizen(c echo.Context, status int, id string, adjust fun
 	cv := citizenView{C: cz, Name: pages.PlainName(cz.Name), Comune: lookup(in.names.comuni, cz.Comune)}
 	if cv.Name == "" && len(cz.Identities) > 0 {
 		cv.Name = pages.PlainName(cz.Identities[0].Value)
+	}
+	if cz.ErasedAt != nil {
+		cv.ErasedOn = cz.ErasedAt.In(in.o.Pages.Location()).Format("02/01/2006 15:04")
+		if cv.Name == "" {
+			cv.Name = store.Erased
+		}
 	}
 	for _, ct := range cz.Contacts {
 		cv.Rows = append(cv.Rows, in.row(ct))

@@ -81,4 +81,6 @@ func (in *Inbox) Register(e *echo.Echo) {
 	sup.GET("", in.queues)
 	sup.GET("/live", in.queuesLive)
 	g.GET("/outbox", in.outbox)
+	adm := in.o.Pages.Group(e, "/inbox/citizens", store.RoleAdmin)
+	adm.POST("/:id/erase", in.erase)
 }

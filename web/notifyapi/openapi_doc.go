@@ -233,6 +233,25 @@ func openAPIDocument() obj {
 				jsonBody(object([]string{"fiscal_code"}, obj{"fiscal_code": str("the codice fiscale; spaces and case do not matter")})),
 				obj{"200": ok("the citizen", "Citizen"), "400": bad, "403": forbidden, "404": notFound, "409": errorResponse("another citizen has that fiscal code: merge them")}),
 		},
+		"/api/v1/citizens/{id}/export": obj{
+			"get": operation("citizens", "exportCitizen", "Everything kept about a citizen, as a ZIP (GDPR art. 15 and 20; admins): citizen.json, contacts.json (every contact with its whole thread), consents.json (subscriptions, consent trail, STOP list) and attachments/ID_FILENAME with the original bytes. A scoped admin gets the contacts of their comuni. The export is audited.",
+				"user", []obj{pathParam("id", "the citizen's id")}, nil,
+				obj{"200": obj{"description": "the archive", "content": obj{"application/zip": obj{"schema": obj{"type": "string", "format": "binary"}}}},
+					"403": forbidden, "404": notFound}),
+		},
+		"/api/v1/citizens/{id}/erase": obj{
+			"post": operation("citizens", "eraseCitizen", "Erase a citizen's personal data (GDPR art. 17; admins): identities and names are deleted, texts and addresses become [cancellato], attachments and recordings go (a file's bytes when no other contact uses them), alert subscriptions end (the STOP list keeps only a keyed hash of the number); what reports count stays. The audit log records who and why, with the erased values taken out of the reason. A scoped admin may erase only a citizen whose every contact is in their comuni (403 out_of_scope).",
+				"user", []obj{pathParam("id", "the citizen's id")},
+				jsonBody(object([]string{"reason"}, obj{"reason": str("why (kept in the audit log; at most 500 characters)")})),
+				obj{"200": jsonResponse("erased", object([]string{"citizen_id", "erased"}, obj{
+					"citizen_id": str(""),
+					"erased": object(nil, obj{
+						"contacts": integer(""), "messages": integer(""), "attachments": integer(""), "blobs": integer("files whose bytes were deleted"),
+						"recordings": integer(""), "identities": integer(""), "subscriptions": integer(""), "audit_entries": integer("older entries the erased values were taken out of"),
+						"files_scrubbed": obj{"type": "boolean", "description": "SQLite: the WAL was checkpointed and truncated; PostgreSQL: the touched tables were vacuumed"},
+					}),
+				})), "400": bad, "403": forbidden, "404": notFound}),
+		},
 		"/api/v1/queues": obj{
 			"get": operation("desk", "listQueues", "Queues with waiting contacts, oldest wait and operators available", "user", nil, nil,
 				obj{"200": jsonResponse("every queue", array(ref("Queue")))}),
@@ -418,6 +437,7 @@ func schemas() obj {
 			"fiscal_code": nullable("string", "the citizen's codice fiscale"),
 			"identities":  array(object([]string{"kind", "value"}, obj{"kind": obj{"type": "string", "enum": []string{"phone", "email", "fax", "fiscal_code"}}, "value": str("")})),
 			"contacts":    array(ref("Contact")),
+			"erased_at":   dateTime("when the citizen's personal data was erased (absent when it was not)"),
 		}),
 		"Attachment": object([]string{"id", "filename", "content_type", "size"}, obj{
 			"id": str(""), "filename": str(""), "content_type": str(""), "size": integer("bytes"), "pages": obj{"type": []string{"integer", "null"}},

@@ -57,6 +57,8 @@ func (a *Actions) Register(e *echo.Echo) {
 	g.GET("/citizens/:id", a.getCitizen)
 	g.POST("/citizens/:id/merge", a.mergeCitizen)
 	g.POST("/citizens/:id/fiscal_code", a.addFiscalCode)
+	g.GET("/citizens/:id/export", a.exportCitizen, auth.RequireRole(store.RoleAdmin))
+	g.POST("/citizens/:id/erase", a.eraseCitizen, auth.RequireRole(store.RoleAdmin))
 	g.GET("/queues", a.queues)
 	g.GET("/offices", a.listOffices)
 	g.GET("/canned", a.listCanned)

@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/sportello/sportello/channels"
+)
+
+// CitizenData is everything Sportello keeps about one citizen, for an export (GDPR art. 15
+// and 20): the citizen with identities, every contact in scope with its whole thread and
+// attachments, and the alert subscriptions and consent trail of the citizen's numbers.
+type CitizenData struct {
+	Citizen       channels.Citizen
+	Contacts      []channels.Contact
+	Subscriptions []SubscriptionRecord
+	Consents      []ConsentRecord
+	OptOuts       []OptOutRecord
+}
+
+// SubscriptionRecord is one alert subscription of a citizen's number.
+type SubscriptionRecord struct {
+	Comune      string     `json:"comune"`
+	Phone       string     `json:"phone"`
+	Status      string     `json:"status"`
+	Topics      string     `json:"topics"`
+	Lang        string     `json:"lang"`
+	Source      string     `json:"source"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ConfirmedAt *time.Time `json:"confirmed_at"`
+}
+
+// ConsentRecord is one recorded change of a number's consent.
+type ConsentRecord struct {
+	Comune string    `json:"comune"`
+	Phone  string    `json:"phone"`
+	Action string    `json:"action"`
+	Via    string    `json:"via"`
+	Actor  string    `json:"actor"`
+	Topics string    `json:"topics"`
+	Detail string    `json:"detail"`
+	At     time.Time `json:"at"`
+}
+
+// OptOutRecord says a number is on the STOP list, since when and how.
+type OptOutRecord struct {
+	Phone string    `json:"phone"`
+	Via   string    `json:"via"`
+	At    time.Time `json:"at"`
+}
+
+// ExportCitizen gathers a citizen's data within the scope (ErrNotFound outside it).
+func (s *Store) ExportCitizen(ctx context.Context, id string, sc Scope) (CitizenData, error) {
+	var d CitizenData
+	c, err := s.GetCitizen(ctx, id, sc)
+	if err != nil {
+		return d, err
+	}
+	c.Contacts = nil
+	d.Citizen = c
+	cursor := ""
+	for {
+		page, next, err := s.ListContacts(ctx, ContactFilter{Citizen: id, Limit: 200, Cursor: cursor, Scope: sc, Oldest: true})
+		if err != nil {
+			return d, err
+		}
+		for _, p := range page {
+			full, err := s.GetContact(ctx, p.ID, sc)
+			if err != nil {
+				return d, err
+			}
+			d.Contacts = append(d.Contacts, full)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	if d.Contacts == nil {
+		d.Contacts = []channels.Contact{}
+	}
+	d.Subscriptions, d.Consents, d.OptOuts = []SubscriptionRecord{}, []ConsentRecord{}, []OptOutRecord{}
+	for _, ident := range c.Identities {
+		if ident.Kind != channels.IdentityPhone {
+			continue
+		}
+		if err := s.exportConsents(ctx, ident.Value, sc, &d); err != nil {
+			return d, err
+		}
+	}
+	return d, nil
+}
+
+func (s *Store) exportConsents(ctx context.Context, phone string, sc Scope, d *CitizenData) error {
+	args := []any{phone}
+	rows, err := s.query(ctx, "SELECT comune, phone, status, topics, lang, source, created_at, confirmed_at FROM subscribers WHERE phone = ?"+
+		sc.clause("comune", &args)+" ORDER BY comune", args...)
+	subs, err := Collect(rows, err, func(r rowScanner) (SubscriptionRecord, error) {
+		var sr SubscriptionRecord
+		var created int64
+		var confirmed sql.NullInt64
+		err := r.Scan(&sr.Comune, &sr.Phone, &sr.Status, &sr.Topics, &sr.Lang, &sr.Source, &created, &confirmed)
+		sr.CreatedAt, sr.ConfirmedAt = FromMicros(created), nullMicros(confirmed)
+		return sr, err
+	})
+	if err != nil {
+		return err
+	}
+	d.Subscriptions = append(d.Subscriptions, subs...)
+	// The consent trail of the comuni in scope, and the STOPs (which concern every comune).
+	args = []any{phone}
+	scope := ""
+	if sc.Comuni != nil {
+		scope = " AND (comune = ''"
+		for _, cm := range sc.Comuni {
+			scope += " OR comune = ?"
+			args = append(args, cm)
+		}
+		scope += ")"
+	}
+	rows, err = s.query(ctx, "SELECT comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents WHERE phone = ?"+scope+" ORDER BY at, id", args...)
+	cons, err := Collect(rows, err, func(r rowScanner) (ConsentRecord, error) {
+		var cr ConsentRecord
+		var at int64
+		err := r.Scan(&cr.Comune, &cr.Phone, &cr.Action, &cr.Via, &cr.Actor, &cr.Topics, &cr.Detail, &at)
+		cr.At = FromMicros(at)
+		return cr, err
+	})
+	if err != nil {
+		return err
+	}
+	d.Consents = append(d.Consents, cons...)
+	var o OptOutRecord
+	var at int64
+	err = s.queryRow(ctx, "SELECT phone, via, created_at FROM sms_optouts WHERE phone = ?", phone).Scan(&o.Phone, &o.Via, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o.At = FromMicros(at)
+	d.OptOuts = append(d.OptOuts, o)
+	return nil
+}
+
+// AttachmentBytes reads an attachment's bytes for an export: nil when it has none stored (the provider
+// keeps it) or when they were erased.
+func (s *Store) AttachmentBytes(ctx context.Context, a channels.Attachment) ([]byte, error) {
+	if a.SHA256 == "" {
+		return nil, nil
+	}
+	data, err := s.Blob(ctx, a.SHA256)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// AuditExport records that an admin exported a citizen's data.
+func (s *Store) AuditExport(ctx context.Context, actor, citizenID string, contacts int) error {
+	return s.Audit(ctx, AuditEntry{Actor: actor, Action: AuditExport, CitizenID: &citizenID, Detail: plural(contacts, "contact")})
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return strconv.Itoa(n) + " " + what + "s"
+}

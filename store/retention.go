@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"time"
+)
+
+// Retention is how long each kind of data is kept, in days; 0 keeps it.
+type Retention struct {
+	// Contacts: a resolved contact received longer ago has its texts, addresses, attachments
+	// and recording erased as at a citizen's erasure; a citizen left with only erased contacts
+	// loses identities and name too (their alert subscriptions stay: that is another consent).
+	Contacts int
+	// Attachments: the files (not voicemails) of resolved contacts, by the file's arrival.
+	Attachments int
+	// Recordings: voicemails and the links to call recordings of resolved contacts.
+	Recordings int
+	// Audit: audit log entries.
+	Audit int
+}
+
+// retentionChunk bounds one transaction of a retention run, so other writes keep flowing.
+const retentionChunk = 200
+
+// ApplyRetention erases what is older than the periods, in chunks, then scrubs the database
+// files as an erasure does. It records an audit entry when it changed something.
+func (s *Store) ApplyRetention(ctx context.Context, r Retention) (ErasureCounts, error) {
+	var total ErasureCounts
+	now := s.now()
+	cutoff := func(days int) int64 { return Micros(now.Add(-time.Duration(days) * 24 * time.Hour)) }
+	if r.Contacts > 0 {
+		c, err := s.retainContacts(ctx, cutoff(r.Contacts))
+		total.add(c)
+		if err != nil {
+			return total, err
+		}
+	}
+	for _, k := range []struct {
+		days  int
+		where string
+	}{
+		{r.Attachments, "content_type NOT LIKE 'audio/%'"},
+		{r.Recordings, "content_type LIKE 'audio/%'"},
+	} {
+		if k.days <= 0 {
+			continue
+		}
+		where := k.where + " AND created_at < ? AND contact_id IN (SELECT id FROM contacts WHERE status = 'resolved')"
+		for {
+			var c ErasureCounts
+			err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+				var err error
+				c, err = s.deleteAttachmentsTx(ctx, tx, "id IN (SELECT id FROM attachments WHERE "+where+" ORDER BY created_at LIMIT ?)",
+					[]any{cutoff(k.days), retentionChunk})
+				return err
+			})
+			total.add(c)
+			if err != nil {
+				return total, err
+			}
+			if c.Attachments+c.Recordings == 0 {
+				break
+			}
+		}
+	}
+	if r.Recordings > 0 {
+		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			res, err := tx.Exec(ctx, `UPDATE contacts SET call_recording_url = NULL, call_recording_sid = NULL, updated_at = ?
+				WHERE status = 'resolved' AND received_at < ? AND (call_recording_url IS NOT NULL OR call_recording_sid IS NOT NULL)`,
+				Micros(now), cutoff(r.Recordings))
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			total.Recordings += int(n)
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+	}
+	if r.Audit > 0 {
+		for {
+			var n int64
+			err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+				res, err := tx.Exec(ctx, "DELETE FROM audit_log WHERE id IN (SELECT id FROM audit_log WHERE at < ? ORDER BY at LIMIT ?)",
+					cutoff(r.Audit), 5000)
+				if err != nil {
+					return err
+				}
+				n, _ = res.RowsAffected()
+				return nil
+			})
+			if err != nil {
+				return total, err
+			}
+			total.AuditEntries += int(n)
+			if n == 0 {
+				break
+			}
+		}
+	}
+	if total == (ErasureCounts{}) {
+		return total, nil
+	}
+	if err := s.Audit(ctx, AuditEntry{Actor: AuditSystem, Action: AuditRetention, Detail: total.String()}); err != nil {
+		return total, err
+	}
+	var err error
+	if total.FilesScrubbed, err = s.scrubFiles(ctx); err != nil {
+		return total, &ScrubError{err}
+	}
+	return total, nil
+}
+
+// retainContacts erases resolved contacts received before cutoff, a chunk at a time, and then
+// the identities and names of citizens left with erased contacts only.
+func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts, error) {
+	var total ErasureCounts
+	for {
+		var c ErasureCounts
+		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			c = ErasureCounts{}
+			rows, err := tx.Query(ctx, `SELECT id FROM contacts WHERE erased_at IS NULL AND status = 'resolved' AND received_at < ?
+				ORDER BY received_at LIMIT ?`, cutoff, retentionChunk)
+			ids, err := strings1(rows, err)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			ph := placeholders(len(ids))
+			rows, err = tx.Query(ctx, `SELECT from_name FROM contacts WHERE id IN (`+ph+`) AND from_name <> ''
+				UNION SELECT from_addr FROM contacts WHERE id IN (`+ph+`) AND direction = 'inbound'
+				UNION SELECT to_addr FROM contacts WHERE id IN (`+ph+`) AND direction = 'outbound'`,
+				append(append(anys(ids), anys(ids)...), anys(ids)...)...)
+			values, err := strings1(rows, err)
+			if err != nil {
+				return err
+			}
+			now := Micros(s.now())
+			c, err = s.eraseContactsTx(ctx, tx, ids, values, now)
+			if err != nil {
+				return err
+			}
+			n, err := s.scrubAuditTx(ctx, tx, ids, nil, newScrubber(values))
+			c.AuditEntries = n
+			return err
+		})
+		total.add(c)
+		if err != nil {
+			return total, err
+		}
+		if c.Contacts == 0 {
+			break
+		}
+	}
+	// The local outbox keeps copies of replies (address and text): they age like contacts.
+	if err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		_, err := tx.Exec(ctx, "DELETE FROM outbox WHERE created_at < ?", cutoff)
+		return err
+	}); err != nil {
+		return total, err
+	}
+	// Citizens whose every contact is erased keep no identity or name.
+	for {
+		var c ErasureCounts
+		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			c = ErasureCounts{}
+			rows, err := tx.Query(ctx, `SELECT ci.id FROM citizens ci WHERE ci.erased_at IS NULL
+				AND EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id)
+				AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id AND c.erased_at IS NULL) LIMIT ?`, retentionChunk)
+			ids, err := strings1(rows, err)
+			if err != nil || len(ids) == 0 {
+				return err
+			}
+			ph := placeholders(len(ids))
+			rows, err = tx.Query(ctx, "SELECT value FROM identities WHERE citizen_id IN ("+ph+") UNION SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''",
+				append(anys(ids), anys(ids)...)...)
+			values, err := strings1(rows, err)
+			if err != nil {
+				return err
+			}
+			res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...)
+			if err != nil {
+				return err
+			}
+			n, _ := res.RowsAffected()
+			c.Identities = int(n)
+			now := Micros(s.now())
+			if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE id IN ("+ph+")",
+				append([]any{now, now}, anys(ids)...)...); err != nil {
+				return err
+			}
+			// The citizens' merged-in rows keep old names: they go too.
+			if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE merged_into IN ("+ph+")",
+				append([]any{now, now}, anys(ids)...)...); err != nil {
+				return err
+			}
+			c.AuditEntries, err = s.scrubAuditTx(ctx, tx, nil, ids, newScrubber(values))
+			if err != nil {
+				return err
+			}
+			c.Contacts = len(ids) // only to know the loop made progress
+			return nil
+		})
+		if err != nil {
+			return total, err
+		}
+		total.Identities += c.Identities
+		total.AuditEntries += c.AuditEntries
+		if c.Contacts == 0 {
+			break
+		}
+	}
+	return total, nil
+}
