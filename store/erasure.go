@@ -264,6 +264,18 @@ func (s *Store) EraseCitizen(ctx context.Context, id string, sc Scope, actor, re
 				}
 				counts.Subscriptions += sub
 			}
+			if i.kind == string(channels.IdentityFiscalCode) {
+				// App IO subscriptions by this fiscal code end; past recipients forget it.
+				res, err := tx.Exec(ctx, "DELETE FROM subscribers WHERE fiscal_code = ?", i.value)
+				if err != nil {
+					return err
+				}
+				n, _ := res.RowsAffected()
+				counts.Subscriptions += int(n)
+				if _, err := tx.Exec(ctx, "UPDATE alert_recipients SET fiscal_code = '' WHERE fiscal_code = ?", i.value); err != nil {
+					return err
+				}
+			}
 			for _, q := range []string{"DELETE FROM auto_reply_recipients WHERE address = ?", "DELETE FROM outbox WHERE to_addr = ?"} {
 				if _, err := tx.Exec(ctx, q, i.value); err != nil {
 					return err
@@ -315,7 +327,7 @@ func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, value
 			from_addr = CASE WHEN direction = 'inbound' AND from_addr <> '' THEN '`+Erased+`' ELSE from_addr END,
 			to_addr = CASE WHEN direction = 'outbound' AND to_addr <> '' THEN '`+Erased+`' ELSE to_addr END,
 			error = CASE WHEN error = '' THEN '' ELSE '`+Erased+`' END,
-			notes = '', in_reply_to = '', refs = '', updated_at = ?
+			notes = '', in_reply_to = '', refs = '', pec = NULL, updated_at = ?
 			WHERE contact_id IN (`+ph+`)`, append([]any{now}, part...)...)
 		if err != nil {
 			return c, err
@@ -330,7 +342,7 @@ func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, value
 			note = CASE WHEN note = '' THEN '' ELSE '`+Erased+`' END,
 			from_addr = CASE WHEN direction = 'inbound' THEN '`+Erased+`' ELSE from_addr END,
 			to_addr = CASE WHEN direction = 'outbound' THEN '`+Erased+`' ELSE to_addr END,
-			from_name = '', call_recording_url = NULL, call_recording_sid = NULL,
+			from_name = '', call_recording_url = NULL, call_recording_sid = NULL, pec = NULL,
 			erased_at = ?, updated_at = ? WHERE id IN (`+ph+`)`, append([]any{now, now}, part...)...)
 		if err != nil {
 			return c, err
