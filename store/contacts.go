@@ -171,7 +171,9 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 			m.Notes = strings.Split(notes, "\n")
 		}
 		m.CreatedAt = FromMicros(created)
-		if m.Delivery == nil {
+		if m.Delivery == nil && m.Channel != channels.PEC {
+			// PEC's delivery is what its receipts say (accepted, delivered, failed), never the
+			// send's own status.
 			m.Delivery = channels.DeliveryOf(m.Direction, m.Status)
 		}
 		out = append(out, m)
