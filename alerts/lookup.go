@@ -28,17 +28,9 @@ type OutboxLookup struct{ Store *store.Store }
 func (l *OutboxLookup) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
 	rows, err := l.Store.Query(ctx, "SELECT id FROM outbox WHERE to_addr = ? AND body = ? AND created_at >= ? ORDER BY created_at DESC",
 		to, body, store.Micros(since.Add(-lookupSkew)))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (string, error) {
 		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+		err := r.Scan(&id)
+		return id, err
+	})
 }

@@ -24,19 +24,11 @@ func (s *Store) SentAppIOMessages(ctx context.Context, before time.Time, limit i
 	rows, err := s.Query(ctx, `SELECT id, from_addr, to_addr, external_id FROM messages
 		WHERE channel = 'app_io' AND status = 'sent' AND direction = 'outbound' AND external_id <> '' AND updated_at < ?
 		ORDER BY updated_at LIMIT ?`, Micros(before), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SentAppIO
-	for rows.Next() {
+	return Collect(rows, err, func(r rowScanner) (SentAppIO, error) {
 		var m SentAppIO
-		if err := rows.Scan(&m.ID, &m.Comune, &m.FiscalCode, &m.ExternalID); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		err := r.Scan(&m.ID, &m.Comune, &m.FiscalCode, &m.ExternalID)
+		return m, err
+	})
 }
 
 // TouchOutbound notes that an outbound message still "sent" was looked at now.

@@ -111,23 +111,19 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 	args = append(args, f.Limit+1)
 	rows, err := s.query(ctx, "SELECT id, at, actor, action, contact_id, citizen_id, target, detail FROM audit_log"+
 		where.String()+" ORDER BY at DESC, id DESC LIMIT ?", args...)
-	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	out := []AuditEntry{}
-	for rows.Next() {
+	out, err := Collect(rows, err, func(r rowScanner) (AuditEntry, error) {
 		var e AuditEntry
 		var at int64
 		var contact, citizen sql.NullString
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &contact, &citizen, &e.Target, &e.Detail); err != nil {
-			return nil, "", err
-		}
+		err := r.Scan(&e.ID, &at, &e.Actor, &e.Action, &contact, &citizen, &e.Target, &e.Detail)
 		e.At, e.ContactID, e.CitizenID = FromMicros(at), nullString(contact), nullString(citizen)
-		out = append(out, e)
-	}
-	if err := rows.Err(); err != nil {
+		return e, err
+	})
+	if err != nil {
 		return nil, "", err
+	}
+	if out == nil {
+		out = []AuditEntry{} // an empty page is [], not null
 	}
 	next := ""
 	if len(out) > f.Limit {

@@ -140,20 +140,15 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 	rows, err := s.query(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, body, external_id,
 		message_id, in_reply_to, refs, status, error, author, notes, created_at, delivery, delivery_due_at, pec
 		FROM messages WHERE contact_id = ? ORDER BY created_at, id`, contactID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []channels.Message
-	for rows.Next() {
+	return Collect(rows, err, func(r rowScanner) (channels.Message, error) {
 		var m channels.Message
 		var refs, notes string
 		var created int64
 		var delivery, pec sql.NullString
 		var due sql.NullInt64
-		if err := rows.Scan(&m.ID, &m.ContactID, &m.Direction, &m.Channel, &m.From, &m.To, &m.Subject, &m.Body, &m.ExternalID,
+		if err := r.Scan(&m.ID, &m.ContactID, &m.Direction, &m.Channel, &m.From, &m.To, &m.Subject, &m.Body, &m.ExternalID,
 			&m.MessageID, &m.InReplyTo, &refs, &m.Status, &m.Error, &m.Author, &notes, &created, &delivery, &due, &pec); err != nil {
-			return nil, err
+			return m, err
 		}
 		m.Delivery, m.DeliveryDueAt = nullString(delivery), nullMicros(due)
 		if m.Delivery == nil && m.Direction == channels.Outbound && m.Channel == channels.SMS {
@@ -162,7 +157,7 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 		m.DeliveryOverdue = m.DeliveryDueAt != nil && s.now().After(*m.DeliveryDueAt) && !channels.DeliveryFinal(delivery.String)
 		var err error
 		if m.PEC, err = pecFrom(pec); err != nil {
-			return nil, err
+			return m, err
 		}
 		if refs != "" {
 			m.References = strings.Fields(refs)
@@ -176,9 +171,8 @@ func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Mess
 			// send's own status.
 			m.Delivery = channels.DeliveryOf(m.Direction, m.Status)
 		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, nil
+	})
 }
 
 const attachmentColumns = "id, message_id, contact_id, filename, content_type, size, pages, sha256, url, preview_sha256"
@@ -201,19 +195,15 @@ func scanAttachment(row interface{ Scan(...any) error }) (attachmentRow, error) 
 
 func (s *Store) attachmentsByMessage(ctx context.Context, contactID string) (map[string][]channels.Attachment, error) {
 	rows, err := s.query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE contact_id = ? ORDER BY created_at, id", contactID)
+	list, err := Collect(rows, err, scanAttachment)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string][]channels.Attachment{}
-	for rows.Next() {
-		a, err := scanAttachment(rows)
-		if err != nil {
-			return nil, err
-		}
+	for _, a := range list {
 		out[a.MessageID] = append(out[a.MessageID], a.Attachment)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // fillContacts adds citizens' first-known identities and the attachments to a page of contacts,
@@ -237,20 +227,13 @@ func (s *Store) fillContacts(ctx context.Context, list []channels.Contact) error
 		return err
 	}
 	rows, err := s.query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE contact_id IN ("+placeholders(len(contactIDs))+") ORDER BY created_at, id", contactIDs...)
+	found, err := Collect(rows, err, scanAttachment)
 	if err != nil {
 		return err
 	}
-	defer rows.Close()
 	atts := map[string][]channels.Attachment{}
-	for rows.Next() {
-		a, err := scanAttachment(rows)
-		if err != nil {
-			return err
-		}
+	for _, a := range found {
 		atts[a.ContactID] = append(atts[a.ContactID], a.Attachment)
-	}
-	if err := rows.Err(); err != nil {
-		return err
 	}
 	overdue, err := s.overdueContacts(ctx, contactIDs)
 	if err != nil {
@@ -293,20 +276,23 @@ func (s *Store) identitiesOf(ctx context.Context, citizenIDs []any) (map[string]
 	if len(citizenIDs) == 0 {
 		return out, nil
 	}
+	type owned struct {
+		citizen string
+		channels.Identity
+	}
 	rows, err := s.query(ctx, "SELECT citizen_id, kind, value FROM identities WHERE citizen_id IN ("+placeholders(len(citizenIDs))+") ORDER BY created_at, kind, value", citizenIDs...)
+	list, err := Collect(rows, err, func(r rowScanner) (owned, error) {
+		var o owned
+		err := r.Scan(&o.citizen, &o.Kind, &o.Value)
+		return o, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var cid string
-		var id channels.Identity
-		if err := rows.Scan(&cid, &id.Kind, &id.Value); err != nil {
-			return nil, err
-		}
-		out[cid] = append(out[cid], id)
+	for _, o := range list {
+		out[o.citizen] = append(out[o.citizen], o.Identity)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 func placeholders(n int) string {
@@ -388,20 +374,12 @@ func (s *Store) ListContacts(ctx context.Context, f ContactFilter) ([]channels.C
 	}
 	args = append(args, f.Limit+1)
 	rows, err := s.query(ctx, "SELECT "+contactColumns+contactFrom+where.String()+order+" LIMIT ?", args...)
+	list, err := Collect(rows, err, scanContact)
 	if err != nil {
 		return nil, "", err
 	}
-	defer rows.Close()
-	list := []channels.Contact{}
-	for rows.Next() {
-		c, err := scanContact(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		list = append(list, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, "", err
+	if list == nil {
+		list = []channels.Contact{} // an empty page is [], not null
 	}
 	next := ""
 	if len(list) > f.Limit {

@@ -127,17 +127,8 @@ func (s *Store) SetAttachmentPreview(ctx context.Context, attachmentID string, p
 // ingest hook choosing which files to read in the background).
 func (s *Store) MessageAttachmentsTx(ctx context.Context, tx *Tx, messageID string) ([]channels.Attachment, error) {
 	rows, err := tx.Query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE message_id = ? ORDER BY created_at, id", messageID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []channels.Attachment
-	for rows.Next() {
-		a, err := scanAttachment(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a.Attachment)
-	}
-	return out, rows.Err()
+	return Collect(rows, err, func(r rowScanner) (channels.Attachment, error) {
+		a, err := scanAttachment(r)
+		return a.Attachment, err
+	})
 }

@@ -33,19 +33,11 @@ func (s *Store) PutOutbox(ctx context.Context, m OutboxMessage) (string, error) 
 // Outbox lists the newest outbox messages.
 func (s *Store) Outbox(ctx context.Context, limit int) ([]OutboxMessage, error) {
 	rows, err := s.query(ctx, "SELECT id, channel, to_addr, from_addr, subject, body, created_at FROM outbox ORDER BY created_at DESC, id DESC LIMIT ?", limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []OutboxMessage
-	for rows.Next() {
+	return Collect(rows, err, func(r rowScanner) (OutboxMessage, error) {
 		var m OutboxMessage
 		var created int64
-		if err := rows.Scan(&m.ID, &m.Channel, &m.To, &m.From, &m.Subject, &m.Body, &created); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&m.ID, &m.Channel, &m.To, &m.From, &m.Subject, &m.Body, &created)
 		m.CreatedAt = FromMicros(created)
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		return m, err
+	})
 }

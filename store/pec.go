@@ -64,18 +64,18 @@ func (s *Store) overdueContacts(ctx context.Context, contactIDs []any) (map[stri
 	args := append(append([]any(nil), contactIDs...), Micros(s.now()))
 	rows, err := s.query(ctx, "SELECT DISTINCT contact_id FROM messages WHERE contact_id IN ("+placeholders(len(contactIDs))+
 		") AND delivery_due_at IS NOT NULL AND delivery_due_at < ? AND (delivery IS NULL OR delivery = 'accepted')", args...)
+	ids, err := Collect(rows, err, func(r rowScanner) (string, error) {
+		var id string
+		err := r.Scan(&id)
+		return id, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
+	for _, id := range ids {
 		out[id] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ApplyDeliveryReceipt records a receipt on the outbound message of the channel whose
@@ -201,19 +201,11 @@ func (s *Store) DeliveriesDue(ctx context.Context, after, until time.Time) ([]Du
 	rows, err := s.query(ctx, `SELECT DISTINCT m.contact_id, c.comune FROM messages m JOIN contacts c ON c.id = m.contact_id
 		WHERE m.delivery_due_at > ? AND m.delivery_due_at <= ? AND (m.delivery IS NULL OR m.delivery = 'accepted')`,
 		Micros(after), Micros(until))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []DueContact
-	for rows.Next() {
+	return Collect(rows, err, func(r rowScanner) (DueContact, error) {
 		var d DueContact
 		var comune sql.NullString
-		if err := rows.Scan(&d.ContactID, &comune); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&d.ContactID, &comune)
 		d.Comune = nullString(comune)
-		out = append(out, d)
-	}
-	return out, rows.Err()
+		return d, err
+	})
 }

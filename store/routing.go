@@ -62,17 +62,12 @@ const operatorQuery = `SELECT u.id, u.username, u.name, u.role, u.comuni, u.cate
 
 func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([]OperatorState, error) {
 	rows, err := q.Query(ctx, operatorQuery+extra+" ORDER BY u.username", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []OperatorState
-	for rows.Next() {
+	return Collect(rows, err, func(r rowScanner) (OperatorState, error) {
 		var o OperatorState
 		var comuni, cats string
 		var since, last int64
-		if err := rows.Scan(&o.ID, &o.Username, &o.Name, &o.Role, &comuni, &cats, &o.Capacity, &o.Presence, &since, &last, &o.Open, &o.OnCall); err != nil {
-			return nil, err
+		if err := r.Scan(&o.ID, &o.Username, &o.Name, &o.Role, &comuni, &cats, &o.Capacity, &o.Presence, &since, &last, &o.Open, &o.OnCall); err != nil {
+			return o, err
 		}
 		o.Comuni, o.Categories = splitList(comuni), splitList(cats)
 		if o.Comuni == nil {
@@ -87,9 +82,8 @@ func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([
 		if last > 0 {
 			o.LastAssignedAt = FromMicros(last)
 		}
-		out = append(out, o)
-	}
-	return out, rows.Err()
+		return o, nil
+	})
 }
 
 // Operators lists every live user with presence and open counts.
@@ -259,20 +253,8 @@ func (s *Store) AssignTx(ctx context.Context, tx *Tx, contactID, username string
 // them.
 func (s *Store) RequeueTx(ctx context.Context, tx *Tx, username string) ([]WaitingContact, error) {
 	rows, err := tx.Query(ctx, "SELECT "+waitingColumns+" FROM contacts WHERE assignee = ? AND status = 'assigned'", username)
+	out, err := Collect(rows, err, scanWaiting)
 	if err != nil {
-		return nil, err
-	}
-	var out []WaitingContact
-	for rows.Next() {
-		w, err := scanWaiting(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	_, err = tx.Exec(ctx, "UPDATE contacts SET status = 'open', assignee = NULL, updated_at = ? WHERE assignee = ? AND status = 'assigned'",
@@ -319,42 +301,36 @@ func (s *Store) SessionlessPresent(ctx context.Context) ([]User, error) {
 		AND EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.kind = 'session')
 		AND NOT EXISTS (SELECT 1 FROM api_tokens t WHERE t.user_id = u.id AND t.kind = 'session' AND t.revoked_at IS NULL
 			AND (t.expires_at IS NULL OR t.expires_at > ?))`, Micros(s.now()))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []User
-	for rows.Next() {
-		u, err := s.scanScopedUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return Collect(rows, err, s.scanScopedUser)
 }
 
 // Overdue lists open contacts past their SLA that were not escalated yet, oldest due first.
 func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]WaitingContact, []time.Time, error) {
 	rows, err := s.query(ctx, "SELECT "+waitingColumns+`, sla_due_at FROM contacts WHERE status = 'open' AND escalated = 0
 		AND sla_due_at IS NOT NULL AND sla_due_at < ? ORDER BY sla_due_at LIMIT ?`, Micros(now), limit)
+	type overdue struct {
+		WaitingContact
+		due time.Time
+	}
+	list, err := Collect(rows, err, func(r rowScanner) (overdue, error) {
+		var o overdue
+		var at, d int64
+		if err := r.Scan(&o.ID, &o.Comune, &o.Category, &o.Queue, &o.Priority, &at, &o.Channel, &d); err != nil {
+			return o, err
+		}
+		o.ReceivedAt, o.due = FromMicros(at), FromMicros(d)
+		return o, nil
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer rows.Close()
 	var out []WaitingContact
 	var due []time.Time
-	for rows.Next() {
-		var w WaitingContact
-		var at, d int64
-		if err := rows.Scan(&w.ID, &w.Comune, &w.Category, &w.Queue, &w.Priority, &at, &w.Channel, &d); err != nil {
-			return nil, nil, err
-		}
-		w.ReceivedAt = FromMicros(at)
-		out = append(out, w)
-		due = append(due, FromMicros(d))
+	for _, o := range list {
+		out = append(out, o.WaitingContact)
+		due = append(due, o.due)
 	}
-	return out, due, rows.Err()
+	return out, due, nil
 }
 
 // EscalateTx flags a contact escalated with its new priority, once: it reports false when the
@@ -447,21 +423,21 @@ func (s *Store) QueueLoads(ctx context.Context, sc Scope) (map[string]QueueLoad,
 	var args []any
 	rows, err := s.query(ctx, `SELECT COALESCE(c.queue, ''), COUNT(*), MIN(c.received_at) FROM contacts c
 		WHERE c.status = 'open' AND c.assignee IS NULL AND c.direction = 'inbound'`+sc.clause("c.comune", &args)+" GROUP BY c.queue", args...)
+	list, err := Collect(rows, err, func(r rowScanner) (QueueLoad, error) {
+		var l QueueLoad
+		var oldest int64
+		err := r.Scan(&l.Queue, &l.Waiting, &oldest)
+		l.Oldest = FromMicros(oldest)
+		return l, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	out := map[string]QueueLoad{}
-	for rows.Next() {
-		var l QueueLoad
-		var oldest int64
-		if err := rows.Scan(&l.Queue, &l.Waiting, &oldest); err != nil {
-			return nil, err
-		}
-		l.Oldest = FromMicros(oldest)
+	out := make(map[string]QueueLoad, len(list))
+	for _, l := range list {
 		out[l.Queue] = l
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // ClaimAutoReplyTx records that a contact got its automatic answer for a closed period; false

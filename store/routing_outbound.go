@@ -159,20 +159,11 @@ type StoredAttachment struct {
 // ContactAttachments lists every attachment of a contact with its bytes, for a forward.
 func (s *Store) ContactAttachments(ctx context.Context, contactID string) ([]StoredAttachment, error) {
 	rows, err := s.query(ctx, "SELECT "+attachmentColumns+" FROM attachments WHERE contact_id = ? ORDER BY created_at, id", contactID)
+	list, err := Collect(rows, err, func(r rowScanner) (StoredAttachment, error) {
+		a, err := scanAttachment(r)
+		return StoredAttachment{Attachment: a.Attachment, MessageID: a.MessageID}, err
+	})
 	if err != nil {
-		return nil, err
-	}
-	var list []StoredAttachment
-	for rows.Next() {
-		a, err := scanAttachment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		list = append(list, StoredAttachment{Attachment: a.Attachment, MessageID: a.MessageID})
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for i := range list {

@@ -359,19 +359,7 @@ func (s *Store) DueAlerts(ctx context.Context, limit int) ([]string, error) {
 
 func (s *Store) ids(ctx context.Context, q string, args ...any) ([]string, error) {
 	rows, err := s.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanString)
 }
 
 // GetAlert reads an alert of a comune ("" = any comune, for supervisors); another comune's
@@ -388,33 +376,43 @@ func (s *Store) AlertByExternalRef(ctx context.Context, comune, ref string) (Ale
 // CountRecipients counts an alert's recipients by status.
 func (s *Store) CountRecipients(ctx context.Context, alertID string) (AlertCounts, error) {
 	rows, err := s.Query(ctx, "SELECT status, COUNT(*) FROM alert_recipients WHERE alert_id = ? GROUP BY status", alertID)
+	list, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (statusCount, error) {
+		var sc statusCount
+		err := r.Scan(&sc.status, &sc.n)
+		return sc, err
+	})
 	if err != nil {
 		return AlertCounts{}, err
 	}
-	defer rows.Close()
 	var c AlertCounts
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return c, err
-		}
-		switch st {
-		case RecipientQueued:
-			c.Queued += n
-		case RecipientSending:
-			c.Sending += n
-		case RecipientSent:
-			c.Sent += n
-		case RecipientDelivered:
-			c.Delivered += n
-		case RecipientFailed:
-			c.Failed += n
-		case RecipientCancelled:
-			c.Cancelled += n
-		}
+	for _, sc := range list {
+		c.add(sc.status, sc.n)
 	}
-	return c, rows.Err()
+	return c, nil
+}
+
+// statusCount is how many recipients are in a status (on a channel, where that matters).
+type statusCount struct {
+	channel, status string
+	n               int
+}
+
+// add counts n recipients in status st; other states are not counted.
+func (c *AlertCounts) add(st string, n int) {
+	switch st {
+	case RecipientQueued:
+		c.Queued += n
+	case RecipientSending:
+		c.Sending += n
+	case RecipientSent:
+		c.Sent += n
+	case RecipientDelivered:
+		c.Delivered += n
+	case RecipientFailed:
+		c.Failed += n
+	case RecipientCancelled:
+		c.Cancelled += n
+	}
 }
 
 // AlertFilter selects a page of alerts.
@@ -444,19 +442,8 @@ func (s *Store) ListAlerts(ctx context.Context, f AlertFilter) ([]Alert, string,
 	q += " ORDER BY created_at DESC, id DESC LIMIT ?"
 	args = append(args, f.Limit+1)
 	rows, err := s.Query(ctx, q, args...)
+	out, err := store.Collect(rows, err, scanAlert)
 	if err != nil {
-		return nil, "", err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, "", err
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, "", err
 	}
 	next := ""
@@ -523,17 +510,5 @@ func (s *Store) ActiveAlerts(ctx context.Context, comune, category string, ttl t
 	rows, err := s.Query(ctx, "SELECT "+alertColumns+` FROM alerts WHERE comune = ? AND category = ? AND status IN ('sending', 'sent')
 		AND ((expires_at IS NOT NULL AND expires_at > ?) OR (expires_at IS NULL AND send_at > ?))
 		ORDER BY send_at DESC, id DESC LIMIT ?`, comune, category, store.Micros(now), store.Micros(now.Add(-ttl)), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
-		a, err := scanAlert(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanAlert)
 }

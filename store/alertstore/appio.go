@@ -118,19 +118,11 @@ const AppIOPrefix = "io:"
 func (s *Store) AppIOSent(ctx context.Context, before time.Time, limit int) ([]IOPending, error) {
 	rows, err := s.Query(ctx, `SELECT r.alert_id, r.seq, r.sid, r.fiscal_code, a.comune FROM alert_recipients r JOIN alerts a ON a.id = r.alert_id
 		WHERE r.channel = 'app_io' AND r.status = 'sent' AND r.updated_at < ? ORDER BY r.updated_at LIMIT ?`, store.Micros(before), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []IOPending
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (IOPending, error) {
 		var p IOPending
-		if err := rows.Scan(&p.AlertID, &p.Seq, &p.SID, &p.FiscalCode, &p.Comune); err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
+		err := r.Scan(&p.AlertID, &p.Seq, &p.SID, &p.FiscalCode, &p.Comune)
+		return p, err
+	})
 }
 
 // TouchRecipient notes that a recipient was looked at now (it goes to the back of AppIOSent).
@@ -145,33 +137,19 @@ func (s *Store) TouchRecipient(ctx context.Context, alertID string, seq int64) e
 // not yet sent).
 func (s *Store) ChannelCounts(ctx context.Context, alertID string) (map[string]AlertCounts, error) {
 	rows, err := s.Query(ctx, "SELECT channel, status, COUNT(*) FROM alert_recipients WHERE alert_id = ? GROUP BY channel, status", alertID)
+	list, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (statusCount, error) {
+		var sc statusCount
+		err := r.Scan(&sc.channel, &sc.status, &sc.n)
+		return sc, err
+	})
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
 	out := map[string]AlertCounts{}
-	for rows.Next() {
-		var ch, st string
-		var n int
-		if err := rows.Scan(&ch, &st, &n); err != nil {
-			return nil, err
-		}
-		c := out[ch]
-		switch st {
-		case RecipientQueued:
-			c.Queued += n
-		case RecipientSending:
-			c.Sending += n
-		case RecipientSent:
-			c.Sent += n
-		case RecipientDelivered:
-			c.Delivered += n
-		case RecipientFailed:
-			c.Failed += n
-		case RecipientCancelled:
-			c.Cancelled += n
-		}
-		out[ch] = c
+	for _, sc := range list {
+		c := out[sc.channel]
+		c.add(sc.status, sc.n)
+		out[sc.channel] = c
 	}
-	return out, rows.Err()
+	return out, nil
 }

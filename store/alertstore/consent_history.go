@@ -31,20 +31,5 @@ func (s *Store) ConsentHistory(ctx context.Context, phones, comuni []string) ([]
 			WHERE f.phone = c.phone AND f.comune IN ` + in(comuni) + `)))`
 	}
 	rows, err := s.Query(ctx, q+" ORDER BY c.at DESC, c.id DESC", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Consent
-	for rows.Next() {
-		var c Consent
-		var topics string
-		var at int64
-		if err := rows.Scan(&c.ID, &c.Comune, &c.Phone, &c.Action, &c.Via, &c.Actor, &topics, &c.Detail, &at); err != nil {
-			return nil, err
-		}
-		c.Topics, c.At = splitList(topics), store.FromMicros(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanConsent)
 }

@@ -145,19 +145,11 @@ func (s *Store) ReleaseAlertBatch(ctx context.Context, alertID string, batch int
 func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit int) ([]int64, error) {
 	rows, err := s.Query(ctx, "SELECT seq FROM alert_recipients WHERE alert_id = ? AND batch = ? AND status = 'queued' ORDER BY seq LIMIT ?",
 		alertID, batch, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (int64, error) {
 		var seq int64
-		if err := rows.Scan(&seq); err != nil {
-			return nil, err
-		}
-		out = append(out, seq)
-	}
-	return out, rows.Err()
+		err := r.Scan(&seq)
+		return seq, err
+	})
 }
 
 // ClaimRecipients marks queued recipients "sending" by owner, and commits that before
@@ -201,18 +193,12 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 		cargs := append([]any{owner, store.Micros(now), store.Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
 			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang, fiscal_code`, cargs...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
+		out, err = store.Collect(rows, err, func(row interface{ Scan(...any) error }) (Recipient, error) {
 			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: store.FromMicros(store.Micros(now))}
-			if err := rows.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.FiscalCode); err != nil {
-				return err
-			}
-			out = append(out, r)
-		}
-		return rows.Err()
+			err := row.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.FiscalCode)
+			return r, err
+		})
+		return err
 	})
 	return out, err
 }
@@ -445,23 +431,15 @@ func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.T
 	rows, err := s.Query(ctx, `SELECT alert_id, seq, batch, phone, lang, COALESCE(owner, ''), claimed_at, fiscal_code FROM alert_recipients
 		WHERE status = 'sending' AND claimed_at < ? AND (owner IS NULL OR NOT `+liveOwner+` OR claimed_at < ?) ORDER BY claimed_at LIMIT ?`,
 		store.Micros(settledBefore), store.Micros(live.StaleBefore), store.Micros(live.LeaseBefore), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Recipient
-	for rows.Next() {
+	return store.Collect(rows, err, func(row interface{ Scan(...any) error }) (Recipient, error) {
 		var r Recipient
 		var claimed sql.NullInt64
-		if err := rows.Scan(&r.AlertID, &r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.Owner, &claimed, &r.FiscalCode); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&r.AlertID, &r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.Owner, &claimed, &r.FiscalCode)
 		if claimed.Valid {
 			r.ClaimedAt = store.FromMicros(claimed.Int64)
 		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+		return r, err
+	})
 }
 
 // ResolveOrphan settles a recipient left "sending": with a sid, the provider had it (sent);
@@ -520,18 +498,14 @@ func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, 
 		args[i] = v
 	}
 	rows, err := s.Query(ctx, "SELECT sid FROM alert_recipients WHERE sid IN ("+qmarks(len(sids))+")", args...)
+	known, err := store.Collect(rows, err, scanString)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var sid string
-		if err := rows.Scan(&sid); err != nil {
-			return nil, err
-		}
+	for _, sid := range known {
 		out[sid] = true
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // reopenBatch makes sure someone will send a batch's queued recipients: a worker holding the

@@ -91,19 +91,7 @@ func (s *Store) APIKeyByToken(ctx context.Context, token string) (APIKey, error)
 // APIKeys lists a comune's keys ("" = every comune), newest first, revoked ones included.
 func (s *Store) APIKeys(ctx context.Context, comune string) ([]APIKey, error) {
 	rows, err := s.Query(ctx, "SELECT "+apiKeyColumns+" FROM api_keys WHERE (? = '' OR comune = ?) ORDER BY created_at DESC, id DESC", comune, comune)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []APIKey
-	for rows.Next() {
-		k, err := scanAPIKey(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, k)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanAPIKey)
 }
 
 // RevokeAPIKey revokes a key by its id, or by the key itself. Revoking twice is not an error;

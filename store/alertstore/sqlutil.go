@@ -32,6 +32,13 @@ func boolInt(b bool) int {
 	return 0
 }
 
+// scanString reads a one-column row, for store.Collect.
+func scanString(row interface{ Scan(...any) error }) (string, error) {
+	var s string
+	err := row.Scan(&s)
+	return s, err
+}
+
 func splitList(s string) []string {
 	if s == "" {
 		return nil

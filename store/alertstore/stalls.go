@@ -57,45 +57,38 @@ func (s *Store) CheckStalls(ctx context.Context, stallBefore time.Time, live Liv
 		type cand struct {
 			id, comune string
 			progress   int64
+			stalledAt  sql.NullInt64
 		}
-		var stalled, resumed []cand
 		rows, err := tx.Query(ctx, `SELECT id, comune, `+progressOf+`, stalled_at FROM alerts
 			WHERE status = 'sending' OR stalled_at IS NOT NULL`)
+		cands, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (cand, error) {
+			var c cand
+			err := r.Scan(&c.id, &c.comune, &c.progress, &c.stalledAt)
+			return c, err
+		})
 		if err != nil {
 			return err
 		}
-		for rows.Next() {
-			var c cand
-			var at sql.NullInt64
-			if err := rows.Scan(&c.id, &c.comune, &c.progress, &at); err != nil {
-				rows.Close()
-				return err
-			}
+		var stalled, resumed []cand
+		for _, c := range cands {
 			switch {
-			case !at.Valid && c.progress < store.Micros(stallBefore):
+			case !c.stalledAt.Valid && c.progress < store.Micros(stallBefore):
 				stalled = append(stalled, c)
-			case at.Valid && c.progress > at.Int64:
+			case c.stalledAt.Valid && c.progress > c.stalledAt.Int64:
 				resumed = append(resumed, c)
 			}
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
 		// Ended alerts (sent, cancelled, expired) are not stalled any more.
-		ended, err := tx.Query(ctx, "SELECT id, comune FROM alerts WHERE stalled_at IS NOT NULL AND status <> 'sending'")
+		rows, err = tx.Query(ctx, "SELECT id, comune FROM alerts WHERE stalled_at IS NOT NULL AND status <> 'sending'")
+		ended, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (cand, error) {
+			var c cand
+			err := r.Scan(&c.id, &c.comune)
+			return c, err
+		})
 		if err != nil {
 			return err
 		}
-		for ended.Next() {
-			var c cand
-			if err := ended.Scan(&c.id, &c.comune); err != nil {
-				ended.Close()
-				return err
-			}
-			resumed = append(resumed, c)
-		}
-		ended.Close()
+		resumed = append(resumed, ended...)
 		for _, c := range stalled {
 			reason, err := stallReason(ctx, tx, c.id, live)
 			if err != nil {

@@ -63,6 +63,18 @@ type Consent struct {
 	At     time.Time
 }
 
+// consentColumns are the columns scanConsent reads, in order.
+const consentColumns = "id, comune, phone, action, via, actor, topics, detail, at"
+
+func scanConsent(row interface{ Scan(...any) error }) (Consent, error) {
+	var c Consent
+	var topics string
+	var at int64
+	err := row.Scan(&c.ID, &c.Comune, &c.Phone, &c.Action, &c.Via, &c.Actor, &topics, &c.Detail, &at)
+	c.Topics, c.At = splitList(topics), store.FromMicros(at)
+	return c, err
+}
+
 // ConsentActor says who made a change and how, for the consent record.
 type ConsentActor struct {
 	Via   string
@@ -94,19 +106,7 @@ func (s *Store) Subscriber(ctx context.Context, comune, phone string) (Subscribe
 // SubscriptionsOf lists every subscription of a number.
 func (s *Store) SubscriptionsOf(ctx context.Context, phone string) ([]Subscriber, error) {
 	rows, err := s.Query(ctx, "SELECT "+subscriberColumns+" FROM subscribers WHERE phone = ? ORDER BY comune", phone)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Subscriber
-	for rows.Next() {
-		sb, err := scanSubscriber(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sb)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanSubscriber)
 }
 
 // IsOptedOut reports whether a number said STOP (or its owner's data was erased: the list keeps
@@ -136,25 +136,10 @@ func liftOptOut(ctx context.Context, t *store.Tx, phone string) error {
 // (which concern every comune) made since that comune first touched the number: an older STOP
 // is the business of the comuni the citizen had then, not of one that asks later.
 func (s *Store) Consents(ctx context.Context, comune, phone string) ([]Consent, error) {
-	rows, err := s.Query(ctx, `SELECT id, comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents
+	rows, err := s.Query(ctx, "SELECT "+consentColumns+` FROM subscriber_consents
 		WHERE phone = ? AND (comune = ? OR (comune = '' AND at >= (SELECT MIN(f.at) FROM subscriber_consents f WHERE f.phone = ? AND f.comune = ?)))
 		ORDER BY at, id`, phone, comune, phone, comune)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Consent
-	for rows.Next() {
-		var c Consent
-		var topics string
-		var at int64
-		if err := rows.Scan(&c.ID, &c.Comune, &c.Phone, &c.Action, &c.Via, &c.Actor, &topics, &c.Detail, &at); err != nil {
-			return nil, err
-		}
-		c.Topics, c.At = splitList(topics), store.FromMicros(at)
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, scanConsent)
 }
 
 // AddConsent records a consent change inside a transaction.
@@ -200,17 +185,12 @@ func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, sinc
 		return nil, err
 	}
 	type pending struct{ comune, topics string }
-	var list []pending
-	for rows.Next() {
+	list, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (pending, error) {
 		var p pending
-		if err := rows.Scan(&p.comune, &p.topics); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		list = append(list, p)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		err := r.Scan(&p.comune, &p.topics)
+		return p, err
+	})
+	if err != nil {
 		return nil, err
 	}
 	now := store.Micros(t.Store().Now())
@@ -240,20 +220,8 @@ func OptOut(ctx context.Context, t *store.Tx, phone string, by ConsentActor, det
 		return nil, err
 	}
 	rows, err := t.Query(ctx, "SELECT comune FROM subscribers WHERE phone = ? AND status IN ('pending', 'confirmed') ORDER BY comune", phone)
+	comuni, err := store.Collect(rows, err, scanString)
 	if err != nil {
-		return nil, err
-	}
-	var comuni []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		comuni = append(comuni, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	if _, err := t.Exec(ctx, "UPDATE subscribers SET status = 'stopped', updated_at = ? WHERE phone = ? AND status IN ('pending', 'confirmed')", now, phone); err != nil {
@@ -470,24 +438,16 @@ func (p *preparedSet) importChunk(ctx context.Context, comune string, phones []I
 		return 0, 0, err
 	}
 	rows, err := q.QueryContext(ctx, args...)
+	optedOut, err := store.Collect(rows, err, scanString)
 	if err != nil {
 		return 0, 0, err
 	}
-	stopped := map[string]bool{}
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			rows.Close()
-			return 0, 0, err
+	stopped := make(map[string]bool, len(optedOut))
+	for _, k := range optedOut {
+		if phone, ok := byKey[k]; ok {
+			k = phone
 		}
-		if phone, ok := byKey[p]; ok {
-			p = phone
-		}
-		stopped[p] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, 0, err
+		stopped[k] = true
 	}
 	now := store.Micros(t.Store().Now())
 	tp := joinTopics(topics)
@@ -560,19 +520,11 @@ type SubscriberCount struct {
 func (s *Store) CountSubscribers(ctx context.Context, comune string) ([]SubscriberCount, error) {
 	rows, err := s.Query(ctx, `SELECT comune, status, topics, lang, COUNT(*) FROM subscribers WHERE (? = '' OR comune = ?)
 		GROUP BY comune, status, topics, lang ORDER BY comune, status, topics, lang`, comune, comune)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []SubscriberCount
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (SubscriberCount, error) {
 		var c SubscriberCount
-		if err := rows.Scan(&c.Comune, &c.Status, &c.Topics, &c.Lang, &c.Count); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+		err := r.Scan(&c.Comune, &c.Status, &c.Topics, &c.Lang, &c.Count)
+		return c, err
+	})
 }
 
 // SMSCommand is an inbound SMS command already acted on.

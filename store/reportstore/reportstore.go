@@ -85,22 +85,14 @@ func (s *Store) Buckets(ctx context.Context, f Filter) ([]Bucket, error) {
 		FROM contacts` + where + ` GROUP BY received_at / 900000000, channel`
 	args = append([]any{f.TargetSeconds}, args...)
 	rows, err := s.Query(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Bucket
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (Bucket, error) {
 		var b Bucket
 		var n int64
-		if err := rows.Scan(&n, &b.Channel, &b.Contacts, &b.Offered, &b.Answered, &b.Abandoned, &b.AnsweredWithinTarget,
-			&b.WaitSum, &b.WaitCount, &b.TalkSum, &b.TalkCount); err != nil {
-			return nil, err
-		}
+		err := r.Scan(&n, &b.Channel, &b.Contacts, &b.Offered, &b.Answered, &b.Abandoned, &b.AnsweredWithinTarget,
+			&b.WaitSum, &b.WaitCount, &b.TalkSum, &b.TalkCount)
 		b.Start = n * BucketMicros
-		out = append(out, b)
-	}
-	return out, rows.Err()
+		return b, err
+	})
 }
 
 // Mix counts the range's contacts by channel, comune, category, status and outcome; empty
@@ -122,19 +114,11 @@ func (s *Store) Mixes(ctx context.Context, f Filter) ([]Mix, error) {
 	}
 	rows, err := s.Query(ctx, `SELECT channel, COALESCE(comune, ''), COALESCE(category, ''), status, COALESCE(outcome, ''), COUNT(*)
 		FROM contacts`+where+` GROUP BY channel, comune, category, status, outcome`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Mix
-	for rows.Next() {
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (Mix, error) {
 		var m Mix
-		if err := rows.Scan(&m.Channel, &m.Comune, &m.Category, &m.Status, &m.Outcome, &m.Contacts); err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
+		err := r.Scan(&m.Channel, &m.Comune, &m.Category, &m.Status, &m.Outcome, &m.Contacts)
+		return m, err
+	})
 }
 
 // FirstResponses returns, for every non-phone contact of the range that was answered, the
@@ -143,19 +127,11 @@ func (s *Store) FirstResponses(ctx context.Context, f Filter) ([]int64, error) {
 	where, args := f.where("", false)
 	rows, err := s.Query(ctx, `SELECT first_response_at - received_at FROM contacts`+where+
 		` AND channel <> 'phone' AND first_response_at IS NOT NULL`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []int64
-	for rows.Next() {
-		var r int64
-		if err := rows.Scan(&r); err != nil {
-			return nil, err
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (int64, error) {
+		var d int64
+		err := r.Scan(&d)
+		return d, err
+	})
 }
 
 // Row is one contact of the CSV export; times in Unix microseconds.
