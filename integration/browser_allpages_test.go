@@ -72,6 +72,12 @@ var browserAxePages = []browserAxePage{
 	axePage("citizen with consents (admin)", "/inbox/citizens/{citizen}", "capo", "#consents"),
 	axePage("contact in English", "/inbox/contacts/{sms}?lang=en", "capo", "#reply-body"),
 	axePage("audit log in English", "/admin/audit?lang=en", "capo", "#audit-rows"),
+	axePage("people", "/admin/users", "capo", "#people"),
+	axePage("API keys", "/admin/keys", "capo", "#keys"),
+	axePage("own account", "/account", "capo", "#password-form"),
+	axePage("canned answers", "/admin/canned", "capo", "#canned-rows"),
+	axePage("business hours", "/admin/hours", "capo", "main h1"),
+	axePage("help", "/aiuto", "capo", "#shortcuts"),
 	axePage("back in Italian", "/inbox?lang=it", "capo", "#contact-rows"),
 }
 
