@@ -4,84 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/integration/harness"
+	"github.com/sportello/sportello/integration/loadgen"
 	"github.com/sportello/sportello/integration/twilioemu"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
 )
 
-// inboundLoad posts signed inbound SMS webhooks at a steady rate and keeps each latency.
-type inboundLoad struct {
-	done   chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	lat    []time.Duration
-	errors atomic.Int64
-}
-
-func startInboundLoad(base string, rate int, prefix string) *inboundLoad {
-	l := &inboundLoad{done: make(chan struct{})}
-	c := &http.Client{Timeout: 10 * time.Second}
-	full := base + "/webhooks/twilio/sms"
-	var seq atomic.Int64
-	l.wg.Go(func() {
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.done:
-				return
-			case <-tick.C:
-			}
-			i := seq.Add(1)
-			l.wg.Go(func() {
-				sid := fmt.Sprintf("%s%026d", prefix, i)
-				form := harness.SMSForm(sid, fmt.Sprintf("+39348%07d", i%5000), "+390552768000", "Buongiorno, a che ora apre l'ufficio anagrafe?")
-				req, _ := http.NewRequest(http.MethodPost, full, strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", harness.Signature(harness.AuthToken, full, form))
-				t0 := time.Now()
-				resp, err := c.Do(req)
-				d := time.Since(t0)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body) // drained for reuse; the status is the result
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("HTTP %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					l.errors.Add(1)
-					return
-				}
-				l.mu.Lock()
-				l.lat = append(l.lat, d)
-				l.mu.Unlock()
-			})
-		}
-	})
-	return l
-}
-
-// stop ends the load and returns the latencies' p99.
-func (l *inboundLoad) stop() (p99 time.Duration, n int) {
-	close(l.done)
-	l.wg.Wait()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	s := slices.Clone(l.lat)
+// p99 is the latencies' 99th percentile (nearest rank below), and how many there were.
+func p99(lat []time.Duration) (time.Duration, int) {
+	s := slices.Clone(lat)
 	slices.Sort(s)
 	if len(s) == 0 {
 		return 0, 0
@@ -149,17 +89,17 @@ func TestPriorityLanes(t *testing.T) {
 		key := runCLI(t, "apikey", "create", "--config", cfgPath, "--comune", "firenze", "--name", "lanes test")
 		p := harness.StartProcess(t, cfgPath, addr)
 
-		quiet := startInboundLoad(p.URL, rate, "SMquiet")
+		quiet := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMquiet")
 		time.Sleep(5 * time.Second) // the quiet window: a length of time, not a condition
-		quiet99, quietN := quiet.stop()
-		if quiet.errors.Load() != 0 {
-			t.Fatalf("%d quiet webhooks failed", quiet.errors.Load())
+		quiet99, quietN := p99(quiet.Stop())
+		if quiet.Errors() != 0 {
+			t.Fatalf("%d quiet webhooks failed", quiet.Errors())
 		}
 
-		busy := startInboundLoad(p.URL, rate, "SMbusy")
+		busy := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMbusy")
 		code, out := alertCall(t, "POST", p.URL+"/api/v1/alerts", key, map[string]any{"category": "blocco-traffico", "message": "Domani blocco del traffico"}, "")
 		if code != 202 {
-			busy.stop()
+			busy.Stop()
 			t.Fatalf("POST alert: %d %v", code, out)
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
@@ -167,15 +107,15 @@ func TestPriorityLanes(t *testing.T) {
 		began := time.Now()
 		werr := emu.WaitFor(ctx, n)
 		took := time.Since(began)
-		busy99, busyN := busy.stop()
+		busy99, busyN := p99(busy.Stop())
 		if werr != nil {
 			t.Fatalf("fan-out: %v (%d of %d)\n%s", werr, emu.Count(), n, p.Output())
 		}
 		ratio := float64(busy99) / float64(max(quiet99, time.Millisecond))
 		t.Logf("%s: quiet p99 %v (%d webhooks); during the fan-out of %d (%v) p99 %v (%d webhooks, %d failed); ratio %.2f",
-			d, quiet99, quietN, n, took.Round(time.Millisecond), busy99, busyN, busy.errors.Load(), ratio)
-		if busy.errors.Load() != 0 {
-			t.Fatalf("%d inbound webhooks failed during the fan-out", busy.errors.Load())
+			d, quiet99, quietN, n, took.Round(time.Millisecond), busy99, busyN, busy.Errors(), ratio)
+		if busy.Errors() != 0 {
+			t.Fatalf("%d inbound webhooks failed during the fan-out", busy.Errors())
 		}
 		if strict {
 			if ratio > 3 || busy99 > 100*time.Millisecond {

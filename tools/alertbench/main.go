@@ -39,6 +39,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/sportello/sportello/integration/loadgen"
 	"github.com/sportello/sportello/integration/twilioemu"
 )
 
@@ -184,13 +185,14 @@ func run(o options) error {
 	}
 	fmt.Printf("gateway: pid %d on %s, pacing off (max_messages_per_second 1000000)\n", gw.Process.Pid, addr)
 	var quiet []time.Duration
-	var busy *inboundLoad
+	var busy *loadgen.Inbound
 	if o.inbound > 0 {
-		q := startInbound(addr, o.inbound, "SMquiet")
+		signer := twilioemu.Signer{AccountSID: accountSID, AuthToken: authToken}
+		q := loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMquiet")
 		time.Sleep(o.inWindow)
-		quiet = q.stop()
-		fmt.Printf("inbound, quiet: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(quiet), o.inbound, pct(quiet, 50), pct(quiet, 99), q.errors.Load())
-		busy = startInbound(addr, o.inbound, "SMbusy")
+		quiet = q.Stop()
+		fmt.Printf("inbound, quiet: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(quiet), o.inbound, pct(quiet, 50), pct(quiet, 99), q.Errors())
+		busy = loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMbusy")
 	}
 	start = time.Now()
 	id, err := postAlert(addr, key, "Domani blocco del traffico dalle 8:30 alle 18:30 per i veicoli Euro 0-4 diesel.")
@@ -211,12 +213,12 @@ func run(o options) error {
 	took := time.Since(start)
 	inboundFailed := false
 	if busy != nil {
-		during := busy.stop()
+		during := busy.Stop()
 		q99, b99 := pct(quiet, 99), pct(during, 99)
 		ratio := float64(b99) / float64(max(q99, time.Microsecond))
-		fmt.Printf("inbound, during the fan-out: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(during), o.inbound, pct(during, 50), b99, busy.errors.Load())
+		fmt.Printf("inbound, during the fan-out: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(during), o.inbound, pct(during, 50), b99, busy.Errors())
 		fmt.Printf("inbound p99 during / quiet: %.2f (target <= 3, and p99 <= 100ms)\n", ratio)
-		inboundFailed = ratio > 3 || b99 > 100*time.Millisecond || busy.errors.Load() > 0
+		inboundFailed = ratio > 3 || b99 > 100*time.Millisecond || busy.Errors() > 0
 	}
 	hwm, _ := vmHWM(gw.Process.Pid)
 	if err != nil {
@@ -272,73 +274,6 @@ func run(o options) error {
 		return errors.New("a target was missed (see above)")
 	}
 	return nil
-}
-
-// inboundLoad posts signed inbound SMS webhooks at a steady rate and keeps each latency.
-type inboundLoad struct {
-	done   chan struct{}
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	lat    []time.Duration
-	errors atomic.Int64
-}
-
-func startInbound(addr string, rate int, prefix string) *inboundLoad {
-	l := &inboundLoad{done: make(chan struct{})}
-	signer := twilioemu.Signer{AccountSID: accountSID, AuthToken: authToken}
-	c := &http.Client{Timeout: 10 * time.Second}
-	full := "http://" + addr + "/webhooks/twilio/sms"
-	var seq atomic.Int64
-	l.wg.Add(1)
-	go func() {
-		defer l.wg.Done()
-		tick := time.NewTicker(time.Second / time.Duration(rate))
-		defer tick.Stop()
-		for {
-			select {
-			case <-l.done:
-				return
-			case <-tick.C:
-			}
-			i := seq.Add(1)
-			l.wg.Add(1)
-			go func() {
-				defer l.wg.Done()
-				sid := fmt.Sprintf("%s%026d", prefix, i)
-				form := url.Values{"MessageSid": {sid}, "SmsSid": {sid}, "AccountSid": {accountSID}, "From": {fmt.Sprintf("+39348%07d", i%5000)},
-					"To": {"+390552768000"}, "Body": {"Buongiorno, a che ora apre l'ufficio anagrafe?"}, "NumMedia": {"0"}, "SmsStatus": {"received"}}
-				req, _ := http.NewRequest(http.MethodPost, full, strings.NewReader(form.Encode()))
-				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("X-Twilio-Signature", signer.Sign(full, form))
-				t0 := time.Now()
-				resp, err := c.Do(req)
-				d := time.Since(t0)
-				if err == nil {
-					_, _ = io.Copy(io.Discard, resp.Body) // drained for reuse; the status is the result
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("HTTP %d", resp.StatusCode)
-					}
-				}
-				if err != nil {
-					l.errors.Add(1)
-					return
-				}
-				l.mu.Lock()
-				l.lat = append(l.lat, d)
-				l.mu.Unlock()
-			}()
-		}
-	}()
-	return l
-}
-
-func (l *inboundLoad) stop() []time.Duration {
-	close(l.done)
-	l.wg.Wait()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]time.Duration(nil), l.lat...)
 }
 
 // pct is the p-th percentile of ds (nearest rank).
