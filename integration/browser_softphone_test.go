@@ -281,6 +281,8 @@ func TestBrowserClickToDialThroughPBX(t *testing.T) {
 		chromedp.SetValue(chromedp.ID("username"), "alice"), chromedp.SetValue(chromedp.ID("password"), "password-alice"),
 		chromedp.Submit(chromedp.ID("password")), chromedp.WaitVisible(chromedp.ID("contact-rows")),
 		chromedp.Navigate(gw.URL+"/inbox/contacts/"+smsContact), chromedp.WaitVisible(chromedp.CSS("#dial-form button")))
+	// The screen pop travels over the page's live stream: dial only once it is connected.
+	browserWait(t, ctx, "the live stream connected", `document.body.getAttribute("data-live") === "on"`, 15*time.Second)
 	browserStep(t, ctx, "click to dial", chromedp.Click(chromedp.CSS("#dial-form button")))
 	select {
 	case d := <-got:
