@@ -5,8 +5,10 @@
 package reportstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 
 	"github.com/sportello/sportello/store"
@@ -101,6 +103,107 @@ func (s *Store) Buckets(ctx context.Context, f Filter) ([]Bucket, error) {
 		out = append(out, b)
 	}
 	return out, rows.Err()
+}
+
+// DayMicros is a day's length; a local day is a UTC day shifted by the zone's offset.
+const DayMicros = 24 * 60 * 60 * 1_000_000
+
+// Span is a stretch of the range over which the time zone's offset from UTC stays the same:
+// the contacts received before Until (and after the previous span's Until) are Offset
+// microseconds ahead in local time.
+type Span struct{ Until, Offset int64 }
+
+// DayBucket adds up the contacts of one channel that arrived on one local day; Start is unused.
+type DayBucket struct {
+	// Day numbers the local day: the days from 1970-01-01 in the zone.
+	Day int64
+	Bucket
+}
+
+// Days adds up the range's contacts by local day and channel, with the zone's offsets given as
+// spans (ordered, the last one covering the rest of the range). The day is computed in SQL and
+// the grouping has plain sums only: a year comes back as a few thousand rows rather than the
+// seventy thousand quarter hours of Buckets, and nothing compares strings row by row.
+func (s *Store) Days(ctx context.Context, f Filter, spans []Span) ([]DayBucket, error) {
+	if len(spans) == 0 {
+		return nil, nil
+	}
+	var local strings.Builder
+	var args []any
+	local.WriteString("(received_at + ")
+	if len(spans) == 1 {
+		local.WriteString("CAST(? AS BIGINT)")
+		args = append(args, spans[0].Offset)
+	} else {
+		local.WriteString("CASE")
+		for _, sp := range spans[:len(spans)-1] {
+			local.WriteString(" WHEN received_at < CAST(? AS BIGINT) THEN CAST(? AS BIGINT)")
+			args = append(args, sp.Until, sp.Offset)
+		}
+		local.WriteString(" ELSE CAST(? AS BIGINT) END")
+		args = append(args, spans[len(spans)-1].Offset)
+	}
+	local.WriteString(") / 86400000000")
+	args = append(args, f.TargetSeconds)
+	where, wargs := f.where("", true)
+	args = append(args, wargs...)
+	rows, err := s.Query(ctx, `SELECT `+local.String()+`, channel, direction, COALESCE(call_result, ''), COUNT(*),
+		SUM(CASE WHEN call_wait_seconds <= ? THEN 1 ELSE 0 END),
+		COALESCE(SUM(call_wait_seconds), 0), COUNT(call_wait_seconds),
+		COALESCE(SUM(call_talk_seconds), 0), COUNT(call_talk_seconds)
+		FROM contacts`+where+` GROUP BY 1, channel, direction, call_result`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	type key struct {
+		day     int64
+		channel string
+	}
+	index := map[key]int{}
+	var out []DayBucket
+	for rows.Next() {
+		var day, n, within, waitSum, waitCount, talkSum, talkCount int64
+		var channel, direction, result string
+		if err := rows.Scan(&day, &channel, &direction, &result, &n, &within, &waitSum, &waitCount, &talkSum, &talkCount); err != nil {
+			return nil, err
+		}
+		k := key{day, channel}
+		i, ok := index[k]
+		if !ok {
+			i = len(out)
+			index[k] = i
+			out = append(out, DayBucket{Day: day, Bucket: Bucket{Channel: channel}})
+		}
+		b := &out[i]
+		b.Contacts += n
+		// The same figures as Buckets' conditions (callCond, answeredCond), applied per group.
+		if channel != "phone" || direction != "inbound" {
+			continue
+		}
+		b.Offered += n
+		switch result {
+		case "abandoned":
+			b.Abandoned += n
+		case "answered":
+			b.Answered += n
+			b.AnsweredWithinTarget += within
+			b.WaitSum += waitSum
+			b.WaitCount += waitCount
+			b.TalkSum += talkSum
+			b.TalkCount += talkCount
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b DayBucket) int {
+		if c := cmp.Compare(a.Day, b.Day); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Channel, b.Channel)
+	})
+	return out, nil
 }
 
 // Mix counts the range's contacts by channel, comune, category, status and outcome; empty
