@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/sportello/sportello/store"
 )
 
@@ -176,10 +178,10 @@ func (s *Store) Days(ctx context.Context, f Filter, spans []Span) ([]DayBucket, 
 		return nil, nil
 	}
 	t := dayTotals{index: map[dayKey]int{}}
-	calls := []string{"COUNT(*)", "COUNT(*) FILTER (WHERE call_wait_seconds <= CAST(? AS INTEGER))",
+	callSums := []string{"COUNT(*)", "COUNT(*) FILTER (WHERE call_wait_seconds <= CAST(? AS INTEGER))",
 		"SUM(call_wait_seconds)", "COUNT(call_wait_seconds)", "SUM(call_talk_seconds)", "COUNT(call_talk_seconds)"}
 	if s.Dialect() != store.SQLite {
-		q, args := s.byDay(f, spans, "", "channel, direction, call_result", calls, f.TargetSeconds)
+		q, args := s.byDay(f, spans, "", "channel, direction, call_result", callSums, f.TargetSeconds)
 		err := s.each(ctx, q, args, func(rows *sql.Rows) error {
 			var c dayCalls
 			var channel, direction string
@@ -195,29 +197,46 @@ func (s *Store) Days(ctx context.Context, f Filter, spans []Span) ([]DayBucket, 
 		})
 		return t.sorted(), err
 	}
-	q, args := s.byDay(f, spans, "", "channel", []string{"COUNT(*)"})
-	err := s.each(ctx, q, args, func(rows *sql.Rows) error {
-		var day, n int64
-		var channel string
-		if err := rows.Scan(&day, &channel, &n); err != nil {
-			return err
-		}
-		t.at(day, channel).Contacts += n
-		return nil
+	// Side by side on the read pool; each gathers its own totals, added up after.
+	counts, callTotals := dayTotals{index: map[dayKey]int{}}, dayTotals{index: map[dayKey]int{}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		q, args := s.byDay(f, spans, "", "channel", []string{"COUNT(*)"})
+		return s.each(gctx, q, args, func(rows *sql.Rows) error {
+			var day, n int64
+			var channel string
+			if err := rows.Scan(&day, &channel, &n); err != nil {
+				return err
+			}
+			counts.at(day, channel).Contacts += n
+			return nil
+		})
 	})
-	if err != nil {
-		return nil, err
+	g.Go(func() error {
+		// The same calls as Buckets' callCond.
+		q, args := s.byDay(f, spans, " AND channel = 'phone' AND direction = 'inbound'", "call_result", callSums, f.TargetSeconds)
+		return s.each(gctx, q, args, func(rows *sql.Rows) error {
+			var c dayCalls
+			if err := c.scan(rows); err != nil {
+				return err
+			}
+			c.addTo(callTotals.at(c.day, "phone"))
+			return nil
+		})
+	})
+	err := g.Wait()
+	t = counts
+	for _, b := range callTotals.out {
+		d := t.at(b.Day, b.Channel)
+		d.Offered += b.Offered
+		d.Answered += b.Answered
+		d.Abandoned += b.Abandoned
+		d.AnsweredWithinTarget += b.AnsweredWithinTarget
+		d.WaitSum += b.WaitSum
+		d.WaitCount += b.WaitCount
+		d.TalkSum += b.TalkSum
+		d.TalkCount += b.TalkCount
 	}
-	// The same calls as Buckets' callCond.
-	q, args = s.byDay(f, spans, " AND channel = 'phone' AND direction = 'inbound'", "call_result", calls, f.TargetSeconds)
-	err = s.each(ctx, q, args, func(rows *sql.Rows) error {
-		var c dayCalls
-		if err := c.scan(rows); err != nil {
-			return err
-		}
-		c.addTo(t.at(c.day, "phone"))
-		return nil
-	})
 	return t.sorted(), err
 }
 
