@@ -1,7 +1,8 @@
 // Package reportstore holds the SQL of the reports: the contacts of a range of days added up by
-// quarter hour and channel, by comune, category and outcome, each contact's first response
-// time, and the contacts one by one for the CSV export. The tables are the store's; the
-// indexes that keep a year fast are in store/migrations/0013_report_indexes.sql.
+// quarter hour and channel (staffing) or by local day and channel (the summary), by comune,
+// category and outcome, each contact's first response time, and the contacts one by one for
+// the CSV export. The tables are the store's; the indexes that keep a year fast are in
+// store/migrations/0013_report_indexes.sql and 0022_report_calls.sql.
 package reportstore
 
 import (
