@@ -108,6 +108,11 @@ func (d Day) Start(loc *time.Location) time.Time {
 	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
 }
 
+// number counts the days from 1970-01-01 to d: reportstore's local day numbers.
+func (d Day) number() int64 {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, time.UTC).Unix() / (24 * 60 * 60)
+}
+
 // AddDays is the date n days later.
 func (d Day) AddDays(n int) Day {
 	return DayOf(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/reportstore"
 )
 
@@ -146,11 +147,11 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 
 	// The three scans are independent: run them side by side on the read pool.
 	var mixes []reportstore.Mix
-	var buckets []reportstore.Bucket
+	var buckets []reportstore.DayBucket
 	var firsts []int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { mixes, err = s.store.Mixes(gctx, f); return err })
-	g.Go(func() (err error) { buckets, err = s.store.Buckets(gctx, f); return err })
+	g.Go(func() (err error) { buckets, err = s.store.Days(gctx, f, s.spans(f)); return err })
 	g.Go(func() (err error) { firsts, err = s.store.FirstResponses(gctx, f); return err })
 	if err := g.Wait(); err != nil {
 		return out, err
@@ -172,18 +173,17 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 
 	days := q.days()
 	out.ByDay = make([]DayFigures, len(days))
-	index := make(map[Day]int, len(days))
 	for i, d := range days {
 		out.ByDay[i] = DayFigures{Date: d.String(), ByChannel: zeroes(Channels)}
 		if s.calendar != nil {
 			out.ByDay[i].Closed = s.calendar.Closed(q.Comune, d.Year, d.Month, d.Day)
 		}
-		index[d] = i
 	}
+	first := q.From.number()
 	for _, b := range buckets {
-		out.Calls.add(b)
-		i, ok := index[DayOf(time.UnixMicro(b.Start).In(s.cfg.Location))]
-		if !ok {
+		out.Calls.add(b.Bucket)
+		i := b.Day - first
+		if i < 0 || i >= int64(len(days)) {
 			continue // cannot happen: the filter is the days' bounds
 		}
 		d := &out.ByDay[i]
@@ -202,6 +202,28 @@ func (s *Service) Summary(ctx context.Context, q Query) (Summary, error) {
 
 	out.FirstResponse = firstResponse(firsts)
 	return out, nil
+}
+
+// spans cuts f's range where the zone's offset from UTC changes (twice a year in Rome), so the
+// store can tell each contact's local day.
+func (s *Service) spans(f reportstore.Filter) []reportstore.Span {
+	var out []reportstore.Span
+	for at := f.From; at < f.To; {
+		t := time.UnixMicro(at).In(s.cfg.Location)
+		_, offset := t.Zone()
+		until := f.To
+		if _, end := t.ZoneBounds(); !end.IsZero() && store.Micros(end) < until {
+			until = store.Micros(end)
+		}
+		sp := reportstore.Span{Until: until, Offset: int64(offset) * 1_000_000}
+		if n := len(out); n > 0 && out[n-1].Offset == sp.Offset {
+			out[n-1].Until = until
+		} else {
+			out = append(out, sp)
+		}
+		at = until
+	}
+	return out
 }
 
 func firstResponse(micros []int64) FirstResponse {

@@ -1,13 +1,19 @@
 // Package reportstore holds the SQL of the reports: the contacts of a range of days added up by
-// quarter hour and channel, by comune, category and outcome, each contact's first response
-// time, and the contacts one by one for the CSV export. The tables are the store's; the
-// indexes that keep a year fast are in store/migrations/0013_report_indexes.sql.
+// quarter hour and channel (staffing) or by local day and channel (the summary), by comune,
+// category and outcome, each contact's first response time, and the contacts one by one for
+// the CSV export. The tables are the store's; the indexes that keep a year fast are in
+// store/migrations/0013_report_indexes.sql and 0022_report_calls.sql.
 package reportstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"fmt"
+	"slices"
 	"strings"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/sportello/sportello/store"
 )
@@ -93,6 +99,221 @@ func (s *Store) Buckets(ctx context.Context, f Filter) ([]Bucket, error) {
 		b.Start = n * BucketMicros
 		return b, err
 	})
+}
+
+// DayMicros is a day's length; a local day is a UTC day shifted by the zone's offset.
+const DayMicros = 24 * 60 * 60 * 1_000_000
+
+// Span is a stretch of the range over which the time zone's offset from UTC stays the same:
+// the contacts received before Until (and after the previous span's Until) are Offset
+// microseconds ahead in local time.
+type Span struct{ Until, Offset int64 }
+
+// DayBucket adds up the contacts of one channel that arrived on one local day; Start is unused.
+type DayBucket struct {
+	// Day numbers the local day: the days from 1970-01-01 in the zone.
+	Day int64
+	Bucket
+}
+
+// localDay is the SQL of the local day number of the time t (a column or expression in
+// microseconds), with the zone's offsets given as spans.
+func localDay(t string, spans []Span) (string, []any) {
+	if len(spans) == 1 {
+		return "(" + t + " + CAST(? AS BIGINT)) / 86400000000", []any{spans[0].Offset}
+	}
+	var b strings.Builder
+	var args []any
+	b.WriteString("(" + t + " + CASE")
+	for _, sp := range spans[:len(spans)-1] {
+		b.WriteString(" WHEN " + t + " < CAST(? AS BIGINT) THEN CAST(? AS BIGINT)")
+		args = append(args, sp.Until, sp.Offset)
+	}
+	b.WriteString(" ELSE CAST(? AS BIGINT) END) / 86400000000")
+	return b.String(), append(args, spans[len(spans)-1].Offset)
+}
+
+// byDay groups the rows of contacts selected by cond by local day and by the columns keys,
+// adding up sums (aggregates of contacts' columns that add up across groups: COUNT, SUM) whose
+// placeholders take sumArgs.
+// On SQLite the contacts are first added up by quarter hour, in the order of an index that
+// starts with it (migration 0013's contacts_report_time, 0022's contacts_report_calls), so
+// only the quarter hours are sorted by day rather than every contact; a quarter hour falls
+// in one local day whatever the zone (see BucketMicros). PostgreSQL hashes the days at once:
+// there the detour through seventy thousand quarter hours cost more than it saved.
+func (s *Store) byDay(f Filter, spans []Span, cond, keys string, sums []string, sumArgs ...any) (string, []any) {
+	where, wargs := f.where("", true)
+	where += cond
+	if !s.quarterFirst(f) {
+		day, args := localDay("received_at", spans)
+		return `SELECT ` + day + `, ` + keys + `, ` + strings.Join(sums, ", ") +
+			` FROM contacts` + where + ` GROUP BY 1, ` + keys, append(append(args, sumArgs...), wargs...)
+	}
+	day, args := localDay("q * 900000000", spans)
+	outer := make([]string, len(sums))
+	for i := range sums {
+		outer[i] = fmt.Sprintf("SUM(s%d)", i)
+		sums[i] = fmt.Sprintf("%s AS s%d", sums[i], i)
+	}
+	return `SELECT ` + day + `, ` + keys + `, ` + strings.Join(outer, ", ") + ` FROM (SELECT received_at / 900000000 AS q, ` +
+		keys + `, ` + strings.Join(sums, ", ") + ` FROM contacts` + where + ` GROUP BY received_at / 900000000, ` + keys +
+		`) AS quarters GROUP BY 1, ` + keys, append(append(args, sumArgs...), wargs...)
+}
+
+// quarterFirst says whether byDay adds up by quarter hour first: on SQLite, unless the filter
+// names comuni. The comune is not in the indexes' order, so a read for some comuni walks all
+// the range's entries anyway; one read that sorts only the matching contacts by day is then
+// cheaper than two that walk them all (see BENCHMARKS.md, issue 11 third pass).
+func (s *Store) quarterFirst(f Filter) bool { return s.Dialect() == store.SQLite && f.Comuni == nil }
+
+// Days adds up the range's contacts by local day and channel, with the zone's offsets given as
+// spans (ordered, the last one covering the rest of the range): a year comes back as a few
+// thousand rows rather than the seventy thousand quarter hours of Buckets, and the calls'
+// figures are plain sums by result (nothing compares strings row by row). On SQLite for every
+// comune, two reads side by side, each through its own index: every contact counted by
+// channel, and the inbound calls; otherwise one pass (on PostgreSQL two cost twice the time,
+// measured).
+func (s *Store) Days(ctx context.Context, f Filter, spans []Span) ([]DayBucket, error) {
+	if len(spans) == 0 {
+		return nil, nil
+	}
+	t := dayTotals{index: map[dayKey]int{}}
+	callSums := []string{"COUNT(*)", "COUNT(*) FILTER (WHERE call_wait_seconds <= CAST(? AS INTEGER))",
+		"SUM(call_wait_seconds)", "COUNT(call_wait_seconds)", "SUM(call_talk_seconds)", "COUNT(call_talk_seconds)"}
+	if !s.quarterFirst(f) {
+		q, args := s.byDay(f, spans, "", "channel, direction, call_result", callSums, f.TargetSeconds)
+		err := s.each(ctx, q, args, func(rows *sql.Rows) error {
+			var c dayCalls
+			var channel, direction string
+			if err := c.scan(rows, &channel, &direction); err != nil {
+				return err
+			}
+			b := t.at(c.day, channel)
+			b.Contacts += c.n
+			if channel == "phone" && direction == "inbound" {
+				c.addTo(b)
+			}
+			return nil
+		})
+		return t.sorted(), err
+	}
+	// Side by side on the read pool; each gathers its own totals, added up after.
+	counts, callTotals := dayTotals{index: map[dayKey]int{}}, dayTotals{index: map[dayKey]int{}}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		q, args := s.byDay(f, spans, "", "channel", []string{"COUNT(*)"})
+		return s.each(gctx, q, args, func(rows *sql.Rows) error {
+			var day, n int64
+			var channel string
+			if err := rows.Scan(&day, &channel, &n); err != nil {
+				return err
+			}
+			counts.at(day, channel).Contacts += n
+			return nil
+		})
+	})
+	g.Go(func() error {
+		// The same calls as Buckets' callCond.
+		q, args := s.byDay(f, spans, " AND channel = 'phone' AND direction = 'inbound'", "call_result", callSums, f.TargetSeconds)
+		return s.each(gctx, q, args, func(rows *sql.Rows) error {
+			var c dayCalls
+			if err := c.scan(rows); err != nil {
+				return err
+			}
+			c.addTo(callTotals.at(c.day, "phone"))
+			return nil
+		})
+	})
+	err := g.Wait()
+	t = counts
+	for _, b := range callTotals.out {
+		d := t.at(b.Day, b.Channel)
+		d.Offered += b.Offered
+		d.Answered += b.Answered
+		d.Abandoned += b.Abandoned
+		d.AnsweredWithinTarget += b.AnsweredWithinTarget
+		d.WaitSum += b.WaitSum
+		d.WaitCount += b.WaitCount
+		d.TalkSum += b.TalkSum
+		d.TalkCount += b.TalkCount
+	}
+	return t.sorted(), err
+}
+
+type dayKey struct {
+	day     int64
+	channel string
+}
+
+// dayTotals gathers DayBuckets in any order.
+type dayTotals struct {
+	index map[dayKey]int
+	out   []DayBucket
+}
+
+func (t *dayTotals) at(day int64, channel string) *DayBucket {
+	k := dayKey{day, channel}
+	i, ok := t.index[k]
+	if !ok {
+		i = len(t.out)
+		t.index[k] = i
+		t.out = append(t.out, DayBucket{Day: day, Bucket: Bucket{Channel: channel}})
+	}
+	return &t.out[i]
+}
+
+func (t *dayTotals) sorted() []DayBucket {
+	slices.SortFunc(t.out, func(a, b DayBucket) int {
+		if c := cmp.Compare(a.Day, b.Day); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Channel, b.Channel)
+	})
+	return t.out
+}
+
+// dayCalls is a row of Days' calls: the day, the keys before the result, the result and the
+// sums.
+type dayCalls struct {
+	day, n, within, waitCount, talkCount int64
+	result                               sql.NullString
+	waitSum, talkSum                     sql.NullInt64
+}
+
+func (c *dayCalls) scan(rows *sql.Rows, keys ...any) error {
+	dest := append(append([]any{&c.day}, keys...), &c.result, &c.n, &c.within, &c.waitSum, &c.waitCount, &c.talkSum, &c.talkCount)
+	return rows.Scan(dest...)
+}
+
+// addTo adds inbound calls to b, as Buckets' conditions (callCond, answeredCond) count them.
+func (c *dayCalls) addTo(b *DayBucket) {
+	b.Offered += c.n
+	switch c.result.String {
+	case "abandoned":
+		b.Abandoned += c.n
+	case "answered":
+		b.Answered += c.n
+		b.AnsweredWithinTarget += c.within
+		b.WaitSum += c.waitSum.Int64
+		b.WaitCount += c.waitCount
+		b.TalkSum += c.talkSum.Int64
+		b.TalkCount += c.talkCount
+	}
+}
+
+// each calls fn with every row of q.
+func (s *Store) each(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := s.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // Mix counts the range's contacts by channel, comune, category, status and outcome; empty
