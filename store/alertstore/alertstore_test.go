@@ -427,7 +427,9 @@ func TestRateLimitSharedAcrossStores(t *testing.T) {
 					switch {
 					case err == nil:
 						allowed++
-					case errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= 2*time.Minute:
+					// One refill (2 minutes), plus the time a take's clock reading waited for the
+					// row lock behind the others (it read "now" before the lock).
+					case errors.As(err, &rl) && rl.RetryAfter > 0 && rl.RetryAfter <= 2*time.Minute+5*time.Second:
 						limited++
 					default:
 						t.Errorf("take: %v", err)
