@@ -113,6 +113,7 @@ func TestReadmeBlocksRun(t *testing.T) {
 	var skipped []string
 	var outputs []string
 	var server *exec.Cmd
+	var serverLog bytes.Buffer
 	ran := 0
 	for _, b := range blocks {
 		switch {
@@ -140,13 +141,13 @@ func TestReadmeBlocksRun(t *testing.T) {
 			line := strings.TrimSpace(strings.SplitN(b.code, "#", 2)[0])
 			server = exec.Command("bash", "-c", "exec "+localize(line))
 			server.Dir, server.Env = clone, env
-			var log bytes.Buffer
-			server.Stdout, server.Stderr = &log, &log
+			log := &serverLog
+			server.Stdout, server.Stderr = log, log
 			if err := server.Start(); err != nil {
 				t.Fatal(err)
 			}
 			t.Cleanup(func() { stopServer(server) })
-			waitReady(t, "http://"+httpAddr, server, &log)
+			waitReady(t, "http://"+httpAddr, server, log)
 			ran++
 			continue
 		}
@@ -196,7 +197,7 @@ func TestReadmeBlocksRun(t *testing.T) {
 		}
 		c.Close()
 		if time.Now().After(deadline) {
-			t.Fatal("the server started by go run is still listening 30 s after go run got SIGTERM")
+			t.Fatalf("the server started by go run is still listening 30 s after go run got SIGTERM; its log:\n%s", tail(serverLog.String(), 4000))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -270,4 +271,12 @@ func TestReadmeDemoTable(t *testing.T) {
 			t.Errorf("the README's demo table lacks the shared number %s", n)
 		}
 	}
+}
+
+// tail is the end of s, at most n bytes.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[len(s)-n:]
 }

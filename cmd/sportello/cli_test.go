@@ -137,8 +137,10 @@ func TestConfigCheckNamesTheKey(t *testing.T) {
 }
 
 func TestServeStopsWithGoRun(t *testing.T) {
-	if builtByGoRun("/usr/local/bin/sportello") || !builtByGoRun("/tmp/go-build123/b001/exe/sportello") {
-		t.Fatal("go run's binaries are not told apart")
+	cached := "/root/.cache/go-build/e3/e3ac514d5192790a7cdbc1897f1b600e41d6c993dd5118aae1107f0f4a980152-d/sportello"
+	if builtByGoRun("/usr/local/bin/sportello") || !builtByGoRun("/tmp/go-build123/b001/exe/sportello") || !builtByGoRun(cached) ||
+		builtByGoRun("/opt/e3/sportello-d/sportello") {
+		t.Fatal("go run's binaries (fresh, or from the build cache since Go 1.24) are not told apart")
 	}
 	ppid := 100
 	var mu sync.Mutex

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -37,10 +38,18 @@ func stopWithGoRun(ctx context.Context, executable string, getppid func() int, e
 	return ctx
 }
 
+// builtByGoRun tells a binary go run made: freshly built, it runs from a temporary
+// .../go-build<N>/b001/exe/; since Go 1.24 a go run that hits the build cache runs it from the
+// cache itself, <GOCACHE>/<2 hex>/<64 hex>-d/ (GOCACHE may be named anything).
 func builtByGoRun(executable string) bool {
 	dir := filepath.ToSlash(filepath.Dir(executable))
-	return strings.Contains(dir, "/go-build") && strings.HasSuffix(dir, "/exe")
+	if strings.Contains(dir, "/go-build") && strings.HasSuffix(dir, "/exe") {
+		return true
+	}
+	return cachedRunDir.MatchString(dir)
 }
+
+var cachedRunDir = regexp.MustCompile(`/[0-9a-f]{2}/[0-9a-f]{64}-d$`)
 
 func executablePath() string {
 	p, err := os.Executable()
