@@ -17,15 +17,7 @@ func (h *Handler) passwordLink(c echo.Context) error {
 	name := c.Param("username")
 	tok, err := h.o.Admin.PasswordLink(ctx, actor, name)
 	if err != nil {
-		status, msg, err := refusal(c, err)
-		if err != nil {
-			return err
-		}
-		u, uerr := h.o.Admin.User(ctx, actor, name)
-		if uerr != nil {
-			return uerr
-		}
-		return h.renderUser(c, status, u, formOf(u), "", msg)
+		return h.refuseOnUser(c, actor, name, err)
 	}
 	l := textsFor(pages.Lang(c))
 	return h.showSecret(c, "users", "link_title", sprintf(l["link_once"], name), h.linkURL(tok), "back_users", "/admin/users/"+url.PathEscape(name))

@@ -101,15 +101,7 @@ func (h *Handler) setDisabled(c echo.Context, disabled bool) error {
 	name := c.Param("username")
 	_, err := h.o.Admin.UpdateUser(ctx, actor, name, admin.Patch{Disabled: &disabled})
 	if err != nil {
-		status, msg, err := refusal(c, err)
-		if err != nil {
-			return err
-		}
-		u, uerr := h.o.Admin.User(ctx, actor, name)
-		if uerr != nil {
-			return uerr
-		}
-		return h.renderUser(c, status, u, formOf(u), "", msg)
+		return h.refuseOnUser(c, actor, name, err)
 	}
 	return pages.Redirect(c, "/admin/users/"+url.PathEscape(name)+"?saved=1")
 }
@@ -124,16 +116,22 @@ func (h *Handler) resetPassword(c echo.Context) error {
 	name := c.Param("username")
 	pw, err := h.o.Admin.ResetPassword(ctx, actor, name)
 	if err != nil {
-		status, msg, err := refusal(c, err)
-		if err != nil {
-			return err
-		}
-		u, uerr := h.o.Admin.User(ctx, actor, name)
-		if uerr != nil {
-			return uerr
-		}
-		return h.renderUser(c, status, u, formOf(u), "", msg)
+		return h.refuseOnUser(c, actor, name, err)
 	}
 	l := textsFor(pages.Lang(c))
 	return h.showSecret(c, "users", "reset_title", sprintf(l["password_once"], name), pw, "back_users", "/admin/users/"+url.PathEscape(name))
+}
+
+// refuseOnUser shows a refused action on the person's page again, with the reason: the page
+// is read afresh, since the action changed nothing.
+func (h *Handler) refuseOnUser(c echo.Context, actor store.User, name string, err error) error {
+	status, msg, err := refusal(c, err)
+	if err != nil {
+		return err
+	}
+	u, uerr := h.o.Admin.User(c.Request().Context(), actor, name)
+	if uerr != nil {
+		return uerr
+	}
+	return h.renderUser(c, status, u, formOf(u), "", msg)
 }
