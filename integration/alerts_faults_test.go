@@ -327,8 +327,10 @@ func privatePostgres(t *testing.T, maxConns int) (string, string) {
 }
 
 // On a PostgreSQL whose max_connections is below what two replicas would use at their
-// budget, PostgreSQL refuses some connections ("too many clients already") during the
-// fan-out: the alert finishes anyway, every subscriber once, and it does not stall.
+// budget, PostgreSQL refuses the replicas' connections ("too many clients already") in the
+// middle of a fan-out: the alert finishes anyway, every subscriber once, and no replica dies.
+// The refusals are made certain rather than hoped for: the test takes every free connection
+// slot, ends the replicas' backends, and holds the slots until a replica has been refused.
 func TestAlertFinishesWhenPostgresRefusesConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a private PostgreSQL and replicas of the real binary")
@@ -338,21 +340,104 @@ func TestAlertFinishesWhenPostgresRefusesConnections(t *testing.T) {
 	t.Setenv("SPORTELLO_TEST_POSTGRES", admin)
 	n := faultAudience(6000) / 2
 	dbURL := storetest.NewDatabaseURL(t, store.Postgres)
-	r := newFanoutRun(t, dbURL, n, 2, 5000, "")
+	hog := newSlotHog(t, admin) // before the replicas, which may take every slot
+	// 400 messages a second keep the fan-out going for several seconds, long enough to
+	// refuse the replicas in its middle.
+	r := newFanoutRun(t, dbURL, n, 2, 400, "")
 	id := r.send()
-	r.finish(id, r.replicas, 3*time.Minute, 0)
-	log, err := os.ReadFile(pgLog)
-	if err != nil {
-		t.Fatal(err)
+	r.waitHanded(n/10, time.Minute)
+	refusedReplicas := func(hog *slotHog) int {
+		log, err := os.ReadFile(pgLog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Count(string(log), "too many clients already") - hog.refusedSelf
 	}
-	refused := strings.Count(string(log), "too many clients already")
-	r.step(fmt.Sprintf("connections PostgreSQL refused: %d", refused))
+	before := refusedReplicas(hog) // the replicas may have been refused already, at start-up
+	for round := 0; round < 5 && refusedReplicas(hog) == before; round++ {
+		hog.fill()
+		ended := hog.endOthers()
+		hog.fill()
+		for wait := 0; wait < 20 && refusedReplicas(hog) == before; wait++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+		r.step(fmt.Sprintf("round %d: %d slots held, %d replica backends ended", round+1, len(hog.conns), ended))
+	}
+	time.Sleep(time.Second) // the outage lasts a moment: the replicas retry meanwhile
+	refused := refusedReplicas(hog) - before
+	hog.release()
+	r.step(fmt.Sprintf("connections PostgreSQL refused the replicas mid-fan-out: %d (%d before); slots released", refused, before))
 	if refused == 0 {
-		t.Fatal("PostgreSQL refused no connection: the test did not test anything")
+		t.Fatal("PostgreSQL refused the replicas no connection: the test did not test anything")
 	}
+	r.finish(id, r.replicas, 3*time.Minute, 0)
 	for i, p := range r.replicas {
 		if p.Cmd.ProcessState != nil {
 			t.Fatalf("replica %d died:\n%s", i, p.Output())
 		}
 	}
+}
+
+// slotHog holds PostgreSQL connection slots so that nobody else gets one.
+type slotHog struct {
+	t           *testing.T
+	db          *sql.DB
+	conns       []*sql.Conn
+	refusedSelf int // refusals PostgreSQL logged for the hog's own attempts
+}
+
+const slotHogName = "sportello-test-slot-hog"
+
+func newSlotHog(t *testing.T, adminURL string) *slotHog {
+	db, err := sql.Open("pgx", adminURL+"&application_name="+slotHogName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &slotHog{t: t, db: db}
+	t.Cleanup(h.release)
+	h.fillOne()
+	return h
+}
+
+// fill opens connections until PostgreSQL refuses one.
+func (h *slotHog) fill() {
+	h.t.Helper()
+	for h.fillOne() {
+	}
+}
+
+// fillOne takes one more slot and says whether it got it.
+func (h *slotHog) fillOne() bool {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := h.db.Conn(ctx)
+	if err != nil {
+		if !strings.Contains(err.Error(), "too many clients") {
+			h.t.Fatalf("taking a connection slot: %v", err)
+		}
+		h.refusedSelf++
+		return false
+	}
+	h.conns = append(h.conns, c)
+	return true
+}
+
+// endOthers terminates every client backend that is not the hog's and returns how many.
+func (h *slotHog) endOthers() int {
+	h.t.Helper()
+	var n int
+	if err := h.conns[0].QueryRowContext(context.Background(), `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE backend_type = 'client backend' AND application_name <> $1`, slotHogName).Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+func (h *slotHog) release() {
+	for _, c := range h.conns {
+		_ = c.Close()
+	}
+	h.conns = nil
+	_ = h.db.Close()
 }
