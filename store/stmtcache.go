@@ -52,7 +52,7 @@ func (c *stmtCache) prepareWanted(ctx context.Context, db *sql.DB) {
 		queries = append(queries, q)
 	}
 	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, q)
+		st, err := db.PrepareContext(ctx, sqliteNoPeek(q))
 		c.mu.Lock()
 		if err == nil && c.stmts != nil {
 			c.stmts[q] = st
@@ -78,7 +78,7 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB, queries []string) e
 		if _, ok := c.stmts[q]; ok || len(c.stmts) >= maxCachedStmts {
 			continue
 		}
-		st, err := db.PrepareContext(ctx, q)
+		st, err := db.PrepareContext(ctx, sqliteNoPeek(q))
 		if err != nil {
 			return err
 		}
@@ -113,7 +113,7 @@ func (c *readStmts) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt
 	if len(c.stmts) >= maxCachedStmts {
 		return nil
 	}
-	st, err := db.PrepareContext(ctx, query)
+	st, err := db.PrepareContext(ctx, sqliteNoPeek(query))
 	if err != nil {
 		return nil // the unprepared query reports the error
 	}

@@ -182,7 +182,7 @@ func NewID() string { return uuid.Must(uuid.NewV7()).String() }
 // q rebinds a query written with ? placeholders for the store's dialect.
 func (s *Store) q(query string) string {
 	if s.dialect != Postgres {
-		return query
+		return sqliteNoPeek(query)
 	}
 	return rebind(query)
 }
