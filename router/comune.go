@@ -129,6 +129,14 @@ func (r *ComuneResolver) ByAddress(to string) (comune string, shared bool) {
 	if to == "" {
 		return "", false
 	}
+	// Most addresses arrive already in the form the maps hold (E.164 from providers), and
+	// normalizing is idempotent on that form: skip the parse.
+	if r.shared[to] {
+		return "", true
+	}
+	if c, ok := r.byAddress[to]; ok {
+		return c, false
+	}
 	var key string
 	if strings.Contains(to, "@") && !strings.HasPrefix(to, "sip:") {
 		a, err := channels.NormalizeEmail(to)

@@ -21,8 +21,8 @@ func (w *Webhooks) sms(c echo.Context) error {
 	in := channels.InboundMessage{
 		Channel:    channels.SMS,
 		ExternalID: f.Get("MessageSid"),
-		From:       channels.NormalizePhoneOrRaw(f.Get("From")),
-		To:         channels.NormalizePhoneOrRaw(f.Get("To")),
+		From:       w.phones.NormalizeOrRaw(f.Get("From")),
+		To:         w.phones.NormalizeOrRaw(f.Get("To")),
 		Body:       f.Get("Body"),
 		ReceivedAt: w.o.Now().UTC(),
 	}

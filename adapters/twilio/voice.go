@@ -18,7 +18,7 @@ func (w *Webhooks) voice(c echo.Context) error {
 	if err := required(f, "CallSid", "From"); err != nil {
 		return err
 	}
-	to := channels.NormalizePhoneOrRaw(f.Get("To"))
+	to := w.phones.NormalizeOrRaw(f.Get("To"))
 	comune, comuneName := w.o.ComuneOf(to)
 	status := f.Get("CallStatus")
 	if status == "" {
@@ -27,7 +27,7 @@ func (w *Webhooks) voice(c echo.Context) error {
 	_, err := w.o.Sink.Receive(c.Request().Context(), channels.InboundMessage{
 		Channel:    channels.Phone,
 		ExternalID: f.Get("CallSid"),
-		From:       channels.NormalizePhoneOrRaw(f.Get("From")),
+		From:       w.phones.NormalizeOrRaw(f.Get("From")),
 		To:         to,
 		Comune:     comune,
 		Call:       &channels.Call{Status: status},
@@ -69,7 +69,7 @@ func (w *Webhooks) voiceMenu(c echo.Context) error {
 	if errors.Is(err, channels.ErrUnknownCall) {
 		// A menu answer for a call we never saw: store it now rather than lose it.
 		if _, err := w.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: f.Get("CallSid"),
-			From: channels.NormalizePhoneOrRaw(f.Get("From")), To: channels.NormalizePhoneOrRaw(f.Get("To")),
+			From: w.phones.NormalizeOrRaw(f.Get("From")), To: w.phones.NormalizeOrRaw(f.Get("To")),
 			Call: &channels.Call{Status: "queued"}, ReceivedAt: w.o.Now().UTC()}); err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func (w *Webhooks) voiceMenu(c echo.Context) error {
 	}
 	var alerts []string
 	if item.Category == "blocco-traffico" && w.o.Traffic != nil {
-		comune, _ := w.o.ComuneOf(channels.NormalizePhoneOrRaw(f.Get("To")))
+		comune, _ := w.o.ComuneOf(w.phones.NormalizeOrRaw(f.Get("To")))
 		if alerts, err = w.o.Traffic.ActiveTrafficAlerts(ctx, comune); err != nil {
 			w.o.Logger.Warn("reading traffic alerts for the phone menu failed", "err", err)
 			alerts = nil
@@ -165,7 +165,7 @@ func (w *Webhooks) voiceStatus(c echo.Context) error {
 			call.RecordingURL = &ev.RecordingURL
 		}
 		_, err = w.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: f.Get("CallSid"),
-			From: channels.NormalizePhoneOrRaw(f.Get("From")), To: channels.NormalizePhoneOrRaw(f.Get("To")),
+			From: w.phones.NormalizeOrRaw(f.Get("From")), To: w.phones.NormalizeOrRaw(f.Get("To")),
 			Call: call, ReceivedAt: w.o.Now().UTC()})
 	}
 	if err != nil {

@@ -91,6 +91,8 @@ type WebhookOptions struct {
 type Webhooks struct {
 	o         WebhookOptions
 	validator twclient.RequestValidator
+	// phones spares parsing the centre's own numbers (every webhook's To) and returning callers.
+	phones *channels.PhoneMemo
 }
 
 // NewWebhooks validates the options.
@@ -111,7 +113,7 @@ func NewWebhooks(o WebhookOptions) (*Webhooks, error) {
 		o.ComuneOf = func(string) (string, string) { return "", "" }
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &Webhooks{o: o, validator: twclient.NewRequestValidator(o.AuthToken)}, nil
+	return &Webhooks{o: o, validator: twclient.NewRequestValidator(o.AuthToken), phones: channels.NewPhoneMemo(0)}, nil
 }
 
 // Register is the webhooks' route list.
