@@ -18,8 +18,12 @@ http: {listen: 127.0.0.1:8091}
 smtp: {listen: 127.0.0.1:2526}
 log: {level: warn}
 business_hours: {days: [mon, tue, wed, thu, fri, sat, sun], open: "00:00", close: "23:59"}
+email: {dns_server: 127.0.0.1:5354}
 comuni: [{id: firenze, name: Comune di Firenze, phone_numbers: ["+390552768000"], email_addresses: ["urp@comune.fi.it"]}]
 YAML
+# The gateway checks each sender (SPF, DMARC) before its 250: a local resolver answers, as on
+# a real mail host (this machine has no working DNS; each lookup would time out).
+"$work/smtpload" dns -listen 127.0.0.1:5354 >"$work/dns.log" 2>&1 &
 mkdir -p "$work/mailpit"
 mailpit -d "$work/mailpit/mailpit.db" -m 0 -s 127.0.0.1:1026 -l 127.0.0.1:8026 --disable-version-check --smtp-disable-rdns -q >"$work/mailpit.log" 2>&1 &
 "$work/sportello" serve --config "$work/sportello.yaml" >"$work/serve.log" 2>&1 &

@@ -1,63 +1,24 @@
 package integration
 
 import (
-	"net"
 	"strings"
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
-
+	"github.com/sportello/sportello/integration/fakedns"
 	"github.com/sportello/sportello/integration/harness"
 	"github.com/sportello/sportello/store"
 )
 
-// startFakeDNS serves TXT records over UDP, as a real DNS server would, for the gateway's
-// email.dns_server; every other name or type is NXDOMAIN.
+// startFakeDNS serves TXT records for the gateway's email.dns_server (see fakedns).
 func startFakeDNS(t *testing.T, txt map[string]string) string {
 	t.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	srv, err := fakedns.Start("127.0.0.1:0", fakedns.Map(txt))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = pc.Close() })
-	go func() {
-		buf := make([]byte, 1500)
-		for {
-			n, addr, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			var p dnsmessage.Parser
-			h, err := p.Start(buf[:n])
-			if err != nil {
-				continue
-			}
-			q, err := p.Question()
-			if err != nil {
-				continue
-			}
-			name := strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")
-			value, found := txt[name]
-			rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
-			if !found || q.Type != dnsmessage.TypeTXT {
-				rh.RCode = dnsmessage.RCodeNameError
-			}
-			b := dnsmessage.NewBuilder(nil, rh)
-			b.EnableCompression()
-			_ = b.StartQuestions()
-			_ = b.Question(q)
-			if rh.RCode == dnsmessage.RCodeSuccess {
-				_ = b.StartAnswers()
-				_ = b.TXTResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.TXTResource{TXT: []string{value}})
-			}
-			out, err := b.Finish()
-			if err == nil {
-				_, _ = pc.WriteTo(out, addr)
-			}
-		}
-	}()
-	return pc.LocalAddr().String()
+	t.Cleanup(func() { _ = srv.Close() })
+	return srv.Addr()
 }
 
 // TestClosedHoursAnswerIsNoSpamReflector attacks the real gateway over SMTP while it is

@@ -5,6 +5,10 @@
 // -database-url), through a Sportello API (-api and -token), or in mailpit (-mailpit).
 //
 //	smtpload -addr 127.0.0.1:2525 -conns 8 -n 20000 -data-dir /tmp/sportello-bench
+//
+// "smtpload dns -listen 127.0.0.1:5354" runs a DNS server for the gateway's email.dns_server,
+// as a mail server's local resolver would be: every sender domain publishes SPF allowing the
+// loopback, and no DMARC record. The gateway checks every message's sender before its 250.
 package main
 
 import (
@@ -26,8 +30,29 @@ import (
 
 	"github.com/emersion/go-smtp"
 
+	"github.com/sportello/sportello/integration/fakedns"
 	"github.com/sportello/sportello/store"
 )
+
+// serveDNS answers the gateway's sender checks until the process is killed.
+func serveDNS(args []string) error {
+	fs := flag.NewFlagSet("smtpload dns", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:5354", "UDP address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv, err := fakedns.Start(*listen, func(name string) (string, bool) {
+		if strings.HasPrefix(name, "_") { // _dmarc.*, DKIM selectors
+			return "", false
+		}
+		return "v=spf1 ip4:127.0.0.0/8 -all", true
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Println("dns on", srv.Addr())
+	select {}
+}
 
 // Result is one run's numbers (printed as JSON on the last line).
 type Result struct {
@@ -58,6 +83,9 @@ func main() {
 }
 
 func run(args []string) error {
+	if len(args) > 0 && args[0] == "dns" {
+		return serveDNS(args[1:])
+	}
 	fs := flag.NewFlagSet("smtpload", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:2525", "SMTP server (loopback only: this is a load generator)")
 	conns := fs.Int("conns", 8, "concurrent SMTP connections")
