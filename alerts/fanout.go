@@ -324,6 +324,9 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		}(i, r)
 	}
 	wg.Wait()
+	for i := range results {
+		results[i].ClaimedAt = rs[i].ClaimedAt // the claim each result answers
+	}
 	return results
 }
 

@@ -88,6 +88,9 @@ func TestFiscalCodeSubscriptionsAndAppIORecipients(t *testing.T) {
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: "SM1", Channel: alertstore.ChannelSMS})
 			}
 		}
+		for i := range results {
+			results[i].ClaimedAt = rs[i].ClaimedAt
+		}
 		if err := s.RecordSendResults(ctx, a.ID, 0, "me", results, nil); err != nil {
 			t.Fatal(err)
 		}

@@ -49,6 +49,12 @@ type SendResult struct {
 	// Channel is the channel the recipient was reached (or last tried) on: ChannelSMS,
 	// ChannelAppIO; "" leaves it as it was.
 	Channel string
+	// ClaimedAt names the claim this answers (Recipient.ClaimedAt). A result is written only to
+	// that claim: the owner is the process, and another worker of the same process may have
+	// claimed the recipient again (after the orphan sweep queued it) and be sending it; a late
+	// answer to the old claim must not queue it again (it would go out twice), fail it or
+	// drop its owner.
+	ClaimedAt time.Time
 }
 
 // Heartbeat records that a sender process is alive.
@@ -256,7 +262,7 @@ func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now in
 		return nil, nil
 	}
 	var b strings.Builder
-	args := make([]any, 0, 3*len(sent)+3)
+	args := make([]any, 0, 5*len(sent)+3)
 	b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = CASE seq")
 	args = append(args, now)
 	for _, r := range sent {
@@ -265,12 +271,18 @@ func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now in
 	}
 	// A recipient the crash sweep already put back in the queue (this process looked
 	// dead for a while) is taken back: the provider has it, it must not go out again.
-	b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ?) OR status = 'queued')")
+	b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ? AND claimed_at = CASE seq")
 	args = append(args, alertID)
 	for _, r := range sent {
 		args = append(args, r.Seq)
 	}
 	args = append(args, owner)
+	for _, r := range sent {
+		// Typed: PostgreSQL would make the CASE of untyped parameters text.
+		b.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+		args = append(args, r.Seq, store.Micros(r.ClaimedAt))
+	}
+	b.WriteString(" END) OR status = 'queued')")
 	_, err := tx.Exec(ctx, b.String(), args...)
 	return sids, err
 }
@@ -284,15 +296,15 @@ func recordUnsent(ctx context.Context, tx *store.Tx, alertID, owner string, now 
 	case OutcomeSent:
 		return 0, nil
 	case OutcomeFailed:
-		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
+		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	case OutcomeRetry:
-		res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
+		res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	case OutcomeUncertain:
 		// Left "sending" without an owner: the orphan sweep asks the provider.
-		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-			truncate(r.Error, 500), now, alertID, r.Seq, owner)
+		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	default:
 		err = errors.New("store: unknown send outcome " + r.Outcome)
 	}

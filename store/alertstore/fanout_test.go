@@ -79,6 +79,7 @@ func (tk *takeover) record(t *testing.T, owner string, rs []alertstore.Recipient
 		if i >= sent {
 			res = alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeRetry, Error: "late"}
 		}
+		res.ClaimedAt = r.ClaimedAt
 		results = append(results, res)
 	}
 	if err := tk.s.RecordSendResults(context.Background(), tk.alert, 0, owner, results, tk.enqueue); err != nil {
@@ -157,6 +158,51 @@ func TestLateRequeueIntoAnEndedAlertIsCancelled(t *testing.T) {
 		c, _ := tk.s.CountRecipients(ctx, tk.alert)
 		if c.Sent != 1 || c.Cancelled != 3 || c.Queued != 0 || tk.jobs != 0 {
 			t.Fatalf("counts %+v and %d job(s), want 1 sent, 3 cancelled, no job", c, tk.jobs)
+		}
+	})
+}
+
+// Two workers of one process share an owner (the process's sender id): a stuck worker whose
+// claim the orphan sweep put back in the queue, and the new job, in the same process, that
+// claimed it again and is sending it. The stuck worker's late result answers its own claim,
+// not the new one: before the fix it matched on the owner alone, put the recipient back in
+// the queue while the new claim's send was under way, and the next chunk sent it a second time.
+func TestLateResultDoesNotUndoANewerClaimOfTheSameProcess(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		tk := newTakeover(t, st, 2)
+		stuck := tk.claim(t, "slow", tk.holding, 2)
+		orphans, err := tk.s.Orphans(ctx, tk.expired, time.Now().Add(time.Hour), 10)
+		if err != nil || len(orphans) != 2 {
+			t.Fatalf("orphans %+v %v", orphans, err)
+		}
+		// The provider never got the first: it is queued again and its batch reopened.
+		if err := tk.s.ResolveOrphan(ctx, orphans[0], "", tk.expired, tk.enqueue); err != nil || tk.jobs != 1 {
+			t.Fatalf("resolve: %d job(s) %v", tk.jobs, err)
+		}
+		fresh := tk.claim(t, "slow", tk.holding, 10)
+		if len(fresh) != 1 || fresh[0].Seq != orphans[0].Seq {
+			t.Fatalf("the new job claimed %+v, want seq %d", fresh, orphans[0].Seq)
+		}
+		// The stuck worker wakes and gives both of its claims back, late.
+		tk.record(t, "slow", stuck, 0)
+		seqs, err := tk.s.QueuedInBatch(ctx, tk.alert, 0, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range seqs {
+			if q == fresh[0].Seq {
+				t.Fatalf("seq %d is queued again while the newer claim sends it: it would go out twice", q)
+			}
+		}
+		tk.record(t, "slow", fresh, 1)
+		tk.record(t, "slow", tk.claim(t, "slow", tk.holding, 10), 1)
+		if !tk.finish(t, "slow") {
+			t.Fatal("the batch did not finish")
+		}
+		c, _ := tk.s.CountRecipients(ctx, tk.alert)
+		if c.Sent != 2 || c.Queued != 0 || c.Sending != 0 {
+			t.Fatalf("counts %+v, want 2 sent", c)
 		}
 	})
 }
