@@ -322,25 +322,31 @@ func recordUnsent(ctx context.Context, tx *store.Tx, alertID, owner string, now 
 	return res.RowsAffected()
 }
 
-// lockForResults takes the batch's row lock before any recipient's row, in the order
-// FinishAlertBatch and ResolveOrphan take them (two transactions taking them in opposite
-// orders could deadlock on PostgreSQL). Noting progress, which the results need anyway, takes
-// it; results without progress take it only if they may put a recipient back in the queue:
-// requeued must not miss a FinishAlertBatch running at the same moment.
+// lockForResults takes the row locks the results need before any recipient's row: the batch's
+// first, as FinishAlertBatch and ResolveOrphan do, and the alert's before recipients', as
+// endAlert does, so that on PostgreSQL no two of them wait for each other's locks. Noting
+// progress, which the results need anyway, takes the batch's; results that may put a recipient
+// back in the queue take it in any case, so that requeued and a FinishAlertBatch at the same
+// moment cannot miss each other, and take the alert's too, so that requeued reads the alert's
+// status as a concurrent endAlert leaves it (and cancels what it would have cancelled).
 func lockForResults(ctx context.Context, tx *store.Tx, alertID string, batch int, results []SendResult) error {
-	requeue := false
+	progress, requeue := false, false
 	for _, r := range results {
-		switch r.Outcome {
-		case OutcomeSent, OutcomeFailed:
-			return noteProgress(ctx, tx, alertID, batch)
-		case OutcomeRetry:
-			requeue = true
-		}
+		progress = progress || r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed
+		requeue = requeue || r.Outcome == OutcomeRetry
 	}
-	if requeue {
-		return lockBatch(ctx, tx, alertID, batch)
+	var err error
+	switch {
+	case progress:
+		err = noteProgress(ctx, tx, alertID, batch)
+	case requeue:
+		err = lockBatch(ctx, tx, alertID, batch)
 	}
-	return nil
+	if err != nil || !requeue {
+		return err
+	}
+	_, err = tx.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID)
+	return err
 }
 
 // requeued makes sure recipients of a batch just put back in the queue will be sent. Their
