@@ -172,7 +172,9 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		// they would leave the recipients "sending" for a whole lease before the sweep asks
 		// Twilio, so a broken connection gets a few more tries (the write is conditional, so
 		// repeating one that did commit changes nothing).
-		if err := s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.RecordSendResults(ctx, alertID, batch, owner, results) }); err != nil {
+		if err := s.retryWrite(ctx, func(ctx context.Context) error {
+			return s.fas.RecordSendResults(ctx, alertID, batch, owner, results, s.enqueueBatches)
+		}); err != nil {
 			return release(err)
 		}
 		s.publishProgress(ctx, alertID, a.Comune, false)
@@ -322,6 +324,9 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		}(i, r)
 	}
 	wg.Wait()
+	for i := range results {
+		results[i].ClaimedAt = rs[i].ClaimedAt // the claim each result answers
+	}
 	return results
 }
 

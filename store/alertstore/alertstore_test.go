@@ -193,7 +193,10 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: fmt.Sprintf("SM%d", i)})
 			}
 		}
-		if err := s.RecordSendResults(ctx, a.ID, 0, "p1", results); err != nil {
+		for i := range results {
+			results[i].ClaimedAt = rs[i].ClaimedAt
+		}
+		if err := s.RecordSendResults(ctx, a.ID, 0, "p1", results, nil); err != nil {
 			t.Fatal(err)
 		}
 		c, _ := s.CountRecipients(ctx, a.ID)

@@ -88,7 +88,10 @@ func TestFiscalCodeSubscriptionsAndAppIORecipients(t *testing.T) {
 				results = append(results, alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeSent, SID: "SM1", Channel: alertstore.ChannelSMS})
 			}
 		}
-		if err := s.RecordSendResults(ctx, a.ID, 0, "me", results); err != nil {
+		for i := range results {
+			results[i].ClaimedAt = rs[i].ClaimedAt
+		}
+		if err := s.RecordSendResults(ctx, a.ID, 0, "me", results, nil); err != nil {
 			t.Fatal(err)
 		}
 		byCh, err := s.ChannelCounts(ctx, a.ID)

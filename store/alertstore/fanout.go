@@ -49,6 +49,12 @@ type SendResult struct {
 	// Channel is the channel the recipient was reached (or last tried) on: ChannelSMS,
 	// ChannelAppIO; "" leaves it as it was.
 	Channel string
+	// ClaimedAt names the claim this answers (Recipient.ClaimedAt). A result is written only to
+	// that claim: the owner is the process, and another worker of the same process may have
+	// claimed the recipient again (after the orphan sweep queued it) and be sending it; a late
+	// answer to the old claim must not queue it again (it would go out twice), fail it or
+	// drop its owner.
+	ClaimedAt time.Time
 }
 
 // Heartbeat records that a sender process is alive.
@@ -207,82 +213,165 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 // callbacks that overtook the result are applied. A result for a recipient no longer
 // "sending" by owner is ignored (a crash resolution got there first), except an accepted send
 // whose recipient was put back in the queue: it is recorded sent, so it is not sent again.
-func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int, owner string, results []SendResult) error {
+// Recipients put back in the queue are sent by someone: see requeued (enqueue gives a batch
+// reopened there its job).
+func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int, owner string, results []SendResult, enqueue Enqueuer) error {
 	if len(results) == 0 {
 		return nil
 	}
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		if err := lockForResults(ctx, tx, alertID, batch, results); err != nil {
+			return err
+		}
 		now := store.Micros(s.Now())
-		var sids []any
-		// The accepted ones, the bulk, in one statement; the others one by one.
-		var sent []SendResult
-		for _, r := range results {
-			if r.Outcome == OutcomeSent {
-				sent = append(sent, r)
-				sids = append(sids, r.SID)
-			}
-		}
-		if len(sent) > 0 {
-			var b strings.Builder
-			args := make([]any, 0, 3*len(sent)+3)
-			b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = CASE seq")
-			args = append(args, now)
-			for _, r := range sent {
-				b.WriteString(" WHEN ? THEN ?")
-				args = append(args, r.Seq, r.SID)
-			}
-			// A recipient the crash sweep already put back in the queue (this process looked
-			// dead for a while) is taken back: the provider has it, it must not go out again.
-			b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ?) OR status = 'queued')")
-			args = append(args, alertID)
-			for _, r := range sent {
-				args = append(args, r.Seq)
-			}
-			args = append(args, owner)
-			if _, err := tx.Exec(ctx, b.String(), args...); err != nil {
-				return err
-			}
-		}
-		for _, r := range results {
-			if r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed {
-				if err := noteProgress(ctx, tx, alertID, batch); err != nil {
-					return err
-				}
-				break
-			}
+		sids, err := recordSent(ctx, tx, alertID, owner, now, results)
+		if err != nil {
+			return err
 		}
 		if err := recordChannels(ctx, tx, alertID, results); err != nil {
 			return err
 		}
+		requeue := int64(0)
 		for _, r := range results {
-			var err error
-			switch r.Outcome {
-			case OutcomeSent:
-				continue
-			case OutcomeFailed:
-				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-					r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
-			case OutcomeRetry:
-				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-					r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner)
-			case OutcomeUncertain:
-				// Left "sending" without an owner: the orphan sweep asks the provider.
-				_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ?",
-					truncate(r.Error, 500), now, alertID, r.Seq, owner)
-			default:
-				err = errors.New("store: unknown send outcome " + r.Outcome)
-			}
+			n, err := recordUnsent(ctx, tx, alertID, owner, now, r)
 			if err != nil {
 				return err
 			}
-			if r.OptOut && r.Phone != "" {
-				if _, err := OptOut(ctx, tx, r.Phone, ConsentActor{Via: ViaCarrier, Actor: "twilio"}, "Twilio error "+r.ErrorCode); err != nil {
-					return err
-				}
+			requeue += n
+		}
+		if requeue > 0 {
+			if err := requeued(ctx, tx, alertID, batch, enqueue); err != nil {
+				return err
 			}
 		}
 		return applyEarlyStatus(ctx, tx, sids)
 	})
+}
+
+// recordSent records the accepted sends, the bulk, in one statement, and returns their sids.
+func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now int64, results []SendResult) ([]any, error) {
+	var sids []any
+	var sent []SendResult
+	for _, r := range results {
+		if r.Outcome == OutcomeSent {
+			sent = append(sent, r)
+			sids = append(sids, r.SID)
+		}
+	}
+	if len(sent) == 0 {
+		return nil, nil
+	}
+	var b strings.Builder
+	args := make([]any, 0, 5*len(sent)+3)
+	b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = CASE seq")
+	args = append(args, now)
+	for _, r := range sent {
+		b.WriteString(" WHEN ? THEN ?")
+		args = append(args, r.Seq, r.SID)
+	}
+	// A recipient the crash sweep already put back in the queue (this process looked
+	// dead for a while) is taken back: the provider has it, it must not go out again.
+	b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ? AND claimed_at = CASE seq")
+	args = append(args, alertID)
+	for _, r := range sent {
+		args = append(args, r.Seq)
+	}
+	args = append(args, owner)
+	for _, r := range sent {
+		// Typed: PostgreSQL would make the CASE of untyped parameters text.
+		b.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+		args = append(args, r.Seq, store.Micros(r.ClaimedAt))
+	}
+	b.WriteString(" END) OR status = 'queued')")
+	_, err := tx.Exec(ctx, b.String(), args...)
+	return sids, err
+}
+
+// recordUnsent records one result that was not an accepted send, and returns how many
+// recipients it put back in the queue (0 or 1).
+func recordUnsent(ctx context.Context, tx *store.Tx, alertID, owner string, now int64, r SendResult) (int64, error) {
+	var res sql.Result
+	var err error
+	switch r.Outcome {
+	case OutcomeSent:
+		return 0, nil
+	case OutcomeFailed:
+		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+	case OutcomeRetry:
+		res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+	case OutcomeUncertain:
+		// Left "sending" without an owner: the orphan sweep asks the provider.
+		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
+			truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+	default:
+		err = errors.New("store: unknown send outcome " + r.Outcome)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if r.OptOut && r.Phone != "" {
+		if _, err := OptOut(ctx, tx, r.Phone, ConsentActor{Via: ViaCarrier, Actor: "twilio"}, "Twilio error "+r.ErrorCode); err != nil {
+			return 0, err
+		}
+	}
+	if res == nil {
+		return 0, nil
+	}
+	return res.RowsAffected()
+}
+
+// lockForResults takes the row locks the results need before any recipient's row: the batch's
+// first, as FinishAlertBatch and ResolveOrphan do, and the alert's before recipients', as
+// endAlert does, so that on PostgreSQL no two of them wait for each other's locks. Noting
+// progress, which the results need anyway, takes the batch's; results that may put a recipient
+// back in the queue take it in any case, so that requeued and a FinishAlertBatch at the same
+// moment cannot miss each other, and take the alert's too, so that requeued reads the alert's
+// status as a concurrent endAlert leaves it (and cancels what it would have cancelled).
+func lockForResults(ctx context.Context, tx *store.Tx, alertID string, batch int, results []SendResult) error {
+	progress, requeue := false, false
+	for _, r := range results {
+		progress = progress || r.Outcome == OutcomeSent || r.Outcome == OutcomeFailed
+		requeue = requeue || r.Outcome == OutcomeRetry
+	}
+	var err error
+	switch {
+	case progress:
+		err = noteProgress(ctx, tx, alertID, batch)
+	case requeue:
+		err = lockBatch(ctx, tx, alertID, batch)
+	}
+	if err != nil || !requeue {
+		return err
+	}
+	_, err = tx.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID)
+	return err
+}
+
+// requeued makes sure recipients of a batch just put back in the queue will be sent. Their
+// worker may write its results after it lost its lease (slow, not dead): by then another
+// worker may have finished the batch, which looks only for queued recipients, and the alert
+// may have ended "sent". Nobody would claim them again, and the alert would count them neither
+// sent nor failed. So a finished batch is reopened with a job, like a batch the orphan sweep
+// requeues into (the one rule: whoever puts a recipient back in the queue makes sure its batch
+// is open). The alternatives are worse: refusing the requeue once the lease is lost leaves the
+// recipient "sending" for the orphan sweep, which then asks the provider about a send known
+// not to have happened (or, without a lookup, records it failed); not finishing a batch while
+// another's claims are "sending" keeps its worker waiting on a worker that may never answer.
+// A batch still open needs nothing: its worker, or its pending job, finds them. If the alert
+// was cancelled or expired meanwhile they are cancelled, as its end cancelled the queue.
+func requeued(ctx context.Context, tx *store.Tx, alertID string, batch int, enqueue Enqueuer) error {
+	var st string
+	if err := tx.QueryRow(ctx, "SELECT status FROM alerts WHERE id = ?", alertID).Scan(&st); err != nil {
+		return err
+	}
+	if st == AlertSending || st == AlertSent {
+		return reopenWhere(ctx, tx, alertID, batch, "status = 'done'", nil, enqueue)
+	}
+	_, err := tx.Exec(ctx, "UPDATE alert_recipients SET status = 'cancelled', error = ?, updated_at = ? WHERE alert_id = ? AND batch = ? AND status = 'queued'",
+		st, store.Micros(tx.Store().Now()), alertID, batch)
+	return err
 }
 
 func truncate(s string, n int) string {
@@ -511,10 +600,15 @@ func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, 
 // reopenBatch makes sure someone will send a batch's queued recipients: a worker holding the
 // batch will find them itself; otherwise the batch is pending again and gets a new job.
 func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, live Liveness, enqueue Enqueuer) error {
+	return reopenWhere(ctx, t, alertID, batch, "(status = 'done' OR (owner IS NOT NULL AND NOT "+heldBatch+"))", live.args(), enqueue)
+}
+
+// reopenWhere makes a batch pending again with a new job, and its alert sending again, if the
+// batch matches cond (with its args).
+func reopenWhere(ctx context.Context, t *store.Tx, alertID string, batch int, cond string, args []any, enqueue Enqueuer) error {
 	now := store.Micros(t.Store().Now())
 	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, updated_at = ?
-		WHERE alert_id = ? AND batch = ? AND (status = 'done' OR (owner IS NOT NULL AND NOT `+heldBatch+`))`,
-		append([]any{now, alertID, batch}, live.args()...)...)
+		WHERE alert_id = ? AND batch = ? AND `+cond, append([]any{now, alertID, batch}, args...)...)
 	if err != nil {
 		return err
 	}

@@ -126,7 +126,7 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 			t.Fatal(rs, err)
 		}
 		time.Sleep(2 * time.Millisecond)
-		if err := s.RecordSendResults(ctx, a.ID, 0, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0"}}); err != nil {
+		if err := s.RecordSendResults(ctx, a.ID, 0, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0", ClaimedAt: rs[0].ClaimedAt}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		ch, err = s.CheckStalls(ctx, time.Now().Add(-time.Minute), live)
@@ -145,7 +145,7 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, "p"); err != nil || len(rs) != 1 {
 			t.Fatal(rs, err)
 		}
-		if err := s.RecordSendResults(ctx, a.ID, 1, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall1"}}); err != nil {
+		if err := s.RecordSendResults(ctx, a.ID, 1, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall1", ClaimedAt: rs[0].ClaimedAt}}, nil); err != nil {
 			t.Fatal(err)
 		}
 		ch, err = s.CheckStalls(ctx, time.Now().Add(time.Minute), live)
