@@ -195,17 +195,22 @@ func (g *Gateway) wireSMTP(parse email.ParseFunc, senders *email.SenderChecker, 
 	return nil
 }
 
-// senderChecker checks senders with the system resolver, or with the DNS server at addr.
+// senderChecker checks senders with the system resolver, or with the DNS server at addr,
+// keeping answers for senderDNSTTL.
 func senderChecker(addr string) *email.SenderChecker {
 	if addr == "" {
-		return &email.SenderChecker{Resolver: net.DefaultResolver}
+		return &email.SenderChecker{Resolver: email.NewCachingResolver(net.DefaultResolver, senderDNSTTL)}
 	}
 	d := net.Dialer{Timeout: 2 * time.Second}
-	return &email.SenderChecker{Resolver: &net.Resolver{PreferGo: true,
+	return &email.SenderChecker{Resolver: email.NewCachingResolver(&net.Resolver{PreferGo: true,
 		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
 			return d.DialContext(ctx, network, addr)
-		}}}
+		}}, senderDNSTTL)}
 }
+
+// senderDNSTTL is how long a sender domain's SPF and DMARC answers are kept: a record changed
+// takes effect within a minute, which is short next to DNS's own TTLs.
+const senderDNSTTL = time.Minute
 
 // SMTPAddr is the address the SMTP server listens on ("" without one). A configured port 0 is
 // replaced by the port bound when the gateway was built.
