@@ -47,6 +47,11 @@ func TestSimulateReproducesTheSeedMix(t *testing.T) {
 		t.Fatalf("simulate printed:\n%s\n%s", out, stderr.String())
 	}
 	t.Logf("simulate:\n%s", out)
+	for _, want := range []string{"contacts a second", "phone-cti ", "sms ", "email ", "fax "} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("simulate's capacity figures lack %q:\n%s", want, out)
+		}
+	}
 
 	today := time.Now().In(gw.Config.Location)
 	var sum reports.Summary

@@ -82,6 +82,16 @@ type simTally struct {
 	replies    int
 	talk       float64
 	answered   int
+	// latency holds each send's time, from the request to the gateway's answer, by channel.
+	latency map[string][]time.Duration
+	// sending is how long the sending phase took.
+	sending time.Duration
+}
+
+func (t *simTally) addLatency(channel string, d time.Duration) {
+	t.mu.Lock()
+	t.latency[channel] = append(t.latency[channel], d)
+	t.mu.Unlock()
 }
 
 func (t *simTally) add(m map[string]int, k string) {
@@ -111,6 +121,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	gw := fs.String("url", "", "the gateway's address (default: http.listen)")
 	smtpAddr := fs.String("smtp", "", "the gateway's SMTP address (default: smtp.listen)")
 	workers := fs.Int("workers", 4, "requests in flight")
+	sendOnly := fs.Bool("send-only", false, "only send the contacts (a capacity run): no operator resolves them")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -141,7 +152,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	s := &simulator{cfg: cfg, base: gatewayURL(*gw, cfg.HTTP.Listen), smtpAddr: *smtpAddr, token: token,
 		http: &http.Client{Timeout: 30 * time.Second}, days: *days, now: time.Now(), out: e.stderr,
-		tally: &simTally{sent: map[string]int{}, outcomes: map[string]int{}, categories: map[string]int{}}}
+		tally: &simTally{sent: map[string]int{}, outcomes: map[string]int{}, categories: map[string]int{}, latency: map[string][]time.Duration{}}}
 	r := rand.New(rand.NewPCG(*seed, 0x5e11))
 
 	// Draw every contact first, so the seed alone decides them whatever the concurrency.
@@ -201,11 +212,19 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		}
 		return ctx.Err()
 	}
+	began := time.Now()
 	if err := run("sending", len(jobs), func(i int) error {
 		j := jobs[i]
-		return s.send(ctx, j.i, j.channel, j.comune, j.r, profile)
+		t0 := time.Now()
+		err := s.send(ctx, j.i, j.channel, j.comune, j.r, profile)
+		s.tally.addLatency(j.channel, time.Since(t0))
+		return err
 	}); err != nil {
 		return err
+	}
+	s.tally.sending = time.Since(began)
+	if *sendOnly {
+		return s.printSummary(e.stdout, *n, *seed, *profileName)
 	}
 	open, err := s.openContacts(ctx)
 	if err != nil {
@@ -566,6 +585,19 @@ func (s *simulator) printSummary(out io.Writer, n int, seed uint64, profile stri
 		}
 	}
 	section("Sent by channel", t.sent)
+	if t.sending > 0 {
+		_, _ = fmt.Fprintf(&w, "Sending took %.1f s: %.0f contacts a second\n", t.sending.Seconds(), float64(n)/t.sending.Seconds())
+		_, _ = fmt.Fprintln(&w, "Time to the gateway's answer, by channel (p50 / p99 / max)")
+		channels := make([]string, 0, len(t.latency))
+		for c := range t.latency {
+			channels = append(channels, c)
+		}
+		sort.Strings(channels)
+		for _, c := range channels {
+			p50, p99, top := percentiles(t.latency[c])
+			_, _ = fmt.Fprintf(&w, "  %-22s %8.1f / %6.1f / %6.1f ms\n", c, ms(p50), ms(p99), ms(top))
+		}
+	}
 	section("Resolved by outcome", t.outcomes)
 	section("Resolved by category", t.categories)
 	_, _ = fmt.Fprintf(&w, "CTI calls answered %d (average talk %.1f s), abandoned %d\n", t.answered, t.talk/float64(max(t.answered, 1)), t.abandoned)
@@ -576,3 +608,15 @@ func (s *simulator) printSummary(out io.Writer, n int, seed uint64, profile stri
 	_, err := io.WriteString(out, w.String())
 	return err
 }
+
+// percentiles returns the median, the 99th percentile and the largest of ds (sorted in place).
+func percentiles(ds []time.Duration) (p50, p99, top time.Duration) {
+	if len(ds) == 0 {
+		return 0, 0, 0
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	at := func(q float64) time.Duration { return ds[min(len(ds)-1, int(q*float64(len(ds))))] }
+	return at(0.50), at(0.99), ds[len(ds)-1]
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
