@@ -13,9 +13,21 @@ import (
 
 // PostgreSQL SQLSTATE codes (Appendix A of its manual).
 const (
-	pgUniqueViolation = "23505"
-	pgUndefinedTable  = "42P01"
+	pgUniqueViolation      = "23505"
+	pgUndefinedTable       = "42P01"
+	pgDeadlockDetected     = "40P01"
+	pgSerializationFailure = "40001"
 )
+
+// isTransientConflict recognizes a transaction PostgreSQL aborted to break a deadlock or a
+// serialization conflict: running it again can succeed.
+func isTransientConflict(err error) bool {
+	switch pgCode(err) {
+	case pgDeadlockDetected, pgSerializationFailure:
+		return true
+	}
+	return false
+}
 
 // sqliteCode is the extended result code of a SQLite error (modernc.org/sqlite turns extended
 // codes on for every connection), or 0 when err is not one.

@@ -38,6 +38,13 @@ func Bulk(ctx context.Context) context.Context { return context.WithValue(ctx, b
 
 func isBulk(ctx context.Context) bool { b, _ := ctx.Value(bulkKey{}).(bool); return b }
 
+// maxConflictRetries bounds how often a batch PostgreSQL aborted as a deadlock's victim runs
+// again before its failing write gets the error; conflictBackoff grows the pause each time.
+const (
+	maxConflictRetries = 3
+	conflictBackoff    = 5 * time.Millisecond
+)
+
 // bulkShare is how many bulk writes a batch carries while other writes are waiting: enough to
 // keep a fan-out moving, few enough that an ingest sharing their batch waits for a few
 // milliseconds of them at most (a fan-out's chunk is about a hundred rows).
@@ -237,11 +244,22 @@ func (w *groupWriter) commit(batch []*writeReq) {
 		defer cancel()
 	}
 	plainUntil := len(batch)
+	retries := 0
 	for len(batch) > 0 {
 		failed, err := w.runBatch(ctx, batch, plainUntil)
 		if failed < 0 {
 			w.answer(batch, err)
 			return
+		}
+		if isTransientConflict(err) && retries < maxConflictRetries {
+			// PostgreSQL chose this batch as a deadlock's victim (or a serialization
+			// failure): nothing of it was kept, and the same writes run again shortly. Two
+			// replicas' batches each carry several people's writes in their own order, so
+			// such a cycle is nobody's mistake; answering the write's caller with an error
+			// (a webhook's 500) would only make the provider send it again later.
+			retries++
+			time.Sleep(time.Duration(retries) * conflictBackoff)
+			continue
 		}
 		batch[failed].done <- err
 		batch = append(batch[:failed], batch[failed+1:]...)
