@@ -140,6 +140,21 @@ func (w *groupWriter) direct(ctx context.Context, fn func(context.Context, *Tx) 
 	if closed {
 		return ErrClosed
 	}
+	for retries := 0; ; retries++ {
+		err := w.directOnce(ctx, fn)
+		if !isTransientConflict(err) || retries == maxConflictRetries {
+			return err
+		}
+		// A deadlock's victim (see commit): nothing of it was kept; run it again.
+		select {
+		case <-time.After(time.Duration(retries+1) * conflictBackoff):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+func (w *groupWriter) directOnce(ctx context.Context, fn func(context.Context, *Tx) error) error {
 	sqlTx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -302,10 +302,11 @@ func TestBulkWritesProgressUnderLoad(t *testing.T) {
 	})
 }
 
-// Two replicas' batches that take the same rows in opposite orders deadlock on PostgreSQL,
-// which aborts one of them: the group writer runs the victim's batch again, and both writes
-// succeed (before, the victim's caller got "deadlock detected", a webhook's 500).
-func TestDeadlockedBatchRunsAgain(t *testing.T) {
+// Two replicas' writes that take the same rows in opposite orders deadlock on PostgreSQL,
+// which aborts one of them: the victim's batch (or lone transaction, WriteAlone) runs again,
+// and both writes succeed (before, the victim's caller got "deadlock detected", a webhook's
+// 500).
+func TestDeadlockedWriteRunsAgain(t *testing.T) {
 	s, url := storetest.OpenURL(t, store.Postgres)
 	ctx := context.Background()
 	other, err := store.Open(ctx, store.Options{URL: url})
@@ -313,44 +314,55 @@ func TestDeadlockedBatchRunsAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { _ = other.Close() }()
-	for _, id := range []string{"dlA", "dlB"} {
-		if err := s.Write(ctx, insertOutbox(id)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Each write updates its first row, waits until the other holds its own first row, then
-	// updates the other's: a cycle. Only a write's first run waits, so the rerun goes through.
-	var aHolds, bHolds = make(chan struct{}), make(chan struct{})
-	var aRuns, bRuns atomic.Int32
-	crossing := func(first, second string, holds, other chan struct{}, runs *atomic.Int32) func(context.Context, *store.Tx) error {
-		return func(ctx context.Context, tx *store.Tx) error {
-			if _, err := tx.Exec(ctx, "UPDATE outbox SET created_at = created_at + 1 WHERE id = ?", first); err != nil {
-				return err
+	for _, alone := range []bool{false, true} {
+		t.Run(map[bool]string{false: "batch", true: "alone"}[alone], func(t *testing.T) {
+			a, b := fmt.Sprintf("dlA%v", alone), fmt.Sprintf("dlB%v", alone)
+			for _, id := range []string{a, b} {
+				if err := s.Write(ctx, insertOutbox(id)); err != nil {
+					t.Fatal(err)
+				}
 			}
-			if runs.Add(1) == 1 {
-				close(holds)
-				<-other
+			write := func(st *store.Store, fn func(context.Context, *store.Tx) error) error {
+				if alone {
+					return st.WriteAlone(ctx, fn)
+				}
+				return st.Write(ctx, fn)
 			}
-			_, err := tx.Exec(ctx, "UPDATE outbox SET created_at = created_at + 1 WHERE id = ?", second)
-			return err
-		}
-	}
-	errs := make(chan error, 2)
-	go func() { errs <- s.Write(ctx, crossing("dlA", "dlB", aHolds, bHolds, &aRuns)) }()
-	go func() { errs <- other.Write(ctx, crossing("dlB", "dlA", bHolds, aHolds, &bRuns)) }()
-	for range 2 {
-		if err := <-errs; err != nil {
-			t.Fatalf("a write of a deadlocked pair failed: %v", err)
-		}
-	}
-	if aRuns.Load()+bRuns.Load() < 3 {
-		t.Fatalf("runs %d and %d: no batch ran again, so no deadlock was tested", aRuns.Load(), bRuns.Load())
-	}
-	var sum int
-	if err := s.QueryRow(ctx, "SELECT SUM(created_at) FROM outbox WHERE id IN ('dlA', 'dlB')").Scan(&sum); err != nil {
-		t.Fatal(err)
-	}
-	if sum != 2+4 { // both rows started at 1
-		t.Fatalf("the rows were updated %d times, want 4 (each write's two updates, once)", sum-2)
+			// Each write updates its first row, waits until the other holds its own first
+			// row, then updates the other's: a cycle. Only a first run waits.
+			aHolds, bHolds := make(chan struct{}), make(chan struct{})
+			var aRuns, bRuns atomic.Int32
+			crossing := func(first, second string, holds, other chan struct{}, runs *atomic.Int32) func(context.Context, *store.Tx) error {
+				return func(ctx context.Context, tx *store.Tx) error {
+					if _, err := tx.Exec(ctx, "UPDATE outbox SET created_at = created_at + 1 WHERE id = ?", first); err != nil {
+						return err
+					}
+					if runs.Add(1) == 1 {
+						close(holds)
+						<-other
+					}
+					_, err := tx.Exec(ctx, "UPDATE outbox SET created_at = created_at + 1 WHERE id = ?", second)
+					return err
+				}
+			}
+			errs := make(chan error, 2)
+			go func() { errs <- write(s, crossing(a, b, aHolds, bHolds, &aRuns)) }()
+			go func() { errs <- write(other, crossing(b, a, bHolds, aHolds, &bRuns)) }()
+			for range 2 {
+				if err := <-errs; err != nil {
+					t.Fatalf("a write of a deadlocked pair failed: %v", err)
+				}
+			}
+			if aRuns.Load()+bRuns.Load() < 3 {
+				t.Fatalf("runs %d and %d: nothing ran again, so no deadlock was tested", aRuns.Load(), bRuns.Load())
+			}
+			var sum int
+			if err := s.QueryRow(ctx, "SELECT SUM(created_at) FROM outbox WHERE id IN (?, ?)", a, b).Scan(&sum); err != nil {
+				t.Fatal(err)
+			}
+			if sum != 2+4 { // both rows started at 1
+				t.Fatalf("the rows were updated %d times, want 4 (each write's two updates, once)", sum-2)
+			}
+		})
 	}
 }
