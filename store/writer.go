@@ -25,6 +25,9 @@ type writeReq struct {
 	ctx  context.Context // the caller's values, without its cancellation
 	fn   func(context.Context, *Tx) error
 	done chan error
+	// answered is set once done got the write's own failure (under a savepoint): the
+	// batch's next run leaves it out.
+	answered bool
 }
 
 // bulkKey marks a context whose writes are bulk work (see Bulk).
@@ -274,12 +277,29 @@ func (w *groupWriter) commit(batch []*writeReq) {
 			// (a webhook's 500) would only make the provider send it again later.
 			retries++
 			time.Sleep(time.Duration(retries) * conflictBackoff)
+			batch, plainUntil = dropAnswered(batch, plainUntil)
 			continue
 		}
 		batch[failed].done <- err
-		batch = append(batch[:failed], batch[failed+1:]...)
-		plainUntil = failed
+		batch[failed].answered = true
+		batch, plainUntil = dropAnswered(batch, failed)
 	}
+}
+
+// dropAnswered removes the writes already answered from batch, and moves plainUntil (an
+// index into batch) with the writes that remain.
+func dropAnswered(batch []*writeReq, plainUntil int) ([]*writeReq, int) {
+	kept, keptPlain := batch[:0], 0
+	for i, r := range batch {
+		if r.answered {
+			continue
+		}
+		if i < plainUntil {
+			keptPlain++
+		}
+		kept = append(kept, r)
+	}
+	return kept, keptPlain
 }
 
 // answer gives every writer still waiting the batch's outcome (a writer already answered, by
@@ -325,7 +345,14 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 				_ = sqlTx.Rollback()
 				return -1, sp.err
 			}
+			if isTransientConflict(err) {
+				// A deadlock's cycle goes through the locks the batch's other writes hold:
+				// undoing this write alone would meet it again. The whole batch runs again.
+				_ = sqlTx.Rollback()
+				return i, err
+			}
 			r.done <- err
+			r.answered = true
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
