@@ -109,7 +109,10 @@ type simulator struct {
 	tally    *simTally
 	days     int
 	now      time.Time
-	out      io.Writer
+	// run makes this run's call and message ids its own: the start time and the seed, so two
+	// simulators started together (one per replica) never send the same call twice.
+	run string
+	out io.Writer
 }
 
 func runSimulate(ctx context.Context, e *env, args []string) error {
@@ -152,6 +155,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	}
 	s := &simulator{cfg: cfg, base: gatewayURL(*gw, cfg.HTTP.Listen), smtpAddr: *smtpAddr, token: token,
 		http: &http.Client{Timeout: 30 * time.Second}, days: *days, now: time.Now(), out: e.stderr,
+		run:   fmt.Sprintf("%d-%d", time.Now().Unix(), *seed),
 		tally: &simTally{sent: map[string]int{}, outcomes: map[string]int{}, categories: map[string]int{}, latency: map[string][]time.Duration{}}}
 	r := rand.New(rand.NewPCG(*seed, 0x5e11))
 
@@ -292,7 +296,7 @@ func (s *simulator) send(ctx context.Context, i int, channel string, c config.Co
 	s.tally.add(s.tally.sent, channel)
 	switch channel {
 	case "phone-cti":
-		id := fmt.Sprintf("sim-%d-%d", s.now.Unix(), i)
+		id := fmt.Sprintf("sim-%s-%d", s.run, i)
 		at := s.callTime(r)
 		ts := func(after int) string { return at.Add(time.Duration(after) * time.Second).Format(time.RFC3339) }
 		if err := s.cti(ctx, map[string]string{"event": "newCall", "callId": id, "from": from, "to": number, "direction": "in", "timestamp": ts(0)}); err != nil {
@@ -333,8 +337,8 @@ func (s *simulator) send(ctx context.Context, i int, channel string, c config.Co
 			return fmt.Errorf("comune %s has no email address", c.ID)
 		}
 		sender := fmt.Sprintf("cittadino%d@example.org", r.IntN(1_000_000))
-		msg := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: Richiesta\r\nMessage-ID: <sim-%d-%d@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
-			sender, to, s.now.Unix(), i, simTexts[r.IntN(len(simTexts))])
+		msg := fmt.Sprintf("From: %s\r\nTo: %s\r\nSubject: Richiesta\r\nMessage-ID: <sim-%s-%d@example.org>\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n%s\r\n",
+			sender, to, s.run, i, simTexts[r.IntN(len(simTexts))])
 		return s.mail(sender, to, msg)
 	case "fax":
 		to := firstOr(c.EmailAddresses, "")
@@ -345,7 +349,7 @@ func (s *simulator) send(ctx context.Context, i int, channel string, c config.Co
 		if !strings.Contains(sender, "@") {
 			sender = "fax@" + sender
 		}
-		return s.mail(sender, to, faxMail(sender, to, fmt.Sprintf("sim-fax-%d-%d@example.org", s.now.Unix(), i), "0557"+fmt.Sprint(100000+r.IntN(899999))))
+		return s.mail(sender, to, faxMail(sender, to, fmt.Sprintf("sim-fax-%s-%d@example.org", s.run, i), "0557"+fmt.Sprint(100000+r.IntN(899999))))
 	}
 	return fmt.Errorf("unknown channel %q", channel)
 }
