@@ -260,6 +260,13 @@ func (s *Store) Write(ctx context.Context, fn func(ctx context.Context, tx *Tx) 
 	return s.writer.do(ctx, fn)
 }
 
+// MainWritesWithin reports whether a write other than bulk ones was queued in this process
+// within the last d: people and webhooks are at work, and bulk work should leave them the CPU.
+func (s *Store) MainWritesWithin(d time.Duration) bool {
+	last := s.writer.lastMain.Load()
+	return last != 0 && time.Since(time.Unix(0, last)) < d
+}
+
 // WaitNoPendingWrites waits until no write other than bulk ones (see Bulk) is queued or
 // running in this process, for at most max: bulk work (the alert fan-out) pauses so, and the
 // CPU and the writer go to inbound traffic first. It reports whether it waited.

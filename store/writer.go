@@ -70,6 +70,8 @@ type groupWriter struct {
 	pendingMu sync.Mutex
 	pending   int
 	idle      chan struct{}
+	// lastMain is when the last write of the main lane was queued (Unix nanoseconds).
+	lastMain atomic.Int64
 }
 
 func (w *groupWriter) addPending(d int) {
@@ -116,6 +118,7 @@ func (w *groupWriter) do(ctx context.Context, fn func(context.Context, *Tx) erro
 	if isBulk(ctx) {
 		lane = w.bulk
 	} else {
+		w.lastMain.Store(time.Now().UnixNano())
 		w.addPending(1)
 		defer w.addPending(-1)
 	}

@@ -366,3 +366,27 @@ func TestDeadlockedWriteRunsAgain(t *testing.T) {
 		})
 	}
 }
+
+// MainWritesWithin tells bulk work that people's writes are arriving: bulk writes do not count.
+func TestMainWritesWithin(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	if s.MainWritesWithin(time.Hour) {
+		t.Fatal("no write yet, but main writes are reported")
+	}
+	if err := s.Write(store.Bulk(ctx), insertOutbox("OBbulk")); err != nil {
+		t.Fatal(err)
+	}
+	if s.MainWritesWithin(time.Hour) {
+		t.Fatal("a bulk write counted as a main write")
+	}
+	if err := s.Write(ctx, insertOutbox("OBmain")); err != nil {
+		t.Fatal(err)
+	}
+	if !s.MainWritesWithin(time.Hour) {
+		t.Fatal("a main write is not reported")
+	}
+	if s.MainWritesWithin(0) {
+		t.Fatal("a main write is reported within no time at all")
+	}
+}
