@@ -294,12 +294,12 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		if d := time.Until(slot); d > 0 {
 			time.Sleep(d)
 		}
-		wait := time.Until(cutoff)
+		s.easeForInbound(cutoff)
+		wait := time.Until(cutoff) // after the easing, which may take up to the cutoff
 		if wait <= 0 {
 			late(i)
 			break
 		}
-		s.easeForInbound(cutoff)
 		t := time.NewTimer(wait)
 		select {
 		case s.inflight <- struct{}{}:
