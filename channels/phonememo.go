@@ -13,6 +13,10 @@ type PhoneMemo struct {
 	max int
 }
 
+// maxMemoKey bounds what the memo keeps a key for: NormalizePhone refuses anything over 40
+// characters, so a longer text (a sender field of any size) is only ever normalized, not kept.
+const maxMemoKey = 64
+
 // NewPhoneMemo returns a memo of at most max numbers (4,096 when max <= 0).
 func NewPhoneMemo(max int) *PhoneMemo {
 	if max <= 0 {
@@ -30,6 +34,9 @@ func (p *PhoneMemo) NormalizeOrRaw(raw string) string {
 		return n
 	}
 	n = NormalizePhoneOrRaw(raw)
+	if len(raw) > maxMemoKey {
+		return n // no number is this long: not worth a place, and the memo stays small
+	}
 	p.mu.Lock()
 	if len(p.m) >= p.max {
 		clear(p.m)

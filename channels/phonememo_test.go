@@ -53,3 +53,14 @@ func BenchmarkNormalizePhone(b *testing.B) {
 		}
 	})
 }
+
+func TestPhoneMemoKeepsNoLongText(t *testing.T) {
+	m := NewPhoneMemo(0)
+	long := "+39" + string(make([]byte, 1000))
+	if got, want := m.NormalizeOrRaw(long), NormalizePhoneOrRaw(long); got != want {
+		t.Fatalf("NormalizeOrRaw of a long text = %q, want %q", got, want)
+	}
+	if len(m.m) != 0 {
+		t.Fatalf("the memo kept a %d-byte key", len(long))
+	}
+}

@@ -24,6 +24,9 @@ type CachingResolver struct {
 	entries map[dnsKey]dnsEntry
 }
 
+// maxDNSName is the longest name DNS carries (RFC 1035: 255 octets on the wire).
+const maxDNSName = 253
+
 type dnsKey struct {
 	kind byte // 't' TXT, 'm' MX, 'i' IP, 'a' reverse
 	name string
@@ -41,8 +44,7 @@ func NewCachingResolver(next Resolver, ttl time.Duration) *CachingResolver {
 }
 
 func (c *CachingResolver) LookupTXT(ctx context.Context, name string) ([]string, error) {
-	v, err := cached(c, ctx, dnsKey{'t', name}, c.next.LookupTXT)
-	return v, err
+	return cached(c, ctx, dnsKey{'t', name}, c.next.LookupTXT)
 }
 
 func (c *CachingResolver) LookupMX(ctx context.Context, name string) ([]*net.MX, error) {
@@ -67,7 +69,8 @@ func cached[T any](c *CachingResolver, ctx context.Context, k dnsKey, lookup fun
 		return v, e.err
 	}
 	v, err := lookup(ctx, k.name)
-	if err == nil || isNotFound(err) {
+	// A name comes from a mail's From: one longer than DNS allows is looked up, never kept.
+	if (err == nil || isNotFound(err)) && len(k.name) <= maxDNSName {
 		c.mu.Lock()
 		if len(c.entries) >= c.maxEntries {
 			clear(c.entries)

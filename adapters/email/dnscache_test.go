@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -64,5 +65,17 @@ func TestCachingResolverBounded(t *testing.T) {
 	}
 	if len(c.entries) > 4 {
 		t.Errorf("the cache holds %d names, at most 4 allowed", len(c.entries))
+	}
+}
+
+func TestCachingResolverKeepsNoOverlongName(t *testing.T) {
+	next := &countingResolver{calls: map[string]int{}}
+	c := NewCachingResolver(next, time.Minute)
+	long := strings.Repeat("a", 300) + ".it"
+	for i := 0; i < 2; i++ {
+		_, _ = c.LookupTXT(context.Background(), long)
+	}
+	if len(c.entries) != 0 || next.calls[long] != 2 {
+		t.Errorf("a %d-character name was kept (%d entries, %d lookups)", len(long), len(c.entries), next.calls[long])
 	}
 }
