@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/integration/harness"
 )
@@ -35,15 +36,25 @@ func TestMetricsGuard(t *testing.T) {
 		t.Fatal("this test needs an address other than loopback on this machine")
 	}
 	start := func(extra string, trustProxy bool) (local, remote string) {
-		dir := t.TempDir()
-		port := strings.Split(harness.FreePort(t), ":")[1]
-		yaml := harness.ConfigYAML(harness.Options{Extra: extra}, filepath.Join(dir, "data"), "")
-		if trustProxy {
-			yaml = strings.Replace(yaml, "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  trust_proxy: true\n", 1)
+		// The port is free when chosen but another test may take it before the gateway binds
+		// it (seen once in CI): a gateway refused its address is started again on another.
+		for attempt := 1; ; attempt++ {
+			dir := t.TempDir()
+			port := strings.Split(harness.FreePort(t), ":")[1]
+			yaml := harness.ConfigYAML(harness.Options{Extra: extra}, filepath.Join(dir, "data"), "")
+			if trustProxy {
+				yaml = strings.Replace(yaml, "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  trust_proxy: true\n", 1)
+			}
+			cfgPath := harness.WriteConfig(t, dir, yaml, "0.0.0.0:"+port)
+			p := harness.LaunchProcess(t, cfgPath, "127.0.0.1:"+port)
+			err := p.WaitReady(60 * time.Second)
+			if err == nil {
+				return "http://127.0.0.1:" + port, "http://" + ext + ":" + port
+			}
+			if attempt == 3 || !strings.Contains(p.Output(), "address already in use") {
+				t.Fatalf("sportello did not become ready: %v\n%s", err, p.Output())
+			}
 		}
-		cfgPath := harness.WriteConfig(t, dir, yaml, "0.0.0.0:"+port)
-		harness.StartProcess(t, cfgPath, "127.0.0.1:"+port)
-		return "http://127.0.0.1:" + port, "http://" + ext + ":" + port
 	}
 	check := func(what, url string, header map[string]string, want int) {
 		t.Helper()
