@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store"
@@ -29,6 +30,10 @@ func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate)
 	return err
 }
 
+// callbackPatience bounds how long the governor may hold a delivery callback: well within the
+// provider's timeout for a callback's answer (15 s at Twilio).
+const callbackPatience = time.Second
+
 // ClaimDelivery is UpdateDelivery that also says whether the callback was about an alert's
 // message, so the gateway need not hand it to other parts. An alert's callbacks come as fast
 // as its sends: they use the fan-out's connections, and once claimed they cost the request
@@ -42,7 +47,10 @@ func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) 
 		alertID, err := s.fas.AlertOfSID(ctx, u.ExternalID)
 		return alertID != "", err
 	}
-	// As many as the sends, so bulk work like the fan-out's own writes: inbound traffic first.
+	// As many as the sends, so bulk work like the fan-out's own writes: inbound traffic first,
+	// and paced with the sends while people's writes are slowed.
+	s.o.Store.BulkAtWork()
+	s.governor.wait(time.Now().Add(callbackPatience))
 	alertID, err := s.fas.UpdateRecipientDelivery(store.Bulk(ctx), u.ExternalID, status, u.ErrorCode)
 	if err != nil {
 		return false, err

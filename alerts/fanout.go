@@ -341,12 +341,14 @@ const (
 	inboundWindow     = 200 * time.Millisecond
 )
 
-// easeForInbound waits, in steps of a millisecond and never past cutoff, while inbound work is
-// recent and pressuredInFlight sends are already in flight.
+// easeForInbound waits, never past cutoff, while inbound work is recent and pressuredInFlight
+// sends are already in flight, then until the governor's next slot.
 func (s *Service) easeForInbound(cutoff time.Time) {
 	for len(s.inflight) >= pressuredInFlight && s.o.Store.MainWritesWithin(inboundWindow) && time.Now().Before(cutoff) {
 		time.Sleep(time.Millisecond)
 	}
+	s.o.Store.BulkAtWork()
+	s.governor.wait(cutoff)
 }
 
 // inboundYield bounds how long one chunk waits for inbound writes to finish: the fan-out slows

@@ -136,6 +136,8 @@ type Service struct {
 	lastProgress map[string]time.Time
 	// yieldMu makes the fan-out's waits for inbound traffic take turns (yieldToInbound).
 	yieldMu sync.Mutex
+	// governor spaces sends while people's writes are slowed (easeForInbound).
+	governor *inboundGovernor
 }
 
 // DefaultTemplates are used for a language a comune did not configure.
@@ -161,6 +163,10 @@ func New(o Options) (*Service, error) {
 	s := &Service{o: o, as: alertstore.New(o.Store), fas: alertstore.New(fanoutStore), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
 		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight),
 		stopping: make(chan struct{}), lastProgress: map[string]time.Time{}}
+	s.governor = &inboundGovernor{
+		active:  func() bool { return o.Store.MainWritesWithin(inboundWindow) },
+		latency: o.Store.MainWriteLatency,
+	}
 	for _, c := range o.Config.Categories {
 		s.categories[c.ID] = true
 	}

@@ -267,6 +267,21 @@ func (s *Store) MainWritesWithin(d time.Duration) bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < d
 }
 
+// MainWriteLatency is the longest a write other than bulk ones took in this process, from
+// queued to committed, over the last quarter to half second (0 when there was none): how
+// long people's writes wait now, which bulk work uses to pace itself. quiet is the same
+// measure averaged over times when no bulk write was queued (0 before the first such time).
+func (s *Store) MainWriteLatency() (recent, quiet time.Duration) {
+	return s.writer.mainLatency.worst(time.Now())
+}
+
+// BulkAtWork tells the store that bulk work (an alert's fan-out) is running in this process,
+// even on another pool: people's writes meanwhile do not count as quiet in MainWriteLatency.
+// The group writer says it itself for the bulk writes it carries.
+func (s *Store) BulkAtWork() {
+	s.writer.mainLatency.bulkQueued(time.Now())
+}
+
 // WaitNoPendingWrites waits until no write other than bulk ones (see Bulk) is queued or
 // running in this process, for at most max: bulk work (the alert fan-out) pauses so, and the
 // CPU and the writer go to inbound traffic first. It reports whether it waited.

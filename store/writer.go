@@ -72,6 +72,8 @@ type groupWriter struct {
 	idle      chan struct{}
 	// lastMain is when the last write of the main lane was queued (Unix nanoseconds).
 	lastMain atomic.Int64
+	// mainLatency is how long the main lane's recent writes took, from queued to answered.
+	mainLatency latencyWindow
 }
 
 func (w *groupWriter) addPending(d int) {
@@ -117,10 +119,16 @@ func (w *groupWriter) do(ctx context.Context, fn func(context.Context, *Tx) erro
 	lane := w.reqs
 	if isBulk(ctx) {
 		lane = w.bulk
+		w.mainLatency.bulkQueued(time.Now())
 	} else {
-		w.lastMain.Store(time.Now().UnixNano())
+		queued := time.Now()
+		w.lastMain.Store(queued.UnixNano())
 		w.addPending(1)
-		defer w.addPending(-1)
+		defer func() {
+			w.addPending(-1)
+			now := time.Now()
+			w.mainLatency.observe(now, now.Sub(queued))
+		}()
 	}
 	w.mu.RLock()
 	if w.closed {

@@ -1,0 +1,86 @@
+package alerts
+
+import (
+	"testing"
+	"time"
+)
+
+// fakeLoad plays the store's view of people's writes for the governor.
+type fakeLoad struct {
+	active        bool
+	recent, quiet time.Duration
+}
+
+func (f *fakeLoad) governor() *inboundGovernor {
+	return &inboundGovernor{
+		active:  func() bool { return f.active },
+		latency: func() (time.Duration, time.Duration) { return f.recent, f.quiet },
+	}
+}
+
+func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
+	load := &fakeLoad{active: true, recent: time.Millisecond, quiet: time.Millisecond}
+	g := load.governor()
+	now := time.Unix(1000, 0)
+	if at := g.slot(now); !at.Equal(now) {
+		t.Fatalf("fast writes: slot %v after now, want none", at.Sub(now))
+	}
+
+	// Slow writes: the gap doubles each step up to maxGap.
+	load.recent = 30 * time.Millisecond
+	var gaps []time.Duration
+	for i := 0; i < 8; i++ {
+		now = now.Add(governorStep)
+		g.slot(now)
+		gaps = append(gaps, g.gap)
+	}
+	if gaps[0] != minGap || gaps[1] != 2*minGap || gaps[len(gaps)-1] != maxGap {
+		t.Fatalf("gaps while slow = %v, want %v, %v, ... %v", gaps, minGap, 2*minGap, maxGap)
+	}
+	// Slots are booked one gap apart, across callers.
+	now = now.Add(governorStep)
+	a, b := g.slot(now), g.slot(now)
+	if b.Sub(a) != maxGap {
+		t.Fatalf("two slots %v apart, want %v", b.Sub(a), maxGap)
+	}
+
+	// Fast again: the gap shrinks step by step, then goes.
+	load.recent = time.Millisecond
+	steps := 0
+	for g.gap > 0 && steps < 100 {
+		now = now.Add(time.Second)
+		g.slot(now)
+		steps++
+	}
+	if g.gap != 0 || steps < 5 {
+		t.Fatalf("recovered after %d steps with gap %v, want several steps and no gap", steps, g.gap)
+	}
+
+	// No people's writes: no spacing at all, whatever the latency says.
+	load.recent, load.active = time.Second, false
+	now = now.Add(time.Second)
+	if at := g.slot(now); !at.Equal(now) || g.gap != 0 {
+		t.Fatalf("idle: slot %v after now, gap %v", at.Sub(now), g.gap)
+	}
+}
+
+func TestGovernorTargetFollowsQuietLatency(t *testing.T) {
+	// A machine busy for other reasons: quiet writes take 10 ms, now they take 15 ms. That is
+	// within twice the quiet level, so the fan-out is not slowed for nothing.
+	load := &fakeLoad{active: true, recent: 15 * time.Millisecond, quiet: 10 * time.Millisecond}
+	g := load.governor()
+	now := time.Unix(1000, 0)
+	for i := 0; i < 5; i++ {
+		now = now.Add(governorStep)
+		g.slot(now)
+	}
+	if g.gap != 0 {
+		t.Fatalf("gap %v with writes at 1.5x their quiet latency, want none", g.gap)
+	}
+	load.recent = 25 * time.Millisecond
+	now = now.Add(governorStep)
+	g.slot(now)
+	if g.gap == 0 {
+		t.Fatal("no gap with writes at 2.5x their quiet latency")
+	}
+}
