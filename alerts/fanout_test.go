@@ -133,11 +133,12 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	if err := f.as.Heartbeat(ctx, dead); err != nil {
 		t.Fatal(err)
 	}
-	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute)}); !ok || err != nil {
+	lease, ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute)})
+	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, dead)
+	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
 	if err != nil || len(claimed) != 40 {
 		t.Fatal(len(claimed), err)
 	}

@@ -133,8 +133,14 @@ type fixture struct {
 
 func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, store.SQLite, rate, batch, opts...)
+}
+
+// newFixtureOn is newFixture on the given database.
+func newFixtureOn(t testing.TB, d store.Dialect, rate, batch int, opts ...func(*Options)) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	s := storetest.Open(t, store.SQLite)
+	s := storetest.Open(t, d)
 	if err := jobs.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}

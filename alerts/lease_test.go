@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
+	"github.com/sportello/sportello/store/storetest"
 )
 
 // A worker that stops making progress while its process stays alive (a hung call, a worker
@@ -35,11 +38,12 @@ func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
 		}
 	}
 	beat()
-	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, stuck, f.svc.liveness()); !ok || err != nil {
+	lease, ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, stuck, f.svc.liveness())
+	if !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, stuck)
+	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
 	if err != nil || len(claimed) != 40 {
 		t.Fatal(len(claimed), err)
 	}
@@ -76,7 +80,7 @@ func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
 		t.Fatalf("%+v", st)
 	}
 	// The stuck worker wakes up: it no longer holds the batch and may claim nothing.
-	if _, err := f.as.ClaimRecipients(ctx, a.ID, 0, []int64{0, 1}, stuck); !errors.Is(err, alertstore.ErrLeaseLost) {
+	if _, err := f.as.ClaimRecipients(ctx, a.ID, 0, []int64{0, 1}, lease); !errors.Is(err, alertstore.ErrLeaseLost) {
 		t.Fatalf("a worker that lost its lease claimed again: %v", err)
 	}
 }
@@ -176,4 +180,75 @@ func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
 		t.Fatal("a claim of 20 at 30ms each, one at a time, was all handed over in one go: no time bound")
 	}
 	t.Logf("%d recipients were handed back and claimed again", again)
+}
+
+// gatedSender holds the first hold sends until open is closed (a worker whose chunk is in
+// flight) and counts every send.
+type gatedSender struct {
+	inner channels.Sender
+	hold  int64
+	calls atomic.Int64
+	open  chan struct{}
+}
+
+func (g *gatedSender) Send(ctx context.Context, m channels.OutboundMessage) (channels.SendResult, error) {
+	if g.calls.Add(1) <= g.hold {
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return channels.SendResult{}, ctx.Err()
+		}
+	}
+	return g.inner.Send(ctx, m)
+}
+
+// River runs a batch's job a second time in the process whose first run is still sending it
+// (a rescued or re-enqueued job). The second worker must leave the batch alone: it sends
+// nothing while the first holds it, and the first finishes the batch with everyone sent once.
+func TestSecondWorkerOfTheSameProcessSendsNothing(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(strings.ToLower(string(d)), func(t *testing.T) { secondWorkerSendsNothing(t, d) })
+	}
+}
+
+func secondWorkerSendsNothing(t *testing.T, d store.Dialect) {
+	const chunk = 20 // 200/s: a chunk is a tenth of a second
+	gate := &gatedSender{hold: chunk, open: make(chan struct{})}
+	f := newFixtureOn(t, d, 200, 100, func(o *Options) {
+		inner := o.Sender
+		o.Sender = func() channels.Sender { gate.inner = inner(); return gate }
+		o.StaleAfter = time.Minute // one heartbeat keeps the process alive for the whole test
+	})
+	ctx := context.Background()
+	if err := f.as.Heartbeat(ctx, f.svc.o.SenderID); err != nil {
+		t.Fatal(err)
+	}
+	f.subscribe(t, "firenze", phones("+39347", 100)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- f.svc.SendBatch(ctx, a.ID, 0) }()
+	waitFor(t, 10*time.Second, "the first worker's chunk in flight", func() bool { return gate.calls.Load() == chunk })
+	if err := f.svc.SendBatch(ctx, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := gate.calls.Load(); n != chunk {
+		close(gate.open)
+		t.Fatalf("a second worker of the same process sent %d messages of a batch the first one holds", n-chunk)
+	}
+	close(gate.open)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	got := f.snd.countTo()
+	if len(got) != 100 {
+		t.Fatalf("%d of 100 got the alert", len(got))
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
 }

@@ -117,11 +117,12 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		if err := s.Heartbeat(ctx, "p"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p", live); !ok || err != nil {
+		lease, ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p", live)
+		if !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 		seqs, _ := s.QueuedInBatch(ctx, a.ID, 0, 1)
-		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p")
+		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
 		if err != nil || len(rs) != 1 {
 			t.Fatal(rs, err)
 		}
@@ -138,11 +139,11 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		}
 		// Batch 1, whose error explained the stall, moves again: when the alert stalls once
 		// more, that old error is no longer its reason.
-		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 1, "p", live); !ok || err != nil {
+		if lease, ok, err = s.ClaimAlertBatch(ctx, a.ID, 1, "p", live); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 		seqs, _ = s.QueuedInBatch(ctx, a.ID, 1, 1)
-		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, "p"); err != nil || len(rs) != 1 {
+		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, lease); err != nil || len(rs) != 1 {
 			t.Fatal(rs, err)
 		}
 		if err := s.RecordSendResults(ctx, a.ID, 1, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall1", ClaimedAt: rs[0].ClaimedAt}}, nil); err != nil {
