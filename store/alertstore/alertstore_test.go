@@ -304,19 +304,21 @@ func TestSendSlotsAreSharedAndBounded(t *testing.T) {
 }
 
 func TestScheduledAlertStartsOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	clock := &storetest.Clock{}
+	storetest.EachWith(t, store.Options{Now: clock.Now}, func(t *testing.T, st *store.Store) {
 		s := alertstore.New(st)
 		ctx := context.Background()
 		sub(t, s, "firenze", "+393470000001")
 		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api",
-			SendAt: time.Now().Add(200 * time.Millisecond)}, alertstore.CreateAlertOptions{BatchSize: 10})
+			SendAt: clock.Now().Add(time.Hour)}, alertstore.CreateAlertOptions{BatchSize: 10})
 		if err != nil || a.Status != alertstore.AlertScheduled || a.Recipients != 1 {
 			t.Fatalf("%+v %v", a, err)
 		}
+		clock.Advance(time.Hour - time.Second)
 		if ids, _ := s.DueAlerts(ctx, 10); len(ids) != 0 {
-			t.Fatal("due too early")
+			t.Fatal("due a second before its send_at")
 		}
-		time.Sleep(250 * time.Millisecond)
+		clock.Advance(time.Second)
 		ids, _ := s.DueAlerts(ctx, 10)
 		if len(ids) != 1 {
 			t.Fatalf("due %v", ids)
