@@ -153,7 +153,7 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	if c.Sending != 40 || c.Queued != 60 {
 		t.Fatalf("batch 0 was taken from a live owner: %+v", c)
 	}
-	time.Sleep(400 * time.Millisecond) // StaleAfter is 300ms in the fixture
+	f.clock.Advance(400 * time.Millisecond) // StaleAfter is 300ms in the fixture
 	if err := f.svc.SettleOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}

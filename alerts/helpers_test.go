@@ -129,6 +129,9 @@ type fixture struct {
 	snd  *fakeSender
 	cfg  *config.Config
 	jobs *jobs.Client
+	// clock is the store's and (unless an option sets another) the service's: a test advances
+	// it past a heartbeat's age or a lease instead of sleeping.
+	clock *storetest.Clock
 }
 
 func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture {
@@ -140,7 +143,8 @@ func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture 
 func newFixtureOn(t testing.TB, d store.Dialect, rate, batch int, opts ...func(*Options)) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	s := storetest.Open(t, d)
+	clock := &storetest.Clock{}
+	s := storetest.OpenWith(t, d, store.Options{Now: clock.Now})
 	if err := jobs.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
@@ -149,9 +153,10 @@ func newFixtureOn(t testing.TB, d store.Dialect, rate, batch int, opts ...func(*
 		t.Fatal(err)
 	}
 	t.Cleanup(closeJobs)
-	f := &fixture{s: s, as: alertstore.New(s), snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc}
+	f := &fixture{s: s, as: alertstore.New(s), snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc, clock: clock}
 	o := Options{Store: s, Config: f.cfg, Sender: func() channels.Sender { return f.snd }, Jobs: func() *jobs.Client { return jc },
-		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status"}
+		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status",
+		Now: clock.Now}
 	for _, fn := range opts {
 		fn(&o)
 	}
