@@ -215,6 +215,50 @@ func (f *fixture) trySendAll(alertID string) error {
 	return nil
 }
 
+// interruptedClaim plays a process (owner, heartbeat written) that claimed batch 0 of the
+// alert, marked its first 40 recipients "sending", handed 25 of them to the provider and then
+// stopped, dead or stuck: what is left to the sweep. It returns that worker's lease.
+func (f *fixture) interruptedClaim(t testing.TB, alertID, owner string) alertstore.BatchLease {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.as.Heartbeat(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	lease, ok, err := f.as.ClaimAlertBatch(ctx, alertID, 0, owner, f.svc.liveness())
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	seqs, err := f.as.QueuedInBatch(ctx, alertID, 0, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := f.as.ClaimRecipients(ctx, alertID, 0, seqs, lease)
+	if err != nil || len(claimed) != 40 {
+		t.Fatal(len(claimed), err)
+	}
+	for _, r := range claimed[:25] {
+		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return lease
+}
+
+// wantEachOnce fails the test unless exactly want numbers got the alert, each of them once;
+// short says what a shortfall means in the test's story.
+func (f *fixture) wantEachOnce(t testing.TB, want int, short string) {
+	t.Helper()
+	got := f.snd.countTo()
+	if len(got) != want {
+		t.Fatalf("%d of %d numbers got the alert: %s", len(got), want, short)
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
+}
+
 func phones(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {

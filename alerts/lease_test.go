@@ -31,27 +31,7 @@ func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	stuck := "stuck-process"
-	beat := func() {
-		t.Helper()
-		if err := f.as.Heartbeat(ctx, stuck); err != nil {
-			t.Fatal(err)
-		}
-	}
-	beat()
-	lease, ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, stuck, f.svc.liveness())
-	if !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
-	if err != nil || len(claimed) != 40 {
-		t.Fatal(len(claimed), err)
-	}
-	for _, r := range claimed[:25] {
-		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	lease := f.interruptedClaim(t, a.ID, stuck)
 	f.sendAll(t, a.ID)
 	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Sending != 40 || c.Queued != 60 {
 		t.Fatalf("batch 0 was taken while its worker still held the lease: %+v", c)
@@ -59,20 +39,14 @@ func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
 	// Alive but stuck: the batch makes no progress for longer than the lease, and the heartbeat
 	// goes on.
 	f.clock.Advance(400 * time.Millisecond)
-	beat()
+	if err := f.as.Heartbeat(ctx, stuck); err != nil {
+		t.Fatal(err)
+	}
 	if err := f.svc.SettleOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 250 {
-		t.Fatalf("%d of 250 got the alert: a live but stuck worker kept its batch", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 250, "a live but stuck worker kept its batch")
 	if st, _ := f.svc.GetAlert(ctx, "firenze", a.ID); st.Status != alertstore.AlertSent || st.Counts.Sent != 250 {
 		t.Fatalf("%+v", st)
 	}
@@ -133,15 +107,7 @@ func TestPanicInWorkerHandsTheBatchBack(t *testing.T) {
 	if err := other.SendBatch(ctx, a.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	got := f.snd.countTo()
-	if len(got) != 100 {
-		t.Fatalf("%d of 100 got the alert after the panic", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 100, "the batch was not resumed after the panic")
 }
 
 // A claim whose sends wait too long for the process's request slots (a slow provider, many
@@ -160,15 +126,7 @@ func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 20 {
-		t.Fatalf("%d of 20 got it", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 20, "what was handed back was not sent")
 	var again int
 	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND attempts > 1", a.ID).Scan(&again); err != nil {
 		t.Fatal(err)
@@ -239,13 +197,5 @@ func secondWorkerSendsNothing(t *testing.T, d store.Dialect) {
 	if err := <-firstDone; err != nil {
 		t.Fatal(err)
 	}
-	got := f.snd.countTo()
-	if len(got) != 100 {
-		t.Fatalf("%d of 100 got the alert", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 100, "the first worker did not finish its batch")
 }
