@@ -60,7 +60,9 @@ const outageLimit = 2 * time.Minute
 
 // SendBatch sends the queued recipients of one batch, chunk by chunk: reserve send slots,
 // mark the chunk "sending" (committed), hand each recipient to the provider at its slot,
-// record the outcomes. A batch a live process already works, or one already done, is left alone.
+// record the outcomes. A batch a live worker already holds, or one already done, is left alone,
+// even when that worker is of this process: River may run a batch's job again while its first
+// run still works it, and two workers of one batch would both claim and send its recipients.
 //
 // Every step that makes progress renews the batch's lease; a worker that stops making progress
 // (stuck, or failed without handing the batch back) loses the batch after LeaseFor and the
@@ -68,8 +70,7 @@ const outageLimit = 2 * time.Minute
 func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err error) {
 	// The batch's bookkeeping is bulk work: it yields to inbound traffic in the group writer.
 	ctx = store.Bulk(ctx)
-	owner := s.o.SenderID
-	ok, err := s.fas.ClaimAlertBatch(ctx, alertID, batch, owner, s.liveness())
+	lease, ok, err := s.fas.ClaimAlertBatch(ctx, alertID, batch, s.o.SenderID, s.liveness())
 	if err != nil || !ok {
 		return err
 	}
@@ -79,7 +80,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			s.o.Logger.Warn("an alert batch was taken over after its worker made no progress", "alert", alertID, "batch", batch)
 			return nil
 		}
-		if err := s.releaseBatch(ctx, alertID, batch, owner); err != nil {
+		if err := s.releaseBatch(ctx, alertID, batch, lease); err != nil {
 			// The lease runs out and the sweep hands the batch on.
 			s.o.Logger.Warn("releasing an alert batch failed", "alert", alertID, "batch", batch, "err", err)
 		}
@@ -103,7 +104,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if time.Since(lastRenew) < s.o.LeaseFor/4 {
 			return nil
 		}
-		held, err := s.fas.RenewBatchLease(ctx, alertID, batch, owner)
+		held, err := s.fas.RenewBatchLease(ctx, alertID, batch, lease)
 		if err != nil {
 			return err
 		}
@@ -132,7 +133,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 			return release(err)
 		}
 		if len(seqs) == 0 {
-			done, err := s.fas.FinishAlertBatch(ctx, alertID, batch, owner)
+			done, err := s.fas.FinishAlertBatch(ctx, alertID, batch, lease)
 			if err != nil {
 				return release(err)
 			}
@@ -149,7 +150,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		if err := s.sleepOrStop(ctx, time.Until(start)); err != nil {
 			return release(err)
 		}
-		claimed, err := s.fas.ClaimRecipients(ctx, alertID, batch, seqs, owner)
+		claimed, err := s.fas.ClaimRecipients(ctx, alertID, batch, seqs, lease)
 		if err != nil {
 			return release(err)
 		}
@@ -173,7 +174,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		// Twilio, so a broken connection gets a few more tries (the write is conditional, so
 		// repeating one that did commit changes nothing).
 		if err := s.retryWrite(ctx, func(ctx context.Context) error {
-			return s.fas.RecordSendResults(ctx, alertID, batch, owner, results, s.enqueueBatches)
+			return s.fas.RecordSendResults(ctx, alertID, batch, lease.Owner, results, s.enqueueBatches)
 		}); err != nil {
 			return release(err)
 		}
@@ -208,8 +209,8 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 // releaseBatch hands a batch back, trying a few times over a few seconds: the error that ends
 // a batch early is often a connection that just broke, and a batch handed back now is resumed
 // at once instead of after its lease.
-func (s *Service) releaseBatch(ctx context.Context, alertID string, batch int, owner string) error {
-	return s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.ReleaseAlertBatch(ctx, alertID, batch, owner) })
+func (s *Service) releaseBatch(ctx context.Context, alertID string, batch int, lease alertstore.BatchLease) error {
+	return s.retryWrite(ctx, func(ctx context.Context) error { return s.fas.ReleaseAlertBatch(ctx, alertID, batch, lease) })
 }
 
 // retryWrite runs a conditional write up to 5 times over about 3 s, even if ctx ends.

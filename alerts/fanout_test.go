@@ -39,15 +39,7 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 		t.Fatalf("%d fan-out jobs for 1000 recipients in batches of 50", jobs)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 998 {
-		t.Fatalf("%d numbers got the alert, want 998", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 998, "all but the two refused for good")
 	st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
 	if st.Status != alertstore.AlertSent || st.Counts.Sent != 998 || st.Counts.Failed != 2 || st.Counts.Queued+st.Counts.Sending != 0 {
 		t.Fatalf("%+v", st)
@@ -105,15 +97,10 @@ func TestFanoutWaitsOutAnOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 300 || refused != 150 {
-		t.Fatalf("%d sent after the outage, %d refused", len(got), refused)
+	if refused != 150 {
+		t.Fatalf("%d refused, want the outage's 150", refused)
 	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got %d", to, n)
-		}
-	}
+	f.wantEachOnce(t, 300, "not all were sent after the outage")
 }
 
 // A process dies mid-fan-out: its recipients stay "sending". Some had reached the provider,
@@ -129,43 +116,19 @@ func TestCrashedSenderIsSettledExactlyOnce(t *testing.T) {
 	}
 	// The dead process: it claimed batch 0, marked 40 recipients sending, handed 25 of them to
 	// the provider, and died.
-	dead := "dead-process"
-	if err := f.as.Heartbeat(ctx, dead); err != nil {
-		t.Fatal(err)
-	}
-	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, dead, alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute)}); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, dead)
-	if err != nil || len(claimed) != 40 {
-		t.Fatal(len(claimed), err)
-	}
-	for _, r := range claimed[:25] {
-		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	f.interruptedClaim(t, a.ID, "dead-process")
 	// Its heartbeat stops; a live process works the other batches meanwhile.
 	f.sendAll(t, a.ID)
 	c, _ := f.as.CountRecipients(ctx, a.ID)
 	if c.Sending != 40 || c.Queued != 60 {
 		t.Fatalf("batch 0 was taken from a live owner: %+v", c)
 	}
-	time.Sleep(400 * time.Millisecond) // StaleAfter is 300ms in the fixture
+	f.clock.Advance(400 * time.Millisecond) // StaleAfter is 300ms in the fixture
 	if err := f.svc.SettleOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID) // the job the sweep enqueued for batch 0
-	got := f.snd.countTo()
-	if len(got) != 250 {
-		t.Fatalf("%d of 250 got the alert", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 250, "the dead process's batch was not finished")
 	st, _ := f.svc.GetAlert(ctx, "firenze", a.ID)
 	if st.Status != alertstore.AlertSent || st.Counts.Sent != 250 {
 		t.Fatalf("%+v", st)

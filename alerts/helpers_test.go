@@ -129,12 +129,22 @@ type fixture struct {
 	snd  *fakeSender
 	cfg  *config.Config
 	jobs *jobs.Client
+	// clock is the store's and (unless an option sets another) the service's: a test advances
+	// it past a heartbeat's age or a lease instead of sleeping.
+	clock *storetest.Clock
 }
 
 func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture {
 	t.Helper()
+	return newFixtureOn(t, store.SQLite, rate, batch, opts...)
+}
+
+// newFixtureOn is newFixture on the given database.
+func newFixtureOn(t testing.TB, d store.Dialect, rate, batch int, opts ...func(*Options)) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	s := storetest.Open(t, store.SQLite)
+	clock := &storetest.Clock{}
+	s := storetest.OpenWith(t, d, store.Options{Now: clock.Now})
 	if err := jobs.Migrate(ctx, s); err != nil {
 		t.Fatal(err)
 	}
@@ -143,9 +153,10 @@ func newFixture(t testing.TB, rate, batch int, opts ...func(*Options)) *fixture 
 		t.Fatal(err)
 	}
 	t.Cleanup(closeJobs)
-	f := &fixture{s: s, as: alertstore.New(s), snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc}
+	f := &fixture{s: s, as: alertstore.New(s), snd: &fakeSender{}, cfg: testConfig(t, rate, batch), jobs: jc, clock: clock}
 	o := Options{Store: s, Config: f.cfg, Sender: func() channels.Sender { return f.snd }, Jobs: func() *jobs.Client { return jc },
-		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status"}
+		Lookup: f.snd, Logger: quietLog(), StaleAfter: 300 * time.Millisecond, SettleAfter: time.Millisecond, StatusCallback: "https://x.test/webhooks/twilio/status",
+		Now: clock.Now}
 	for _, fn := range opts {
 		fn(&o)
 	}
@@ -202,6 +213,50 @@ func (f *fixture) trySendAll(alertID string) error {
 		}
 	}
 	return nil
+}
+
+// interruptedClaim plays a process (owner, heartbeat written) that claimed batch 0 of the
+// alert, marked its first 40 recipients "sending", handed 25 of them to the provider and then
+// stopped, dead or stuck: what is left to the sweep. It returns that worker's lease.
+func (f *fixture) interruptedClaim(t testing.TB, alertID, owner string) alertstore.BatchLease {
+	t.Helper()
+	ctx := context.Background()
+	if err := f.as.Heartbeat(ctx, owner); err != nil {
+		t.Fatal(err)
+	}
+	lease, ok, err := f.as.ClaimAlertBatch(ctx, alertID, 0, owner, f.svc.liveness())
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	seqs, err := f.as.QueuedInBatch(ctx, alertID, 0, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	claimed, err := f.as.ClaimRecipients(ctx, alertID, 0, seqs, lease)
+	if err != nil || len(claimed) != 40 {
+		t.Fatal(len(claimed), err)
+	}
+	for _, r := range claimed[:25] {
+		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return lease
+}
+
+// wantEachOnce fails the test unless exactly want numbers got the alert, each of them once;
+// short says what a shortfall means in the test's story.
+func (f *fixture) wantEachOnce(t testing.TB, want int, short string) {
+	t.Helper()
+	got := f.snd.countTo()
+	if len(got) != want {
+		t.Fatalf("%d of %d numbers got the alert: %s", len(got), want, short)
+	}
+	for to, n := range got {
+		if n != 1 {
+			t.Fatalf("%s got it %d times", to, n)
+		}
+	}
 }
 
 func phones(prefix string, n int) []string {

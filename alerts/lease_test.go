@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
+	"github.com/sportello/sportello/store/storetest"
 )
 
 // A worker that stops making progress while its process stays alive (a hung call, a worker
@@ -28,55 +31,27 @@ func TestStuckWorkerLosesItsBatchToTheLease(t *testing.T) {
 		t.Fatal(err)
 	}
 	stuck := "stuck-process"
-	beat := func() {
-		t.Helper()
-		if err := f.as.Heartbeat(ctx, stuck); err != nil {
-			t.Fatal(err)
-		}
-	}
-	beat()
-	if ok, err := f.as.ClaimAlertBatch(ctx, a.ID, 0, stuck, f.svc.liveness()); !ok || err != nil {
-		t.Fatal(ok, err)
-	}
-	seqs, _ := f.as.QueuedInBatch(ctx, a.ID, 0, 40)
-	claimed, err := f.as.ClaimRecipients(ctx, a.ID, 0, seqs, stuck)
-	if err != nil || len(claimed) != 40 {
-		t.Fatal(len(claimed), err)
-	}
-	for _, r := range claimed[:25] {
-		if _, err := f.snd.Send(ctx, channels.OutboundMessage{To: r.Phone, Body: "Firenze: Prova"}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	lease := f.interruptedClaim(t, a.ID, stuck)
 	f.sendAll(t, a.ID)
 	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Sending != 40 || c.Queued != 60 {
 		t.Fatalf("batch 0 was taken while its worker still held the lease: %+v", c)
 	}
-	// Alive but stuck: the heartbeat goes on, the batch makes no progress.
-	deadline := time.Now().Add(400 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		beat()
-		time.Sleep(20 * time.Millisecond)
+	// Alive but stuck: the batch makes no progress for longer than the lease, and the heartbeat
+	// goes on.
+	f.clock.Advance(400 * time.Millisecond)
+	if err := f.as.Heartbeat(ctx, stuck); err != nil {
+		t.Fatal(err)
 	}
-	beat()
 	if err := f.svc.SettleOrphans(ctx); err != nil {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 250 {
-		t.Fatalf("%d of 250 got the alert: a live but stuck worker kept its batch", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 250, "a live but stuck worker kept its batch")
 	if st, _ := f.svc.GetAlert(ctx, "firenze", a.ID); st.Status != alertstore.AlertSent || st.Counts.Sent != 250 {
 		t.Fatalf("%+v", st)
 	}
 	// The stuck worker wakes up: it no longer holds the batch and may claim nothing.
-	if _, err := f.as.ClaimRecipients(ctx, a.ID, 0, []int64{0, 1}, stuck); !errors.Is(err, alertstore.ErrLeaseLost) {
+	if _, err := f.as.ClaimRecipients(ctx, a.ID, 0, []int64{0, 1}, lease); !errors.Is(err, alertstore.ErrLeaseLost) {
 		t.Fatalf("a worker that lost its lease claimed again: %v", err)
 	}
 }
@@ -132,15 +107,7 @@ func TestPanicInWorkerHandsTheBatchBack(t *testing.T) {
 	if err := other.SendBatch(ctx, a.ID, 0); err != nil {
 		t.Fatal(err)
 	}
-	got := f.snd.countTo()
-	if len(got) != 100 {
-		t.Fatalf("%d of 100 got the alert after the panic", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 100, "the batch was not resumed after the panic")
 }
 
 // A claim whose sends wait too long for the process's request slots (a slow provider, many
@@ -159,15 +126,7 @@ func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
-	got := f.snd.countTo()
-	if len(got) != 20 {
-		t.Fatalf("%d of 20 got it", len(got))
-	}
-	for to, n := range got {
-		if n != 1 {
-			t.Fatalf("%s got it %d times", to, n)
-		}
-	}
+	f.wantEachOnce(t, 20, "what was handed back was not sent")
 	var again int
 	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM alert_recipients WHERE alert_id = ? AND attempts > 1", a.ID).Scan(&again); err != nil {
 		t.Fatal(err)
@@ -176,4 +135,67 @@ func TestSlowClaimHandsBackWhatItCannotSendInTime(t *testing.T) {
 		t.Fatal("a claim of 20 at 30ms each, one at a time, was all handed over in one go: no time bound")
 	}
 	t.Logf("%d recipients were handed back and claimed again", again)
+}
+
+// gatedSender holds the first hold sends until open is closed (a worker whose chunk is in
+// flight) and counts every send.
+type gatedSender struct {
+	inner channels.Sender
+	hold  int64
+	calls atomic.Int64
+	open  chan struct{}
+}
+
+func (g *gatedSender) Send(ctx context.Context, m channels.OutboundMessage) (channels.SendResult, error) {
+	if g.calls.Add(1) <= g.hold {
+		select {
+		case <-g.open:
+		case <-ctx.Done():
+			return channels.SendResult{}, ctx.Err()
+		}
+	}
+	return g.inner.Send(ctx, m)
+}
+
+// River runs a batch's job a second time in the process whose first run is still sending it
+// (a rescued or re-enqueued job). The second worker must leave the batch alone: it sends
+// nothing while the first holds it, and the first finishes the batch with everyone sent once.
+func TestSecondWorkerOfTheSameProcessSendsNothing(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(strings.ToLower(string(d)), func(t *testing.T) { secondWorkerSendsNothing(t, d) })
+	}
+}
+
+func secondWorkerSendsNothing(t *testing.T, d store.Dialect) {
+	const chunk = 20 // 200/s: a chunk is a tenth of a second
+	gate := &gatedSender{hold: chunk, open: make(chan struct{})}
+	f := newFixtureOn(t, d, 200, 100, func(o *Options) {
+		inner := o.Sender
+		o.Sender = func() channels.Sender { gate.inner = inner(); return gate }
+		o.StaleAfter = time.Minute // one heartbeat keeps the process alive for the whole test
+	})
+	ctx := context.Background()
+	if err := f.as.Heartbeat(ctx, f.svc.o.SenderID); err != nil {
+		t.Fatal(err)
+	}
+	f.subscribe(t, "firenze", phones("+39347", 100)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstDone := make(chan error, 1)
+	go func() { firstDone <- f.svc.SendBatch(ctx, a.ID, 0) }()
+	waitFor(t, 10*time.Second, "the first worker's chunk in flight", func() bool { return gate.calls.Load() == chunk })
+	if err := f.svc.SendBatch(ctx, a.ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := gate.calls.Load(); n != chunk {
+		close(gate.open)
+		t.Fatalf("a second worker of the same process sent %d messages of a batch the first one holds", n-chunk)
+	}
+	close(gate.open)
+	if err := <-firstDone; err != nil {
+		t.Fatal(err)
+	}
+	f.wantEachOnce(t, 100, "the first worker did not finish its batch")
 }

@@ -31,13 +31,16 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// gauge is the stalled-alerts gauge; every stall check sets it, so sets counts the checks.
 type gauge struct {
-	mu sync.Mutex
-	v  float64
+	mu   sync.Mutex
+	v    float64
+	sets int
 }
 
-func (g *gauge) Set(v float64) { g.mu.Lock(); g.v = v; g.mu.Unlock() }
+func (g *gauge) Set(v float64) { g.mu.Lock(); g.v = v; g.sets++; g.mu.Unlock() }
 func (g *gauge) get() float64  { g.mu.Lock(); defer g.mu.Unlock(); return g.v }
+func (g *gauge) checks() int   { g.mu.Lock(); defer g.mu.Unlock(); return g.sets }
 
 // The provider refuses every send: the alert makes no progress, and says so (with the reason,
 // in its status, in the gauge, and once in the log); when the provider is back it finishes and
@@ -85,7 +88,8 @@ func TestStalledAlertSaysSoOnceWithTheReason(t *testing.T) {
 		t.Fatalf("stall reason %q does not say the provider refuses", st.StallReason)
 	}
 	waitFor(t, 2*time.Second, "the gauge to count it", func() bool { return g.get() == 1 })
-	time.Sleep(300 * time.Millisecond) // several more stall checks while still stalled
+	more := g.checks() + 3
+	waitFor(t, 5*time.Second, "three more stall checks while still stalled", func() bool { return g.checks() >= more })
 	if n := strings.Count(logs.String(), "alert stalled"); n != 1 {
 		t.Fatalf("the stall was logged %d times, want once:\n%s", n, logs.String())
 	}

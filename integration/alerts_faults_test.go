@@ -3,7 +3,6 @@ package integration
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -63,28 +62,12 @@ func newFanoutRun(t *testing.T, dbURL string, n, replicas, rate int, extra strin
 		dir := t.TempDir()
 		addr := harness.FreePort(t)
 		cfg := filepath.Join(dir, "sportello.yaml")
-		if err := os.WriteFile(cfg, []byte(killYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, rate)+extra), 0o600); err != nil {
+		if err := os.WriteFile(cfg, []byte(harness.EmulatedYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, rate)+extra), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		cfgs, addrs = append(cfgs, cfg), append(addrs, addr)
 	}
-	var csv strings.Builder
-	csv.WriteString("phone\n")
-	r.numbers = make([]string, n)
-	for i := range r.numbers {
-		r.numbers[i] = fmt.Sprintf("+39347%07d", i)
-		csv.WriteString(r.numbers[i] + "\n")
-	}
-	csvPath := filepath.Join(t.TempDir(), "iscritti.csv")
-	if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	var rep struct {
-		Imported int `json:"imported"`
-	}
-	if err := json.Unmarshal([]byte(runCLI(t, "subscribers", "import", "--config", cfgs[0], "--comune", "firenze", csvPath)), &rep); err != nil || rep.Imported != n {
-		t.Fatalf("import: %+v %v", rep, err)
-	}
+	r.numbers = importNumbers(t, cfgs[0], n)
 	r.key = runCLI(t, "apikey", "create", "--config", cfgs[0], "--comune", "firenze", "--name", "fault test")
 	for i := range cfgs {
 		r.replicas = append(r.replicas, harness.StartProcess(t, cfgs[i], addrs[i]))

@@ -18,36 +18,6 @@ import (
 	"github.com/sportello/sportello/store/storetest"
 )
 
-// killYAML is a subprocess gateway's config: Twilio is the test's emulator, and public_url is
-// the gateway's real address so the emulator's status callbacks reach it.
-func killYAML(dir, dbURL, addr, twilioURL string, rate int) string {
-	return fmt.Sprintf(`
-data_dir: %q
-database_url: %q
-public_url: http://%s
-http:
-  listen: %s
-smtp:
-  listen: ""
-twilio:
-  account_sid: %s
-  auth_token: %s
-  from: "%s"
-  api_base_url: %s
-  max_messages_per_second: %d
-alerts:
-  batch_size: 500
-  quiet_hours: "off"
-log:
-  level: warn
-comuni:
-  - id: firenze
-    name: Comune di Firenze
-    phone_numbers: ["+390552768000"]
-    topics: [traffico]
-`, dir, dbURL, addr, addr, harness.AccountSID, harness.AuthToken, harness.TwilioFrom, twilioURL, rate)
-}
-
 // runCLI runs the real binary and returns the last line of its stdout.
 func runCLI(t *testing.T, args ...string) string {
 	t.Helper()
@@ -59,6 +29,30 @@ func runCLI(t *testing.T, args ...string) string {
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	return lines[len(lines)-1]
+}
+
+// importNumbers imports n subscribers of Firenze (+39347 and seven digits, from 0) through
+// the CLI, as an operator would, and returns their numbers.
+func importNumbers(t *testing.T, cfgPath string, n int) []string {
+	t.Helper()
+	var csv strings.Builder
+	csv.WriteString("phone\n")
+	numbers := make([]string, n)
+	for i := range numbers {
+		numbers[i] = fmt.Sprintf("+39347%07d", i)
+		csv.WriteString(numbers[i] + "\n")
+	}
+	csvPath := filepath.Join(t.TempDir(), "iscritti.csv")
+	if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Imported int `json:"imported"`
+	}
+	if err := json.Unmarshal([]byte(runCLI(t, "subscribers", "import", "--config", cfgPath, "--comune", "firenze", csvPath)), &rep); err != nil || rep.Imported != n {
+		t.Fatalf("import: %+v %v", rep, err)
+	}
+	return numbers
 }
 
 // A kill -9 in the middle of a 20,000-recipient fan-out of the real binary, then a restart:
@@ -84,27 +78,11 @@ func TestAlertsKillNineMidFanout(t *testing.T) {
 		}
 		addr := harness.FreePort(t)
 		cfgPath := filepath.Join(dir, "sportello.yaml")
-		if err := os.WriteFile(cfgPath, []byte(killYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, 2000)), 0o600); err != nil {
+		if err := os.WriteFile(cfgPath, []byte(harness.EmulatedYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, 2000)), 0o600); err != nil {
 			t.Fatal(err)
 		}
 		// Subscribers and the key through the CLI, as an operator would.
-		var csv strings.Builder
-		csv.WriteString("phone\n")
-		numbers := make([]string, n)
-		for i := range numbers {
-			numbers[i] = fmt.Sprintf("+39347%07d", i)
-			csv.WriteString(numbers[i] + "\n")
-		}
-		csvPath := filepath.Join(dir, "iscritti.csv")
-		if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var rep struct {
-			Imported int `json:"imported"`
-		}
-		if err := json.Unmarshal([]byte(runCLI(t, "subscribers", "import", "--config", cfgPath, "--comune", "firenze", csvPath)), &rep); err != nil || rep.Imported != n {
-			t.Fatalf("import: %+v %v", rep, err)
-		}
+		numbers := importNumbers(t, cfgPath, n)
 		step("imported")
 		key := runCLI(t, "apikey", "create", "--config", cfgPath, "--comune", "firenze", "--name", "kill test")
 		if !strings.HasPrefix(key, "spk_") {

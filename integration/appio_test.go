@@ -59,7 +59,7 @@ func startAppIORun(t *testing.T, d store.Dialect) *appIORun {
 	addr := harness.FreePort(t)
 	r.cfg = filepath.Join(dir, "sportello.yaml")
 	// The service key comes from the environment (SPORTELLO_APP_IO_KEY_FIRENZE), as in production.
-	yaml := killYAML(filepath.Join(dir, "data"), dbURL, addr, twURL, 50) + fmt.Sprintf(`
+	yaml := harness.EmulatedYAML(filepath.Join(dir, "data"), dbURL, addr, twURL, 50) + fmt.Sprintf(`
 app_io:
   base_url: %s
   status_every: 200ms

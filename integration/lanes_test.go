@@ -2,13 +2,10 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -68,24 +65,10 @@ func TestPriorityLanes(t *testing.T) {
 		}
 		addr := harness.FreePort(t)
 		cfgPath := filepath.Join(dir, "sportello.yaml")
-		if err := os.WriteFile(cfgPath, []byte(killYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, 1000000)), 0o600); err != nil {
+		if err := os.WriteFile(cfgPath, []byte(harness.EmulatedYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, 1000000)), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		var csv strings.Builder
-		csv.WriteString("phone\n")
-		for i := range n {
-			fmt.Fprintf(&csv, "+39347%07d\n", i)
-		}
-		csvPath := filepath.Join(dir, "iscritti.csv")
-		if err := os.WriteFile(csvPath, []byte(csv.String()), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var rep struct {
-			Imported int `json:"imported"`
-		}
-		if err := json.Unmarshal([]byte(runCLI(t, "subscribers", "import", "--config", cfgPath, "--comune", "firenze", csvPath)), &rep); err != nil || rep.Imported != n {
-			t.Fatalf("import: %+v %v", rep, err)
-		}
+		importNumbers(t, cfgPath, n)
 		key := runCLI(t, "apikey", "create", "--config", cfgPath, "--comune", "firenze", "--name", "lanes test")
 		p := harness.StartProcess(t, cfgPath, addr)
 

@@ -25,6 +25,7 @@ import (
 	"github.com/sportello/sportello/adapters/twilio"
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/gateway"
+	"github.com/sportello/sportello/integration/gwconfig"
 	"github.com/sportello/sportello/integration/twilioemu"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
@@ -124,6 +125,13 @@ func ConfigYAMLWithTwilio(opts Options, dataDir, dbURL, twilioURL string) string
 		y = fmt.Sprintf(opts.Replace, dataDir, dbURL)
 	}
 	return strings.ReplaceAll(y, TwilioAPIPlaceholder, twilioURL)
+}
+
+// EmulatedYAML is the config of a gateway process (StartProcess) whose Twilio is a test's own
+// emulator at twilioURL, with this harness's credentials (see gwconfig.Emulated).
+func EmulatedYAML(dataDir, dbURL, addr, twilioURL string, rate int) string {
+	return gwconfig.Emulated{DataDir: dataDir, DatabaseURL: dbURL, Addr: addr, TwilioURL: twilioURL,
+		AccountSID: AccountSID, AuthToken: AuthToken, From: TwilioFrom, Rate: rate}.YAML()
 }
 
 // gatewayTransport sends the emulator's status callbacks, signed for PublicURL, to the

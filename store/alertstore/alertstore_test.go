@@ -157,21 +157,22 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if err := s.Heartbeat(ctx, "p1"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p1", stale); !ok || err != nil {
+		p1, ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p1", stale)
+		if !ok || err != nil {
 			t.Fatalf("claim batch: %v %v", ok, err)
 		}
-		if ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale); ok {
+		if _, ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale); ok {
 			t.Fatal("a live owner's batch was claimed by another")
 		}
 		seqs, err := s.QueuedInBatch(ctx, a.ID, 0, 100)
 		if err != nil || len(seqs) != 10 {
 			t.Fatalf("queued: %v %v", seqs, err)
 		}
-		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p1")
+		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, p1)
 		if err != nil || len(rs) != 10 {
 			t.Fatalf("claim: %d %v", len(rs), err)
 		}
-		if again, _ := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p2"); len(again) != 0 {
+		if again, _ := s.ClaimRecipients(ctx, a.ID, 0, seqs, alertstore.BatchLease{Owner: "p2"}); len(again) != 0 {
 			t.Fatal("recipients claimed twice")
 		}
 		// A status callback faster than our commit is kept and applied later.
@@ -216,7 +217,7 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if c.Failed != 2 || c.Sent != 5 {
 			t.Fatalf("a late 'sent' moved a failure back: %+v", c)
 		}
-		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, "p1"); done {
+		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, p1); done {
 			t.Fatal("batch finished with a queued recipient")
 		}
 		// The uncertain one is an orphan at once (no owner); the provider had not got it.
@@ -249,7 +250,8 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if err := s.ReopenAbandonedBatch(ctx, a.ID, 0, stale, func(context.Context, *store.Tx, string, []int) error { reopened++; return nil }); err != nil || reopened != 1 {
 			t.Fatalf("reopen %v %d", err, reopened)
 		}
-		if ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale); !ok {
+		p2, ok, _ := s.ClaimAlertBatch(ctx, a.ID, 0, "p2", stale)
+		if !ok {
 			t.Fatal("the reopened batch cannot be claimed")
 		}
 		// Cancel: nothing queued remains.
@@ -265,10 +267,10 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if c.Queued != 0 || c.Cancelled != 18 {
 			t.Fatalf("after cancel %+v", c)
 		}
-		if rs, _ := s.ClaimRecipients(ctx, a.ID, 2, []int64{20, 21}, "p2"); len(rs) != 0 {
+		if rs, _ := s.ClaimRecipients(ctx, a.ID, 2, []int64{20, 21}, p2); len(rs) != 0 {
 			t.Fatal("claimed recipients of a cancelled alert")
 		}
-		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, "p2"); !done {
+		if done, _ := s.FinishAlertBatch(ctx, a.ID, 0, p2); !done {
 			t.Fatal("batch of a cancelled alert not finished")
 		}
 	})
@@ -302,19 +304,21 @@ func TestSendSlotsAreSharedAndBounded(t *testing.T) {
 }
 
 func TestScheduledAlertStartsOnce(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	clock := &storetest.Clock{}
+	storetest.EachWith(t, store.Options{Now: clock.Now}, func(t *testing.T, st *store.Store) {
 		s := alertstore.New(st)
 		ctx := context.Background()
 		sub(t, s, "firenze", "+393470000001")
 		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api",
-			SendAt: time.Now().Add(200 * time.Millisecond)}, alertstore.CreateAlertOptions{BatchSize: 10})
+			SendAt: clock.Now().Add(time.Hour)}, alertstore.CreateAlertOptions{BatchSize: 10})
 		if err != nil || a.Status != alertstore.AlertScheduled || a.Recipients != 1 {
 			t.Fatalf("%+v %v", a, err)
 		}
+		clock.Advance(time.Hour - time.Second)
 		if ids, _ := s.DueAlerts(ctx, 10); len(ids) != 0 {
-			t.Fatal("due too early")
+			t.Fatal("due a second before its send_at")
 		}
-		time.Sleep(250 * time.Millisecond)
+		clock.Advance(time.Second)
 		ids, _ := s.DueAlerts(ctx, 10)
 		if len(ids) != 1 {
 			t.Fatalf("due %v", ids)

@@ -99,14 +99,28 @@ func (l Liveness) args() []any {
 	return []any{store.Micros(l.StaleBefore), store.Micros(l.LeaseBefore)}
 }
 
-// ClaimAlertBatch makes owner the worker of a batch unless the batch is done or another live
-// process holds it (see Liveness).
-func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, live Liveness) (bool, error) {
-	ok := false
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		res, err := tx.Exec(ctx, `UPDATE alert_batches SET owner = ?, status = 'running', updated_at = ?
-			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR owner = ? OR NOT `+heldBatch+`)`,
-			append([]any{owner, store.Micros(s.Now()), alertID, batch, owner}, live.args()...)...)
+// BatchLease is one worker's hold on a batch. Owner is the worker's process: its heartbeat
+// says whether the lease's holder is alive, and it owns the recipients the worker claims. ID
+// names this one claim: a process runs many workers, and River may run a batch's job again
+// while its first run still works the batch, so the process alone cannot tell the holder from
+// a second worker that must keep off.
+type BatchLease struct {
+	Owner string
+	ID    string
+}
+
+// ClaimAlertBatch makes a new worker of process owner the holder of a batch, unless the batch
+// is done or is held: a live process's worker made progress on it within the lease (see
+// Liveness), and that includes a worker of the same process. ok is false when it is held. A
+// live holder is refused rather than taken over: it is making progress, and a takeover would
+// leave two workers sending the batch until the first noticed at its next renewal; a holder
+// that stopped making progress loses the batch after the lease anyway.
+func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, owner string, live Liveness) (lease BatchLease, ok bool, err error) {
+	lease = BatchLease{Owner: owner, ID: store.NewID()}
+	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		res, err := tx.Exec(ctx, `UPDATE alert_batches SET owner = ?, lease_id = ?, status = 'running', updated_at = ?
+			WHERE alert_id = ? AND batch = ? AND status <> 'done' AND (owner IS NULL OR NOT `+heldBatch+`)`,
+			append([]any{lease.Owner, lease.ID, store.Micros(s.Now()), alertID, batch}, live.args()...)...)
 		if err != nil {
 			return err
 		}
@@ -114,23 +128,26 @@ func (s *Store) ClaimAlertBatch(ctx context.Context, alertID string, batch int, 
 		ok = n == 1
 		return err
 	})
-	return ok, err
+	if err != nil || !ok {
+		return BatchLease{}, false, err
+	}
+	return lease, true, nil
 }
 
-// RenewBatchLease records progress on a batch owner holds; false when it holds it no more.
-func (s *Store) RenewBatchLease(ctx context.Context, alertID string, batch int, owner string) (bool, error) {
+// RenewBatchLease records progress on a batch under lease; false when the lease is lost.
+func (s *Store) RenewBatchLease(ctx context.Context, alertID string, batch int, lease BatchLease) (bool, error) {
 	held := false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		var err error
-		held, err = renewLease(ctx, tx, alertID, batch, owner)
+		held, err = renewLease(ctx, tx, alertID, batch, lease)
 		return err
 	})
 	return held, err
 }
 
-func renewLease(ctx context.Context, tx *store.Tx, alertID string, batch int, owner string) (bool, error) {
-	res, err := tx.Exec(ctx, "UPDATE alert_batches SET updated_at = ? WHERE alert_id = ? AND batch = ? AND owner = ? AND status = 'running'",
-		store.Micros(tx.Store().Now()), alertID, batch, owner)
+func renewLease(ctx context.Context, tx *store.Tx, alertID string, batch int, lease BatchLease) (bool, error) {
+	res, err := tx.Exec(ctx, "UPDATE alert_batches SET updated_at = ? WHERE alert_id = ? AND batch = ? AND lease_id = ? AND status = 'running'",
+		store.Micros(tx.Store().Now()), alertID, batch, lease.ID)
 	if err != nil {
 		return false, err
 	}
@@ -138,11 +155,12 @@ func renewLease(ctx context.Context, tx *store.Tx, alertID string, batch int, ow
 	return n == 1, err
 }
 
-// ReleaseAlertBatch gives a batch back (a stopping process, a job that will be retried).
-func (s *Store) ReleaseAlertBatch(ctx context.Context, alertID string, batch int, owner string) error {
+// ReleaseAlertBatch gives a batch back (a stopping process, a job that will be retried), if
+// the lease still holds it.
+func (s *Store) ReleaseAlertBatch(ctx context.Context, alertID string, batch int, lease BatchLease) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE alert_batches SET owner = NULL, status = 'pending', updated_at = ? WHERE alert_id = ? AND batch = ? AND owner = ?",
-			store.Micros(s.Now()), alertID, batch, owner)
+		_, err := tx.Exec(ctx, "UPDATE alert_batches SET owner = NULL, lease_id = NULL, status = 'pending', updated_at = ? WHERE alert_id = ? AND batch = ? AND lease_id = ?",
+			store.Micros(s.Now()), alertID, batch, lease.ID)
 		return err
 	})
 }
@@ -158,12 +176,12 @@ func (s *Store) QueuedInBatch(ctx context.Context, alertID string, batch, limit 
 	})
 }
 
-// ClaimRecipients marks queued recipients "sending" by owner, and commits that before
-// returning: only the recipients returned may be handed to the provider. Recipients whose
-// number said STOP meanwhile are cancelled instead; nothing is claimed unless the alert is
-// still sending and not expired. Claiming renews owner's lease on the batch; a worker that lost
-// it gets ErrLeaseLost and claims nothing.
-func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, seqs []int64, owner string) ([]Recipient, error) {
+// ClaimRecipients marks queued recipients "sending" by the lease's owner, and commits that
+// before returning: only the recipients returned may be handed to the provider. Recipients
+// whose number said STOP meanwhile are cancelled instead; nothing is claimed unless the alert
+// is still sending and not expired. Claiming renews the lease; a worker that lost it gets
+// ErrLeaseLost and claims nothing.
+func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, seqs []int64, lease BatchLease) ([]Recipient, error) {
 	if len(seqs) == 0 {
 		return nil, nil
 	}
@@ -171,7 +189,7 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		out = out[:0]
 		now := s.Now()
-		held, err := renewLease(ctx, tx, alertID, batch, owner)
+		held, err := renewLease(ctx, tx, alertID, batch, lease)
 		if err != nil {
 			return err
 		}
@@ -196,11 +214,11 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
 			return err
 		}
-		cargs := append([]any{owner, store.Micros(now), store.Micros(now)}, args[1:]...)
+		cargs := append([]any{lease.Owner, store.Micros(now), store.Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
 			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang, fiscal_code`, cargs...)
 		out, err = store.Collect(rows, err, func(row interface{ Scan(...any) error }) (Recipient, error) {
-			r := Recipient{AlertID: alertID, Owner: owner, ClaimedAt: store.FromMicros(store.Micros(now))}
+			r := Recipient{AlertID: alertID, Owner: lease.Owner, ClaimedAt: store.FromMicros(store.Micros(now))}
 			err := row.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.FiscalCode)
 			return r, err
 		})
@@ -453,8 +471,10 @@ func (s *Store) PurgeEarlyStatus(ctx context.Context, keep time.Duration) error 
 }
 
 // FinishAlertBatch marks a batch done when none of its recipients is queued any more, and the
-// alert sent when every batch is done. It returns false while queued recipients remain.
-func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int, owner string) (bool, error) {
+// alert sent when every batch is done. It returns false while queued recipients remain. A
+// batch another worker holds meanwhile is left to that worker (true: this one has nothing left
+// to do).
+func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int, lease BatchLease) (bool, error) {
 	done := false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		done = false
@@ -475,8 +495,8 @@ func (s *Store) FinishAlertBatch(ctx context.Context, alertID string, batch int,
 			}
 		}
 		now := store.Micros(s.Now())
-		if _, err := tx.Exec(ctx, "UPDATE alert_batches SET status = 'done', owner = NULL, updated_at = ? WHERE alert_id = ? AND batch = ? AND (owner = ? OR owner IS NULL)",
-			now, alertID, batch, owner); err != nil {
+		if _, err := tx.Exec(ctx, "UPDATE alert_batches SET status = 'done', owner = NULL, lease_id = NULL, updated_at = ? WHERE alert_id = ? AND batch = ? AND (lease_id = ? OR owner IS NULL)",
+			now, alertID, batch, lease.ID); err != nil {
 			return err
 		}
 		done = true
@@ -607,7 +627,7 @@ func reopenBatch(ctx context.Context, t *store.Tx, alertID string, batch int, li
 // batch matches cond (with its args).
 func reopenWhere(ctx context.Context, t *store.Tx, alertID string, batch int, cond string, args []any, enqueue Enqueuer) error {
 	now := store.Micros(t.Store().Now())
-	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, updated_at = ?
+	res, err := t.Exec(ctx, `UPDATE alert_batches SET status = 'pending', owner = NULL, lease_id = NULL, updated_at = ?
 		WHERE alert_id = ? AND batch = ? AND `+cond, append([]any{now, alertID, batch}, args...)...)
 	if err != nil {
 		return err

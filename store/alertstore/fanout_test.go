@@ -2,6 +2,7 @@ package alertstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -51,20 +52,29 @@ func (tk *takeover) enqueue(_ context.Context, _ *store.Tx, _ string, batches []
 	return nil
 }
 
-// claim makes owner the batch's worker and claims up to n queued recipients for it.
-func (tk *takeover) claim(t *testing.T, owner string, live alertstore.Liveness, n int) []alertstore.Recipient {
+// claim makes a new worker of process owner the batch's holder and claims up to n queued
+// recipients for it.
+func (tk *takeover) claim(t *testing.T, owner string, live alertstore.Liveness, n int) (alertstore.BatchLease, []alertstore.Recipient) {
 	t.Helper()
 	ctx := context.Background()
-	if ok, err := tk.s.ClaimAlertBatch(ctx, tk.alert, 0, owner, live); !ok || err != nil {
+	lease, ok, err := tk.s.ClaimAlertBatch(ctx, tk.alert, 0, owner, live)
+	if !ok || err != nil {
 		t.Fatalf("%s cannot claim the batch: %v %v", owner, ok, err)
 	}
+	return lease, tk.claimMore(t, lease, n)
+}
+
+// claimMore claims up to n more queued recipients under lease.
+func (tk *takeover) claimMore(t *testing.T, lease alertstore.BatchLease, n int) []alertstore.Recipient {
+	t.Helper()
+	ctx := context.Background()
 	seqs, err := tk.s.QueuedInBatch(ctx, tk.alert, 0, n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rs, err := tk.s.ClaimRecipients(ctx, tk.alert, 0, seqs, owner)
+	rs, err := tk.s.ClaimRecipients(ctx, tk.alert, 0, seqs, lease)
 	if err != nil || len(rs) != len(seqs) {
-		t.Fatalf("%s claimed %d of %v: %v", owner, len(rs), seqs, err)
+		t.Fatalf("%s claimed %d of %v: %v", lease.Owner, len(rs), seqs, err)
 	}
 	return rs
 }
@@ -87,9 +97,9 @@ func (tk *takeover) record(t *testing.T, owner string, rs []alertstore.Recipient
 	}
 }
 
-func (tk *takeover) finish(t *testing.T, owner string) bool {
+func (tk *takeover) finish(t *testing.T, lease alertstore.BatchLease) bool {
 	t.Helper()
-	done, err := tk.s.FinishAlertBatch(context.Background(), tk.alert, 0, owner)
+	done, err := tk.s.FinishAlertBatch(context.Background(), tk.alert, 0, lease)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,13 +116,14 @@ func TestLateRequeueIntoAFinishedBatchReopensIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		tk := newTakeover(t, st, 4)
-		slow := tk.claim(t, "slow", tk.holding, 2)
+		_, slow := tk.claim(t, "slow", tk.holding, 2)
 		// No progress for a lease: the sweep takes the batch back and gives it a job.
 		if err := tk.s.ReopenAbandonedBatch(ctx, tk.alert, 0, tk.expired, tk.enqueue); err != nil || tk.jobs != 1 {
 			t.Fatalf("the abandoned batch got %d jobs: %v", tk.jobs, err)
 		}
-		tk.record(t, "fast", tk.claim(t, "fast", tk.expired, 100), 2)
-		if !tk.finish(t, "fast") {
+		fast, rs := tk.claim(t, "fast", tk.expired, 100)
+		tk.record(t, "fast", rs, 2)
+		if !tk.finish(t, fast) {
 			t.Fatal("the batch was not finished with nothing queued")
 		}
 		if a, _ := tk.s.GetAlert(ctx, "", tk.alert); a.Status != alertstore.AlertSent {
@@ -126,12 +137,12 @@ func TestLateRequeueIntoAFinishedBatchReopensIt(t *testing.T) {
 		if a, _ := tk.s.GetAlert(ctx, "", tk.alert); a.Status != alertstore.AlertSending {
 			t.Fatalf("alert %s with a recipient queued again", a.Status)
 		}
-		again := tk.claim(t, "fast", tk.holding, 100)
+		fast, again := tk.claim(t, "fast", tk.holding, 100)
 		if len(again) != 1 || again[0].Seq != slow[1].Seq {
 			t.Fatalf("the new job claimed %+v, want seq %d", again, slow[1].Seq)
 		}
 		tk.record(t, "fast", again, 1)
-		if !tk.finish(t, "fast") {
+		if !tk.finish(t, fast) {
 			t.Fatal("the reopened batch did not finish")
 		}
 		c, _ := tk.s.CountRecipients(ctx, tk.alert)
@@ -150,7 +161,7 @@ func TestLateRequeueIntoAnEndedAlertIsCancelled(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		tk := newTakeover(t, st, 4)
-		slow := tk.claim(t, "slow", tk.holding, 2)
+		_, slow := tk.claim(t, "slow", tk.holding, 2)
 		if _, err := tk.s.EndAlert(ctx, "", tk.alert, alertstore.AlertCancelled); err != nil {
 			t.Fatal(err)
 		}
@@ -171,7 +182,7 @@ func TestLateResultDoesNotUndoANewerClaimOfTheSameProcess(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		tk := newTakeover(t, st, 2)
-		stuck := tk.claim(t, "slow", tk.holding, 2)
+		_, stuck := tk.claim(t, "slow", tk.holding, 2)
 		orphans, err := tk.s.Orphans(ctx, tk.expired, time.Now().Add(time.Hour), 10)
 		if err != nil || len(orphans) != 2 {
 			t.Fatalf("orphans %+v %v", orphans, err)
@@ -180,7 +191,7 @@ func TestLateResultDoesNotUndoANewerClaimOfTheSameProcess(t *testing.T) {
 		if err := tk.s.ResolveOrphan(ctx, orphans[0], "", tk.expired, tk.enqueue); err != nil || tk.jobs != 1 {
 			t.Fatalf("resolve: %d job(s) %v", tk.jobs, err)
 		}
-		fresh := tk.claim(t, "slow", tk.holding, 10)
+		lease, fresh := tk.claim(t, "slow", tk.holding, 10)
 		if len(fresh) != 1 || fresh[0].Seq != orphans[0].Seq {
 			t.Fatalf("the new job claimed %+v, want seq %d", fresh, orphans[0].Seq)
 		}
@@ -196,13 +207,70 @@ func TestLateResultDoesNotUndoANewerClaimOfTheSameProcess(t *testing.T) {
 			}
 		}
 		tk.record(t, "slow", fresh, 1)
-		tk.record(t, "slow", tk.claim(t, "slow", tk.holding, 10), 1)
-		if !tk.finish(t, "slow") {
+		tk.record(t, "slow", tk.claimMore(t, lease, 10), 1)
+		if !tk.finish(t, lease) {
 			t.Fatal("the batch did not finish")
 		}
 		c, _ := tk.s.CountRecipients(ctx, tk.alert)
 		if c.Sent != 2 || c.Queued != 0 || c.Sending != 0 {
 			t.Fatalf("counts %+v, want 2 sent", c)
+		}
+	})
+}
+
+// Two workers of one process: River ran a batch's job again while its first run still works
+// the batch (a rescued or re-enqueued job). The process is alive and the batch made progress
+// lately, so the second claim fails. Once the first worker makes no progress for a lease, the
+// second takes the batch over, and from then on the first, of the same process, can neither
+// renew, claim, release nor finish it: only its own claims' results are still written.
+func TestSecondWorkerOfTheSameProcessCannotClaimAHeldBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		tk := newTakeover(t, st, 4)
+		first, firstClaim := tk.claim(t, "slow", tk.holding, 1)
+		if _, ok, err := tk.s.ClaimAlertBatch(ctx, tk.alert, 0, "slow", tk.holding); ok || err != nil {
+			t.Fatalf("a second worker of the same process claimed a batch the first one holds: %v %v", ok, err)
+		}
+		if held, err := tk.s.RenewBatchLease(ctx, tk.alert, 0, first); !held || err != nil {
+			t.Fatalf("the refused claim took the lease from its holder: %v %v", held, err)
+		}
+
+		second, rest := tk.claim(t, "slow", tk.expired, 100)
+		if len(rest) != 3 {
+			t.Fatalf("the worker that took the batch over claimed %d of the 3 queued", len(rest))
+		}
+		if held, err := tk.s.RenewBatchLease(ctx, tk.alert, 0, first); held || err != nil {
+			t.Fatalf("the first worker still renews a lease taken over: %v %v", held, err)
+		}
+		if err := tk.s.ReleaseAlertBatch(ctx, tk.alert, 0, first); err != nil {
+			t.Fatal(err)
+		}
+		if !tk.finish(t, first) {
+			t.Fatal("with nothing queued, the first worker was told to keep going")
+		}
+		var status string
+		var lease *string
+		if err := st.QueryRow(ctx, "SELECT status, lease_id FROM alert_batches WHERE alert_id = ? AND batch = 0", tk.alert).Scan(&status, &lease); err != nil {
+			t.Fatal(err)
+		}
+		if status != "running" || lease == nil || *lease != second.ID {
+			t.Fatalf("the first worker's release or finish moved a batch the second holds: %s, lease %v", status, lease)
+		}
+		if _, err := tk.s.ClaimRecipients(ctx, tk.alert, 0, []int64{rest[0].Seq}, first); !errors.Is(err, alertstore.ErrLeaseLost) {
+			t.Fatalf("a worker whose lease was taken over may still claim: %v", err)
+		}
+
+		tk.record(t, "slow", firstClaim, 1)
+		tk.record(t, "slow", rest, 3)
+		if !tk.finish(t, second) {
+			t.Fatal("the batch did not finish")
+		}
+		c, _ := tk.s.CountRecipients(ctx, tk.alert)
+		if c.Sent != 4 || c.Queued != 0 || c.Sending != 0 {
+			t.Fatalf("counts %+v, want 4 sent", c)
+		}
+		if a, _ := tk.s.GetAlert(ctx, "", tk.alert); a.Status != alertstore.AlertSent {
+			t.Fatalf("alert %s at the end", a.Status)
 		}
 	})
 }

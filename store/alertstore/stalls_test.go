@@ -83,7 +83,8 @@ func TestStrandedBatchGetsANewJobOnce(t *testing.T) {
 // An alert without progress is marked stalled once, with a reason, on both databases; its
 // progress clears the mark once.
 func TestCheckStallsMarksOnceAndClears(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, st *store.Store) {
+	clock := &storetest.Clock{}
+	storetest.EachWith(t, store.Options{Now: clock.Now}, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		s := alertstore.New(st)
 		for i := 0; i < 12; i++ {
@@ -94,11 +95,11 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		live := alertstore.Liveness{StaleBefore: time.Now().Add(-10 * time.Second), LeaseBefore: time.Now().Add(-time.Minute)}
+		live := alertstore.Liveness{StaleBefore: clock.Now().Add(-10 * time.Second), LeaseBefore: clock.Now().Add(-time.Minute)}
 		if err := s.RecordBatchError(ctx, a.ID, 1, "twilio: HTTP 503"); err != nil {
 			t.Fatal(err)
 		}
-		future := time.Now().Add(time.Minute)
+		future := clock.Now().Add(time.Minute)
 		ch, err := s.CheckStalls(ctx, future, live)
 		if err != nil || len(ch) != 1 || !ch[0].Stalled || ch[0].Reason != "batch 1: twilio: HTTP 503" {
 			t.Fatalf("stall %+v %v", ch, err)
@@ -117,19 +118,20 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		if err := s.Heartbeat(ctx, "p"); err != nil {
 			t.Fatal(err)
 		}
-		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p", live); !ok || err != nil {
+		lease, ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "p", live)
+		if !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 		seqs, _ := s.QueuedInBatch(ctx, a.ID, 0, 1)
-		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, "p")
+		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
 		if err != nil || len(rs) != 1 {
 			t.Fatal(rs, err)
 		}
-		time.Sleep(2 * time.Millisecond)
+		clock.Advance(time.Second) // the progress comes after the stall was marked
 		if err := s.RecordSendResults(ctx, a.ID, 0, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall0", ClaimedAt: rs[0].ClaimedAt}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		ch, err = s.CheckStalls(ctx, time.Now().Add(-time.Minute), live)
+		ch, err = s.CheckStalls(ctx, clock.Now().Add(-time.Minute), live)
 		if err != nil || len(ch) != 1 || ch[0].Stalled {
 			t.Fatalf("resume %+v %v", ch, err)
 		}
@@ -138,17 +140,17 @@ func TestCheckStallsMarksOnceAndClears(t *testing.T) {
 		}
 		// Batch 1, whose error explained the stall, moves again: when the alert stalls once
 		// more, that old error is no longer its reason.
-		if ok, err := s.ClaimAlertBatch(ctx, a.ID, 1, "p", live); !ok || err != nil {
+		if lease, ok, err = s.ClaimAlertBatch(ctx, a.ID, 1, "p", live); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 		seqs, _ = s.QueuedInBatch(ctx, a.ID, 1, 1)
-		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, "p"); err != nil || len(rs) != 1 {
+		if rs, err = s.ClaimRecipients(ctx, a.ID, 1, seqs, lease); err != nil || len(rs) != 1 {
 			t.Fatal(rs, err)
 		}
 		if err := s.RecordSendResults(ctx, a.ID, 1, "p", []alertstore.SendResult{{Seq: rs[0].Seq, Outcome: alertstore.OutcomeSent, SID: "SMstall1", ClaimedAt: rs[0].ClaimedAt}}, nil); err != nil {
 			t.Fatal(err)
 		}
-		ch, err = s.CheckStalls(ctx, time.Now().Add(time.Minute), live)
+		ch, err = s.CheckStalls(ctx, clock.Now().Add(time.Minute), live)
 		if err != nil || len(ch) != 1 || !ch[0].Stalled || strings.Contains(ch[0].Reason, "503") {
 			t.Fatalf("second stall %+v %v: the cleared error must not explain it", ch, err)
 		}

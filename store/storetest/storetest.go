@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -88,8 +89,23 @@ func Open(t testing.TB, d store.Dialect) *store.Store {
 // OpenURL is Open that also returns the database URL ("" for SQLite).
 func OpenURL(t testing.TB, d store.Dialect) (*store.Store, string) {
 	t.Helper()
+	return OpenURLWith(t, d, store.Options{})
+}
+
+// OpenWith is Open with opts (a clock, a pool size); their URL and DataDir are the new
+// database's.
+func OpenWith(t testing.TB, d store.Dialect, opts store.Options) *store.Store {
+	t.Helper()
+	s, _ := OpenURLWith(t, d, opts)
+	return s
+}
+
+// OpenURLWith is OpenWith that also returns the database URL ("" for SQLite).
+func OpenURLWith(t testing.TB, d store.Dialect, opts store.Options) (*store.Store, string) {
+	t.Helper()
 	dbURL := NewDatabaseURL(t, d)
-	s, err := store.Open(context.Background(), store.Options{URL: dbURL, DataDir: t.TempDir()})
+	opts.URL, opts.DataDir = dbURL, t.TempDir()
+	s, err := store.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,9 +122,38 @@ func OpenURL(t testing.TB, d store.Dialect) (*store.Store, string) {
 
 // Each runs f as a subtest on every dialect.
 func Each(t *testing.T, f func(t *testing.T, s *store.Store)) {
+	EachWith(t, store.Options{}, f)
+}
+
+// EachWith is Each with the stores opened with opts (see OpenWith). The dialects' subtests run
+// one after the other and share opts: a Clock in it keeps the advances of the earlier ones.
+func EachWith(t *testing.T, opts store.Options, f func(t *testing.T, s *store.Store)) {
 	for _, d := range Dialects {
 		t.Run(strings.ToLower(string(d)), func(t *testing.T) {
-			f(t, Open(t, d))
+			f(t, OpenWith(t, d, opts))
 		})
 	}
+}
+
+// Clock runs with real time and can be moved ahead at once. A test gives its Now to a store
+// (and to the services over it) to cross a threshold (a heartbeat's age, a lease, a send_at)
+// without sleeping past it, while whatever is paced by real time keeps its pace. The zero
+// Clock reads the real time.
+type Clock struct {
+	mu    sync.Mutex
+	ahead time.Duration
+}
+
+// Now is the real time moved ahead by every Advance so far.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.ahead)
+}
+
+// Advance moves the clock d ahead.
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ahead += d
 }

@@ -39,6 +39,7 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/sportello/sportello/integration/gwconfig"
 	"github.com/sportello/sportello/integration/loadgen"
 	"github.com/sportello/sportello/integration/twilioemu"
 )
@@ -154,7 +155,9 @@ func run(o options) error {
 	}
 	cfgPath := filepath.Join(work, "sportello.yaml")
 	writeConfig := func(rate int) error {
-		return os.WriteFile(cfgPath, []byte(config(filepath.Join(work, "data"), dbURL, addr, emuURL, rate)+o.extra), 0o600)
+		gw := gwconfig.Emulated{DataDir: filepath.Join(work, "data"), DatabaseURL: dbURL, Addr: addr, TwilioURL: emuURL,
+			AccountSID: accountSID, AuthToken: authToken, From: from, Rate: rate}
+		return os.WriteFile(cfgPath, []byte(gw.YAML()+o.extra), 0o600)
 	}
 	if err := writeConfig(1000000); err != nil {
 		return err
@@ -285,31 +288,6 @@ func pct(ds []time.Duration, p int) time.Duration {
 	slices.Sort(s)
 	i := (p*len(s)+99)/100 - 1
 	return s[max(i, 0)]
-}
-
-func config(dataDir, dbURL, addr, emuURL string, rate int) string {
-	return fmt.Sprintf(`data_dir: %q
-database_url: %q
-public_url: http://%s
-http:
-  listen: %s
-smtp:
-  listen: ""
-twilio:
-  account_sid: %s
-  auth_token: %s
-  from: "%s"
-  api_base_url: %s
-  max_messages_per_second: %d
-alerts:
-  batch_size: 500
-log:
-  level: warn
-comuni:
-  - id: firenze
-    name: Comune di Firenze
-    phone_numbers: ["+390552768000"]
-`, dataDir, dbURL, addr, addr, accountSID, authToken, from, emuURL, rate)
 }
 
 // plainClient posts one message per number straight to the emulator, clients at a time.
