@@ -23,6 +23,7 @@ type inboundGovernor struct {
 	gap      time.Duration // the time between two starts of bulk work in this process (0: none)
 	next     time.Time     // when the next may start
 	adjusted time.Time     // when gap last changed
+	busy     bool          // people's writes were arriving at the last slot
 }
 
 const (
@@ -37,6 +38,10 @@ const (
 	// down for people but never stops for them.
 	minGap = 200 * time.Microsecond
 	maxGap = 5 * time.Millisecond
+	// startGap is the spacing when people's writes start arriving: cautious, since the first
+	// readings come only after a step, and a fan-out at full speed meanwhile had slowed the
+	// first webhooks of a quiet spell by a hundred milliseconds.
+	startGap = time.Millisecond
 )
 
 func (g *inboundGovernor) target(quiet time.Duration) time.Duration {
@@ -48,8 +53,11 @@ func (g *inboundGovernor) slot(now time.Time) time.Time {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if !g.active() {
-		g.gap = 0
+		g.gap, g.busy = 0, false
 		return now
+	}
+	if !g.busy {
+		g.gap, g.busy, g.adjusted = startGap, true, now
 	}
 	if now.Sub(g.adjusted) >= governorStep {
 		recent, quiet := g.latency()

@@ -22,6 +22,16 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 	load := &fakeLoad{active: true, recent: time.Millisecond, quiet: time.Millisecond}
 	g := load.governor()
 	now := time.Unix(1000, 0)
+	// People's writes start arriving: cautious at first, then faster while they stay fast.
+	g.slot(now)
+	if g.gap != startGap {
+		t.Fatalf("first gap %v, want %v", g.gap, startGap)
+	}
+	for i := 0; i < 40 && g.gap > 0; i++ {
+		now = now.Add(governorStep)
+		g.slot(now)
+	}
+	now = now.Add(governorStep)
 	if at := g.slot(now); !at.Equal(now) {
 		t.Fatalf("fast writes: slot %v after now, want none", at.Sub(now))
 	}
@@ -29,7 +39,7 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 	// Slow writes: the gap doubles each step up to maxGap.
 	load.recent = 30 * time.Millisecond
 	var gaps []time.Duration
-	for i := 0; i < 8; i++ {
+	for i := 0; i < 10; i++ {
 		now = now.Add(governorStep)
 		g.slot(now)
 		gaps = append(gaps, g.gap)
@@ -62,6 +72,12 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 	if at := g.slot(now); !at.Equal(now) || g.gap != 0 {
 		t.Fatalf("idle: slot %v after now, gap %v", at.Sub(now), g.gap)
 	}
+	// When people come back, the spacing starts cautious again.
+	load.active = true
+	g.slot(now.Add(time.Millisecond))
+	if g.gap != startGap {
+		t.Fatalf("gap when people's writes resume = %v, want %v", g.gap, startGap)
+	}
 }
 
 func TestGovernorTargetFollowsQuietLatency(t *testing.T) {
@@ -70,17 +86,17 @@ func TestGovernorTargetFollowsQuietLatency(t *testing.T) {
 	load := &fakeLoad{active: true, recent: 15 * time.Millisecond, quiet: 10 * time.Millisecond}
 	g := load.governor()
 	now := time.Unix(1000, 0)
-	for i := 0; i < 5; i++ {
+	for i := 0; i < 40; i++ {
 		now = now.Add(governorStep)
 		g.slot(now)
 	}
-	if g.gap != 0 {
-		t.Fatalf("gap %v with writes at 1.5x their quiet latency, want none", g.gap)
+	if g.gap > startGap {
+		t.Fatalf("gap %v with writes at 1.5x their quiet latency, want at most the start's %v", g.gap, startGap)
 	}
 	load.recent = 25 * time.Millisecond
 	now = now.Add(governorStep)
 	g.slot(now)
-	if g.gap == 0 {
-		t.Fatal("no gap with writes at 2.5x their quiet latency")
+	if g.gap <= startGap {
+		t.Fatalf("gap %v with writes at 2.5x their quiet latency, want more than %v", g.gap, startGap)
 	}
 }
