@@ -71,6 +71,33 @@ func defaultClassifier(t testing.TB) *Classifier {
 	return c
 }
 
+// The pre-test that spares most words their lookups never turns away a word a keyword
+// matches, and turns away words no keyword begins.
+func TestMayStartPassesEveryKeywordsFirstWord(t *testing.T) {
+	c := defaultClassifier(t)
+	extra, err := NewClassifier([]config.Category{{ID: "x", Keywords: []string{"a", "pm*", "e*", "ztl"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*Classifier{c, extra} {
+		for _, k := range cl.keywords {
+			w := k.words[0]
+			if !cl.mayStart([]byte(w.text)) {
+				t.Errorf("%q turned away", w.text)
+			}
+			if w.prefix && !cl.mayStart([]byte(w.text+"zzz")) {
+				t.Errorf("%q (a word %q* matches) turned away", w.text+"zzz", w.text)
+			}
+		}
+	}
+	tk := tokenize("Buongiorno scrivo che il marciapiede rischiano cortesemente")
+	for i := 0; i < tk.len(); i++ {
+		if c.mayStart(tk.at(i)) {
+			t.Errorf("%q passes, though no default keyword begins like it", tk.str(i))
+		}
+	}
+}
+
 func TestClassifyCitizenMessages(t *testing.T) {
 	c := defaultClassifier(t)
 	for _, m := range citizenMessages {
@@ -219,6 +246,17 @@ func BenchmarkClassify(b *testing.B) {
 		b.SetBytes(int64(len(long)))
 		for b.Loop() {
 			c.Classify(long)
+		}
+	})
+	// A citizen's letter as the SMTP benchmark sends them: 3 KB, few keywords.
+	letter := strings.Repeat("Buongiorno, scrivo per segnalare che in via dei Serragli il marciapiede è dissestato da "+
+		"settimane e le persone anziane rischiano di cadere. Vorrei sapere se il Comune ha in programma un intervento e "+
+		"con quali tempi, dato che la situazione peggiora con la pioggia. Vi chiedo cortesemente di verificare. ", 9)
+	b.Run("email-3KB-letter", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(letter)))
+		for b.Loop() {
+			c.Classify(letter)
 		}
 	})
 }
