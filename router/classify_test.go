@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sportello/sportello/config"
@@ -96,6 +97,34 @@ func TestMayStartPassesEveryKeywordsFirstWord(t *testing.T) {
 			t.Errorf("%q passes, though no default keyword begins like it", tk.str(i))
 		}
 	}
+}
+
+// One classifier serves every SMTP session at once, reusing its scratch buffers between texts
+// of every length: each text still gets its own answer.
+func TestClassifyConcurrently(t *testing.T) {
+	c := defaultClassifier(t)
+	long := strings.Repeat("Buongiorno, vorrei sapere quando passa il ritiro dei rifiuti ingombranti. ", 60) + " multa"
+	wantLong := defaultClassifier(t).Classify(long)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				for j, m := range citizenMessages {
+					if (i+j+g)%7 == 0 {
+						if got := c.Classify(long); got != wantLong {
+							t.Errorf("long text: %q, want %q", got, wantLong)
+						}
+					}
+					if got := c.Classify(m.text); got != m.want {
+						t.Errorf("Classify(%q) = %q, want %q", m.text, got, m.want)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestClassifyCitizenMessages(t *testing.T) {
