@@ -90,12 +90,16 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 		d.o.Logger.Warn("closed-hours email answer skipped: background jobs are not running", "contact", r.ContactID)
 		return nil
 	}
-	h, err := d.o.Store.ContactHeadTx(ctx, tx, r.ContactID, store.Scope{})
-	if err != nil {
-		return err
+	// A new contact's comune is routing's (the receipt's); a thread's is what its contact holds.
+	comune := r.Comune
+	if !r.New {
+		h, err := d.o.Store.ContactHeadTx(ctx, tx, r.ContactID, store.Scope{})
+		if err != nil {
+			return err
+		}
+		comune = deref(h.Comune)
 	}
 	now := d.now()
-	comune := deref(h.Comune)
 	if d.hours.Open(comune, now) {
 		return nil
 	}

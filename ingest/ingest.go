@@ -186,6 +186,8 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 	req := store.IngestRequest{In: in, Comune: d.Comune, Category: d.Category, Queue: d.Queue, Priority: d.Priority, SLADue: d.SLADue}
 	if len(s.opts.InTx) > 0 {
 		req.After = func(ctx context.Context, tx *store.Tx, r channels.Receipt) error {
+			// As Receive returns it: a new contact's comune, which InTx work then need not read back.
+			r.Comune = d.Comune
 			for _, f := range s.opts.InTx {
 				if err := f(ctx, tx, in, r); err != nil {
 					return err

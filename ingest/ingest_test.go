@@ -61,3 +61,37 @@ func TestFollowersRunAfterTheAnswerAndCloseWaits(t *testing.T) {
 		t.Fatalf("followers saw %v, want SM1 and SM2 once (the duplicate is not followed)", rec.got)
 	}
 }
+
+type comuneDecider string
+
+func (c comuneDecider) Decide(context.Context, channels.InboundMessage) ingest.Decision {
+	return ingest.Decision{Comune: string(c)}
+}
+
+// Work inside the storing transaction learns a new contact's comune from the receipt (the
+// closed-hours email answer relies on it instead of reading the contact back).
+func TestInTxReceiptCarriesTheDecidedComune(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	var got []channels.Receipt
+	svc, err := ingest.New(ingest.Options{Store: s, Decider: comuneDecider("empoli"), InTx: []ingest.InTx{
+		func(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error {
+			got = append(got, r)
+			return nil
+		}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	r, err := svc.Receive(context.Background(), channels.InboundMessage{Channel: channels.Email, ExternalID: "a@x", MessageID: "a@x",
+		From: "mario@example.it", To: "urp@comune.fi.it", Comune: "firenze", Body: "buongiorno"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.ContactHead(context.Background(), r.ContactID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].New || got[0].Comune != "empoli" || c.Comune == nil || *c.Comune != got[0].Comune {
+		t.Fatalf("in the transaction: %+v; stored comune %v", got, c.Comune)
+	}
+}

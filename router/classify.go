@@ -3,6 +3,7 @@ package router
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/sportello/sportello/config"
 )
@@ -40,6 +41,17 @@ type Classifier struct {
 	byWord     map[string][]int
 	byPrefix   map[int]map[string][]int
 	prefixLens []int
+	// prefixes is byPrefix in the order of prefixLens, for the loop over every word.
+	prefixes []map[string][]int
+	// starts1, starts2 and starts3 have a bit for how every keyword's first word begins: its
+	// only byte, its two bytes, or (hashed) its first three. Most words of a text begin no
+	// keyword, and this test spares them every map lookup (two thirds of the time of an email).
+	starts1 [256 / 64]uint64
+	starts2 [1 << 16 / 64]uint64
+	starts3 [1 << 16 / 64]uint64
+	// scratch keeps *tokens for reuse: a 3 KB email's folded text and word spans were 9 KB
+	// of garbage a message.
+	scratch sync.Pool
 }
 
 type keyword struct {
@@ -135,6 +147,14 @@ func (c *Classifier) add(k keyword) {
 	idx := len(c.keywords)
 	c.keywords = append(c.keywords, k)
 	first := k.words[0]
+	switch w := first.text; len(w) {
+	case 1:
+		setBit(c.starts1[:], uint16(w[0]))
+	case 2:
+		setBit(c.starts2[:], begin2(w))
+	default:
+		setBit(c.starts3[:], begin3(w))
+	}
 	if !first.prefix {
 		c.byWord[first.text] = append(c.byWord[first.text], idx)
 		return
@@ -145,6 +165,7 @@ func (c *Classifier) add(k keyword) {
 		m = map[string][]int{}
 		c.byPrefix[n] = m
 		c.prefixLens = append(c.prefixLens, n)
+		c.prefixes = append(c.prefixes, m)
 	}
 	m[first.text] = append(m[first.text], idx)
 }
@@ -178,13 +199,18 @@ func (c *Classifier) score(text string, scores []int) {
 	if len(text) > MaxClassifyBytes {
 		text = text[:MaxClassifyBytes]
 	}
-	t := tokenize(text)
+	t, _ := c.scratch.Get().(*tokens)
+	if t == nil {
+		t = new(tokens)
+	}
+	defer c.scratch.Put(t)
+	t.reset(text)
 	var hitSmall [8]int
 	for i := 0; i < t.len(); {
 		best, hits := 0, hitSmall[:0]
 		try := func(candidates []int) {
 			for _, k := range candidates {
-				n := c.matchAt(&t, i, c.keywords[k].words)
+				n := c.matchAt(t, i, c.keywords[k].words)
 				switch {
 				case n == 0 || n < best:
 				case n > best:
@@ -195,10 +221,12 @@ func (c *Classifier) score(text string, scores []int) {
 			}
 		}
 		w := t.at(i)
-		try(c.byWord[string(w)])
-		for _, n := range c.prefixLens {
-			if len(w) >= n {
-				try(c.byPrefix[n][string(w[:n])])
+		if c.mayStart(w) {
+			try(c.byWord[string(w)])
+			for pi, n := range c.prefixLens {
+				if len(w) >= n {
+					try(c.prefixes[pi][string(w[:n])])
+				}
 			}
 		}
 		if best == 0 {
@@ -213,6 +241,25 @@ func (c *Classifier) score(text string, scores []int) {
 		i += best
 	}
 }
+
+// mayStart reports whether some keyword's first word can match w (never false when one can).
+// A keyword's first word, whole or a prefix, shares its first two bytes with every word it
+// matches, or its only byte.
+func (c *Classifier) mayStart(w []byte) bool {
+	return hasBit(c.starts1[:], uint16(w[0])) ||
+		(len(w) >= 2 && hasBit(c.starts2[:], begin2(w))) ||
+		(len(w) >= 3 && hasBit(c.starts3[:], begin3(w)))
+}
+
+func begin2[T string | []byte](w T) uint16 { return uint16(w[0])<<8 | uint16(w[1]) }
+
+// begin3 hashes the first three bytes into 16 bits (a collision only costs a lookup).
+func begin3[T string | []byte](w T) uint16 {
+	return uint16((uint32(w[0])*961 + uint32(w[1])*31 + uint32(w[2])) * 2654435761 >> 16)
+}
+
+func setBit(bits []uint64, i uint16)      { bits[i>>6] |= 1 << (i & 63) }
+func hasBit(bits []uint64, i uint16) bool { return bits[i>>6]&(1<<(i&63)) != 0 }
 
 // matchAt reports how many words of t, from i, the keyword's words cover (0 = no match).
 func (c *Classifier) matchAt(t *tokens, i int, words []pattern) int {

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sportello/sportello/config"
@@ -69,6 +70,61 @@ func defaultClassifier(t testing.TB) *Classifier {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// The pre-test that spares most words their lookups never turns away a word a keyword
+// matches, and turns away words no keyword begins.
+func TestMayStartPassesEveryKeywordsFirstWord(t *testing.T) {
+	c := defaultClassifier(t)
+	extra, err := NewClassifier([]config.Category{{ID: "x", Keywords: []string{"a", "pm*", "e*", "ztl"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*Classifier{c, extra} {
+		for _, k := range cl.keywords {
+			w := k.words[0]
+			if !cl.mayStart([]byte(w.text)) {
+				t.Errorf("%q turned away", w.text)
+			}
+			if w.prefix && !cl.mayStart([]byte(w.text+"zzz")) {
+				t.Errorf("%q (a word %q* matches) turned away", w.text+"zzz", w.text)
+			}
+		}
+	}
+	tk := tokenize("Buongiorno scrivo che il marciapiede rischiano cortesemente")
+	for i := 0; i < tk.len(); i++ {
+		if c.mayStart(tk.at(i)) {
+			t.Errorf("%q passes, though no default keyword begins like it", tk.str(i))
+		}
+	}
+}
+
+// One classifier serves every SMTP session at once, reusing its scratch buffers between texts
+// of every length: each text still gets its own answer.
+func TestClassifyConcurrently(t *testing.T) {
+	c := defaultClassifier(t)
+	long := strings.Repeat("Buongiorno, vorrei sapere quando passa il ritiro dei rifiuti ingombranti. ", 60) + " multa"
+	wantLong := defaultClassifier(t).Classify(long)
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				for j, m := range citizenMessages {
+					if (i+j+g)%7 == 0 {
+						if got := c.Classify(long); got != wantLong {
+							t.Errorf("long text: %q, want %q", got, wantLong)
+						}
+					}
+					if got := c.Classify(m.text); got != m.want {
+						t.Errorf("Classify(%q) = %q, want %q", m.text, got, m.want)
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestClassifyCitizenMessages(t *testing.T) {
@@ -219,6 +275,17 @@ func BenchmarkClassify(b *testing.B) {
 		b.SetBytes(int64(len(long)))
 		for b.Loop() {
 			c.Classify(long)
+		}
+	})
+	// A citizen's letter as the SMTP benchmark sends them: 3 KB, few keywords.
+	letter := strings.Repeat("Buongiorno, scrivo per segnalare che in via dei Serragli il marciapiede è dissestato da "+
+		"settimane e le persone anziane rischiano di cadere. Vorrei sapere se il Comune ha in programma un intervento e "+
+		"con quali tempi, dato che la situazione peggiora con la pioggia. Vi chiedo cortesemente di verificare. ", 9)
+	b.Run("email-3KB-letter", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(letter)))
+		for b.Loop() {
+			c.Classify(letter)
 		}
 	})
 }

@@ -26,7 +26,20 @@ func (t *tokens) str(i int) string { return string(t.at(i)) }
 // "4") because citizens write them both ways. Keywords and messages go through the same function,
 // so whatever it does, they agree.
 func tokenize(text string) tokens {
-	t := tokens{fold: make([]byte, 0, len(text)), spans: make([]span, 0, len(text)/5+1)}
+	var t tokens
+	t.reset(text)
+	return t
+}
+
+// reset tokenizes text into t, reusing t's buffers when they are large enough.
+func (t *tokens) reset(text string) {
+	if cap(t.fold) < len(text) {
+		t.fold = make([]byte, 0, len(text))
+	}
+	if n := len(text)/5 + 1; cap(t.spans) < n {
+		t.spans = make([]span, 0, n)
+	}
+	t.fold, t.spans = t.fold[:0], t.spans[:0]
 	const (
 		none = iota
 		letter
@@ -84,7 +97,6 @@ func tokenize(text string) tokens {
 		}
 	}
 	closeToken()
-	return t
 }
 
 // foldRune lower-cases r and drops its accents: the first rune of its canonical decomposition is

@@ -135,9 +135,13 @@ func (s *Store) GetContact(ctx context.Context, id string, sc Scope) (channels.C
 	return c, nil
 }
 
+// messageBody is a message's text in a query on messages (not aliased): the message that opened
+// its contact keeps it in contacts.body only (body_in_contact, migration 0026).
+const messageBody = `CASE WHEN body_in_contact = 1 THEN (SELECT bc.body FROM contacts bc WHERE bc.id = messages.contact_id) ELSE body END`
+
 // Messages is a contact's thread, oldest first.
 func (s *Store) Messages(ctx context.Context, contactID string) ([]channels.Message, error) {
-	rows, err := s.query(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, body, external_id,
+	rows, err := s.query(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, `+messageBody+`, external_id,
 		message_id, in_reply_to, refs, status, error, author, notes, created_at, delivery, delivery_due_at, pec
 		FROM messages WHERE contact_id = ? ORDER BY created_at, id`, contactID)
 	return Collect(rows, err, func(r rowScanner) (channels.Message, error) {

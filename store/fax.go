@@ -65,10 +65,15 @@ func (s *Store) SetFaxText(ctx context.Context, ft FaxText) (rerouted bool, err 
 					return err
 				}
 				var msgBody string
-				if err := tx.QueryRow(ctx, "SELECT body FROM messages WHERE id = ?", messageID).Scan(&msgBody); err != nil {
+				var inContact int
+				if err := tx.QueryRow(ctx, "SELECT body, body_in_contact FROM messages WHERE id = ?", messageID).Scan(&msgBody, &inContact); err != nil {
 					return err
 				}
-				if _, err := tx.Exec(ctx, "UPDATE messages SET body = ?, updated_at = ? WHERE id = ?", appendBlock(msgBody, block), now, messageID); err != nil {
+				// A message whose text is its contact's body (messageBody) got the block above.
+				if inContact == 0 {
+					msgBody = appendBlock(msgBody, block)
+				}
+				if _, err := tx.Exec(ctx, "UPDATE messages SET body = ?, updated_at = ? WHERE id = ?", msgBody, now, messageID); err != nil {
 					return err
 				}
 			}

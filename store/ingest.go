@@ -30,8 +30,8 @@ const (
 			call_recording_url, received_at, updated_at, sla_due_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qInsertMessage = `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
-		external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+		body_in_contact, external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	qUpdateCitizen = `UPDATE citizens SET comune = COALESCE(?, comune),
 				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ?`
 	qLatestSMSContact = `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
@@ -165,8 +165,14 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	rec.ContactID = contactID
 	msgID := NewID()
 	rec.MessageID = msgID
+	// The message opening a contact leaves its text to the contact's body (see messageBody):
+	// written once, it is a page less in the commit that every client waits for.
+	msgBody, bodyInContact := in.Body, 0
+	if rec.New {
+		msgBody, bodyInContact = "", 1
+	}
 	_, err = tx.Exec(ctx, qInsertMessage,
-		msgID, contactID, string(in.Direction), string(in.Channel), in.From, in.To, in.Subject, in.Body, in.ExternalID,
+		msgID, contactID, string(in.Direction), string(in.Channel), in.From, in.To, in.Subject, msgBody, bodyInContact, in.ExternalID,
 		in.MessageID, in.InReplyTo, strings.Join(in.References, " "), strings.Join(in.Notes, "\n"), Micros(in.ReceivedAt), Micros(now))
 	if err != nil {
 		return rec, err

@@ -59,7 +59,7 @@ func (s *Store) OutboundMessage(ctx context.Context, id string) (channels.Messag
 	var m channels.Message
 	var refs, notes string
 	var created int64
-	err := s.queryRow(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, body, external_id,
+	err := s.queryRow(ctx, `SELECT id, contact_id, direction, channel, from_addr, to_addr, subject, `+messageBody+`, external_id,
 		message_id, in_reply_to, refs, status, error, author, notes, created_at FROM messages WHERE id = ? AND direction = 'outbound'`, id).
 		Scan(&m.ID, &m.ContactID, &m.Direction, &m.Channel, &m.From, &m.To, &m.Subject, &m.Body, &m.ExternalID,
 			&m.MessageID, &m.InReplyTo, &refs, &m.Status, &m.Error, &m.Author, &notes, &created)

@@ -386,7 +386,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (ss *session) Data(r io.Reader) error {
 	s := ss.s
-	raw, err := io.ReadAll(progressReader{r: r, ss: ss})
+	raw, err := readMessage(progressReader{r: r, ss: ss}, messageBufferBytes)
 	if err != nil {
 		// go-smtp answers what Data returns; its own errors (552 over the size limit) must
 		// reach the client unchanged.
@@ -448,6 +448,28 @@ func (ss *session) Data(r io.Reader) error {
 	s.opts.Metrics.SMTPMessages.WithLabelValues(result).Inc()
 	s.opts.Logger.Debug("smtp: message stored", "message_id", in.MessageID, "contact", rec.ContactID, "duplicate", rec.Duplicate, "took", time.Since(arrived))
 	return nil
+}
+
+// messageBufferBytes is the first buffer a message is read into: most mail fits, and
+// io.ReadAll's growth from 512 bytes copied a 3 KB message five times.
+const messageBufferBytes = 8 << 10
+
+// readMessage is io.ReadAll starting with a buffer of size bytes.
+func readMessage(r io.Reader, size int) ([]byte, error) {
+	b := make([]byte, 0, size)
+	for {
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)] // let append choose the next size
+		}
+	}
 }
 
 // limitListener bounds open connections, in all and per client address: one over a limit is

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net/mail"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -655,5 +656,49 @@ func TestAttachmentsDoNotAlias(t *testing.T) {
 	_ = append(in.Attachments[0].Data, strings.Repeat("X", 100)...)
 	if string(in.Attachments[1].Data) != "DUE" {
 		t.Fatalf("second attachment overwritten: %q", in.Attachments[1].Data)
+	}
+}
+
+// A message handed over in a *bytes.Buffer is parsed in place: the same result as from any
+// reader, and its bytes untouched (the SMTP server checks them for DKIM signatures afterwards).
+func TestParseBufferInPlace(t *testing.T) {
+	files, err := filepath.Glob("testdata/*.eml")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("fixtures: %v %v", files, err)
+	}
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := Parse(bytes.NewReader(raw), testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held := bytes.Clone(raw)
+		got, err := Parse(bytes.NewBuffer(held), testOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: from a buffer %+v\nfrom a reader %+v", f, got, want)
+		}
+		if !bytes.Equal(held, raw) {
+			t.Errorf("%s: parsing changed the caller's bytes", f)
+		}
+	}
+}
+
+// The shortcut for RFC 5322's own date layout gives what net/mail gives.
+func TestParseDateShortcutAgreesWithNetMail(t *testing.T) {
+	for _, v := range []string{"Mon, 16 Nov 2026 09:12:45 +0100", "Wed, 02 Dec 2026 23:59:59 -0930", " Sat, 14 Nov 2026 18:40:02 +0000 "} {
+		want, err := mail.ParseDate(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := parseDate(&entityHeader{}, v)
+		if !ok || !got.Equal(want) || got.Location() != time.UTC {
+			t.Errorf("%q: %v %v, want %v", v, got, ok, want)
+		}
 	}
 }
