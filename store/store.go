@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -47,6 +48,18 @@ type Options struct {
 	// UndecidedComuni: users scoped to one of these comuni also see the contacts whose comune
 	// is still to be decided (config.UndecidedComuni: the comuni the shared numbers serve).
 	UndecidedComuni []string
+	// Logger gets what background work fails at (SQLite's checkpoints); default slog.Default().
+	Logger *slog.Logger
+}
+
+func (o Options) onCheckpointError() func(error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	return func(err error) {
+		log.Warn("store: copying the write-ahead log into the database file failed", "err", err)
+	}
 }
 
 // Store is the database. It is safe for concurrent use.
@@ -61,8 +74,10 @@ type Store struct {
 	// writer; for PostgreSQL the same pool as db.
 	rdb    *sql.DB
 	writer *groupWriter
-	now    func() time.Time
-	path   string
+	// checkpoints copies SQLite's log into the database file (nil on PostgreSQL).
+	checkpoints *checkpointer
+	now         func() time.Time
+	path        string
 	// undecided is Options.UndecidedComuni as a set.
 	undecided map[string]bool
 	// salt is the erasure salt, read once (ErasedKey).
@@ -97,7 +112,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		common := "file:" + s.path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=temp_store(2)"
 		// secure_delete: what the writer deletes or replaces is overwritten with zeros, not left
 		// in the file's free space, so an erased citizen's data leaves the file (erasure.go).
-		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_txlock=immediate")
+		w, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)&_pragma=secure_delete(1)&_pragma=wal_autocheckpoint(0)&_txlock=immediate")
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +125,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		}
 		r.SetMaxOpenConns(8)
 		r.SetMaxIdleConns(8)
+		c, err := sql.Open("sqlite", common+"&_pragma=synchronous(FULL)")
+		if err != nil {
+			return nil, errors.Join(err, w.Close(), r.Close())
+		}
+		c.SetMaxOpenConns(1)
 		s.db, s.rdb = w, r
+		s.checkpoints = startCheckpointer(c, opts.onCheckpointError())
 	} else {
 		s.dialect = Postgres
 		db, err := sql.Open("pgx", opts.URL)
@@ -163,7 +184,13 @@ func (s *Store) Close() error {
 func (s *Store) closeDBs() error {
 	s.stmts.close()
 	s.reads.close()
-	err := s.db.Close()
+	var err error
+	if s.checkpoints != nil {
+		err = s.checkpoints.close()
+	}
+	if e := s.db.Close(); err == nil {
+		err = e
+	}
 	if s.rdb != s.db {
 		if e := s.rdb.Close(); err == nil {
 			err = e
