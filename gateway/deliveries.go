@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/store"
 )
 
 // deliverySinks hands each status callback to every interested part (replies, alerts); each
@@ -17,7 +18,14 @@ type deliveryClaimer interface {
 	ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) (bool, error)
 }
 
+// UpdateDelivery hands a status callback to the claimers first, then to the other sinks.
+//
+// Status callbacks are bulk work (store.Bulk), whoever's message they are about: an alert's
+// come as fast as its sends, and one whose send result is not recorded yet is not claimed and
+// falls through to the replies' sink. As people's writes, they had made the fan-out's governor
+// see people at work during every fan-out, and slow it with no citizen writing.
 func (d deliverySinks) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
+	ctx = store.Bulk(ctx)
 	var errs []error
 	claimers := map[channels.DeliverySink]bool{}
 	for _, s := range d {
