@@ -39,8 +39,8 @@ const (
 	minGap = 200 * time.Microsecond
 	maxGap = 5 * time.Millisecond
 	// startGap is the spacing when people's writes start arriving: cautious, since the first
-	// readings come only after a step, and a fan-out at full speed meanwhile had slowed the
-	// first webhooks of a quiet spell by a hundred milliseconds.
+	// reading comes only after a step, and a fan-out at full speed until then would slow the
+	// first webhooks after a quiet spell (reasoned, not measured on its own).
 	startGap = time.Millisecond
 )
 
