@@ -342,7 +342,6 @@ func (s *Store) Overdue(ctx context.Context, now time.Time, limit int) ([]Waitin
 // deadlock cycles with the other replica's batches (each broken only after PostgreSQL's
 // deadlock_timeout, a second, seen as p99 of 1-3 s on every channel in a simulated busy day).
 func (s *Store) EscalateTx(ctx context.Context, tx *Tx, contactID string, priority int) (bool, error) {
-	//
 	// "escalated <> 1" (escalated is 0 or 1) rather than "= 0": with "status = 'open' AND
 	// escalated = 0" PostgreSQL may read the whole of contacts_sla, whose condition that is,
 	// and filter it by id instead of using the primary key (seen without fresh statistics:

@@ -106,6 +106,27 @@ func (tk *takeover) finish(t *testing.T, lease alertstore.BatchLease) bool {
 	return done
 }
 
+// wantAllSent checks that all n recipients were sent, none is left queued or sending, and the
+// alert ended "sent".
+func (tk *takeover) wantAllSent(t *testing.T, n int) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := tk.s.CountRecipients(ctx, tk.alert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sent != n || c.Queued != 0 || c.Sending != 0 {
+		t.Fatalf("counts %+v, want %d sent", c, n)
+	}
+	a, err := tk.s.GetAlert(ctx, "", tk.alert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Status != alertstore.AlertSent {
+		t.Fatalf("alert %s at the end", a.Status)
+	}
+}
+
 // The race of issue "faults and replicas": a slow worker loses its batch's lease, the sweep
 // hands the batch on, another worker sends the rest and finishes the batch (the slow worker's
 // recipients are "sending", not queued) and the alert ends "sent". Then the slow worker's late
@@ -145,13 +166,7 @@ func TestLateRequeueIntoAFinishedBatchReopensIt(t *testing.T) {
 		if !tk.finish(t, fast) {
 			t.Fatal("the reopened batch did not finish")
 		}
-		c, _ := tk.s.CountRecipients(ctx, tk.alert)
-		if c.Sent != 4 || c.Queued != 0 || c.Sending != 0 {
-			t.Fatalf("counts %+v, want 4 sent", c)
-		}
-		if a, _ := tk.s.GetAlert(ctx, "", tk.alert); a.Status != alertstore.AlertSent {
-			t.Fatalf("alert %s at the end", a.Status)
-		}
+		tk.wantAllSent(t, 4)
 	})
 }
 
@@ -265,12 +280,6 @@ func TestSecondWorkerOfTheSameProcessCannotClaimAHeldBatch(t *testing.T) {
 		if !tk.finish(t, second) {
 			t.Fatal("the batch did not finish")
 		}
-		c, _ := tk.s.CountRecipients(ctx, tk.alert)
-		if c.Sent != 4 || c.Queued != 0 || c.Sending != 0 {
-			t.Fatalf("counts %+v, want 4 sent", c)
-		}
-		if a, _ := tk.s.GetAlert(ctx, "", tk.alert); a.Status != alertstore.AlertSent {
-			t.Fatalf("alert %s at the end", a.Status)
-		}
+		tk.wantAllSent(t, 4)
 	})
 }
