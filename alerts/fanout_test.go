@@ -31,6 +31,10 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 	if err != nil || a.Recipients != 1000 {
 		t.Fatalf("%+v %v", a, err)
 	}
+	// The start wrote the first batch; the prepare job writes the others, each with its job.
+	if err := f.svc.prepare(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
 	var jobs int
 	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_fanout'").Scan(&jobs); err != nil {
 		t.Fatal(err)

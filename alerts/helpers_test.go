@@ -188,9 +188,13 @@ func (f *fixture) sendAll(t testing.TB, alertID string) {
 	}
 }
 
-// trySendAll works every unfinished batch of the alert, as River's workers would, and returns
-// the first error: callable off the test goroutine, where t.Fatal must not be.
+// trySendAll writes the rest of the alert's audience and works every unfinished batch, as
+// River's workers would, and returns the first error: callable off the test goroutine, where
+// t.Fatal must not be.
 func (f *fixture) trySendAll(alertID string) error {
+	if err := f.svc.prepare(context.Background(), alertID); err != nil {
+		return err
+	}
 	rows, err := f.s.Query(context.Background(), "SELECT batch FROM alert_batches WHERE alert_id = ? AND status <> 'done'", alertID)
 	batches, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (b int, err error) { return b, r.Scan(&b) })
 	if err != nil {

@@ -127,14 +127,14 @@ func (s *Service) beat(ctx context.Context) {
 	}
 }
 
-// sweepOnce starts due alerts and expires old ones.
+// sweepOnce starts due alerts, resumes preparations whose process died, and expires old alerts.
 func (s *Service) sweepOnce(ctx context.Context) {
 	due, err := s.fas.DueAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing due alerts failed", "err", err)
 	}
 	for _, id := range due {
-		started, err := s.fas.StartDueAlert(ctx, id, s.o.Config.Alerts.BatchSize, s.enqueueBatches)
+		started, err := s.fas.StartDueAlert(ctx, id, s.startOptions())
 		if err != nil {
 			s.o.Logger.Error("starting a scheduled alert failed", "alert", id, "err", err)
 			continue
@@ -144,6 +144,7 @@ func (s *Service) sweepOnce(ctx context.Context) {
 			s.publishProgress(ctx, id, "", true)
 		}
 	}
+	s.resumePreparations(ctx)
 	expired, err := s.fas.ExpiredAlerts(ctx, 50)
 	if err != nil {
 		s.o.Logger.Warn("listing expired alerts failed", "err", err)

@@ -42,6 +42,7 @@ func (g *Gateway) wireAlerts(ctx context.Context) error {
 		return err
 	}
 	river.AddWorker(g.workers, &alerts.FanoutWorker{S: svc})
+	river.AddWorker(g.workers, &alerts.PrepareWorker{S: svc})
 	river.AddWorker(g.workers, &alerts.ConfirmWorker{S: svc})
 	g.services = append(g.services, service{name: "alerts", run: svc.Run})
 	g.smsKeywords = svc

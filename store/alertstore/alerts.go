@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
@@ -159,16 +158,41 @@ type CreateAlertOptions struct {
 	BatchSize int
 	// Enqueue inserts the fan-out jobs when the alert starts at once.
 	Enqueue Enqueuer
+	// Prepare enqueues the job that writes the rest of a large audience (see StartOptions).
+	Prepare PrepareEnqueuer
 	// Supersede, when set, is an alert of the same comune this one replaces (CAP Update): what
 	// it has not sent yet is cancelled and it stops counting as active.
 	Supersede string
 }
 
-// CreateAlert stores an alert. One due now starts at once in the same transaction: its
-// recipients (the comune's confirmed subscribers of its topics, never a number that said STOP)
-// are written and its fan-out jobs enqueued, so a created alert is a started one. A later
-// send_at leaves it scheduled, with an estimate of its recipients. An ExternalRef already used
-// by the comune is store.ErrConflict.
+// StartOptions say how a starting alert's recipients are written and worked.
+type StartOptions struct {
+	// BatchSize is how many recipients one fan-out job takes (default 500).
+	BatchSize int
+	// Enqueue inserts the fan-out jobs of complete batches.
+	Enqueue Enqueuer
+	// Prepare, when set, enqueues a job that calls PrepareAlert until the audience is written,
+	// after its first chunk: the start's own transaction then stays short. Without it the
+	// start writes the whole audience itself.
+	Prepare PrepareEnqueuer
+}
+
+func (o StartOptions) batchSize() int {
+	if o.BatchSize < 1 {
+		return 500
+	}
+	return o.BatchSize
+}
+
+// PrepareEnqueuer inserts the River job that prepares an alert, inside the given transaction.
+type PrepareEnqueuer func(ctx context.Context, tx *store.Tx, alertID string) error
+
+// CreateAlert stores an alert. One due now starts at once in the same transaction: it is marked
+// sending and the first of its recipients (the comune's confirmed subscribers of its topics,
+// never a number that said STOP) are written with their fan-out jobs, so a created alert is a
+// started one; a large audience is written on by the job o.Prepare enqueues (see startAlert).
+// A later send_at leaves it scheduled, with an estimate of its recipients. An ExternalRef
+// already used by the comune is store.ErrConflict.
 func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) (Alert, error) {
 	if a.ID == "" {
 		a.ID = store.NewID()
@@ -178,7 +202,13 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 	if a.SendAt.IsZero() || a.SendAt.Before(now) {
 		a.SendAt = now
 	}
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	// Counted before the write, on a reader: the estimate a started alert shows while its
+	// audience is written, and a scheduled alert's.
+	estimate, err := s.CountAudienceFor(ctx, a.Comune, a.Topics, a.Channels)
+	if err != nil {
+		return a, err
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if o.Supersede != "" {
 			if err := endAlert(ctx, tx, a.Comune, o.Supersede, AlertSuperseded); err != nil {
 				return err
@@ -189,9 +219,9 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 		_, err := tx.Exec(ctx, `INSERT INTO alerts (id, comune, category, message, message_en, text_it, text_en, topics, status, gsm7_safe,
 			segments, encoding, recipients, source, created_by, external_ref, replaces, send_at, expires_at, created_at, updated_at,
 			urgent, quiet_held, channels)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			a.ID, a.Comune, a.Category, a.Message, a.MessageEN, a.TextIT, a.TextEN, joinTopics(a.Topics), a.Status, boolInt(a.GSM7Safe),
-			a.Segments, a.Encoding, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), store.Micros(a.SendAt),
+			a.Segments, a.Encoding, estimate, a.Source, a.CreatedBy, strOrNil(a.ExternalRef), strOrNil(a.Replaces), store.Micros(a.SendAt),
 			microsOrNil(a.ExpiresAt), store.Micros(now), store.Micros(now), boolInt(a.Urgent), boolInt(a.QuietHeld), joinTopics(a.Channels))
 		if store.IsUniqueViolation(err) {
 			return store.ErrConflict
@@ -199,25 +229,20 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 		if err != nil {
 			return err
 		}
-		if !a.SendAt.After(now) {
-			n, err := startAlert(ctx, tx, a.ID, a.Comune, a.Topics, a.Channels, o.BatchSize, o.Enqueue)
-			if err != nil {
-				return err
-			}
-			a.Recipients, a.StartedAt = n, &now
-			a.Status = AlertSending
-			if n == 0 {
-				a.Status, a.FinishedAt = AlertSent, &now
-			}
+		a.Recipients = estimate
+		if a.SendAt.After(now) {
 			return nil
 		}
-		n, err := countAudience(ctx, tx, a.Comune, a.Topics, a.Channels)
+		n, all, err := startAlert(ctx, tx, a.ID, estimate, StartOptions{BatchSize: o.BatchSize, Enqueue: o.Enqueue, Prepare: o.Prepare})
 		if err != nil {
 			return err
 		}
-		a.Recipients = n
-		_, err = tx.Exec(ctx, "UPDATE alerts SET recipients = ? WHERE id = ?", n, a.ID)
-		return err
+		a.Recipients, a.StartedAt = n, &now
+		a.Status = AlertSending
+		if all && n == 0 {
+			a.Status, a.FinishedAt = AlertSent, &now
+		}
+		return nil
 	})
 	return a, err
 }
@@ -270,66 +295,226 @@ func (s *Store) CountAudienceFor(ctx context.Context, comune string, topics []st
 	return n, err
 }
 
-// startAlert writes an alert's recipients in one statement, numbered and cut into batches,
-// records the batches and enqueues their jobs.
-func startAlert(ctx context.Context, t *store.Tx, id, comune string, topics []string, chans []string, batchSize int, enqueue Enqueuer) (int, error) {
-	if batchSize < 1 {
-		batchSize = 500
+// maxPrepareChunk is how many recipients one write of a starting alert adds at most: writing a
+// large audience in one statement held SQLite's only writer for as long as it took (282 ms for
+// 30,000 subscribers here, seconds for a million), and every webhook waited behind it; a chunk
+// of 500 still took up to 14 ms during a fan-out.
+const maxPrepareChunk = 100
+
+// startAlert marks an alert sending and writes the first of its recipients (the comune's
+// confirmed subscribers of its topics, in phone order), numbered and cut into batches, with
+// their batches and jobs. When more remain, o.Prepare enqueues the job that writes them a chunk
+// at a time (PrepareAlert), and estimate, counted beforehand, stands as the alert's recipients
+// until the last chunk is written; without o.Prepare every chunk is written here. It returns
+// the recipients and whether they are all written.
+func startAlert(ctx context.Context, t *store.Tx, id string, estimate int, o StartOptions) (int, bool, error) {
+	now := store.Micros(t.Store().Now())
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, updated_at = ?, prepare_cursor = '', prepared_at = ? WHERE id = ?",
+		AlertSending, estimate, now, now, now, id); err != nil {
+		return 0, false, err
+	}
+	for {
+		done, err := prepareChunk(ctx, t, id, o)
+		if err != nil || done {
+			n, rerr := writtenRecipients(ctx, t, id)
+			return n, true, errors.Join(err, rerr)
+		}
+		if o.Prepare != nil {
+			return estimate, false, o.Prepare(ctx, t, id)
+		}
+	}
+}
+
+// writtenRecipients is how many recipients of an alert are written.
+func writtenRecipients(ctx context.Context, t *store.Tx, id string) (int, error) {
+	var n int
+	err := t.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM alert_recipients WHERE alert_id = ?", id).Scan(&n)
+	return n, err
+}
+
+// PrepareAlert writes the next chunk of a starting alert's recipients, with their batch and its
+// job, and reports whether all are written (or the alert ended meanwhile: the rest is never
+// written). Each chunk is its own bulk write, so people's writes pass between two; a chunk
+// that fails is simply written again by the next call, from the same point.
+func (s *Store) PrepareAlert(ctx context.Context, id string, o StartOptions) (bool, error) {
+	var done bool
+	err := s.Write(store.Bulk(ctx), func(ctx context.Context, tx *store.Tx) error {
+		var err error
+		done, err = prepareChunk(ctx, tx, id, o)
+		return err
+	})
+	return done, err
+}
+
+// prepareChunk writes the recipients that follow the alert's cursor (up to one batch), and
+// ends the preparation when there are no more, or when the alert no longer sends.
+func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (bool, error) {
+	batchSize := o.batchSize()
+	// Two processes preparing the same alert (a job run again after a crash) take turns.
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", id); err != nil {
+		return false, err
+	}
+	var comune, topics, chans, status string
+	var cursor sql.NullString
+	err := t.QueryRow(ctx, "SELECT comune, topics, channels, status, prepare_cursor FROM alerts WHERE id = ?", id).
+		Scan(&comune, &topics, &chans, &status, &cursor)
+	if errors.Is(err, sql.ErrNoRows) {
+		return true, nil
+	}
+	if err != nil || !cursor.Valid {
+		return true, err
+	}
+	written, err := writtenRecipients(ctx, t, id)
+	if err != nil {
+		return false, err
 	}
 	now := store.Micros(t.Store().Now())
+	if status != AlertSending {
+		// Cancelled, superseded or expired while being prepared: the rest is never written.
+		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, recipients = ? WHERE id = ?", written, id)
+		return true, err
+	}
+	chunk := prepareChunkFor(batchSize)
+	subs, err := nextSubscribers(ctx, t, comune, splitList(topics), splitList(chans), cursor.String, chunk)
+	if err != nil {
+		return false, err
+	}
+	if len(subs) > 0 {
+		if err := insertRecipients(ctx, t, id, written, batchSize, now, subs); err != nil {
+			return false, err
+		}
+		written += len(subs)
+	}
+	// A batch is recorded, and its job enqueued, once all its recipients are written: a job
+	// that found its batch half written would finish it and strand the rest.
+	var complete []int
+	last := len(subs) < chunk
+	for b := (written - len(subs)) / batchSize; b*batchSize < written; b++ {
+		if (b+1)*batchSize <= written || last {
+			complete = append(complete, b)
+		}
+	}
+	if err := addBatches(ctx, t, id, complete, now, o.Enqueue); err != nil {
+		return false, err
+	}
+	if !last {
+		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = ?, prepared_at = ? WHERE id = ?", subs[len(subs)-1].phone, now, id)
+		return false, err
+	}
+	if _, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, prepared_at = ?, recipients = ? WHERE id = ?", now, written, id); err != nil {
+		return false, err
+	}
+	// Batches written earlier may all be done already.
+	return true, finishAlertIfDone(ctx, t, id)
+}
+
+// prepareChunkFor is the chunk for batches of batchSize: a whole number of chunks makes a
+// batch, so that a batch is complete exactly when a chunk ends.
+func prepareChunkFor(batchSize int) int {
+	if batchSize%maxPrepareChunk != 0 {
+		return batchSize
+	}
+	return maxPrepareChunk
+}
+
+type subscriberRow struct{ phone, lang, fiscalCode string }
+
+// nextSubscribers reads, in phone order, up to limit recipients of an alert's audience whose
+// phone sorts after cursor.
+func nextSubscribers(ctx context.Context, t *store.Tx, comune string, topics, chans []string, cursor string, limit int) ([]subscriberRow, error) {
 	where, args := audience(comune, topics, chans)
-	q := `INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at, fiscal_code)
-		SELECT ?, rn, (rn - 1) / ` + strconv.Itoa(batchSize) + `, CASE WHEN phone LIKE 'cf:%' THEN '' ELSE phone END, lang, 'queued', ?, fiscal_code
-		FROM (SELECT s.phone AS phone, s.lang AS lang, s.fiscal_code AS fiscal_code, ROW_NUMBER() OVER (ORDER BY s.phone) AS rn FROM subscribers s WHERE ` + where + `) t`
-	res, err := t.Exec(ctx, q, append([]any{id, now}, args...)...)
-	if err != nil {
-		return 0, err
+	rows, err := t.Query(ctx, "SELECT s.phone, s.lang, s.fiscal_code FROM subscribers s WHERE "+where+" AND s.phone > ? ORDER BY s.phone LIMIT ?",
+		append(args, cursor, limit)...)
+	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (subscriberRow, error) {
+		var sr subscriberRow
+		err := r.Scan(&sr.phone, &sr.lang, &sr.fiscalCode)
+		return sr, err
+	})
+}
+
+// insertRecipients writes subs as the alert's recipients after the first written ones.
+func insertRecipients(ctx context.Context, t *store.Tx, id string, written, batchSize int, now int64, subs []subscriberRow) error {
+	var b strings.Builder
+	b.WriteString("INSERT INTO alert_recipients (alert_id, seq, batch, phone, lang, status, updated_at, fiscal_code) VALUES ")
+	args := make([]any, 0, 7*len(subs))
+	for i, sr := range subs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("(?, ?, ?, ?, ?, 'queued', ?, ?)")
+		seq := written + i + 1
+		phone := sr.phone
+		if strings.HasPrefix(phone, "cf:") {
+			phone = "" // a subscription by fiscal code alone (App IO)
+		}
+		args = append(args, id, seq, (seq-1)/batchSize, phone, sr.lang, now, sr.fiscalCode)
 	}
-	n64, err := res.RowsAffected()
-	if err != nil {
-		return 0, err
+	_, err := t.Exec(ctx, b.String(), args...)
+	return err
+}
+
+// addBatches records an alert's batches and enqueues their jobs.
+func addBatches(ctx context.Context, t *store.Tx, id string, batches []int, now int64, enqueue Enqueuer) error {
+	if len(batches) == 0 {
+		return nil
 	}
-	n := int(n64)
-	status := AlertSending
-	var finished any
-	if n == 0 {
-		status, finished = AlertSent, now
-	}
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, finished_at = ?, updated_at = ? WHERE id = ?",
-		status, n, now, finished, now, id); err != nil {
-		return 0, err
-	}
-	if n == 0 {
-		return 0, nil
-	}
-	batches := make([]int, (n+batchSize-1)/batchSize)
 	var b strings.Builder
 	b.WriteString("INSERT INTO alert_batches (alert_id, batch, status, updated_at) VALUES ")
-	bargs := make([]any, 0, len(batches)*3)
-	for i := range batches {
-		batches[i] = i
+	args := make([]any, 0, len(batches)*3)
+	for i, batch := range batches {
 		if i > 0 {
 			b.WriteByte(',')
 		}
 		b.WriteString("(?, ?, 'pending', ?)")
-		bargs = append(bargs, id, i, now)
+		args = append(args, id, batch, now)
 	}
-	if _, err := t.Exec(ctx, b.String(), bargs...); err != nil {
-		return 0, err
+	if _, err := t.Exec(ctx, b.String(), args...); err != nil {
+		return err
 	}
-	if enqueue != nil {
-		if err := enqueue(ctx, t, id, batches); err != nil {
-			return 0, err
+	if enqueue == nil {
+		return nil
+	}
+	return enqueue(ctx, t, id, batches)
+}
+
+// UnpreparedAlerts lists alerts still being prepared whose last chunk was written before
+// stale: the process preparing them died, and they need a new PrepareAlert job.
+func (s *Store) UnpreparedAlerts(ctx context.Context, stale time.Time, limit int) ([]string, error) {
+	return s.ids(ctx, "SELECT id FROM alerts WHERE status = 'sending' AND prepare_cursor IS NOT NULL AND prepared_at < ? ORDER BY prepared_at LIMIT ?",
+		store.Micros(stale), limit)
+}
+
+// EnqueuePrepare gives an alert still being prepared a new job.
+func (s *Store) EnqueuePrepare(ctx context.Context, id string, prepare PrepareEnqueuer) error {
+	return s.Write(store.Bulk(ctx), func(ctx context.Context, tx *store.Tx) error {
+		now := store.Micros(s.Now())
+		res, err := tx.Exec(ctx, "UPDATE alerts SET prepared_at = ? WHERE id = ? AND status = 'sending' AND prepare_cursor IS NOT NULL", now, id)
+		if err != nil {
+			return err
 		}
-	}
-	return n, nil
+		if n, _ := res.RowsAffected(); n == 0 {
+			return nil
+		}
+		return prepare(ctx, tx, id)
+	})
 }
 
 // StartDueAlert starts a scheduled alert whose time has come. It returns false when another
 // process started it first or it is no longer scheduled.
-func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enqueue Enqueuer) (bool, error) {
+func (s *Store) StartDueAlert(ctx context.Context, id string, o StartOptions) (bool, error) {
+	var comune, topics, chans string
+	if err := s.QueryRow(ctx, "SELECT comune, topics, channels FROM alerts WHERE id = ?", id).Scan(&comune, &topics, &chans); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return false, nil
+		}
+		return false, err
+	}
+	estimate, err := s.CountAudienceFor(ctx, comune, splitList(topics), splitList(chans))
+	if err != nil {
+		return false, err
+	}
 	started := false
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		started = false
 		res, err := tx.Exec(ctx, "UPDATE alerts SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'scheduled' AND send_at <= ?",
 			store.Micros(s.Now()), id, store.Micros(s.Now()))
@@ -339,11 +524,7 @@ func (s *Store) StartDueAlert(ctx context.Context, id string, batchSize int, enq
 		if n, _ := res.RowsAffected(); n == 0 {
 			return nil
 		}
-		var comune, topics, chans string
-		if err := tx.QueryRow(ctx, "SELECT comune, topics, channels FROM alerts WHERE id = ?", id).Scan(&comune, &topics, &chans); err != nil {
-			return err
-		}
-		if _, err := startAlert(ctx, tx, id, comune, splitList(topics), splitList(chans), batchSize, enqueue); err != nil {
+		if _, _, err := startAlert(ctx, tx, id, estimate, o); err != nil {
 			return err
 		}
 		started = true
@@ -487,7 +668,11 @@ func endAlert(ctx context.Context, t *store.Tx, comune, id, status string) error
 			return nil
 		}
 	}
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, cancelled_at = ?, updated_at = ?, finished_at = COALESCE(finished_at, ?) WHERE id = ?",
+	// An alert ended while its audience was being written keeps the recipients written so far
+	// (the estimate goes); the rest is never written.
+	if _, err := t.Exec(ctx, `UPDATE alerts SET status = ?, cancelled_at = ?, updated_at = ?, finished_at = COALESCE(finished_at, ?),
+		recipients = CASE WHEN prepare_cursor IS NULL THEN recipients ELSE (SELECT COALESCE(MAX(seq), 0) FROM alert_recipients r WHERE r.alert_id = alerts.id) END,
+		prepare_cursor = NULL WHERE id = ?`,
 		status, now, now, now, id); err != nil {
 		return err
 	}

@@ -323,8 +323,8 @@ func TestScheduledAlertStartsOnce(t *testing.T) {
 		if len(ids) != 1 {
 			t.Fatalf("due %v", ids)
 		}
-		ok1, err1 := s.StartDueAlert(ctx, ids[0], 10, nil)
-		ok2, err2 := s.StartDueAlert(ctx, ids[0], 10, nil)
+		ok1, err1 := s.StartDueAlert(ctx, ids[0], alertstore.StartOptions{BatchSize: 10})
+		ok2, err2 := s.StartDueAlert(ctx, ids[0], alertstore.StartOptions{BatchSize: 10})
 		if !ok1 || ok2 || err1 != nil || err2 != nil {
 			t.Fatalf("start %v %v %v %v", ok1, ok2, err1, err2)
 		}

@@ -528,7 +528,9 @@ func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
 		return nil
 	}
 	now := store.Micros(t.Store().Now())
-	_, err := t.Exec(ctx, "UPDATE alerts SET status = 'sent', finished_at = ?, updated_at = ? WHERE id = ? AND status = 'sending'", now, now, alertID)
+	// An alert whose audience is still being written is not done (prepareChunk calls this
+	// again when it writes the last chunk).
+	_, err := t.Exec(ctx, "UPDATE alerts SET status = 'sent', finished_at = ?, updated_at = ? WHERE id = ? AND status = 'sending' AND prepare_cursor IS NULL", now, now, alertID)
 	return err
 }
 

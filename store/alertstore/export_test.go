@@ -1,0 +1,4 @@
+package alertstore
+
+// PrepareChunkFor is prepareChunkFor, for tests.
+var PrepareChunkFor = prepareChunkFor
