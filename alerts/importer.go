@@ -173,6 +173,11 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 			return rep, err
 		}
 	}
+	if rep.Imported >= 10000 {
+		if err := s.as.RefreshAudienceStats(ctx); err != nil {
+			s.o.Logger.Warn("refreshing the subscribers' statistics after an import failed; autovacuum will", "err", err)
+		}
+	}
 	return rep, nil
 }
 
