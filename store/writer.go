@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,12 @@ const (
 // keep a fan-out moving, few enough that an ingest sharing their batch waits for a few
 // milliseconds of them at most (a fan-out's chunk is about a hundred rows).
 const bulkShare = 2
+
+// bulkAlone is how many bulk writes a batch carries when no other write is waiting: a batch of
+// 256 delivery callbacks and chunk results ran for tens of milliseconds during a fan-out, and
+// a webhook arriving just after it started waited for all of it (BENCHMARKS.md, "Priority
+// lanes, fourth pass"). Sixteen small writes still share one commit.
+const bulkAlone = 16
 
 // groupWriter commits many writers' work in one transaction: with synchronous=FULL each commit
 // costs one sync of the log, so sharing it is what makes durable writes fast.
@@ -199,40 +206,51 @@ func (w *groupWriter) close() {
 }
 
 // loop forms batches: every waiting write of the main lane first (up to max), then bulk
-// writes, bulkShare of them while main writes are waiting, as many as fit when none are.
+// writes, bulkShare of them while main writes are waiting, up to bulkAlone when none are.
+// Bulk writes a batch left unrun for a main write that arrived meanwhile (see runBatch) come
+// first among the bulk writes of the batches that follow.
 func (w *groupWriter) loop() {
 	defer close(w.stopped)
 	batch := make([]*writeReq, 0, w.max)
+	var carried []*writeReq
 	reqs, bulk := w.reqs, w.bulk
-	for reqs != nil || bulk != nil {
+	for reqs != nil || bulk != nil || len(carried) > 0 {
 		batch = batch[:0]
-		// Wait for the first write of either lane.
-		select {
-		case r, ok := <-reqs:
-			if !ok {
-				reqs = nil
-				continue
+		if len(carried) == 0 {
+			// Wait for the first write of either lane.
+			select {
+			case r, ok := <-reqs:
+				if !ok {
+					reqs = nil
+					continue
+				}
+				batch = append(batch, r)
+			case r, ok := <-bulk:
+				if !ok {
+					bulk = nil
+					continue
+				}
+				batch = append(batch, r)
 			}
-			batch = append(batch, r)
-		case r, ok := <-bulk:
-			if !ok {
-				bulk = nil
-				continue
-			}
-			batch = append(batch, r)
 		}
 		var closed bool
 		if batch, closed = fill(batch, reqs, w.max); closed {
 			reqs = nil
 		}
-		room := w.max - len(batch)
+		room := min(w.max, bulkAlone) - len(batch)
 		if len(batch) > 1 || (len(batch) == 1 && !isBulk(batch[0].ctx)) {
-			room = min(room, bulkShare)
+			room = min(w.max-len(batch), bulkShare)
 		}
-		if batch, closed = fill(batch, bulk, len(batch)+room); closed {
+		take := min(room, len(carried))
+		batch = append(batch, carried[:take]...)
+		carried = carried[take:]
+		if batch, closed = fill(batch, bulk, len(batch)+room-take); closed {
 			bulk = nil
 		}
-		w.commit(batch)
+		if left := w.commit(batch); len(left) > 0 {
+			// left shares batch's array, which the next batch reuses.
+			carried = append(slices.Clone(left), carried...)
+		}
 		w.s.stmts.prepareWanted(context.Background(), w.s.db)
 	}
 }
@@ -256,7 +274,8 @@ func fill(batch []*writeReq, lane chan *writeReq, n int) ([]*writeReq, bool) {
 	return batch, false
 }
 
-// commit runs a batch in one transaction and one sync, and answers every writer.
+// commit runs a batch in one transaction and one sync, and answers every writer it ran; it
+// returns the bulk writes it left for a later batch (see runBatch).
 //
 // The batch first runs without savepoints: a savepoint per write costs a statement journal
 // write each on SQLite (a fifth of an ingest's CPU when measured), and almost every write
@@ -265,7 +284,7 @@ func fill(batch []*writeReq, lane chan *writeReq, n int) ([]*writeReq, bool) {
 // just succeeded), the writes after it, which have not run yet, each inside a savepoint, so
 // any further failure is undone alone. A batch thus costs one commit whatever fails in it
 // (before, a failure reran every write in a transaction and a sync of its own).
-func (w *groupWriter) commit(batch []*writeReq) {
+func (w *groupWriter) commit(batch []*writeReq) (left []*writeReq) {
 	ctx := context.Background()
 	if w.s.dialect != SQLite { // see writeContext
 		var cancel context.CancelFunc
@@ -275,10 +294,10 @@ func (w *groupWriter) commit(batch []*writeReq) {
 	plainUntil := len(batch)
 	retries := 0
 	for len(batch) > 0 {
-		failed, err := w.runBatch(ctx, batch, plainUntil)
+		failed, ran, err := w.runBatch(ctx, batch, plainUntil)
 		if failed < 0 {
-			w.answer(batch, err)
-			return
+			w.answer(batch[:ran], err)
+			return batch[ran:]
 		}
 		if isTransientConflict(err) && retries < maxConflictRetries {
 			// PostgreSQL chose this batch as a deadlock's victim (or a serialization
@@ -295,6 +314,7 @@ func (w *groupWriter) commit(batch []*writeReq) {
 		batch[failed].answered = true
 		batch, plainUntil = dropAnswered(batch, failed)
 	}
+	return nil
 }
 
 // dropAnswered removes the writes already answered from batch, and moves plainUntil (an
@@ -328,22 +348,38 @@ func (w *groupWriter) answer(batch []*writeReq, err error) {
 // as they are, the others each inside a savepoint. A plain write that fails stops the batch:
 // the transaction is rolled back and failed is its index. A write under a savepoint that fails
 // is rolled back alone and answered at once, and the others go on. failed is -1 when the batch
-// reached its commit or could not begin; err is then that error, for every writer not
-// answered yet.
-func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (failed int, err error) {
+// reached its commit or could not begin; err is then that error, for the first ran writers
+// not answered yet.
+//
+// ran is less than len(batch) when a main-lane write arrived while the batch was running its
+// plain bulk writes: after its first bulk write the batch then stops before the next one and
+// commits, leaving the rest for later. A webhook thus waits for one bulk write at most, not for a dozen (a
+// fan-out's chunk results, or its audience written 500 at a time, take milliseconds each).
+func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (failed, ran int, err error) {
 	sqlTx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return -1, fmt.Errorf("store: begin: %w", err)
+		return -1, len(batch), fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{s: w.s, tx: sqlTx, shared: true}
+	ran = len(batch)
+	bulkRan := 0
 	for i, r := range batch {
+		if isBulk(r.ctx) && i < plainUntil {
+			// Every batch runs at least one bulk write, so that a steady stream of
+			// webhooks never starves the bulk lane.
+			if bulkRan > 0 && len(w.reqs) > 0 {
+				ran = i
+				break
+			}
+			bulkRan++
+		}
 		wctx, wcancel := w.writeContext(ctx, r)
 		if i < plainUntil {
 			err := r.fn(wctx, tx)
 			wcancel()
 			if err != nil {
 				_ = sqlTx.Rollback()
-				return i, err
+				return i, 0, err
 			}
 			continue
 		}
@@ -354,23 +390,23 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 			if errors.As(err, &sp) {
 				// The transaction itself is broken: no one in it can commit.
 				_ = sqlTx.Rollback()
-				return -1, sp.err
+				return -1, len(batch), sp.err
 			}
 			if isTransientConflict(err) {
 				// A deadlock's cycle goes through the locks the batch's other writes hold:
 				// undoing this write alone would meet it again. The whole batch runs again.
 				_ = sqlTx.Rollback()
-				return i, err
+				return i, 0, err
 			}
 			r.done <- err
 			r.answered = true
 		}
 	}
 	if err := sqlTx.Commit(); err != nil {
-		return -1, fmt.Errorf("store: commit: %w", err)
+		return -1, ran, fmt.Errorf("store: commit: %w", err)
 	}
 	w.commits.Add(1)
-	return -1, nil
+	return -1, ran, nil
 }
 
 // savepointError is a failure of the savepoint statements themselves, as opposed to the write's.

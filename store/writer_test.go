@@ -390,3 +390,62 @@ func TestMainWritesWithin(t *testing.T) {
 		t.Fatal("a main write is reported within no time at all")
 	}
 }
+
+// A write of the main lane that arrives while a batch of bulk writes runs does not wait for
+// the rest of them: the batch stops before its next bulk write and commits, the main write
+// goes next, and the bulk writes left over follow, each exactly once.
+func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		release := holdWriter(t, s)
+		const n = 12
+		var mu sync.Mutex
+		var order []string
+		record := func(name string) func(context.Context, *store.Tx) error {
+			return func(ctx context.Context, tx *store.Tx) error {
+				mu.Lock()
+				order = append(order, name)
+				mu.Unlock()
+				return insertOutbox(name)(ctx, tx)
+			}
+		}
+		// The first bulk write of the next batch waits until the main write is queued.
+		firstRunning, mainQueued := make(chan struct{}), make(chan struct{})
+		var wg sync.WaitGroup
+		errs := make(chan error, n+1)
+		wg.Go(func() {
+			errs <- s.Write(store.Bulk(ctx), func(ctx context.Context, tx *store.Tx) error {
+				close(firstRunning)
+				<-mainQueued
+				return record("OBbulk0")(ctx, tx)
+			})
+		})
+		waitQueued(t, s, 1)
+		for i := 1; i < n; i++ {
+			wg.Go(func() { errs <- s.Write(store.Bulk(ctx), record(fmt.Sprintf("OBbulk%d", i))) })
+		}
+		waitQueued(t, s, n)
+		release()
+		select {
+		case <-firstRunning:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the bulk batch did not start")
+		}
+		wg.Go(func() { errs <- s.Write(ctx, record("OBinbound")) })
+		waitQueued(t, s, 1)
+		close(mainQueued)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := outboxCount(t, s); got != n+1 {
+			t.Fatalf("%d rows, want %d", got, n+1)
+		}
+		if pos := slices.Index(order, "OBinbound"); pos != 1 {
+			t.Fatalf("the inbound write ran %dth: %v", pos+1, order)
+		}
+	})
+}
