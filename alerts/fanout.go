@@ -128,7 +128,7 @@ func (s *Service) SendBatch(ctx context.Context, alertID string, batch int) (err
 		// Before a chunk is claimed (never between a claim and its sends: that would stretch
 		// the claim's time bound and requeue recipients as late).
 		s.yieldToInbound(ctx)
-		seqs, err := s.fas.QueuedInBatch(ctx, alertID, batch, s.chunkSize())
+		seqs, err := s.fas.QueuedInBatch(ctx, alertID, batch, s.chunkNow())
 		if err != nil {
 			return release(err)
 		}
@@ -340,7 +340,20 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 const (
 	pressuredInFlight = 4
 	inboundWindow     = 200 * time.Millisecond
+	// pressuredChunk bounds a chunk while people's writes are arriving: its claim and its
+	// results are one bulk write each, and a webhook may wait for one of them (200
+	// recipients' took up to 10 ms during a fan-out).
+	pressuredChunk = 50
 )
+
+// chunkNow is how many recipients the next chunk takes.
+func (s *Service) chunkNow() int {
+	n := s.chunkSize()
+	if s.o.Store.MainWritesWithin(inboundWindow) {
+		n = min(n, pressuredChunk)
+	}
+	return n
+}
 
 // easeForInbound waits, never past cutoff, while inbound work is recent and pressuredInFlight
 // sends are already in flight, then until the governor's next slot.
