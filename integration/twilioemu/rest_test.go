@@ -2,6 +2,7 @@ package twilioemu
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -49,13 +50,23 @@ type answer struct {
 
 func do(t *testing.T, method, rawURL, user, pass string, form url.Values) answer {
 	t.Helper()
+	a, err := tryDo(method, rawURL, user, pass, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// tryDo is do without a *testing.T, for goroutines other than the test's own: they report
+// the error (t.Error) rather than stop the test.
+func tryDo(method, rawURL, user, pass string, form url.Values) (answer, error) {
 	var body io.Reader
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
 	req, err := http.NewRequest(method, rawURL, body)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -66,20 +77,20 @@ func do(t *testing.T, method, rawURL, user, pass string, form url.Values) answer
 	client := &http.Client{Timeout: 10 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatal(err)
+		return answer{}, err
 	}
 	a := answer{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
 	if len(raw) > 0 && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, &a.body); err != nil {
-			t.Fatalf("answer is not a JSON object: %v: %s", err, raw)
+			return answer{}, fmt.Errorf("answer is not a JSON object: %v: %s", err, raw)
 		}
 	}
-	return a
+	return a, nil
 }
 
 func messagesURL(base, sid string) string {
