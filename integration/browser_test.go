@@ -112,7 +112,11 @@ func TestBrowserInbox(t *testing.T) {
 	if href := browserEval[string](t, ctx, `document.querySelector(".attachments a[download]").getAttribute("href")`); !strings.HasPrefix(href, "/api/v1/contacts/"+rcpt.ContactID+"/attachments/") {
 		t.Errorf("attachment download link = %q", href)
 	}
-	time.Sleep(300 * time.Millisecond) // let any broken image fire its error handler
+	// Let any broken image fire its error handler: the document is complete only after every
+	// image in the served page has loaded or failed and fired its handler; images added by
+	// script since must be complete (loaded or broken) too.
+	browserWait(t, ctx, "every image on the thread loaded or failed",
+		`document.readyState === "complete" && Array.from(document.images).every(i => i.complete)`, 10*time.Second)
 	if v := browserEval[any](t, ctx, `window.__xss === undefined ? null : window.__xss`); v != nil {
 		t.Fatalf("hostile email content ran in the thread: window.__xss = %v", v)
 	}
