@@ -212,7 +212,7 @@ func TestAlertSurvivesTerminatedBackends(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		k := terminateBackends(t, admin, dbName)
 		r.step(fmt.Sprintf("terminated %d backends with %d of %d handed to Twilio", k, r.emu.Count(), n))
-		time.Sleep(700 * time.Millisecond)
+		time.Sleep(700 * time.Millisecond) // spaces the terminations out over the fan-out, giving the replicas time to reconnect in between
 	}
 	r.finish(id, r.replicas, 3*time.Minute, 0)
 	close(stopWatch)

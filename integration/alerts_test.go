@@ -298,6 +298,8 @@ func TestAlertsOutageMidFanout(t *testing.T) {
 			t.Fatal(err)
 		}
 		gw.Twilio.SetOutage(http.StatusServiceUnavailable, 0)
+		// The outage's length, not a condition: the senders keep meeting 503s and retrying
+		// for a while before Twilio comes back.
 		time.Sleep(2 * time.Second)
 		during := gw.Twilio.Count()
 		gw.Twilio.EndOutage()

@@ -150,7 +150,7 @@ func TestCallConnectedToBrowserThenTransferred(t *testing.T) {
 		if q, _ := r.emu.CallInfo(sid); len(q.QueueResults) > 0 && q.QueueResults[0] != "redirected" {
 			t.Fatalf("queue results %v", q.QueueResults)
 		}
-		time.Sleep(1100 * time.Millisecond) // they talk
+		time.Sleep(1100 * time.Millisecond) // they talk: the figures checked below want TalkSeconds >= 1
 
 		// Hold: the caller waits in a queue of their own; resuming rings alice again.
 		hold := func(on bool) int {

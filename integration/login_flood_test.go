@@ -59,7 +59,7 @@ func TestLoginFloodKeepsMemoryFlat(t *testing.T) {
 				}
 			}()
 		}
-		time.Sleep(time.Second)
+		time.Sleep(time.Second) // the flood runs a while before during(): the real user comes in its middle
 		during()
 		close(stop)
 		wg.Wait()
@@ -99,10 +99,10 @@ func TestLoginFloodKeepsMemoryFlat(t *testing.T) {
 
 	flood("one address", func(int) string { return "127.0.0.1" }, func() {
 		realUserLogsIn()
-		time.Sleep(4 * time.Second)
+		time.Sleep(4 * time.Second) // the flood's length: the peak memory is measured over all of it
 	})
 	flood("60 addresses", func(i int) string { return fmt.Sprintf("127.0.1.%d", 10+i) }, func() {
-		time.Sleep(5 * time.Second)
+		time.Sleep(5 * time.Second) // the flood's length: the peak memory is measured over all of it
 	})
 	peak := peakRSSMiB(t, p.Cmd.Process.Pid)
 	t.Logf("peak RSS: %.0f MiB before the floods, %.0f MiB after", before, peak)

@@ -26,7 +26,7 @@ type receiver struct {
 	answers  []int // status codes to answer, in order; then 204
 	inFlight atomic.Int32
 	peak     atomic.Int32
-	delay    time.Duration
+	delay    time.Duration // a slow gateway: each callback is held this long, so callbacks overlap
 	tokens   []string
 }
 
