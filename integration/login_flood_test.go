@@ -30,6 +30,14 @@ func TestLoginFloodKeepsMemoryFlat(t *testing.T) {
 	flood := func(name string, sourceOf func(i int) string, during func()) {
 		var wg sync.WaitGroup
 		stop := make(chan struct{})
+		var stopOnce sync.Once
+		// halt ends the flood; deferred too, so that a t.Fatal in during() (or in setting up
+		// the clients) does not leave 60 goroutines hammering a server that is gone.
+		halt := func() {
+			stopOnce.Do(func() { close(stop) })
+			wg.Wait()
+		}
+		defer halt()
 		var statuses sync.Map
 		var total atomic.Int64
 		for i := range 60 {
@@ -61,8 +69,7 @@ func TestLoginFloodKeepsMemoryFlat(t *testing.T) {
 		}
 		time.Sleep(time.Second) // the flood runs a while before during(): the real user comes in its middle
 		during()
-		close(stop)
-		wg.Wait()
+		halt()
 		counts := map[int]int64{}
 		statuses.Range(func(k, v any) bool { counts[k.(int)] = v.(*atomic.Int64).Load(); return true })
 		t.Logf("%s: %d attempts, by status %v", name, total.Load(), counts)
