@@ -94,7 +94,7 @@ func TestEarlyDeliveryCallbackAcrossReplicas(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("no replica sent the reply (%d requests at the emulator)", emu.Requests())
 	}
-	waitUntil(t, "the reply delivered", func() bool {
+	waitUntil(t, 20*time.Second, "the reply delivered", func() bool {
 		var full channels.Contact
 		harness.API(t, "GET", cu, op, nil, &full)
 		return len(full.Messages) == 2 && full.Messages[1].Status == "delivered"

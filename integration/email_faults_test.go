@@ -75,7 +75,7 @@ func TestEmailRelayDownAndBack(t *testing.T) {
 		}
 		return channels.Message{}
 	}
-	waitUntil(t, "failed attempts while the relay is down", func() bool {
+	waitUntil(t, 20*time.Second, "failed attempts while the relay is down", func() bool {
 		return strings.HasPrefix(lastOut(anna.ID).Error, "retrying") && strings.HasPrefix(lastOut(bruno.ID).Error, "retrying")
 	})
 	if a, b := lastOut(anna.ID), lastOut(bruno.ID); a.Status != store.OutQueued || b.Status != store.OutQueued {
@@ -84,7 +84,7 @@ func TestEmailRelayDownAndBack(t *testing.T) {
 
 	relay := startEmailRelayOn(t, relayAddr)
 	relay.Wait(t, 2)
-	waitUntil(t, "both sent", func() bool {
+	waitUntil(t, 20*time.Second, "both sent", func() bool {
 		return lastOut(anna.ID).Status == store.OutSent && lastOut(bruno.ID).Status == store.OutSent
 	})
 	msgs := relay.Wait(t, 2)

@@ -187,7 +187,7 @@ func startEmailRelay(t *testing.T) *emailRelay {
 // Wait returns the relay's messages once there are n.
 func (r *emailRelay) Wait(t *testing.T, n int) []emailRelayed {
 	t.Helper()
-	waitEmail(t, 30*time.Second, fmt.Sprintf("%d relayed messages", n), func() bool {
+	waitUntil(t, 30*time.Second, fmt.Sprintf("%d relayed messages", n), func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		return len(r.msgs) >= n

@@ -243,11 +243,11 @@ imap:
 		dc.Deliver("INBOX", citizenMail("imap-2@example.it", "dora@example.it", "urp@comune.empoli.fi.it", "Cane smarrito", "Ho trovato un cane in piazza."))
 		waitContacts(t, gw, token, channels.Email, 2, 15*time.Second)
 		t.Logf("IDLE: new mail stored %s after delivery", time.Since(start).Round(time.Millisecond))
-		waitEmail(t, 10*time.Second, "both flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 2) })
+		waitUntil(t, 10*time.Second, "both flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 2) })
 
 		// A restart of the poller (the whole gateway) imports only what is new.
 		key := "empoli|" + dc.Addr + "|" + dovecotUser + "|INBOX"
-		waitEmail(t, 10*time.Second, "progress recorded", func() bool {
+		waitUntil(t, 10*time.Second, "progress recorded", func() bool {
 			_, last, err := gw.G.Store.IMAPState(context.Background(), key)
 			return err == nil && last == 2
 		})
@@ -265,7 +265,7 @@ imap:
 		dc.Start()
 		dc.Deliver("INBOX", citizenMail("imap-4@example.it", "franco@example.it", "urp@comune.empoli.fi.it", "Semaforo", "Il semaforo di via Sanzio è guasto."))
 		waitContacts(t, gw2, token, channels.Email, 4, 30*time.Second)
-		waitEmail(t, 10*time.Second, "all four flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 4) })
+		waitUntil(t, 10*time.Second, "all four flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 4) })
 		if dup := counterValue(gw2.G.Metrics.IMAPMessages.WithLabelValues(key, "duplicate")); dup != 0 {
 			t.Fatalf("reconnect fetched %v messages again", dup)
 		}
@@ -295,17 +295,6 @@ func allSeen(flags map[imap.UID][]imap.Flag, n int) bool {
 		}
 	}
 	return true
-}
-
-func waitEmail(t *testing.T, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 }
 
 // TestEmailRepliesThroughTheRelay: an operator's reply to an email leaves through the relay

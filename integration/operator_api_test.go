@@ -136,7 +136,7 @@ func testOperatorAPIRoles(t *testing.T, d store.Dialect) {
 		msg.Status != "queued" || msg.To != "+393471110001" || msg.From != firenzeNumber || msg.Author != "op" {
 		t.Fatalf("reply: %d %+v", st, msg)
 	}
-	waitUntil(t, "the reply to leave the queue", func() bool {
+	waitUntil(t, 20*time.Second, "the reply to leave the queue", func() bool {
 		var full channels.Contact
 		harness.API(t, "GET", cu, op, nil, &full)
 		return len(full.Messages) == 2 && (full.Messages[1].Status == "sent" || full.Messages[1].Status == "delivered")
@@ -399,12 +399,12 @@ func TestReplyThroughTwilioEmulatorSurvivesOutage(t *testing.T) {
 		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+c.ID, op, nil, &full)
 		return full.Messages[len(full.Messages)-1]
 	}
-	waitUntil(t, "a failed attempt during the outage", func() bool { return strings.HasPrefix(thread().Error, "retrying") })
+	waitUntil(t, 20*time.Second, "a failed attempt during the outage", func() bool { return strings.HasPrefix(thread().Error, "retrying") })
 	if m := thread(); m.Status != "queued" || emu.Count() != 0 {
 		t.Fatalf("during the outage: %+v, emulator has %d", m, emu.Count())
 	}
 	emu.EndOutage()
-	waitUntil(t, "delivery after the outage", func() bool { return thread().Status == "delivered" })
+	waitUntil(t, 20*time.Second, "delivery after the outage", func() bool { return thread().Status == "delivered" })
 	m := thread()
 	em, ok := emu.Message(m.ExternalID)
 	if !ok || em.Body != "La ZTL riapre alle 20." || em.To != "+393473330001" || em.From != firenzeNumber || m.Error != "" {
@@ -416,7 +416,7 @@ func TestReplyThroughTwilioEmulatorSurvivesOutage(t *testing.T) {
 	// A permanent refusal is shown and not retried.
 	emu.FailNumber("+393473330001", 21610)
 	harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+c.ID+"/reply", op, map[string]string{"body": "Altro?"}, nil)
-	waitUntil(t, "the permanent failure", func() bool { return thread().Status == "failed" })
+	waitUntil(t, 20*time.Second, "the permanent failure", func() bool { return thread().Status == "failed" })
 	if m := thread(); m.Error == "" {
 		t.Fatalf("failure not shown: %+v", m)
 	}
@@ -509,14 +509,14 @@ func TestEmailReplySurvivesRelayOutage(t *testing.T) {
 	if st := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+r.ContactID+"/reply", op, map[string]string{"body": "Gentile Anna, il rimborso è in corso."}, &msg); st != 202 {
 		t.Fatalf("reply: %d", st)
 	}
-	waitUntil(t, "the email after two 451s", func() bool { return len(relay.messages()) == 1 })
+	waitUntil(t, 20*time.Second, "the email after two 451s", func() bool { return len(relay.messages()) == 1 })
 	raw := relay.messages()[0]
 	for _, want := range []string{"In-Reply-To: <q1@cittadino.it>", "Subject: Re: Rimborso TARI", msg.MessageID} {
 		if !strings.Contains(raw, want) {
 			t.Fatalf("relayed message lacks %q:\n%s", want, raw)
 		}
 	}
-	waitUntil(t, "the sent status", func() bool {
+	waitUntil(t, 20*time.Second, "the sent status", func() bool {
 		var full channels.Contact
 		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+r.ContactID, op, nil, &full)
 		return full.Messages[len(full.Messages)-1].Status == "sent"
@@ -597,17 +597,6 @@ func openStream(t *testing.T, base, token string) (<-chan sseEvent, func()) {
 	return out, cancel
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func str(p *string) string {
 	if p == nil {
 		return "<nil>"
@@ -643,7 +632,7 @@ func TestResolveForwardsThreadAndAttachmentsToOffice(t *testing.T) {
 		"office": "polizia-municipale", "category": "contravvenzioni", "note": "competenza PM"}, &got); st != 200 || got.Status != "resolved" {
 		t.Fatalf("resolve: %d %+v", st, got)
 	}
-	waitUntil(t, "the forward after a 451", func() bool { return len(relay.messages()) == 1 })
+	waitUntil(t, 20*time.Second, "the forward after a 451", func() bool { return len(relay.messages()) == 1 })
 	raw := relay.messages()[0]
 	for _, want := range []string{"To: <pm@comune.fi.it>", "Inoltro: Ricorso verbale 123", "verbale-123.pdf", "competenza PM", "contesto"} {
 		if !strings.Contains(raw, want) {
@@ -707,7 +696,7 @@ func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
 	if n := outbound(citizen.ContactID); n != 1 {
 		t.Fatalf("the citizen's contact has %d answers, want one per contact and closed period", n)
 	}
-	waitUntil(t, "the closed-hours answer", func() bool { return len(relay.messages()) >= 1 })
+	waitUntil(t, 20*time.Second, "the closed-hours answer", func() bool { return len(relay.messages()) >= 1 })
 	msgs := relay.messages()
 	if len(msgs) != 1 {
 		t.Fatalf("%d answers reached the relay, want 1", len(msgs))

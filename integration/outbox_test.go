@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/integration/harness"
@@ -34,7 +35,7 @@ func TestEmailWithoutRelayGoesToTheOutbox(t *testing.T) {
 		t.Fatalf("forward without a relay: %d (want 200, kept in the outbox)", st)
 	}
 	var full channels.Contact
-	waitUntil(t, "both messages in the outbox", func() bool {
+	waitUntil(t, 20*time.Second, "both messages in the outbox", func() bool {
 		full = channels.Contact{}
 		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+r.ContactID, op, nil, &full)
 		n := 0

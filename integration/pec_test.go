@@ -89,7 +89,7 @@ func startPECRelay(t *testing.T) *pecRelay {
 
 func (r *pecRelay) wait(t *testing.T, n int) []pecRelayed {
 	t.Helper()
-	waitEmail(t, 30*time.Second, fmt.Sprintf("%d messages at the PEC relay", n), func() bool {
+	waitUntil(t, 30*time.Second, fmt.Sprintf("%d messages at the PEC relay", n), func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		return len(r.msgs) >= n
@@ -261,11 +261,11 @@ imap:
 		return raw
 	}
 	receipt(pec.TipoAccettazione, msg.MessageID)
-	waitEmail(t, 20*time.Second, "the reply accepted", func() bool {
+	waitUntil(t, 20*time.Second, "the reply accepted", func() bool {
 		_, m := lastMessage()
 		return m.Delivery != nil && *m.Delivery == channels.DeliveryAccepted
 	})
-	waitEmail(t, 20*time.Second, "no delivery receipt within 4s flagged", func() bool {
+	waitUntil(t, 20*time.Second, "no delivery receipt within 4s flagged", func() bool {
 		c, m := lastMessage()
 		return m.DeliveryOverdue && c.DeliveryOverdue
 	})
@@ -280,11 +280,11 @@ imap:
 	}
 	delivered := receipt(pec.TipoAvvenutaConsegna, msg.MessageID)
 	receipt(pec.TipoAvvenutaConsegna, "someone-else@elsewhere.example") // not ours: never a contact
-	waitEmail(t, 20*time.Second, "the reply delivered", func() bool {
+	waitUntil(t, 20*time.Second, "the reply delivered", func() bool {
 		_, m := lastMessage()
 		return m.Delivery != nil && *m.Delivery == channels.DeliveryDelivered && !m.DeliveryOverdue
 	})
-	waitEmail(t, 10*time.Second, "all five messages flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 5) })
+	waitUntil(t, 10*time.Second, "all five messages flagged \\Seen", func() bool { return allSeen(dc.Flags("INBOX"), 5) })
 	full, m := lastMessage()
 	if full.DeliveryOverdue {
 		t.Error("the contact is still flagged after the delivery receipt")

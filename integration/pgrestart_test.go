@@ -177,17 +177,6 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 		}
 		return n
 	}
-	waitFor := func(what string, d time.Duration, cond func() bool) time.Duration {
-		t.Helper()
-		start := time.Now()
-		for !cond() {
-			if time.Since(start) > d {
-				t.Fatalf("not within %v: %s", d, what)
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		return time.Since(start)
-	}
 	allReady := func(want int) func() bool {
 		return func() bool {
 			for _, p := range procs {
@@ -198,11 +187,11 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 			return true
 		}
 	}
-	waitFor("webhooks answered before the crash", 10*time.Second, func() bool { return answered() >= 10 })
+	waitUntil(t, 10*time.Second, "webhooks answered before the crash", func() bool { return answered() >= 10 })
 
 	pg.crash(t)
 	t.Logf("crashed at %v", time.Now().Format("15:04:05.000"))
-	waitFor("/readyz 503 on every replica while PostgreSQL is down", 10*time.Second, allReady(http.StatusServiceUnavailable))
+	waitUntil(t, 10*time.Second, "/readyz 503 on every replica while PostgreSQL is down", allReady(http.StatusServiceUnavailable))
 	downAt := answered()
 	time.Sleep(2 * time.Second) // webhooks keep coming while the database is away
 	for i, p := range procs {
@@ -213,9 +202,9 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 	pg.start(t)
 	restartedAt := time.Now()
 	t.Logf("restarted at %v", restartedAt.Format("15:04:05.000"))
-	back := waitFor("/readyz 200 on every replica after PostgreSQL's return", 15*time.Second, allReady(http.StatusOK))
+	back := waitUntil(t, 15*time.Second, "/readyz 200 on every replica after PostgreSQL's return", allReady(http.StatusOK))
 	t.Logf("ready again %v after PostgreSQL started; %d webhooks answered 200 before the crash", back.Round(time.Millisecond), downAt)
-	waitFor("webhooks answered after the restart", 10*time.Second, func() bool { return answered() >= downAt+10 })
+	waitUntil(t, 10*time.Second, "webhooks answered after the restart", func() bool { return answered() >= downAt+10 })
 	close(stop)
 	<-trickleDone
 	for i, p := range procs {

@@ -144,20 +144,18 @@ func TestScreenshots(t *testing.T) {
 // screenshotContact waits for the newest contact from a number.
 func screenshotContact(t *testing.T, gw *browserGateway, from string) string {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
+	var id string
+	waitUntil(t, 20*time.Second, "a contact from "+from, func() bool {
 		list, _, err := gw.G.Store.ListContacts(context.Background(), store.ContactFilter{Q: from, Limit: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(list) > 0 {
-			return list[0].ID
+			id = list[0].ID
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no contact from %s", from)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return id != ""
+	})
+	return id
 }
 
 // screenshotFaxPNG draws a page of a fax: a letterhead and lines of "text".

@@ -26,7 +26,7 @@ func TestShutdownFinishesAReplyInFlight(t *testing.T) {
 	if st := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+c.ID+"/reply", op, map[string]string{"body": "Sì, dalle 8 alle 13."}, &msg); st != 202 {
 		t.Fatalf("reply: %d", st)
 	}
-	waitUntil(t, "the send to reach Twilio", func() bool { return emu.Requests() > 0 })
+	waitUntil(t, 20*time.Second, "the send to reach Twilio", func() bool { return emu.Requests() > 0 })
 	gw.Stop(t)
 
 	if n := emu.Count(); n != 1 {
