@@ -166,6 +166,14 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 			mu.Unlock()
 		}
 	}()
+	// Deferred too, so that a failure below does not leave the trickle posting to dead
+	// replicas until the test binary exits.
+	var stopOnce sync.Once
+	stopTrickle := func() {
+		stopOnce.Do(func() { close(stop) })
+		<-trickleDone
+	}
+	defer stopTrickle()
 	answered := func() int {
 		mu.Lock()
 		defer mu.Unlock()
@@ -205,8 +213,7 @@ func TestReplicasRideOutAPostgresRestart(t *testing.T) {
 	back := waitUntil(t, 15*time.Second, "/readyz 200 on every replica after PostgreSQL's return", allReady(http.StatusOK))
 	t.Logf("ready again %v after PostgreSQL started; %d webhooks answered 200 before the crash", back.Round(time.Millisecond), downAt)
 	waitUntil(t, 10*time.Second, "webhooks answered after the restart", func() bool { return answered() >= downAt+10 })
-	close(stop)
-	<-trickleDone
+	stopTrickle()
 	for i, p := range procs {
 		if p.Exited() {
 			t.Fatalf("replica %d exited:\n%s", i, p.Output())
