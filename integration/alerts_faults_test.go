@@ -191,8 +191,12 @@ func TestAlertSurvivesTerminatedBackends(t *testing.T) {
 	dbName := dbNameOf(t, dbURL)
 	peak := 0
 	var peakMu sync.Mutex
-	stopWatch := make(chan struct{})
+	stopWatch, watching := make(chan struct{}), make(chan struct{})
+	var stopOnce sync.Once
+	stop := func() { stopOnce.Do(func() { close(stopWatch) }); <-watching }
+	defer stop() // also when the test fails before the end: the watcher must not outlive it
 	go func() {
+		defer close(watching)
 		for {
 			select {
 			case <-stopWatch:
@@ -215,7 +219,7 @@ func TestAlertSurvivesTerminatedBackends(t *testing.T) {
 		time.Sleep(700 * time.Millisecond) // spaces the terminations out over the fan-out, giving the replicas time to reconnect in between
 	}
 	r.finish(id, r.replicas, 3*time.Minute, 0)
-	close(stopWatch)
+	stop()
 	peakMu.Lock()
 	defer peakMu.Unlock()
 	// Each replica: max_open_conns (20) + the live events' LISTEN.
