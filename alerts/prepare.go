@@ -51,7 +51,8 @@ func (s *Service) prepare(ctx context.Context, alertID string) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-s.stopping:
-			return errStopping
+			// Not a failure: the job runs again, here or on another replica, from the cursor.
+			return river.JobSnooze(time.Second)
 		default:
 		}
 		done, err := s.fas.PrepareAlert(ctx, alertID, s.startOptions())
