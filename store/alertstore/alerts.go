@@ -275,13 +275,6 @@ func likeEscape(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
 }
 
-func countAudience(ctx context.Context, t *store.Tx, comune string, topics []string, chans []string) (int, error) {
-	where, args := audience(comune, topics, chans)
-	var n int
-	err := t.QueryRow(ctx, "SELECT COUNT(*) FROM subscribers s WHERE "+where, args...).Scan(&n)
-	return n, err
-}
-
 // CountAudience estimates how many subscribers an alert to these topics would reach now.
 func (s *Store) CountAudience(ctx context.Context, comune string, topics []string) (int, error) {
 	return s.CountAudienceFor(ctx, comune, topics, nil)
