@@ -43,8 +43,12 @@ func (w *FanoutWorker) Timeout(*river.Job[FanoutArgs]) time.Duration { return -1
 
 // NextRetry backs off to at most a minute: a batch waits out an outage, it is never dropped.
 func (w *FanoutWorker) NextRetry(job *river.Job[FanoutArgs]) time.Time {
-	d := time.Second << min(job.Attempt, 6)
-	return time.Now().Add(d)
+	return retryAfterAttempt(job.Attempt)
+}
+
+// retryAfterAttempt doubles the wait from a second, up to a minute.
+func retryAfterAttempt(attempt int) time.Time {
+	return time.Now().Add(time.Second << min(attempt, 6))
 }
 
 // Work sends a batch.

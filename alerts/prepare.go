@@ -36,7 +36,7 @@ func (w *PrepareWorker) Timeout(*river.Job[PrepareArgs]) time.Duration { return 
 
 // NextRetry backs off to at most a minute, like a fan-out job.
 func (w *PrepareWorker) NextRetry(job *river.Job[PrepareArgs]) time.Time {
-	return time.Now().Add(time.Second << min(job.Attempt, 6))
+	return retryAfterAttempt(job.Attempt)
 }
 
 // Work writes the alert's recipients until all are written, making way for people's writes

@@ -59,6 +59,28 @@ func insertOutbox(id string) func(context.Context, *store.Tx) error {
 	}
 }
 
+// runOrder records the order in which writes ran.
+type runOrder struct {
+	mu    sync.Mutex
+	order []string
+}
+
+// record is a write that inserts an outbox row named name, and notes that it ran.
+func (o *runOrder) record(name string) func(context.Context, *store.Tx) error {
+	return func(ctx context.Context, tx *store.Tx) error {
+		o.mu.Lock()
+		o.order = append(o.order, name)
+		o.mu.Unlock()
+		return insertOutbox(name)(ctx, tx)
+	}
+}
+
+func (o *runOrder) names() []string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return slices.Clone(o.order)
+}
+
 func outboxCount(t *testing.T, s *store.Store) int {
 	t.Helper()
 	var n int
@@ -234,16 +256,8 @@ func TestBulkWritesYieldToOthers(t *testing.T) {
 		ctx := context.Background()
 		release := holdWriter(t, s)
 		const n = 50
-		var mu sync.Mutex
-		var order []string
-		record := func(name string) func(context.Context, *store.Tx) error {
-			return func(ctx context.Context, tx *store.Tx) error {
-				mu.Lock()
-				order = append(order, name)
-				mu.Unlock()
-				return insertOutbox(name)(ctx, tx)
-			}
-		}
+		var ran runOrder
+		record := ran.record
 		var wg sync.WaitGroup
 		errs := make(chan error, n+1)
 		for i := range n {
@@ -265,8 +279,9 @@ func TestBulkWritesYieldToOthers(t *testing.T) {
 		}
 		// The inbound write is in the batch after the held one: before all but bulkShare+1
 		// (the batch's first write may be a bulk one) of the bulk writes.
-		pos := slices.Index(order, "OBinbound")
+		pos := slices.Index(ran.names(), "OBinbound")
 		if pos < 0 || pos > 3 {
+			order := ran.names()
 			t.Fatalf("the inbound write ran %dth of %d, after %d bulk writes: %v", pos+1, len(order), pos, order[:min(len(order), 8)])
 		}
 	})
@@ -399,16 +414,8 @@ func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
 		ctx := context.Background()
 		release := holdWriter(t, s)
 		const n = 12
-		var mu sync.Mutex
-		var order []string
-		record := func(name string) func(context.Context, *store.Tx) error {
-			return func(ctx context.Context, tx *store.Tx) error {
-				mu.Lock()
-				order = append(order, name)
-				mu.Unlock()
-				return insertOutbox(name)(ctx, tx)
-			}
-		}
+		var ran runOrder
+		record := ran.record
 		// The first bulk write of the next batch waits until the main write is queued.
 		firstRunning, mainQueued := make(chan struct{}), make(chan struct{})
 		var wg sync.WaitGroup
@@ -444,8 +451,8 @@ func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
 		if got := outboxCount(t, s); got != n+1 {
 			t.Fatalf("%d rows, want %d", got, n+1)
 		}
-		if pos := slices.Index(order, "OBinbound"); pos != 1 {
-			t.Fatalf("the inbound write ran %dth: %v", pos+1, order)
+		if pos := slices.Index(ran.names(), "OBinbound"); pos != 1 {
+			t.Fatalf("the inbound write ran %dth: %v", pos+1, ran.names())
 		}
 	})
 }

@@ -38,6 +38,21 @@ func subscribeMany(t *testing.T, s *alertstore.Store, n int) {
 	}
 }
 
+// startLargeAlert subscribes n numbers and starts an alert to them in batches of batchSize,
+// with a prepare job (recorded in p, not run).
+func startLargeAlert(t *testing.T, st *store.Store, n, batchSize int) (*alertstore.Store, alertstore.Alert, *preparing, alertstore.CreateAlertOptions) {
+	t.Helper()
+	s := alertstore.New(st)
+	subscribeMany(t, s, n)
+	p := &preparing{}
+	o := p.options(batchSize)
+	a, err := s.CreateAlert(context.Background(), alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, a, p, o
+}
+
 // preparing records what a start asked of the job system.
 type preparing struct {
 	batches  []int
@@ -66,15 +81,8 @@ func TestLargeAudienceIsWrittenInChunks(t *testing.T) {
 	for _, batchSize := range []int{100, 500, 250} {
 		t.Run(fmt.Sprintf("batch%d", batchSize), func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, st *store.Store) {
-				s := alertstore.New(st)
+				s, a, p, o := startLargeAlert(t, st, n, batchSize)
 				ctx := context.Background()
-				subscribeMany(t, s, n)
-				var p preparing
-				o := p.options(batchSize)
-				a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, o)
-				if err != nil {
-					t.Fatal(err)
-				}
 				chunk := alertstore.PrepareChunkFor(batchSize)
 				if a.Status != alertstore.AlertSending || a.Recipients != n || p.prepares != 1 {
 					t.Fatalf("after the start: %s, %d recipients, %d prepare jobs", a.Status, a.Recipients, p.prepares)
@@ -106,7 +114,7 @@ func TestLargeAudienceIsWrittenInChunks(t *testing.T) {
 					}
 				}
 				var rows, phones, maxSeq, badBatch int
-				err = st.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT phone), MAX(seq), SUM(CASE WHEN batch <> (seq - 1) / ? THEN 1 ELSE 0 END)
+				err := st.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT phone), MAX(seq), SUM(CASE WHEN batch <> (seq - 1) / ? THEN 1 ELSE 0 END)
 					FROM alert_recipients WHERE alert_id = ?`, batchSize, a.ID).Scan(&rows, &phones, &maxSeq, &badBatch)
 				if err != nil || rows != n || phones != n || maxSeq != n || badBatch != 0 {
 					t.Fatalf("%d rows, %d phones, last seq %d, %d in the wrong batch (%v)", rows, phones, maxSeq, badBatch, err)
@@ -182,15 +190,8 @@ func finishBatch(t *testing.T, s *alertstore.Store, alertID string, batch int) {
 // written, its recipients are those written, and the queued ones are cancelled.
 func TestCancelledWhilePreparingStopsWriting(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		s := alertstore.New(st)
+		s, a, p, o := startLargeAlert(t, st, 1200, 100)
 		ctx := context.Background()
-		subscribeMany(t, s, 1200)
-		var p preparing
-		o := p.options(100)
-		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if done, err := s.PrepareAlert(ctx, a.ID, p.start(o)); done || err != nil {
 			t.Fatalf("second chunk: %v %v", done, err)
 		}
@@ -214,15 +215,8 @@ func TestCancelledWhilePreparingStopsWriting(t *testing.T) {
 // A preparation whose process died (no chunk for a while) is listed, and given one new job.
 func TestStoppedPreparationIsResumed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		s := alertstore.New(st)
+		s, a, p, o := startLargeAlert(t, st, 700, 500)
 		ctx := context.Background()
-		subscribeMany(t, s, 700)
-		var p preparing
-		o := p.options(500)
-		a, err := s.CreateAlert(ctx, alertstore.Alert{Comune: "firenze", Category: "altro", Message: "m", TextIT: "m", TextEN: "m", Source: "api"}, o)
-		if err != nil {
-			t.Fatal(err)
-		}
 		if ids, _ := s.UnpreparedAlerts(ctx, time.Now().Add(-time.Minute), 10); len(ids) != 0 {
 			t.Fatalf("a preparation that just wrote a chunk is listed as stopped: %v", ids)
 		}
