@@ -81,6 +81,22 @@ func (o *runOrder) names() []string {
 	return slices.Clone(o.order)
 }
 
+// wantAllWritten waits for the writers in wg, which send their outcome to errs, and checks
+// that each succeeded and the outbox holds n rows.
+func wantAllWritten(t *testing.T, s *store.Store, wg *sync.WaitGroup, errs chan error, n int) {
+	t.Helper()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := outboxCount(t, s); got != n {
+		t.Fatalf("%d rows, want %d", got, n)
+	}
+}
+
 func outboxCount(t *testing.T, s *store.Store) int {
 	t.Helper()
 	var n int
@@ -267,16 +283,7 @@ func TestBulkWritesYieldToOthers(t *testing.T) {
 		wg.Go(func() { errs <- s.Write(ctx, record("OBinbound")) })
 		waitQueued(t, s, n+1)
 		release()
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got := outboxCount(t, s); got != n+1 {
-			t.Fatalf("%d rows, want %d", got, n+1)
-		}
+		wantAllWritten(t, s, &wg, errs, n+1)
 		// The inbound write is in the batch after the held one: before all but bulkShare+1
 		// (the batch's first write may be a bulk one) of the bulk writes.
 		pos := slices.Index(ran.names(), "OBinbound")
@@ -441,16 +448,7 @@ func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
 		wg.Go(func() { errs <- s.Write(ctx, record("OBinbound")) })
 		waitQueued(t, s, 1)
 		close(mainQueued)
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if got := outboxCount(t, s); got != n+1 {
-			t.Fatalf("%d rows, want %d", got, n+1)
-		}
+		wantAllWritten(t, s, &wg, errs, n+1)
 		if pos := slices.Index(ran.names(), "OBinbound"); pos != 1 {
 			t.Fatalf("the inbound write ran %dth: %v", pos+1, ran.names())
 		}
