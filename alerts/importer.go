@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -124,7 +125,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 			go func(w int) {
 				defer wg.Done()
 				for i := w; i < len(part); i += workers {
-					p, mobile, err := normalizeNumber(part[i].phone)
+					p, mobile, err := channels.NormalizeMobile(part[i].phone)
 					out[i] = parsed{phone: p, bad: err != nil, mobile: mobile}
 				}
 			}(w)

@@ -17,6 +17,23 @@ var ErrInvalidNumber = errors.New("not a valid phone number")
 // NormalizePhone turns a number as typed or as a provider sends it into E.164.
 // "0557654321" becomes "+390557654321"; "+39 347 123 4567" becomes "+393471234567".
 func NormalizePhone(raw string) (string, error) {
+	e164, _, err := normalizePhone(raw)
+	return e164, err
+}
+
+// NormalizeMobile is NormalizePhone and IsMobile of its result, with the number parsed once
+// rather than twice: an import of a million subscribers spent a fifth of its time parsing
+// each number a second time to ask its type.
+func NormalizeMobile(raw string) (e164 string, mobile bool, err error) {
+	e164, n, err := normalizePhone(raw)
+	if err != nil {
+		return "", false, err
+	}
+	return e164, isMobile(n), nil
+}
+
+// normalizePhone returns the E.164 form of raw and that form, parsed.
+func normalizePhone(raw string) (string, *phonenumbers.PhoneNumber, error) {
 	s := strings.TrimSpace(raw)
 	s = strings.TrimPrefix(s, "tel:")
 	s = strings.TrimPrefix(s, "sip:")
@@ -27,32 +44,34 @@ func NormalizePhone(raw string) (string, error) {
 		s = "+" + s[2:]
 	}
 	if s == "" || len(s) > 40 {
-		return "", ErrInvalidNumber
+		return "", nil, ErrInvalidNumber
 	}
 	// Letters would be read as a vanity number (A=2...): no citizen writes theirs that way.
 	if strings.IndexFunc(s, func(r rune) bool { return (r < '0' || r > '9') && !strings.ContainsRune("+ ()-./", r) }) >= 0 {
-		return "", ErrInvalidNumber
+		return "", nil, ErrInvalidNumber
 	}
-	e164, err := formatE164(s)
+	e164, n, err := formatE164(s)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	// A number whose E.164 form reads back differently (odd national prefixes) is not one we
 	// can use as an identity. Input already in that form (what Twilio sends) is a fixed point.
 	if e164 != s {
-		if again, err := formatE164(e164); err != nil || again != e164 {
-			return "", ErrInvalidNumber
+		again, n2, err := formatE164(e164)
+		if err != nil || again != e164 {
+			return "", nil, ErrInvalidNumber
 		}
+		n = n2
 	}
-	return e164, nil
+	return e164, n, nil
 }
 
-func formatE164(s string) (string, error) {
+func formatE164(s string) (string, *phonenumbers.PhoneNumber, error) {
 	n, err := phonenumbers.Parse(s, DefaultRegion)
 	if err != nil || !phonenumbers.IsPossibleNumber(n) {
-		return "", ErrInvalidNumber
+		return "", nil, ErrInvalidNumber
 	}
-	return phonenumbers.Format(n, phonenumbers.E164), nil
+	return phonenumbers.Format(n, phonenumbers.E164), n, nil
 }
 
 // NormalizePhoneOrRaw normalizes a number when it can, and otherwise keeps the raw text
@@ -70,6 +89,10 @@ func IsMobile(e164 string) bool {
 	if err != nil {
 		return false
 	}
+	return isMobile(n)
+}
+
+func isMobile(n *phonenumbers.PhoneNumber) bool {
 	t := phonenumbers.GetNumberType(n)
 	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE
 }

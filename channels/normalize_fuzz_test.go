@@ -39,3 +39,22 @@ func FuzzNormalizeEmail(f *testing.F) {
 		}
 	})
 }
+
+// NormalizeMobile parses once what NormalizePhone and IsMobile parse twice: both give the same
+// answers (the second pair is the oracle).
+func FuzzNormalizeMobile(f *testing.F) {
+	for _, s := range []string{"+393471234567", "3471234567", "0039 347 123 4567", "0552768000", "+390552768000", "tel:+393401112233",
+		"garbage", "", "+44 7911 123456", "+1 202 555 0100", "347-123-4567", "+39 055 05 50", "00393401234567", "sip:+39055@pbx", "abc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		e164, mobile, err := NormalizeMobile(raw)
+		want, werr := NormalizePhone(raw)
+		if (err == nil) != (werr == nil) || e164 != want {
+			t.Fatalf("NormalizeMobile(%q) = %q %v; NormalizePhone = %q %v", raw, e164, err, want, werr)
+		}
+		if err == nil && mobile != IsMobile(want) {
+			t.Fatalf("NormalizeMobile(%q) mobile = %v, IsMobile = %v", raw, mobile, !mobile)
+		}
+	})
+}
