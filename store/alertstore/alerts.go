@@ -340,20 +340,21 @@ func (s *Store) PrepareAlert(ctx context.Context, id string, o StartOptions) (bo
 }
 
 // prepareChunk writes the recipients that follow the alert's cursor (up to one batch), and
-// ends the preparation when there are no more, or when the alert no longer sends.
+// ends the preparation when there are no more, or when the alert has ended meanwhile.
 func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (bool, error) {
 	batchSize := o.batchSize()
 	// Two processes preparing the same alert (a job run again after a crash) take turns.
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", id); err != nil {
+	if err := lockAlert(ctx, t, id); err != nil {
 		return false, err
 	}
-	var comune, topics, chans, status string
+	var comune, topics, chans string
 	var cursor sql.NullString
-	err := t.QueryRow(ctx, "SELECT comune, topics, channels, status, prepare_cursor FROM alerts WHERE id = ?", id).
-		Scan(&comune, &topics, &chans, &status, &cursor)
+	err := t.QueryRow(ctx, "SELECT comune, topics, channels, prepare_cursor FROM alerts WHERE id = ?", id).
+		Scan(&comune, &topics, &chans, &cursor)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
+	// No cursor: all written, or the alert ended (endAlert clears it) and the rest never will be.
 	if err != nil || !cursor.Valid {
 		return true, err
 	}
@@ -362,11 +363,6 @@ func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (
 		return false, err
 	}
 	now := store.Micros(t.Store().Now())
-	if status != AlertSending {
-		// Cancelled, superseded or expired while being prepared: the rest is never written.
-		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, recipients = ? WHERE id = ?", written, id)
-		return true, err
-	}
 	chunk := prepareChunkFor(batchSize)
 	subs, err := nextSubscribers(ctx, t, comune, splitList(topics), splitList(chans), cursor.String, chunk)
 	if err != nil {

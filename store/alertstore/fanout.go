@@ -363,8 +363,7 @@ func lockForResults(ctx context.Context, tx *store.Tx, alertID string, batch int
 	if err != nil || !requeue {
 		return err
 	}
-	_, err = tx.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID)
-	return err
+	return lockAlert(ctx, tx, alertID)
 }
 
 // requeued makes sure recipients of a batch just put back in the queue will be sent. Their
@@ -515,9 +514,16 @@ func lockBatch(ctx context.Context, t *store.Tx, alertID string, batch int) erro
 	return err
 }
 
+// lockAlert takes an alert's row lock until the transaction ends (a no-op on SQLite, as
+// lockBatch).
+func lockAlert(ctx context.Context, t *store.Tx, alertID string) error {
+	_, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID)
+	return err
+}
+
 func finishAlertIfDone(ctx context.Context, t *store.Tx, alertID string) error {
 	// Two batches finishing together must not each see the other still open.
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = status WHERE id = ?", alertID); err != nil {
+	if err := lockAlert(ctx, t, alertID); err != nil {
 		return err
 	}
 	var open int
