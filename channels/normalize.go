@@ -77,6 +77,36 @@ func formatE164(s string) (string, *phonenumbers.PhoneNumber, error) {
 // NormalizePhoneOrRaw normalizes a number when it can, and otherwise keeps the raw text
 // (anonymous callers, short codes, "client:alice"), so nothing is lost.
 func NormalizePhoneOrRaw(raw string) string {
+	s := strings.TrimSpace(raw)
+	if isItalianE164Shape(s) {
+		return s
+	}
+	if n, err := NormalizePhone(raw); err == nil {
+		return n
+	}
+	return s
+}
+
+// isItalianE164Shape reports whether s is "+39" and digits only: what Twilio sends for an
+// Italian citizen. NormalizePhoneOrRaw maps every such text to itself, valid or not (Italy has
+// no national prefix to strip, and a number phonenumbers refuses is kept raw), so it need not
+// be parsed: the parse is regular-expression work, the largest cost of a new sender's SMS on
+// the request path. FuzzNormalizePhoneOrRaw holds the shortcut to the full parse.
+func isItalianE164Shape(s string) bool {
+	if len(s) < 4 || len(s) > 40 || s[:3] != "+39" {
+		return false
+	}
+	for i := 3; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// normalizePhoneOrRawParsed is NormalizePhoneOrRaw without the shortcut: the oracle of its
+// fuzz test.
+func normalizePhoneOrRawParsed(raw string) string {
 	if n, err := NormalizePhone(raw); err == nil {
 		return n
 	}

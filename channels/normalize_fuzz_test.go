@@ -1,6 +1,7 @@
 package channels
 
 import (
+	"math/rand"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,38 @@ func FuzzNormalizeMobile(f *testing.F) {
 			t.Fatalf("NormalizeMobile(%q) mobile = %v, IsMobile = %v", raw, mobile, !mobile)
 		}
 	})
+}
+
+// NormalizePhoneOrRaw skips the parse for "+39" and digits; the full parse is the oracle.
+func FuzzNormalizePhoneOrRaw(f *testing.F) {
+	for _, s := range []string{"+393471234567", "+39", "+390", "+3900", "+390552768000", " +393401112233 ", "+3934712345678901234",
+		"+39055055", "+4407911123456", "+1 202 555 0100", "anonymous", "client:alice", "+39 347 123 4567", "+39abc"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if got, want := NormalizePhoneOrRaw(raw), normalizePhoneOrRawParsed(raw); got != want {
+			t.Fatalf("NormalizePhoneOrRaw(%q) = %q, the full parse gives %q", raw, got, want)
+		}
+	})
+}
+
+// Every "+39" and digits text of every length a number can have, digits drawn at random:
+// the shortcut must agree with the parse on all of them, not only on what the fuzzer reaches.
+func TestItalianShortcutAgreesWithTheParse(t *testing.T) {
+	r := rand.New(rand.NewSource(39))
+	for length := 0; length <= 37; length++ {
+		for range 200 {
+			b := []byte("+39")
+			for range length {
+				b = append(b, byte('0'+r.Intn(10)))
+			}
+			if length > 0 && r.Intn(3) == 0 {
+				b[3] = "03"[r.Intn(2)] // fixed lines and mobiles, the two shapes citizens have
+			}
+			s := string(b)
+			if got, want := NormalizePhoneOrRaw(s), normalizePhoneOrRawParsed(s); got != want {
+				t.Fatalf("NormalizePhoneOrRaw(%q) = %q, the full parse gives %q", s, got, want)
+			}
+		}
+	}
 }
