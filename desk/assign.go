@@ -28,7 +28,7 @@ func (d *Desk) Received(ctx context.Context, in channels.InboundMessage, r chann
 	ctx = context.WithoutCancel(ctx)
 	// With nobody available (nights, a burst) a read spares the writer a locking transaction
 	// per contact; whoever becomes available later drains the backlog.
-	if any, err := d.o.Store.AnyOperatorAvailable(ctx); err == nil && !any {
+	if any, err := d.available.anyAvailable(ctx, d.o.Store); err == nil && !any {
 		return
 	}
 	if _, err := d.AssignWaiting(ctx, r.ContactID); err != nil {

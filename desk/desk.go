@@ -82,6 +82,8 @@ type Desk struct {
 	fromName, fromAddr, domain string
 	// calls moves live Twilio calls (SetCallConnector); nil: calls wait for a PBX or the CTI.
 	calls CallConnector
+	// available answers the follower of every new contact (see availability).
+	available availability
 }
 
 // New fills defaults, validates the options and compiles the routing rules.
@@ -121,6 +123,7 @@ func New(o Options) (*Desk, error) {
 		o.Text = t
 	}
 	d := &Desk{o: o, escalation: router.Escalation{Step: o.EscalationStep}}
+	d.available.enabled = o.Store.Dialect() == store.SQLite
 	var err error
 	if d.classifier, err = router.NewClassifier(o.Config.Categories); err != nil {
 		return nil, fmt.Errorf("desk: %w", err)

@@ -54,6 +54,9 @@ func (d *Desk) setPresence(ctx context.Context, u store.User, status string, cho
 		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: store.AuditPresence, Target: status,
 			Detail: "from " + prev})
 	})
+	if err == nil && status == router.PresenceAvailable {
+		d.available.becameAvailable()
+	}
 	if err != nil || prev == status {
 		return err
 	}
