@@ -156,7 +156,9 @@ func (c *Calls) CallBack(ctx context.Context, contactID, username, phone, citize
 	params.SetTwiml(doc)
 	params.SetTimeout(c.o.RingSeconds)
 	params.SetStatusCallback(c.hook("callback/status", q))
-	call, err := c.rest.api(ctx, &rt).CreateCall(params)
+	api, done := c.rest.api(ctx, &rt)
+	defer done()
+	call, err := api.CreateCall(params)
 	if err != nil {
 		return "", c.fail(ctx, err, rt.status)
 	}
@@ -171,8 +173,9 @@ func (c *Calls) Hangup(ctx context.Context, callSid string) error {
 	var rt sendTransport
 	params := &twapi.UpdateCallParams{}
 	params.SetStatus("completed")
-	_, err := c.rest.api(ctx, &rt).UpdateCall(callSid, params)
-	if err != nil {
+	api, done := c.rest.api(ctx, &rt)
+	defer done()
+	if _, err := api.UpdateCall(callSid, params); err != nil {
 		return c.fail(ctx, err, rt.status)
 	}
 	return nil
@@ -182,7 +185,9 @@ func (c *Calls) update(ctx context.Context, callSid, twiml string) error {
 	var rt sendTransport
 	params := &twapi.UpdateCallParams{}
 	params.SetTwiml(twiml)
-	if _, err := c.rest.api(ctx, &rt).UpdateCall(callSid, params); err != nil {
+	api, done := c.rest.api(ctx, &rt)
+	defer done()
+	if _, err := api.UpdateCall(callSid, params); err != nil {
 		return c.fail(ctx, err, rt.status)
 	}
 	return nil

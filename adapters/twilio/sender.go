@@ -146,7 +146,9 @@ func (s *Sender) Send(ctx context.Context, out channels.OutboundMessage) (channe
 	}
 
 	var rt sendTransport
-	msg, err := s.rest.api(ctx, &rt).CreateMessage(params)
+	api, done := s.rest.api(ctx, &rt)
+	defer done()
+	msg, err := api.CreateMessage(params)
 	if err != nil {
 		if ctx.Err() != nil {
 			return channels.SendResult{}, fmt.Errorf("twilio: send to %s: %w", out.To, context.Cause(ctx))
