@@ -197,6 +197,7 @@ func run(o options) error {
 		fmt.Printf("inbound, quiet: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(quiet), o.inbound, pct(quiet, 50), pct(quiet, 99), q.Errors())
 		busy = loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMbusy")
 	}
+	cpuBefore, _ := cpuTime(gw.Process.Pid)
 	start = time.Now()
 	id, err := postAlert(addr, key, "Domani blocco del traffico dalle 8:30 alle 18:30 per i veicoli Euro 0-4 diesel.")
 	if err != nil {
@@ -224,6 +225,7 @@ func run(o options) error {
 		inboundFailed = ratio > 3 || b99 > 100*time.Millisecond || busy.Errors() > 0
 	}
 	hwm, _ := vmHWM(gw.Process.Pid)
+	cpuAfter, cpuErr := cpuTime(gw.Process.Pid)
 	if err != nil {
 		stopGateway(gw)
 		return err
@@ -236,8 +238,12 @@ func run(o options) error {
 	time.Sleep(2 * time.Second) // a duplicate would arrive now
 	fmt.Printf("gateway: alert %s to %d subscribers: emulator holds every message after %.2fs = %.0f msg/s\n", id, o.n, took.Seconds(), rate)
 	fmt.Printf("gateway: %d messages, %d distinct recipients, %d duplicates; peak memory VmHWM %d MB\n", emu.Count(), len(distinct), emu.Duplicates(), hwm/1024)
+	if cpuErr == nil {
+		fmt.Printf("gateway: CPU %.1f s during the fan-out, %.0f µs a message\n", (cpuAfter - cpuBefore).Seconds(),
+			float64((cpuAfter-cpuBefore).Microseconds())/float64(o.n))
+	}
 	if ceiling > 0 {
-		fmt.Printf("gateway/ceiling: %.2f (target >= 0.33)\n", rate/ceiling)
+		fmt.Printf("gateway/ceiling: %.2f (target >= 0.6)\n", rate/ceiling)
 	}
 	failed := emu.Count() != o.n || len(distinct) != o.n || emu.Duplicates() != 0 || inboundFailed
 	if hwm/1024 > 256 {
@@ -443,6 +449,30 @@ func vmHWM(pid int) (int, error) {
 		}
 	}
 	return 0, errors.New("no VmHWM")
+}
+
+// cpuTime is the CPU a process has used (user and system), from /proc at the kernel's usual
+// 100 ticks a second: a steadier measure than a rate on a shared machine.
+func cpuTime(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces: count the fields after its closing parenthesis.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, errors.New("unreadable /proc stat")
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0, errors.New("short /proc stat")
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, err
+	}
+	return time.Duration(utime+stime) * 10 * time.Millisecond, nil
 }
 
 func freePort() (string, error) {
