@@ -86,15 +86,16 @@ func (s *Store) SubscriberByFiscalCode(ctx context.Context, comune, fiscalCode s
 
 // recordChannels writes the channel of each result that names one, one statement per channel.
 func recordChannels(ctx context.Context, t *store.Tx, alertID string, results []SendResult) error {
-	by := map[string][]any{}
+	by := map[string][]int64{}
 	for _, r := range results {
 		if r.Channel != "" {
 			by[r.Channel] = append(by[r.Channel], r.Seq)
 		}
 	}
 	for ch, seqs := range by {
-		args := append([]any{ch, alertID}, seqs...)
-		if _, err := t.Exec(ctx, "UPDATE alert_recipients SET channel = ? WHERE alert_id = ? AND seq IN ("+qmarks(len(seqs))+")", args...); err != nil {
+		inSeqs, seqArgs := seqsIn(seqs)
+		args := append([]any{ch, alertID}, seqArgs...)
+		if _, err := t.Exec(ctx, "UPDATE alert_recipients SET channel = ? WHERE alert_id = ? AND "+inSeqs, args...); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -204,19 +205,16 @@ func (s *Store) ClaimRecipients(ctx context.Context, alertID string, batch int, 
 		if n == 0 {
 			return nil
 		}
-		args := make([]any, 0, len(seqs)+4)
-		args = append(args, store.Micros(now), alertID, batch)
-		for _, q := range seqs {
-			args = append(args, q)
-		}
-		in := qmarks(len(seqs))
+		inSeqs, seqArgs := seqsIn(seqs)
+		args := append([]any{store.Micros(now), alertID, batch}, seqArgs...)
+		where := `alert_id = ? AND batch = ? AND ` + inSeqs + ` AND status = 'queued'`
 		if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET status = 'cancelled', error = 'stop', updated_at = ?
-			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
+			WHERE `+where+` AND phone IN (SELECT phone FROM sms_optouts)`, args...); err != nil {
 			return err
 		}
 		cargs := append([]any{lease.Owner, store.Micros(now), store.Micros(now)}, args[1:]...)
 		rows, err := tx.Query(ctx, `UPDATE alert_recipients SET status = 'sending', owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
-			WHERE alert_id = ? AND batch = ? AND seq IN (`+in+`) AND status = 'queued' RETURNING seq, batch, phone, lang, fiscal_code`, cargs...)
+			WHERE `+where+` RETURNING seq, batch, phone, lang, fiscal_code`, cargs...)
 		out, err = store.Collect(rows, err, func(row interface{ Scan(...any) error }) (Recipient, error) {
 			r := Recipient{AlertID: alertID, Owner: lease.Owner, ClaimedAt: store.FromMicros(store.Micros(now))}
 			err := row.Scan(&r.Seq, &r.Batch, &r.Phone, &r.Lang, &r.FiscalCode)
@@ -266,6 +264,20 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int
 	})
 }
 
+// seqsIn is the condition "seq in seqs" for a statement on an alert's recipients, and its
+// arguments. It gives the list's range as well, so that PostgreSQL searches the index for just
+// these seqs whatever its statistics: without them (a new alert's id is in none) it planned
+// the list as a filter over every recipient of the alert or its batch, and each chunk's claim
+// and results read the whole batch (BenchmarkSendChunk at 10,000: 424 µs a recipient).
+func seqsIn(seqs []int64) (string, []any) {
+	args := make([]any, 0, len(seqs)+2)
+	args = append(args, slices.Min(seqs), slices.Max(seqs))
+	for _, q := range seqs {
+		args = append(args, q)
+	}
+	return "seq BETWEEN ? AND ? AND seq IN (" + qmarks(len(seqs)) + ")", args
+}
+
 // recordSent records the accepted sends, the bulk, in one statement, and returns their sids.
 func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now int64, results []SendResult) ([]any, error) {
 	var sids []any
@@ -289,11 +301,14 @@ func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now in
 	}
 	// A recipient the crash sweep already put back in the queue (this process looked
 	// dead for a while) is taken back: the provider has it, it must not go out again.
-	b.WriteString(" END WHERE alert_id = ? AND seq IN (" + qmarks(len(sent)) + ") AND ((status = 'sending' AND owner = ? AND claimed_at = CASE seq")
-	args = append(args, alertID)
-	for _, r := range sent {
-		args = append(args, r.Seq)
+	seqs := make([]int64, len(sent))
+	for i, r := range sent {
+		seqs[i] = r.Seq
 	}
+	inSeqs, seqArgs := seqsIn(seqs)
+	b.WriteString(" END WHERE alert_id = ? AND " + inSeqs + " AND ((status = 'sending' AND owner = ? AND claimed_at = CASE seq")
+	args = append(args, alertID)
+	args = append(args, seqArgs...)
 	args = append(args, owner)
 	for _, r := range sent {
 		// Typed: PostgreSQL would make the CASE of untyped parameters text.

@@ -13,7 +13,7 @@ import (
 )
 
 // subscribeMany adds n confirmed subscribers of firenze without topics, in one write.
-func subscribeMany(t *testing.T, s *alertstore.Store, n int) {
+func subscribeMany(t testing.TB, s *alertstore.Store, n int) {
 	t.Helper()
 	err := s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
 		for from := 0; from < n; from += 500 {
@@ -40,7 +40,7 @@ func subscribeMany(t *testing.T, s *alertstore.Store, n int) {
 
 // startLargeAlert subscribes n numbers and starts an alert to them in batches of batchSize,
 // with a prepare job (recorded in p, not run).
-func startLargeAlert(t *testing.T, st *store.Store, n, batchSize int) (*alertstore.Store, alertstore.Alert, *preparing, alertstore.CreateAlertOptions) {
+func startLargeAlert(t testing.TB, st *store.Store, n, batchSize int) (*alertstore.Store, alertstore.Alert, *preparing, alertstore.CreateAlertOptions) {
 	t.Helper()
 	s := alertstore.New(st)
 	subscribeMany(t, s, n)
@@ -138,7 +138,7 @@ func TestLargeAudienceIsWrittenInChunks(t *testing.T) {
 }
 
 // prepareAll writes the rest of the alert's audience, as its prepare job would.
-func prepareAll(t *testing.T, s *alertstore.Store, alertID string, o alertstore.StartOptions) {
+func prepareAll(t testing.TB, s *alertstore.Store, alertID string, o alertstore.StartOptions) {
 	t.Helper()
 	for chunks := 0; ; chunks++ {
 		done, err := s.PrepareAlert(context.Background(), alertID, o)
