@@ -302,7 +302,7 @@ const maxPrepareChunk = 100
 // the recipients and whether they are all written.
 func startAlert(ctx context.Context, t *store.Tx, id string, estimate int, o StartOptions) (int, bool, error) {
 	now := store.Micros(t.Store().Now())
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, updated_at = ?, prepare_cursor = '', prepared_at = ? WHERE id = ?",
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, updated_at = ?, prepare_cursor = '', prepared_at = ?, prepared = 0 WHERE id = ?",
 		AlertSending, estimate, now, now, now, id); err != nil {
 		return 0, false, err
 	}
@@ -321,7 +321,7 @@ func startAlert(ctx context.Context, t *store.Tx, id string, estimate int, o Sta
 // writtenRecipients is how many recipients of an alert are written.
 func writtenRecipients(ctx context.Context, t *store.Tx, id string) (int, error) {
 	var n int
-	err := t.QueryRow(ctx, "SELECT COALESCE(MAX(seq), 0) FROM alert_recipients WHERE alert_id = ?", id).Scan(&n)
+	err := t.QueryRow(ctx, "SELECT prepared FROM alerts WHERE id = ?", id).Scan(&n)
 	return n, err
 }
 
@@ -349,18 +349,15 @@ func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (
 	}
 	var comune, topics, chans string
 	var cursor sql.NullString
-	err := t.QueryRow(ctx, "SELECT comune, topics, channels, prepare_cursor FROM alerts WHERE id = ?", id).
-		Scan(&comune, &topics, &chans, &cursor)
+	var written int
+	err := t.QueryRow(ctx, "SELECT comune, topics, channels, prepare_cursor, prepared FROM alerts WHERE id = ?", id).
+		Scan(&comune, &topics, &chans, &cursor, &written)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}
 	// No cursor: all written, or the alert ended (endAlert clears it) and the rest never will be.
 	if err != nil || !cursor.Valid {
 		return true, err
-	}
-	written, err := writtenRecipients(ctx, t, id)
-	if err != nil {
-		return false, err
 	}
 	now := store.Micros(t.Store().Now())
 	chunk := prepareChunkFor(batchSize)
@@ -387,10 +384,10 @@ func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (
 		return false, err
 	}
 	if !last {
-		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = ?, prepared_at = ? WHERE id = ?", subs[len(subs)-1].phone, now, id)
+		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = ?, prepared_at = ?, prepared = ? WHERE id = ?", subs[len(subs)-1].phone, now, written, id)
 		return false, err
 	}
-	if _, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, prepared_at = ?, recipients = ? WHERE id = ?", now, written, id); err != nil {
+	if _, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, prepared_at = ?, prepared = ?, recipients = ? WHERE id = ?", now, written, written, id); err != nil {
 		return false, err
 	}
 	// Batches written earlier may all be done already.
@@ -660,7 +657,7 @@ func endAlert(ctx context.Context, t *store.Tx, comune, id, status string) error
 	// An alert ended while its audience was being written keeps the recipients written so far
 	// (the estimate goes); the rest is never written.
 	if _, err := t.Exec(ctx, `UPDATE alerts SET status = ?, cancelled_at = ?, updated_at = ?, finished_at = COALESCE(finished_at, ?),
-		recipients = CASE WHEN prepare_cursor IS NULL THEN recipients ELSE (SELECT COALESCE(MAX(seq), 0) FROM alert_recipients r WHERE r.alert_id = alerts.id) END,
+		recipients = CASE WHEN prepare_cursor IS NULL THEN recipients ELSE prepared END,
 		prepare_cursor = NULL WHERE id = ?`,
 		status, now, now, now, id); err != nil {
 		return err
