@@ -40,9 +40,11 @@ type sendRestClient struct {
 // api returns a twilio-go API bound to ctx and to the timeout; rt records the call's HTTP
 // status. Call done once the call returned.
 func (c *sendRestClient) api(ctx context.Context, rt *sendTransport) (api *twapi.ApiService, done context.CancelFunc) {
-	callCtx, done := context.WithCancel(ctx)
+	var callCtx context.Context
 	if c.timeout > 0 {
 		callCtx, done = context.WithTimeout(ctx, c.timeout)
+	} else {
+		callCtx, done = context.WithCancel(ctx)
 	}
 	*rt = sendTransport{ctx: callCtx, base: c.transport, apiBase: c.apiBase}
 	tc := &twclient.Client{

@@ -265,7 +265,7 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int
 }
 
 // seqsIn is the condition "seq in seqs" for a statement on an alert's recipients, and its
-// arguments. It gives the list's range as well, so that PostgreSQL searches the index for just
+// arguments; seqs must not be empty. It gives the list's range as well, so that PostgreSQL searches the index for just
 // these seqs whatever its statistics: without them (a new alert's id is in none) it planned
 // the list as a filter over every recipient of the alert or its batch, and each chunk's claim
 // and results read the whole batch (BenchmarkSendChunk at 10,000: 424 µs a recipient).
