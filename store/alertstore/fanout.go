@@ -291,31 +291,27 @@ func recordSent(ctx context.Context, tx *store.Tx, alertID, owner string, now in
 	if len(sent) == 0 {
 		return nil, nil
 	}
+	// One row of values a recipient, joined by seq: two CASE lists of every seq made each row
+	// compare against the whole chunk.
 	var b strings.Builder
-	args := make([]any, 0, 5*len(sent)+3)
-	b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = CASE seq")
+	args := make([]any, 0, 3*len(sent)+6)
+	b.WriteString("UPDATE alert_recipients SET status = 'sent', owner = NULL, updated_at = ?, sid = v.column2 FROM (VALUES ")
 	args = append(args, now)
-	for _, r := range sent {
-		b.WriteString(" WHEN ? THEN ?")
-		args = append(args, r.Seq, r.SID)
+	seqs := make([]int64, len(sent))
+	for i, r := range sent {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		// Typed: PostgreSQL would make untyped parameters in VALUES text.
+		b.WriteString("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))")
+		args = append(args, r.Seq, r.SID, store.Micros(r.ClaimedAt))
+		seqs[i] = r.Seq
 	}
 	// A recipient the crash sweep already put back in the queue (this process looked
 	// dead for a while) is taken back: the provider has it, it must not go out again.
-	seqs := make([]int64, len(sent))
-	for i, r := range sent {
-		seqs[i] = r.Seq
-	}
-	inSeqs, seqArgs := seqsIn(seqs)
-	b.WriteString(" END WHERE alert_id = ? AND " + inSeqs + " AND ((status = 'sending' AND owner = ? AND claimed_at = CASE seq")
-	args = append(args, alertID)
-	args = append(args, seqArgs...)
-	args = append(args, owner)
-	for _, r := range sent {
-		// Typed: PostgreSQL would make the CASE of untyped parameters text.
-		b.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-		args = append(args, r.Seq, store.Micros(r.ClaimedAt))
-	}
-	b.WriteString(" END) OR status = 'queued')")
+	b.WriteString(") AS v WHERE alert_recipients.alert_id = ? AND alert_recipients.seq BETWEEN ? AND ? AND alert_recipients.seq = v.column1" +
+		" AND ((alert_recipients.status = 'sending' AND alert_recipients.owner = ? AND alert_recipients.claimed_at = v.column3) OR alert_recipients.status = 'queued')")
+	args = append(args, alertID, slices.Min(seqs), slices.Max(seqs), owner)
 	_, err := tx.Exec(ctx, b.String(), args...)
 	return sids, err
 }
