@@ -25,8 +25,8 @@ func TestChunkConditionsSearchTheIndexWithoutStatistics(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		"claim":   {"UPDATE alert_recipients SET status = 'sending' WHERE alert_id = ? AND batch = ? AND " + inSeqs + " AND status = 'queued'", append([]any{"a1", 0}, seqArgs...)},
-		"results": {"UPDATE alert_recipients SET status = 'sent' WHERE alert_id = ? AND " + inSeqs + " AND status = 'sending'", append([]any{"a1"}, seqArgs...)},
+		"claim":    {"UPDATE alert_recipients SET status = 'sending' WHERE alert_id = ? AND batch = ? AND " + inSeqs + " AND status = 'queued'", append([]any{"a1", 0}, seqArgs...)},
+		"channels": {"UPDATE alert_recipients SET channel = 'sms' WHERE alert_id = ? AND " + inSeqs, append([]any{"a1"}, seqArgs...)},
 	} {
 		rows, err := st.Query(ctx, "EXPLAIN "+q.sql, q.args...)
 		lines, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (string, error) {
