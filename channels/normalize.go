@@ -77,14 +77,10 @@ func formatE164(s string) (string, *phonenumbers.PhoneNumber, error) {
 // NormalizePhoneOrRaw normalizes a number when it can, and otherwise keeps the raw text
 // (anonymous callers, short codes, "client:alice"), so nothing is lost.
 func NormalizePhoneOrRaw(raw string) string {
-	s := strings.TrimSpace(raw)
-	if isItalianE164Shape(s) {
+	if s := strings.TrimSpace(raw); isItalianE164Shape(s) {
 		return s
 	}
-	if n, err := NormalizePhone(raw); err == nil {
-		return n
-	}
-	return s
+	return normalizePhoneOrRawParsed(raw)
 }
 
 // isItalianE164Shape reports whether s is "+39" and digits only: what Twilio sends for an
@@ -104,8 +100,8 @@ func isItalianE164Shape(s string) bool {
 	return true
 }
 
-// normalizePhoneOrRawParsed is NormalizePhoneOrRaw without the shortcut: the oracle of its
-// fuzz test.
+// normalizePhoneOrRawParsed is NormalizePhoneOrRaw without the shortcut: what it does for any
+// other text, and the oracle of its fuzz test.
 func normalizePhoneOrRawParsed(raw string) string {
 	if n, err := NormalizePhone(raw); err == nil {
 		return n
