@@ -294,7 +294,13 @@ func (w *groupWriter) commit(batch []*writeReq) (left []*writeReq) {
 	plainUntil := len(batch)
 	retries := 0
 	for len(batch) > 0 {
-		failed, ran, err := w.runBatch(ctx, batch, plainUntil)
+		firstRun := plainUntil == len(batch)
+		var failed, ran int
+		var err error
+		batch, failed, ran, err = w.runBatch(ctx, batch, plainUntil)
+		if firstRun {
+			plainUntil = len(batch) // writes that joined late ran plainly too
+		}
 		if failed < 0 {
 			w.answer(batch[:ran], err)
 			return batch[ran:]
@@ -352,13 +358,16 @@ func (w *groupWriter) answer(batch []*writeReq, err error) {
 // not answered yet.
 //
 // ran is less than len(batch) when a main-lane write arrived while the batch was running its
-// plain bulk writes: after its first bulk write the batch then stops before the next one and
-// commits, leaving the rest for later. A webhook thus waits for one bulk write at most, not for a dozen (a
+// plain bulk writes: after its first bulk write the batch then stops before the next one,
+// leaving the rest for later. A webhook thus waits for one bulk write at most, not for a dozen (a
 // fan-out's chunk results, or its audience written 500 at a time, take milliseconds each).
-func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (failed, ran int, err error) {
+//
+// On a first run (every write plain), main-lane writes that arrived while the batch ran join it
+// before its commit (see joinLate), and out is batch with them inserted after the ran writes.
+func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (out []*writeReq, failed, ran int, err error) {
 	sqlTx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return -1, len(batch), fmt.Errorf("store: begin: %w", err)
+		return batch, -1, len(batch), fmt.Errorf("store: begin: %w", err)
 	}
 	tx := &Tx{s: w.s, tx: sqlTx, shared: true}
 	ran = len(batch)
@@ -379,7 +388,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 			wcancel()
 			if err != nil {
 				_ = sqlTx.Rollback()
-				return i, 0, err
+				return batch, i, 0, err
 			}
 			continue
 		}
@@ -390,23 +399,60 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 			if errors.As(err, &sp) {
 				// The transaction itself is broken: no one in it can commit.
 				_ = sqlTx.Rollback()
-				return -1, len(batch), sp.err
+				return batch, -1, len(batch), sp.err
 			}
 			if isTransientConflict(err) {
 				// A deadlock's cycle goes through the locks the batch's other writes hold:
 				// undoing this write alone would meet it again. The whole batch runs again.
 				_ = sqlTx.Rollback()
-				return i, 0, err
+				return batch, i, 0, err
 			}
 			r.done <- err
 			r.answered = true
 		}
 	}
+	if plainUntil == len(batch) {
+		joined, err := w.joinLate(ctx, tx, ran)
+		if len(joined) > 0 {
+			batch = slices.Concat(batch[:ran], joined, batch[ran:])
+			ran += len(joined)
+		}
+		if err != nil {
+			_ = sqlTx.Rollback()
+			return batch, ran - 1, 0, err
+		}
+	}
 	if err := sqlTx.Commit(); err != nil {
-		return -1, ran, fmt.Errorf("store: commit: %w", err)
+		return batch, -1, ran, fmt.Errorf("store: commit: %w", err)
 	}
 	w.commits.Add(1)
-	return -1, ran, nil
+	return batch, -1, ran, nil
+}
+
+// joinLate runs, in the batch's transaction, the main-lane writes that arrived while it ran, up
+// to max writes in all: they share its commit instead of waiting for it and then for a commit
+// of their own. A webhook arriving while a batch carries a bulk write thus waits for one sync,
+// not two; under a steady stream of webhooks batches grow and commits (a sync and the shared
+// index pages each) are fewer. It stops at the first failure, which is the last write joined.
+func (w *groupWriter) joinLate(ctx context.Context, tx *Tx, ran int) (joined []*writeReq, err error) {
+	for ran+len(joined) < w.max {
+		var r *writeReq
+		select {
+		case r = <-w.reqs: // nil once the lane is closed
+		default:
+		}
+		if r == nil {
+			return joined, nil
+		}
+		joined = append(joined, r)
+		wctx, wcancel := w.writeContext(ctx, r)
+		err := r.fn(wctx, tx)
+		wcancel()
+		if err != nil {
+			return joined, err
+		}
+	}
+	return joined, nil
 }
 
 // savepointError is a failure of the savepoint statements themselves, as opposed to the write's.

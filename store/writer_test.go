@@ -19,10 +19,11 @@ import (
 func holdWriter(t *testing.T, s *store.Store) (release func()) {
 	t.Helper()
 	running, gate := make(chan struct{}), make(chan struct{})
+	var started sync.Once // a write runs again when a later one of its batch fails
 	done := make(chan error, 1)
 	go func() {
 		done <- s.Write(context.Background(), func(ctx context.Context, tx *store.Tx) error {
-			close(running)
+			started.Do(func() { close(running) })
 			<-gate
 			return nil
 		})
@@ -451,6 +452,47 @@ func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
 		wantAllWritten(t, s, &wg, errs, n+1)
 		if pos := slices.Index(ran.names(), "OBinbound"); pos != 1 {
 			t.Fatalf("the inbound write ran %dth: %v", pos+1, ran.names())
+		}
+	})
+}
+
+// Writes that arrive while a batch runs join it before its commit: they share its sync
+// instead of waiting for it and then for one of their own. One of them failing is undone alone.
+func TestLateWritesJoinTheRunningBatch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		if err := s.Write(ctx, insertOutbox("OBdup")); err != nil {
+			t.Fatal(err)
+		}
+		before := store.Commits(s)
+		release := holdWriter(t, s) // running: what is queued now arrives late for its batch
+		const n = 6
+		errs := make([]error, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			fn := insertOutbox(fmt.Sprintf("OBlate%d", i))
+			if i == 3 {
+				fn = insertOutbox("OBdup")
+			}
+			wg.Go(func() { errs[i] = s.Write(ctx, fn) })
+			waitQueued(t, s, i+1)
+		}
+		release()
+		wg.Wait()
+		for i, err := range errs {
+			if i == 3 {
+				if !store.IsUniqueViolation(err) {
+					t.Errorf("write %d: %v, want a unique violation", i, err)
+				}
+			} else if err != nil {
+				t.Errorf("write %d: %v", i, err)
+			}
+		}
+		if got, want := outboxCount(t, s), 1+n-1; got != want {
+			t.Errorf("%d rows, want %d", got, want)
+		}
+		if c := store.Commits(s) - before; c != 1 {
+			t.Errorf("%d commits, want 1: the late writes share the running batch's", c)
 		}
 	})
 }
