@@ -20,7 +20,7 @@ type inboundGovernor struct {
 	latency func() (recent, quiet time.Duration)
 
 	mu       sync.Mutex
-	gap      time.Duration // the time between two starts of bulk work in this process (0: none)
+	gap      time.Duration // the time between two starts of bulk work in this process (0 while nobody writes)
 	next     time.Time     // when the next may start
 	adjusted time.Time     // when gap last changed
 	busy     bool          // people's writes were arriving at the last slot
@@ -33,15 +33,16 @@ const (
 	governorQuietFactor = 2
 	// governorStep is how often gap may change: a fresh latency reading needs some writes.
 	governorStep = 50 * time.Millisecond
-	// minGap and maxGap bound the spacing: a process that had to back off starts at most
-	// 1/minGap pieces of bulk work a second, and always at least 1/maxGap, so a fan-out slows
-	// down for people but never stops for them.
-	minGap = 200 * time.Microsecond
-	maxGap = 5 * time.Millisecond
-	// startGap is the spacing when people's writes start arriving: cautious, since the first
-	// reading comes only after a step, and a fan-out at full speed until then would slow the
-	// first webhooks after a quiet spell (reasoned, not measured on its own).
-	startGap = time.Millisecond
+	// busyGap and maxGap bound the spacing while people write: bulk work starts at most every
+	// busyGap (sends and delivery callbacks alike, so a fan-out of about 250 messages a second
+	// in this process), and at least every maxGap, so a fan-out slows down for people but never
+	// stops for them. The floor is a budget, not a reading: with the spacing free to reach
+	// zero, an inbound SMS's p99 during a fan-out rose with the fan-out's speed whatever the
+	// latency readings did (BENCHMARKS.md, "Priority lanes, fifth pass"). It is also where the
+	// spacing starts when people's writes start arriving, since the first reading comes only
+	// after a step.
+	busyGap = 2 * time.Millisecond
+	maxGap  = 5 * time.Millisecond
 )
 
 func (g *inboundGovernor) target(quiet time.Duration) time.Duration {
@@ -57,24 +58,18 @@ func (g *inboundGovernor) slot(now time.Time) time.Time {
 		return now
 	}
 	if !g.busy {
-		g.gap, g.busy, g.adjusted = startGap, true, now
+		g.gap, g.busy, g.adjusted = busyGap, true, now
 	}
 	if now.Sub(g.adjusted) >= governorStep {
 		recent, quiet := g.latency()
 		switch target := g.target(quiet); {
 		case recent > target:
-			g.gap = min(max(2*g.gap, minGap), maxGap)
+			g.gap = min(2*g.gap, maxGap)
 			g.adjusted = now
-		case recent < target/2 && g.gap > 0:
-			g.gap = g.gap * 3 / 4
-			if g.gap < minGap/2 {
-				g.gap = 0
-			}
+		case recent < target/2 && g.gap > busyGap:
+			g.gap = max(g.gap*3/4, busyGap)
 			g.adjusted = now
 		}
-	}
-	if g.gap == 0 {
-		return now
 	}
 	at := now
 	if g.next.After(now) {

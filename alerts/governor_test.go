@@ -22,30 +22,30 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 	load := &fakeLoad{active: true, recent: time.Millisecond, quiet: time.Millisecond}
 	g := load.governor()
 	now := time.Unix(1000, 0)
-	// People's writes start arriving: cautious at first, then faster while they stay fast.
+	// People's writes start arriving: spaced by busyGap at once, and never less while they
+	// stay fast.
 	g.slot(now)
-	if g.gap != startGap {
-		t.Fatalf("first gap %v, want %v", g.gap, startGap)
+	if g.gap != busyGap {
+		t.Fatalf("first gap %v, want %v", g.gap, busyGap)
 	}
-	for i := 0; i < 40 && g.gap > 0; i++ {
+	for range 40 {
 		now = now.Add(governorStep)
 		g.slot(now)
 	}
-	now = now.Add(governorStep)
-	if at := g.slot(now); !at.Equal(now) {
-		t.Fatalf("fast writes: slot %v after now, want none", at.Sub(now))
+	if g.gap != busyGap {
+		t.Fatalf("fast writes: gap %v, want the floor %v", g.gap, busyGap)
 	}
 
 	// Slow writes: the gap doubles each step up to maxGap.
 	load.recent = 30 * time.Millisecond
 	var gaps []time.Duration
-	for i := 0; i < 10; i++ {
+	for range 10 {
 		now = now.Add(governorStep)
 		g.slot(now)
 		gaps = append(gaps, g.gap)
 	}
-	if gaps[0] != minGap || gaps[1] != 2*minGap || gaps[len(gaps)-1] != maxGap {
-		t.Fatalf("gaps while slow = %v, want %v, %v, ... %v", gaps, minGap, 2*minGap, maxGap)
+	if gaps[0] != 2*busyGap || gaps[len(gaps)-1] != maxGap {
+		t.Fatalf("gaps while slow = %v, want %v, ... %v", gaps, 2*busyGap, maxGap)
 	}
 	// Slots are booked one gap apart, across callers.
 	now = now.Add(governorStep)
@@ -54,16 +54,16 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 		t.Fatalf("two slots %v apart, want %v", b.Sub(a), maxGap)
 	}
 
-	// Fast again: the gap shrinks step by step, then goes.
+	// Fast again: the gap shrinks step by step, back to the floor.
 	load.recent = time.Millisecond
 	steps := 0
-	for g.gap > 0 && steps < 100 {
+	for g.gap > busyGap && steps < 100 {
 		now = now.Add(time.Second)
 		g.slot(now)
 		steps++
 	}
-	if g.gap != 0 || steps < 5 {
-		t.Fatalf("recovered after %d steps with gap %v, want several steps and no gap", steps, g.gap)
+	if g.gap != busyGap || steps < 2 {
+		t.Fatalf("recovered after %d steps with gap %v, want several steps and %v", steps, g.gap, busyGap)
 	}
 
 	// No people's writes: no spacing at all, whatever the latency says.
@@ -75,8 +75,8 @@ func TestGovernorBacksOffWhilePeoplesWritesAreSlowAndRecovers(t *testing.T) {
 	// When people come back, the spacing starts cautious again.
 	load.active = true
 	g.slot(now.Add(time.Millisecond))
-	if g.gap != startGap {
-		t.Fatalf("gap when people's writes resume = %v, want %v", g.gap, startGap)
+	if g.gap != busyGap {
+		t.Fatalf("gap when people's writes resume = %v, want %v", g.gap, busyGap)
 	}
 }
 
@@ -90,13 +90,13 @@ func TestGovernorTargetFollowsQuietLatency(t *testing.T) {
 		now = now.Add(governorStep)
 		g.slot(now)
 	}
-	if g.gap > startGap {
-		t.Fatalf("gap %v with writes at 1.5x their quiet latency, want at most the start's %v", g.gap, startGap)
+	if g.gap != busyGap {
+		t.Fatalf("gap %v with writes at 1.5x their quiet latency, want the floor %v", g.gap, busyGap)
 	}
 	load.recent = 25 * time.Millisecond
 	now = now.Add(governorStep)
 	g.slot(now)
-	if g.gap <= startGap {
-		t.Fatalf("gap %v with writes at 2.5x their quiet latency, want more than %v", g.gap, startGap)
+	if g.gap <= busyGap {
+		t.Fatalf("gap %v with writes at 2.5x their quiet latency, want more than %v", g.gap, busyGap)
 	}
 }
