@@ -33,14 +33,14 @@ const (
 	governorQuietFactor = 2
 	// governorStep is how often gap may change: a fresh latency reading needs some writes.
 	governorStep = 50 * time.Millisecond
-	// busyGap and maxGap bound the spacing while people write: bulk work starts at most every
-	// busyGap (sends and delivery callbacks alike, so a fan-out of about 250 messages a second
-	// in this process), and at least every maxGap, so a fan-out slows down for people but never
-	// stops for them. The floor is a budget, not a reading: with the spacing free to reach
-	// zero, an inbound SMS's p99 during a fan-out rose with the fan-out's speed whatever the
-	// latency readings did (BENCHMARKS.md, "Priority lanes, fifth pass"). It is also where the
-	// spacing starts when people's writes start arriving, since the first reading comes only
-	// after a step.
+	// busyGap and maxGap bound the spacing while people write: bulk work (sends and delivery
+	// callbacks alike) starts at most every busyGap, and at least every maxGap, so a fan-out
+	// slows down for people but never stops for them (it ran at 290-360 messages a second in
+	// one process so spaced). The floor is a budget, not a reading: with the spacing free to
+	// reach zero, an inbound SMS's p99 during a fan-out rose with the fan-out's speed whatever
+	// the latency readings did (BENCHMARKS.md, "Priority lanes, fifth pass"). It is also where
+	// the spacing starts when people's writes start arriving, since the first reading comes
+	// only after a step.
 	busyGap = 2 * time.Millisecond
 	maxGap  = 5 * time.Millisecond
 )
