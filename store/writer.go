@@ -252,6 +252,7 @@ func (w *groupWriter) loop() {
 			carried = append(slices.Clone(left), carried...)
 		}
 		w.s.stmts.prepareWanted(context.Background(), w.s.db)
+		w.s.finishCheckpoint()
 	}
 }
 
