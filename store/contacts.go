@@ -483,8 +483,9 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 		var received int64
 		var answeredAt, endedAt, wait sql.NullInt64
 		var result sql.NullString
-		err := tx.QueryRow(ctx, `SELECT id, received_at, call_answered_at, call_ended_at, call_wait_seconds, call_result
-			FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''`, string(ch), externalID).
+		err := tx.QueryRow(ctx, `SELECT c.id, c.received_at, c.call_answered_at, c.call_ended_at, c.call_wait_seconds, c.call_result
+			FROM messages m JOIN contacts c ON c.id = m.contact_id
+			WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`, string(ch), externalID).
 			Scan(&contactID, &received, &answeredAt, &endedAt, &wait, &result)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -597,10 +598,11 @@ func (s *Store) CountMessages(ctx context.Context, direction string) (int, error
 	return n, err
 }
 
-// ContactIDByExternal finds a contact by its provider id.
+// ContactIDByExternal finds a contact by its provider id (the one of the message that opened it).
 func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, externalID string) (string, error) {
 	var id string
-	err := s.queryRow(ctx, "SELECT id FROM contacts WHERE channel = ? AND external_id = ? AND external_id <> ''", string(ch), externalID).Scan(&id)
+	err := s.queryRow(ctx, `SELECT c.id FROM messages m JOIN contacts c ON c.id = m.contact_id
+		WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`, string(ch), externalID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
