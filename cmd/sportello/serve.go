@@ -50,6 +50,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ctx = stopWithGoRun(ctx, executablePath(), os.Getppid, time.Second)
+	tuneGC(e.getenv)
 	if addr := e.getenv("SPORTELLO_PPROF"); addr != "" {
 		// Opt-in profiling on a separate listener (keep it on loopback).
 		go func() {
