@@ -17,11 +17,20 @@ import (
 func TestReportPagesInBrowser(t *testing.T) {
 	gw := harness.Start(t, harness.Options{Dialect: store.SQLite})
 	gw.User(t, "capo", store.RoleSupervisor)
-	// Two calls earlier this month, one answered after 10 s.
+	// A call earlier today, answered after 10 s and ended two minutes later. Today is the
+	// comune's day: two hours ago is yesterday there between midnight and two, so the call
+	// then starts at midnight, and its answer and end come no later than now (the gateway
+	// refuses events from the future).
 	now := time.Now().In(gw.Config.Location)
-	ctiEvent(t, gw, map[string]string{"event": "newCall", "callId": "B1", "from": "+393470000001", "to": "+390552768000", "timestamp": now.Add(-2 * time.Hour).Format(time.RFC3339)})
-	ctiEvent(t, gw, map[string]string{"event": "answer", "callId": "B1", "user": "op", "timestamp": now.Add(-2*time.Hour + 10*time.Second).Format(time.RFC3339)})
-	ctiEvent(t, gw, map[string]string{"event": "hangup", "callId": "B1", "timestamp": now.Add(-2*time.Hour + 130*time.Second).Format(time.RFC3339)})
+	start := now.Add(-2 * time.Hour)
+	if midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location()); start.Before(midnight) {
+		start = midnight
+	}
+	elapsed := now.Sub(start)
+	answered, ended := start.Add(min(10*time.Second, elapsed/3)), start.Add(min(130*time.Second, 2*elapsed/3))
+	ctiEvent(t, gw, map[string]string{"event": "newCall", "callId": "B1", "from": "+393470000001", "to": "+390552768000", "timestamp": start.Format(time.RFC3339)})
+	ctiEvent(t, gw, map[string]string{"event": "answer", "callId": "B1", "user": "op", "timestamp": answered.Format(time.RFC3339)})
+	ctiEvent(t, gw, map[string]string{"event": "hangup", "callId": "B1", "timestamp": ended.Format(time.RFC3339)})
 	ctx := newBrowser(t)
 	if ctx == nil {
 		return
