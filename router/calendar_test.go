@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -60,9 +61,26 @@ func TestHolidayRules(t *testing.T) {
 	}
 }
 
+// The national holidays are Law 260/1949's list as amended, 4 October included from 2026
+// (Law 151/2025), plus Easter Monday and Santo Stefano.
 func TestItalianHolidaysRead(t *testing.T) {
 	if err := CheckCalendar(Calendar{Days: []string{"mon"}, Open: "08:00", Close: "09:00", Holidays: ItalianHolidays()}); err != nil {
 		t.Fatal(err)
+	}
+	var rules []string
+	for _, h := range ItalianHolidays() {
+		rules = append(rules, h.Rule)
+	}
+	want := []string{"01-01", "01-06", "easter+1", "04-25", "05-01", "06-02", "08-15", "10-04", "11-01", "12-08", "12-25", "12-26"}
+	if !slices.Equal(rules, want) {
+		t.Errorf("national holidays %v, want %v", rules, want)
+	}
+	francesco, err := ParseHolidayRule("10-04")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !francesco.On(2027, time.October, 4) {
+		t.Error("4 October 2027 is not a holiday")
 	}
 }
 

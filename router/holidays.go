@@ -115,8 +115,9 @@ func ItalianHolidays() []NamedHoliday {
 		{"05-01", "Festa del Lavoro"},
 		{"06-02", "Festa della Repubblica"},
 		{"08-15", "Assunzione (Ferragosto)"},
-		// A national holiday again from 2026 (Law 151 of 2025).
-		{"10-04", "San Francesco d'Assisi e Santa Caterina da Siena"},
+		// A national holiday from 2026: Law 151 of 8 October 2025 (Gazzetta Ufficiale 236 of
+		// 10 October 2025) added it to Law 260/1949's list.
+		{"10-04", "San Francesco d'Assisi, patrono d'Italia"},
 		{"11-01", "Ognissanti"},
 		{"12-08", "Immacolata Concezione"},
 		{"12-25", "Natale"},
