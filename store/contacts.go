@@ -484,8 +484,7 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 		var answeredAt, endedAt, wait sql.NullInt64
 		var result sql.NullString
 		err := tx.QueryRow(ctx, `SELECT c.id, c.received_at, c.call_answered_at, c.call_ended_at, c.call_wait_seconds, c.call_result
-			FROM messages m JOIN contacts c ON c.id = m.contact_id
-			WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`, string(ch), externalID).
+			`+contactByProviderID, string(ch), externalID).
 			Scan(&contactID, &received, &answeredAt, &endedAt, &wait, &result)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
@@ -598,11 +597,16 @@ func (s *Store) CountMessages(ctx context.Context, direction string) (int, error
 	return n, err
 }
 
+// contactByProviderID finds the contact (c) whose provider id is the channel's and the id given:
+// through the message written with it, whose index (messages_external) holds that id (the
+// contacts' own was dropped in migration 0029).
+const contactByProviderID = `FROM messages m JOIN contacts c ON c.id = m.contact_id
+	WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`
+
 // ContactIDByExternal finds a contact by its provider id (the one of the message that opened it).
 func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, externalID string) (string, error) {
 	var id string
-	err := s.queryRow(ctx, `SELECT c.id FROM messages m JOIN contacts c ON c.id = m.contact_id
-		WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`, string(ch), externalID).Scan(&id)
+	err := s.queryRow(ctx, "SELECT c.id "+contactByProviderID, string(ch), externalID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}
