@@ -17,22 +17,7 @@ import (
 // only if the background copy runs.
 func TestSQLiteLogIsCopiedIntoTheFileInTheBackground(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := store.Open(ctx, store.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "CREATE TABLE filler (b BLOB)")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s, dir := openWithFiller(t)
 	file := filepath.Join(dir, "sportello.db")
 	before := fileSize(t, file)
 	for i := 0; i < 8; i++ {
@@ -68,22 +53,7 @@ func fileSize(t *testing.T, path string) int64 {
 // 12-15, the checkpoint sequence), so the test reads it there.
 func TestSQLiteLogStartsAgainWhileWritesNeverStop(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := store.Open(ctx, store.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	}()
-	if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "CREATE TABLE filler (b BLOB)")
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	s, dir := openWithFiller(t)
 	wal := filepath.Join(dir, "sportello.db-wal")
 	first := logRestarts(t, wal)
 	stop := make(chan struct{})
@@ -136,4 +106,28 @@ func logRestarts(t *testing.T, wal string) uint32 {
 		t.Fatal(err)
 	}
 	return binary.BigEndian.Uint32(header[12:16])
+}
+
+// openWithFiller opens a store on SQLite in a new folder, with a table to fill, closed at the
+// test's end.
+func openWithFiller(t *testing.T) (*store.Store, string) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := store.Open(ctx, store.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "CREATE TABLE filler (b BLOB)")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return s, dir
 }
