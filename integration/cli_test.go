@@ -69,7 +69,8 @@ func TestCLIFirstHour(t *testing.T) {
 	}
 
 	// serve --http --smtp moves the demo; the environment does the same for the other commands.
-	httpAddr, smtpAddr := harness.FreePort(t), harness.FreePort(t)
+	addrs := harness.FreePorts(t, 2)
+	httpAddr, smtpAddr := addrs[0], addrs[1]
 	server := exec.Command(harness.Binary(t), "serve", "--http", httpAddr, "--smtp", smtpAddr)
 	server.Dir = dir
 	if err := server.Start(); err != nil {

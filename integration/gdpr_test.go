@@ -59,11 +59,12 @@ func startGDPRServer(t *testing.T, d store.Dialect, extra string) *gdprServer {
 // start runs the binary on the server's database with the base config and extra.
 func (s *gdprServer) start(t *testing.T, extra string) {
 	t.Helper()
-	s.smtpAddr = harness.FreePort(t)
+	addrs := harness.FreePorts(t, 2)
+	s.smtpAddr = addrs[0]
 	yaml := fmt.Sprintf(emailYAML(extra), filepath.Join(s.dir, "data"), s.dbURL)
 	yaml = strings.Replace(yaml, "smtp:\n  listen: 127.0.0.1:0", "smtp:\n  listen: "+s.smtpAddr, 1)
 	yaml = strings.ReplaceAll(yaml, harness.TwilioAPIPlaceholder, "http://127.0.0.1:9")
-	addr := harness.FreePort(t)
+	addr := addrs[1]
 	s.cfg = harness.WriteConfig(t, s.dir, yaml, addr)
 	s.p = harness.StartProcess(t, s.cfg, addr)
 }

@@ -99,7 +99,8 @@ func TestReadmeBlocksRun(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	httpAddr, smtpAddr := harness.FreePort(t), harness.FreePort(t)
+	addrs := harness.FreePorts(t, 2)
+	httpAddr, smtpAddr := addrs[0], addrs[1]
 	env := []string{"SPORTELLO_HTTP_LISTEN=" + httpAddr, "SPORTELLO_SMTP_LISTEN=" + smtpAddr, "CGO_ENABLED=0"}
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "SPORTELLO_") {

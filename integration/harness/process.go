@@ -28,12 +28,24 @@ type Process struct {
 // FreePort returns a loopback address that was free a moment ago.
 func FreePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	return FreePorts(t, 1)[0]
+}
+
+// FreePorts returns n distinct free loopback addresses, for one process that listens on several:
+// each port is held until all are chosen, since a port just closed can be handed out again (two
+// calls of FreePort gave a README test's HTTP and SMTP servers the same port).
+func FreePorts(t testing.TB, n int) []string {
+	t.Helper()
+	addrs := make([]string, 0, n)
+	for range n {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		addrs = append(addrs, ln.Addr().String())
 	}
-	defer ln.Close()
-	return ln.Addr().String()
+	return addrs
 }
 
 // WriteConfig writes a config file for a subprocess gateway listening on addr; yaml must have
