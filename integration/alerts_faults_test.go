@@ -57,15 +57,14 @@ func newFanoutRun(t *testing.T, dbURL string, n, replicas, rate int, extra strin
 	}
 	t.Cleanup(func() { _ = r.emu.Close() })
 	var cfgs []string
-	var addrs []string
-	for i := 0; i < replicas; i++ {
+	addrs := harness.FreePorts(t, replicas)
+	for _, addr := range addrs {
 		dir := t.TempDir()
-		addr := harness.FreePort(t)
 		cfg := filepath.Join(dir, "sportello.yaml")
 		if err := os.WriteFile(cfg, []byte(harness.EmulatedYAML(filepath.Join(dir, "data"), dbURL, addr, twilioURL, rate)+extra), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		cfgs, addrs = append(cfgs, cfg), append(addrs, addr)
+		cfgs = append(cfgs, cfg)
 	}
 	r.numbers = importNumbers(t, cfgs[0], n)
 	r.key = runCLI(t, "apikey", "create", "--config", cfgs[0], "--comune", "firenze", "--name", "fault test")

@@ -27,9 +27,8 @@ func startReplicas(t *testing.T, dbURL string, n int) []*harness.Process {
 		url string
 	}
 	var cfgs []started
-	for i := 0; i < n; i++ {
+	for i, addr := range harness.FreePorts(t, n) {
 		dir := t.TempDir()
-		addr := harness.FreePort(t)
 		yaml := harness.ConfigYAML(harness.Options{Extra: "log:\n  level: warn\n"}, dir, dbURL)
 		cfgs = append(cfgs, started{i: i, cfg: harness.WriteConfig(t, dir, yaml, addr), url: addr})
 	}

@@ -153,7 +153,8 @@ func (p *Process) Output() string {
 func (p *Process) Kill(t testing.TB) {
 	t.Helper()
 	if err := p.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
+		<-p.exited
+		t.Fatalf("kill %s: %v (it had ended by itself: %v)\n%s", p.URL, err, p.waitErr, p.Output())
 	}
 	<-p.exited
 }
