@@ -21,7 +21,8 @@ var (
 )
 
 // serveVoice answers the voice REST resources: Calls (create, fetch, update), Queues (list,
-// fetch) and their Members (list, fetch, dequeue). It reports false for other paths.
+// fetch) and their Members (list, fetch, dequeue), Recordings (fetch, delete). It reports false
+// for other paths.
 func (e *Emulator) serveVoice(w http.ResponseWriter, r *http.Request) bool {
 	p := r.URL.Path
 	switch {
@@ -78,6 +79,23 @@ func (e *Emulator) serveVoice(w http.ResponseWriter, r *http.Request) bool {
 		e.voice.mu.Unlock()
 		writeJSON(w, http.StatusOK, map[string]any{"queue_members": list, "page": 0, "page_size": 50, "start": 0, "end": len(list),
 			"first_page_uri": p, "next_page_uri": nil, "previous_page_uri": nil, "uri": p})
+	case recordingPath.MatchString(p) && r.Method == http.MethodDelete:
+		// Twilio deletes a recording with DELETE on its .json (or bare) URI and answers 204;
+		// a recording it does not hold (any more) is a 404.
+		m := recordingPath.FindStringSubmatch(p)
+		if m[3] != ".json" && m[3] != "" {
+			e.refuse(w, newAPIError(http.StatusMethodNotAllowed, 20004, "Method not allowed"))
+			return true
+		}
+		e.voice.mu.Lock()
+		_, ok := e.voice.recordings[m[2]]
+		delete(e.voice.recordings, m[2])
+		e.voice.mu.Unlock()
+		if !ok {
+			e.refuse(w, notFoundErr(p))
+			return true
+		}
+		w.WriteHeader(http.StatusNoContent)
 	case recordingPath.MatchString(p) && r.Method == http.MethodGet:
 		m := recordingPath.FindStringSubmatch(p)
 		e.voice.mu.Lock()

@@ -209,3 +209,43 @@ func TestVoiceQueueDialAndHangUp(t *testing.T) {
 		t.Fatalf("abandoned: %v", q[len(q)-1])
 	}
 }
+
+// A recording is deleted as at Twilio: DELETE on its .json URI answers 204, then 404; the
+// account's own credentials are required.
+func TestRecordingDelete(t *testing.T) {
+	e := New(Options{AccountSID: "AC" + strings.Repeat("a", 32), AuthToken: strings.Repeat("b", 32)})
+	base, err := e.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Close() })
+	sid := NewSid("RE")
+	e.voice.mu.Lock()
+	e.voice.recordings[sid] = NewSid("CA")
+	e.voice.mu.Unlock()
+	del := func(user, pass string) int {
+		req, _ := http.NewRequest(http.MethodDelete, base+"/2010-04-01/Accounts/"+e.AccountSID()+"/Recordings/"+sid+".json", nil)
+		req.SetBasicAuth(user, pass)
+		resp, err := http.DefaultTransport.RoundTrip(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := del(e.AccountSID(), "wrong"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong credentials: %d", code)
+	}
+	if _, held := e.Recordings()[sid]; !held {
+		t.Fatal("deleted with wrong credentials")
+	}
+	if code := del(e.AccountSID(), e.AuthToken()); code != http.StatusNoContent {
+		t.Fatalf("delete: %d", code)
+	}
+	if _, held := e.Recordings()[sid]; held {
+		t.Fatal("still held after its deletion")
+	}
+	if code := del(e.AccountSID(), e.AuthToken()); code != http.StatusNotFound {
+		t.Fatalf("second delete: %d", code)
+	}
+}
