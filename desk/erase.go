@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/events"
@@ -16,10 +17,11 @@ type RecordingDeleter interface {
 }
 
 // EraseCitizen erases a citizen's personal data (store.EraseCitizen, within u's scope), deletes
-// their calls' recordings at the provider once the erasure committed (a failure is logged: the
-// gateway no longer links the recording either way), and tells open inboxes, on every replica,
-// that each of their contacts changed, so no page keeps showing an erased text. A
-// *store.ScrubError is returned with the counts: the erasure committed.
+// their calls' recordings at the provider once the erasure committed (the store queued them in
+// the erasure's transaction: one that fails now is tried again by PurgeRecordings later), and
+// tells open inboxes, on every replica, that each of their contacts changed, so no page keeps
+// showing an erased text. A *store.ScrubError is returned with the counts: the erasure
+// committed.
 func (d *Desk) EraseCitizen(ctx context.Context, u store.User, citizenID, reason string) (store.ErasureCounts, error) {
 	var list []channels.Contact
 	cursor := ""
@@ -52,15 +54,58 @@ func (d *Desk) EraseCitizen(ctx context.Context, u store.User, citizenID, reason
 	if err != nil && !errors.As(err, &scrub) {
 		return counts, err
 	}
-	if rd, ok := d.calls.(RecordingDeleter); ok {
-		for _, sid := range recordings {
-			if derr := rd.DeleteRecording(context.WithoutCancel(ctx), sid); derr != nil {
-				d.o.Logger.Warn("erasure: a call recording could not be deleted at the provider", "recording", sid, "err", derr)
-			}
-		}
+	// Only this citizen's recordings, at once: the admin waits for the answer, and the queue's
+	// other recordings are the periodic pass's.
+	if _, perr := d.purge(context.WithoutCancel(ctx), recordings); perr != nil {
+		d.o.Logger.Warn("erasure: a call recording was not deleted at the provider; tried again later", "err", perr)
 	}
 	for _, c := range list {
 		d.publish(ctx, events.ContactUpdated, c.ID, c.Comune)
 	}
 	return counts, err
+}
+
+// purgeBatch is how many queued recordings one PurgeRecordings pass takes.
+const purgeBatch = 200
+
+// PurgeRecordings deletes at the provider the recordings that erasures and retention unlinked,
+// up to purgeBatch of them, and forgets each the provider no longer holds. It returns how many
+// were deleted. Without a connector able to delete (no Twilio voice), it does nothing.
+func (d *Desk) PurgeRecordings(ctx context.Context) (int, error) {
+	if _, ok := d.calls.(RecordingDeleter); !ok {
+		return 0, nil
+	}
+	queued, err := d.o.Store.RecordingDeletions(ctx, purgeBatch)
+	if err != nil {
+		return 0, err
+	}
+	sids := make([]string, len(queued))
+	for i, q := range queued {
+		sids[i] = q.SID
+	}
+	return d.purge(ctx, sids)
+}
+
+// purge deletes recordings at the provider and forgets each it deleted. It stops at the first
+// failure, which it keeps with the recording for a later pass (the provider is most likely
+// down, and each further request would wait for its timeout too).
+func (d *Desk) purge(ctx context.Context, sids []string) (int, error) {
+	rd, ok := d.calls.(RecordingDeleter)
+	if !ok {
+		return 0, nil
+	}
+	deleted := 0
+	for _, sid := range sids {
+		if derr := rd.DeleteRecording(ctx, sid); derr != nil {
+			if err := d.o.Store.RecordingDeletionFailed(ctx, sid, derr.Error()); err != nil {
+				return deleted, err
+			}
+			return deleted, fmt.Errorf("desk: recording %s not deleted at the provider (%d left for later): %w", sid, len(sids)-deleted, derr)
+		}
+		if err := d.o.Store.RecordingDeleted(ctx, sid); err != nil {
+			return deleted, err
+		}
+		deleted++
+	}
+	return deleted, nil
 }

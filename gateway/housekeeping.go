@@ -56,10 +56,43 @@ func (w *retentionWorker) Work(ctx context.Context, _ *river.Job[retentionArgs])
 	return nil
 }
 
+// purgeRecordingsArgs is the job that deletes at the provider the call recordings erasures and
+// retention unlinked (see desk.PurgeRecordings), every purgeRecordingsEvery: an erasure tries
+// at once, so this retries its failures and takes what the daily retention queued.
+type purgeRecordingsArgs struct{}
+
+func (purgeRecordingsArgs) Kind() string { return "purge_recordings" }
+
+const purgeRecordingsEvery = 15 * time.Minute
+
+type purgeRecordingsWorker struct {
+	river.WorkerDefaults[purgeRecordingsArgs]
+	purge func(context.Context) (int, error)
+	log   *slog.Logger
+}
+
+func (w *purgeRecordingsWorker) Work(ctx context.Context, _ *river.Job[purgeRecordingsArgs]) error {
+	n, err := w.purge(ctx)
+	if n > 0 {
+		w.log.Info("call recordings deleted at the provider", "deleted", n)
+	}
+	if err != nil {
+		// Each failure stays queued for the next run: retrying this job sooner would only
+		// hammer a provider that is failing.
+		w.log.Warn("call recordings not deleted at the provider; tried again later", "err", err)
+	}
+	return nil
+}
+
 func housekeepingJobs(r config.Retention) []*river.PeriodicJob {
 	list := []*river.PeriodicJob{
 		river.NewPeriodicJob(river.PeriodicInterval(time.Hour),
 			func() (river.JobArgs, *river.InsertOpts) { return purgeTokensArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}),
+		river.NewPeriodicJob(river.PeriodicInterval(purgeRecordingsEvery),
+			func() (river.JobArgs, *river.InsertOpts) {
+				return purgeRecordingsArgs{}, &river.InsertOpts{UniqueOpts: river.UniqueOpts{ByPeriod: purgeRecordingsEvery}}
+			},
 			&river.PeriodicJobOpts{RunOnStart: true}),
 	}
 	if r.Enabled() {

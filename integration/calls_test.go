@@ -419,6 +419,21 @@ func TestCallRecordingPlaysThroughTheGateway(t *testing.T) {
 	if _, text := harness.Do(t, req); strings.Contains(text, recSid) || strings.Contains(text, "/Recordings/") {
 		t.Fatalf("the contact exposes the provider's recording: %s", text)
 	}
+	// The citizen's erasure deletes the recording at Twilio too, not only the link to it.
+	citizen := r.contact(id).Citizen
+	if citizen == nil {
+		t.Fatal("the contact has no citizen")
+	}
+	dpo := gw.User(t, "dpo", store.RoleAdmin)
+	if code := harness.API(t, "POST", gw.URL+"/api/v1/citizens/"+citizen.ID+"/erase", dpo, map[string]string{"reason": "richiesta dell'interessato"}, nil); code != 200 {
+		t.Fatalf("erase: %d", code)
+	}
+	if _, held := r.emu.Recordings()[recSid]; held {
+		t.Fatalf("the emulator still holds recording %s after the erasure", recSid)
+	}
+	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+id+"/recording", alice, nil, nil); code != 404 {
+		t.Fatalf("recording after the erasure: %d", code)
+	}
 }
 
 // One person talks to one caller: bob, free for three contacts, gets the second call only when

@@ -314,6 +314,11 @@ func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, value
 			return c, err
 		}
 		c.Recordings += recordings
+		if recordings > 0 {
+			if err := queueRecordingDeletions(ctx, tx, now, "id IN ("+ph+")", part); err != nil {
+				return c, err
+			}
+		}
 		ac, err := s.deleteAttachmentsTx(ctx, tx, "contact_id IN ("+ph+")", part)
 		if err != nil {
 			return c, err

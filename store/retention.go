@@ -65,6 +65,9 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention) (ErasureCounts,
 	}
 	if r.Recordings > 0 {
 		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+			if err := queueRecordingDeletions(ctx, tx, Micros(now), "status = 'resolved' AND received_at < ?", []any{cutoff(r.Recordings)}); err != nil {
+				return err
+			}
 			res, err := tx.Exec(ctx, `UPDATE contacts SET call_recording_url = NULL, call_recording_sid = NULL, updated_at = ?
 				WHERE status = 'resolved' AND received_at < ? AND (call_recording_url IS NOT NULL OR call_recording_sid IS NOT NULL)`,
 				Micros(now), cutoff(r.Recordings))
