@@ -40,7 +40,7 @@ func toRouter(list []store.OperatorState) []router.Operator {
 	ops := make([]router.Operator, len(list))
 	for i, o := range list {
 		ops[i] = router.Operator{ID: o.ID, Username: o.Username, Presence: o.Presence, Capacity: o.Capacity, Open: o.Open,
-			Comuni: o.Comuni, Categories: o.Categories, LastAssignedAt: o.LastAssignedAt, OnCall: o.OnCall}
+			Comuni: o.Comuni, Categories: o.Categories, LastAssignedAt: o.LastAssignedAt, OnCall: o.OnCall, TakesUndecided: o.TakesUndecided}
 	}
 	return ops
 }

@@ -707,3 +707,33 @@ func TestClosedHoursEmailAnswerThroughRelay(t *testing.T) {
 		}
 	}
 }
+
+// An undecided contact (the shared number, no comune in sight) is given automatically to an
+// available operator of a comune the shared number serves, who sees it; before, only an operator
+// without comuni could get it, so on a line staffed by each comune's own people it waited for a
+// supervisor.
+func TestUndecidedContactIsAssignedToAnOperatorOfASharedComune(t *testing.T) {
+	gw := harness.Start(t, harness.Options{})
+	admin := gw.User(t, "admin", store.RoleAdmin)
+	emp := gw.User(t, "emp", store.RoleOperator, "empoli")
+	if st := harness.API(t, "PUT", gw.URL+"/api/v1/me/status", emp, map[string]string{"status": "available"}, nil); st != 200 {
+		t.Fatalf("status: %d", st)
+	}
+	inboundSMS(t, gw, "+393471110009", sharedNumber, "una domanda generica")
+	c := newestContact(t, gw, admin, "+393471110009")
+	if c.Comune != nil {
+		t.Fatalf("comune decided without a clue: %s", str(c.Comune))
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c.Assignee == nil || *c.Assignee != "emp" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the undecided contact was not given to the available Empoli operator: assignee %v", c.Assignee)
+		}
+		time.Sleep(50 * time.Millisecond)
+		c = newestContact(t, gw, admin, "+393471110009")
+	}
+	var got channels.Contact
+	if st := harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+c.ID, emp, nil, &got); st != 200 {
+		t.Fatalf("the Empoli operator cannot open the contact given to them: %d", st)
+	}
+}

@@ -28,6 +28,9 @@ type Operator struct {
 	// OnCall: the operator has a call that has not ended. One person talks to one caller,
 	// whatever their capacity for written contacts.
 	OnCall bool
+	// TakesUndecided: an operator limited to comuni, one of which the shared numbers serve,
+	// also takes contacts whose comune is still to be decided (and sees them in the inbox).
+	TakesUndecided bool
 }
 
 // Waiting is a contact waiting for an operator.
@@ -52,15 +55,16 @@ type Assignment struct {
 }
 
 // CanTake reports whether o may get c now: available, below capacity, and skilled for the
-// contact's comune and category. An operator limited to some comuni does not get contacts whose
-// comune is unknown; only an operator without that limit does. A call never goes to an
+// contact's comune and category. A contact whose comune is unknown goes to an operator without
+// a limit to comuni, or to one who TakesUndecided (a shared number's call, before anyone decided
+// its comune); an operator limited to other comuni does not get it. A call never goes to an
 // operator already on one.
 func (o *Operator) CanTake(c *Waiting) bool {
 	if c.Voice && o.OnCall {
 		return false
 	}
-	return o.Presence == PresenceAvailable && o.Open < o.Capacity &&
-		skilled(o.Comuni, c.Comune) && skilled(o.Categories, c.Category)
+	comune := skilled(o.Comuni, c.Comune) || (c.Comune == "" && o.TakesUndecided)
+	return o.Presence == PresenceAvailable && o.Open < o.Capacity && comune && skilled(o.Categories, c.Category)
 }
 
 func skilled(skills []string, v string) bool {

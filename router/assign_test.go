@@ -56,6 +56,15 @@ func TestPickSkillsCapacityPresence(t *testing.T) {
 	if got, ok := Pick([]Operator{limited, op("carla", 1, 0, 100)}, Waiting{Category: "altro"}); !ok || got.Username != "carla" {
 		t.Errorf("unknown comune: %q, %v; want the unlimited operator", got.Username, ok)
 	}
+	// An operator of a comune the shared numbers serve takes the undecided contacts too, by the
+	// same turn as everyone (bruno has never been given one), but not a decided one elsewhere.
+	limited.TakesUndecided = true
+	if got, ok := Pick([]Operator{limited, op("carla", 1, 0, 100)}, Waiting{Category: "altro"}); !ok || got.Username != "bruno" {
+		t.Errorf("unknown comune: %q, %v; want the operator of a shared comune", got.Username, ok)
+	}
+	if _, ok := Pick([]Operator{limited}, Waiting{Comune: "empoli", Category: "altro"}); ok {
+		t.Error("an operator who takes undecided contacts got another comune's")
+	}
 }
 
 func TestPickFairness(t *testing.T) {

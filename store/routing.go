@@ -51,6 +51,10 @@ type OperatorState struct {
 	Open           int       `json:"open"`
 	// OnCall: one of the open contacts is a call that has not ended.
 	OnCall bool `json:"on_call"`
+	// TakesUndecided: limited to comuni, one of which the shared numbers serve, so the user
+	// sees (User.SeesUndecided) and may be given the contacts whose comune is still to be
+	// decided.
+	TakesUndecided bool `json:"-"`
 }
 
 const operatorQuery = `SELECT u.id, u.username, u.name, u.role, u.comuni, u.categories, u.capacity, u.presence,
@@ -60,7 +64,7 @@ const operatorQuery = `SELECT u.id, u.username, u.name, u.role, u.comuni, u.cate
 		AND c.call_ended_at IS NULL)
 	FROM users u WHERE u.deleted_at IS NULL`
 
-func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([]OperatorState, error) {
+func (s *Store) scanOperators(ctx context.Context, q querier, extra string, args ...any) ([]OperatorState, error) {
 	rows, err := q.Query(ctx, operatorQuery+extra+" ORDER BY u.username", args...)
 	return Collect(rows, err, func(r rowScanner) (OperatorState, error) {
 		var o OperatorState
@@ -72,6 +76,11 @@ func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([
 		o.Comuni, o.Categories = splitList(comuni), splitList(cats)
 		if o.Comuni == nil {
 			o.Comuni = []string{}
+		}
+		for _, c := range o.Comuni {
+			if s.undecided[c] {
+				o.TakesUndecided = true
+			}
 		}
 		if o.Categories == nil {
 			o.Categories = []string{}
@@ -88,42 +97,52 @@ func scanOperators(ctx context.Context, q querier, extra string, args ...any) ([
 
 // Operators lists every live user with presence and open counts.
 func (s *Store) Operators(ctx context.Context) ([]OperatorState, error) {
-	return scanOperators(ctx, s, "")
+	return s.scanOperators(ctx, s, "")
 }
 
 // AvailableOperatorsTx lists the users who are available, inside an assignment transaction.
 func (s *Store) AvailableOperatorsTx(ctx context.Context, tx *Tx) ([]OperatorState, error) {
-	return scanOperators(ctx, tx, " AND u.presence = 'available'")
+	return s.scanOperators(ctx, tx, " AND u.presence = 'available'")
 }
 
 // CandidatesTx lists the available users whose skills cover a contact of that comune and
-// category (an empty skill list covers everything; an unknown comune or category is covered only
-// by an empty list), inside an assignment transaction. Capacity is left to the caller.
+// category (an empty skill list covers everything; an unknown category is covered only by an
+// empty list, an unknown comune also by the comuni the shared numbers serve: see
+// OperatorState.TakesUndecided), inside an assignment transaction. Capacity is left to the
+// caller.
 func (s *Store) CandidatesTx(ctx context.Context, tx *Tx, comune, category string) ([]OperatorState, error) {
 	var args []any
 	cond := " AND u.presence = 'available'"
-	skill := func(col, v string) {
-		if v == "" {
-			cond += " AND u." + col + " = ''"
-			return
-		}
-		// instr, not LIKE: SQLite recompiles a statement whose bound LIKE pattern changes.
-		// PostgreSQL spells it strpos.
-		find := "instr"
-		if s.dialect == Postgres {
-			find = "strpos"
-		}
-		cond += " AND (u." + col + " = '' OR " + find + "(',' || u." + col + " || ',', ?) > 0)"
-		args = append(args, ","+v+",")
+	// instr, not LIKE: SQLite recompiles a statement whose bound LIKE pattern changes.
+	// PostgreSQL spells it strpos.
+	find := "instr"
+	if s.dialect == Postgres {
+		find = "strpos"
 	}
-	skill("comuni", comune)
-	skill("categories", category)
-	return scanOperators(ctx, tx, cond, args...)
+	skill := func(col string, vs ...string) {
+		cond += " AND (u." + col + " = ''"
+		for _, v := range vs {
+			cond += " OR " + find + "(',' || u." + col + " || ',', ?) > 0"
+			args = append(args, ","+v+",")
+		}
+		cond += ")"
+	}
+	if comune != "" {
+		skill("comuni", comune)
+	} else {
+		skill("comuni", s.undecidedList...)
+	}
+	if category != "" {
+		skill("categories", category)
+	} else {
+		skill("categories")
+	}
+	return s.scanOperators(ctx, tx, cond, args...)
 }
 
 // OperatorTx reads one live user's state inside a transaction.
 func (s *Store) OperatorTx(ctx context.Context, tx *Tx, username string) (OperatorState, error) {
-	list, err := scanOperators(ctx, tx, " AND u.username = ?", username)
+	list, err := s.scanOperators(ctx, tx, " AND u.username = ?", username)
 	if err != nil {
 		return OperatorState{}, err
 	}

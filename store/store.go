@@ -78,8 +78,9 @@ type Store struct {
 	checkpoints *checkpointer
 	now         func() time.Time
 	path        string
-	// undecided is Options.UndecidedComuni as a set.
-	undecided map[string]bool
+	// undecided is Options.UndecidedComuni as a set, and undecidedList in order.
+	undecided     map[string]bool
+	undecidedList []string
 	// salt is the erasure salt, read once (ErasedKey).
 	saltMu sync.Mutex
 	salt   []byte
@@ -95,7 +96,10 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	s := &Store{now: opts.Now, undecided: map[string]bool{}}
 	for _, c := range opts.UndecidedComuni {
-		s.undecided[c] = true
+		if !s.undecided[c] {
+			s.undecided[c] = true
+			s.undecidedList = append(s.undecidedList, c)
+		}
 	}
 	if opts.URL == "" {
 		s.dialect = SQLite

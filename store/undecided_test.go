@@ -84,6 +84,40 @@ func TestUndecidedContactsScope(t *testing.T) {
 			if _, err := s.GetContact(ctx, undecided, users["sesto"].Scope()); err != store.ErrNotFound {
 				t.Errorf("the Sesto operator opens the undecided contact: %v", err)
 			}
+			// Who may be given it is who sees it: the Firenze operator and the unscoped one.
+			candidates := func(comune string) (names []string) {
+				err := s.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+					names = nil
+					list, err := s.CandidatesTx(ctx, tx, comune, "")
+					for _, o := range list {
+						names = append(names, o.Username)
+						if o.TakesUndecided != (o.Username == "fi") {
+							t.Errorf("%s TakesUndecided %v", o.Username, o.TakesUndecided)
+						}
+					}
+					return err
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return names
+			}
+			if err := s.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+				for _, u := range users {
+					if _, err := s.SetPresenceTx(ctx, tx, u.ID, "available"); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(candidates(""), ","); got != "central,fi" {
+				t.Errorf("candidates for an undecided contact: %s", got)
+			}
+			if got := strings.Join(candidates("sesto-fiorentino"), ","); got != "central,sesto" {
+				t.Errorf("candidates for a Sesto contact: %s", got)
+			}
 		})
 	}
 }
