@@ -54,10 +54,16 @@ func (d *Desk) EraseCitizen(ctx context.Context, u store.User, citizenID, reason
 	if err != nil && !errors.As(err, &scrub) {
 		return counts, err
 	}
-	// Only this citizen's recordings, at once: the admin waits for the answer, and the queue's
-	// other recordings are the periodic pass's.
-	if _, perr := d.purge(context.WithoutCancel(ctx), recordings); perr != nil {
-		d.o.Logger.Warn("erasure: a call recording was not deleted at the provider; tried again later", "err", perr)
+	// This citizen's recordings, at once (the admin waits for the answer; the queue's others are
+	// the periodic pass's), and only those the erasure's transaction queued: a recording is
+	// deleted at the provider only once nothing links it any more.
+	purgeCtx := context.WithoutCancel(ctx)
+	queued, qerr := d.o.Store.QueuedRecordingDeletions(purgeCtx, recordings)
+	if qerr == nil {
+		_, qerr = d.purge(purgeCtx, queued)
+	}
+	if qerr != nil {
+		d.o.Logger.Warn("erasure: a call recording was not deleted at the provider; tried again later", "err", qerr)
 	}
 	for _, c := range list {
 		d.publish(ctx, events.ContactUpdated, c.ID, c.Comune)

@@ -32,6 +32,14 @@ func (s *Store) RecordingDeletions(ctx context.Context, limit int) ([]RecordingD
 	})
 }
 
+// QueuedRecordingDeletions returns which of sids are queued for deletion at the provider.
+func (s *Store) QueuedRecordingDeletions(ctx context.Context, sids []string) ([]string, error) {
+	if len(sids) == 0 {
+		return nil, nil
+	}
+	return strings1(s.query(ctx, "SELECT sid FROM recording_deletions WHERE sid IN ("+placeholders(len(sids))+") ORDER BY sid", anys(sids)...))
+}
+
 // RecordingDeleted forgets a recording the provider no longer holds.
 func (s *Store) RecordingDeleted(ctx context.Context, sid string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
