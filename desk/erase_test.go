@@ -60,15 +60,8 @@ func TestEraseCitizenDeletesRecordingsAndAnnounces(t *testing.T) {
 		calls := &recordingConnector{}
 		f.d.SetCallConnector(calls)
 		ctx := context.Background()
-		r, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: "CA" + nextSid("x"),
-			From: "+393471112233", To: "+390552768000", ReceivedAt: f.clock.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
 		const sid = "RE0123456789abcdef0123456789abcdef"
-		if err := s.SetCallRecording(ctx, r.ContactID, sid); err != nil {
-			t.Fatal(err)
-		}
+		r := f.recordedCall(sid, "+393471112233", f.clock.Now())
 		evs, stop := f.hub.Subscribe(16)
 		defer stop()
 		admin := f.user("dpo", store.RoleAdmin)
@@ -108,19 +101,8 @@ func TestRecordingsFailedAtTheProviderStayQueued(t *testing.T) {
 		calls := &recordingConnector{}
 		f.d.SetCallConnector(calls)
 		ctx := context.Background()
-		call := func(sid, from string, at time.Time) channels.Receipt {
-			r, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: "CA" + nextSid("x"),
-				From: from, To: "+390552768000", ReceivedAt: at})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := s.SetCallRecording(ctx, r.ContactID, sid); err != nil {
-				t.Fatal(err)
-			}
-			return r
-		}
 		const erased, retained = "RE0123456789abcdef0123456789abcde1", "RE0123456789abcdef0123456789abcde2"
-		r := call(erased, "+393471112233", f.clock.Now())
+		r := f.recordedCall(erased, "+393471112233", f.clock.Now())
 		calls.setFail(errors.New("HTTP 503"))
 		counts, err := f.d.EraseCitizen(ctx, f.user("dpo", store.RoleAdmin), r.CitizenID, "richiesta")
 		if err != nil || counts.Recordings != 1 {
@@ -132,7 +114,7 @@ func TestRecordingsFailedAtTheProviderStayQueued(t *testing.T) {
 		}
 
 		// The store's clock is the real one: the call is 100 days old by it.
-		old := call(retained, "+393471112244", time.Now().Add(-100*24*time.Hour))
+		old := f.recordedCall(retained, "+393471112244", time.Now().Add(-100*24*time.Hour))
 		if err := f.d.Resolve(ctx, f.user("sup", store.RoleSupervisor), old.ContactID, desk.Resolution{Outcome: "first_level"}); err != nil {
 			t.Fatal(err)
 		}
@@ -157,4 +139,19 @@ func TestRecordingsFailedAtTheProviderStayQueued(t *testing.T) {
 			t.Fatalf("queue at the end: %+v %v", q, err)
 		}
 	})
+}
+
+// recordedCall stores a call from a citizen, received at, with the provider's recording sid.
+func (f *fixture) recordedCall(sid, from string, at time.Time) channels.Receipt {
+	f.t.Helper()
+	ctx := context.Background()
+	r, err := f.in.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, ExternalID: "CA" + nextSid("x"),
+		From: from, To: "+390552768000", ReceivedAt: at})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if err := f.s.SetCallRecording(ctx, r.ContactID, sid); err != nil {
+		f.t.Fatal(err)
+	}
+	return r
 }
