@@ -26,6 +26,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	_ "net/http/pprof"
 	"net/url"
 	"os"
 	"os/exec"
@@ -79,7 +80,16 @@ func main() {
 	flag.IntVar(&o.inbound, "inbound", 0, "inbound SMS webhooks a second, quiet and during the fan-out (0: no latency check)")
 	flag.DurationVar(&o.inWindow, "inbound-window", 10*time.Second, "how long the quiet inbound phase measures")
 	flag.StringVar(&o.extra, "extra-config", "", "YAML appended to the gateway's config (top-level keys not already set, e.g. \"jobs:\\n  fetch_poll: 1s\")")
+	pprofAddr := flag.String("pprof", "", "serve this process's profiles (the emulator's and the plain client's) on this address, e.g. 127.0.0.1:6070")
 	flag.Parse()
+	if *pprofAddr != "" {
+		go func() {
+			// DefaultServeMux carries net/http/pprof's handlers; a tool's profiling port only.
+			if err := http.ListenAndServe(*pprofAddr, nil); err != nil {
+				fmt.Fprintln(os.Stderr, "alertbench: pprof:", err)
+			}
+		}()
+	}
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "alertbench:", err)
 		os.Exit(1)
