@@ -56,9 +56,7 @@ func (c *recordingConnector) deletedSIDs() []string {
 // recording at the provider and tells open inboxes that each contact changed.
 func TestEraseCitizenDeletesRecordingsAndAnnounces(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
-		calls := &recordingConnector{}
-		f.d.SetCallConnector(calls)
+		f, calls := newRecordingFixture(t, s)
 		ctx := context.Background()
 		const sid = "RE0123456789abcdef0123456789abcdef"
 		r := f.recordedCall(sid, "+393471112233", f.clock.Now())
@@ -97,9 +95,7 @@ func TestEraseCitizenDeletesRecordingsAndAnnounces(t *testing.T) {
 // retention of recordings queues the recordings it unlinks the same way.
 func TestRecordingsFailedAtTheProviderStayQueued(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s)
-		calls := &recordingConnector{}
-		f.d.SetCallConnector(calls)
+		f, calls := newRecordingFixture(t, s)
 		ctx := context.Background()
 		const erased, retained = "RE0123456789abcdef0123456789abcde1", "RE0123456789abcdef0123456789abcde2"
 		r := f.recordedCall(erased, "+393471112233", f.clock.Now())
@@ -139,6 +135,14 @@ func TestRecordingsFailedAtTheProviderStayQueued(t *testing.T) {
 			t.Fatalf("queue at the end: %+v %v", q, err)
 		}
 	})
+}
+
+// newRecordingFixture is a desk fixture whose call connector records the deletions asked of it.
+func newRecordingFixture(t *testing.T, s *store.Store) (*fixture, *recordingConnector) {
+	f := newFixture(t, s)
+	calls := &recordingConnector{}
+	f.d.SetCallConnector(calls)
+	return f, calls
 }
 
 // recordedCall stores a call from a citizen, received at, with the provider's recording sid.
