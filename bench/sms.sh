@@ -29,7 +29,7 @@ sleep 1
 total_ok=0 prefixes=()
 for r in $(seq 1 "$rounds"); do
   b=$("$work/smsload" run -target http://127.0.0.1:8099 -c "$conc" -d "${secs}s" | tail -n 1)
-  p="SMr${r}x"
+  p="SMa${r}f"
   g=$("$work/smsload" run -target http://127.0.0.1:8098 -c "$conc" -d "${secs}s" -prefix "$p" | tail -n 1)
   prefixes+=("$p")
   br=$(echo "$b" | sed 's/.*"rate_per_s":\([0-9.]*\).*/\1/')

@@ -144,7 +144,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		}
 	}
 	tw, err := twilio.NewWebhooks(twilio.WebhookOptions{
-		AuthToken: cfg.Twilio.AuthToken, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
+		AuthToken: cfg.Twilio.AuthToken, AccountSID: cfg.Twilio.AccountSID, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
 		Sink: g.Ingest, Calls: g.Ingest, Deliveries: deliverySinks(g.deliveries), Text: g.Text, ComuneOf: g.book.comuneOf,
 		Hours: g.hours, Keywords: g.smsKeywords, AutoReplies: g.smsAutoReplies, Traffic: g.traffic, Logger: g.Log,
 		Desk: g.callDesk, CallbackOfferSeconds: cfg.Voice.CallbackOfferSeconds, Record: cfg.Voice.Record,

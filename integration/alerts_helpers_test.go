@@ -51,7 +51,7 @@ var alertSMSSeq atomic.Int64
 func alertSMS(t *testing.T, gw *harness.Gateway, sid, from, to, body string) string {
 	t.Helper()
 	if sid == "" {
-		sid = fmt.Sprintf("SMal%028d", alertSMSSeq.Add(1)+time.Now().UnixNano()%1e9*1000)
+		sid = fmt.Sprintf("SMa1%030d", alertSMSSeq.Add(1)+time.Now().UnixNano()%1e9*1000)
 	}
 	resp, text := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm(sid, from, to, body))
 	if resp.StatusCode != 200 {

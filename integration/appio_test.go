@@ -188,7 +188,7 @@ func TestAppIOOperatorReply(t *testing.T) {
 		t.Fatalf("user add: %v %s", err, out)
 	}
 	token := runCLI(t, "token", "create", "--config", r.cfg, "--username", "anna")
-	form := harness.SMSForm("SMappio0001", "+393470000001", "+390552768000", "Quando riapre l'anagrafe?")
+	form := harness.SMSForm("SM00000000000000000000000000000001", "+393470000001", "+390552768000", "Quando riapre l'anagrafe?")
 	path := "/webhooks/twilio/sms"
 	if resp, body := harness.PostTwilioSigned(t, r.p.URL, path, form, harness.Signature(harness.AuthToken, r.p.URL+path, form)); resp.StatusCode != 200 {
 		t.Fatalf("inbound SMS: %d %s", resp.StatusCode, body)
@@ -258,7 +258,7 @@ func TestAppIOOperatorReply(t *testing.T) {
 
 	// A citizen whose App IO profile refuses the comune's service: the reply by App IO is
 	// refused at once with the reason, and nothing goes to App IO; the SMS reply is queued.
-	form = harness.SMSForm("SMappio0002", "+393470000002", "+390552768000", "E l'ufficio tributi?")
+	form = harness.SMSForm("SM00000000000000000000000000000002", "+393470000002", "+390552768000", "E l'ufficio tributi?")
 	if resp, body := harness.PostTwilioSigned(t, r.p.URL, path, form, harness.Signature(harness.AuthToken, r.p.URL+path, form)); resp.StatusCode != 200 {
 		t.Fatalf("inbound SMS: %d %s", resp.StatusCode, body)
 	}

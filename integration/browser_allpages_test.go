@@ -232,7 +232,7 @@ func browserAxeRefusedMerge(t *testing.T, ctx context.Context, _ *harness.Gatewa
 // browserAxeLiveContact sends an SMS while the inbox is open: the row the script adds is checked too.
 func browserAxeLiveContact(t *testing.T, ctx context.Context, gw *harness.Gateway) {
 	browserWait(t, ctx, "live stream connected", `document.body.getAttribute("data-live") === "on"`, 20*time.Second)
-	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("l", 32), "+393479876543", firenzeNumber, "Arrivato dal vivo")); resp.StatusCode != 200 {
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("9", 32), "+393479876543", firenzeNumber, "Arrivato dal vivo")); resp.StatusCode != 200 {
 		t.Fatalf("sms: %d %s", resp.StatusCode, body)
 	}
 	browserWait(t, ctx, "the live row", `Array.from(document.querySelectorAll("#contact-rows tr")).some(r => r.textContent.includes("Arrivato dal vivo"))`, 20*time.Second)

@@ -23,7 +23,7 @@ func TestBrowserReplyByKeyboard(t *testing.T) {
 	admin := gw.User(t, "capo", store.RoleAdmin)
 	gw.User(t, "operatrice", store.RoleOperator)
 	const mobile = "+393471234567"
-	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("k", 32), mobile, firenzeNumber, "Quando passa la raccolta dei rifiuti ingombranti?")); resp.StatusCode != 200 {
+	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM"+strings.Repeat("8", 32), mobile, firenzeNumber, "Quando passa la raccolta dei rifiuti ingombranti?")); resp.StatusCode != 200 {
 		t.Fatalf("sms: %d %s", resp.StatusCode, body)
 	}
 	id := newestContact(t, gw, admin, mobile).ID

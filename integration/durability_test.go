@@ -44,7 +44,7 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for i := range sent {
-					sid := fmt.Sprintf("SMkill%05d", i)
+					sid := fmt.Sprintf("SM%032d", i)
 					form := harness.SMSForm(sid, fmt.Sprintf("+39347%07d", i), "+39055055", "messaggio "+sid)
 					req, _ := http.NewRequest("POST", p.URL+"/webhooks/twilio/sms", strings.NewReader(form.Encode()))
 					req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -94,7 +94,7 @@ func TestKillNineLosesNothingAcknowledged(t *testing.T) {
 		}
 		// Twilio redelivers what it did not get an answer for: everything, once more.
 		for i := 0; i < total; i++ {
-			sid := fmt.Sprintf("SMkill%05d", i)
+			sid := fmt.Sprintf("SM%032d", i)
 			form := harness.SMSForm(sid, fmt.Sprintf("+39347%07d", i), "+39055055", "messaggio "+sid)
 			if resp, body := harness.PostTwilio(t, p2.URL, "/webhooks/twilio/sms", form); resp.StatusCode != 200 {
 				t.Fatalf("redelivery %s: %d %s", sid, resp.StatusCode, body)

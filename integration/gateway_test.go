@@ -38,17 +38,17 @@ func TestSMSWebhook(t *testing.T) {
 		gw := harness.Start(t, harness.Options{Dialect: d})
 		token := gw.User(t, "sup", store.RoleSupervisor)
 
-		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
+		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/xml") || !strings.Contains(body, "<Response") {
 			t.Fatalf("sms webhook: %d %s %q", resp.StatusCode, resp.Header.Get("Content-Type"), body)
 		}
 		// The same MessageSid again is the same contact.
-		resp, _ = harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
+		resp, _ = harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000001", "347 123 4567", "+39055055", "Domani c'è il blocco del traffico?"))
 		if resp.StatusCode != 200 {
 			t.Fatalf("duplicate: %d", resp.StatusCode)
 		}
 		// To a comune's own number: the number decides the comune.
-		harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM0002", "+393479999999", "+390552768000", "Ho ricevuto una multa"))
+		harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000002", "+393479999999", "+390552768000", "Ho ricevuto una multa"))
 
 		var list contactList
 		if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts?channel=sms", token, nil, &list); code != 200 {
@@ -58,7 +58,7 @@ func TestSMSWebhook(t *testing.T) {
 			t.Fatalf("want 2 contacts (duplicate folded), got %d", len(list.Items))
 		}
 		fi, shared := list.Items[0], list.Items[1]
-		if shared.From != "+393471234567" || shared.To != "+39055055" || shared.Comune != nil || shared.ExternalID != "SM0001" ||
+		if shared.From != "+393471234567" || shared.To != "+39055055" || shared.Comune != nil || shared.ExternalID != "SM00000000000000000000000000000001" ||
 			shared.Channel != channels.SMS || shared.Status != channels.StatusOpen || shared.Citizen == nil || *shared.Citizen.Phone != "+393471234567" {
 			t.Fatalf("shared-number contact: %+v", shared)
 		}
@@ -83,7 +83,7 @@ func TestSMSWebhook(t *testing.T) {
 func TestForgedAndBadWebhooksStoreNothing(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		gw := harness.Start(t, harness.Options{Dialect: d})
-		form := harness.SMSForm("SMforged", "+393471234567", "+39055055", "ciao")
+		form := harness.SMSForm("SM00000000000000000000000000000003", "+393471234567", "+39055055", "ciao")
 		cases := []struct {
 			name string
 			sig  string
@@ -103,12 +103,12 @@ func TestForgedAndBadWebhooksStoreNothing(t *testing.T) {
 		}
 		// A tampered field after signing.
 		sig := harness.Signature(harness.AuthToken, harness.PublicURL+"/webhooks/twilio/sms", form)
-		tampered := harness.SMSForm("SMforged", "+393471234567", "+39055055", "ciao, modificato")
+		tampered := harness.SMSForm("SM00000000000000000000000000000003", "+393471234567", "+39055055", "ciao, modificato")
 		if resp, _ := harness.PostTwilioSigned(t, gw.URL, "/webhooks/twilio/sms", tampered, sig); resp.StatusCode != 403 {
 			t.Errorf("tampered body: %d", resp.StatusCode)
 		}
 		// Over the body limit: 413.
-		big := harness.SMSForm("SMbig", "+393471234567", "+39055055", strings.Repeat("a", 2<<20))
+		big := harness.SMSForm("SM00000000000000000000000000000004", "+393471234567", "+39055055", strings.Repeat("a", 2<<20))
 		if resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", big); resp.StatusCode != 413 {
 			t.Errorf("huge body: %d", resp.StatusCode)
 		}
@@ -134,17 +134,17 @@ func TestVoiceCallWithStatusCallback(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		gw := harness.Start(t, harness.Options{Dialect: d})
 		token := gw.User(t, "sup", store.RoleSupervisor)
-		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA0001", "+393471234567", "+390552768000", "ringing"))
+		resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA00000000000000000000000000000005", "+393471234567", "+390552768000", "ringing"))
 		if resp.StatusCode != 200 || !strings.Contains(body, `<Say language="it-IT">`) || !strings.Contains(body, "<Gather") {
 			t.Fatalf("voice: %d %s", resp.StatusCode, body)
 		}
-		menu := harness.CallForm("CA0001", "+393471234567", "+390552768000", "in-progress")
+		menu := harness.CallForm("CA00000000000000000000000000000005", "+393471234567", "+390552768000", "in-progress")
 		menu.Set("Digits", "2")
 		resp, body = harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/menu", menu)
 		if resp.StatusCode != 200 || !strings.Contains(body, "<Enqueue") {
 			t.Fatalf("menu: %d %s", resp.StatusCode, body)
 		}
-		status := harness.CallForm("CA0001", "+393471234567", "+390552768000", "completed")
+		status := harness.CallForm("CA00000000000000000000000000000005", "+393471234567", "+390552768000", "completed")
 		status.Set("CallDuration", "117")
 		if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/status", status); resp.StatusCode != 200 {
 			t.Fatalf("status: %d %s", resp.StatusCode, body)
@@ -155,7 +155,7 @@ func TestVoiceCallWithStatusCallback(t *testing.T) {
 			t.Fatalf("want 1 call, got %d", len(list.Items))
 		}
 		c := list.Items[0]
-		if c.Call == nil || c.Call.Status != "completed" || c.Call.DurationSeconds != 117 || c.ExternalID != "CA0001" ||
+		if c.Call == nil || c.Call.Status != "completed" || c.Call.DurationSeconds != 117 || c.ExternalID != "CA00000000000000000000000000000005" ||
 			c.Category == nil || *c.Category != "contravvenzioni" || c.Comune == nil || *c.Comune != "firenze" {
 			t.Fatalf("call contact: %+v call=%+v", c, c.Call)
 		}
@@ -237,8 +237,8 @@ func TestOperatorAPIAuthAndScope(t *testing.T) {
 	gw := harness.Start(t, harness.Options{})
 	empoli := gw.User(t, "op-empoli", store.RoleOperator, "empoli")
 	all := gw.User(t, "sup", store.RoleSupervisor)
-	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SMfi", "+393471234567", "+390552768000", "multa"))
-	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SMem", "+393471234568", "+39057175761", "ztl"))
+	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000006", "+393471234567", "+390552768000", "multa"))
+	harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000007", "+393471234568", "+39057175761", "ztl"))
 	var list contactList
 	if code := harness.API(t, "GET", gw.URL+"/api/v1/contacts", "", nil, nil); code != 401 {
 		t.Fatalf("no token: %d", code)
@@ -288,7 +288,7 @@ func TestOperatorAPIAuthAndScope(t *testing.T) {
 func TestMMSMediaAndMetrics(t *testing.T) {
 	gw := harness.Start(t, harness.Options{})
 	token := gw.User(t, "sup", store.RoleSupervisor)
-	form := harness.SMSForm("MM0001", "+393471234567", "+390552768000", "ecco la foto della multa")
+	form := harness.SMSForm("MM00000000000000000000000000000008", "+393471234567", "+390552768000", "ecco la foto della multa")
 	form.Set("NumMedia", "2")
 	form.Set("MediaUrl0", "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM0001/Media/ME1")
 	form.Set("MediaContentType0", "image/jpeg")
@@ -343,11 +343,11 @@ func TestClosedHoursVoicemail(t *testing.T) {
 	yaml := strings.Replace(harness.BaseYAML, `  close: "23:59"`, `  close: "23:59"`+"\n  holidays: [\""+today+"\"]", 1)
 	gw := harness.Start(t, harness.Options{Replace: yaml})
 	token := gw.User(t, "sup", store.RoleSupervisor)
-	resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CAclosed", "+393471234567", "+390552768000", "ringing"))
+	resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice", harness.CallForm("CA00000000000000000000000000000009", "+393471234567", "+390552768000", "ringing"))
 	if resp.StatusCode != 200 || !strings.Contains(body, "<Record") || !strings.Contains(body, `language="it-IT"`) || strings.Contains(body, "<Gather") {
 		t.Fatalf("closed-hours answer: %d %s", resp.StatusCode, body)
 	}
-	rec := harness.CallForm("CAclosed", "+393471234567", "+390552768000", "in-progress")
+	rec := harness.CallForm("CA00000000000000000000000000000009", "+393471234567", "+390552768000", "in-progress")
 	rec.Set("RecordingUrl", "https://api.twilio.com/2010-04-01/Accounts/AC0/Recordings/RE1")
 	rec.Set("RecordingDuration", "14")
 	if resp, body := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/voice/recording", rec); resp.StatusCode != 200 || !strings.Contains(body, "<Hangup") {

@@ -181,7 +181,7 @@ func TestCitizenExportAndErase(t *testing.T) {
 	for _, d := range storetest.Dialects {
 		t.Run(strings.ToLower(string(d)), func(t *testing.T) {
 			s := startGDPRServer(t, d, "")
-			if resp, body := harness.PostTwilio(t, s.p.URL, "/webhooks/twilio/sms", harness.SMSForm("SMgdpr1", gdprPhone, "+390552768000", gdprSMS)); resp.StatusCode != 200 {
+			if resp, body := harness.PostTwilio(t, s.p.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000001", gdprPhone, "+390552768000", gdprSMS)); resp.StatusCode != 200 {
 				t.Fatalf("sms webhook: %d %s", resp.StatusCode, body)
 			}
 			smsContact, citizen := s.waitContact(t, "Brunelleschiana")

@@ -48,7 +48,7 @@ func TestAttachmentURLsAreNeverRedirects(t *testing.T) {
 		"media-4": "data:text/html,<script>alert(1)</script>",
 		"media-5": provider.URL + "/2010-04-01/Accounts/" + harness.AccountSID + "/Messages/MM1/Media/ME2",
 	}
-	form := harness.SMSForm("MMhostile0001", "+393471112233", "+390552768000", "foto")
+	form := harness.SMSForm("MM00000000000000000000000000000001", "+393471112233", "+390552768000", "foto")
 	form.Set("NumMedia", "6")
 	for i := 0; i < 6; i++ {
 		name := "media-" + string(rune('0'+i))

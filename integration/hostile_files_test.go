@@ -25,7 +25,7 @@ func TestDataFilesArePrivate(t *testing.T) {
 	addr := harness.FreePort(t)
 	cfgPath := harness.WriteConfig(t, dir, harness.ConfigYAML(harness.Options{}, data, ""), addr)
 	p := harness.StartProcess(t, cfgPath, addr)
-	form := harness.SMSForm("SMmodes0001", "+393471234567", "+390552768000", "buongiorno")
+	form := harness.SMSForm("SM00000000000000000000000000000001", "+393471234567", "+390552768000", "buongiorno")
 	if resp, body := harness.PostTwilio(t, p.URL, "/webhooks/twilio/sms", form); resp.StatusCode != 200 {
 		t.Fatalf("sms webhook: %d %s", resp.StatusCode, body)
 	}
@@ -70,7 +70,7 @@ func TestDataFilesArePrivate(t *testing.T) {
 		t.Fatal(err)
 	}
 	p = harness.StartProcess(t, cfgPath, addr)
-	if resp, body := harness.PostTwilio(t, p.URL, "/webhooks/twilio/sms", harness.SMSForm("SMmodes0002", "+393471234567", "+390552768000", "ancora")); resp.StatusCode != 200 {
+	if resp, body := harness.PostTwilio(t, p.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000002", "+393471234567", "+390552768000", "ancora")); resp.StatusCode != 200 {
 		t.Fatalf("sms webhook: %d %s", resp.StatusCode, body)
 	}
 	check("after a restart")

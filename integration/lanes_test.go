@@ -68,14 +68,14 @@ func TestPriorityLanes(t *testing.T) {
 		key := runCLI(t, "apikey", "create", "--config", cfgPath, "--comune", "firenze", "--name", "lanes test")
 		p := harness.StartProcess(t, cfgPath, addr)
 
-		quiet := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMquiet")
+		quiet := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMa")
 		time.Sleep(5 * time.Second) // the quiet window: a length of time, not a condition
 		quiet99, quietN := p99(quiet.Stop())
 		if quiet.Errors() != 0 {
 			t.Fatalf("%d quiet webhooks failed", quiet.Errors())
 		}
 
-		busy := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMbusy")
+		busy := loadgen.StartInbound(p.URL, twilioemu.Signer{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken}, "+390552768000", rate, "SMb")
 		code, out := alertCall(t, "POST", p.URL+"/api/v1/alerts", key, map[string]any{"category": "blocco-traffico", "message": "Domani blocco del traffico"}, "")
 		if code != 202 {
 			busy.Stop()

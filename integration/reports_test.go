@@ -81,7 +81,7 @@ func TestReportsFromRealChannels(t *testing.T) {
 				ctiEvent(t, gw, map[string]string{"event": "hangup", "callId": c.id, "timestamp": ts(c.hangupAfter)})
 			}
 		}
-		resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SMrep0001", "+393471112233", firenzeNo, "Domani c'è il blocco del traffico?"))
+		resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000000001", "+393471112233", firenzeNo, "Domani c'è il blocco del traffico?"))
 		if resp.StatusCode != 200 {
 			t.Fatalf("sms webhook %d", resp.StatusCode)
 		}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -62,6 +63,8 @@ type TrafficInfo interface {
 // WebhookOptions wire the webhooks.
 type WebhookOptions struct {
 	AuthToken string
+	// AccountSID, when set, is the only account whose webhooks are taken.
+	AccountSID string
 	// PublicURL is the base URL Twilio calls; signatures are checked against it, never
 	// against the request's own Host (which a proxy rewrites).
 	PublicURL     string
@@ -150,6 +153,9 @@ func (w *Webhooks) verify(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			return httperr.BadRequest("malformed_form", "the body is not a valid form: %v", err)
 		}
+		if err := w.checkSids(r.PostForm); err != nil {
+			return err
+		}
 		if w.o.SkipSignature {
 			return next(c)
 		}
@@ -171,6 +177,32 @@ func (w *Webhooks) verify(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// sidPattern is a Twilio resource's sid: two letters naming its kind, then 32 hex digits.
+var sidPattern = regexp.MustCompile(`^[A-Z]{2}[0-9a-fA-F]{32}$`)
+
+// checkSids refuses a webhook whose sids are not Twilio's, or that is for another account.
+// The signature covers the fields' names and values run together, without separators, so a
+// captured request can be cut again at a field's edge and still verify: MessageSid absorbing
+// the next field ("NumMedia" "0") is a new sid, which de-duplication would take for a new
+// message (a second contact, a keyword run again: ISCRIVI after the citizen's STOP). A sid's
+// fixed length pins the edges on both of its sides.
+func (w *Webhooks) checkSids(form url.Values) error {
+	for name, values := range form {
+		if !strings.HasSuffix(name, "Sid") {
+			continue
+		}
+		for _, v := range values {
+			if v != "" && !sidPattern.MatchString(v) {
+				return httperr.BadRequest("malformed_sid", "%s is not a Twilio sid", name)
+			}
+		}
+	}
+	if acct := form.Get("AccountSid"); acct != "" && w.o.AccountSID != "" && acct != w.o.AccountSID {
+		return httperr.Forbidden("the webhook is for another Twilio account")
+	}
+	return nil
 }
 
 func twiml(c echo.Context, body string) error {

@@ -26,7 +26,7 @@ type Inbound struct {
 }
 
 // StartInbound posts rate webhooks a second to base + /webhooks/twilio/sms, signed by signer,
-// to the comune number to; message ids start with prefix (unique per run).
+// to the comune number to; message ids start with prefix ("SM" and hex digits, unique per run).
 func StartInbound(base string, signer twilioemu.Signer, to string, rate int, prefix string) *Inbound {
 	l := &Inbound{done: make(chan struct{})}
 	c := &http.Client{Timeout: 10 * time.Second}
@@ -42,7 +42,7 @@ func StartInbound(base string, signer twilioemu.Signer, to string, rate int, pre
 			case <-tick.C:
 			}
 			i := seq.Add(1)
-			l.wg.Go(func() { l.post(c, full, signer, to, fmt.Sprintf("%s%026d", prefix, i), i) })
+			l.wg.Go(func() { l.post(c, full, signer, to, fmt.Sprintf("%s%0*d", prefix, 34-len(prefix), i), i) })
 		}
 	})
 	return l

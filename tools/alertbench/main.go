@@ -201,11 +201,11 @@ func run(o options) error {
 	var busy *loadgen.Inbound
 	if o.inbound > 0 {
 		signer := twilioemu.Signer{AccountSID: accountSID, AuthToken: authToken}
-		q := loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMquiet")
+		q := loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMa")
 		time.Sleep(o.inWindow)
 		quiet = q.Stop()
 		fmt.Printf("inbound, quiet: %d webhooks at %d/s, p50 %v, p99 %v, %d errors\n", len(quiet), o.inbound, pct(quiet, 50), pct(quiet, 99), q.Errors())
-		busy = loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMbusy")
+		busy = loadgen.StartInbound("http://"+addr, signer, "+390552768000", o.inbound, "SMb")
 	}
 	cpuBefore, _ := cpuTime(gw.Process.Pid)
 	start = time.Now()

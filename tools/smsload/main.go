@@ -100,7 +100,7 @@ func run(args []string) error {
 	token := fs.String("token", "testauthtoken0123456789", "Twilio auth token")
 	conc := fs.Int("c", 32, "concurrent clients")
 	dur := fs.Duration("d", 10*time.Second, "duration")
-	prefix := fs.String("prefix", fmt.Sprintf("SMload%d", time.Now().UnixNano()%1e9), "MessageSid prefix of this run")
+	prefix := fs.String("prefix", fmt.Sprintf("SM%08x", uint32(time.Now().UnixNano())), `MessageSid prefix of this run: "SM" and hex digits (the gateway takes only Twilio's sids)`)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func run(args []string) error {
 			defer wg.Done()
 			for ctx.Err() == nil {
 				n := seq.Add(1)
-				sid := fmt.Sprintf("%s%012d", *prefix, n)
+				sid := fmt.Sprintf("%s%0*d", *prefix, 34-len(*prefix), n)
 				form := url.Values{"MessageSid": {sid}, "AccountSid": {"AC00000000000000000000000000000000"},
 					"From": {fmt.Sprintf("+39347%07d", n%10_000_000)}, "To": {"+39055055"},
 					"Body": {"Buongiorno, domani c'è il blocco del traffico a Firenze? Grazie"}, "NumMedia": {"0"}, "ApiVersion": {"2010-04-01"}}

@@ -139,7 +139,7 @@ func run(o options) error {
 		if n > 10000 {
 			return errors.New("at most 10,000 contacts per run")
 		}
-		params := url.Values{"MessageSid": {fmt.Sprintf("SMbench%s%09d", run, i)}, "From": {from}, "To": {o.to}, "Body": {"permesso ztl per favore"}}
+		params := url.Values{"MessageSid": {fmt.Sprintf("SM%s%026d", run, i)}, "From": {from}, "To": {o.to}, "Body": {"permesso ztl per favore"}}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
