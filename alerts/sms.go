@@ -27,9 +27,13 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 	}
 	phone := in.From
 	switch cmd.Kind {
-	case CmdHelp:
-		return textsFor(cmd.Lang).help, true, nil
-	case CmdTraffic:
+	case CmdHelp, CmdTraffic:
+		if err := s.as.TakeRate(ctx, keywordReplyBucket(phone), 1, keywordReplies); err != nil {
+			return silentWhenSpent(err)
+		}
+		if cmd.Kind == CmdHelp {
+			return textsFor(cmd.Lang).help, true, nil
+		}
 		return s.answerTraffic(ctx, cmd, in)
 	}
 	if in.ExternalID != "" {
@@ -50,6 +54,16 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 		if err != nil {
 			return err
 		}
+		if handled && reply != "" {
+			// The command is done whatever the limit says (a STOP always stops); only its
+			// answer may be left unsent.
+			switch err := alertstore.TakeRateTx(ctx, tx, keywordReplyBucket(phone), 1, keywordReplies); {
+			case isRateLimited(err):
+				reply = ""
+			case err != nil:
+				return err
+			}
+		}
 		if in.ExternalID == "" {
 			return nil
 		}
@@ -67,6 +81,27 @@ func (s *Service) HandleSMS(ctx context.Context, in channels.InboundMessage) (st
 		return "", false, err
 	}
 	return reply, handled, nil
+}
+
+// keywordReplies bounds the keyword answers one number gets: a citizen's conversation (ISCRIVI,
+// SI, BLOCCO, INFO, STOP) fits, while an automated sender whose own messages start with a
+// keyword ("Info: questo numero non accetta risposte") and that answers everything is answered
+// a few times and then no more, which ends the loop (each turn of it a paid SMS).
+var keywordReplies = alertstore.Rate{Limit: 6, Per: time.Hour}
+
+func keywordReplyBucket(phone string) string { return "keyword-reply:" + phone }
+
+func isRateLimited(err error) bool {
+	var rl *alertstore.RateLimitedError
+	return errors.As(err, &rl)
+}
+
+// silentWhenSpent handles a keyword without answering it when its number's answers are spent.
+func silentWhenSpent(err error) (string, bool, error) {
+	if isRateLimited(err) {
+		return "", true, nil
+	}
+	return "", false, err
 }
 
 // act performs a command that changes subscriptions, inside the transaction that records it.

@@ -2,6 +2,7 @@ package alerts
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -193,5 +194,40 @@ func TestBloccoAnswersActiveTrafficAlerts(t *testing.T) {
 	list, err := f.svc.ActiveTrafficAlerts(ctx, "firenze")
 	if err != nil || len(list) != 1 || list[0] != "Domani blocco Euro 0-4." {
 		t.Fatalf("%q %v", list, err)
+	}
+}
+
+// An automated sender whose messages start with a keyword, and that answers everything, would
+// keep both sides texting each other, each turn a paid SMS: a number's keyword answers are
+// bounded, while its commands still act (a STOP always stops), and another number, or the same
+// one an hour later, is answered.
+func TestKeywordAnswersToOneNumberAreBounded(t *testing.T) {
+	f := newFixture(t, 1000, 100)
+	const bot = "+393400000042"
+	answered := 0
+	for i := range 30 {
+		reply, handled := handle(t, f, fmt.Sprintf("SM%032d", i), bot, firenzeNo, "Info: questo numero non accetta risposte.")
+		if !handled {
+			t.Fatalf("message %d: a keyword left unhandled became a contact", i)
+		}
+		if reply != "" {
+			answered++
+		}
+	}
+	if answered != keywordReplies.Limit {
+		t.Fatalf("%d of 30 keyword messages answered, want %d", answered, keywordReplies.Limit)
+	}
+	if reply, handled := handle(t, f, fmt.Sprintf("SM%032d", 100), bot, firenzeNo, "STOP"); !handled || reply != "" {
+		t.Fatalf("STOP past the limit: %q handled %v, want handled without an answer", reply, handled)
+	}
+	if out, err := f.as.IsOptedOut(context.Background(), bot); err != nil || !out {
+		t.Fatalf("STOP past the limit did not stop the number: %v %v", out, err)
+	}
+	if reply, _ := handle(t, f, fmt.Sprintf("SM%032d", 101), "+393400000043", firenzeNo, "AIUTO"); reply == "" {
+		t.Fatal("another number's keyword went unanswered")
+	}
+	f.clock.Advance(time.Hour)
+	if reply, _ := handle(t, f, fmt.Sprintf("SM%032d", 102), bot, firenzeNo, "AIUTO"); reply == "" {
+		t.Fatal("an hour later the number is still not answered")
 	}
 }
