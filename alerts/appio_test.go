@@ -107,3 +107,76 @@ func TestAppIOOutcomes(t *testing.T) {
 		t.Fatalf("SMS only is stored as the default: %+v %v", got.Channels, err)
 	}
 }
+
+// A citizen subscribed by fiscal code keeps getting App IO alerts while the subscription by
+// phone the comune adds waits for its SI (which never comes for a number that said STOP); once
+// confirmed, that one stands alone for the citizen; removing by fiscal code removes both.
+func TestAPhoneAddedToAnAppIOSubscriberWaitsForItsSI(t *testing.T) {
+	ctx := context.Background()
+	const cf = "RSSMRA85T10A562S"
+	by := alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:k"}
+	chans := []string{alertstore.ChannelAppIO, alertstore.ChannelSMS}
+	audience := func(t *testing.T, f *fixture) int {
+		t.Helper()
+		n, err := f.as.CountAudienceFor(ctx, "firenze", nil, chans)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	newSubscriber := func(t *testing.T) *fixture {
+		f := newFixture(t, 1000, 100, func(o *Options) { o.AppIO = &fakeAppIO{allowed: map[string]bool{cf: true}} })
+		if _, err := f.svc.Subscribe(ctx, "firenze", SubscriptionRequest{FiscalCode: cf}, by, RateCharge{}); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+
+	t.Run("a number that said STOP", func(t *testing.T) {
+		f := newSubscriber(t)
+		const phone = "+393471119999"
+		handle(t, f, "SM"+strings.Repeat("1", 32), phone, sharedNo, "STOP")
+		if _, err := f.svc.Subscribe(ctx, "firenze", SubscriptionRequest{Phone: phone, FiscalCode: cf}, by, RateCharge{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := audience(t, f); n != 1 {
+			t.Fatalf("audience %d, want the App IO subscriber still in it", n)
+		}
+		v, err := f.svc.GetSubscriber(ctx, "firenze", cf)
+		if err != nil || v.Status != alertstore.SubscriberConfirmed {
+			t.Fatalf("by fiscal code: %+v %v, want the confirmed subscription", v, err)
+		}
+		// Subscribing by fiscal code again changes that one, not the pending one.
+		if v, err := f.svc.Subscribe(ctx, "firenze", SubscriptionRequest{FiscalCode: cf, Topics: []string{"traffico"}}, by, RateCharge{}); err != nil || v.Status != alertstore.SubscriberConfirmed {
+			t.Fatalf("again by fiscal code: %+v %v", v, err)
+		}
+		if err := f.svc.RemoveSubscriber(ctx, "firenze", cf, by); err != nil {
+			t.Fatal(err)
+		}
+		keys, err := f.as.SubscriptionsOfFiscalCode(ctx, "firenze", cf)
+		if err != nil || len(keys) != 0 {
+			t.Fatalf("after removal by fiscal code: %q %v, want none", keys, err)
+		}
+	})
+
+	t.Run("a number that confirms", func(t *testing.T) {
+		f := newSubscriber(t)
+		const phone = "+393471118888"
+		if _, err := f.svc.Subscribe(ctx, "firenze", SubscriptionRequest{Phone: phone, FiscalCode: cf}, by, RateCharge{}); err != nil {
+			t.Fatal(err)
+		}
+		if n := audience(t, f); n != 1 {
+			t.Fatalf("audience before the SI %d, want 1", n)
+		}
+		if reply, handled := handle(t, f, "SM"+strings.Repeat("2", 32), phone, sharedNo, "SI"); !handled || reply == "" {
+			t.Fatalf("SI: %q %v", reply, handled)
+		}
+		if n := audience(t, f); n != 1 {
+			t.Fatalf("audience after the SI %d, want 1 (the citizen once, not twice)", n)
+		}
+		keys, err := f.as.SubscriptionsOfFiscalCode(ctx, "firenze", cf)
+		if err != nil || len(keys) != 1 || keys[0] != phone {
+			t.Fatalf("subscriptions of the fiscal code %q %v, want only %s", keys, err, phone)
+		}
+	})
+}

@@ -195,6 +195,9 @@ func (s *Service) view(ctx context.Context, sb alertstore.Subscriber) (Subscribe
 
 // RemoveSubscriber deletes a comune's subscription of a number (its consent trail stays).
 func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string, by alertstore.ConsentActor) error {
+	if cf, err := fiscalcode.Normalize(rawPhone); err == nil {
+		return s.removeFiscalCode(ctx, comune, cf, by)
+	}
 	phone, err := s.subscriberKey(ctx, comune, rawPhone)
 	if err != nil {
 		return err
@@ -204,6 +207,24 @@ func (s *Service) RemoveSubscriber(ctx context.Context, comune, rawPhone string,
 		return notFound("subscriber %s not found", phone)
 	}
 	return err
+}
+
+// removeFiscalCode removes every subscription of the comune that carries a fiscal code: the one
+// by the fiscal code alone and one by phone still waiting for its SI can stand side by side.
+func (s *Service) removeFiscalCode(ctx context.Context, comune, cf string, by alertstore.ConsentActor) error {
+	keys, err := s.as.SubscriptionsOfFiscalCode(ctx, comune, cf)
+	if err != nil {
+		return err
+	}
+	if len(keys) == 0 {
+		return notFound("subscriber %s not found", cf)
+	}
+	for _, key := range keys {
+		if err := s.as.RemoveSubscriber(ctx, comune, key, by); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // ConfirmArgs is the River job that asks a citizen to confirm a subscription by SMS.

@@ -20,29 +20,44 @@ func FiscalKey(fiscalCode string) string { return "cf:" + fiscalCode }
 func IsFiscalKey(phone string) bool { return strings.HasPrefix(phone, "cf:") }
 
 // SetFiscalCode records a subscription's fiscal code (the comune gave both a phone and a
-// fiscal code). A subscription of the same comune by that fiscal code alone is removed: the
-// one with the phone now stands for the citizen.
+// fiscal code). Once that subscription is confirmed it stands for the citizen, and one of the
+// same comune by the fiscal code alone is removed; until then (the SI may never come: a number
+// that said STOP is never asked) the one by fiscal code keeps reaching them through App IO.
 func (s *Store) SetFiscalCode(ctx context.Context, comune, phone, fiscalCode string, by ConsentActor) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		now := store.Micros(s.Now())
 		if _, err := tx.Exec(ctx, "UPDATE subscribers SET fiscal_code = ?, updated_at = ? WHERE comune = ? AND phone = ?", fiscalCode, now, comune, phone); err != nil {
 			return err
 		}
-		res, err := tx.Exec(ctx, "UPDATE subscribers SET status = 'removed', updated_at = ? WHERE comune = ? AND phone = ? AND status <> 'removed'",
-			now, comune, FiscalKey(fiscalCode))
-		if err != nil {
+		var status string
+		if err := tx.QueryRow(ctx, "SELECT status FROM subscribers WHERE comune = ? AND phone = ?", comune, phone).Scan(&status); err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n > 0 {
-			return AddConsent(ctx, tx, Consent{Comune: comune, Phone: FiscalKey(fiscalCode), Action: ConsentRemove, Via: by.Via, Actor: by.Actor,
-				Detail: "replaced by the subscription of " + phone})
+		if status != SubscriberConfirmed {
+			return nil
 		}
-		return nil
+		return replaceFiscalSubscription(ctx, tx, comune, phone, fiscalCode, by)
 	})
 }
 
-// SubscribeFiscalCode subscribes a citizen by fiscal code alone. A subscription of the comune
-// that already carries the fiscal code (with a phone) only has its topics changed. A new one is
+// replaceFiscalSubscription removes the comune's subscription by fiscal code alone, now that
+// the confirmed subscription of phone carries the same fiscal code: one citizen, one subscription.
+func replaceFiscalSubscription(ctx context.Context, tx *store.Tx, comune, phone, fiscalCode string, by ConsentActor) error {
+	res, err := tx.Exec(ctx, "UPDATE subscribers SET status = 'removed', updated_at = ? WHERE comune = ? AND phone = ? AND status <> 'removed'",
+		store.Micros(tx.Store().Now()), comune, FiscalKey(fiscalCode))
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n > 0 {
+		return AddConsent(ctx, tx, Consent{Comune: comune, Phone: FiscalKey(fiscalCode), Action: ConsentRemove, Via: by.Via, Actor: by.Actor,
+			Detail: "replaced by the subscription of " + phone})
+	}
+	return nil
+}
+
+// SubscribeFiscalCode subscribes a citizen by fiscal code alone. A confirmed subscription of
+// the comune that already carries the fiscal code (with a phone) only has its topics changed;
+// one still pending does not stand for the citizen yet. A new one is
 // confirmed at once: App IO asks the citizen's own consent (the service's switch in the app),
 // and nothing reaches them unless their profile accepts the comune's service.
 func (s *Store) SubscribeFiscalCode(ctx context.Context, comune, fiscalCode string, topics []string, lang string, by ConsentActor) (Subscriber, error) {
@@ -50,7 +65,7 @@ func (s *Store) SubscribeFiscalCode(ctx context.Context, comune, fiscalCode stri
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		now := store.Micros(s.Now())
 		var phone string
-		err := tx.QueryRow(ctx, "SELECT phone FROM subscribers WHERE comune = ? AND fiscal_code = ? AND status <> 'removed' AND phone <> ? ORDER BY phone LIMIT 1",
+		err := tx.QueryRow(ctx, "SELECT phone FROM subscribers WHERE comune = ? AND fiscal_code = ? AND status = 'confirmed' AND phone <> ? ORDER BY phone LIMIT 1",
 			comune, fiscalCode, key).Scan(&phone)
 		if err == nil {
 			key = phone
@@ -77,11 +92,19 @@ func (s *Store) SubscribeFiscalCode(ctx context.Context, comune, fiscalCode stri
 	return s.Subscriber(ctx, comune, key)
 }
 
-// SubscriberByFiscalCode reads the comune's subscription that carries a fiscal code (with a
-// phone first, else by fiscal code alone); a removed one is store.ErrNotFound.
+// SubscriberByFiscalCode reads the comune's subscription that carries a fiscal code (a
+// confirmed one first, then one with a phone, else by fiscal code alone); a removed one is
+// store.ErrNotFound.
 func (s *Store) SubscriberByFiscalCode(ctx context.Context, comune, fiscalCode string) (Subscriber, error) {
 	return scanSubscriber(s.QueryRow(ctx, "SELECT "+subscriberColumns+` FROM subscribers WHERE comune = ? AND fiscal_code = ? AND status <> 'removed'
-		ORDER BY CASE WHEN phone LIKE 'cf:%' THEN 1 ELSE 0 END, phone LIMIT 1`, comune, fiscalCode))
+		ORDER BY CASE WHEN status = 'confirmed' THEN 0 ELSE 1 END, CASE WHEN phone LIKE 'cf:%' THEN 1 ELSE 0 END, phone LIMIT 1`, comune, fiscalCode))
+}
+
+// SubscriptionsOfFiscalCode lists the keys of the comune's subscriptions that carry a fiscal
+// code (by phone, or by the fiscal code alone), removed ones left out.
+func (s *Store) SubscriptionsOfFiscalCode(ctx context.Context, comune, fiscalCode string) ([]string, error) {
+	rows, err := s.Query(ctx, "SELECT phone FROM subscribers WHERE comune = ? AND fiscal_code = ? AND status <> 'removed' ORDER BY phone", comune, fiscalCode)
+	return store.Collect(rows, err, scanString)
 }
 
 // recordChannels writes the channel of each result that names one, one statement per channel.

@@ -179,15 +179,15 @@ func SubscribeByCitizen(ctx context.Context, t *store.Tx, comune, phone string, 
 // the number the requests are sent from). A subscription no request was sent for (the number
 // had said STOP, or had a request that day already) is never confirmed by an SI.
 func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, since time.Time, by ConsentActor) ([]string, error) {
-	rows, err := t.Query(ctx, `SELECT comune, topics FROM subscribers WHERE phone = ? AND status = 'pending'
+	rows, err := t.Query(ctx, `SELECT comune, topics, COALESCE(fiscal_code, '') FROM subscribers WHERE phone = ? AND status = 'pending'
 		AND asked_at IS NOT NULL AND asked_at >= ? AND (? = '' OR comune = ?) ORDER BY comune`, phone, store.Micros(since), comune, comune)
 	if err != nil {
 		return nil, err
 	}
-	type pending struct{ comune, topics string }
+	type pending struct{ comune, topics, fiscalCode string }
 	list, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (pending, error) {
 		var p pending
-		err := r.Scan(&p.comune, &p.topics)
+		err := r.Scan(&p.comune, &p.topics, &p.fiscalCode)
 		return p, err
 	})
 	if err != nil {
@@ -205,6 +205,11 @@ func ConfirmPending(ctx context.Context, t *store.Tx, phone, comune string, sinc
 		}
 		if err := AddConsent(ctx, t, Consent{Comune: p.comune, Phone: phone, Action: ConsentConfirm, Via: by.Via, Actor: by.Actor, Topics: splitList(p.topics)}); err != nil {
 			return nil, err
+		}
+		if p.fiscalCode != "" {
+			if err := replaceFiscalSubscription(ctx, t, p.comune, phone, p.fiscalCode, by); err != nil {
+				return nil, err
+			}
 		}
 		comuni = append(comuni, p.comune)
 	}
