@@ -118,6 +118,18 @@ func IsMobile(e164 string) bool {
 	return isMobile(n)
 }
 
+// IsCostly reports whether dialling an E.164 number costs the caller more than an ordinary
+// call: premium-rate and shared-cost numbers. A caller id is the caller's to forge, so a
+// "call me back" must not become a paid call to the forger's line.
+func IsCostly(e164 string) bool {
+	n, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return false
+	}
+	t := phonenumbers.GetNumberType(n)
+	return t == phonenumbers.PREMIUM_RATE || t == phonenumbers.SHARED_COST
+}
+
 func isMobile(n *phonenumbers.PhoneNumber) bool {
 	t := phonenumbers.GetNumberType(n)
 	return t == phonenumbers.MOBILE || t == phonenumbers.FIXED_LINE_OR_MOBILE

@@ -243,6 +243,9 @@ func (d *Desk) CallBack(ctx context.Context, u store.User, contactID string) (st
 	if !isE164(citizen) {
 		return "", badRequest("unreachable", "the citizen's number %q cannot be called", citizen)
 	}
+	if channels.IsCostly(citizen) {
+		return "", badRequest("costly_number", "%s is a premium-rate or shared-cost number: it is not called back", citizen)
+	}
 	callerID := c.To
 	if c.Direction == channels.Outbound || !isE164(callerID) {
 		callerID = d.o.Config.Twilio.From
