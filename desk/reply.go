@@ -229,8 +229,8 @@ func replySubject(s string) string {
 	return "Re: " + s
 }
 
-// threading is In-Reply-To (the citizen's last Message-ID) and References (the thread's ids
-// between the citizen and us, oldest first, the last maxReferences of them). Ids are bare,
+// threading is In-Reply-To (the citizen's last usable Message-ID) and References (the thread's
+// ids between the citizen and us, oldest first, the last maxReferences of them). Ids are bare,
 // without angle brackets, as the store keeps them.
 func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string, []string, error) {
 	msgs, err := d.o.Store.Messages(ctx, contactID)
@@ -248,13 +248,18 @@ func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string
 			continue // forwards to offices are not part of the citizen's thread
 		}
 		if m.Direction == channels.Inbound {
-			inReplyTo = m.MessageID
 			for _, r := range m.References {
-				if !seen[r] {
+				if usableThreadID(r) && !seen[r] {
 					seen[r] = true
 					refs = append(refs, r)
 				}
 			}
+		}
+		if !usableThreadID(m.MessageID) {
+			continue
+		}
+		if m.Direction == channels.Inbound {
+			inReplyTo = m.MessageID
 		}
 		if !seen[m.MessageID] {
 			seen[m.MessageID] = true
@@ -265,6 +270,13 @@ func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string
 		refs = append(refs[:1:1], refs[len(refs)-maxReferences+1:]...)
 	}
 	return inReplyTo, refs, nil
+}
+
+// usableThreadID reports whether a stored id can go into In-Reply-To or References: one with a
+// control character (a stray CR, stored before the parser refused them) would make go-message
+// refuse the header, and with it every reply of the thread.
+func usableThreadID(id string) bool {
+	return id != "" && strings.IndexFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) < 0
 }
 
 var errNoSender = errors.New("no sender is configured for this channel")

@@ -169,8 +169,39 @@ func (s *Service) AddFollower(f Follower) { s.opts.Followers = append(s.opts.Fol
 // AddInTx adds work that runs inside the storing transaction.
 func (s *Service) AddInTx(f InTx) { s.opts.InTx = append(s.opts.InTx, f) }
 
-// Receive stores an inbound message and returns once it is durable.
+// RefusedError is a message the store refused for what it holds, not for the database's
+// health (a value PostgreSQL cannot hold, a limit exceeded): it fails the same way however
+// often it is retried, so an adapter must not retry it forever (an IMAP poller would never
+// read the mail behind it).
+type RefusedError struct {
+	Err error
+}
+
+func (e *RefusedError) Error() string {
+	return "ingest: the store refused the message: " + e.Err.Error()
+}
+
+// Unwrap returns the database's error.
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+// Permanent lets adapters recognize a refusal without importing this package: retrying is
+// useless.
+func (e *RefusedError) Permanent() bool { return true }
+
+// storeError classifies a store failure: a refusal of the data becomes a *RefusedError, any
+// other failure (a lost connection, a busy database) is returned as it is, to be retried.
+func (s *Service) storeError(op string, err error) error {
+	s.opts.Metrics.StoreErrors.WithLabelValues(op).Inc()
+	if store.IsRefusedData(err) {
+		return &RefusedError{Err: err}
+	}
+	return err
+}
+
+// Receive stores an inbound message and returns once it is durable. A message the store
+// refuses for what it holds is reported as a *RefusedError.
 func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (channels.Receipt, error) {
+	in = withoutNUL(in)
 	for _, t := range s.opts.Transforms {
 		if t.Apply(&in) {
 			break
@@ -198,8 +229,7 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 	}
 	r, err := s.opts.Store.Ingest(ctx, req)
 	if err != nil {
-		s.opts.Metrics.StoreErrors.WithLabelValues("ingest").Inc()
-		return r, err
+		return r, s.storeError("ingest", err)
 	}
 	r.Comune = d.Comune
 	if r.Duplicate {
@@ -288,12 +318,12 @@ func (s *Service) Publish(ctx context.Context, e events.Event) { s.publish(ctx, 
 // DeliveryReceipt records news about one of our outbound messages (a PEC receipt) and tells
 // the inbox; it implements channels.ReceiptSink.
 func (s *Service) DeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
-	id, err := s.opts.Store.ApplyDeliveryReceipt(ctx, r)
+	id, err := s.opts.Store.ApplyDeliveryReceipt(ctx, receiptWithoutNUL(r))
 	if err != nil {
-		if !errors.Is(err, channels.ErrUnknownMessage) {
-			s.opts.Metrics.StoreErrors.WithLabelValues("delivery_receipt").Inc()
+		if errors.Is(err, channels.ErrUnknownMessage) {
+			return "", err
 		}
-		return "", err
+		return "", s.storeError("delivery_receipt", err)
 	}
 	ev := events.Event{Type: events.ContactUpdated, ContactID: id}
 	if c, err := s.opts.Store.ContactBrief(ctx, id, store.Scope{}); err == nil && c.Comune != nil {

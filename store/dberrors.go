@@ -76,3 +76,38 @@ func isMissingTable(err error) bool {
 
 // IsUniqueViolation is exported for packages that keep their own tables in this store.
 func IsUniqueViolation(err error) bool { return isUniqueViolation(err) }
+
+// PostgreSQL SQLSTATE codes and classes of a refused value.
+const (
+	pgClassDataException = "22" // a value it cannot hold: NUL or invalid UTF-8 in text, a number out of range
+	pgClassProgramLimit  = "54" // a row or index entry over a hard limit
+	pgNotNullViolation   = "23502"
+	pgCheckViolation     = "23514"
+)
+
+// IsRefusedData recognizes a write the database refused for the data it was given, not for
+// its own health: the same write fails the same way however often it is retried. Lost
+// connections, timeouts, a busy or full database, deadlocks and uniqueness or foreign-key
+// conflicts (a race another attempt can win) are not refusals.
+func IsRefusedData(err error) bool {
+	if err == nil {
+		return false
+	}
+	if code := sqliteCode(err); code != 0 {
+		switch code {
+		case sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH,
+			sqlite3.SQLITE_CONSTRAINT_NOTNULL, sqlite3.SQLITE_CONSTRAINT_CHECK:
+			return true
+		}
+		return false
+	}
+	code := pgCode(err)
+	if len(code) != 5 {
+		return false
+	}
+	switch code[:2] {
+	case pgClassDataException, pgClassProgramLimit:
+		return true
+	}
+	return code == pgNotNullViolation || code == pgCheckViolation
+}

@@ -548,8 +548,8 @@ func (p *IMAPPoller) fetchAndStore(ctx context.Context, c *imapclient.Client, se
 	return firstErr
 }
 
-// store parses and stores one message. ok is false for input that is not a message at all
-// (logged, left unread in the mailbox and not retried).
+// store parses and stores one message. ok is false for input that is not a message at all,
+// or that the store refuses for good (logged, left unread in the mailbox and not retried).
 func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrived time.Time, note string) (ok bool, err error) {
 	if arrived.IsZero() {
 		arrived = time.Now()
@@ -591,6 +591,10 @@ func (p *IMAPPoller) sink(ctx context.Context, uid imap.UID, in channels.Inbound
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), p.opts.StoreTimeout)
 	defer cancel()
 	rec, err := p.opts.Sink.Receive(sctx, in)
+	if isPermanentRefusal(err) {
+		p.skipRefused(uid, in.MessageID, err)
+		return false, nil
+	}
 	if err != nil {
 		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "store_error").Inc()
 		return false, fmt.Errorf("storing UID %d: %w", uid, err)
@@ -604,6 +608,24 @@ func (p *IMAPPoller) sink(ctx context.Context, uid imap.UID, in channels.Inbound
 	return true, nil
 }
 
+// permanentRefusal is how a Sink reports a message it can never store as it is
+// (ingest.RefusedError): its content, not the database's health, is the cause.
+type permanentRefusal interface{ Permanent() bool }
+
+func isPermanentRefusal(err error) bool {
+	var pr permanentRefusal
+	return errors.As(err, &pr) && pr.Permanent()
+}
+
+// skipRefused passes over a message the store refused for good: retrying it would stop the
+// mailbox at this UID forever. Like input that is not a message, it is left unread in the
+// mailbox for a person, and the poller goes on with the mail behind it.
+func (p *IMAPPoller) skipRefused(uid imap.UID, messageID string, err error) {
+	p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "refused").Inc()
+	p.opts.Logger.Error("imap: the store refused a message for good; left unread in the mailbox",
+		"mailbox", p.key, "uid", uid, "message_id", messageID, "err", err)
+}
+
 // storeReceipt applies a PEC receipt to the message of ours it is about. A receipt about a
 // message we did not send (mail sent from the box by other means) is logged and taken off the
 // box's new mail like the rest: it is never a contact.
@@ -612,6 +634,9 @@ func (p *IMAPPoller) storeReceipt(ctx context.Context, uid imap.UID, r channels.
 	defer cancel()
 	_, err := p.opts.Receipts.DeliveryReceipt(sctx, r)
 	switch {
+	case isPermanentRefusal(err):
+		p.skipRefused(uid, r.RefMessageID, err)
+		return false, nil
 	case errors.Is(err, channels.ErrUnknownMessage):
 		p.opts.Metrics.IMAPMessages.WithLabelValues(p.key, "receipt_unmatched").Inc()
 		p.opts.Logger.Info("imap: a PEC receipt about a message not sent by Sportello", "mailbox", p.key, "uid", uid,

@@ -255,6 +255,16 @@ func stripBOM(s string) string { return strings.TrimPrefix(s, "\uFEFF") }
 // make notes huge.
 func quote(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
+	// Notes are stored and shown: a control character (a NUL PostgreSQL cannot store) is shown
+	// as the replacement character, so the operator still sees that something was there.
+	if hasControlChar(s) {
+		s = strings.Map(func(r rune) rune {
+			if isControlChar(r) {
+				return utf8.RuneError
+			}
+			return r
+		}, s)
+	}
 	if len(s) > 80 {
 		cut := 80
 		for cut > 0 && !utf8.RuneStart(s[cut]) {

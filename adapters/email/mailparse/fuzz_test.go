@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -31,6 +32,8 @@ func FuzzParse(f *testing.F) {
 		"From: x@y\nContent-Type: text/html\n\n<a href='javascript:x'>a</a><script>b</script><p>c",
 		"From: x@y\nContent-Type: multipart/alternative; boundary=\"\"\n\n",
 		"From: x@y\nContent-Disposition: attachment; filename*0*=x''%; filename*1=\n\n",
+		"From: x@y\nMessage-ID: <a\x00b@y>\nIn-Reply-To: <c\rd@y>\nReferences: <e\x01f@y> <g@y>\n\n",
+		"From: Mallory <mal\x00lory@evil.example\nTo: urp\x00@comune.fi.it;\nDate: 1\x00 Jan\n\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -77,5 +80,28 @@ func FuzzParse(f *testing.F) {
 		if len(in.Notes) > maxNotes+1 {
 			t.Fatalf("%d notes", len(in.Notes))
 		}
+		assertStorableAndReplyable(t, in)
 	})
+}
+
+// assertStorableAndReplyable checks what the store and our replies need of a parsed message:
+// no control character in an id (a reply writes them into In-Reply-To and References, where a
+// CR is refused) and no NUL anywhere (PostgreSQL refuses it in text).
+func assertStorableAndReplyable(t *testing.T, in channels.InboundMessage) {
+	t.Helper()
+	ids := append([]string{in.MessageID, in.InReplyTo, in.From, in.To}, in.References...)
+	for _, id := range ids {
+		if hasControlChar(id) {
+			t.Fatalf("control character in an id or address: %q", id)
+		}
+	}
+	texts := append([]string{in.Subject, in.FromName, in.Body}, in.Notes...)
+	for _, a := range in.Attachments {
+		texts = append(texts, a.Filename, a.ContentType)
+	}
+	for _, s := range texts {
+		if strings.IndexByte(s, 0) >= 0 {
+			t.Fatalf("NUL in %q", s)
+		}
+	}
 }

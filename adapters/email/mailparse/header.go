@@ -237,9 +237,33 @@ func parseAddresses(value string) []address {
 		name = strings.TrimLeft(name, ", ;>")
 		name = strings.TrimRight(name, " <\t")
 		name = strings.Trim(strings.TrimSpace(name), `"'`)
-		out = append(out, address{name: strings.TrimSpace(decodeText(name)), addr: value[loc[0]:loc[1]]})
+		addr := dropControlChars(value[loc[0]:loc[1]])
+		if at := strings.LastIndexByte(addr, '@'); at <= 0 || at == len(addr)-1 {
+			continue // nothing but control characters on one side of the "@"
+		}
+		out = append(out, address{name: strings.TrimSpace(decodeText(name)), addr: addr})
 	}
 	return out
+}
+
+// isControlChar reports the C0 controls and DEL: no mail header may carry them (RFC 5322), go-message
+// refuses to write a header holding CR or LF, and PostgreSQL cannot store NUL in text.
+func isControlChar(r rune) bool { return r < 0x20 || r == 0x7f }
+
+func hasControlChar(s string) bool { return strings.IndexFunc(s, isControlChar) >= 0 }
+
+// dropControlChars removes control characters. The loose address fallback needs it: the strict
+// parser refuses them, but the fallback takes whatever surrounds an "@".
+func dropControlChars(s string) string {
+	if !hasControlChar(s) {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if isControlChar(r) {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 // parseMsgIDs reads msg-ids ("<a@b> <c@d>"), leniently: without brackets, ids are taken as
@@ -269,9 +293,12 @@ func parseMsgIDs(value string) []string {
 	return ids
 }
 
+// appendID keeps an id only when it can be stored and written back into the In-Reply-To and
+// References of our replies: an id with a control character (a NUL, a stray CR) is dropped, as
+// a message without a Message-ID gets one of our own.
 func appendID(ids []string, id string) []string {
 	id = strings.TrimSpace(id)
-	if id == "" || len(id) > maxIDLength || strings.ContainsAny(id, " \t<>") || !utf8.ValidString(id) {
+	if id == "" || len(id) > maxIDLength || strings.ContainsAny(id, " <>") || hasControlChar(id) || !utf8.ValidString(id) {
 		return ids
 	}
 	return append(ids, id)
