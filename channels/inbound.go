@@ -2,6 +2,7 @@ package channels
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 	"time"
 )
@@ -38,12 +39,20 @@ type InboundMessage struct {
 	EnvelopeFrom string
 	// SenderCheck is what SPF, DKIM and DMARC said of an email's header From.
 	SenderCheck SenderCheck
+	// ReceivedOverSMTP is true for mail Sportello's own SMTP server took from the sending
+	// server: EnvelopeFrom and SenderCheck then speak of that connection. Mail read from a
+	// mailbox was received, and filtered, by the mailbox's provider.
+	ReceivedOverSMTP bool
+	// ClientIP is the address of the server that handed the mail to our SMTP server (zero
+	// for mail read from a mailbox).
+	ClientIP netip.Addr
 	// PEC is the certification of a PEC envelope (channel PEC).
 	PEC *PECInfo
 }
 
 // SenderCheck is the verdict on an email's sender: only a checked sender gets automatic
-// answers, so that a forged From cannot turn them on a stranger.
+// answers, so that a forged From cannot turn them on a stranger, and a hard fail keeps a
+// mail from joining a thread in the name of an office we wrote to.
 type SenderCheck string
 
 const (
@@ -51,9 +60,17 @@ const (
 	SenderUnchecked SenderCheck = ""
 	// SenderPass: SPF or DKIM passed for a domain aligned with the header From (DMARC's rule).
 	SenderPass SenderCheck = "pass"
-	// SenderFail: neither passed, or they failed.
+	// SenderFail is a hard fail, evidence that the mail is forged: SPF failed for the
+	// envelope sender (its domain's record excludes the client), or DMARC failed for a From
+	// domain whose policy is quarantine or reject.
 	SenderFail SenderCheck = "fail"
-	// SenderDNSUnavailable: the DNS could not be asked (temporary errors only).
+	// SenderNone: nothing passed and nothing failed hard (no SPF record or a neutral or soft
+	// one, no valid aligned DKIM signature, no enforced DMARC policy): the sender is unknown,
+	// as it is for much legitimate mail from small domains.
+	SenderNone SenderCheck = "none"
+	// SenderDNSUnavailable: nothing passed or failed hard, and a lookup that could have made
+	// it pass (the From domain's DMARC record, SPF for an aligned envelope, an aligned DKIM
+	// key) failed temporarily.
 	SenderDNSUnavailable SenderCheck = "dns_unavailable"
 )
 
@@ -89,6 +106,10 @@ type OutboundMessage struct {
 	Attachments []Attachment
 	// StatusCallback is where the provider reports delivery, when it does.
 	StatusCallback string
+	// AutoReply marks an answer no person wrote (a closed-hours notice): email carries
+	// "Auto-Submitted: auto-replied" (RFC 3834 §5) so that the recipient's own responders
+	// stay silent instead of answering back. Other channels ignore it.
+	AutoReply bool
 }
 
 // SendResult is what the provider said when it accepted an outbound message.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"regexp"
 	"strings"
@@ -204,8 +205,13 @@ type IMAP struct {
 type FaxGateway struct {
 	Sender         string `yaml:"sender"`
 	SubjectPattern string `yaml:"subject_pattern"`
+	// Networks are the addresses (CIDR, or single IPs) the gateway's mail comes from over
+	// SMTP, for a gateway whose domain publishes no SPF or DKIM (a fax server on the comune's
+	// own network).
+	Networks []string `yaml:"networks"`
 
-	Pattern *regexp.Regexp `yaml:"-"`
+	Pattern  *regexp.Regexp `yaml:"-"`
+	Prefixes []netip.Prefix `yaml:"-"`
 }
 
 type Fax struct {
@@ -731,6 +737,15 @@ func (c *Config) Validate() error {
 		if g.SubjectPattern == "" {
 			g.SubjectPattern = `(?i)fax (?:from|da|di) ([+0-9 ./-]+)`
 		}
+		g.Prefixes = g.Prefixes[:0]
+		for j, n := range g.Networks {
+			p, err := parseNetwork(n)
+			if err != nil {
+				bad(fmt.Sprintf("%s.networks[%d]", key, j), "%v", err)
+				continue
+			}
+			g.Prefixes = append(g.Prefixes, p)
+		}
 		re, err := regexp.Compile(g.SubjectPattern)
 		if err != nil {
 			bad(key+".subject_pattern", "%v", err)
@@ -902,4 +917,22 @@ func (c *Config) HoursFor(comune string) BusinessHours {
 		return *cm.BusinessHours
 	}
 	return c.BusinessHours
+}
+
+// parseNetwork reads a CIDR prefix, or a single address as the prefix of just that address.
+func parseNetwork(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not a network (CIDR, e.g. 192.0.2.0/24)", s)
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("%q is not an address or a network (CIDR)", s)
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }

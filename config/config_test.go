@@ -20,13 +20,14 @@ func TestDemoConfigIsValid(t *testing.T) {
 
 func TestBrokenConfigNamesTheKey(t *testing.T) {
 	cases := map[string]string{
-		"timezone: Mars/Olympus\ncomuni: [{id: a, name: A}]":                                 "timezone",
-		"comuni: [{id: a, name: A, phone_numbers: [\"abc\"]}]":                               "comuni[0].phone_numbers[0]",
-		"comuni: [{id: a, name: A}]\nbusiness_hours: {open: \"25:00\"}":                      "business_hours.open",
-		"comuni: [{id: a, name: A}]\nimap: [{comune: b, address: x:1, username: u}]":         "imap[0].comune",
-		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, subject_pattern: \"(\"}]}": "fax.gateways[0].subject_pattern",
-		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                         "unknown_key",
-		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                "database_url",
+		"timezone: Mars/Olympus\ncomuni: [{id: a, name: A}]":                                  "timezone",
+		"comuni: [{id: a, name: A, phone_numbers: [\"abc\"]}]":                                "comuni[0].phone_numbers[0]",
+		"comuni: [{id: a, name: A}]\nbusiness_hours: {open: \"25:00\"}":                       "business_hours.open",
+		"comuni: [{id: a, name: A}]\nimap: [{comune: b, address: x:1, username: u}]":          "imap[0].comune",
+		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, subject_pattern: \"(\"}]}":  "fax.gateways[0].subject_pattern",
+		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, networks: [10.0.0.0/33]}]}": "fax.gateways[0].networks[0]",
+		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                          "unknown_key",
+		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                 "database_url",
 		"comuni: []": "comuni",
 	}
 	for yml, key := range cases {
@@ -34,6 +35,20 @@ func TestBrokenConfigNamesTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: error %v does not name %q", yml, err, key)
 		}
+	}
+}
+
+func TestFaxGatewayNetworksAreParsed(t *testing.T) {
+	c, err := Parse([]byte("comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, networks: [10.1.2.9/24, 192.0.2.7, \"::ffff:198.51.100.1\"]}]}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range c.Fax.Gateways[0].Prefixes {
+		got = append(got, p.String())
+	}
+	if strings.Join(got, " ") != "10.1.2.0/24 192.0.2.7/32 198.51.100.1/32" {
+		t.Fatalf("networks %q", got)
 	}
 }
 

@@ -67,8 +67,10 @@ func (d *Desk) AutoReplySMS(ctx context.Context, in channels.InboundMessage, r c
 // exactly when the message does). Never to auto-replies or bounces, only when an email sender
 // is configured, only to a sender that is who it says (senderVerified), at most once per
 // contact and closed period and once per address a day (RFC 3834 §2, on every replica);
-// threaded under the citizen's message. The answer never repeats the incoming subject or
-// text: a stranger's words must not travel under the comune's name to a forged address.
+// threaded under the citizen's message and marked Auto-Submitted: auto-replied (RFC 3834
+// §5), so that the citizen's own responder does not answer it. The answer never repeats the
+// incoming subject or text: a stranger's words must not travel under the comune's name to a
+// forged address.
 func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.InboundMessage, r channels.Receipt) error {
 	if in.Channel != channels.Email || in.AutoReply || r.Duplicate || d.o.Senders[channels.Email] == nil {
 		return nil
@@ -132,19 +134,22 @@ func (d *Desk) AutoReplyEmailTx(ctx context.Context, tx *store.Tx, in channels.I
 	if err := d.o.Store.InsertOutboundTx(ctx, tx, m); err != nil {
 		return err
 	}
-	return insertSend(ctx, jc, tx, SendArgs{MessageID: m.ID}, d.o.MaxSendAttempts)
+	return insertSend(ctx, jc, tx, SendArgs{MessageID: m.ID, AutoReply: true}, d.o.MaxSendAttempts)
 }
 
 // senderVerified says whether an automatic answer may go to the header From addr: the
 // envelope sender must be the same address (a spammer's bounce address differs from the
 // victim it puts in From), and SPF, DKIM or DMARC must have passed for it.
 //
-// When the DNS could not be asked (only temporary errors: no network, resolver down), the
+// When the DNS could not be asked (SenderDNSUnavailable: no network, resolver down), the
 // envelope check alone decides. A deployment whose resolver is down, or one on a closed
 // network behind a relay that already checked the mail, then still tells citizens it is
-// closed; and a forger cannot choose this path for a real victim, whose DNS answers with a
-// failing SPF or DKIM record (a permanent error), not a temporary one. The once-a-day limit
-// per address bounds what remains. A message nobody checked (SenderUnchecked) gets no answer.
+// closed; and a forger cannot choose this path for a real victim: only lookups in the
+// victim's own domain count (its DMARC record, SPF for its envelope, keys of signatures in
+// its name), not those of domains the forger owns and can make fail, and the victim's
+// failing SPF or enforced DMARC policy (SenderFail) outranks any temporary failure
+// (email.SenderChecker). The once-a-day limit per address bounds what remains. A sender with
+// no record either way (SenderNone) or one nobody checked (SenderUnchecked) gets no answer.
 func senderVerified(in channels.InboundMessage, addr string) bool {
 	envelope, err := channels.NormalizeEmail(in.EnvelopeFrom)
 	if err != nil || envelope != addr {

@@ -21,6 +21,10 @@ type SendArgs struct {
 	MessageID string `json:"message_id"`
 	// Forward attaches every attachment of the contact (a forward to an office).
 	Forward bool `json:"forward,omitempty"`
+	// AutoReply marks an answer no person wrote (a closed-hours notice): the email carries
+	// Auto-Submitted (channels.OutboundMessage.AutoReply). Kept in the durable job, so a
+	// retry days later still sends it marked.
+	AutoReply bool `json:"auto_reply,omitempty"`
 }
 
 // Kind is the River job kind.
@@ -105,7 +109,7 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 		return d.sendFailed(ctx, m, errNoSender, lastAttempt)
 	}
 	out := channels.OutboundMessage{Channel: m.Channel, To: m.To, From: m.From, Subject: m.Subject, Body: m.Body,
-		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References}
+		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, AutoReply: a.AutoReply}
 	if m.Channel == channels.SMS {
 		out.StatusCallback = d.o.Config.PublicURL + "/webhooks/twilio/status"
 	}

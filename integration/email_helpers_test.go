@@ -38,6 +38,7 @@ func emailYAML(extra string) string {
 fax:
   gateways:
     - sender: "@fax.example"
+      networks: [127.0.0.0/8, "::1/128"]
   outbound_domain: fax.example
 ` + extra
 }

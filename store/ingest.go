@@ -222,8 +222,9 @@ const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente div
 // A Message-ID is no secret (it travels in every copy, quote and forward of a message), so
 // naming one proves nothing: an email or fax joins the thread it names only when it comes from
 // that contact's citizen, or from an address we ourselves wrote to in that thread (an office a
-// contact was forwarded to, answering) when its envelope does not show that From was forged. Anyone else gets a contact of their own, and the
-// thread they named comes back as foreign so the operator can see the link.
+// contact was forwarded to, answering) when nothing shows that From was forged (see
+// forgedSender). Anyone else gets a contact of their own, and the thread they named comes back
+// as foreign so the operator can see the link.
 func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (contactID, foreign string, err error) {
 	switch in.Channel {
 	case channels.Email, channels.Fax, channels.PEC:
@@ -279,13 +280,18 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 	return "", "", nil
 }
 
-// forgedSender says whether an email's header From is known not to be its sender: the SMTP
-// envelope names someone else. Such a message may not join a thread as the office we wrote to
-// (anyone can write that office's address in From). SPF and DKIM do not decide here: an
-// office's internal mail often has neither, and the checks do not tell "failed" from "none".
-// A message without an envelope (an IMAP mailbox, whose provider received it) is taken at its word.
+// forgedSender says whether an email's header From is known not to be its sender. Such a
+// message may not join a thread as the office we wrote to (anyone can write that office's
+// address in From, and in MAIL FROM too). Known means: the SMTP envelope names someone else,
+// or the sender check failed hard (SPF "fail", or DMARC failing under a quarantine or reject
+// policy: channels.SenderFail). A check that found nothing either way (no SPF record, no
+// signature: an office's internal mail often has neither), could not ask the DNS, or did not
+// run, proves nothing. A message without an envelope (an IMAP mailbox, whose provider received
+// it) is taken at its word: without the client's address SPF cannot be tested, so its check
+// never fails hard.
 func forgedSender(in channels.InboundMessage) bool {
-	return in.EnvelopeFrom != "" && !strings.EqualFold(strings.TrimSpace(in.EnvelopeFrom), strings.TrimSpace(in.From))
+	envelopeDiffers := in.EnvelopeFrom != "" && !strings.EqualFold(strings.TrimSpace(in.EnvelopeFrom), strings.TrimSpace(in.From))
+	return envelopeDiffers || in.SenderCheck == channels.SenderFail
 }
 
 // addAttachment stores an attachment's row and, when it has bytes, its blob (deduplicated by hash).

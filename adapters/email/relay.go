@@ -211,6 +211,11 @@ func buildMessage(out channels.OutboundMessage, from, to *netmail.Address, id st
 	if len(refs) > 0 {
 		h.SetMsgIDList("References", refs)
 	}
+	if out.AutoReply {
+		// RFC 3834 §5: the recipient's vacation responders and ticket systems must not
+		// answer an automatic answer, or two of them would write to each other forever.
+		h.Set("Auto-Submitted", "auto-replied")
+	}
 	h.Set("MIME-Version", "1.0")
 	for _, a := range out.Attachments {
 		if a.Data == nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -163,6 +164,8 @@ var (
 		Message: "Relaying denied: this server accepts mail only for its own addresses"}
 	errStoreFailed = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0},
 		Message: "Message not stored, please try again later"}
+	errRefused = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
+		Message: "Message refused: its content cannot be stored"}
 	errNotAMessage = &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 6, 0},
 		Message: "Not a message: no readable header or text"}
 	errShuttingDown = &smtp.SMTPError{Code: 421, EnhancedCode: smtp.EnhancedCode{4, 3, 2},
@@ -429,6 +432,10 @@ func (ss *session) Data(r io.Reader) error {
 		in.AutoReply = true
 	}
 	in.EnvelopeFrom = ss.from
+	in.ReceivedOverSMTP = true
+	if ip, ok := netip.AddrFromSlice(ss.ip); ok {
+		in.ClientIP = ip.Unmap()
+	}
 	if s.opts.Senders != nil && !in.AutoReply {
 		in.SenderCheck = s.opts.Senders.Check(context.Background(), ss.ip, ss.c.Hostname(), ss.from, in.From, raw)
 	}
@@ -437,6 +444,13 @@ func (ss *session) Data(r io.Reader) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.StoreTimeout)
 	defer cancel()
 	rec, err := s.opts.Sink.Receive(ctx, in)
+	if isPermanentRefusal(err) {
+		// Refused for what it holds: every retry would be refused too, so the sender is told
+		// now (a bounce) rather than after days of retries.
+		s.opts.Metrics.SMTPMessages.WithLabelValues("refused").Inc()
+		s.opts.Logger.Error("smtp: message refused by the store; client told not to retry", "message_id", in.MessageID, "from", in.From, "err", err)
+		return errRefused
+	}
 	if err != nil {
 		s.opts.Metrics.SMTPMessages.WithLabelValues("store_error").Inc()
 		s.opts.Logger.Error("smtp: message not stored; client told to retry", "message_id", in.MessageID, "from", in.From, "err", err)

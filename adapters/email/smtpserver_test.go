@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"strings"
@@ -164,6 +165,25 @@ func TestSMTPAnswers250OnlyAfterTheSinkReturned(t *testing.T) {
 	}
 	if len(sink.stored()) != 1 {
 		t.Fatal("not stored")
+	}
+}
+
+// refusal is a store error about the message itself (what ingest reports as permanent).
+type refusal struct{}
+
+func (refusal) Error() string   { return "the database refuses this text" }
+func (refusal) Permanent() bool { return true }
+
+// A message the store refuses for what it holds would be refused at every retry: the sender
+// is told at once with a permanent 554, so its server bounces instead of retrying for days.
+func TestSMTPMessageTheStoreRefusesIs554(t *testing.T) {
+	sink := newMemSink()
+	sink.setHook(func(channels.InboundMessage) error { return fmt.Errorf("storing: %w", refusal{}) })
+	_, addr := startSMTP(t, SMTPOptions{Sink: sink})
+	err := send(t, addr, "a@example.it", []string{"urp@comune.fi.it"}, italianMail("refused@example.it", "a@example.it", "urp@comune.fi.it", "x", "y"))
+	var se *smtp.SMTPError
+	if !errors.As(err, &se) || se.Code != 554 || se.Temporary() {
+		t.Fatalf("want a permanent 554, got %v", err)
 	}
 }
 

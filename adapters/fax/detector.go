@@ -2,6 +2,7 @@ package fax
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -18,6 +19,8 @@ type gateway struct {
 	// sender is a lower-case exact address, or "@domain" for any address of that domain.
 	sender  string
 	pattern *regexp.Regexp
+	// networks the gateway's mail comes from over SMTP, when its domain cannot prove it.
+	networks []netip.Prefix
 }
 
 // NewDetector builds a Detector from the configured gateways. A gateway whose pattern was not
@@ -42,7 +45,17 @@ func NewDetector(gateways []config.FaxGateway) (*Detector, error) {
 		if re.NumSubexp() < 1 {
 			return nil, fmt.Errorf("fax: gateway %d (%s): subject_pattern needs a group for the fax number", i, sender)
 		}
-		d.gateways = append(d.gateways, gateway{sender: sender, pattern: re})
+		networks := g.Prefixes
+		if len(networks) == 0 && len(g.Networks) > 0 {
+			for _, n := range g.Networks {
+				p, err := netip.ParsePrefix(n)
+				if err != nil {
+					return nil, fmt.Errorf("fax: gateway %d (%s): networks: %w", i, sender, err)
+				}
+				networks = append(networks, p.Masked())
+			}
+		}
+		d.gateways = append(d.gateways, gateway{sender: sender, pattern: re, networks: networks})
 	}
 	return d, nil
 }
@@ -70,8 +83,10 @@ func (d *Detector) IsGateway(from string) bool {
 // Apply turns an email from a fax gateway into a fax: Channel becomes channels.Fax, From the
 // sender's fax number in E.164 (read from the subject with the gateway's pattern), and TIFF or
 // PDF attachments get their page count. When the subject holds no usable number the email
-// address stays as From and a note says so. It reports whether the message was a fax; other
-// mail is left untouched.
+// address stays as From and a note says so. It reports whether the message was a fax.
+//
+// A gateway's address in From is not enough: mail that names a gateway without coming from it
+// (see fromGateway) stays an email, with a note saying why; other mail is left untouched.
 func (d *Detector) Apply(in *channels.InboundMessage) bool {
 	if d == nil || in == nil {
 		return false
@@ -80,26 +95,67 @@ func (d *Detector) Apply(in *channels.InboundMessage) bool {
 	if !ok {
 		return false
 	}
+	if !fromGateway(in, g) {
+		in.Notes = append(in.Notes, fmt.Sprintf("il mittente %s è l'indirizzo di un gateway fax ma non è verificato (SPF/DKIM: %s): resta un'email", in.From, senderCheckName(in.SenderCheck)))
+		return false
+	}
 	in.Channel = channels.Fax
 	if number, err := numberFromSubject(g.pattern, in.Subject); err == nil {
 		in.From = number
 	} else {
 		in.Notes = append(in.Notes, fmt.Sprintf("fax dal gateway %s: %v; il mittente resta l'indirizzo email", in.From, err))
 	}
+	countAttachmentPages(in, newPageCounter(messageInflateBudget, messageCountingTime))
+	return true
+}
+
+// fromGateway says whether mail whose header From names a gateway really comes from it: the
+// fax number it carries becomes a citizen's identity, and replies are faxed there. Mail that
+// Sportello's own SMTP server took must have passed SPF or DKIM for a domain aligned with that
+// From (DMARC's rule: the verdict the server's sender check wrote in SenderCheck), since
+// anyone can write a gateway's address in From; or it came from one of the gateway's
+// configured networks (a fax server whose domain publishes neither SPF nor DKIM). Mail read
+// from a mailbox was received, and filtered, by the mailbox's provider, and is taken at its word.
+func fromGateway(in *channels.InboundMessage, g gateway) bool {
+	if !in.ReceivedOverSMTP || in.SenderCheck == channels.SenderPass {
+		return true
+	}
+	for _, n := range g.networks {
+		if in.ClientIP.IsValid() && n.Contains(in.ClientIP) {
+			return true
+		}
+	}
+	return false
+}
+
+func senderCheckName(c channels.SenderCheck) string {
+	if c == channels.SenderUnchecked {
+		return "non eseguito"
+	}
+	return string(c)
+}
+
+// countAttachmentPages sets the page count of the message's TIFF and PDF attachments within
+// the budget of counter, one for the whole message: counting runs before the sender is
+// answered. A count the budget does not allow stays unknown (nil, with a note); the message
+// is never lost for it.
+func countAttachmentPages(in *channels.InboundMessage, counter *pageCounter) {
 	for i := range in.Attachments {
 		a := &in.Attachments[i]
-		kind := Sniff(a.Data)
-		if kind != KindTIFF && kind != KindPDF {
+		if kind := Sniff(a.Data); kind != KindTIFF && kind != KindPDF {
 			continue
 		}
-		n, err := countPages(a.Data)
+		if counter.outOfTime() {
+			in.Notes = append(in.Notes, fmt.Sprintf("pagine dei fax non contate da %q in poi: %v", a.Filename, counter.checkTime()))
+			return
+		}
+		n, err := counter.count(a.Data)
 		if err != nil {
 			in.Notes = append(in.Notes, fmt.Sprintf("pagine del fax %q non contate: %v", a.Filename, err))
 			continue
 		}
 		a.Pages = &n
 	}
-	return true
 }
 
 func numberFromSubject(re *regexp.Regexp, subject string) (string, error) {

@@ -1,10 +1,13 @@
 package fax
 
 import (
+	"fmt"
+	"net/netip"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/config"
@@ -137,6 +140,116 @@ func TestOutboundAddress(t *testing.T) {
 	for in, want := range cases {
 		if got := OutboundAddress(in[0], in[1]); got != want {
 			t.Errorf("OutboundAddress(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}
+
+// A gateway's address in From proves nothing over SMTP: unless SPF or DKIM passed for it,
+// the mail stays an email (with a note), so nobody can file a fax as any fax number, or have
+// a reply faxed there.
+func TestDetectorKeepsUnverifiedSMTPGatewayMailAsEmail(t *testing.T) {
+	d := testDetector(t)
+	for _, check := range []channels.SenderCheck{channels.SenderFail, channels.SenderNone, channels.SenderUnchecked, channels.SenderDNSUnavailable} {
+		in := channels.InboundMessage{Channel: channels.Email, From: "gateway@fax.example", ReceivedOverSMTP: true,
+			EnvelopeFrom: "mallory@evil.example", SenderCheck: check, Subject: "Fax da +39 06 1234567",
+			Attachments: []channels.Attachment{{Filename: "fax.pdf", Data: readFixture(t, "fax.pdf")}}}
+		if d.Apply(&in) {
+			t.Errorf("check %q: forged gateway mail taken for a fax", check)
+		}
+		if in.Channel != channels.Email || in.From != "gateway@fax.example" || in.Attachments[0].Pages != nil {
+			t.Errorf("check %q: channel %q from %q pages %v", check, in.Channel, in.From, in.Attachments[0].Pages)
+		}
+		if len(in.Notes) != 1 || !strings.Contains(in.Notes[0], "resta un'email") {
+			t.Errorf("check %q: notes %q", check, in.Notes)
+		}
+	}
+}
+
+func TestDetectorTakesVerifiedSMTPGatewayMail(t *testing.T) {
+	d := testDetector(t)
+	in := channels.InboundMessage{Channel: channels.Email, From: "gateway@fax.example", ReceivedOverSMTP: true,
+		EnvelopeFrom: "bounces@fax.example", SenderCheck: channels.SenderPass, Subject: "Fax da 055 1234567"}
+	if !d.Apply(&in) || in.Channel != channels.Fax || in.From != "+390551234567" {
+		t.Errorf("verified gateway mail: channel %q from %q", in.Channel, in.From)
+	}
+}
+
+// Mail read from a mailbox was received by its provider, whose checks are not ours to redo:
+// it is taken at its word, whatever the DKIM-only check found.
+func TestDetectorTakesMailboxGatewayMailAtItsWord(t *testing.T) {
+	d := testDetector(t)
+	in := channels.InboundMessage{Channel: channels.Email, From: "gateway@fax.example",
+		EnvelopeFrom: "bounces@fax.example", SenderCheck: channels.SenderFail, Subject: "Fax da 055 1234567"}
+	if !d.Apply(&in) || in.Channel != channels.Fax || in.From != "+390551234567" {
+		t.Errorf("mailbox gateway mail: channel %q from %q", in.Channel, in.From)
+	}
+}
+
+// The decompression budget is the message's, not each attachment's: ten 64 KiB zlib bombs
+// (64 MiB each) cost what one does, the mail is still a fax, the genuine document before them
+// is counted and theirs are unknown.
+func TestDetectorPageBudgetIsPerMessage(t *testing.T) {
+	bomb := pdfObjectStreamBomb(t, 64<<20)
+	in := channels.InboundMessage{Channel: channels.Email, From: "gateway@fax.example", Subject: "Fax da 055 1234567",
+		Attachments: []channels.Attachment{{Filename: "fax.pdf", Data: readFixture(t, "fax.pdf")}}}
+	for i := 0; i < 10; i++ {
+		in.Attachments = append(in.Attachments, channels.Attachment{Filename: fmt.Sprintf("bomba%d.pdf", i), Data: bomb})
+	}
+	d := testDetector(t)
+	var fax bool
+	alloc, took := allocatedBy(func() { fax = d.Apply(&in) })
+	t.Logf("%d KiB of attachments: %v, %d KiB allocated", 10*len(bomb)>>10, took, alloc>>10)
+	if !fax || in.Channel != channels.Fax {
+		t.Fatalf("the fax was not taken (channel %q)", in.Channel)
+	}
+	if took > time.Second || alloc > 16<<20 {
+		t.Errorf("one mail of ten bombs took %v and %d MiB", took, alloc>>20)
+	}
+	if p := in.Attachments[0].Pages; p == nil || *p != 2 {
+		t.Errorf("the genuine fax: pages %v", p)
+	}
+	for _, a := range in.Attachments[1:] {
+		if a.Pages != nil {
+			t.Errorf("%s: %d pages counted past the budget", a.Filename, *a.Pages)
+		}
+	}
+	if len(in.Notes) == 0 || !strings.Contains(strings.Join(in.Notes, "\n"), ErrCountingBudget.Error()) {
+		t.Errorf("notes %q", in.Notes)
+	}
+}
+
+// Past the message's counting time nothing more is counted, and one note says so.
+func TestCountAttachmentPagesStopsAtTheDeadline(t *testing.T) {
+	tif := readFixture(t, "fax.tif")
+	in := channels.InboundMessage{Attachments: []channels.Attachment{{Filename: "a.tif", Data: tif}, {Filename: "b.tif", Data: tif}}}
+	countAttachmentPages(&in, newPageCounter(messageInflateBudget, 0))
+	if in.Attachments[0].Pages != nil || in.Attachments[1].Pages != nil {
+		t.Error("pages counted after the deadline")
+	}
+	if len(in.Notes) != 1 || !strings.Contains(in.Notes[0], `"a.tif" in poi`) {
+		t.Errorf("notes %q", in.Notes)
+	}
+}
+
+// A fax server on the comune's own network often has a domain with neither SPF nor DKIM: its
+// configured networks prove its mail instead, and only theirs.
+func TestDetectorTakesGatewayMailFromItsNetworks(t *testing.T) {
+	d, err := NewDetector([]config.FaxGateway{{Sender: "@fax.example", SubjectPattern: `(?i)fax (?:from|da|di) ([+0-9 ./-]+)`,
+		Networks: []string{"10.1.2.0/24", "2001:db8::/64"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		ip  string
+		fax bool
+	}{{"10.1.2.7", true}, {"2001:db8::25", true}, {"10.1.3.7", false}, {"", false}} {
+		in := channels.InboundMessage{Channel: channels.Email, From: "gateway@fax.example", ReceivedOverSMTP: true,
+			SenderCheck: channels.SenderNone, Subject: "Fax da 055 1234567"}
+		if tc.ip != "" {
+			in.ClientIP = netip.MustParseAddr(tc.ip)
+		}
+		if got := d.Apply(&in); got != tc.fax || (got && in.From != "+390551234567") {
+			t.Errorf("client %q: fax %v from %q, want fax %v", tc.ip, got, in.From, tc.fax)
 		}
 	}
 }

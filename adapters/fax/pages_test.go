@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -257,6 +259,101 @@ func TestCountPages(t *testing.T) {
 			t.Errorf("%s: %d pages, want nil", c.name, *got)
 		case c.want != 0 && (got == nil || *got != c.want):
 			t.Errorf("%s: %v, want %d", c.name, got, c.want)
+		}
+	}
+}
+
+// allocatedBy runs f and reports the bytes it allocated and the time it took.
+func allocatedBy(f func()) (uint64, time.Duration) {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	start := time.Now()
+	f()
+	took := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc, took
+}
+
+// pdfObjectStreamBomb is a PDF whose one object stream inflates to size zero bytes.
+func pdfObjectStreamBomb(t testing.TB, size int) []byte {
+	t.Helper()
+	var z bytes.Buffer
+	zw, err := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := zw.Write(make([]byte, size)); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	pdf := append([]byte("%PDF-1.4\n1 0 obj\n<< /Type /ObjStm >>\nstream\n"), z.Bytes()...)
+	return append(pdf, "\nendstream\nendobj\n"...)
+}
+
+// A 64 KiB PDF whose object stream inflates to 64 MiB: counting stops at the budget, in
+// pieces, and the pages are unknown.
+func TestCountPDFPagesStopsAtTheInflateBudget(t *testing.T) {
+	bomb := pdfObjectStreamBomb(t, 64<<20)
+	var n int
+	var err error
+	alloc, took := allocatedBy(func() { n, err = CountPDFPages(bomb) })
+	t.Logf("%d KiB: %v, %d KiB allocated", len(bomb)>>10, took, alloc>>10)
+	if n != 0 || !errors.Is(err, ErrCountingBudget) {
+		t.Errorf("got %d, %v; want %v", n, err, ErrCountingBudget)
+	}
+	if alloc > 4<<20 || took > time.Second {
+		t.Errorf("counting the pages of a %d KiB PDF allocated %d KiB and took %v", len(bomb)>>10, alloc>>10, took)
+	}
+}
+
+// Hostile 10 MiB PDFs that made counting quadratic (object streams without "endstream") or
+// costly (a pattern's every match collected, a pattern tried at every "/Type") stay cheap.
+func TestCountPDFPagesHostileTextStaysCheap(t *testing.T) {
+	repeat := func(head, unit string) []byte {
+		var b bytes.Buffer
+		b.WriteString(head)
+		for b.Len() < 10<<20 {
+			b.WriteString(unit)
+		}
+		return b.Bytes()
+	}
+	cases := map[string][]byte{
+		"object streams without endstream": repeat("%PDF-1.4\n", "1 0 obj << /Type /ObjStm >> stream\n"+strings.Repeat("x", 1000)),
+		"object streams of empty zlib":     repeat("%PDF-1.4\n", "/Type /ObjStm stream\nx\x9c\x03\x00\x00\x00\x00\x01 "),
+		"roots":                            repeat("%PDF-1.4\n", "/Root 1 0 R "),
+		"object headers":                   repeat("%PDF-1.4\n/Root 1 0 R\n", "1 0 obj "),
+		"types that are not pages":         repeat("%PDF-1.4\n", "/Type /Pages /Type /Font "),
+	}
+	for name, data := range cases {
+		alloc, took := allocatedBy(func() { _, _ = CountPDFPages(data) })
+		t.Logf("%s: %v, %d KiB allocated", name, took, alloc>>10)
+		if took > 2*time.Second || alloc > 16<<20 {
+			t.Errorf("%s: counting the pages of 10 MiB took %v and %d MiB", name, took, alloc>>20)
+		}
+	}
+}
+
+// Object streams are searched a piece at a time: a page object cut between two pieces is
+// counted once, and "/Type /Page" that a piece ends in the middle of "/Type /Pages" is not a
+// page.
+func TestPageObjectsCountedAcrossPieces(t *testing.T) {
+	first := pageMarkerCarry + inflatePiece // the first piece's size
+	for shift := -24; shift <= 4; shift++ {
+		var text bytes.Buffer
+		text.WriteString(strings.Repeat(" ", first+shift-len("/Type /Page")))
+		text.WriteString("/Type /Pages /Kids [] /Type /Page /Parent 2 0 R >> <</Type/Page>>")
+		text.WriteString(strings.Repeat(" ", inflatePiece))
+		text.WriteString("<< /Type\n/Page\n>>")
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		_, _ = zw.Write(text.Bytes())
+		_ = zw.Close()
+		n, err := newPageCounter(messageInflateBudget, time.Minute).pageObjectsInStream(z.Bytes())
+		if n != 3 || err != nil {
+			t.Errorf("page tree %+d bytes from the first piece's end: %d pages, %v; want 3", shift, n, err)
 		}
 	}
 }
