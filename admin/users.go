@@ -241,7 +241,9 @@ func describe(kv map[string]string) string {
 }
 
 // UpdateUser changes a user within actor's reach. Disabling ends every session and token of
-// the user; actors cannot disable themselves nor change their own role or comuni.
+// the user; changing their role, comuni or categories ends their open event streams (they
+// reconnect with the new scope); actors cannot disable themselves nor change their own role
+// or comuni.
 func (s *Service) UpdateUser(ctx context.Context, actor store.User, username string, p Patch) (store.UserRecord, error) {
 	u, err := s.target(ctx, actor, username)
 	if err != nil {
@@ -299,6 +301,11 @@ func (s *Service) UpdateUser(ctx context.Context, actor store.User, username str
 	if !ch.Empty() {
 		if err := s.o.Store.UpdateUser(ctx, username, ch, s.entry(actor, store.AuditUserUpdate, username, describe(detail))); err != nil {
 			return u, err
+		}
+		if p.Role != nil || p.Comuni != nil || p.Categories != nil {
+			// Open streams render with the role and scope they opened with: they re-check now
+			// and end if these changed, rather than at their next periodic re-check.
+			s.publishRevoked(ctx, u.ID)
 		}
 	}
 	if p.Password != nil {

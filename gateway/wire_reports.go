@@ -44,7 +44,7 @@ func (r *reportPagesSurface) Register(e *echo.Echo) {
 		return
 	}
 	h, err := reportpages.New(reportpages.Options{Pages: p, Reports: g.reports, Store: g.Store, Config: g.Config, Desk: g.Desk,
-		Logger: g.Log.With("part", "report pages")})
+		Hub: g.Hub, Logger: g.Log.With("part", "report pages")})
 	if err != nil {
 		g.Log.Error("the report pages are not available", "err", err)
 		return

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/events"
+	"github.com/sportello/sportello/web/auth"
 )
 
 // progress is the alert's counts as JSON (the page polls it when it cannot stream).
@@ -21,7 +22,8 @@ func (h *Handler) progress(c echo.Context) error {
 }
 
 // events streams the alert's counts as Server-Sent Events, one "progress" event each time the
-// fan-out reports (a few a second at most), until the alert ends or the page goes away.
+// fan-out reports (a few a second at most), until the alert ends, the page goes away or the
+// user's session, role or comuni change.
 func (h *Handler) events(c echo.Context) error {
 	st, err := h.alertOf(c)
 	if err != nil {
@@ -57,6 +59,11 @@ func (h *Handler) events(c echo.Context) error {
 	if ended, err := send(); err != nil || ended {
 		return h.done(w, err)
 	}
+	// The alert was checked against the user at opening: the guard ends the stream once
+	// their session, role or comuni are no longer those (without "done": the page reconnects
+	// through the normal checks).
+	guard := (&auth.Authenticator{Store: h.o.Store}).GuardStream(c, auth.DefaultRecheck)
+	defer guard.Stop()
 	ctx := c.Request().Context()
 	heartbeat := time.NewTicker(h.o.Heartbeat)
 	defer heartbeat.Stop()
@@ -73,7 +80,14 @@ func (h *Handler) events(c echo.Context) error {
 				return nil
 			}
 			w.Flush()
+		case <-guard.Recheck():
+			if !guard.StillEntitled() {
+				return nil
+			}
 		case e := <-sub:
+			if guard.EndsStream(e) {
+				return nil
+			}
 			if e.Type != events.AlertProgress || e.AlertID != st.ID {
 				continue
 			}

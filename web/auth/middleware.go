@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,7 +24,8 @@ type Authenticator struct {
 	Store *store.Store
 }
 
-// Lookup returns the user of a bearer token or session cookie, and whether it came by cookie.
+// Lookup returns the user of a bearer token or session cookie, and whether it came by cookie
+// (meaningful only without an error).
 func (a *Authenticator) Lookup(c echo.Context) (store.User, bool, error) {
 	if h := c.Request().Header.Get(echo.HeaderAuthorization); h != "" {
 		token, ok := strings.CutPrefix(h, "Bearer ")
@@ -35,11 +35,17 @@ func (a *Authenticator) Lookup(c echo.Context) (store.User, bool, error) {
 		u, err := a.Store.UserByToken(c.Request().Context(), token, store.TokenAPI)
 		return u, false, err
 	}
-	if ck, err := c.Cookie(SessionCookie); err == nil && ck.Value != "" {
-		u, err := a.Store.UserByToken(c.Request().Context(), ck.Value, store.TokenSession)
-		return u, true, err
+	u, err := a.sessionUser(c)
+	return u, err == nil, err
+}
+
+// sessionUser is the user of the request's session cookie (store.ErrNotFound without one).
+func (a *Authenticator) sessionUser(c echo.Context) (store.User, error) {
+	ck, err := c.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" {
+		return store.User{}, store.ErrNotFound
 	}
-	return store.User{}, false, store.ErrNotFound
+	return a.Store.UserByToken(c.Request().Context(), ck.Value, store.TokenSession)
 }
 
 // RequireUser rejects requests without a valid token or session (401 JSON).
@@ -91,18 +97,4 @@ func SetUser(c echo.Context, u store.User, viaCookie bool) {
 func ViaCookie(c echo.Context) bool {
 	v, _ := c.Get(viaCookieKey).(bool)
 	return v
-}
-
-// DefaultRecheck is how often a long-lived stream re-checks the credentials it was opened with,
-// so a revoked or expired token, an ended session or a disabled user loses it within seconds
-// even when the revocation's event was lost (or came from a command on another process with
-// SQLite, which has no NOTIFY).
-const DefaultRecheck = 5 * time.Second
-
-// StillValid reports whether the request's token or session still belongs to userID: not
-// revoked, expired or ended, and the user neither deleted nor disabled. A database error
-// counts as no: the stream closes and the client reconnects through the normal checks.
-func (a *Authenticator) StillValid(c echo.Context, userID string) bool {
-	u, _, err := a.Lookup(c)
-	return err == nil && u.ID == userID
 }

@@ -46,16 +46,18 @@ func (in *Inbox) events(c echo.Context) error {
 	w.Flush()
 	tick := time.NewTicker(heartbeat)
 	defer tick.Stop()
-	recheck := time.NewTicker(auth.DefaultRecheck)
-	defer recheck.Stop()
+	// u is the user at opening: the guard ends the stream once their session, role or scope
+	// are no longer those, and the browser reconnects with what they have now.
+	guard := (&auth.Authenticator{Store: in.o.Store}).GuardStream(c, auth.DefaultRecheck)
+	defer guard.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-in.done:
 			return nil
-		case <-recheck.C:
-			if !in.stillSignedIn(c, u) {
+		case <-guard.Recheck():
+			if !guard.StillEntitled() {
 				return nil
 			}
 		case <-tick.C:
@@ -64,11 +66,8 @@ func (in *Inbox) events(c echo.Context) error {
 			}
 			w.Flush()
 		case e := <-sub:
-			if e.Type == events.UserRevoked {
-				if e.UserID == u.ID && !in.stillSignedIn(c, u) {
-					return nil
-				}
-				continue
+			if guard.EndsStream(e) {
+				return nil
 			}
 			msg, err := in.eventMessage(c, u, e)
 			if err != nil {
@@ -125,15 +124,4 @@ func (in *Inbox) eventMessage(c echo.Context, u store.User, e events.Event) (str
 		return "event: screenpop\ndata: " + string(b) + "\n\n", nil
 	}
 	return "", nil
-}
-
-// stillSignedIn reports whether the stream's session still belongs to u (not ended, the
-// user neither deleted nor disabled).
-func (in *Inbox) stillSignedIn(c echo.Context, u store.User) bool {
-	ck, err := c.Cookie(auth.SessionCookie)
-	if err != nil {
-		return false
-	}
-	got, err := in.o.Store.UserByToken(c.Request().Context(), ck.Value, store.TokenSession)
-	return err == nil && got.ID == u.ID
 }

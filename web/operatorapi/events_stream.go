@@ -20,10 +20,10 @@ const DefaultHeartbeat = 15 * time.Second
 
 // streamEvents is Server-Sent Events of contacts created and changed: each event's data is the
 // contact's JSON (without its thread), loaded with the caller's scope, so contacts of other
-// comuni never reach them. Queue changes come as small {"type","comune"} objects.
+// comuni never reach them. Queue changes come as small {"type","comune"} objects. The stream
+// ends when the caller's token stops working or their role or scope changes.
 func (a *Actions) streamEvents(c echo.Context) error {
-	u := auth.User(c)
-	sc := u.Scope()
+	sc := auth.User(c).Scope()
 	sub, stop := a.Hub.Subscribe(512)
 	defer stop()
 	w := c.Response()
@@ -44,12 +44,10 @@ func (a *Actions) streamEvents(c echo.Context) error {
 	}
 	tick := time.NewTicker(beat)
 	defer tick.Stop()
-	every := a.Recheck
-	if every <= 0 {
-		every = auth.DefaultRecheck
-	}
-	recheck := time.NewTicker(every)
-	defer recheck.Stop()
+	// sc is the scope at opening: the guard ends the stream once the user's scope, role or
+	// credentials are no longer those, and the client reconnects with what it has now.
+	guard := a.Auth.GuardStream(c, a.Recheck)
+	defer guard.Stop()
 	ctx := c.Request().Context()
 	for {
 		var frame []byte
@@ -58,17 +56,14 @@ func (a *Actions) streamEvents(c echo.Context) error {
 			return nil
 		case <-tick.C:
 			frame = []byte(": heartbeat\n\n")
-		case <-recheck.C:
-			if !a.Auth.StillValid(c, u.ID) {
-				return nil // revoked, expired or disabled: the stream ends with the token
+		case <-guard.Recheck():
+			if !guard.StillEntitled() {
+				return nil
 			}
 			continue
 		case e := <-sub:
-			if e.Type == events.UserRevoked {
-				if e.UserID == u.ID && !a.Auth.StillValid(c, u.ID) {
-					return nil
-				}
-				continue
+			if guard.EndsStream(e) {
+				return nil
 			}
 			frame = a.frame(c, e, sc)
 			if frame == nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/desk"
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/reports"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/pages"
@@ -28,7 +29,10 @@ type Options struct {
 	Store   *store.Store
 	Config  *config.Config
 	// Desk gives the queues' waiting contacts for the wallboard.
-	Desk   *desk.Desk
+	Desk *desk.Desk
+	// Hub delivers the revocation events that end a wallboard stream at once (nil: it ends at
+	// its next re-check, auth.DefaultRecheck).
+	Hub    *events.Hub
 	Logger *slog.Logger
 	// Refresh is how often the wallboard's stream sends a new picture (2 s).
 	Refresh time.Duration

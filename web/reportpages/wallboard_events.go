@@ -8,13 +8,20 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/web/auth"
 )
 
 // wallboardEvents streams a new picture of the board every Refresh, as Server-Sent Events;
-// the page redraws its figures from each one without reloading.
+// the page redraws its figures from each one without reloading. The stream ends when the
+// supervisor's session ends or their role or comuni change (checked every auth.DefaultRecheck
+// and at once on their revocation event): the page reconnects through the normal checks.
 func (h *Handler) wallboardEvents(c echo.Context) error {
 	u := auth.User(c)
+	revocations, unsubscribe := h.subscribe()
+	defer unsubscribe()
+	guard := (&auth.Authenticator{Store: h.o.Store}).GuardStream(c, auth.DefaultRecheck)
+	defer guard.Stop()
 	w := c.Response()
 	w.Header().Set(echo.HeaderContentType, "text/event-stream")
 	w.Header().Set(echo.HeaderCacheControl, "no-store")
@@ -43,10 +50,38 @@ func (h *Handler) wallboardEvents(c echo.Context) error {
 			}
 		}
 		w.Flush()
-		select {
-		case <-ctx.Done():
+		if !h.waitNextBoard(ctx.Done(), tick.C, guard, revocations) {
 			return nil
-		case <-tick.C:
 		}
 	}
+}
+
+// waitNextBoard waits for the next board's time, and reports false when the stream must end
+// instead: the client left or the guard says the supervisor may no longer see this board.
+func (h *Handler) waitNextBoard(gone <-chan struct{}, next <-chan time.Time, guard *auth.StreamGuard, revocations <-chan events.Event) bool {
+	for {
+		select {
+		case <-gone:
+			return false
+		case <-next:
+			return true
+		case <-guard.Recheck():
+			if !guard.StillEntitled() {
+				return false
+			}
+		case e := <-revocations:
+			if guard.EndsStream(e) {
+				return false
+			}
+		}
+	}
+}
+
+// subscribe listens to the hub for revocation events; without a hub the channel never
+// delivers and the periodic re-check alone ends a revoked stream.
+func (h *Handler) subscribe() (<-chan events.Event, func()) {
+	if h.o.Hub == nil {
+		return nil, func() {}
+	}
+	return h.o.Hub.Subscribe(64)
 }
