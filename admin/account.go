@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 
+	"github.com/sportello/sportello/clientaddr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
 )
@@ -15,9 +17,14 @@ var languages = []string{"", "it", "en"}
 // Presences a login may start with ("" keeps the last one).
 var presences = []string{"", "available", "away", "offline"}
 
-// ChangePassword replaces the actor's own password after checking the current one (through
-// the password gate: client is the caller's address). Every other session of theirs ends; keep
-// is the session token to keep ("" when the change came with an API token: all end).
+// ChangePassword replaces the actor's own password after checking the current one. Every
+// other session of theirs ends; keep is the session token to keep ("" when the change came
+// with an API token: all end). client is the caller's address.
+//
+// Whoever holds a stolen session or token can call this, so the current password is guarded
+// like the login's: everything that can be answered without it is answered first (an answer
+// given only after the check would tell a guesser that the guess was right), and wrong ones
+// count against the login's own limits and leave an audit entry.
 func (s *Service) ChangePassword(ctx context.Context, actor store.User, client, keep, current, next string) error {
 	u, err := s.o.Store.UserByID(ctx, actor.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -26,20 +33,13 @@ func (s *Service) ChangePassword(ctx context.Context, actor store.User, client, 
 	if err != nil {
 		return err
 	}
-	ok, err := s.o.Gate.Check(ctx, client, u.PasswordHash, current)
-	if errors.Is(err, auth.ErrBusy) {
-		return &Error{Kind: Busy, Code: "busy", Message: "too many password checks at once; try again in a moment"}
-	}
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return invalid("wrong_password", "the current password is not right")
-	}
 	if current == next {
 		return invalid("password_unchanged", "the new password is the current one")
 	}
 	if err := policy(next, u.Username); err != nil {
+		return err
+	}
+	if err := s.checkCurrentPassword(ctx, actor, u, client, current); err != nil {
 		return err
 	}
 	hash, err := auth.HashPassword(next)
@@ -54,6 +54,48 @@ func (s *Service) ChangePassword(ctx context.Context, actor store.User, client, 
 		s.publishRevoked(ctx, u.ID)
 	}
 	return nil
+}
+
+// checkCurrentPassword checks u's password through the gate, counted by the login's attempts:
+// nil when right, wrong_password (audited) when wrong, too_many_attempts with a RetryAfter
+// once a limit is spent, before any check.
+func (s *Service) checkCurrentPassword(ctx context.Context, actor, u store.User, client, current string) error {
+	attempt, err := s.o.Attempts.Reserve(ctx, client, u.Username)
+	var spent *auth.TooManyAttemptsError
+	if errors.As(err, &spent) {
+		s.o.Logger.Warn("password change refused: too many wrong current passwords", "user", u.Username, "client", client)
+		return &Error{Kind: Busy, Code: "too_many_attempts", RetryAfter: spent.RetryAfter,
+			Message: "too many wrong passwords; try again in " + spent.RetryAfter.Round(time.Second).String()}
+	}
+	if err != nil {
+		return err
+	}
+	ok, err := s.o.Gate.Check(ctx, clientaddr.LimitKey(client), u.PasswordHash, current)
+	if err != nil {
+		s.giveBack(ctx, attempt.Void)
+		if errors.Is(err, auth.ErrBusy) {
+			return &Error{Kind: Busy, Code: "busy", RetryAfter: time.Second,
+				Message: "too many password checks at once; try again in a moment"}
+		}
+		return err
+	}
+	if !ok {
+		if err := s.o.Store.Audit(ctx, s.entry(actor, store.AuditPasswordChangeFailed, u.Username, "wrong current password from "+client)); err != nil {
+			return err
+		}
+		return invalid("wrong_password", "the current password is not right")
+	}
+	s.giveBack(ctx, attempt.Succeeded)
+	return nil
+}
+
+// giveBack returns a reserved guess, even when the caller has gone (a check cancelled while
+// waiting for the gate judged nothing). A failure to leaves it counted: one guess of the
+// user's budget, not worth refusing a change already judged.
+func (s *Service) giveBack(ctx context.Context, give func(context.Context) error) {
+	if err := give(context.WithoutCancel(ctx)); err != nil {
+		s.o.Logger.Warn("giving back a password attempt failed", "err", err)
+	}
 }
 
 // Account reads the actor's own record (preferences included).

@@ -29,6 +29,10 @@ type Options struct {
 	Events events.Publisher
 	// Gate runs the check of a user's current password (a default gate when nil).
 	Gate *auth.PasswordGate
+	// Attempts counts wrong current passwords: give it the login's (pages.Attempts), so that
+	// asking for the password here is no way around the login's limits. When nil, a count of
+	// its own shares only the per-user limit (kept in the database) with the login.
+	Attempts *auth.PasswordAttempts
 	// TokenTTL is how long a token made for scripts lasts (0 = until revoked).
 	TokenTTL time.Duration
 	Logger   *slog.Logger
@@ -48,6 +52,9 @@ func New(o Options) (*Service, error) {
 	if o.Gate == nil {
 		o.Gate = auth.NewPasswordGate(auth.GateOptions{})
 	}
+	if o.Attempts == nil {
+		o.Attempts = auth.NewPasswordAttempts(o.Store, auth.AttemptLimits{})
+	}
 	return &Service{o: o}, nil
 }
 
@@ -60,7 +67,7 @@ const (
 	NotFound                  // absent or out of the caller's reach: 404
 	Forbidden                 // in reach but not theirs to do: 403
 	Conflict                  // already exists: 409
-	Busy                      // too many password checks at once: 429
+	Busy                      // too many password checks at once, or too many wrong ones: 429
 )
 
 // Error is a refused request, with a stable code and a message for people.
@@ -68,6 +75,8 @@ type Error struct {
 	Kind    Kind
 	Code    string
 	Message string
+	// RetryAfter, when set, is when a Busy request may be made again (a Retry-After header).
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }

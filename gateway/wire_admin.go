@@ -24,7 +24,7 @@ func (g *Gateway) wireAdmin(context.Context) error {
 		return errors.New("gateway: the admin pages need the inbox's pages")
 	}
 	svc, err := admin.New(admin.Options{Store: g.Store, Config: g.Config, Events: g.Events, Gate: p.Gate(),
-		TokenTTL: g.Config.Auth.TokenTTL, Logger: g.Log.With("part", "admin")})
+		Attempts: p.Attempts(), TokenTTL: g.Config.Auth.TokenTTL, Logger: g.Log.With("part", "admin")})
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,10 @@ const (
 	AuditAPIKeyRevoke   = "apikey_revoke"
 )
 
+// AuditPasswordChangeFailed: a wrong current password given to change one's own. The change is
+// refused; the entry is the trace a guesser holding someone's session or token leaves.
+const AuditPasswordChangeFailed = "password_change_failed"
+
 // auditAll records entries inside a write transaction.
 func (s *Store) auditAll(ctx context.Context, tx *Tx, entries []AuditEntry) error {
 	for _, e := range entries {

@@ -7,8 +7,10 @@ package adminpages
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -77,6 +79,9 @@ func refusal(c echo.Context, err error) (int, string, error) {
 	}
 	status := map[admin.Kind]int{admin.Invalid: http.StatusBadRequest, admin.Forbidden: http.StatusForbidden,
 		admin.Conflict: http.StatusConflict, admin.Busy: http.StatusTooManyRequests}[ae.Kind]
+	if ae.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+	}
 	l := textsFor(pages.Lang(c))
 	msg := l["err_"+ae.Code]
 	if msg == "" {

@@ -1,10 +1,14 @@
 package operatorapi
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"strconv"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/admin"
 	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/web/auth"
 )
@@ -32,7 +36,16 @@ func (a *Admin) changePassword(c echo.Context) error {
 		}
 	}
 	if err := a.Admin.ChangePassword(c.Request().Context(), auth.User(c), c.RealIP(), keep, p.Current, p.New); err != nil {
+		setRetryAfter(c, err)
 		return adminError(err)
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// setRetryAfter tells a client refused for too many (wrong) password checks when to come back.
+func setRetryAfter(c echo.Context, err error) {
+	var ae *admin.Error
+	if errors.As(err, &ae) && ae.RetryAfter > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(ae.RetryAfter.Seconds()))))
+	}
 }

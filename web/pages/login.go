@@ -1,6 +1,7 @@
 package pages
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -8,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/sportello/sportello/clientaddr"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
 )
@@ -29,55 +31,43 @@ func (p *Pages) loginForm(c echo.Context) error {
 }
 
 // login checks the password and starts a session. Wrong username and wrong password get the
-// same message, and a username that does not exist costs the same password check.
+// same message, and a username that does not exist costs the same password check. The guess
+// is counted before the check (and given back when right), so parallel requests cannot all
+// slip under a limit one short of spent.
 func (p *Pages) login(c echo.Context) error {
 	ctx := c.Request().Context()
 	username := strings.TrimSpace(c.FormValue("username"))
 	password := c.FormValue("password")
 	next := SafeNext(c.FormValue("next"))
-	ip := c.RealIP()
-	key := ip + "|" + strings.ToLower(username)
-	for _, l := range []struct {
-		lim *limiter
-		key string
-	}{{p.ipLimiter, ip}, {p.limiter, key}} {
-		if blocked, wait := l.lim.blocked(l.key); blocked {
-			return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: wait}
-		}
+	client := clientaddr.LimitKey(c.RealIP())
+	attempt, err := p.attempts.Reserve(ctx, client, username)
+	var spent *auth.TooManyAttemptsError
+	if errors.As(err, &spent) {
+		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_rate", RetryAfter: spent.RetryAfter}
+	}
+	if err != nil {
+		return err
 	}
 	fail := func() error {
-		p.limiter.fail(key)
-		p.ipLimiter.fail(ip)
 		return p.Render(c, http.StatusUnauthorized, "login", View{Title: "login_title", Nav: "login",
 			Error: Text(c, "login_failed"), Data: loginView{Username: username, Next: next}})
 	}
 	if username == "" || password == "" {
 		return fail()
 	}
-	u, err := p.o.Store.UserByUsername(ctx, username)
-	hash := u.PasswordHash
-	if errors.Is(err, store.ErrNotFound) {
-		hash = p.dummy
-	} else if err != nil {
-		return err
-	}
-	ok, err := p.o.Gate.Check(ctx, ip, hash, password)
+	u, ok, err := p.checkLogin(ctx, client, username, password)
 	if errors.Is(err, auth.ErrBusy) {
+		p.giveBack(ctx, attempt.Void)
 		return &Problem{Status: http.StatusTooManyRequests, Key: "err_login_busy", RetryAfter: time.Second}
 	}
 	if err != nil {
+		p.giveBack(ctx, attempt.Void)
 		return err
 	}
-	if !ok || hash == p.dummy {
+	if !ok {
 		return fail()
 	}
-	// A disabled user gets the same answer as a wrong password, after the same work.
-	if disabled, err := p.o.Store.UserDisabled(ctx, u.ID); err != nil {
-		return err
-	} else if disabled {
-		return fail()
-	}
-	p.limiter.reset(key)
+	p.giveBack(ctx, attempt.Succeeded)
 	// A new token at every login: a session id planted before login is worth nothing after it.
 	if ck, err := c.Cookie(auth.SessionCookie); err == nil && ck.Value != "" {
 		if err := p.o.Store.RevokeToken(ctx, ck.Value); err != nil {
@@ -98,6 +88,37 @@ func (p *Pages) login(c echo.Context) error {
 	}
 	p.o.Logger.Info("login", "user", u.Username, "ip", c.RealIP())
 	return Redirect(c, next)
+}
+
+// checkLogin finds username and checks password through the gate. A username that does not
+// exist is checked against the dummy hash, and a disabled user after the real check: both
+// cost what a wrong password costs and answer the same.
+func (p *Pages) checkLogin(ctx context.Context, client, username, password string) (store.User, bool, error) {
+	u, err := p.o.Store.UserByUsername(ctx, username)
+	hash := u.PasswordHash
+	if errors.Is(err, store.ErrNotFound) {
+		hash = p.dummy
+	} else if err != nil {
+		return store.User{}, false, err
+	}
+	ok, err := p.o.Gate.Check(ctx, client, hash, password)
+	if err != nil || !ok || hash == p.dummy {
+		return store.User{}, false, err
+	}
+	disabled, err := p.o.Store.UserDisabled(ctx, u.ID)
+	if err != nil || disabled {
+		return store.User{}, false, err
+	}
+	return u, true, nil
+}
+
+// giveBack returns a reserved guess, even when the client has gone (a check cancelled while
+// waiting for the gate judged nothing). A failure to (the database gone for a moment) leaves it
+// counted, which costs the user one guess of their budget and is not worth failing the request.
+func (p *Pages) giveBack(ctx context.Context, give func(context.Context) error) {
+	if err := give(context.WithoutCancel(ctx)); err != nil {
+		p.o.Logger.Warn("giving back a password attempt failed", "err", err)
+	}
 }
 
 // logout ends this session; ending the user's last one sets them offline, so nothing is

@@ -36,6 +36,9 @@ type Options struct {
 	// LoginFailuresPerIP within LoginWindow lock one address out whatever usernames it tries,
 	// so a flood of random usernames is stopped too.
 	LoginFailuresPerIP int
+	// LoginFailuresPerUser within LoginWindow lock one username out from every address,
+	// counted in the database across replicas. Zero values take auth's defaults.
+	LoginFailuresPerUser int
 	// Gate runs the password checks (a default gate when nil): it bounds how many argon2id
 	// hashes, 64 MiB each, run at once.
 	Gate *auth.PasswordGate
@@ -63,17 +66,8 @@ func (o *Options) setDefaults() error {
 	if o.SessionTTL == 0 {
 		o.SessionTTL = 12 * time.Hour
 	}
-	if o.LoginFailures == 0 {
-		o.LoginFailures = 5
-	}
-	if o.LoginFailuresPerIP == 0 {
-		o.LoginFailuresPerIP = 30
-	}
 	if o.Gate == nil {
 		o.Gate = auth.NewPasswordGate(auth.GateOptions{})
-	}
-	if o.LoginWindow == 0 {
-		o.LoginWindow = 5 * time.Minute
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -83,12 +77,11 @@ func (o *Options) setDefaults() error {
 
 // Pages renders pages and guards them.
 type Pages struct {
-	o       Options
-	tmpl    *template.Template
-	limiter *limiter
-	// ipLimiter counts failures per address alone.
-	ipLimiter *limiter
-	dummy     string
+	o    Options
+	tmpl *template.Template
+	// attempts counts password guesses, here and in every form that asks for one again.
+	attempts *auth.PasswordAttempts
+	dummy    string
 }
 
 // New parses every HTML view (a broken template stops start-up) and prepares the login.
@@ -96,8 +89,8 @@ func New(o Options) (*Pages, error) {
 	if err := o.setDefaults(); err != nil {
 		return nil, err
 	}
-	p := &Pages{o: o, limiter: newLimiter(o.LoginFailures, o.LoginWindow, o.Now),
-		ipLimiter: newLimiter(o.LoginFailuresPerIP, o.LoginWindow, o.Now)}
+	p := &Pages{o: o, attempts: auth.NewPasswordAttempts(o.Store, auth.AttemptLimits{PerAddressUser: o.LoginFailures,
+		PerAddress: o.LoginFailuresPerIP, PerUser: o.LoginFailuresPerUser, Window: o.LoginWindow, Now: o.Now})}
 	funcs := p.funcs()
 	for k, v := range o.Funcs {
 		funcs[k] = v
@@ -141,6 +134,10 @@ func (p *Pages) Group(e *echo.Echo, prefix, role string) *echo.Group {
 
 // Gate is the password gate of the pages' logins, for other forms that check a password.
 func (p *Pages) Gate() *auth.PasswordGate { return p.o.Gate }
+
+// Attempts counts the logins' password guesses; other forms that check a password count theirs
+// in it too, so they are no way around the login's limits.
+func (p *Pages) Attempts() *auth.PasswordAttempts { return p.attempts }
 
 // Logger is the pages' logger.
 func (p *Pages) Logger() *slog.Logger { return p.o.Logger }

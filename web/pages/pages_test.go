@@ -93,34 +93,6 @@ func TestSafeNext(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	l := newLimiter(3, 5*time.Minute, func() time.Time { return now })
-	for i := 0; i < 3; i++ {
-		if b, _ := l.blocked("ip|anna"); b {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		l.fail("ip|anna")
-		now = now.Add(time.Minute)
-	}
-	b, wait := l.blocked("ip|anna")
-	if !b || wait != 2*time.Minute {
-		t.Fatalf("after 3 failures: blocked %v, wait %v", b, wait)
-	}
-	if b, _ := l.blocked("ip|bruno"); b {
-		t.Fatal("another key is blocked")
-	}
-	now = now.Add(2*time.Minute + time.Second)
-	if b, _ := l.blocked("ip|anna"); b {
-		t.Fatal("the oldest failure left the window but the key is still blocked")
-	}
-	l.fail("ip|anna")
-	l.reset("ip|anna")
-	if len(l.fails) != 0 {
-		t.Fatalf("reset left %v", l.fails)
-	}
-}
-
 func TestTemplatesParse(t *testing.T) {
 	p, err := New(Options{Store: nil})
 	if err == nil || p != nil {

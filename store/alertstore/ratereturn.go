@@ -1,0 +1,22 @@
+package alertstore
+
+import (
+	"context"
+
+	"github.com/sportello/sportello/store"
+)
+
+// ReturnRate gives back cost units that TakeRate took for work that then did not need them
+// (a reservation made before the outcome was known). It cannot give more than a full bucket:
+// a tat left earlier than now counts as now at the next take. A bucket never taken from is no
+// error.
+func (s *Store) ReturnRate(ctx context.Context, bucket string, cost int, r Rate) error {
+	if r.Limit <= 0 || r.Per <= 0 || cost <= 0 {
+		return nil
+	}
+	inc := int64(cost) * r.Per.Microseconds() / int64(r.Limit)
+	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE rate_limits SET tat = tat - ? WHERE bucket = ?", inc, bucket)
+		return err
+	})
+}
