@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -598,6 +599,11 @@ func (c *Config) Validate() error {
 	if !strings.HasPrefix(c.PublicURL, "http://") && !strings.HasPrefix(c.PublicURL, "https://") {
 		bad("public_url", "must start with http:// or https://, got %q", c.PublicURL)
 	}
+	if c.Twilio.SkipSignature && (c.Twilio.AccountSID != "" || !loopbackURL(c.PublicURL)) {
+		// Unsigned webhooks let anyone post as Twilio: plant contacts, and subscribe or stop
+		// any number with a keyword. Acceptable only on a machine nobody else reaches.
+		bad("twilio.skip_signature", "is for local experiments only: not with a twilio.account_sid, nor with a public_url other than loopback (%s)", c.PublicURL)
+	}
 	if !strings.Contains(c.HTTP.Listen, ":") {
 		bad("http.listen", "must be host:port, got %q", c.HTTP.Listen)
 	}
@@ -935,4 +941,18 @@ func parseNetwork(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// loopbackURL reports whether a URL's host is this machine only (localhost or a loopback address).
+func loopbackURL(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	host := u.Hostname()
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
 }

@@ -20,14 +20,16 @@ func TestDemoConfigIsValid(t *testing.T) {
 
 func TestBrokenConfigNamesTheKey(t *testing.T) {
 	cases := map[string]string{
-		"timezone: Mars/Olympus\ncomuni: [{id: a, name: A}]":                                  "timezone",
-		"comuni: [{id: a, name: A, phone_numbers: [\"abc\"]}]":                                "comuni[0].phone_numbers[0]",
-		"comuni: [{id: a, name: A}]\nbusiness_hours: {open: \"25:00\"}":                       "business_hours.open",
-		"comuni: [{id: a, name: A}]\nimap: [{comune: b, address: x:1, username: u}]":          "imap[0].comune",
-		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, subject_pattern: \"(\"}]}":  "fax.gateways[0].subject_pattern",
-		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, networks: [10.0.0.0/33]}]}": "fax.gateways[0].networks[0]",
-		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                          "unknown_key",
-		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                 "database_url",
+		"timezone: Mars/Olympus\ncomuni: [{id: a, name: A}]":                                         "timezone",
+		"comuni: [{id: a, name: A, phone_numbers: [\"abc\"]}]":                                       "comuni[0].phone_numbers[0]",
+		"comuni: [{id: a, name: A}]\nbusiness_hours: {open: \"25:00\"}":                              "business_hours.open",
+		"comuni: [{id: a, name: A}]\nimap: [{comune: b, address: x:1, username: u}]":                 "imap[0].comune",
+		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, subject_pattern: \"(\"}]}":         "fax.gateways[0].subject_pattern",
+		"comuni: [{id: a, name: A}]\nfax: {gateways: [{sender: x, networks: [10.0.0.0/33]}]}":        "fax.gateways[0].networks[0]",
+		"comuni: [{id: a, name: A}]\ntwilio: {skip_signature: true, account_sid: AC1}":               "twilio.skip_signature",
+		"comuni: [{id: a, name: A}]\npublic_url: https://gw.example\ntwilio: {skip_signature: true}": "twilio.skip_signature",
+		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                                 "unknown_key",
+		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                        "database_url",
 		"comuni: []": "comuni",
 	}
 	for yml, key := range cases {
@@ -35,6 +37,12 @@ func TestBrokenConfigNamesTheKey(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("%q: error %v does not name %q", yml, err, key)
 		}
+	}
+}
+
+func TestSkipSignatureOnlyOnALoopbackExperiment(t *testing.T) {
+	if _, err := Parse([]byte("comuni: [{id: a, name: A}]\npublic_url: http://127.0.0.1:8080\ntwilio: {skip_signature: true}")); err != nil {
+		t.Fatal(err)
 	}
 }
 
