@@ -9,9 +9,11 @@ import (
 
 	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/store"
+	"github.com/sportello/sportello/store/alertstore"
 )
 
-// purgeTokensArgs is the hourly job that deletes expired and revoked session tokens.
+// purgeTokensArgs is the hourly job that deletes expired and revoked session tokens, and the
+// rate-limit buckets that limit nothing any more.
 type purgeTokensArgs struct{}
 
 func (purgeTokensArgs) Kind() string { return "purge_tokens" }
@@ -22,7 +24,10 @@ type purgeTokensWorker struct {
 }
 
 func (w *purgeTokensWorker) Work(ctx context.Context, _ *river.Job[purgeTokensArgs]) error {
-	_, err := w.s.PurgeTokens(ctx, 24*time.Hour)
+	if _, err := w.s.PurgeTokens(ctx, 24*time.Hour); err != nil {
+		return err
+	}
+	_, err := alertstore.New(w.s).PurgeSpentRates(ctx)
 	return err
 }
 

@@ -20,3 +20,19 @@ func (s *Store) ReturnRate(ctx context.Context, bucket string, cost int, r Rate)
 		return err
 	})
 }
+
+// PurgeSpentRates deletes the buckets whose every unit is back: a row whose theoretical
+// arrival time has passed limits nothing (TakeRateTx counts from now then), and buckets named
+// after what callers send (usernames at the login) would otherwise only ever grow.
+func (s *Store) PurgeSpentRates(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		res, err := tx.Exec(ctx, "DELETE FROM rate_limits WHERE tat < ?", store.Micros(s.Now()))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}

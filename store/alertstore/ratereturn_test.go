@@ -49,3 +49,30 @@ func TestReturnRateGivesBackWhatWasTakenAndNoMore(t *testing.T) {
 		t.Fatalf("after returning too much, %d units fit; the burst is 2", taken)
 	}
 }
+
+// A bucket whose units are all back is deleted, and deleting it changes no limit: one still
+// spending keeps its row and its count.
+func TestPurgeSpentRatesKeepsTheBucketsThatStillLimit(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	s := alertstore.New(storetest.OpenWith(t, store.SQLite, store.Options{Now: clock.Now}))
+	rate := alertstore.Rate{Limit: 2, Per: time.Hour}
+	for _, b := range []string{"old", "busy", "busy"} {
+		if err := s.TakeRate(ctx, b, 1, rate); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clock.Advance(31 * time.Minute) // "old" (one unit) is whole again; "busy" (two) is not
+	n, err := s.PurgeSpentRates(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("purged %d %v, want the one spent bucket", n, err)
+	}
+	// "busy" still holds: one unit back after 30 of its 60 minutes, the second not yet.
+	if err := s.TakeRate(ctx, "busy", 1, rate); err != nil {
+		t.Fatal(err)
+	}
+	var rl *alertstore.RateLimitedError
+	if err := s.TakeRate(ctx, "busy", 1, rate); !errors.As(err, &rl) {
+		t.Fatalf("the purge forgot a bucket still limiting: %v", err)
+	}
+}
