@@ -231,3 +231,27 @@ func TestKeywordAnswersToOneNumberAreBounded(t *testing.T) {
 		t.Fatal("an hour later the number is still not answered")
 	}
 }
+
+// A comune's key causes a confirmation SMS with every request: only numbers of the regions of
+// alerts.sms_countries are taken, so a leaked key cannot text foreign premium ranges.
+func TestSubscriptionRequestsOnlyForNumbersOfTheAllowedRegions(t *testing.T) {
+	ctx := context.Background()
+	by := alertstore.ConsentActor{Via: alertstore.ViaAPI, Actor: "apikey:k"}
+	f := newFixture(t, 1000, 100)
+	for _, foreign := range []string{"+447400123456", "+2348031234567"} {
+		if _, err := f.svc.RequestSubscription(ctx, "firenze", foreign, nil, "", by, RateCharge{}); !isCode(err, "country_not_allowed") {
+			t.Fatalf("%s: %v, want country_not_allowed", foreign, err)
+		}
+	}
+	var n int
+	if err := f.s.QueryRow(ctx, "SELECT COUNT(*) FROM river_job WHERE kind = 'alert_subscription_confirm'").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("confirmation jobs %d %v, want none", n, err)
+	}
+	if v, err := f.svc.RequestSubscription(ctx, "firenze", "+393471234567", nil, "", by, RateCharge{}); err != nil || v.Status != alertstore.SubscriberPending {
+		t.Fatalf("an Italian mobile: %+v %v", v, err)
+	}
+	f.cfg.Alerts.SMSCountries = []string{"IT", "GB"}
+	if _, err := f.svc.RequestSubscription(ctx, "firenze", "+447400123456", nil, "", by, RateCharge{}); err != nil {
+		t.Fatalf("a British mobile with GB allowed: %v", err)
+	}
+}

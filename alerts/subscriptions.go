@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -22,14 +23,21 @@ type SubscriberView struct {
 	Consents []alertstore.Consent
 }
 
-// normalizeMobile reads a number a comune gives and insists on a mobile: alerts go only to those.
-func normalizeMobile(raw string) (string, error) {
+// normalizeMobile reads a number a comune gives and insists on a mobile (alerts go only to
+// those) of a region of alerts.sms_countries, when that lists any (the confirmation SMS it
+// causes is sent at once).
+func (s *Service) normalizeMobile(raw string) (string, error) {
 	phone, err := channels.NormalizePhone(raw)
 	if err != nil {
 		return "", invalid("invalid_phone", "%q is not a phone number", raw)
 	}
 	if !channels.IsMobile(phone) {
 		return "", invalid("not_mobile", "%s is not a mobile number: SMS alerts go only to mobile numbers", phone)
+	}
+	allowed := s.o.Config.Alerts.SMSCountries
+	if region := channels.RegionOf(phone); len(allowed) > 0 && !slices.Contains(allowed, region) {
+		return "", invalid("country_not_allowed", "%s is a number of %s: confirmation SMS go only to numbers of %s (alerts.sms_countries)",
+			phone, region, strings.Join(allowed, ", "))
 	}
 	return phone, nil
 }
@@ -45,7 +53,7 @@ func (s *Service) RequestSubscription(ctx context.Context, comune, rawPhone stri
 	if _, ok := s.comuni[comune]; !ok {
 		return SubscriberView{}, notFound("comune %q not found", comune)
 	}
-	phone, err := normalizeMobile(rawPhone)
+	phone, err := s.normalizeMobile(rawPhone)
 	if err != nil {
 		return SubscriberView{}, err
 	}

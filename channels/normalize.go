@@ -118,6 +118,15 @@ func IsMobile(e164 string) bool {
 	return isMobile(n)
 }
 
+// RegionOf is the region (ISO 3166 alpha-2, such as "IT") an E.164 number belongs to, or "".
+func RegionOf(e164 string) string {
+	n, err := phonenumbers.Parse(e164, DefaultRegion)
+	if err != nil {
+		return ""
+	}
+	return phonenumbers.GetRegionCodeForNumber(n)
+}
+
 // IsCostly reports whether dialling an E.164 number costs the caller more than an ordinary
 // call: premium-rate and shared-cost numbers. A caller id is the caller's to forge, so a
 // "call me back" must not become a paid call to the forger's line.

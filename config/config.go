@@ -267,6 +267,10 @@ type Alerts struct {
 	// QuietHours ("HH:MM-HH:MM" in the centre's time zone, or "off"): a non-urgent alert sent
 	// then waits until the window ends.
 	QuietHours string `yaml:"quiet_hours"`
+	// SMSCountries are the regions (ISO 3166 alpha-2) whose mobile numbers a comune's key may
+	// ask to subscribe: each request sends a confirmation SMS, and texting premium foreign
+	// ranges is how a leaked key would be turned into money (SMS pumping).
+	SMSCountries []string `yaml:"sms_countries"`
 }
 
 // Database budgets one replica's PostgreSQL connections (SQLite ignores it). Every replica
@@ -560,6 +564,9 @@ func (c *Config) SetDefaults() {
 	if c.Alerts.QuietHours == "" {
 		c.Alerts.QuietHours = "21:00-08:00"
 	}
+	if c.Alerts.SMSCountries == nil {
+		c.Alerts.SMSCountries = []string{"IT"}
+	}
 	if c.Alerts.BatchLease == 0 {
 		c.Alerts.BatchLease = time.Minute
 	}
@@ -834,6 +841,11 @@ func (c *Config) Validate() error {
 	}
 	if _, err := ParseQuietHours(c.Alerts.QuietHours); err != nil {
 		bad("alerts.quiet_hours", "%s", err.Error())
+	}
+	for i, cc := range c.Alerts.SMSCountries {
+		if len(cc) != 2 || strings.ToUpper(cc) != cc || strings.IndexFunc(cc, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+			bad(fmt.Sprintf("alerts.sms_countries[%d]", i), "must be a two-letter region code such as IT, got %q", cc)
+		}
 	}
 	if c.Alerts.StallAfter < time.Second {
 		bad("alerts.stall_after", "must be at least 1s")
