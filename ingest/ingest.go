@@ -201,7 +201,7 @@ func (s *Service) storeError(op string, err error) error {
 // Receive stores an inbound message and returns once it is durable. A message the store
 // refuses for what it holds is reported as a *RefusedError.
 func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (channels.Receipt, error) {
-	in = withoutNUL(in)
+	in = storable(in)
 	for _, t := range s.opts.Transforms {
 		if t.Apply(&in) {
 			break
@@ -249,6 +249,8 @@ func (s *Service) Receive(ctx context.Context, in channels.InboundMessage) (chan
 
 // UpdateCall records news about a known call.
 func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, ev channels.CallEvent) (string, error) {
+	makeStorable(&externalID)
+	ev = storableCallEvent(ev)
 	id, err := s.opts.Store.UpdateCall(ctx, ch, externalID, store.CallUpdate{Status: ev.Status, Duration: ev.Duration,
 		RecordingURL: ev.RecordingURL, AnsweredAt: ev.AnsweredAt, EndedAt: ev.EndedAt, Operator: ev.Operator,
 		Result: ev.Result, WaitSeconds: ev.WaitSeconds, TransferredTo: ev.TransferredTo})
@@ -318,7 +320,7 @@ func (s *Service) Publish(ctx context.Context, e events.Event) { s.publish(ctx, 
 // DeliveryReceipt records news about one of our outbound messages (a PEC receipt) and tells
 // the inbox; it implements channels.ReceiptSink.
 func (s *Service) DeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
-	id, err := s.opts.Store.ApplyDeliveryReceipt(ctx, receiptWithoutNUL(r))
+	id, err := s.opts.Store.ApplyDeliveryReceipt(ctx, storableReceipt(r))
 	if err != nil {
 		if errors.Is(err, channels.ErrUnknownMessage) {
 			return "", err

@@ -55,10 +55,10 @@ func TestReceiveStoresAMessageWithNULInItsText(t *testing.T) {
 	})
 }
 
-// Text PostgreSQL cannot hold (here invalid UTF-8, which no adapter should let through) fails
-// the same way on every attempt: the door says so with a *ingest.RefusedError, so that an
-// adapter does not retry it forever. (Which failures are the database's own, to be retried,
-// is TestIsRefusedDataTellsTheDataFromTheDatabasesState in store.)
+// A value PostgreSQL cannot hold (here a provider id too long for its index: SQLSTATE 54000)
+// fails the same way on every attempt: the door says so with a *ingest.RefusedError, so that
+// an adapter does not retry it forever. (Which failures are the database's own, to be
+// retried, is TestIsRefusedDataTellsTheDataFromTheDatabasesState in store.)
 func TestReceiveReportsAMessageTheDatabaseRefusesAsPermanent(t *testing.T) {
 	s := storetest.Open(t, store.Postgres)
 	ctx := context.Background()
@@ -67,10 +67,46 @@ func TestReceiveReportsAMessageTheDatabaseRefusesAsPermanent(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer svc.Close()
-	_, err = svc.Receive(ctx, channels.InboundMessage{Channel: channels.SMS, ExternalID: "SM1", From: "+393471234567",
-		To: "+39055055", Body: "ciao \xff"})
+	_, err = svc.Receive(ctx, channels.InboundMessage{Channel: channels.SMS, ExternalID: "SM" + randomText(12000), From: "+393471234567",
+		To: "+39055055", Body: "ciao"})
 	var refused *ingest.RefusedError
 	if !errors.As(err, &refused) || !refused.Permanent() {
 		t.Fatalf("want a *ingest.RefusedError, got %T %v", err, err)
 	}
+}
+
+// Invalid UTF-8 (a webhook's %FF) is text PostgreSQL refuses: the door replaces it, and the
+// message is stored on both databases.
+func TestReceiveStoresAMessageWithInvalidUTF8(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc, err := ingest.New(ingest.Options{Store: s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer svc.Close()
+		r, err := svc.Receive(ctx, channels.InboundMessage{Channel: channels.SMS, ExternalID: "SM1", From: "+393471234567",
+			To: "+39055055", Body: "ciao \xff"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := s.GetContact(ctx, r.ContactID, store.Scope{})
+		if err != nil || c.Body != "ciao \uFFFD" {
+			t.Fatalf("stored body %q %v", c.Body, err)
+		}
+	})
+}
+
+// randomText is n bytes of letters no compression makes small (PostgreSQL compresses long
+// index keys before it measures them).
+func randomText(n int) string {
+	b := make([]byte, n)
+	x := uint32(2463534242)
+	for i := range b {
+		x ^= x << 13
+		x ^= x >> 17
+		x ^= x << 5
+		b[i] = 'a' + byte(x%26)
+	}
+	return string(b)
 }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/sportello/sportello/channels"
 )
@@ -13,7 +14,7 @@ var timeType = reflect.TypeOf(time.Time{})
 
 // fillText writes s into every exported text field reachable from v: strings, pointers to
 // them, slices of them and of structs, pointed-to structs. A field added to the inbound
-// message later is filled too, so this test notices when withoutNUL forgets it.
+// message later is filled too, so this test notices when storable forgets it.
 func fillText(v reflect.Value, s string) {
 	switch v.Kind() {
 	case reflect.String:
@@ -42,16 +43,16 @@ func fillText(v reflect.Value, s string) {
 	}
 }
 
-// textWithNUL names the text fields reachable from v that hold a NUL.
-func textWithNUL(v reflect.Value, path string) []string {
+// unstorableText names the text fields reachable from v that hold a NUL or invalid UTF-8.
+func unstorableText(v reflect.Value, path string) []string {
 	switch v.Kind() {
 	case reflect.String:
-		if strings.IndexByte(v.String(), 0) >= 0 {
+		if strings.IndexByte(v.String(), 0) >= 0 || !utf8.ValidString(v.String()) {
 			return []string{path}
 		}
 	case reflect.Pointer:
 		if !v.IsNil() {
-			return textWithNUL(v.Elem(), path)
+			return unstorableText(v.Elem(), path)
 		}
 	case reflect.Slice:
 		if v.Type().Elem().Kind() == reflect.Uint8 {
@@ -59,14 +60,14 @@ func textWithNUL(v reflect.Value, path string) []string {
 		}
 		var out []string
 		for i := 0; i < v.Len(); i++ {
-			out = append(out, textWithNUL(v.Index(i), path+"[]")...)
+			out = append(out, unstorableText(v.Index(i), path+"[]")...)
 		}
 		return out
 	case reflect.Struct:
 		var out []string
 		for i := 0; i < v.NumField(); i++ {
 			if v.Type().Field(i).IsExported() {
-				out = append(out, textWithNUL(v.Field(i), path+"."+v.Type().Field(i).Name)...)
+				out = append(out, unstorableText(v.Field(i), path+"."+v.Type().Field(i).Name)...)
 			}
 		}
 		return out
@@ -74,41 +75,49 @@ func textWithNUL(v reflect.Value, path string) []string {
 	return nil
 }
 
-func TestWithoutNULCleansEveryTextFieldAndLeavesTheCallersMessageAlone(t *testing.T) {
+func TestStorableCleansEveryTextFieldAndLeavesTheCallersMessageAlone(t *testing.T) {
 	var in channels.InboundMessage
-	fillText(reflect.ValueOf(&in).Elem(), "a\x00b")
-	if got := textWithNUL(reflect.ValueOf(in), "in"); len(got) < 20 {
+	fillText(reflect.ValueOf(&in).Elem(), "a\x00b\xff")
+	if got := unstorableText(reflect.ValueOf(in), "in"); len(got) < 20 {
 		t.Fatalf("the fixture filled only %d fields: %v", len(got), got)
 	}
-	before := textWithNUL(reflect.ValueOf(in), "in")
-	clean := withoutNUL(in)
-	if left := textWithNUL(reflect.ValueOf(clean), "in"); len(left) > 0 {
-		t.Errorf("NUL left in %v", left)
+	before := unstorableText(reflect.ValueOf(in), "in")
+	clean := storable(in)
+	if left := unstorableText(reflect.ValueOf(clean), "in"); len(left) > 0 {
+		t.Errorf("NUL or invalid UTF-8 left in %v", left)
 	}
-	if clean.Subject != "ab" || *clean.Call.RecordingURL != "ab" || clean.Attachments[1].Filename != "ab" {
-		t.Errorf("NUL not simply removed: subject %q, recording %q, filename %q",
+	if want := "ab\uFFFD"; clean.Subject != want || *clean.Call.RecordingURL != want || clean.Attachments[1].Filename != want {
+		t.Errorf("NUL not simply removed, or invalid UTF-8 not replaced: subject %q, recording %q, filename %q",
 			clean.Subject, *clean.Call.RecordingURL, clean.Attachments[1].Filename)
 	}
-	if after := textWithNUL(reflect.ValueOf(in), "in"); !reflect.DeepEqual(before, after) {
-		t.Errorf("the caller's message was written: NUL before in %v, after in %v", before, after)
+	if after := unstorableText(reflect.ValueOf(in), "in"); !reflect.DeepEqual(before, after) {
+		t.Errorf("the caller's message was written: unstorable before in %v, after in %v", before, after)
 	}
 }
 
-func TestReceiptWithoutNULCleansEveryTextField(t *testing.T) {
+func TestStorableReceiptCleansEveryTextField(t *testing.T) {
 	var r channels.DeliveryReceipt
-	fillText(reflect.ValueOf(&r).Elem(), "a\x00b")
-	if left := textWithNUL(reflect.ValueOf(receiptWithoutNUL(r)), "r"); len(left) > 0 {
-		t.Errorf("NUL left in %v", left)
+	fillText(reflect.ValueOf(&r).Elem(), "a\x00b\xff")
+	if left := unstorableText(reflect.ValueOf(storableReceipt(r)), "r"); len(left) > 0 {
+		t.Errorf("NUL or invalid UTF-8 left in %v", left)
 	}
 }
 
-// The door runs for every SMS and email: a message without NUL costs no allocation.
-func TestWithoutNULDoesNotAllocateForACleanMessage(t *testing.T) {
+// The door runs for every SMS and email: a clean message costs no allocation.
+func TestStorableDoesNotAllocateForACleanMessage(t *testing.T) {
 	in := channels.InboundMessage{Channel: channels.Email, ExternalID: "m1@example.it", MessageID: "m1@example.it",
 		From: "anna@example.it", FromName: "Anna", To: "urp@comune.fi.it", Subject: "Buca in via dei Neri",
 		Body: strings.Repeat("Buongiorno, segnalo una buca profonda. ", 100), References: []string{"m0@example.it"},
 		Notes: []string{"nota"}, Attachments: []channels.Attachment{{Filename: "foto.jpg", ContentType: "image/jpeg", Data: []byte{0, 1, 0}}}}
-	if n := testing.AllocsPerRun(100, func() { in = withoutNUL(in) }); n != 0 {
-		t.Errorf("%v allocations for a message without NUL", n)
+	if n := testing.AllocsPerRun(100, func() { in = storable(in) }); n != 0 {
+		t.Errorf("%v allocations for a clean message", n)
+	}
+}
+
+func TestStorableCallEventCleansEveryTextField(t *testing.T) {
+	var ev channels.CallEvent
+	fillText(reflect.ValueOf(&ev).Elem(), "a\x00b\xff")
+	if left := unstorableText(reflect.ValueOf(storableCallEvent(ev)), "ev"); len(left) > 0 {
+		t.Errorf("NUL or invalid UTF-8 left in %v", left)
 	}
 }
