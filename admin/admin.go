@@ -24,8 +24,9 @@ import (
 type Options struct {
 	Store  *store.Store
 	Config *config.Config
-	// Events tells open event streams to re-check their credentials when a user is disabled
-	// or loses sessions (nil: they notice within auth.DefaultRecheck).
+	// Events tells open event streams to re-check their credentials when a user is disabled,
+	// loses sessions, or has their role, comuni or categories changed (nil: they notice within
+	// auth.DefaultRecheck).
 	Events events.Publisher
 	// Gate runs the check of a user's current password (a default gate when nil).
 	Gate *auth.PasswordGate

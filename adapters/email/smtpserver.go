@@ -18,6 +18,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/clientaddr"
 	"github.com/sportello/sportello/metrics"
 )
 
@@ -546,22 +547,9 @@ func (l *limitListener) refuse(c net.Conn, why, limitName string, limit int) {
 	}()
 }
 
-// remoteIP is the client's address without its port: the unit the per-address cap counts.
-// remoteIP is the client address the per-address cap counts. An IPv6 client usually holds a
-// whole /64, so IPv6 addresses count by their /64 prefix.
-func remoteIP(c net.Conn) string {
-	if a, ok := c.RemoteAddr().(*net.TCPAddr); ok {
-		if a.IP.To4() == nil && len(a.IP) == net.IPv6len {
-			return a.IP.Mask(net.CIDRMask(64, 128)).String() + "/64"
-		}
-		return a.IP.String()
-	}
-	host, _, err := net.SplitHostPort(c.RemoteAddr().String())
-	if err != nil {
-		return c.RemoteAddr().String()
-	}
-	return host
-}
+// remoteIP is the client the per-address cap counts: an IPv4 address, or an IPv6 address by
+// its /64 (a client usually holds a whole /64).
+func remoteIP(c net.Conn) string { return clientaddr.LimitKey(c.RemoteAddr().String()) }
 
 // slotConn is an accepted connection holding a slot. It enforces the idle timeout and the
 // session lifetime by clamping every read deadline go-smtp sets: the read waiting for the

@@ -42,7 +42,8 @@ type Actions struct {
 	Logger *slog.Logger
 	// Heartbeat of the event stream (DefaultHeartbeat when zero).
 	Heartbeat time.Duration
-	// Recheck is how often the event stream re-checks its token (auth.DefaultRecheck when zero).
+	// Recheck is how often the event stream re-checks its token and its user's role and scope
+	// (auth.DefaultRecheck when zero).
 	Recheck time.Duration
 }
 
