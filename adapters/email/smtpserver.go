@@ -36,8 +36,8 @@ type SMTPOptions struct {
 	// MaxConnectionsPerIP bounds the sessions of one client address, so that one client
 	// cannot take every slot of MaxConnections; more are answered 421 and closed.
 	MaxConnectionsPerIP int
-	// ReadTimeout bounds the wait for each command line (and, as go-smtp does, for the whole
-	// DATA after its command).
+	// ReadTimeout bounds the wait for each command line, and within a message the wait for
+	// its next bytes (go-smtp alone would bound the whole DATA by it).
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	// IdleTimeout closes a session that made no progress for this long: only MAIL, RCPT and
@@ -274,7 +274,7 @@ func (s *SMTPServer) Serve(ln net.Listener) error {
 
 func (s *SMTPServer) serve(ln net.Listener) error {
 	err := s.srv.Serve(&limitListener{Listener: ln, slots: make(chan struct{}, s.opts.MaxConnections),
-		perIP: map[string]int{}, maxPerIP: s.opts.MaxConnectionsPerIP, idle: s.opts.IdleTimeout, lifetime: s.opts.SessionLifetime,
+		perIP: map[string]int{}, maxPerIP: s.opts.MaxConnectionsPerIP, idle: s.opts.IdleTimeout, lifetime: s.opts.SessionLifetime, readTimeout: s.opts.ReadTimeout,
 		domain: s.opts.Domain, log: s.opts.Logger})
 	if errors.Is(err, smtp.ErrServerClosed) {
 		return nil
@@ -391,7 +391,9 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 
 func (ss *session) Data(r io.Reader) error {
 	s := ss.s
-	raw, err := readMessage(progressReader{r: r, ss: ss}, messageBufferBytes)
+	done := ss.conn.readingMessage()
+	raw, err := readMessage(r, messageBufferBytes)
+	done()
 	if err != nil {
 		// go-smtp answers what Data returns; its own errors (552 over the size limit) must
 		// reach the client unchanged.
@@ -482,12 +484,13 @@ func readMessage(r io.Reader, size int) ([]byte, error) {
 // cannot take the slots of everyone else.
 type limitListener struct {
 	net.Listener
-	slots    chan struct{}
-	maxPerIP int
-	idle     time.Duration
-	lifetime time.Duration
-	domain   string
-	log      *slog.Logger
+	slots       chan struct{}
+	maxPerIP    int
+	idle        time.Duration
+	lifetime    time.Duration
+	readTimeout time.Duration
+	domain      string
+	log         *slog.Logger
 
 	mu    sync.Mutex
 	perIP map[string]int
@@ -508,7 +511,7 @@ func (l *limitListener) Accept() (net.Conn, error) {
 		case l.slots <- struct{}{}:
 			now := time.Now()
 			sc := &slotConn{Conn: c, release: func() { <-l.slots; l.releaseIP(ip) },
-				idle: l.idle, end: now.Add(l.lifetime)}
+				idle: l.idle, end: now.Add(l.lifetime), readTimeout: l.readTimeout}
 			sc.lastProgress.Store(now.UnixNano())
 			return sc, nil
 		default:
@@ -563,6 +566,11 @@ type slotConn struct {
 	idle         time.Duration
 	end          time.Time
 	lastProgress atomic.Int64
+	// readTimeout is go-smtp's deadline for a command line, which it also sets once for a
+	// whole DATA; extendedAt is when a message's bytes last pushed that deadline on.
+	readTimeout time.Duration
+	extendedAt  time.Time
+	inMessage   atomic.Bool
 
 	mu      sync.Mutex
 	onWrite func()
@@ -581,25 +589,44 @@ func (c *slotConn) SetReadDeadline(t time.Time) error {
 	return c.Conn.SetReadDeadline(t)
 }
 
+// extendRead moves the read deadline on while a message's bytes keep arriving: go-smtp sets it
+// once for the whole DATA, so a sender slower than its size over ReadTimeout (10 MiB in 60 s is
+// 1.4 Mbit/s) could never deliver. The idle timeout and the session's lifetime still bound it
+// (SetReadDeadline clamps). Called from the one goroutine that reads the connection, for every
+// read of a message's bytes (go-smtp's DATA reader fills whole buffers, so its own reads
+// return too seldom).
+func (c *slotConn) extendRead() {
+	if c.readTimeout <= 0 || time.Since(c.extendedAt) < c.readTimeout/4 {
+		return
+	}
+	c.extendedAt = time.Now()
+	_ = c.SetReadDeadline(c.extendedAt.Add(c.readTimeout)) // a failure leaves go-smtp's deadline, as before
+}
+
+func (c *slotConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n > 0 && c.inMessage.Load() {
+		c.progress()
+		c.extendRead()
+	}
+	return n, err
+}
+
+// readingMessage marks the reads from now until done as a message's bytes: each is progress
+// (a long upload is not idle) and moves the read deadline on.
+func (c *slotConn) readingMessage() (done func()) {
+	if c == nil {
+		return func() {}
+	}
+	c.inMessage.Store(true)
+	return func() { c.inMessage.Store(false) }
+}
+
 func (c *slotConn) SetDeadline(t time.Time) error {
 	if err := c.SetReadDeadline(t); err != nil {
 		return err
 	}
 	return c.SetWriteDeadline(t)
-}
-
-// progressReader marks progress as a message's bytes arrive, so a long upload is not idle.
-type progressReader struct {
-	r  io.Reader
-	ss *session
-}
-
-func (p progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	if n > 0 {
-		p.ss.progress()
-	}
-	return n, err
 }
 
 // afterNextWrite runs f once the next write (the reply to DATA) is done, or the connection

@@ -477,3 +477,64 @@ func TestRemoteIPCountsIPv6ByPrefix(t *testing.T) {
 		t.Fatalf("IPv4 addresses: %s and %s", a, b)
 	}
 }
+
+// A message whose bytes keep coming is delivered however long it takes, within the session's
+// lifetime: go-smtp sets one read deadline for a whole DATA, so a sender slower than its size
+// over ReadTimeout could never deliver a large mail.
+func TestSMTPSlowMessageIsNotCutByTheReadTimeout(t *testing.T) {
+	sink := newMemSink()
+	_, addr := startSMTP(t, SMTPOptions{Sink: sink, ReadTimeout: 300 * time.Millisecond})
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(20 * time.Second))
+	r := bufio.NewReader(conn)
+	expect := func(code string) {
+		t.Helper()
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, code) {
+				t.Fatalf("want %s, got %q %v", code, line, err)
+			}
+			if len(line) < 4 || line[3] != '-' {
+				return
+			}
+		}
+	}
+	say := func(s string) {
+		t.Helper()
+		if _, err := io.WriteString(conn, s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	expect("220")
+	say("EHLO slow.example.it\r\n")
+	expect("250")
+	say("MAIL FROM:<slow@example.it>\r\n")
+	expect("250")
+	say("RCPT TO:<urp@comune.fi.it>\r\n")
+	expect("250")
+	say("DATA\r\n")
+	expect("354")
+	msg := italianMail("slow@example.it", "slow@example.it", "urp@comune.fi.it", "Lenta", strings.Repeat("una riga di testo che arriva piano\r\n", 60))
+	msg = strings.ReplaceAll(msg, "\r\n", "\n")
+	msg = strings.ReplaceAll(msg, "\n", "\r\n")
+	lines := strings.SplitAfter(msg, "\r\n")
+	start := time.Now()
+	for i, l := range lines { // about 1.2 s in all: four times the read timeout
+		say(l)
+		if i%5 == 0 {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	say(".\r\n")
+	expect("250")
+	if time.Since(start) < 3*300*time.Millisecond {
+		t.Fatalf("the message took %v: not slow enough to prove anything", time.Since(start))
+	}
+	if len(sink.stored()) != 1 {
+		t.Fatalf("stored %d", len(sink.stored()))
+	}
+}
