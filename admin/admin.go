@@ -183,3 +183,11 @@ func (s *Service) entry(actor store.User, action, target, detail string) store.A
 	}
 	return store.AuditEntry{Actor: name, Action: action, Target: target, Detail: detail}
 }
+
+// comuneEntry is entry for an action about something of one comune (an API key): scoped
+// readers see it by that comune.
+func (s *Service) comuneEntry(actor store.User, action, target, comune, detail string) store.AuditEntry {
+	e := s.entry(actor, action, target, detail)
+	e.Comune = comune
+	return e
+}

@@ -42,7 +42,7 @@ func (s *Service) CreateKey(ctx context.Context, actor store.User, comune, name 
 		return alertstore.APIKey{}, "", err
 	}
 	return alertstore.New(s.o.Store).CreateAPIKey(ctx, comune, name,
-		s.entry(actor, store.AuditAPIKeyCreate, "", describe(map[string]string{"comune": comune, "name": name})))
+		s.comuneEntry(actor, store.AuditAPIKeyCreate, "", comune, describe(map[string]string{"comune": comune, "name": name})))
 }
 
 // RevokeKey revokes a key of a comune of actor's (any other is NotFound).
@@ -58,7 +58,7 @@ func (s *Service) RevokeKey(ctx context.Context, actor store.User, id string) (a
 	if err != nil {
 		return k, err
 	}
-	if err := ks.RevokeAPIKey(ctx, k.ID, s.entry(actor, store.AuditAPIKeyRevoke, k.ID,
+	if err := ks.RevokeAPIKey(ctx, k.ID, s.comuneEntry(actor, store.AuditAPIKeyRevoke, k.ID, k.Comune,
 		describe(map[string]string{"comune": k.Comune, "name": k.Name}))); err != nil {
 		return k, err
 	}

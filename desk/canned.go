@@ -212,7 +212,7 @@ func (d *Desk) CreateCanned(ctx context.Context, u store.User, in CannedInput) (
 		if saved, err = d.o.Store.InsertCannedTx(ctx, tx, a); err != nil {
 			return err
 		}
-		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditCannedCreate, Target: a.ID, Detail: cannedDetail(a)})
+		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditCannedCreate, Target: a.ID, Detail: cannedDetail(a), Comune: a.Comune})
 	})
 	if err != nil {
 		return Canned{}, err
@@ -239,7 +239,7 @@ func (d *Desk) UpdateCanned(ctx context.Context, u store.User, id string, in Can
 		}
 		saved.CreatedAt, saved.Position = old.CreatedAt, old.Position
 		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditCannedUpdate, Target: id,
-			Detail: cannedDetail(a) + " was: " + cannedDetail(old)})
+			Detail: cannedDetail(a) + " was: " + cannedDetail(old), Comune: old.Comune})
 	})
 	if err != nil {
 		return Canned{}, err
@@ -257,7 +257,7 @@ func (d *Desk) DeleteCanned(ctx context.Context, u store.User, id string) error 
 		if err := d.o.Store.DeleteCannedTx(ctx, tx, id); err != nil {
 			return notFoundAs(err, "canned answer")
 		}
-		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditCannedDelete, Target: id, Detail: cannedDetail(old)})
+		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditCannedDelete, Target: id, Detail: cannedDetail(old), Comune: old.Comune})
 	})
 }
 

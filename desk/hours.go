@@ -141,7 +141,7 @@ func (d *Desk) SetCalendar(ctx context.Context, u store.User, comune string, cal
 		if _, err := d.o.Store.PutComuneHoursTx(ctx, tx, h); err != nil {
 			return err
 		}
-		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditHoursUpdate, Target: comune,
+		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: u.Username, Action: AuditHoursUpdate, Target: comune, Comune: comune,
 			Detail: calendarSummary(h) + " was: " + before})
 	})
 	if err != nil {

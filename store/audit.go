@@ -36,6 +36,9 @@ type AuditEntry struct {
 	// Target is who or what the action was about: the assignee, the office, the new presence.
 	Target string `json:"target"`
 	Detail string `json:"detail"`
+	// Comune is the comune an entry about neither a contact nor a citizen concerns (an API
+	// key, a canned answer, a comune's hours); "" for one about a person or about everyone.
+	Comune string `json:"comune,omitempty"`
 }
 
 // AuditTx records an entry inside a write transaction, so the log and the change it tells of
@@ -47,8 +50,9 @@ func (s *Store) AuditTx(ctx context.Context, tx *Tx, e AuditEntry) error {
 	if e.At.IsZero() {
 		e.At = s.now()
 	}
-	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor, action, contact_id, citizen_id, target, detail)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, Micros(e.At), e.Actor, e.Action, ptrOrNil(e.ContactID), ptrOrNil(e.CitizenID), e.Target, e.Detail)
+	_, err := tx.Exec(ctx, `INSERT INTO audit_log (id, at, actor, action, contact_id, citizen_id, target, detail, comune)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, e.ID, Micros(e.At), e.Actor, e.Action, ptrOrNil(e.ContactID), ptrOrNil(e.CitizenID), e.Target, e.Detail,
+		strOrNil(e.Comune))
 	return err
 }
 
@@ -65,8 +69,10 @@ type AuditFilter struct {
 	// Since and Until bound the entries' time: at >= Since and at < Until (zero: unbounded).
 	Since, Until time.Time
 	// Scope limits the entries to the caller's comuni: those about a contact or citizen of
-	// theirs, and the ones about neither (presence changes) whose actor shares a comune with
-	// them. Entries about something without a comune are for unscoped users only.
+	// theirs; of the ones about neither, those of their comuni (an API key, a canned answer,
+	// hours), those about a user who shares a comune with them (user administration), and the
+	// others (presence changes) whose actor shares one. Entries about something without a
+	// comune are for unscoped users only.
 	Scope  Scope
 	Limit  int
 	Cursor string
@@ -109,14 +115,14 @@ func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, stri
 		args = append(args, at, at, id)
 	}
 	args = append(args, f.Limit+1)
-	rows, err := s.query(ctx, "SELECT id, at, actor, action, contact_id, citizen_id, target, detail FROM audit_log"+
+	rows, err := s.query(ctx, "SELECT id, at, actor, action, contact_id, citizen_id, target, detail, comune FROM audit_log"+
 		where.String()+" ORDER BY at DESC, id DESC LIMIT ?", args...)
 	out, err := Collect(rows, err, func(r rowScanner) (AuditEntry, error) {
 		var e AuditEntry
 		var at int64
-		var contact, citizen sql.NullString
-		err := r.Scan(&e.ID, &at, &e.Actor, &e.Action, &contact, &citizen, &e.Target, &e.Detail)
-		e.At, e.ContactID, e.CitizenID = FromMicros(at), nullString(contact), nullString(citizen)
+		var contact, citizen, comune sql.NullString
+		err := r.Scan(&e.ID, &at, &e.Actor, &e.Action, &contact, &citizen, &e.Target, &e.Detail, &comune)
+		e.At, e.ContactID, e.CitizenID, e.Comune = FromMicros(at), nullString(contact), nullString(citizen), comune.String
 		return e, err
 	})
 	if err != nil {
@@ -154,12 +160,22 @@ func (s *Store) auditScope(sc Scope, args *[]any) string {
 	if s.dialect == Postgres {
 		find = "strpos"
 	}
-	overlap := make([]string, len(sc.Comuni))
-	for i, cm := range sc.Comuni {
-		overlap[i] = find + "(',' || comuni || ',', ?) > 0"
-		*args = append(*args, ","+cm+",")
+	sharingUsers := func() string {
+		overlap := make([]string, len(sc.Comuni))
+		for i, cm := range sc.Comuni {
+			overlap[i] = find + "(',' || comuni || ',', ?) > 0"
+			*args = append(*args, ","+cm+",")
+		}
+		return "(SELECT username FROM users WHERE " + strings.Join(overlap, " OR ") + ")"
 	}
-	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NULL AND actor IN (SELECT username FROM users WHERE " +
-		strings.Join(overlap, " OR ") + ")))")
+	aboutUsers := "'" + strings.Join(userAdministration, "', '") + "'"
+	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NULL AND comune IS NOT NULL AND comune IN " + in() + ")")
+	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NULL AND comune IS NULL AND action IN (" + aboutUsers + ") AND target IN " + sharingUsers() + ")")
+	b.WriteString(" OR (contact_id IS NULL AND citizen_id IS NULL AND comune IS NULL AND action NOT IN (" + aboutUsers + ") AND actor IN " + sharingUsers() + "))")
 	return b.String()
 }
+
+// userAdministration are the actions about a user, whose entry names that user's username as
+// its target: a scoped reader sees them when that user shares a comune with them.
+var userAdministration = []string{AuditUserCreate, AuditUserUpdate, AuditUserDisable, AuditUserEnable, AuditPasswordReset,
+	AuditPasswordChange, AuditPasswordLink, AuditTokenCreate, AuditTokenRevoke, AuditPasswordChangeFailed}

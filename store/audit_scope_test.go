@@ -71,3 +71,47 @@ func TestAuditLogScope(t *testing.T) {
 		}
 	})
 }
+
+// Administration entries follow what they are about, not who did it: a Firenze-only admin does
+// not read the Empoli key or the Empoli user that a colleague covering both comuni dealt with,
+// and does read what concerns Firenze (by its comune, or by the user concerned).
+func TestAuditLogScopeOfAdministration(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, u := range []store.User{{Username: "fi-op", Comuni: []string{"firenze"}}, {Username: "emp-op", Comuni: []string{"empoli"}},
+			{Username: "both", Comuni: []string{"empoli", "firenze"}}} {
+			u.Role, u.PasswordHash = store.RoleOperator, "x"
+			if _, err := s.CreateUser(ctx, u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, e := range []store.AuditEntry{
+			{Actor: "both", Action: store.AuditAPIKeyCreate, Detail: "empoli key", Comune: "empoli"},
+			{Actor: "both", Action: store.AuditAPIKeyCreate, Detail: "firenze key", Comune: "firenze"},
+			{Actor: "both", Action: store.AuditPasswordReset, Target: "emp-op", Detail: "empoli user"},
+			{Actor: "both", Action: store.AuditUserUpdate, Target: "fi-op", Detail: "firenze user"},
+			{Actor: "both", Action: store.AuditPresence, Target: "away", Detail: "presence of both"},
+		} {
+			if err := s.Audit(ctx, e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		items, _, err := s.AuditLog(ctx, store.AuditFilter{Scope: store.Scope{Comuni: []string{"firenze"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]bool{}
+		for _, e := range items {
+			got[e.Detail] = true
+		}
+		want := map[string]bool{"firenze key": true, "firenze user": true, "presence of both": true}
+		if len(got) != len(want) || !got["firenze key"] || !got["firenze user"] || !got["presence of both"] {
+			t.Fatalf("firenze reads %v, want %v", got, want)
+		}
+		for _, e := range items {
+			if e.Detail == "firenze key" && e.Comune != "firenze" {
+				t.Fatalf("the entry's comune reads back as %q", e.Comune)
+			}
+		}
+	})
+}

@@ -486,6 +486,7 @@ func schemas() obj {
 		"AuditEntry": object([]string{"id", "at", "actor", "action"}, obj{
 			"id": str(""), "at": dateTime(""), "actor": str(""), "action": str(""), "contact_id": nullable("string", ""),
 			"citizen_id": nullable("string", ""), "target": str(""), "detail": str(""),
+			"comune": str("the comune an entry about neither a contact nor a citizen concerns (an API key, a canned answer, hours); absent for one about a person"),
 		}),
 		"AuditList": listOf("AuditEntry"),
 	}
