@@ -226,6 +226,12 @@ func (d *Desk) Assign(ctx context.Context, u store.User, contactID, username str
 	if err != nil {
 		return err
 	}
+	// A disabled user can neither sign in nor see the contact: it would wait unseen.
+	if disabled, err := d.o.Store.UserDisabled(ctx, target.ID); err != nil {
+		return err
+	} else if disabled {
+		return badRequest("user_disabled", "%s is disabled", username)
+	}
 	return d.assign(ctx, u, contactID, target, false)
 }
 

@@ -158,6 +158,13 @@ func TestAssignClaimPermissionsAndScope(t *testing.T) {
 		if st, code := deskCode(t, f.d.Assign(ctx, sup, r.ContactID, "nobody")); st != 400 || code != "unknown_user" {
 			t.Fatalf("assigning to nobody: %d %s", st, code)
 		}
+		f.user("gone", store.RoleOperator)
+		if _, err := s.DisableUser(ctx, "gone"); err != nil {
+			t.Fatal(err)
+		}
+		if st, code := deskCode(t, f.d.Assign(ctx, sup, r.ContactID, "gone")); st != 400 || code != "user_disabled" {
+			t.Fatalf("assigning to a disabled user: %d %s", st, code)
+		}
 		if err := f.d.Assign(ctx, sup, r.ContactID, "other"); err != nil {
 			t.Fatal(err)
 		}
