@@ -1,47 +1,23 @@
 package alertpages_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/events"
-	"github.com/sportello/sportello/gateway"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
 	"github.com/sportello/sportello/web/alertpages"
 	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/webtest"
 )
 
 // A supervisor following a scheduled alert's progress (a stream that would stay open until it
 // is sent, an hour later) is disabled: the revocation ends the stream at once.
 func TestAlertProgressStreamEndsWhenSupervisorDisabled(t *testing.T) {
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-data_dir: %q
-http:
-  listen: 127.0.0.1:0
-smtp:
-  listen: ""
-comuni:
-  - id: firenze
-    name: Comune di Firenze
-`, t.TempDir())))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := webtest.Gateway(t, "firenze")
 	ctx := context.Background()
-	g, err := gateway.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
 	u, err := g.Store.CreateUser(ctx, store.User{Username: "sup", Role: store.RoleSupervisor, PasswordHash: "x", Comuni: []string{"firenze"}})
 	if err != nil {
 		t.Fatal(err)
@@ -55,46 +31,8 @@ comuni:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(g.Echo)
-	defer srv.Close()
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	req, _ := http.NewRequestWithContext(cctx, "GET", srv.URL+alertpages.Prefix+"/"+a.ID+"/events", nil)
-	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: session})
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	waitLine := func(want string) {
-		t.Helper()
-		timeout := time.After(3 * time.Second)
-		for {
-			select {
-			case l, ok := <-lines:
-				if !ok {
-					t.Fatalf("the stream ended waiting for %q", want)
-				}
-				if l == want {
-					return
-				}
-			case <-timeout:
-				t.Fatalf("no %q line", want)
-			}
-		}
-	}
-	waitLine("event: progress")
+	lines := webtest.Stream(t, g.Echo, alertpages.Prefix+"/"+a.ID+"/events", webtest.Session(session))
+	webtest.WaitLine(t, lines, "event: progress", 3*time.Second)
 
 	if _, err := g.Store.DisableUser(ctx, "sup"); err != nil {
 		t.Fatal(err)
@@ -102,18 +40,11 @@ comuni:
 	if err := g.Hub.Publish(ctx, events.Event{Type: events.UserRevoked, UserID: u.ID}); err != nil {
 		t.Fatal(err)
 	}
-	timeout := time.After(auth.DefaultRecheck / 2)
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				return
-			}
-			if l == "event: done" {
-				t.Fatal("the stream told the page the alert ended; it should just end, so the page reconnects and is refused")
-			}
-		case <-timeout:
-			t.Fatalf("a disabled supervisor's alert progress stream is still open %v later", auth.DefaultRecheck/2)
-		}
+	toldDone := false
+	if !webtest.Ended(lines, auth.DefaultRecheck/2, func(l string) { toldDone = toldDone || l == "event: done" }) {
+		t.Fatalf("a disabled supervisor's alert progress stream is still open %v later", auth.DefaultRecheck/2)
+	}
+	if toldDone {
+		t.Fatal("the stream told the page the alert ended; it should just end, so the page reconnects and is refused")
 	}
 }

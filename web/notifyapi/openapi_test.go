@@ -1,11 +1,7 @@
 package notifyapi_test
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"io"
-	"log/slog"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,32 +9,14 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/config"
-	"github.com/sportello/sportello/gateway"
 	"github.com/sportello/sportello/web/notifyapi"
+	"github.com/sportello/sportello/web/webtest"
 )
 
 // realRoutes builds the real gateway and lists its /api/v1 routes as "METHOD /path/{param}".
 func realRoutes(t *testing.T) map[string]bool {
 	t.Helper()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-data_dir: %q
-http:
-  listen: 127.0.0.1:0
-smtp:
-  listen: ""
-comuni:
-  - id: firenze
-    name: Comune di Firenze
-`, t.TempDir())))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := gateway.New(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
+	g := webtest.Gateway(t, "firenze")
 	param := regexp.MustCompile(`:([a-zA-Z_]+)`)
 	out := map[string]bool{}
 	for _, r := range g.Echo.Routes() {

@@ -1,10 +1,7 @@
 package operatorapi_test
 
 import (
-	"bufio"
 	"context"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/sportello/sportello/store/storetest"
 	"github.com/sportello/sportello/web/auth"
 	"github.com/sportello/sportello/web/operatorapi"
+	"github.com/sportello/sportello/web/webtest"
 )
 
 // scopeChangeFixture is an operator of Firenze and Empoli with an open /api/v1/events stream.
@@ -42,28 +40,7 @@ func openStreamOfFirenzeEmpoliOperator(t *testing.T, recheck time.Duration) scop
 	hub := events.NewHub()
 	e := echo.New()
 	(&operatorapi.Actions{Store: s, Auth: &auth.Authenticator{Store: s}, Hub: hub, Heartbeat: time.Hour, Recheck: recheck}).Register(e)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	cctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(cctx, "GET", srv.URL+"/api/v1/events", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = resp.Body.Close() })
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
+	lines := webtest.Stream(t, e, "/api/v1/events", webtest.Bearer(token))
 	f := scopeChangeFixture{store: s, hub: hub, user: u, lines: lines}
 	f.waitLine(t, ": connected")
 	return f
@@ -72,38 +49,23 @@ func openStreamOfFirenzeEmpoliOperator(t *testing.T, recheck time.Duration) scop
 // waitLine waits for a line starting with prefix and returns it; it fails on the stream's end.
 func (f scopeChangeFixture) waitLine(t *testing.T, prefix string) string {
 	t.Helper()
-	timeout := time.After(3 * time.Second)
-	for {
-		select {
-		case l, ok := <-f.lines:
-			if !ok {
-				t.Fatalf("the stream ended waiting for %q", prefix)
-			}
-			if strings.HasPrefix(l, prefix) {
-				return l
-			}
-		case <-timeout:
-			t.Fatalf("no %q line", prefix)
-		}
-	}
+	return webtest.WaitLine(t, f.lines, prefix, 3*time.Second)
 }
 
 // waitEnd fails unless the stream ends within d; secret must not show before it does.
 func (f scopeChangeFixture) waitEnd(t *testing.T, d time.Duration, secret string) {
 	t.Helper()
-	timeout := time.After(d)
-	for {
-		select {
-		case l, ok := <-f.lines:
-			if !ok {
-				return
-			}
-			if strings.Contains(l, secret) {
-				t.Fatalf("the stream delivered what the user may no longer see: %s", l)
-			}
-		case <-timeout:
-			t.Fatalf("the stream is still open %v after the user's scope changed", d)
+	leaked := ""
+	ended := webtest.Ended(f.lines, d, func(l string) {
+		if leaked == "" && strings.Contains(l, secret) {
+			leaked = l
 		}
+	})
+	if leaked != "" {
+		t.Fatalf("the stream delivered what the user may no longer see: %s", leaked)
+	}
+	if !ended {
+		t.Fatalf("the stream is still open %v after the user's scope changed", d)
 	}
 }
 

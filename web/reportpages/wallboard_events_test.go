@@ -1,21 +1,15 @@
 package reportpages_test
 
 import (
-	"bufio"
 	"context"
-	"fmt"
-	"io"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/gateway"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/web/auth"
+	"github.com/sportello/sportello/web/webtest"
 )
 
 // wallboardStream is a Firenze supervisor watching /supervisor/wallboard/events.
@@ -27,25 +21,8 @@ type wallboardStream struct {
 
 func openWallboardStream(t *testing.T) wallboardStream {
 	t.Helper()
-	cfg, err := config.Parse([]byte(fmt.Sprintf(`
-data_dir: %q
-http:
-  listen: 127.0.0.1:0
-smtp:
-  listen: ""
-comuni:
-  - id: firenze
-    name: Comune di Firenze
-`, t.TempDir())))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := webtest.Gateway(t, "firenze")
 	ctx := context.Background()
-	g, err := gateway.New(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = g.Close() })
 	u, err := g.Store.CreateUser(ctx, store.User{Username: "sup", Role: store.RoleSupervisor, PasswordHash: "x", Comuni: []string{"firenze"}})
 	if err != nil {
 		t.Fatal(err)
@@ -54,66 +31,16 @@ comuni:
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(g.Echo)
-	t.Cleanup(srv.Close)
-	cctx, cancel := context.WithCancel(ctx)
-	t.Cleanup(cancel)
-	req, _ := http.NewRequestWithContext(cctx, "GET", srv.URL+"/supervisor/wallboard/events", nil)
-	req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: session})
-	resp, err := srv.Client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = resp.Body.Close() })
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	lines := make(chan string, 100)
-	go func() {
-		sc := bufio.NewScanner(resp.Body)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	w := wallboardStream{gateway: g, user: u, lines: lines}
-	if !w.nextBoard(3 * time.Second) {
-		t.Fatal("no first board")
-	}
-	return w
-}
-
-// nextBoard reports whether a board arrives within d (false when the stream ended first).
-func (w wallboardStream) nextBoard(d time.Duration) bool {
-	timeout := time.After(d)
-	for {
-		select {
-		case l, ok := <-w.lines:
-			if !ok {
-				return false
-			}
-			if l == "event: board" {
-				return true
-			}
-		case <-timeout:
-			return false
-		}
-	}
+	lines := webtest.Stream(t, g.Echo, "/supervisor/wallboard/events", webtest.Session(session))
+	webtest.WaitLine(t, lines, "event: board", 3*time.Second)
+	return wallboardStream{gateway: g, user: u, lines: lines}
 }
 
 // waitEnd fails unless the stream ends within d.
 func (w wallboardStream) waitEnd(t *testing.T, d time.Duration) {
 	t.Helper()
-	timeout := time.After(d)
-	for {
-		select {
-		case _, ok := <-w.lines:
-			if !ok {
-				return
-			}
-		case <-timeout:
-			t.Fatalf("the wallboard stream is still open %v later", d)
-		}
+	if !webtest.Ended(w.lines, d, nil) {
+		t.Fatalf("the wallboard stream is still open %v later", d)
 	}
 }
 
