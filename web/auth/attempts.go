@@ -20,22 +20,26 @@ type AttemptLimits struct {
 	// PerAddress guesses from one client address per Window, whatever usernames it tries, so
 	// a flood of usernames stops too.
 	PerAddress int
-	// PerUser guesses at one username from anywhere per Window, counted in the database so
+	// PerUser guesses at one username from anywhere per UserWindow, counted in the database so
 	// that every replica shares it: many addresses together do not get more.
-	PerUser int
-	Window  time.Duration
+	PerUser    int
+	UserWindow time.Duration
+	Window     time.Duration
 	// Now is the clock of the per-address counts (tests); the per-user count uses the store's.
 	Now func() time.Time
 }
 
 // Defaults: five guesses per address and user as the login always allowed; thirty per address
-// leave room for an office behind one NAT; ten per user stop a botnet's spread guesses without
-// making a typo-prone colleague sharing the user's address the one who locks them out.
+// leave room for an office behind one NAT. A hundred an hour per user (NIST SP 800-63B's bound
+// on an account's failed attempts) stop a botnet's spread guesses, yet locking an operator out
+// of a citizen line takes a hundred guesses, not ten: a limit per user is also a way to deny
+// that user service.
 const (
 	DefaultAttemptsPerAddressUser = 5
 	DefaultAttemptsPerAddress     = 30
-	DefaultAttemptsPerUser        = 10
+	DefaultAttemptsPerUser        = 100
 	DefaultAttemptWindow          = 5 * time.Minute
+	DefaultUserAttemptWindow      = time.Hour
 )
 
 // TooManyAttemptsError is a guess refused before any password check because a limit is spent.
@@ -69,7 +73,7 @@ func NewPasswordAttempts(s *store.Store, l AttemptLimits) *PasswordAttempts {
 		perAddressUser: newSlidingWindow(l.PerAddressUser, l.Window, l.Now),
 		perAddress:     newSlidingWindow(l.PerAddress, l.Window, l.Now),
 		buckets:        alertstore.New(s),
-		perUser:        alertstore.Rate{Limit: l.PerUser, Per: l.Window},
+		perUser:        alertstore.Rate{Limit: l.PerUser, Per: l.UserWindow},
 	}
 }
 
@@ -85,6 +89,9 @@ func (l AttemptLimits) withDefaults() AttemptLimits {
 	}
 	if l.Window <= 0 {
 		l.Window = DefaultAttemptWindow
+	}
+	if l.UserWindow <= 0 {
+		l.UserWindow = DefaultUserAttemptWindow
 	}
 	if l.Now == nil {
 		l.Now = time.Now
