@@ -286,11 +286,11 @@ func TestBrowserClickToDialThroughPBX(t *testing.T) {
 	gw := harness.Start(t, harness.Options{Replace: yaml})
 	gwURL = gw.URL
 	gw.User(t, "alice", store.RoleOperator)
-	resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM-dial-1", "+393471230009", "+390552768000", "Ho preso una multa, mi richiamate?"))
+	resp, _ := harness.PostTwilio(t, gw.URL, "/webhooks/twilio/sms", harness.SMSForm("SM00000000000000000000000000d1a101", "+393471230009", "+390552768000", "Ho preso una multa, mi richiamate?"))
 	if resp.StatusCode != 200 {
 		t.Fatalf("sms: %d", resp.StatusCode)
 	}
-	smsContact, err := gw.G.Store.ContactIDByExternal(t.Context(), channels.SMS, "SM-dial-1")
+	smsContact, err := gw.G.Store.ContactIDByExternal(t.Context(), channels.SMS, "SM00000000000000000000000000d1a101")
 	if err != nil {
 		t.Fatal(err)
 	}
