@@ -34,9 +34,7 @@ type citizenView struct {
 // citizen shows one person across every channel: identities and every contact in scope.
 func (in *Inbox) citizen(c echo.Context) error {
 	return in.renderCitizen(c, http.StatusOK, c.Param("id"), func(v *pages.View, cv *citizenView) {
-		if n := c.QueryParam("done"); n != "" {
-			v.Notice = pages.Text(c, "done_"+n)
-		}
+		v.Notice = pages.DoneNotice(c)
 	})
 }
 

@@ -53,9 +53,7 @@ type contactView struct {
 func (in *Inbox) contact(c echo.Context) error {
 	return in.renderContact(c, http.StatusOK, c.Param("id"), func(v *pages.View, cv *contactView) {
 		cv.ResolveOpen = c.QueryParam("resolve") != ""
-		if n := c.QueryParam("done"); n != "" {
-			v.Notice = pages.Text(c, "done_"+n)
-		}
+		v.Notice = pages.DoneNotice(c)
 	})
 }
 

@@ -2,10 +2,14 @@ package pages
 
 import (
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/templates"
 )
@@ -103,5 +107,21 @@ func TestTemplatesParse(t *testing.T) {
 	}
 	if !strings.Contains(ContentSecurityPolicy, "script-src 'self'") || strings.Contains(ContentSecurityPolicy, "unsafe") {
 		t.Fatal("CSP allows inline code")
+	}
+}
+
+// ?done= is anyone's to write in a link: only an action's own notice is shown, never the
+// link's text in the page's notice banner.
+func TestDoneNoticeShowsOnlyKnownActions(t *testing.T) {
+	e := echo.New()
+	for query, want := range map[string]string{
+		"done=replied": "Risposta inviata.",
+		"done=Chiami%20subito%20il%20899123456%20per%20sbloccare%20il%20conto": "",
+		"": "",
+	} {
+		c := e.NewContext(httptest.NewRequest(http.MethodGet, "/inbox/contacts/x?"+query, nil), httptest.NewRecorder())
+		if got := DoneNotice(c); got != want {
+			t.Errorf("%q: notice %q, want %q", query, got, want)
+		}
 	}
 }

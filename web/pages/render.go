@@ -58,6 +58,21 @@ func (p *Pages) fill(c echo.Context, v *View) {
 	v.LangURL, v.OtherLang = otherLangURL(c, v.Lang)
 }
 
+// DoneNotice is the notice for a redirect's ?done= (the action just done), or "" when it names
+// no action: the parameter is anyone's to write in a link, and an unknown one would otherwise
+// show their text in the page's own notice banner.
+func DoneNotice(c echo.Context) string {
+	n := c.QueryParam("done")
+	if n == "" {
+		return ""
+	}
+	s, ok := T(Lang(c))["done_"+n]
+	if !ok {
+		return ""
+	}
+	return s
+}
+
 // Text is a translated text for the request's language.
 func Text(c echo.Context, key string) string {
 	if s, ok := T(Lang(c))[key]; ok {
