@@ -86,7 +86,10 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 		return err
 	}
 	if m.Status != store.OutQueued {
-		return nil // sent by an earlier attempt whose completion was not recorded
+		// Sent by an earlier attempt whose completion was not recorded. It may have stopped
+		// between recording the send and taking a status callback that came first.
+		d.applyHeldDelivery(ctx, m.Channel, m.ExternalID, m.ID)
+		return nil
 	}
 	if at.retry && m.Channel == channels.SMS && d.o.Lookup != nil {
 		sid, err := d.settle(ctx, m, at.since)
@@ -100,6 +103,8 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 			}
 			d.count(string(m.Channel), "settled")
 			d.o.Logger.Info("an interrupted send had reached the provider: not sent again", "message", m.ID, "sid", sid)
+			// Its status callback came while we did not know the sid, and was held.
+			d.applyHeldDelivery(ctx, m.Channel, sid, m.ID)
 			d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
 			return nil
 		}
@@ -136,14 +141,21 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 		return err
 	}
 	d.count(string(m.Channel), "sent")
-	if res.ExternalID != "" {
-		// A status callback may have come before we knew the provider's id (to any replica).
-		if err := d.takeEarlyDelivery(context.WithoutCancel(ctx), m.Channel, res.ExternalID); err != nil {
-			d.o.Logger.Warn("applying an early delivery status failed", "message", m.ID, "err", err)
-		}
-	}
+	// A status callback may have come before we knew the provider's id (to any replica).
+	d.applyHeldDelivery(ctx, m.Channel, res.ExternalID, m.ID)
 	d.publish(ctx, events.ContactUpdated, m.ContactID, nil)
 	return nil
+}
+
+// applyHeldDelivery applies a status callback held because it came before its message's
+// provider id was recorded. A failure leaves it held for a later attempt's look.
+func (d *Desk) applyHeldDelivery(ctx context.Context, ch channels.Kind, externalID, messageID string) {
+	if externalID == "" {
+		return
+	}
+	if err := d.takeEarlyDelivery(context.WithoutCancel(ctx), ch, externalID); err != nil {
+		d.o.Logger.Warn("applying an early delivery status failed", "message", messageID, "err", err)
+	}
 }
 
 // settle asks the provider whether it holds message m, sent by an earlier attempt whose
