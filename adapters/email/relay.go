@@ -169,6 +169,12 @@ func (s *RelaySender) deliver(ctx context.Context, from, to string, raw []byte) 
 		return err
 	}
 	if err := w.Close(); err != nil {
+		var se *smtp.SMTPError
+		if !errors.As(err, &se) {
+			// The whole message went out and the relay's answer did not come back: it may
+			// have taken it.
+			return &answerLostError{err: err}
+		}
 		return err
 	}
 	// The relay took the message with its reply to the data; a failing QUIT changes nothing.
@@ -176,9 +182,24 @@ func (s *RelaySender) deliver(ctx context.Context, from, to string, raw []byte) 
 	return nil
 }
 
-// sendError classifies a delivery failure: a 5xx reply is permanent, anything else (4xx,
-// network, timeout) is worth retrying.
+// answerLostError is a failure after the message's last byte was handed to the relay: the
+// relay may hold it and deliver it.
+type answerLostError struct{ err error }
+
+func (e *answerLostError) Error() string { return e.err.Error() }
+func (e *answerLostError) Unwrap() error { return e.err }
+
+// sendError classifies a delivery failure: a 5xx reply is permanent, and so is a lost answer
+// to a message handed over whole (SMTP has no idempotency: sending it again could deliver it
+// twice, a fax or a PEC twice, so a person decides); anything else (4xx, network, timeout
+// before the data) is worth retrying.
 func sendError(err error) error {
+	var lost *answerLostError
+	if errors.As(err, &lost) {
+		return &channels.SendError{Permanent: true, Err: err,
+			Message: "relay: the message was handed over but the relay's answer was lost (" + lost.Error() +
+				"): it may be on its way, so it is not sent again automatically; send it again by hand if it did not arrive"}
+	}
 	var se *smtp.SMTPError
 	if errors.As(err, &se) {
 		msg := se.Message
