@@ -41,11 +41,19 @@ type PECInfo struct {
 // DeliveryReceipt is news from the recipient's side about a message we sent: a PEC receipt.
 type DeliveryReceipt struct {
 	Channel Kind
+	// Comune is the comune of the mailbox the receipt arrived in: only a message of a contact
+	// of that comune is matched, so a receipt placed in one comune's box never touches
+	// another's messages. "" matches nothing.
+	Comune string
 	// RefMessageID is the Message-ID of our message it is about (no angle brackets).
 	RefMessageID string
+	// CertifiedSender is the sender of our message as the provider certified it (daticert.xml
+	// mittente); when set, a message sent from another address gets the receipt as a note only.
+	CertifiedSender string
 	// Type is the provider's name for it (accettazione, avvenuta-consegna, ...).
 	Type string
-	// Delivery is the state it sets (DeliveryAccepted ...); "" for a notice that sets none.
+	// Delivery is the state it sets (DeliveryAccepted ...); "" for a notice that sets none, and
+	// for a receipt whose provider signature or certification did not check out.
 	Delivery string
 	// Note is what the operator reads in the thread.
 	Note string

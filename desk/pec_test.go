@@ -71,7 +71,7 @@ func TestReplyToPECFromTheComunePECAddress(t *testing.T) {
 				t.Fatal("no live event for the overdue reply")
 			}
 		}
-		if _, err := s.ApplyDeliveryReceipt(ctx, channels.DeliveryReceipt{Channel: channels.PEC, RefMessageID: m.MessageID, Delivery: channels.DeliveryDelivered}); err != nil {
+		if _, err := s.ApplyDeliveryReceipt(ctx, channels.DeliveryReceipt{Channel: channels.PEC, Comune: "firenze", RefMessageID: m.MessageID, Delivery: channels.DeliveryDelivered}); err != nil {
 			t.Fatal(err)
 		}
 		if ids, err := f.d.AnnounceDeliveriesDue(ctx, m.CreatedAt, m.CreatedAt.Add(25*time.Hour)); err != nil || len(ids) != 0 {

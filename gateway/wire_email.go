@@ -75,7 +75,7 @@ func (g *Gateway) wireEmail(ctx context.Context) error {
 	} else {
 		for _, m := range cfg.IMAP {
 			if m.PEC {
-				log.Info("no email.pec_trusted_roots: PEC signatures are checked but shown as untrusted")
+				log.Info("no email.pec_trusted_roots: PEC signatures are checked but shown as untrusted, and no PEC receipt changes a message's delivery state")
 				break
 			}
 		}

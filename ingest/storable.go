@@ -46,7 +46,9 @@ func storable(in channels.InboundMessage) channels.InboundMessage {
 // storableReceipt is storable for a delivery receipt.
 func storableReceipt(r channels.DeliveryReceipt) channels.DeliveryReceipt {
 	makeStorable(&r.Channel)
+	makeStorable(&r.Comune)
 	makeStorable(&r.RefMessageID)
+	makeStorable(&r.CertifiedSender)
 	makeStorable(&r.Type)
 	makeStorable(&r.Delivery)
 	makeStorable(&r.Note)

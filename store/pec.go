@@ -79,21 +79,24 @@ func (s *Store) overdueContacts(ctx context.Context, contactIDs []any) (map[stri
 }
 
 // ApplyDeliveryReceipt records a receipt on the outbound message of the channel whose
-// Message-ID it names: the receipt is attached to that message (once, however often it is
-// read), a note says what it was, and the delivery state moves on (a final state, delivered
-// or failed, is never turned back into accepted). It returns the message's contact, or
-// channels.ErrUnknownMessage when no outbound message has that Message-ID.
+// Message-ID it names and whose contact is of the receipt's comune (the mailbox it arrived
+// in): the receipt is attached to that message (once, however often it is read), a note says
+// what it was, and the delivery state moves on as deliveryAfter decides. It returns the
+// message's contact, or channels.ErrUnknownMessage when no such message exists; a receipt
+// without a comune matches none.
 func (s *Store) ApplyDeliveryReceipt(ctx context.Context, r channels.DeliveryReceipt) (string, error) {
 	ref := strings.Trim(r.RefMessageID, "<> ")
-	if ref == "" {
+	if ref == "" || r.Comune == "" {
 		return "", channels.ErrUnknownMessage
 	}
 	var contactID string
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		var msgID, notes string
+		var msgID, notes, from string
 		var delivery sql.NullString
-		err := tx.QueryRow(ctx, `SELECT id, contact_id, notes, delivery FROM messages WHERE message_id = ? AND channel = ?
-			AND direction = 'outbound' ORDER BY created_at DESC LIMIT 1`, ref, string(r.Channel)).Scan(&msgID, &contactID, &notes, &delivery)
+		err := tx.QueryRow(ctx, `SELECT m.id, m.contact_id, m.notes, m.delivery, m.from_addr FROM messages m
+			JOIN contacts c ON c.id = m.contact_id
+			WHERE m.message_id = ? AND m.channel = ? AND m.direction = 'outbound' AND c.comune = ?
+			ORDER BY m.created_at DESC LIMIT 1`, ref, string(r.Channel), r.Comune).Scan(&msgID, &contactID, &notes, &delivery, &from)
 		if errors.Is(err, sql.ErrNoRows) {
 			return channels.ErrUnknownMessage
 		}
@@ -113,22 +116,8 @@ func (s *Store) ApplyDeliveryReceipt(ctx context.Context, r channels.DeliveryRec
 				return err
 			}
 		}
-		next := delivery.String
-		switch {
-		case r.Delivery == "":
-		case channels.DeliveryFinal(r.Delivery):
-			// A failure after a delivery (one recipient of several) is still news: the latest
-			// final state is shown, and the notes keep both.
-			next = r.Delivery
-		case !channels.DeliveryFinal(delivery.String):
-			next = r.Delivery
-		}
-		if r.Note != "" {
-			if notes != "" {
-				notes += "\n"
-			}
-			notes += r.Note
-		}
+		next, unapplied := deliveryAfter(delivery.String, from, r)
+		notes = appendNote(notes, receiptNote(r.Note, unapplied))
 		_, err = tx.Exec(ctx, "UPDATE messages SET delivery = ?, notes = ?, updated_at = ? WHERE id = ?",
 			strOrNil(next), notes, Micros(s.now()), msgID)
 		if err != nil {
@@ -141,6 +130,68 @@ func (s *Store) ApplyDeliveryReceipt(ctx context.Context, r channels.DeliveryRec
 		return "", err
 	}
 	return contactID, nil
+}
+
+// deliveryWords name the delivery states in the notes operators read.
+var deliveryWords = map[string]string{
+	channels.DeliveryAccepted:  "accettato",
+	channels.DeliveryDelivered: "consegnato",
+	channels.DeliveryFailed:    "non consegnato",
+}
+
+// deliveryAfter is the delivery state of a message (now current, sent from from) after the
+// receipt r, and, when r's state is not applied although it differs, why. PEC sends one
+// accettazione, then one avvenuta-consegna or errore-consegna per recipient: the first final
+// state stands, a late accettazione changes nothing, and a later final state that contradicts
+// the first is kept in the notes only. A receipt certifying another sender is about someone
+// else's message that reused our Message-ID.
+func deliveryAfter(current, from string, r channels.DeliveryReceipt) (next, unapplied string) {
+	switch {
+	case r.Delivery == "" || r.Delivery == current:
+		return current, ""
+	case r.CertifiedSender != "" && !sameAddress(from, r.CertifiedSender):
+		return current, fmt.Sprintf("stato di consegna non cambiato: la ricevuta certifica il mittente %s, non quello del messaggio", r.CertifiedSender)
+	case !channels.DeliveryFinal(current):
+		return r.Delivery, ""
+	case !channels.DeliveryFinal(r.Delivery):
+		return current, ""
+	default:
+		return current, fmt.Sprintf("stato di consegna non cambiato: resta %q, il primo esito definitivo ricevuto; questa ricevuta direbbe %q",
+			deliveryWords[current], deliveryWords[r.Delivery])
+	}
+}
+
+// sameAddress reports whether a message's From (possibly with a display name) is address.
+func sameAddress(from, address string) bool {
+	a, err := channels.NormalizeEmail(from)
+	if err != nil {
+		return false
+	}
+	b, err := channels.NormalizeEmail(address)
+	return err == nil && a == b
+}
+
+// receiptNote is the one line a receipt adds to its message's notes: what it was and, when
+// its state was not applied, why.
+func receiptNote(note, unapplied string) string {
+	switch {
+	case unapplied == "":
+		return note
+	case note == "":
+		return unapplied
+	}
+	return note + " — " + unapplied
+}
+
+// appendNote adds a line, unless empty, to a message's notes.
+func appendNote(notes, line string) string {
+	switch {
+	case line == "":
+		return notes
+	case notes == "":
+		return line
+	}
+	return notes + "\n" + line
 }
 
 func sha256Hex(b []byte) string {

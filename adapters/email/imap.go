@@ -559,6 +559,12 @@ func (p *IMAPPoller) store(ctx context.Context, uid imap.UID, raw []byte, arrive
 		res, err := readPEC(p.opts.Parse, raw, p.opts.PECRoots, arrived)
 		switch {
 		case err == nil && res.receipt != nil:
+			// The box's comune bounds which messages its receipts may be about.
+			res.receipt.Comune = p.opts.Comune
+			if res.distrust != "" {
+				p.opts.Logger.Warn("imap: a PEC receipt not vouched for by its provider; kept as a note, delivery unchanged",
+					"mailbox", p.key, "uid", uid, "type", res.receipt.Type, "ref", res.receipt.RefMessageID, "why", res.distrust)
+			}
 			return p.storeReceipt(ctx, uid, *res.receipt)
 		case err == nil:
 			res.in.Comune = p.opts.Comune

@@ -30,6 +30,8 @@ var receiptDelivery = map[string]string{
 type pecResult struct {
 	in      channels.InboundMessage
 	receipt *channels.DeliveryReceipt
+	// distrust says why the receipt sets no delivery state ("" when the provider vouches for it).
+	distrust string
 }
 
 // readPEC reads a message of a PEC box. Ordinary mail comes back as pec.ErrNotPEC. An
@@ -46,7 +48,8 @@ func readPEC(parse ParseFunc, raw []byte, roots *x509.CertPool, arrived time.Tim
 		arrived = time.Now()
 	}
 	if m.Kind == pec.KindReceipt {
-		return pecResult{receipt: pecReceipt(m, raw, arrived)}, nil
+		r, distrust := pecReceipt(m, raw, arrived)
+		return pecResult{receipt: r, distrust: distrust}, nil
 	}
 	sum := sha256.Sum256(raw)
 	info := &channels.PECInfo{EnvelopeSHA256: hex.EncodeToString(sum[:]), Signature: string(m.Signature.Status),
@@ -119,14 +122,33 @@ var signatureWords = map[pec.SignatureStatus]string{
 	pec.SignatureAbsent:    "assente",
 }
 
-func pecReceipt(m *pec.Message, raw []byte, arrived time.Time) *channels.DeliveryReceipt {
-	ref := m.RefMessageID
+// pecReceipt makes the delivery update of a receipt. Only a receipt the provider vouches for
+// sets a delivery state; any other is still kept on the message it names, with a note saying
+// why it changed nothing (distrust, also returned for the log).
+func pecReceipt(m *pec.Message, raw []byte, arrived time.Time) (r *channels.DeliveryReceipt, distrust string) {
+	r = &channels.DeliveryReceipt{Channel: channels.PEC, RefMessageID: m.RefMessageID, Type: m.Receipt, ReceivedAt: arrived,
+		Attachment: channels.Attachment{Filename: "ricevuta-" + safeName(m.Receipt) + ".eml", ContentType: "message/rfc822", Data: raw}}
+	if r.RefMessageID == "" && m.DatiCert != nil {
+		r.RefMessageID = m.DatiCert.MsgID
+	}
+	note := receiptNote(m)
+	sender, distrust := receiptDistrust(m)
+	if distrust == "" {
+		// The certified msgid and mittente, not the unsigned headers, say which message it is.
+		r.RefMessageID, r.CertifiedSender, r.Delivery = m.DatiCert.MsgID, sender, receiptDelivery[m.Receipt]
+	} else {
+		note += " — non considerata per lo stato di consegna: " + distrust
+	}
+	r.Note = note
+	return r, distrust
+}
+
+// receiptNote is what the operator reads of a receipt: its type, provider, time, recipient
+// and error as daticert.xml gives them.
+func receiptNote(m *pec.Message) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Ricevuta PEC di %s", strings.ReplaceAll(m.Receipt, "-", " "))
 	if d := m.DatiCert; d != nil {
-		if ref == "" {
-			ref = d.MsgID
-		}
 		if d.GestoreEmittente != "" {
 			fmt.Fprintf(&b, ", gestore %s", d.GestoreEmittente)
 		}
@@ -140,12 +162,38 @@ func pecReceipt(m *pec.Message, raw []byte, arrived time.Time) *channels.Deliver
 			fmt.Fprintf(&b, ": %s", d.ErroreEsteso)
 		}
 	}
+	return b.String()
+}
+
+// receiptDistrust says why a receipt cannot set a delivery state, "" when it can; with "",
+// sender is the certified sender of the message it is about. Only the signed part is the
+// provider's word: the top-level X-Ricevuta and X-Riferimento-Message-ID are outside the
+// signature (anyone can rewrite them on a genuine receipt), so the signed daticert.xml must
+// certify the same type and message.
+func receiptDistrust(m *pec.Message) (sender, distrust string) {
 	if m.Signature.Status != pec.SignatureValid {
-		fmt.Fprintf(&b, " [firma %s]", signatureWords[m.Signature.Status])
+		distrust = "firma del gestore PEC " + signatureWords[m.Signature.Status]
+		if m.Signature.Detail != "" {
+			distrust += " (" + m.Signature.Detail + ")"
+		}
+		return "", distrust
 	}
-	return &channels.DeliveryReceipt{Channel: channels.PEC, RefMessageID: ref, Type: m.Receipt, Delivery: receiptDelivery[m.Receipt],
-		Note: b.String(), ReceivedAt: arrived,
-		Attachment: channels.Attachment{Filename: "ricevuta-" + safeName(m.Receipt) + ".eml", ContentType: "message/rfc822", Data: raw}}
+	d := m.DatiCert
+	switch {
+	case d == nil:
+		return "", "daticert.xml assente o non leggibile"
+	case d.Tipo != m.Receipt:
+		return "", fmt.Sprintf("daticert.xml certifica %q, l'intestazione X-Ricevuta dice %q", d.Tipo, m.Receipt)
+	case d.MsgID == "":
+		return "", "daticert.xml non indica il messaggio (msgid)"
+	case m.RefMessageID != "" && m.RefMessageID != d.MsgID:
+		return "", fmt.Sprintf("X-Riferimento-Message-ID (%s) non è il msgid certificato (%s)", m.RefMessageID, d.MsgID)
+	}
+	sender, err := channels.NormalizeEmail(d.Mittente)
+	if err != nil {
+		return "", "daticert.xml non indica un mittente valido"
+	}
+	return sender, ""
 }
 
 // safeName keeps a receipt type usable in a file name.

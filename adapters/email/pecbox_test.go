@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"strings"
 	"sync"
@@ -76,8 +77,8 @@ func TestPECBoxEnvelopesReceiptsAnomaliesAndOrdinaryMail(t *testing.T) {
 	}
 	sink := newMemSink()
 	receipts := &memReceipts{known: map[string]bool{"reply-1@sportello.example": true}}
-	_, stop := runPoller(t, IMAPOptions{Address: srv.addr, Sink: sink, State: newMemUIDs(), IdleRefresh: time.Second,
-		PEC: true, Receipts: receipts})
+	_, stop := runPoller(t, IMAPOptions{Comune: "firenze", Address: srv.addr, Sink: sink, State: newMemUIDs(), IdleRefresh: time.Second,
+		PEC: true, PECRoots: providerRoots(t, prov), Receipts: receipts})
 	waitFor(t, 5*time.Second, "3 contacts and 2 receipts", func() bool { return len(sink.stored()) == 3 && len(receipts.list()) == 2 })
 	stop()
 
@@ -91,8 +92,7 @@ func TestPECBoxEnvelopesReceiptsAnomaliesAndOrdinaryMail(t *testing.T) {
 		env.PEC.Sender != "mario.rossi@pec.prova.example" || env.PEC.SentAt == nil || !env.PEC.SentAt.Equal(when) || env.PEC.Anomaly {
 		t.Errorf("certification: %+v", env.PEC)
 	}
-	// No roots configured: the signature matches but is not vouched for, and ingestion goes on.
-	if env.PEC.Signature != "untrusted" {
+	if env.PEC.Signature != "valid" {
 		t.Errorf("signature %q", env.PEC.Signature)
 	}
 	var names []string
@@ -119,10 +119,11 @@ func TestPECBoxEnvelopesReceiptsAnomaliesAndOrdinaryMail(t *testing.T) {
 	}
 	rs := receipts.list()
 	if rs[0].Type != "accettazione" || rs[0].Delivery != channels.DeliveryAccepted || rs[0].RefMessageID != "reply-1@sportello.example" ||
+		rs[0].Comune != "firenze" || rs[0].CertifiedSender != "protocollo@pec.comune.fi.it" || strings.Contains(rs[0].Note, "non considerata") ||
 		!bytes.Equal(rs[0].Attachment.Data, accept) || rs[0].Attachment.Filename != "ricevuta-accettazione.eml" || !strings.Contains(rs[0].Note, "Gestore di Prova") {
 		t.Errorf("receipt: %+v", rs[0])
 	}
-	if rs[1].Delivery != channels.DeliveryDelivered {
+	if rs[1].Delivery != channels.DeliveryDelivered || rs[1].Comune != "firenze" {
 		t.Errorf("second receipt: %+v", rs[1])
 	}
 	// Everything, the receipt about someone else's message included, is taken off the new mail.
@@ -131,6 +132,16 @@ func TestPECBoxEnvelopesReceiptsAnomaliesAndOrdinaryMail(t *testing.T) {
 			t.Errorf("UID %d not flagged \\Seen", uid)
 		}
 	}
+}
+
+// providerRoots trusts the test provider's CA, as email.pec_trusted_roots does a real one's.
+func providerRoots(t *testing.T, prov *pectest.Provider) *x509.CertPool {
+	t.Helper()
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(prov.RootPEM()) {
+		t.Fatal("the test provider's root did not load")
+	}
+	return pool
 }
 
 func TestPECBoxNeedsAReceiptSink(t *testing.T) {
