@@ -267,7 +267,10 @@ func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID s
 		}
 	}
 	if ev.RecordingURL != "" {
-		if _, err := s.opts.Store.AddAttachment(ctx, id, channels.Attachment{Filename: "voicemail.wav", ContentType: "audio/wav", URL: ev.RecordingURL}); err != nil {
+		// Once per recording: Twilio retries the <Record action>, and the status callback
+		// repeats the same URL.
+		voicemail := channels.Attachment{Filename: "voicemail.wav", ContentType: "audio/wav", URL: ev.RecordingURL}
+		if _, _, err := s.opts.Store.AddAttachmentOnce(ctx, id, voicemail); err != nil {
 			return id, err
 		}
 	}

@@ -475,106 +475,247 @@ type CallUpdate struct {
 }
 
 // UpdateCall records a call's progress by its provider id (CallSid, CTI callId). It returns the
-// contact's id, or ErrNotFound when no call has that id. Times already recorded win over later
-// reports of the same moment (a provider retries its callbacks), except an explicit result.
+// contact's id, or ErrNotFound when no call has that id. Providers retry their callbacks and
+// deliver them out of order, so each event is merged into what is recorded (callState.apply)
+// rather than written over it.
 func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID string, u CallUpdate) (string, error) {
 	var contactID string
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		var received int64
-		var answeredAt, endedAt, wait sql.NullInt64
-		var result sql.NullString
-		err := tx.QueryRow(ctx, `SELECT c.id, c.received_at, c.call_answered_at, c.call_ended_at, c.call_wait_seconds, c.call_result
-			`+contactByProviderID, string(ch), externalID).
-			Scan(&contactID, &received, &answeredAt, &endedAt, &wait, &result)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
+		var before callState
+		var err error
+		if contactID, before, err = s.callStateForUpdate(ctx, tx, ch, externalID); err != nil {
 			return err
 		}
-		m := callMetrics(FromMicros(received), answeredAt, endedAt, wait.Valid, result.String, u)
-		_, err = tx.Exec(ctx, `UPDATE contacts SET call_status = COALESCE(?, call_status), call_duration = COALESCE(?, call_duration),
-			call_recording_url = COALESCE(?, call_recording_url), call_answered_at = COALESCE(call_answered_at, ?),
-			call_operator = COALESCE(?, call_operator), call_ended_at = COALESCE(call_ended_at, ?),
-			call_result = COALESCE(?, call_result), call_wait_seconds = COALESCE(?, call_wait_seconds),
-			call_talk_seconds = COALESCE(?, call_talk_seconds), call_transferred_to = COALESCE(?, call_transferred_to),
+		after := before.apply(u)
+		var duration any
+		if u.Duration != nil {
+			duration = *u.Duration
+		} else if before.talk == nil && after.talk != nil {
+			// Without the provider's whole-call duration, the talk time is the best known.
+			duration = *after.talk
+		}
+		_, err = tx.Exec(ctx, `UPDATE contacts SET call_status = ?, call_answered_at = ?, call_ended_at = ?,
+			call_result = ?, call_result_derived = ?, call_wait_seconds = ?, call_talk_seconds = ?,
+			call_duration = COALESCE(?, call_duration), call_recording_url = COALESCE(?, call_recording_url),
+			call_operator = COALESCE(?, call_operator), call_transferred_to = COALESCE(?, call_transferred_to),
 			updated_at = ? WHERE id = ?`,
-			strOrNil(u.Status), m.duration, strOrNil(u.RecordingURL), m.answered, strOrNil(u.Operator), m.ended,
-			strOrNil(m.result), m.wait, m.talk, strOrNil(u.TransferredTo), Micros(s.now()), contactID)
+			strOrNil(after.status), microsOrNil(after.answeredAt), microsOrNil(after.endedAt),
+			strOrNil(after.result), boolInt(after.resultDerived), intOrNil(after.wait), intOrNil(after.talk),
+			duration, strOrNil(u.RecordingURL), strOrNil(u.Operator), strOrNil(u.TransferredTo), Micros(s.now()), contactID)
 		return err
 	})
 	return contactID, err
 }
 
-// callChange is what one call event writes; nil leaves a column as it is.
-type callChange struct {
-	duration, answered, ended, wait, talk any
-	result                                string
+// callStateForUpdate reads what is recorded of a call. On PostgreSQL it locks the contact's row
+// until the commit: an event about the same call written by another replica at the same moment
+// (the answer and the hang-up of a short call) then merges into this one's result, instead of
+// both deriving the figures from the same old state and the last writer's winning.
+func (s *Store) callStateForUpdate(ctx context.Context, tx *Tx, ch channels.Kind, externalID string) (string, callState, error) {
+	query := `SELECT c.id, c.received_at, c.call_status, c.call_answered_at, c.call_ended_at, c.call_wait_seconds,
+		c.call_talk_seconds, c.call_result, c.call_result_derived ` + contactByProviderID
+	if s.dialect == Postgres {
+		query += " FOR UPDATE OF c"
+	}
+	var id string
+	var received int64
+	var status, result sql.NullString
+	var answeredAt, endedAt, wait, talk sql.NullInt64
+	var derived int
+	err := tx.QueryRow(ctx, query, string(ch), externalID).
+		Scan(&id, &received, &status, &answeredAt, &endedAt, &wait, &talk, &result, &derived)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", callState{}, ErrNotFound
+	}
+	if err != nil {
+		return "", callState{}, err
+	}
+	return id, callState{received: FromMicros(received), status: status.String, answeredAt: nullMicros(answeredAt),
+		endedAt: nullMicros(endedAt), wait: nullInt(wait), talk: nullInt(talk), result: result.String,
+		resultDerived: derived != 0}, nil
 }
 
-// callMetrics derives the call's figures from an event and what was recorded before it:
-// the wait runs from arrival to the answer (or to the hang-up of a call nobody answered),
-// the talk from the answer to the hang-up.
-func callMetrics(received time.Time, answeredAt, endedAt sql.NullInt64, haveWait bool, result string, u CallUpdate) callChange {
-	var m callChange
-	answered := nullMicros(answeredAt)
-	if answered == nil && u.AnsweredAt != nil {
-		answered = u.AnsweredAt
-		m.answered = Micros(*u.AnsweredAt)
+// callState is what is recorded of a call: the figures an event is merged into.
+type callState struct {
+	received            time.Time
+	status              string
+	answeredAt, endedAt *time.Time
+	wait, talk          *int
+	result              string
+	// resultDerived is set when the store inferred result from the times (answered, abandoned)
+	// rather than the provider's stating it (Twilio's QueueResult, a voicemail).
+	resultDerived bool
+}
+
+// liveCallStatuses are the statuses of a call still going on (Twilio's, and the desk's offered
+// and on-hold); every other status says how a call ended.
+var liveCallStatuses = map[string]bool{
+	"queued": true, "initiated": true, "ringing": true, "in-progress": true, "offered": true, "on-hold": true,
+}
+
+// apply merges an event into the recorded call. The first report of the answer or of the
+// hang-up wins (providers retry their callbacks). The wait runs from arrival to the answer (or
+// to the hang-up of a call nobody answered), the talk from the answer to the hang-up, unless
+// the provider measured them.
+func (st callState) apply(u CallUpdate) callState {
+	next := st
+	if st.answeredAt == nil && u.AnsweredAt != nil {
+		next.answeredAt = st.notBeforeArrival(*u.AnsweredAt)
 	}
-	ended := nullMicros(endedAt)
-	if ended == nil && u.EndedAt != nil {
-		ended = u.EndedAt
-		m.ended = Micros(*u.EndedAt)
+	if st.endedAt == nil && u.EndedAt != nil {
+		next.endedAt = st.notBeforeArrival(*u.EndedAt)
 	}
-	seconds := func(from, to time.Time) int {
-		d := int(to.Sub(from).Round(time.Second) / time.Second)
-		return max(d, 0)
+	next.status = next.statusAfter(u.Status)
+	next.result, next.resultDerived = next.resultAfter(u.Result)
+	answerIsNew := st.answeredAt == nil && next.answeredAt != nil
+	next.wait = next.waitAfter(u.WaitSeconds, answerIsNew)
+	if next.talk == nil && next.answeredAt != nil && next.endedAt != nil {
+		next.talk = ptrTo(secondsBetween(*next.answeredAt, *next.endedAt))
 	}
+	return next
+}
+
+// notBeforeArrival moves a time earlier than the call's arrival (a PBX clock's error) to the
+// arrival: it would count as a negative wait, or add to the talk time.
+func (st callState) notBeforeArrival(t time.Time) *time.Time {
+	if t.Before(st.received) {
+		t = st.received
+	}
+	return &t
+}
+
+// statusAfter is the status once the reported one is taken. An ended call takes no live status:
+// an answer or a requeue reported after the hang-up would reopen it.
+func (st callState) statusAfter(reported string) string {
+	if reported == "" || (st.endedAt != nil && liveCallStatuses[reported]) {
+		return st.status
+	}
+	return reported
+}
+
+// resultAfter is the result once the stated one (if any) is taken, and whether it is derived.
+// The provider's word stands; a derived result follows the times, so an answer reported after
+// the hang-up turns a derived "abandoned" into "answered".
+func (st callState) resultAfter(stated string) (string, bool) {
 	switch {
-	case u.WaitSeconds != nil:
-		m.wait = max(*u.WaitSeconds, 0)
-	case haveWait:
-	case answered != nil:
-		m.wait = seconds(received, *answered)
-	case ended != nil && result != channels.CallVoicemail && result != channels.CallCallback:
-		m.wait = seconds(received, *ended)
+	case stated != "":
+		return stated, false
+	case st.result != "" && !st.resultDerived:
+		return st.result, false
+	case st.answeredAt != nil:
+		return channels.CallAnswered, true
+	case st.endedAt != nil:
+		return channels.CallAbandoned, true
 	}
-	if answered != nil && ended != nil {
-		m.talk = seconds(*answered, *ended)
-	}
-	if u.Duration != nil {
-		m.duration = *u.Duration
-	} else if m.talk != nil {
-		m.duration = m.talk
-	}
+	return st.result, st.resultDerived
+}
+
+// waitAfter is the wait once the provider's measure (if any) is taken. A derived wait is derived
+// once, and again when the answer of a call with a derived result is reported after the hang-up:
+// the wait recorded then ran to the hang-up only because the answer was not known yet.
+func (st callState) waitAfter(measured *int, answerIsNew bool) *int {
 	switch {
-	case u.Result != "":
-		m.result = u.Result
-	case result != "":
-	case answered != nil:
-		m.result = channels.CallAnswered
-	case u.EndedAt != nil:
-		m.result = channels.CallAbandoned
+	case measured != nil:
+		return ptrTo(max(*measured, 0))
+	case st.wait != nil && !(answerIsNew && st.resultDerived):
+		return st.wait
+	case st.answeredAt != nil:
+		return ptrTo(secondsBetween(st.received, *st.answeredAt))
+	case st.endedAt != nil && st.result != channels.CallVoicemail && st.result != channels.CallCallback:
+		return ptrTo(secondsBetween(st.received, *st.endedAt))
 	}
-	return m
+	return st.wait
+}
+
+// secondsBetween rounds to whole seconds, and is never negative.
+func secondsBetween(from, to time.Time) int {
+	return max(int(to.Sub(from).Round(time.Second)/time.Second), 0)
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+func microsOrNil(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return Micros(*t)
+}
+
+func intOrNil(n *int) any {
+	if n == nil {
+		return nil
+	}
+	return *n
 }
 
 // AddAttachment attaches a file to an existing contact's first message (a voicemail recording).
 func (s *Store) AddAttachment(ctx context.Context, contactID string, a channels.Attachment) (string, error) {
 	var id string
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		var msgID string
-		if err := tx.QueryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? ORDER BY created_at, id LIMIT 1", contactID).Scan(&msgID); err != nil {
-			if errors.Is(err, sql.ErrNoRows) {
-				return ErrNotFound
-			}
+		msgID, err := firstMessageID(ctx, tx, contactID)
+		if err != nil {
 			return err
 		}
-		var err error
 		id, err = s.addAttachment(ctx, tx, contactID, msgID, a, s.now())
 		return err
 	})
+	return id, err
+}
+
+// ErrAttachmentWithoutURL is returned by AddAttachmentOnce for an attachment it cannot know
+// again: it recognizes a file by its URL.
+var ErrAttachmentWithoutURL = errors.New("store: the attachment has no URL to recognize it by")
+
+// AddAttachmentOnce is AddAttachment for a file the provider links (a voicemail recording),
+// unless the contact already has an attachment with the same URL: providers retry their
+// callbacks, and one recording reported twice is one voicemail. It returns the attachment's id
+// (the existing one's when nothing was added) and whether it was added now.
+func (s *Store) AddAttachmentOnce(ctx context.Context, contactID string, a channels.Attachment) (id string, added bool, err error) {
+	if a.URL == "" {
+		return "", false, ErrAttachmentWithoutURL
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		id, added = "", false // a write may run twice
+		if err := s.lockContactRow(ctx, tx, contactID); err != nil {
+			return err
+		}
+		err := tx.QueryRow(ctx, "SELECT id FROM attachments WHERE contact_id = ? AND url = ? LIMIT 1", contactID, a.URL).Scan(&id)
+		if err == nil || !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		msgID, err := firstMessageID(ctx, tx, contactID)
+		if err != nil {
+			return err
+		}
+		id, err = s.addAttachment(ctx, tx, contactID, msgID, a, s.now())
+		added = err == nil
+		return err
+	})
+	return id, added, err
+}
+
+// lockContactRow makes writes about one contact take turns on PostgreSQL, where two replicas
+// may write at once: the second waits here until the first commits, and then sees its rows.
+// SQLite's single writer already serializes them.
+func (s *Store) lockContactRow(ctx context.Context, tx *Tx, contactID string) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var id string
+	err := tx.QueryRow(ctx, "SELECT id FROM contacts WHERE id = ? FOR UPDATE", contactID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	return err
+}
+
+// firstMessageID is the message that opened a contact, which files added later belong to.
+func firstMessageID(ctx context.Context, tx *Tx, contactID string) (string, error) {
+	var id string
+	err := tx.QueryRow(ctx, "SELECT id FROM messages WHERE contact_id = ? ORDER BY created_at, id LIMIT 1", contactID).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
 	return id, err
 }
 

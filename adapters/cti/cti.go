@@ -66,6 +66,16 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 // future is a broken clock or a forged event, and would make waits and talk times negative.
 const maxClockSkew = 5 * time.Minute
 
+// maxEventAge bounds how far in the past an event may be stamped: a PBX reports calls as they
+// happen, and one that replays a queue after an outage is still within a day. An older time is
+// a reset clock (an answer stamped at the epoch) or a forged event, and would add years to a
+// talk time.
+const maxEventAge = 24 * time.Hour
+
+// ErrTimestampOutOfBounds is a well-formed timestamp no live PBX sends: more than maxClockSkew
+// ahead of our clock, or more than maxEventAge behind it.
+var ErrTimestampOutOfBounds = errors.New("timestamp out of bounds")
+
 // Time reads the timestamp, or returns now when there is none.
 func (t Timestamp) Time(now time.Time) (time.Time, error) {
 	if t == "" {
@@ -82,7 +92,10 @@ func (t Timestamp) Time(now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("timestamp %q is neither RFC 3339 nor Unix seconds", string(t))
 	}
 	if at.After(now.Add(maxClockSkew)) {
-		return time.Time{}, fmt.Errorf("timestamp %q is in the future", string(t))
+		return time.Time{}, fmt.Errorf("%w: %q is more than %.0f minutes ahead of the gateway's clock", ErrTimestampOutOfBounds, string(t), maxClockSkew.Minutes())
+	}
+	if at.Before(now.Add(-maxEventAge)) {
+		return time.Time{}, fmt.Errorf("%w: %q is more than %.0f hours before the gateway's clock", ErrTimestampOutOfBounds, string(t), maxEventAge.Hours())
 	}
 	return at.UTC(), nil
 }

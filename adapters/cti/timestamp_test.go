@@ -2,6 +2,7 @@ package cti
 
 import (
 	"encoding/json"
+	"errors"
 	"testing"
 	"time"
 )
@@ -17,15 +18,31 @@ func TestTimestampForms(t *testing.T) {
 		{"2026-02-03T09:59:30+01:00", time.Date(2026, 2, 3, 8, 59, 30, 0, time.UTC), false},
 		{"1770109170", time.Unix(1770109170, 0).UTC(), false},
 		{"1770109170.5", time.Unix(1770109170, 500_000_000).UTC(), false},
+		{"2026-02-02T09:00:01Z", time.Date(2026, 2, 2, 9, 0, 1, 0, time.UTC), false}, // a queue replayed within the day
 		{"yesterday", time.Time{}, true},
 		{"-5", time.Time{}, true},
 		{"NaN", time.Time{}, true},
-		{"2026-02-03T10:00:00Z", time.Time{}, true}, // an hour ahead of our clock
 	}
 	for _, c := range cases {
 		got, err := Timestamp(c.in).Time(now)
 		if (err != nil) != c.wantErr || (!c.wantErr && !got.Equal(c.want)) {
 			t.Errorf("%q: %v %v, want %v (error %v)", c.in, got, err, c.want, c.wantErr)
+		}
+	}
+}
+
+// A timestamp no live PBX sends is refused as out of bounds: ahead of our clock by more than
+// the skew allowed, or older than a day (a clock reset to the epoch would add decades to talk
+// times).
+func TestTimestampOutOfBoundsRefused(t *testing.T) {
+	now := time.Date(2026, 2, 3, 9, 0, 0, 0, time.UTC)
+	for _, in := range []string{
+		"2026-02-03T10:00:00Z", // an hour ahead
+		"1",                    // the epoch
+		"2026-02-02T08:59:59Z", // a day and a second ago
+	} {
+		if at, err := Timestamp(in).Time(now); !errors.Is(err, ErrTimestampOutOfBounds) {
+			t.Errorf("%q: %v %v, want ErrTimestampOutOfBounds", in, at, err)
 		}
 	}
 }

@@ -52,3 +52,33 @@ func TestFirstResponseIsTheFirstOutboundMessage(t *testing.T) {
 		}
 	})
 }
+
+// A PBX's hang-up delivered before its answer: the reports count an answered call, within the
+// target, with the wait to the answer and the talk after it, not an abandonment.
+func TestCallWhoseHangupArrivedFirstCountsAsAnswered(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		arrived := time.Date(2026, 2, 3, 9, 0, 0, 0, time.UTC)
+		at := func(seconds int) *time.Time { v := arrived.Add(time.Duration(seconds) * time.Second); return &v }
+		if _, err := st.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: channels.InboundMessage{Channel: channels.Phone,
+			Direction: channels.Inbound, ExternalID: "CTI-1", From: "+393471234567", To: "+39055055",
+			Call: &channels.Call{Status: "ringing"}, ReceivedAt: arrived}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []store.CallUpdate{{Status: "completed", EndedAt: at(60)}, {Status: "in-progress", AnsweredAt: at(10), Operator: "anna"}} {
+			if _, err := st.UpdateCall(ctx, channels.Phone, "CTI-1", u); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f := reportstore.Filter{From: store.Micros(arrived.Add(-time.Hour)), To: store.Micros(arrived.Add(time.Hour)), TargetSeconds: 20}
+		got, err := reportstore.New(st).Buckets(ctx, f)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("buckets %+v %v, want one", got, err)
+		}
+		b := got[0]
+		if b.Offered != 1 || b.Answered != 1 || b.Abandoned != 0 || b.AnsweredWithinTarget != 1 ||
+			b.WaitSum != 10 || b.WaitCount != 1 || b.TalkSum != 50 || b.TalkCount != 1 {
+			t.Errorf("bucket %+v, want 1 answered within target, wait 10 s, talk 50 s", b)
+		}
+	})
+}
