@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 
 // CitizenData is everything Sportello keeps about one citizen, for an export (GDPR art. 15
 // and 20): the citizen with identities, every contact in scope with its whole thread and
-// attachments, and the alert subscriptions and consent trail of the citizen's numbers.
+// attachments, and the alert subscriptions and consent trail of the citizen's numbers and
+// fiscal codes (App IO).
 type CitizenData struct {
 	Citizen       channels.Citizen
 	Contacts      []channels.Contact
@@ -21,10 +23,12 @@ type CitizenData struct {
 	OptOuts       []OptOutRecord
 }
 
-// SubscriptionRecord is one alert subscription of a citizen's number.
+// SubscriptionRecord is one alert subscription of a citizen's number or fiscal code. Phone
+// is "cf:" and the fiscal code for a subscription by fiscal code alone (App IO).
 type SubscriptionRecord struct {
 	Comune      string     `json:"comune"`
 	Phone       string     `json:"phone"`
+	FiscalCode  string     `json:"fiscal_code,omitempty"`
 	Status      string     `json:"status"`
 	Topics      string     `json:"topics"`
 	Lang        string     `json:"lang"`
@@ -33,7 +37,7 @@ type SubscriptionRecord struct {
 	ConfirmedAt *time.Time `json:"confirmed_at"`
 }
 
-// ConsentRecord is one recorded change of a number's consent.
+// ConsentRecord is one recorded change of a number's (or an App IO subscription's) consent.
 type ConsentRecord struct {
 	Comune string    `json:"comune"`
 	Phone  string    `json:"phone"`
@@ -84,34 +88,82 @@ func (s *Store) ExportCitizen(ctx context.Context, id string, sc Scope) (Citizen
 	}
 	d.Subscriptions, d.Consents, d.OptOuts = []SubscriptionRecord{}, []ConsentRecord{}, []OptOutRecord{}
 	for _, ident := range c.Identities {
-		if ident.Kind != channels.IdentityPhone {
-			continue
+		var err error
+		switch ident.Kind {
+		case channels.IdentityPhone:
+			err = s.exportNumberConsents(ctx, ident.Value, sc, &d)
+		case channels.IdentityFiscalCode:
+			err = s.exportFiscalCodeConsents(ctx, ident.Value, sc, &d)
 		}
-		if err := s.exportConsents(ctx, ident.Value, sc, &d); err != nil {
+		if err != nil {
 			return d, err
 		}
 	}
 	return d, nil
 }
 
-func (s *Store) exportConsents(ctx context.Context, phone string, sc Scope, d *CitizenData) error {
-	args := []any{phone}
-	rows, err := s.query(ctx, "SELECT comune, phone, status, topics, lang, source, created_at, confirmed_at FROM subscribers WHERE phone = ?"+
-		sc.clause("comune", &args)+" ORDER BY comune", args...)
+// exportNumberConsents adds a number's subscriptions, consent trail and STOP.
+func (s *Store) exportNumberConsents(ctx context.Context, phone string, sc Scope, d *CitizenData) error {
+	if err := s.exportSubscriptions(ctx, "phone", phone, sc, d); err != nil {
+		return err
+	}
+	if err := s.exportConsentTrail(ctx, phone, sc, d); err != nil {
+		return err
+	}
+	var o OptOutRecord
+	var at int64
+	err := s.queryRow(ctx, "SELECT phone, via, created_at FROM sms_optouts WHERE phone = ?", phone).Scan(&o.Phone, &o.Via, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	o.At = FromMicros(at)
+	d.OptOuts = append(d.OptOuts, o)
+	return nil
+}
+
+// exportFiscalCodeConsents adds the subscriptions carrying a fiscal code (by it alone, for App
+// IO, or a number's the comune gave it to) and the consent trail of the one by fiscal code
+// alone. A fiscal code has no STOP of its own.
+func (s *Store) exportFiscalCodeConsents(ctx context.Context, fiscalCode string, sc Scope, d *CitizenData) error {
+	if err := s.exportSubscriptions(ctx, "fiscal_code", fiscalCode, sc, d); err != nil {
+		return err
+	}
+	return s.exportConsentTrail(ctx, fiscalKeyPrefix+fiscalCode, sc, d)
+}
+
+// exportSubscriptions adds the subscriptions in scope whose column (phone or fiscal_code) is
+// value, except those already in d: a number's subscription carrying the citizen's fiscal
+// code is found by both.
+func (s *Store) exportSubscriptions(ctx context.Context, column, value string, sc Scope, d *CitizenData) error {
+	args := []any{value}
+	rows, err := s.query(ctx, "SELECT comune, phone, fiscal_code, status, topics, lang, source, created_at, confirmed_at FROM subscribers WHERE "+
+		column+" = ?"+sc.clause("comune", &args)+" ORDER BY comune, phone", args...)
 	subs, err := Collect(rows, err, func(r rowScanner) (SubscriptionRecord, error) {
 		var sr SubscriptionRecord
 		var created int64
 		var confirmed sql.NullInt64
-		err := r.Scan(&sr.Comune, &sr.Phone, &sr.Status, &sr.Topics, &sr.Lang, &sr.Source, &created, &confirmed)
+		err := r.Scan(&sr.Comune, &sr.Phone, &sr.FiscalCode, &sr.Status, &sr.Topics, &sr.Lang, &sr.Source, &created, &confirmed)
 		sr.CreatedAt, sr.ConfirmedAt = FromMicros(created), nullMicros(confirmed)
 		return sr, err
 	})
 	if err != nil {
 		return err
 	}
-	d.Subscriptions = append(d.Subscriptions, subs...)
-	// The consent trail of the comuni in scope, and the STOPs (which concern every comune).
-	args = []any{phone}
+	for _, sr := range subs {
+		if !slices.ContainsFunc(d.Subscriptions, func(o SubscriptionRecord) bool { return o.Comune == sr.Comune && o.Phone == sr.Phone }) {
+			d.Subscriptions = append(d.Subscriptions, sr)
+		}
+	}
+	return nil
+}
+
+// exportConsentTrail adds the consent trail of a subscription key (a number, or "cf:" and a
+// fiscal code): the comuni in scope, and the STOPs (which concern every comune).
+func (s *Store) exportConsentTrail(ctx context.Context, key string, sc Scope, d *CitizenData) error {
+	args := []any{key}
 	scope := ""
 	if sc.Comuni != nil {
 		scope = " AND (comune = ''"
@@ -121,7 +173,7 @@ func (s *Store) exportConsents(ctx context.Context, phone string, sc Scope, d *C
 		}
 		scope += ")"
 	}
-	rows, err = s.query(ctx, "SELECT comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents WHERE phone = ?"+scope+" ORDER BY at, id", args...)
+	rows, err := s.query(ctx, "SELECT comune, phone, action, via, actor, topics, detail, at FROM subscriber_consents WHERE phone = ?"+scope+" ORDER BY at, id", args...)
 	cons, err := Collect(rows, err, func(r rowScanner) (ConsentRecord, error) {
 		var cr ConsentRecord
 		var at int64
@@ -133,17 +185,6 @@ func (s *Store) exportConsents(ctx context.Context, phone string, sc Scope, d *C
 		return err
 	}
 	d.Consents = append(d.Consents, cons...)
-	var o OptOutRecord
-	var at int64
-	err = s.queryRow(ctx, "SELECT phone, via, created_at FROM sms_optouts WHERE phone = ?", phone).Scan(&o.Phone, &o.Via, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	o.At = FromMicros(at)
-	d.OptOuts = append(d.OptOuts, o)
 	return nil
 }
 

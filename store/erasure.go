@@ -27,9 +27,10 @@ const (
 	AuditRetention = "retention"
 )
 
-// ErrOutOfScope is an erasure a scoped admin may not do: the citizen has contacts in comuni
-// outside their scope, and erasing the person would erase those too.
-var ErrOutOfScope = errors.New("the citizen has contacts outside your comuni")
+// ErrOutOfScope is an erasure a scoped admin may not do: the citizen has contacts or alert
+// subscriptions in comuni outside their scope, and erasing the person would erase or end those
+// too.
+var ErrOutOfScope = errors.New("the citizen has contacts or alert subscriptions outside your comuni")
 
 // ScrubError is an erasure that committed, whose scrubbing of the database files failed: the
 // erased values are gone from every query, and may still be in the files until the next
@@ -80,7 +81,8 @@ func newSalt() string {
 	return hex.EncodeToString(b)
 }
 
-// ErasedKey is what the STOP list keeps of an erased number: "erased:" and a keyed hash
+// ErasedKey is what the STOP list and the consent trail keep of an erased number (or of an
+// App IO subscription's key, "cf:" and the fiscal code): "erased:" and a keyed hash
 // (HMAC-SHA256 with the database's own salt). Imports and the comuni's API refuse a number
 // whose key is on the list, without the number being kept. The salt lives in the same
 // database, so this is pseudonymisation: whoever holds the database can test a number.
@@ -169,126 +171,22 @@ func strings1(rows *sql.Rows, err error) ([]string, error) {
 
 // EraseCitizen erases a citizen's personal data (GDPR art. 17): identities and names are
 // deleted, every contact's texts and addresses become Erased, attachments are deleted (their
-// bytes when no other contact uses them), recordings are unlinked, subscriptions end (the STOP
-// list keeps only ErasedKey of each number) and the audit log keeps who erased and why, with the
-// erased values taken out of its older entries. What reports count stays: channel, comune,
-// category, outcome and times. A scoped admin may erase only a citizen whose every contact is in
-// their comuni (ErrOutOfScope otherwise; ErrNotFound when they cannot see the citizen at all).
+// bytes when no other contact uses them), recordings are unlinked, subscriptions end (by number
+// and by fiscal code; the STOP list and the consent trail keep only ErasedKey of each) and the
+// audit log keeps who erased and why, with the erased values taken out of its older entries.
+// What reports count stays: channel, comune, category, outcome and times. A scoped admin may
+// erase only a citizen whose every contact and alert subscription is in their comuni
+// (ErrOutOfScope otherwise; ErrNotFound when they cannot see the citizen at all).
+//
+// On PostgreSQL it runs in a transaction of its own (WriteAlone) and locks the citizen's row
+// first: an incoming message for the citizen (see touchCitizen) waits for the erasure and then
+// starts a new citizen, instead of joining, half-way, the one being erased.
 func (s *Store) EraseCitizen(ctx context.Context, id string, sc Scope, actor, reason string) (ErasureCounts, error) {
 	var counts ErasureCounts
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		counts = ErasureCounts{}
-		var comune sql.NullString
-		err := tx.QueryRow(ctx, "SELECT comune FROM citizens WHERE id = ? AND merged_into IS NULL", id).Scan(&comune)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		family, err := citizenFamily(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		ph := placeholders(len(family))
-		type contactRef struct {
-			id     string
-			comune sql.NullString
-		}
-		rows, err := tx.Query(ctx, "SELECT id, comune FROM contacts WHERE citizen_id IN ("+ph+") ORDER BY id", anys(family)...)
-		refs, err := Collect(rows, err, func(r rowScanner) (contactRef, error) {
-			var c contactRef
-			return c, r.Scan(&c.id, &c.comune)
-		})
-		if err != nil {
-			return err
-		}
-		if sc.Comuni != nil {
-			visible := sc.Allows(nullString(comune))
-			outside := false
-			for _, r := range refs {
-				if sc.Allows(nullString(r.comune)) {
-					visible = true
-				} else {
-					outside = true
-				}
-			}
-			if !visible {
-				return ErrNotFound
-			}
-			if outside {
-				return ErrOutOfScope
-			}
-		}
-		type ident struct{ kind, value string }
-		rows, err = tx.Query(ctx, "SELECT kind, value FROM identities WHERE citizen_id IN ("+ph+")", anys(family)...)
-		idents, err := Collect(rows, err, func(r rowScanner) (ident, error) {
-			var i ident
-			return i, r.Scan(&i.kind, &i.value)
-		})
-		if err != nil {
-			return err
-		}
-		values, err := strings1(tx.Query(ctx, "SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''", anys(family)...))
-		if err != nil {
-			return err
-		}
-		for _, i := range idents {
-			values = append(values, i.value)
-		}
-		contactIDs := make([]string, len(refs))
-		for i, r := range refs {
-			contactIDs[i] = r.id
-		}
-		now := Micros(s.now())
-		c, err := s.eraseContactsTx(ctx, tx, contactIDs, values, now)
-		if err != nil {
-			return err
-		}
-		counts = c
-		res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(family)...)
-		if err != nil {
-			return err
-		}
-		n, _ := res.RowsAffected()
-		counts.Identities = int(n)
-		if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE id IN ("+ph+")",
-			append([]any{now, now}, anys(family)...)...); err != nil {
-			return err
-		}
-		for _, i := range idents {
-			if i.kind == string(channels.IdentityPhone) {
-				sub, err := s.endSubscriptionsTx(ctx, tx, i.value, actor, now)
-				if err != nil {
-					return err
-				}
-				counts.Subscriptions += sub
-			}
-			if i.kind == string(channels.IdentityFiscalCode) {
-				// App IO subscriptions by this fiscal code end; past recipients forget it.
-				res, err := tx.Exec(ctx, "DELETE FROM subscribers WHERE fiscal_code = ?", i.value)
-				if err != nil {
-					return err
-				}
-				n, _ := res.RowsAffected()
-				counts.Subscriptions += int(n)
-				if _, err := tx.Exec(ctx, "UPDATE alert_recipients SET fiscal_code = '' WHERE fiscal_code = ?", i.value); err != nil {
-					return err
-				}
-			}
-			for _, q := range []string{"DELETE FROM auto_reply_recipients WHERE address = ?", "DELETE FROM outbox WHERE to_addr = ?"} {
-				if _, err := tx.Exec(ctx, q, i.value); err != nil {
-					return err
-				}
-			}
-		}
-		scrubbed, err := s.scrubAuditTx(ctx, tx, contactIDs, family, newScrubber(values))
-		if err != nil {
-			return err
-		}
-		counts.AuditEntries = scrubbed
-		return s.AuditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditErase, CitizenID: &id,
-			Detail: newScrubber(values).apply(strings.TrimSpace(reason))})
+	err := s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
+		var err error
+		counts, err = s.eraseCitizenTx(ctx, tx, id, sc, actor, reason)
+		return err
 	})
 	if err != nil {
 		return counts, err
@@ -298,6 +196,202 @@ func (s *Store) EraseCitizen(ctx context.Context, id string, sc Scope, actor, re
 		return counts, &ScrubError{err}
 	}
 	return counts, nil
+}
+
+// erasedIdentity is one of an erased citizen's addresses.
+type erasedIdentity struct{ kind, value string }
+
+func (s *Store) eraseCitizenTx(ctx context.Context, tx *Tx, id string, sc Scope, actor, reason string) (ErasureCounts, error) {
+	var counts ErasureCounts
+	comune, err := s.lockCitizenTx(ctx, tx, id)
+	if err != nil {
+		return counts, err
+	}
+	family, err := citizenFamily(ctx, tx, id)
+	if err != nil {
+		return counts, err
+	}
+	ph := placeholders(len(family))
+	rows, err := tx.Query(ctx, "SELECT id, comune FROM contacts WHERE citizen_id IN ("+ph+") ORDER BY id", anys(family)...)
+	refs, err := Collect(rows, err, func(r rowScanner) (contactRef, error) {
+		var c contactRef
+		return c, r.Scan(&c.id, &c.comune)
+	})
+	if err != nil {
+		return counts, err
+	}
+	rows, err = tx.Query(ctx, "SELECT kind, value FROM identities WHERE citizen_id IN ("+ph+")", anys(family)...)
+	idents, err := Collect(rows, err, func(r rowScanner) (erasedIdentity, error) {
+		var i erasedIdentity
+		return i, r.Scan(&i.kind, &i.value)
+	})
+	if err != nil {
+		return counts, err
+	}
+	if err := checkErasureScopeTx(ctx, tx, sc, comune, refs, idents); err != nil {
+		return counts, err
+	}
+	values, err := strings1(tx.Query(ctx, "SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''", anys(family)...))
+	if err != nil {
+		return counts, err
+	}
+	for _, i := range idents {
+		values = append(values, i.value)
+	}
+	erasedValues := newScrubber(values)
+	contactIDs := make([]string, len(refs))
+	for i, r := range refs {
+		contactIDs[i] = r.id
+	}
+	now := Micros(s.now())
+	if counts, err = s.eraseContactsTx(ctx, tx, contactIDs, values, now); err != nil {
+		return counts, err
+	}
+	res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(family)...)
+	if err != nil {
+		return counts, err
+	}
+	n, _ := res.RowsAffected()
+	counts.Identities = int(n)
+	if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE id IN ("+ph+")",
+		append([]any{now, now}, anys(family)...)...); err != nil {
+		return counts, err
+	}
+	var consentKeys []string
+	for _, i := range idents {
+		var ended int
+		var key string
+		switch i.kind {
+		case string(channels.IdentityPhone):
+			ended, key, err = s.endSubscriptionsTx(ctx, tx, i.value, actor, now)
+		case string(channels.IdentityFiscalCode):
+			ended, key, err = s.endFiscalSubscriptionsTx(ctx, tx, i.value, actor, now)
+		}
+		if err != nil {
+			return counts, err
+		}
+		counts.Subscriptions += ended
+		if key != "" {
+			consentKeys = append(consentKeys, key)
+		}
+		if err := forgetAddressTx(ctx, tx, i.value); err != nil {
+			return counts, err
+		}
+	}
+	if err := scrubConsentDetailsTx(ctx, tx, consentKeys, erasedValues); err != nil {
+		return counts, err
+	}
+	if counts.AuditEntries, err = s.scrubAuditTx(ctx, tx, contactIDs, family, erasedValues); err != nil {
+		return counts, err
+	}
+	return counts, s.AuditTx(ctx, tx, AuditEntry{Actor: actor, Action: AuditErase, CitizenID: &id,
+		Detail: erasedValues.apply(strings.TrimSpace(reason))})
+}
+
+// lockCitizenTx reads the comune of a citizen to erase (ErrNotFound for a merged or unknown
+// one) and, on PostgreSQL, locks its row for the rest of the transaction. Ingest writes that
+// row before it adds a message to the citizen (touchCitizen), so the two take turns: a message
+// either is in the contacts the erasure reads next, or waits and finds the citizen erased.
+// SQLite's single writer already runs them one after the other.
+func (s *Store) lockCitizenTx(ctx context.Context, tx *Tx, id string) (sql.NullString, error) {
+	q := "SELECT comune FROM citizens WHERE id = ? AND merged_into IS NULL"
+	if s.dialect == Postgres {
+		q += " FOR UPDATE"
+	}
+	var comune sql.NullString
+	err := tx.QueryRow(ctx, q, id).Scan(&comune)
+	if errors.Is(err, sql.ErrNoRows) {
+		return comune, ErrNotFound
+	}
+	return comune, err
+}
+
+type contactRef struct {
+	id     string
+	comune sql.NullString
+}
+
+// checkErasureScopeTx lets a scoped admin erase only a citizen they can see (ErrNotFound) and
+// whose every contact and alert subscription is in their comuni (ErrOutOfScope): the erasure
+// ends the citizen's subscriptions in every comune and puts their numbers on the STOP list,
+// which is another comune's processing when one of them is outside the scope.
+func checkErasureScopeTx(ctx context.Context, tx *Tx, sc Scope, comune sql.NullString, refs []contactRef, idents []erasedIdentity) error {
+	if sc.Comuni == nil {
+		return nil
+	}
+	visible := sc.Allows(nullString(comune))
+	outside := false
+	for _, r := range refs {
+		if sc.Allows(nullString(r.comune)) {
+			visible = true
+		} else {
+			outside = true
+		}
+	}
+	if !visible {
+		return ErrNotFound
+	}
+	if outside {
+		return ErrOutOfScope
+	}
+	subscribed, err := subscribedOutsideTx(ctx, tx, sc, idents)
+	if err != nil {
+		return err
+	}
+	if subscribed {
+		return ErrOutOfScope
+	}
+	return nil
+}
+
+// subscribedOutsideTx reports whether any of the identities has an alert subscription (in any
+// state: a removed one's row is still the comune's record) in a comune outside the scope.
+func subscribedOutsideTx(ctx context.Context, tx *Tx, sc Scope, idents []erasedIdentity) (bool, error) {
+	var phones, fiscalCodes []any
+	for _, i := range idents {
+		switch i.kind {
+		case string(channels.IdentityPhone):
+			phones = append(phones, i.value)
+		case string(channels.IdentityFiscalCode):
+			fiscalCodes = append(fiscalCodes, i.value)
+		}
+	}
+	var which []string
+	var args []any
+	if len(phones) > 0 {
+		which = append(which, "phone IN ("+placeholders(len(phones))+")")
+		args = append(args, phones...)
+	}
+	if len(fiscalCodes) > 0 {
+		which = append(which, "fiscal_code IN ("+placeholders(len(fiscalCodes))+")")
+		args = append(args, fiscalCodes...)
+	}
+	if len(which) == 0 {
+		return false, nil
+	}
+	q := "SELECT COUNT(*) FROM subscribers WHERE (" + strings.Join(which, " OR ") + ")"
+	if len(sc.Comuni) > 0 {
+		q += " AND comune NOT IN (" + placeholders(len(sc.Comuni)) + ")"
+		args = append(args, anys(sc.Comuni)...)
+	}
+	var n int
+	err := tx.QueryRow(ctx, q, args...).Scan(&n)
+	return n > 0, err
+}
+
+// forgetAddressTx takes an erased address out of the automatic-answer log (kept in lower case)
+// and the local outbox.
+func forgetAddressTx(ctx context.Context, tx *Tx, address string) error {
+	if _, err := tx.Exec(ctx, "DELETE FROM auto_reply_recipients WHERE address = ?", strings.ToLower(address)); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, "DELETE FROM outbox WHERE to_addr = ?", address)
+	return err
+}
+
+// erasedText is a SQL expression that turns a column's non-empty text into Erased.
+func erasedText(col string) string {
+	return "CASE WHEN " + col + " = '' THEN '' ELSE '" + Erased + "' END"
 }
 
 // eraseContactsTx erases the texts, the citizen's addresses, the attachments and the recordings
@@ -403,15 +497,17 @@ func (s *Store) deleteAttachmentsTx(ctx context.Context, tx *Tx, where string, a
 // subscriptions and pending confirmation requests go, the STOP list and the consent trail keep
 // ErasedKey instead of the number, and the consent trail records the erasure. The key goes on
 // the STOP list even for a number that never subscribed: the citizen asked to be forgotten, so
-// a comune's later import of a list holding the number must not subscribe it.
-func (s *Store) endSubscriptionsTx(ctx context.Context, tx *Tx, phone, actor string, now int64) (int, error) {
+// a comune's later import of a list holding the number must not subscribe it. The delivery
+// rows keep the key too, and lose the provider's error text, which may name the number
+// (Twilio's 21211 and 21408 do). It returns how many subscriptions ended and the key.
+func (s *Store) endSubscriptionsTx(ctx context.Context, tx *Tx, phone, actor string, now int64) (int, string, error) {
 	key, err := s.ErasedKey(ctx, phone)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	res, err := tx.Exec(ctx, "DELETE FROM subscribers WHERE phone = ?", phone)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	n, _ := res.RowsAffected()
 	steps := []struct {
@@ -420,29 +516,97 @@ func (s *Store) endSubscriptionsTx(ctx context.Context, tx *Tx, phone, actor str
 	}{
 		{"INSERT INTO sms_optouts (phone, via, created_at) VALUES (?, 'erasure', ?) ON CONFLICT (phone) DO NOTHING", []any{key, now}},
 		{"DELETE FROM sms_optouts WHERE phone = ?", []any{phone}},
-		{"UPDATE subscriber_consents SET phone = ?, actor = CASE WHEN actor = ? THEN ? ELSE actor END WHERE phone = ?", []any{key, phone, key, phone}},
-		{`INSERT INTO subscriber_consents (id, comune, phone, action, via, actor, topics, detail, at) VALUES (?, '', ?, 'erase', 'admin', ?, '', '', ?)`,
-			[]any{NewID(), key, actor, now}},
-		{"UPDATE alert_recipients SET phone = ?, status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = ? WHERE phone = ?",
-			[]any{key, now, phone}},
+		{"UPDATE alert_recipients SET phone = ?, status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, error = " +
+			erasedText("error") + ", updated_at = ? WHERE phone = ?", []any{key, now, phone}},
 		{"UPDATE sms_commands SET phone = ? WHERE phone = ?", []any{key, phone}},
 		{"DELETE FROM sms_confirmations WHERE phone = ?", []any{phone}},
 	}
 	for _, st := range steps {
 		if _, err := tx.Exec(ctx, st.q, st.args...); err != nil {
-			return 0, err
+			return 0, "", err
 		}
+	}
+	if err := rekeyConsentTrailTx(ctx, tx, phone, key, actor, now); err != nil {
+		return 0, "", err
 	}
 	// A confirmation request still queued would text the number: its job (which names it) goes.
 	if ok, err := s.hasTableTx(ctx, tx, "river_job"); err != nil || !ok {
-		return int(n), err
+		return int(n), key, err
 	}
 	match := "json_extract(args, '$.phone') = ?"
 	if s.dialect == Postgres {
 		match = "args->>'phone' = ?"
 	}
 	_, err = tx.Exec(ctx, "DELETE FROM river_job WHERE kind = 'alert_subscription_confirm' AND state <> 'running' AND "+match, phone)
-	return int(n), err
+	return int(n), key, err
+}
+
+// fiscalKeyPrefix starts the key (subscribers.phone, subscriber_consents.phone) of an App IO
+// subscription by fiscal code alone: alertstore.FiscalKey, which imports this package.
+const fiscalKeyPrefix = "cf:"
+
+// endFiscalSubscriptionsTx ends the App IO subscriptions of an erased citizen's fiscal code:
+// every subscription carrying it goes; their consent trail (keyed "cf:" and the fiscal code)
+// and the delivery rows keep ErasedKey of that key instead, and the delivery rows lose the
+// fiscal code and the provider's error text. Unlike a number, a fiscal code goes on no STOP
+// list: App IO itself asks the citizen before a comune's service may reach them. It returns how
+// many subscriptions ended and the key.
+func (s *Store) endFiscalSubscriptionsTx(ctx context.Context, tx *Tx, fiscalCode, actor string, now int64) (int, string, error) {
+	subscriptionKey := fiscalKeyPrefix + fiscalCode
+	key, err := s.ErasedKey(ctx, subscriptionKey)
+	if err != nil {
+		return 0, "", err
+	}
+	res, err := tx.Exec(ctx, "DELETE FROM subscribers WHERE fiscal_code = ? OR phone = ?", fiscalCode, subscriptionKey)
+	if err != nil {
+		return 0, "", err
+	}
+	n, _ := res.RowsAffected()
+	if _, err := tx.Exec(ctx, `UPDATE alert_recipients SET phone = CASE WHEN phone = ? THEN ? ELSE phone END, fiscal_code = '',
+		status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, error = `+erasedText("error")+`, updated_at = ?
+		WHERE fiscal_code = ? OR phone = ?`, subscriptionKey, key, now, fiscalCode, subscriptionKey); err != nil {
+		return 0, "", err
+	}
+	return int(n), key, rekeyConsentTrailTx(ctx, tx, subscriptionKey, key, actor, now)
+}
+
+// rekeyConsentTrailTx puts key in place of an erased subscription key (a number, or "cf:" and
+// a fiscal code) in the consent trail, where it was the key or the actor, and records the
+// erasure there.
+func rekeyConsentTrailTx(ctx context.Context, tx *Tx, subscriptionKey, key, actor string, now int64) error {
+	if _, err := tx.Exec(ctx, "UPDATE subscriber_consents SET phone = ?, actor = CASE WHEN actor = ? THEN ? ELSE actor END WHERE phone = ?",
+		key, subscriptionKey, key, subscriptionKey); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO subscriber_consents (id, comune, phone, action, via, actor, topics, detail, at) VALUES (?, '', ?, 'erase', 'admin', ?, '', '', ?)`,
+		NewID(), key, actor, now)
+	return err
+}
+
+// scrubConsentDetailsTx takes the erased values out of the details of the consent trail under
+// the erased keys: a detail may name the citizen's other address ("replaced by the
+// subscription of" a number, "fiscal code" and the code).
+func scrubConsentDetailsTx(ctx context.Context, tx *Tx, keys []string, sc scrubber) error {
+	if len(keys) == 0 || len(sc) == 0 {
+		return nil
+	}
+	type consent struct{ id, detail string }
+	rows, err := tx.Query(ctx, "SELECT id, detail FROM subscriber_consents WHERE phone IN ("+placeholders(len(keys))+") AND detail <> ''", anys(keys)...)
+	list, err := Collect(rows, err, func(r rowScanner) (consent, error) {
+		var c consent
+		return c, r.Scan(&c.id, &c.detail)
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range list {
+		if d := sc.apply(c.detail); d != c.detail {
+			if _, err := tx.Exec(ctx, "UPDATE subscriber_consents SET detail = ? WHERE id = ?", d, c.id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func (s *Store) hasTableTx(ctx context.Context, tx *Tx, name string) (bool, error) {

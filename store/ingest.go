@@ -20,11 +20,14 @@ const (
 	qInsertCitizen     = "INSERT INTO citizens (id, name, comune, created_at, updated_at) VALUES (?, ?, ?, ?, ?)"
 	qInsertIdentity    = "INSERT INTO identities (kind, value, citizen_id, created_at) VALUES (?, ?, ?, ?)"
 	qInsertBlob        = "INSERT INTO blobs (sha256, data) VALUES (?, ?) ON CONFLICT (sha256) DO NOTHING"
-	qReopenContact     = `UPDATE contacts SET updated_at = ?,
+	// A message joining a contact retention erased is new data: erased_at goes back to NULL
+	// so the next run (which picks unerased contacts only) erases it too. What was erased
+	// stays [cancellato]: nothing here brings it back.
+	qReopenContact = `UPDATE contacts SET updated_at = ?,
 			status = CASE WHEN status = 'resolved' THEN 'open' ELSE status END,
 			assignee = CASE WHEN status = 'resolved' THEN NULL ELSE assignee END,
 			outcome = CASE WHEN status = 'resolved' THEN NULL ELSE outcome END,
-			resolved_at = NULL WHERE id = ?`
+			resolved_at = NULL, erased_at = NULL WHERE id = ?`
 	qInsertContact = `INSERT INTO contacts (id, channel, direction, comune, citizen_id, from_addr, to_addr, from_name,
 			subject, body, category, queue, status, external_id, auto_reply, priority, call_status, call_duration,
 			call_recording_url, received_at, updated_at, sla_due_at)
@@ -32,8 +35,9 @@ const (
 	qInsertMessage = `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
 		body_in_contact, external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// An erased citizen is not written to (see touchCitizen).
 	qUpdateCitizen = `UPDATE citizens SET comune = COALESCE(?, comune),
-				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ?`
+				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ? AND erased_at IS NULL`
 	qLatestSMSContact = `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
 			ORDER BY received_at DESC LIMIT 1`
 	qInsertAttachment = `INSERT INTO attachments (id, message_id, contact_id, filename, content_type, size, pages, sha256, url, created_at)
@@ -188,17 +192,25 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	return rec, nil
 }
 
-// citizenFor finds the citizen an identity belongs to, or creates one.
+// citizenFor finds the citizen an identity belongs to, or creates one. A citizen erased after
+// its identity was read (an erasure that committed meanwhile) gets nothing: the message starts
+// a new citizen, as it would have a moment later, when the identity was gone.
 func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, name, comune string, now time.Time) (citizenID string, created bool, err error) {
-	err = tx.QueryRow(ctx, qCitizenByIdentity, string(id.Kind), id.Value).Scan(&citizenID)
-	if err == nil {
-		if comune != "" || name != "" {
-			_, err = tx.Exec(ctx, qUpdateCitizen, strOrNil(comune), name, Micros(now), citizenID)
-		}
-		return citizenID, false, err
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
+	citizenID, found, err := citizenByIdentityTx(ctx, tx, id)
+	if err != nil {
 		return "", false, err
+	}
+	if found {
+		live, err := s.touchCitizen(ctx, tx, citizenID, name, comune, now)
+		if err != nil || live {
+			return citizenID, false, err
+		}
+		// Erased. An erasure deletes the identities with the name, so an identity still there
+		// now was given to the erased citizen afterwards (AddIdentity): the message is theirs.
+		// Gone, it was read before the erasure committed.
+		if citizenID, found, err = citizenByIdentityTx(ctx, tx, id); err != nil || found {
+			return citizenID, false, err
+		}
 	}
 	citizenID = NewID()
 	if _, err := tx.Exec(ctx, qInsertCitizen, citizenID, name, strOrNil(comune), Micros(now), Micros(now)); err != nil {
@@ -208,6 +220,33 @@ func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, na
 		return "", false, err
 	}
 	return citizenID, true, nil
+}
+
+func citizenByIdentityTx(ctx context.Context, tx *Tx, id channels.Identity) (citizenID string, found bool, err error) {
+	err = tx.QueryRow(ctx, qCitizenByIdentity, string(id.Kind), id.Value).Scan(&citizenID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", false, nil
+	}
+	return citizenID, err == nil, err
+}
+
+// touchCitizen fills a found citizen's comune and empty name, and reports whether the citizen
+// may take the message: false when it was erased. On PostgreSQL the update runs even with
+// nothing to fill, for its row lock: EraseCitizen locks the same row first, so a message either
+// wrote the row before the erasure began (the erasure then waits, and erases the message too)
+// or waits for the erasure and finds the citizen erased. The identity read before carries no
+// such lock. On SQLite the single writer never interleaves the two: a message with nothing to
+// fill skips the write, which is on every SMS's path.
+func (s *Store) touchCitizen(ctx context.Context, tx *Tx, citizenID, name, comune string, now time.Time) (live bool, err error) {
+	if comune == "" && name == "" && s.dialect != Postgres {
+		return true, nil
+	}
+	res, err := tx.Exec(ctx, qUpdateCitizen, strOrNil(comune), name, Micros(now), citizenID)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // ForeignThreadNote starts the note on a message that named (In-Reply-To, References) a

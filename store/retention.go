@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -130,12 +131,7 @@ func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts
 			if err != nil || len(ids) == 0 {
 				return err
 			}
-			ph := placeholders(len(ids))
-			rows, err = tx.Query(ctx, `SELECT from_name FROM contacts WHERE id IN (`+ph+`) AND from_name <> ''
-				UNION SELECT from_addr FROM contacts WHERE id IN (`+ph+`) AND direction = 'inbound'
-				UNION SELECT to_addr FROM contacts WHERE id IN (`+ph+`) AND direction = 'outbound'`,
-				append(append(anys(ids), anys(ids)...), anys(ids)...)...)
-			values, err := strings1(rows, err)
+			values, err := contactValuesTx(ctx, tx, ids)
 			if err != nil {
 				return err
 			}
@@ -156,9 +152,14 @@ func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts
 			break
 		}
 	}
-	// The local outbox keeps copies of replies (address and text): they age like contacts.
+	// The local outbox keeps copies of replies (address and text): they age like contacts. So
+	// does the automatic-answer log: a row older than a day limits nothing any more (see
+	// ClaimAutoReplyRecipientTx), and the cutoff is at least a day ago.
 	if err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM outbox WHERE created_at < ?", cutoff)
+		if _, err := tx.Exec(ctx, "DELETE FROM outbox WHERE created_at < ?", cutoff); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "DELETE FROM auto_reply_recipients WHERE last_sent_at < ?", cutoff)
 		return err
 	}); err != nil {
 		return total, err
@@ -176,11 +177,20 @@ func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts
 				return err
 			}
 			ph := placeholders(len(ids))
-			rows, err = tx.Query(ctx, "SELECT value FROM identities WHERE citizen_id IN ("+ph+") UNION SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''",
-				append(anys(ids), anys(ids)...)...)
-			values, err := strings1(rows, err)
+			addresses, err := strings1(tx.Query(ctx, "SELECT value FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...))
 			if err != nil {
 				return err
+			}
+			names, err := strings1(tx.Query(ctx, "SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''", anys(ids)...))
+			if err != nil {
+				return err
+			}
+			values := append(addresses, names...)
+			// As at an erasure, the addresses leave the automatic-answer log and the outbox.
+			for _, a := range addresses {
+				if err := forgetAddressTx(ctx, tx, a); err != nil {
+					return err
+				}
 			}
 			res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...)
 			if err != nil {
@@ -215,4 +225,23 @@ func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts
 		}
 	}
 	return total, nil
+}
+
+// contactValuesTx lists what retention takes out of the audit entries about contacts: the
+// senders' names and the citizens' addresses on the contacts and on every message of their
+// threads (a reply that reopened a contact after an earlier run names its sender only there).
+func contactValuesTx(ctx context.Context, tx *Tx, ids []string) ([]string, error) {
+	ph := placeholders(len(ids))
+	queries := []string{
+		"SELECT from_name FROM contacts WHERE id IN (" + ph + ") AND from_name <> ''",
+		"SELECT from_addr FROM contacts WHERE id IN (" + ph + ") AND direction = 'inbound'",
+		"SELECT to_addr FROM contacts WHERE id IN (" + ph + ") AND direction = 'outbound'",
+		"SELECT from_addr FROM messages WHERE contact_id IN (" + ph + ") AND direction = 'inbound'",
+		"SELECT to_addr FROM messages WHERE contact_id IN (" + ph + ") AND direction = 'outbound'",
+	}
+	var args []any
+	for range queries {
+		args = append(args, anys(ids)...)
+	}
+	return strings1(tx.Query(ctx, strings.Join(queries, " UNION "), args...))
 }
