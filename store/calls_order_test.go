@@ -185,7 +185,7 @@ func TestCallAnswerAndHangupWrittenTogetherByTwoReplicas(t *testing.T) {
 		_, err := b.UpdateCall(ctx, channels.Phone, "CTI-race", store.CallUpdate{Status: "completed", EndedAt: callAt(60)})
 		errs <- err
 	}()
-	awaitCallLockWaiters(t, a, 2)
+	waitForSessionsOnLocks(t, a.DB(), 2)
 	if err := hold.Rollback(); err != nil {
 		t.Fatal(err)
 	}
@@ -195,27 +195,6 @@ func TestCallAnswerAndHangupWrittenTogetherByTwoReplicas(t *testing.T) {
 		}
 	}
 	checkCall(t, recordedCall(t, a, id), wantCall{status: "completed", result: channels.CallAnswered, wait: seconds(10), talk: seconds(50)})
-}
-
-// awaitCallLockWaiters waits until n sessions of the test's database wait for a lock.
-func awaitCallLockWaiters(t *testing.T, s *store.Store, n int) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		var waiting int
-		err := s.DB().QueryRowContext(context.Background(), `SELECT COUNT(*) FROM pg_stat_activity
-			WHERE datname = current_database() AND wait_event_type = 'Lock'`).Scan(&waiting)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if waiting >= n {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d sessions wait for a lock after 10 s, want %d", waiting, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // The same recording reported twice (a retried callback) is one attachment; another

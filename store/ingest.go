@@ -70,6 +70,23 @@ const SMSThreadWindow = 24 * time.Hour
 // the citizen, joins the message to its thread (email headers, an open SMS conversation) or opens
 // a new contact, and stores the attachments. It returns after the commit.
 func (s *Store) Ingest(ctx context.Context, req IngestRequest) (channels.Receipt, error) {
+	rec, err := s.ingestOnce(ctx, req)
+	if err == nil || !isUniqueViolation(err) {
+		return rec, err
+	}
+	if req.In.ExternalID != "" {
+		// Another replica stored the same provider id between our check and insert.
+		if c, m, ok, lookErr := s.findExternal(ctx, req.In.Channel, req.In.ExternalID); lookErr == nil && ok {
+			return channels.Receipt{ContactID: c, MessageID: m, Duplicate: true}, nil
+		}
+	}
+	// Another replica created the same new citizen at the same moment (two messages of a
+	// first-time sender): its identity exists now, so once more the message joins that citizen.
+	// Refused, an SMS would be lost: Twilio does not retry an inbound message's webhook.
+	return s.ingestOnce(ctx, req)
+}
+
+func (s *Store) ingestOnce(ctx context.Context, req IngestRequest) (channels.Receipt, error) {
 	var rec channels.Receipt
 	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
@@ -79,12 +96,6 @@ func (s *Store) Ingest(ctx context.Context, req IngestRequest) (channels.Receipt
 		}
 		return err
 	})
-	if err != nil && isUniqueViolation(err) && req.In.ExternalID != "" {
-		// Another replica stored the same provider id between our check and insert.
-		if c, m, ok, lookErr := s.findExternal(ctx, req.In.Channel, req.In.ExternalID); lookErr == nil && ok {
-			return channels.Receipt{ContactID: c, MessageID: m, Duplicate: true}, nil
-		}
-	}
 	return rec, err
 }
 
