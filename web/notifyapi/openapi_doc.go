@@ -240,7 +240,7 @@ func openAPIDocument() obj {
 					"403": forbidden, "404": notFound}),
 		},
 		"/api/v1/citizens/{id}/erase": obj{
-			"post": operation("citizens", "eraseCitizen", "Erase a citizen's personal data (GDPR art. 17; admins): identities and names are deleted, texts and addresses become [cancellato], attachments and recordings go (a file's bytes when no other contact uses them), alert subscriptions end (the STOP list keeps only a keyed hash of the number); what reports count stays. The audit log records who and why, with the erased values taken out of the reason. A scoped admin may erase only a citizen whose every contact is in their comuni (403 out_of_scope).",
+			"post": operation("citizens", "eraseCitizen", "Erase a citizen's personal data (GDPR art. 17; admins): identities and names are deleted, texts and addresses become [cancellato], attachments and recordings go (a file's bytes when no other contact uses them), alert subscriptions end (the STOP list keeps only a keyed hash of the number); what reports count stays. The audit log records who and why, with the erased values taken out of the reason. A scoped admin may erase only a citizen whose every contact and alert subscription is in their comuni (403 out_of_scope).",
 				"user", []obj{pathParam("id", "the citizen's id")},
 				jsonBody(object([]string{"reason"}, obj{"reason": str("why (kept in the audit log; at most 500 characters)")})),
 				obj{"200": jsonResponse("erased", object([]string{"citizen_id", "erased"}, obj{

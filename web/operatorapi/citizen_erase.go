@@ -27,7 +27,7 @@ type EraseResult struct {
 const maxReasonChars = 500
 
 // eraseCitizen erases a citizen's personal data (GDPR art. 17), with the reason the audit log
-// keeps (admins; a scoped admin only for a citizen whose every contact is in their comuni).
+// keeps (admins; a scoped admin only for a citizen whose every contact and alert subscription is in their comuni).
 func (a *Actions) eraseCitizen(c echo.Context) error {
 	var req eraseRequest
 	if err := decodeJSON(c, &req); err != nil {

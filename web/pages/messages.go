@@ -188,7 +188,7 @@ var messages = map[string]map[string]string{
 		"done_erased":       "Dati del cittadino cancellati.",
 		"err_erase_reason":  "Indica il motivo della cancellazione: nulla è stato cancellato.",
 		"err_erase_confirm": "Spunta la conferma per cancellare: nulla è stato cancellato.",
-		"err_erase_scope":   "Il cittadino ha contatti in comuni che non gestisci: la cancellazione spetta a un amministratore di tutti i comuni. Nulla è stato cancellato.",
+		"err_erase_scope":   "Il cittadino ha contatti o iscrizioni agli avvisi in comuni che non gestisci: la cancellazione spetta a un amministratore di tutti i comuni. Nulla è stato cancellato.",
 
 		// App IO: the citizen's fiscal code and replies through the app.
 		"identity_fiscal_code":    "Codice fiscale",
@@ -540,7 +540,7 @@ var messages = map[string]map[string]string{
 		"done_erased":       "The citizen's data was erased.",
 		"err_erase_reason":  "Give the reason for the erasure: nothing was erased.",
 		"err_erase_confirm": "Tick the confirmation to erase: nothing was erased.",
-		"err_erase_scope":   "The citizen has contacts in comuni you do not manage: an admin of every comune must erase them. Nothing was erased.",
+		"err_erase_scope":   "The citizen has contacts or alert subscriptions in comuni you do not manage: an admin of every comune must erase them. Nothing was erased.",
 
 		// App IO: the citizen's fiscal code and replies through the app.
 		"identity_fiscal_code":    "Fiscal code",
