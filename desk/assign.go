@@ -64,6 +64,12 @@ func stamp(now, last time.Time) time.Time {
 // over-fill an operator. It returns the username, or "" when the contact is not waiting or
 // nobody can take it now.
 func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, error) {
+	return d.assignWaiting(ctx, contactID, maxOfferAttempts)
+}
+
+// assignWaiting is AssignWaiting for a call that may go to at most offerAttempts operators in
+// a row (see maxOfferAttempts).
+func (d *Desk) assignWaiting(ctx context.Context, contactID string, offerAttempts int) (string, error) {
 	var who string
 	var comune *string
 	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
@@ -107,7 +113,7 @@ func (d *Desk) AssignWaiting(ctx context.Context, contactID string) (string, err
 	if who != "" {
 		d.publish(ctx, events.ContactUpdated, contactID, comune)
 		d.publish(ctx, events.QueueChanged, "", comune)
-		d.offerCall(ctx, contactID, who)
+		d.offerCall(ctx, contactID, who, offerAttempts)
 	}
 	return who, nil
 }
@@ -194,7 +200,7 @@ func (d *Desk) Drain(ctx context.Context, only string) ([]router.Assignment, err
 	}
 	for _, a := range made {
 		d.publish(ctx, events.ContactUpdated, a.ContactID, comuni[a.ContactID])
-		d.offerCall(ctx, a.ContactID, a.Username)
+		d.offerCall(ctx, a.ContactID, a.Username, maxOfferAttempts)
 	}
 	if len(made) > 0 {
 		d.publish(ctx, events.QueueChanged, "", nil)
@@ -242,10 +248,14 @@ func (d *Desk) Claim(ctx context.Context, u store.User, contactID string) error 
 }
 
 func (d *Desk) assign(ctx context.Context, u store.User, contactID string, target store.User, claim bool) error {
+	dialled, err := d.assignmentDials(ctx, contactID)
+	if err != nil {
+		return err
+	}
 	var comune *string
 	var prev *string
 	changed := false
-	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err = d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		changed = false
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
@@ -267,11 +277,15 @@ func (d *Desk) assign(ctx context.Context, u store.User, contactID string, targe
 		if claim && h.Assignee != nil {
 			return conflict("the contact is assigned to %s", *h.Assignee)
 		}
-		last := time.Time{}
-		if op, err := d.o.Store.OperatorTx(ctx, tx, target.Username); err == nil {
-			last = op.LastAssignedAt
+		op, err := d.o.Store.OperatorTx(ctx, tx, target.Username)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
 		}
-		if changed, err = d.o.Store.AssignTx(ctx, tx, contactID, target.Username, false, stamp(d.now(), last)); err != nil {
+		// A queued call is dialled to its new holder at once: only to someone who can answer.
+		if why := whyNotFreeForCall(target.Username, op, err); dialled && why != "" {
+			return conflict("%s: a queued call goes only to an available operator on no other call", why)
+		}
+		if changed, err = d.o.Store.AssignTx(ctx, tx, contactID, target.Username, false, stamp(d.now(), op.LastAssignedAt)); err != nil {
 			return err
 		}
 		action, detail := store.AuditAssign, ""
@@ -289,12 +303,23 @@ func (d *Desk) assign(ctx context.Context, u store.User, contactID string, targe
 	}
 	d.publish(ctx, events.ContactUpdated, contactID, comune)
 	d.publish(ctx, events.QueueChanged, "", comune)
-	d.offerCall(ctx, contactID, target.Username)
+	d.offerCall(ctx, contactID, target.Username, maxOfferAttempts)
 	if prev != nil {
 		// The previous holder has a free place now.
 		d.drainQuietly(ctx, *prev)
 	}
 	return nil
+}
+
+// assignmentDials reports whether assigning the contact dials its new holder: a Twilio call
+// waiting in the queue. It is read before the assignment's transaction (which may read only
+// through its own); offerCall checks the operator again before it dials.
+func (d *Desk) assignmentDials(ctx context.Context, contactID string) (bool, error) {
+	lc, err := d.o.Store.LiveCallOf(ctx, contactID)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil && dialledOnAssign(lc), err
 }
 
 // CallEnded hands the call's operator what waits for them now that they are off the phone

@@ -3,6 +3,7 @@ package desk
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -42,45 +43,185 @@ const (
 // twilioCallSid tells a Twilio call from a PBX's (the CTI's call ids are the PBX's own).
 var twilioCallSid = regexp.MustCompile(`^CA[0-9a-fA-F]{32}$`)
 
-// offerCall dials the operator a queued call was just assigned to. Anything else (a message, a
-// PBX call, a call still in the menu) is left alone; the menu offers it once it is queued.
-func (d *Desk) offerCall(ctx context.Context, contactID, username string) {
+// maxOfferAttempts bounds how many operators in a row one queued call goes to when they turn out
+// not to be free or the offer fails at the provider (Twilio unreachable, the caller gone): past
+// that the call waits, unassigned, for the periodic drain (RunSLA) rather than going round every
+// operator at once.
+const maxOfferAttempts = 3
+
+// offerCall dials the operator a queued call was just assigned to (by the router, a supervisor,
+// or at ingest while the caller was in the menu). An operator who may no longer be dialled
+// (deleted, not available, on another call), or an offer that fails, sends the call back to the
+// queue and on to the next operator, at most attempts of them in a row. Anything else (a
+// message, a PBX call, a call still in the menu) is left alone; the menu offers it once it is
+// queued.
+func (d *Desk) offerCall(ctx context.Context, contactID, username string, attempts int) {
 	if d.calls == nil {
 		return
 	}
 	ctx = context.WithoutCancel(ctx)
+	lc, ok := d.queuedCallOf(ctx, contactID, username)
+	if !ok {
+		return
+	}
+	dial, requeued, err := d.takeBackUnlessFree(ctx, contactID, username)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("checking the operator: %w", err)
+	case requeued:
+		d.publishRequeued(ctx, contactID, strpOrNil(lc.Comune))
+		d.offerToNext(ctx, contactID, attempts-1)
+		return
+	case !dial:
+		return // the call is no longer theirs: whoever took it offers it
+	default:
+		err = d.dialOperator(ctx, lc, username)
+	}
+	if err == nil {
+		return
+	}
+	// Whatever failed, the call must not stay with someone whose phone never rang: nothing
+	// else would offer it again.
+	d.o.Logger.Warn("offering a call to an operator failed", "contact", contactID, "operator", username, "err", err)
+	if err := d.returnCallToQueue(ctx, lc, username, "the call could not be offered"); err != nil {
+		d.o.Logger.Error("returning a call to the queue failed", "contact", contactID, "err", err)
+		return
+	}
+	d.offerToNext(ctx, contactID, attempts-1)
+}
+
+// offerToNext assigns a call that went back to the queue to the next operator, while attempts
+// remain; otherwise it waits for the periodic drain.
+func (d *Desk) offerToNext(ctx context.Context, contactID string, attempts int) {
+	if attempts < 1 {
+		return
+	}
+	if _, err := d.assignWaiting(ctx, contactID, attempts); err != nil {
+		d.o.Logger.Error("offering a call to the next operator failed", "contact", contactID, "err", err)
+	}
+}
+
+// queuedCallOf reads a contact's call when it is one the desk dials to username: a Twilio call
+// waiting in the queue, assigned to them.
+func (d *Desk) queuedCallOf(ctx context.Context, contactID, username string) (store.LiveCall, bool) {
 	lc, err := d.o.Store.LiveCallOf(ctx, contactID)
 	if errors.Is(err, store.ErrNotFound) {
-		return
+		return lc, false
 	}
 	if err != nil {
 		d.o.Logger.Error("reading a call to offer failed", "contact", contactID, "err", err)
-		return
+		return lc, false
 	}
-	if lc.Status != callQueued || lc.Assignee != username || !twilioCallSid.MatchString(lc.ExternalID) {
-		return
+	return lc, dialledOnAssign(lc) && lc.Assignee == username
+}
+
+// dialledOnAssign reports whether assigning the call dials the operator: a Twilio call waiting
+// in the queue (a PBX rings its own operators; a call in the menu is offered once queued).
+func dialledOnAssign(lc store.LiveCall) bool {
+	return lc.Status == callQueued && twilioCallSid.MatchString(lc.ExternalID)
+}
+
+// whyNotFreeForCall says why an operator may not be dialled for a queued call, "" when they
+// may. lookup is OperatorTx's error: only ErrNotFound (a deleted user) reaches here. A disabled
+// user is offline (DisableUser sets it, and they cannot sign in to change it).
+func whyNotFreeForCall(username string, op store.OperatorState, lookup error) string {
+	switch {
+	case lookup != nil:
+		return username + " was deleted"
+	case op.Presence != router.PresenceAvailable:
+		return username + " is " + op.Presence
+	case op.OnCall:
+		return username + " is on another call"
 	}
-	if ok, err := d.o.Store.SetCallStatusIf(ctx, contactID, callQueued, callOffered); err != nil || !ok {
-		if err != nil {
-			d.o.Logger.Error("marking a call offered failed", "contact", contactID, "err", err)
+	return ""
+}
+
+// takeBackUnlessFree checks, under the assignment lock, that the operator a queued call is
+// assigned to may still be dialled, and otherwise returns the call to the queue (audited).
+// OperatorState.OnCall counts the call itself, so the call is taken back first and, when the
+// operator is free, given back in the same transaction: then nothing changes. dial is false
+// also when the call is no longer theirs.
+func (d *Desk) takeBackUnlessFree(ctx context.Context, contactID, username string) (dial, requeued bool, err error) {
+	err = d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+		dial, requeued = false, false
+		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
+			return err
 		}
-		return
-	}
+		held, err := d.o.Store.UnassignTx(ctx, tx, contactID, username)
+		if err != nil || !held {
+			return err
+		}
+		op, err := d.o.Store.OperatorTx(ctx, tx, username)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if why := whyNotFreeForCall(username, op, err); why != "" {
+			requeued = true
+			return d.auditCallUnassignTx(ctx, tx, contactID, username, "call not offered: "+why)
+		}
+		dial = true
+		// The operator's own stamp: giving the call back is not a new assignment.
+		_, err = d.o.Store.AssignTx(ctx, tx, contactID, username, false, op.LastAssignedAt)
+		return err
+	})
+	return dial, requeued, err
+}
+
+// dialOperator rings the operator for a queued call and marks it offered (the compare-and-set
+// lets one replica win). The phone is read before the call is marked: a failed read leaves
+// nothing to undo. A failed offer puts the call back to queued and is a 502 provider_error;
+// whoever called decides where the call goes next.
+func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username string) error {
 	phone, err := d.o.Store.UserPhone(ctx, username)
 	if err != nil {
-		d.o.Logger.Error("reading an operator's phone failed", "operator", username, "err", err)
-		return
+		return fmt.Errorf("reading %s's phone: %w", username, err)
 	}
-	if err := d.calls.Offer(ctx, lc.ExternalID, contactID, username, phone); err != nil {
-		// The caller hung up meanwhile, or Twilio could not be reached: the call stays queued
-		// (the status callback closes a call that is gone).
-		d.o.Logger.Warn("offering a call to an operator failed", "contact", contactID, "operator", username, "err", err)
-		if _, err := d.o.Store.SetCallStatusIf(ctx, contactID, callOffered, callQueued); err != nil {
-			d.o.Logger.Error("returning a call to the queue failed", "contact", contactID, "err", err)
+	if ok, err := d.o.Store.SetCallStatusIf(ctx, lc.ContactID, callQueued, callOffered); err != nil || !ok {
+		return err
+	}
+	if err := d.calls.Offer(ctx, lc.ExternalID, lc.ContactID, username, phone); err != nil {
+		// Twilio could not be reached, or the caller hung up meanwhile (the status callback
+		// then closes the call).
+		if _, rerr := d.o.Store.SetCallStatusIf(ctx, lc.ContactID, callOffered, callQueued); rerr != nil {
+			d.o.Logger.Error("a call whose offer failed is still recorded offered", "contact", lc.ContactID, "err", rerr)
 		}
-		return
+		return fail(http.StatusBadGateway, "provider_error", "the call could not be offered: %v", err)
 	}
-	d.publish(ctx, events.ContactUpdated, contactID, strpOrNil(lc.Comune))
+	d.publish(ctx, events.ContactUpdated, lc.ContactID, strpOrNil(lc.Comune))
+	return nil
+}
+
+// returnCallToQueue takes a call back from an operator it could not be offered to, and audits
+// why.
+func (d *Desk) returnCallToQueue(ctx context.Context, lc store.LiveCall, operator, why string) error {
+	changed := false
+	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
+		changed = false
+		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		if changed, err = d.o.Store.UnassignTx(ctx, tx, lc.ContactID, operator); err != nil || !changed {
+			return err
+		}
+		return d.auditCallUnassignTx(ctx, tx, lc.ContactID, operator, why)
+	})
+	if err == nil && changed {
+		d.publishRequeued(ctx, lc.ContactID, strpOrNil(lc.Comune))
+	}
+	return err
+}
+
+// auditCallUnassignTx records that the system took a call back from an operator, and why.
+func (d *Desk) auditCallUnassignTx(ctx context.Context, tx *store.Tx, contactID, operator, why string) error {
+	return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: store.AuditSystem, Action: store.AuditUnassign,
+		ContactID: &contactID, Target: operator, Detail: why})
+}
+
+// publishRequeued tells open inboxes a call went back to the queue.
+func (d *Desk) publishRequeued(ctx context.Context, contactID string, comune *string) {
+	d.publish(ctx, events.ContactUpdated, contactID, comune)
+	d.publish(ctx, events.QueueChanged, "", comune)
 }
 
 func strpOrNil(s string) *string {
@@ -99,7 +240,7 @@ func (d *Desk) CallQueued(ctx context.Context, contactID string) {
 		return
 	}
 	if lc.Assignee != "" {
-		d.offerCall(ctx, contactID, lc.Assignee)
+		d.offerCall(ctx, contactID, lc.Assignee, maxOfferAttempts)
 		return
 	}
 	if _, err := d.AssignWaiting(ctx, contactID); err != nil {
@@ -125,8 +266,7 @@ func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
 		if changed, err = d.o.Store.UnassignTx(ctx, tx, contactID, operator); err != nil || !changed {
 			return err
 		}
-		if err := d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: store.AuditSystem, Action: store.AuditUnassign,
-			ContactID: &contactID, Target: operator, Detail: "call not answered"}); err != nil {
+		if err := d.auditCallUnassignTx(ctx, tx, contactID, operator, "call not answered"); err != nil {
 			return err
 		}
 		op, err := d.o.Store.OperatorTx(ctx, tx, operator)
@@ -150,8 +290,7 @@ func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
 		return
 	}
 	if changed {
-		d.publish(ctx, events.ContactUpdated, contactID, comune)
-		d.publish(ctx, events.QueueChanged, "", comune)
+		d.publishRequeued(ctx, contactID, comune)
 	}
 	if _, err := d.AssignWaiting(ctx, contactID); err != nil {
 		d.o.Logger.Error("offering a missed call to the next operator failed", "contact", contactID, "err", err)
@@ -276,7 +415,8 @@ func isE164(s string) bool {
 // Hold puts the operator's live call on hold (hold=true) or brings it back to them: the call is
 // parked in a Twilio queue of its own, and resuming offers it to the operator again (their
 // phone or browser rings; answering resumes the conversation). Talk time runs on through the
-// hold: the caller is still being served.
+// hold: the caller is still being served. When the provider refuses either move the call stays
+// as it was (in progress, or on hold) and the answer is 502 provider_error: the operator retries.
 func (d *Desk) Hold(ctx context.Context, u store.User, contactID string, hold bool) error {
 	if d.calls == nil {
 		return fail(503, "channel_unavailable", "no voice provider is configured")
@@ -318,7 +458,17 @@ func (d *Desk) Hold(ctx context.Context, u store.User, contactID string, hold bo
 		if ok, err := d.o.Store.SetCallStatusIf(ctx, contactID, callOnHold, callQueued); err != nil || !ok {
 			return errOr(err, conflict("the call changed meanwhile"))
 		}
-		d.offerCall(ctx, contactID, u.Username)
+		// The operator asked for their own call back: no presence check, and a failure is theirs
+		// to retry. The request giving up must not leave the call half-moved.
+		resumeCtx := context.WithoutCancel(ctx)
+		lc.Status = callQueued
+		if err := d.dialOperator(resumeCtx, lc, u.Username); err != nil {
+			// Back on hold, where the caller still is (the hold music plays on).
+			if _, rerr := d.o.Store.SetCallStatusIf(resumeCtx, contactID, callQueued, callOnHold); rerr != nil {
+				d.o.Logger.Error("a call whose resume failed is still recorded queued", "contact", contactID, "err", rerr)
+			}
+			return err
+		}
 	}
 	d.publish(ctx, events.ContactUpdated, contactID, strpOrNil(lc.Comune))
 	return nil

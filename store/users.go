@@ -139,9 +139,14 @@ func (s *Store) CountUsers(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// DeleteUser marks a user deleted and revokes their tokens and sessions.
+// DeleteUser marks a user deleted, revokes their tokens and sessions, and returns the contacts
+// they held to their queues as going offline does (a call assigned to them must not be dialled
+// to nobody). The assignment lock keeps an assignment from slipping in meanwhile.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	return s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := s.LockAssignments(ctx, tx); err != nil {
+			return err
+		}
 		now := Micros(s.now())
 		res, err := tx.Exec(ctx, "UPDATE users SET deleted_at = ?, presence = 'offline' WHERE username = ? AND deleted_at IS NULL", now, username)
 		if err != nil {
@@ -151,6 +156,10 @@ func (s *Store) DeleteUser(ctx context.Context, username string) error {
 			return ErrNotFound
 		}
 		_, err = tx.Exec(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE user_id = (SELECT id FROM users WHERE username = ?) AND revoked_at IS NULL", now, username)
+		if err != nil {
+			return err
+		}
+		_, err = s.RequeueTx(ctx, tx, username)
 		return err
 	})
 }
@@ -281,19 +290,27 @@ func revokeAllTokens(ctx context.Context, tx *Tx, userID string, now int64) (int
 }
 
 // DisableUser stops a user: no login, every token and session ended, presence offline so
-// nothing more is assigned to them. Disabling a disabled user changes nothing. The audit
-// entries, if any, commit with the change.
+// nothing more is assigned to them, and what they held returned to the queues as going offline
+// does (a call assigned to them must not be dialled to them). Disabling a disabled user changes
+// nothing. The audit entries, if any, commit with the change. The assignment lock keeps an
+// assignment from slipping in meanwhile.
 func (s *Store) DisableUser(ctx context.Context, username string, audit ...AuditEntry) (User, error) {
 	u, err := s.UserByUsername(ctx, username)
 	if err != nil {
 		return u, err
 	}
-	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	err = s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
+		if err := s.LockAssignments(ctx, tx); err != nil {
+			return err
+		}
 		now := Micros(s.now())
 		if _, err := tx.Exec(ctx, "UPDATE users SET disabled_at = COALESCE(disabled_at, ?), presence = 'offline' WHERE id = ?", now, u.ID); err != nil {
 			return err
 		}
 		if _, err := revokeAllTokens(ctx, tx, u.ID, now); err != nil {
+			return err
+		}
+		if _, err := s.RequeueTx(ctx, tx, u.Username); err != nil {
 			return err
 		}
 		return s.auditAll(ctx, tx, audit)
