@@ -23,9 +23,9 @@ func (p *callbackBeforeAnswer) Send(ctx context.Context, m channels.OutboundMess
 	res, err := p.lossyProvider.Send(ctx, m)
 	if err != nil {
 		p.once.Do(func() {
-			p.lossyProvider.mu.Lock()
-			sid := p.lossyProvider.accepted[len(p.lossyProvider.accepted)-1].sid
-			p.lossyProvider.mu.Unlock()
+			p.mu.Lock()
+			sid := p.accepted[len(p.accepted)-1].sid
+			p.mu.Unlock()
 			// Twilio calls back while our message is still queued with no provider id: held.
 			if uerr := p.d().UpdateDelivery(context.Background(), channels.DeliveryUpdate{Channel: channels.SMS,
 				ExternalID: sid, Status: "delivered"}); uerr != nil {

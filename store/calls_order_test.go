@@ -166,7 +166,7 @@ func TestCallAnswerAndHangupWrittenTogetherByTwoReplicas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
+	t.Cleanup(func() { _ = b.Close() })
 	id := newCall(t, a, "CTI-race")
 	// Hold the contact's row so that both writes are under way before either commits.
 	hold, err := a.DB().BeginTx(ctx, nil)

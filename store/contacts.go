@@ -617,7 +617,7 @@ func (st callState) waitAfter(measured *int, answerIsNew bool) *int {
 	switch {
 	case measured != nil:
 		return ptrTo(max(*measured, 0))
-	case st.wait != nil && !(answerIsNew && st.resultDerived):
+	case st.wait != nil && (!answerIsNew || !st.resultDerived):
 		return st.wait
 	case st.answeredAt != nil:
 		return ptrTo(secondsBetween(st.received, *st.answeredAt))

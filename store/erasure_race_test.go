@@ -27,7 +27,7 @@ func twoReplicas(t *testing.T) (*store.Store, *store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s2.Close() })
+	t.Cleanup(func() { _ = s2.Close() })
 	return s1, s2
 }
 

@@ -21,7 +21,7 @@ func TestTwoReplicasStoreTheFirstTwoMessagesOfANewCitizen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { b.Close() })
+	t.Cleanup(func() { _ = b.Close() })
 	msg := func(sid, body string) channels.InboundMessage {
 		return channels.InboundMessage{Channel: channels.SMS, ExternalID: sid, From: "+393471234567", To: "+39055055",
 			Body: body, ReceivedAt: time.Now()}
