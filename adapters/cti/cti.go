@@ -66,14 +66,14 @@ func (t *Timestamp) UnmarshalJSON(b []byte) error {
 // future is a broken clock or a forged event, and would make waits and talk times negative.
 const maxClockSkew = 5 * time.Minute
 
-// maxEventAge bounds how far in the past an event may be stamped: a PBX reports calls as they
-// happen, and one that replays a queue after an outage is still within a day. An older time is
-// a reset clock (an answer stamped at the epoch) or a forged event, and would add years to a
-// talk time.
-const maxEventAge = 24 * time.Hour
+// earliestEvent is the floor of an event's time: a PBX may replay a backlog after an outage,
+// and `sportello simulate` replays whole past days, so an old time is no proof of anything;
+// but none of them is from before 2000, and a clock reset to the epoch is (the store moves an
+// answer or an end before the call's arrival to the arrival, so no talk time comes of it).
+var earliestEvent = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// ErrTimestampOutOfBounds is a well-formed timestamp no live PBX sends: more than maxClockSkew
-// ahead of our clock, or more than maxEventAge behind it.
+// ErrTimestampOutOfBounds is a well-formed timestamp no PBX sends: more than maxClockSkew
+// ahead of our clock, or before earliestEvent.
 var ErrTimestampOutOfBounds = errors.New("timestamp out of bounds")
 
 // Time reads the timestamp, or returns now when there is none.
@@ -94,8 +94,8 @@ func (t Timestamp) Time(now time.Time) (time.Time, error) {
 	if at.After(now.Add(maxClockSkew)) {
 		return time.Time{}, fmt.Errorf("%w: %q is more than %.0f minutes ahead of the gateway's clock", ErrTimestampOutOfBounds, string(t), maxClockSkew.Minutes())
 	}
-	if at.Before(now.Add(-maxEventAge)) {
-		return time.Time{}, fmt.Errorf("%w: %q is more than %.0f hours before the gateway's clock", ErrTimestampOutOfBounds, string(t), maxEventAge.Hours())
+	if at.Before(earliestEvent) {
+		return time.Time{}, fmt.Errorf("%w: %q is before %d: a PBX clock reset", ErrTimestampOutOfBounds, string(t), earliestEvent.Year())
 	}
 	return at.UTC(), nil
 }
