@@ -141,8 +141,9 @@ func (w *Webhooks) Register(e *echo.Echo) {
 	g.POST("/voice/callback/dialed", w.voiceCallbackStatus)
 }
 
-// verify parses the form (400 if malformed, 413 if too large) and checks X-Twilio-Signature
-// (403 if missing or wrong) before any handler runs, so a forged request stores nothing.
+// verify parses the form (400 if malformed, 413 if too large), checks its sids (checkSids: 400,
+// or 403 for another account) and X-Twilio-Signature (403 if missing or wrong) before any
+// handler runs, so a forged or re-cut request stores nothing.
 func (w *Webhooks) verify(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		r := c.Request()
