@@ -290,7 +290,11 @@ func (w *ConfirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) e
 	if a.Lang == "en" {
 		text = confirmTexts["en"]
 	}
-	_, err = snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: a.Phone, Body: fmt.Sprintf(text, s.comuneName(a.Comune)), StatusCallback: s.o.StatusCallback})
+	body := fmt.Sprintf(text, s.comuneName(a.Comune))
+	if sent, err := s.confirmationSent(ctx, job, body); err != nil || sent {
+		return err
+	}
+	_, err = snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: a.Phone, Body: body, StatusCallback: s.o.StatusCallback})
 	var se *channels.SendError
 	if errors.As(err, &se) && se.Permanent {
 		s.o.Logger.Warn("confirmation request refused by the provider", "phone", a.Phone, "code", se.Code, "err", se.Message)
@@ -303,4 +307,25 @@ func (w *ConfirmWorker) Work(ctx context.Context, job *river.Job[ConfirmArgs]) e
 		return nil
 	}
 	return err
+}
+
+// confirmationSent settles a retried confirmation request before it is sent again. An attempt
+// can fail after the provider accepted the message (a timeout on the answer, a crash before
+// River recorded the job done), and Twilio has no idempotency key: only its own record tells.
+// The first attempt asks nothing; without a Lookup a retry sends again (a second request is a
+// nuisance, no request at all would leave the citizen unable to confirm). A provider that
+// cannot answer now fails the attempt: River retries it later, and nothing is guessed.
+func (s *Service) confirmationSent(ctx context.Context, job *river.Job[ConfirmArgs], body string) (bool, error) {
+	if job.Attempt <= 1 || s.o.Lookup == nil {
+		return false, nil
+	}
+	sids, err := s.o.Lookup.FindSent(ctx, job.Args.Phone, body, job.CreatedAt)
+	if err != nil {
+		return false, fmt.Errorf("alerts: asking the provider whether a confirmation request reached %s: %w", job.Args.Phone, err)
+	}
+	if len(sids) > 0 {
+		s.o.Logger.Info("a retried confirmation request had reached the provider: not sent again", "phone", job.Args.Phone, "sid", sids[0])
+		return true, nil
+	}
+	return false, nil
 }
