@@ -76,3 +76,44 @@ func TestPurgeSpentRatesKeepsTheBucketsThatStillLimit(t *testing.T) {
 		t.Fatalf("the purge forgot a bucket still limiting: %v", err)
 	}
 }
+
+// A unit taken and given back in one transaction leaves the bucket as it was, and a reset
+// bucket takes its whole burst again; neither minds a bucket that was never taken from.
+func TestReturnRateTxAndResetRateTx(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := alertstore.New(st)
+		rate := alertstore.Rate{Limit: 2, Per: time.Hour}
+		take := func() error { return s.TakeRate(ctx, "b", 1, rate) }
+		if err := st.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			if err := alertstore.ResetRateTx(ctx, tx, "never-taken"); err != nil {
+				return err
+			}
+			if err := alertstore.TakeRateTx(ctx, tx, "b", 1, rate); err != nil {
+				return err
+			}
+			return alertstore.ReturnRateTx(ctx, tx, "b", 1, rate)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := take(); err != nil {
+				t.Fatalf("take %d after a unit taken and given back: %v", i, err)
+			}
+		}
+		var rl *alertstore.RateLimitedError
+		if err := take(); !errors.As(err, &rl) {
+			t.Fatalf("a spent bucket answered %v", err)
+		}
+		if err := st.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+			return alertstore.ResetRateTx(ctx, tx, "b")
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 2; i++ {
+			if err := take(); err != nil {
+				t.Fatalf("take %d after a reset: %v", i, err)
+			}
+		}
+	})
+}
