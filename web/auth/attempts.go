@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sportello/sportello/clientaddr"
@@ -13,20 +12,21 @@ import (
 )
 
 // AttemptLimits bound the guesses at passwords, in the login and wherever a user's current
-// password is asked again; zero fields take the defaults.
+// password is asked again; zero fields take the defaults. Every limit is a bucket shared
+// through the database (alertstore's rate_limits), so it means the same behind one replica or
+// ten and outlives a restart: a full bucket takes its limit at once, then one more guess each
+// window divided by the limit.
 type AttemptLimits struct {
 	// PerAddressUser guesses at one username from one client address per Window.
 	PerAddressUser int
 	// PerAddress guesses from one client address per Window, whatever usernames it tries, so
 	// a flood of usernames stops too.
 	PerAddress int
-	// PerUser guesses at one username from anywhere per UserWindow, counted in the database so
-	// that every replica shares it: many addresses together do not get more.
+	// PerUser guesses at one username from anywhere per UserWindow: many addresses together
+	// do not get more.
 	PerUser    int
 	UserWindow time.Duration
 	Window     time.Duration
-	// Now is the clock of the per-address counts (tests); the per-user count uses the store's.
-	Now func() time.Time
 }
 
 // Defaults: five guesses per address and user as the login always allowed; thirty per address
@@ -57,23 +57,29 @@ func (e *TooManyAttemptsError) Error() string {
 // pass a limit one short of spent. Client addresses count by clientaddr.LimitKey (an IPv6
 // client by its /64).
 //
-// The per-address counts live in this process; the per-user count lives in the database
-// (a rate_limits bucket), shared by every replica.
+// The counts live in the database, shared by every replica; buckets are named by hashes, so
+// rate_limits (kept out of erasure and export) holds no address and no username. In front of
+// them, each process remembers which buckets the database called spent, and lets one guess per
+// address at a time reach the database: a flood over a spent limit is refused without a write.
 type PasswordAttempts struct {
-	perAddressUser *slidingWindow
-	perAddress     *slidingWindow
-	buckets        *alertstore.Store
+	s              *store.Store
+	perAddressUser alertstore.Rate
+	perAddress     alertstore.Rate
 	perUser        alertstore.Rate
+	spent          *spentBuckets
+	oneAtATime     *keyedLocks
 }
 
-// NewPasswordAttempts makes the counts; the per-user one is kept in s.
+// NewPasswordAttempts makes the counts, kept in s.
 func NewPasswordAttempts(s *store.Store, l AttemptLimits) *PasswordAttempts {
 	l = l.withDefaults()
 	return &PasswordAttempts{
-		perAddressUser: newSlidingWindow(l.PerAddressUser, l.Window, l.Now),
-		perAddress:     newSlidingWindow(l.PerAddress, l.Window, l.Now),
-		buckets:        alertstore.New(s),
+		s:              s,
+		perAddressUser: alertstore.Rate{Limit: l.PerAddressUser, Per: l.Window},
+		perAddress:     alertstore.Rate{Limit: l.PerAddress, Per: l.Window},
 		perUser:        alertstore.Rate{Limit: l.PerUser, Per: l.UserWindow},
+		spent:          newSpentBuckets(s.Now),
+		oneAtATime:     newKeyedLocks(),
 	}
 }
 
@@ -93,20 +99,22 @@ func (l AttemptLimits) withDefaults() AttemptLimits {
 	if l.UserWindow <= 0 {
 		l.UserWindow = DefaultUserAttemptWindow
 	}
-	if l.Now == nil {
-		l.Now = time.Now
-	}
 	return l
+}
+
+// count is one bucket a guess takes a unit of.
+type count struct {
+	bucket string
+	rate   alertstore.Rate
 }
 
 // Attempt is one reserved guess. A wrong password needs nothing more: the guess stays counted.
 type Attempt struct {
-	from          *PasswordAttempts
-	addressUser   string
-	address       string
-	userBucket    string // "" when no username was given: nothing to count across replicas
-	addressUserAt time.Time
-	addressAt     time.Time
+	from *PasswordAttempts
+	// counts are the guess's buckets: the address and username's first (a right password
+	// forgives it), the address's, and the username's when one was given.
+	counts  []count
+	settled bool // given back already: twice would give back a guess someone else made
 }
 
 // Reserve counts a guess at username's password from client (an IP address) before the check.
@@ -114,35 +122,79 @@ type Attempt struct {
 func (a *PasswordAttempts) Reserve(ctx context.Context, client, username string) (*Attempt, error) {
 	address := clientaddr.LimitKey(client)
 	username = strings.ToLower(username)
-	t := &Attempt{from: a, addressUser: address + "|" + username, address: address}
-	var wait time.Duration
-	var ok bool
-	if t.addressUserAt, wait, ok = a.perAddressUser.take(t.addressUser); !ok {
+	t := &Attempt{from: a, counts: []count{
+		{addressUserBucket(address, username), a.perAddressUser},
+		{addressBucket(address), a.perAddress},
+	}}
+	if username != "" {
+		t.counts = append(t.counts, count{userBucket(username), a.perUser})
+	}
+	buckets := make([]string, len(t.counts))
+	for i, c := range t.counts {
+		buckets[i] = c.bucket
+	}
+	if wait, spent := a.spent.check(buckets); spent {
 		return nil, &TooManyAttemptsError{RetryAfter: wait}
 	}
-	if t.addressAt, wait, ok = a.perAddress.take(address); !ok {
-		a.perAddressUser.giveBack(t.addressUser, t.addressUserAt)
-		return nil, &TooManyAttemptsError{RetryAfter: wait}
-	}
-	if username == "" {
-		return t, nil
-	}
-	bucket := userBucket(username)
-	if err := a.buckets.TakeRate(ctx, bucket, 1, a.perUser); err != nil {
-		a.perAddressUser.giveBack(t.addressUser, t.addressUserAt)
-		a.perAddress.giveBack(address, t.addressAt)
-		var spent *alertstore.RateLimitedError
-		if errors.As(err, &spent) {
-			return nil, &TooManyAttemptsError{RetryAfter: spent.RetryAfter}
-		}
+	unlock, err := a.oneAtATime.lock(ctx, t.counts[1].bucket)
+	if err != nil {
 		return nil, err
 	}
-	t.userBucket = bucket
+	defer unlock()
+	// The guess ahead of this one may have just heard that the address is spent.
+	if wait, spent := a.spent.check(buckets); spent {
+		return nil, &TooManyAttemptsError{RetryAfter: wait}
+	}
+	refusedBucket, refused, err := a.take(ctx, t.counts)
+	if err != nil {
+		return nil, err
+	}
+	if refused != nil {
+		a.spent.remember(refusedBucket, refused.RetryAfter)
+		return nil, &TooManyAttemptsError{RetryAfter: refused.RetryAfter}
+	}
 	return t, nil
 }
 
-// userBucket names a username's shared count: hashed, so whatever an attacker types as a
-// username takes a fixed, small row.
+// take takes a unit of every count in one transaction, or of none: the first spent bucket and
+// the database's refusal come back instead. A refusal gives back in the same transaction what
+// was taken before it, rather than failing the write, which would roll back and rerun the
+// group commit it shares with others' writes.
+func (a *PasswordAttempts) take(ctx context.Context, counts []count) (string, *alertstore.RateLimitedError, error) {
+	var refusedBucket string
+	var refused *alertstore.RateLimitedError
+	err := a.s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		refusedBucket, refused = "", nil // a group commit may run this again
+		for i, c := range counts {
+			err := alertstore.TakeRateTx(ctx, tx, c.bucket, 1, c.rate)
+			if errors.As(err, &refused) {
+				refusedBucket = c.bucket
+				for _, taken := range counts[:i] {
+					if err := alertstore.ReturnRateTx(ctx, tx, taken.bucket, 1, taken.rate); err != nil {
+						return err
+					}
+				}
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return refusedBucket, refused, err
+}
+
+// Buckets are named by hashes: whatever an attacker types as a username takes a fixed, small
+// row, and no address or username is kept in rate_limits, which erasure and export pass by.
+func addressUserBucket(address, lowerUsername string) string {
+	return "password:address-user:" + store.HashToken(address+"|"+lowerUsername)
+}
+
+func addressBucket(address string) string {
+	return "password:address:" + store.HashToken(address)
+}
+
 func userBucket(lowerUsername string) string {
 	return "password:user:" + store.HashToken(lowerUsername)
 }
@@ -150,111 +202,35 @@ func userBucket(lowerUsername string) string {
 // Succeeded is a right password: the address's failures at this user are forgiven and the
 // guess is given back to the other counts (another address's failures still stand).
 func (t *Attempt) Succeeded(ctx context.Context) error {
-	t.from.perAddressUser.forget(t.addressUser)
-	t.from.perAddress.giveBack(t.address, t.addressAt)
-	return t.giveBackShared(ctx)
+	return t.giveBack(ctx, true)
 }
 
 // Void gives the guess back to every count: no password was judged (the gate was busy, or
 // something failed before the check).
 func (t *Attempt) Void(ctx context.Context) error {
-	t.from.perAddressUser.giveBack(t.addressUser, t.addressUserAt)
-	t.from.perAddress.giveBack(t.address, t.addressAt)
-	return t.giveBackShared(ctx)
+	return t.giveBack(ctx, false)
 }
 
-func (t *Attempt) giveBackShared(ctx context.Context) error {
-	if t.userBucket == "" {
+func (t *Attempt) giveBack(ctx context.Context, forgive bool) error {
+	if t.settled {
 		return nil
 	}
-	bucket := t.userBucket
-	t.userBucket = "" // twice would give back a guess someone else made
-	return t.from.buckets.ReturnRate(ctx, bucket, 1, t.from.perUser)
-}
-
-// slidingWindow counts hits per key in the last window, at most max.
-type slidingWindow struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	now    func() time.Time
-	hits   map[string][]time.Time
-}
-
-// maxWindowKeys bounds the memory a flood of distinct usernames or addresses can take.
-const maxWindowKeys = 100_000
-
-func newSlidingWindow(max int, window time.Duration, now func() time.Time) *slidingWindow {
-	return &slidingWindow{max: max, window: window, now: now, hits: map[string][]time.Time{}}
-}
-
-// take counts one hit for key and returns its time, or, when key already has max hits in the
-// window, counts nothing and says how long until the oldest leaves it. Checking and counting
-// under one lock is what keeps parallel requests from all passing.
-func (w *slidingWindow) take(key string) (at time.Time, wait time.Duration, ok bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	recent := w.recent(key)
-	if len(recent) >= w.max {
-		return time.Time{}, recent[0].Add(w.window).Sub(w.now()), false
+	t.settled = true
+	if forgive {
+		t.from.spent.forget(t.counts[0].bucket)
 	}
-	if len(w.hits) >= maxWindowKeys {
-		w.sweep()
-	}
-	at = w.now()
-	w.hits[key] = append(recent, at)
-	return at, 0, true
-}
-
-// giveBack removes the hit take counted at at (nothing if it has left the window already).
-func (w *slidingWindow) giveBack(key string, at time.Time) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	list := w.hits[key]
-	for i := len(list) - 1; i >= 0; i-- {
-		if list[i].Equal(at) {
-			list = append(list[:i:i], list[i+1:]...)
-			break
+	return t.from.s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		for i, c := range t.counts {
+			var err error
+			if i == 0 && forgive {
+				err = alertstore.ResetRateTx(ctx, tx, c.bucket)
+			} else {
+				err = alertstore.ReturnRateTx(ctx, tx, c.bucket, 1, c.rate)
+			}
+			if err != nil {
+				return err
+			}
 		}
-	}
-	if len(list) == 0 {
-		delete(w.hits, key)
-		return
-	}
-	w.hits[key] = list
-}
-
-// forget drops every hit of key.
-func (w *slidingWindow) forget(key string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.hits, key)
-}
-
-// recent drops key's hits older than the window. Callers hold mu.
-func (w *slidingWindow) recent(key string) []time.Time {
-	cut := w.now().Add(-w.window)
-	list := w.hits[key]
-	i := 0
-	for i < len(list) && !list[i].After(cut) {
-		i++
-	}
-	list = list[i:]
-	if len(list) == 0 {
-		delete(w.hits, key)
 		return nil
-	}
-	w.hits[key] = list
-	return list
-}
-
-// sweep forgets every expired key; if the map is still full, it forgets everything rather than
-// grow without bound (a flood resets its own counts, but cannot exhaust memory). Callers hold mu.
-func (w *slidingWindow) sweep() {
-	for k := range w.hits {
-		w.recent(k)
-	}
-	if len(w.hits) >= maxWindowKeys {
-		clear(w.hits)
-	}
+	})
 }

@@ -4,43 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
 )
-
-func TestSlidingWindowRefusesOnceFullAndReopensAsHitsAge(t *testing.T) {
-	now := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
-	w := newSlidingWindow(3, 5*time.Minute, func() time.Time { return now })
-	for i := 0; i < 3; i++ {
-		if _, _, ok := w.take("ip|anna"); !ok {
-			t.Fatalf("refused after %d hits", i)
-		}
-		now = now.Add(time.Minute)
-	}
-	if _, wait, ok := w.take("ip|anna"); ok || wait != 2*time.Minute {
-		t.Fatalf("after 3 hits: taken %v, wait %v (want refused, 2m)", ok, wait)
-	}
-	if _, _, ok := w.take("ip|bruno"); !ok {
-		t.Fatal("another key is refused")
-	}
-	now = now.Add(2*time.Minute + time.Second)
-	at, _, ok := w.take("ip|anna")
-	if !ok {
-		t.Fatal("the oldest hit left the window but the key is still refused")
-	}
-	w.giveBack("ip|anna", at)
-	if got := len(w.hits["ip|anna"]); got != 2 {
-		t.Fatalf("after giving one back, %d hits are counted; want 2", got)
-	}
-	w.forget("ip|anna")
-	if _, ok := w.hits["ip|anna"]; ok {
-		t.Fatal("forget left the key's hits")
-	}
-}
 
 func newAttempts(t *testing.T, s *store.Store) *PasswordAttempts {
 	t.Helper()
@@ -134,8 +105,12 @@ func TestPerUserLimitHoldsAcrossAddressesAndReplicas(t *testing.T) {
 }
 
 func TestSucceededForgivesTheAddressAndGivesTheSharedGuessBack(t *testing.T) {
+	storetest.Each(t, testSucceededForgivesTheAddressAndGivesTheSharedGuessBack)
+}
+
+func testSucceededForgivesTheAddressAndGivesTheSharedGuessBack(t *testing.T, s *store.Store) {
 	ctx := context.Background()
-	a := NewPasswordAttempts(storetest.Open(t, store.SQLite), AttemptLimits{PerAddressUser: 3, PerUser: 3})
+	a := NewPasswordAttempts(s, AttemptLimits{PerAddressUser: 3, PerUser: 3})
 	for i := 0; i < 2; i++ {
 		if _, err := a.Reserve(ctx, "192.0.2.1", "anna"); err != nil {
 			t.Fatal(err)
@@ -160,8 +135,12 @@ func TestSucceededForgivesTheAddressAndGivesTheSharedGuessBack(t *testing.T) {
 }
 
 func TestVoidGivesTheGuessBackToEveryCount(t *testing.T) {
+	storetest.Each(t, testVoidGivesTheGuessBackToEveryCount)
+}
+
+func testVoidGivesTheGuessBackToEveryCount(t *testing.T, s *store.Store) {
 	ctx := context.Background()
-	a := NewPasswordAttempts(storetest.Open(t, store.SQLite), AttemptLimits{PerAddressUser: 1, PerAddress: 1, PerUser: 1})
+	a := NewPasswordAttempts(s, AttemptLimits{PerAddressUser: 1, PerAddress: 1, PerUser: 1})
 	for i := 0; i < 3; i++ {
 		t1, err := a.Reserve(ctx, "192.0.2.1", "anna")
 		if err != nil {
@@ -182,4 +161,178 @@ func TestVoidGivesTheGuessBackToEveryCount(t *testing.T) {
 	if _, err := a.Reserve(ctx, "192.0.2.1", "anna"); !errors.As(err, &spent) {
 		t.Fatalf("a kept guess was not counted: %v", err)
 	}
+}
+
+// refused reserves a guess and reports whether the limit refused it, failing the test on any
+// other error.
+func refused(t *testing.T, a *PasswordAttempts, client, username string) bool {
+	t.Helper()
+	_, err := a.Reserve(context.Background(), client, username)
+	var spent *TooManyAttemptsError
+	if errors.As(err, &spent) {
+		if spent.RetryAfter <= 0 {
+			t.Fatalf("refused with Retry-After %v", spent.RetryAfter)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
+}
+
+// Two replicas (two stores on one database): an address's guesses at a user, and at any
+// usernames, are counted once for both.
+func TestPerAddressLimitsHoldAcrossReplicas(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			db := storetest.NewShared(t, d)
+			replicas := []*PasswordAttempts{newAttempts(t, db.Open(t)), newAttempts(t, db.Open(t))}
+			for i := 0; i < DefaultAttemptsPerAddressUser; i++ {
+				if refused(t, replicas[i%2], "192.0.2.1", "anna") {
+					t.Fatalf("guess %d at anna refused", i)
+				}
+			}
+			for i, a := range replicas {
+				if !refused(t, a, "192.0.2.1", "anna") {
+					t.Fatalf("replica %d took a sixth guess at anna from one address", i)
+				}
+			}
+			for i := 0; i < DefaultAttemptsPerAddress-DefaultAttemptsPerAddressUser; i++ {
+				if refused(t, replicas[i%2], "192.0.2.1", fmt.Sprintf("user-%d", i)) {
+					t.Fatalf("guess %d at another username refused", i)
+				}
+			}
+			for i, a := range replicas {
+				if !refused(t, a, "192.0.2.1", "one-more-username") {
+					t.Fatalf("replica %d took guess %d from one address", i, DefaultAttemptsPerAddress+1)
+				}
+			}
+			if refused(t, replicas[1], "192.0.2.2", "anna") {
+				t.Fatal("another address was refused")
+			}
+		})
+	}
+}
+
+// Guesses sent together to two replicas get the limit between them, not more.
+func TestParallelGuessesOverReplicasStopAtTheLimit(t *testing.T) {
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			db := storetest.NewShared(t, d)
+			replicas := []*PasswordAttempts{newAttempts(t, db.Open(t)), newAttempts(t, db.Open(t))}
+			var allowed atomic.Int64
+			var wg sync.WaitGroup
+			for _, a := range replicas {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					allowed.Add(int64(reserveAll(t, a, 20, "203.0.113.9", "victim")))
+				}()
+			}
+			wg.Wait()
+			if got := allowed.Load(); got != DefaultAttemptsPerAddressUser {
+				t.Fatalf("%d of 40 parallel guesses over two replicas were allowed; the limit is %d", got, DefaultAttemptsPerAddressUser)
+			}
+		})
+	}
+}
+
+// Once the database has said an address is spent, its further guesses are refused in the
+// process: a flood costs no writes. The store is closed to prove it: a guess that reached it
+// would fail with the closed store's error, not the limit's.
+func TestASpentAddressIsRefusedWithoutTheDatabase(t *testing.T) {
+	ctx := context.Background()
+	for _, d := range storetest.Dialects {
+		t.Run(string(d), func(t *testing.T) {
+			s := storetest.NewShared(t, d).OpenUnclosed(t)
+			a := newAttempts(t, s)
+			for i := 0; i < DefaultAttemptsPerAddress; i++ {
+				if refused(t, a, "2001:db8:1:2::7", fmt.Sprintf("user-%d", i)) {
+					t.Fatalf("guess %d refused", i)
+				}
+			}
+			if !refused(t, a, "2001:db8:1:2::7", "one-more") {
+				t.Fatal("a guess over the address's limit was taken")
+			}
+			if err := s.Close(); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < 100; i++ {
+				_, err := a.Reserve(ctx, fmt.Sprintf("2001:db8:1:2::%x", i+100), fmt.Sprintf("flood-%d", i))
+				var spent *TooManyAttemptsError
+				if !errors.As(err, &spent) {
+					t.Fatalf("flood guess %d from the spent /64: %v", i, err)
+				}
+			}
+		})
+	}
+}
+
+// rate_limits is kept out of erasure and export: its buckets name no address and no username.
+func TestBucketsHoldNoAddressOrUsername(t *testing.T) {
+	ctx := context.Background()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		a := newAttempts(t, s)
+		for _, client := range []string{"198.51.100.23", "2001:db8:9:9::1"} {
+			if refused(t, a, client, "Mario.Rossi") {
+				t.Fatal("refused")
+			}
+		}
+		rows, err := s.DB().QueryContext(ctx, "SELECT bucket FROM rate_limits")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { _ = rows.Close() }()
+		n := 0
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				t.Fatal(err)
+			}
+			n++
+			for _, secret := range []string{"198.51.100", "2001:db8", "mario", "rossi"} {
+				if strings.Contains(strings.ToLower(b), secret) {
+					t.Errorf("bucket %q holds %q", b, secret)
+				}
+			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		if n != 5 { // two per address (with the user, alone), one for the user
+			t.Fatalf("%d buckets, want 5", n)
+		}
+	})
+}
+
+// A spent address is told when to come back, and is let in then: the shared bucket takes one
+// more guess each window divided by the limit.
+func TestASpentAddressTakesOneMoreGuessAfterRetryAfter(t *testing.T) {
+	ctx := context.Background()
+	clock := &storetest.Clock{}
+	storetest.EachWith(t, store.Options{Now: clock.Now}, func(t *testing.T, s *store.Store) {
+		a := newAttempts(t, s)
+		for i := 0; i < DefaultAttemptsPerAddressUser; i++ {
+			if refused(t, a, "192.0.2.1", "anna") {
+				t.Fatalf("guess %d refused", i)
+			}
+		}
+		_, err := a.Reserve(ctx, "192.0.2.1", "anna")
+		var spent *TooManyAttemptsError
+		if !errors.As(err, &spent) {
+			t.Fatalf("a sixth guess: %v", err)
+		}
+		share := DefaultAttemptWindow / DefaultAttemptsPerAddressUser
+		if spent.RetryAfter > share {
+			t.Fatalf("Retry-After %v; one guess comes back every %v", spent.RetryAfter, share)
+		}
+		clock.Advance(spent.RetryAfter)
+		if refused(t, a, "192.0.2.1", "anna") {
+			t.Fatal("refused after Retry-After")
+		}
+		if !refused(t, a, "192.0.2.1", "anna") {
+			t.Fatal("two guesses taken after Retry-After; one came back")
+		}
+	})
 }

@@ -36,8 +36,8 @@ type Options struct {
 	// LoginFailuresPerIP within LoginWindow lock one address out whatever usernames it tries,
 	// so a flood of random usernames is stopped too.
 	LoginFailuresPerIP int
-	// LoginFailuresPerUser within an hour lock one username out from every address, counted
-	// in the database across replicas. Zero values take auth's defaults.
+	// LoginFailuresPerUser within an hour lock one username out from every address. Every
+	// count is kept in the database, shared by all replicas. Zero values take auth's defaults.
 	LoginFailuresPerUser int
 	// Gate runs the password checks (a default gate when nil): it bounds how many argon2id
 	// hashes, 64 MiB each, run at once.
@@ -90,7 +90,7 @@ func New(o Options) (*Pages, error) {
 		return nil, err
 	}
 	p := &Pages{o: o, attempts: auth.NewPasswordAttempts(o.Store, auth.AttemptLimits{PerAddressUser: o.LoginFailures,
-		PerAddress: o.LoginFailuresPerIP, PerUser: o.LoginFailuresPerUser, Window: o.LoginWindow, Now: o.Now})}
+		PerAddress: o.LoginFailuresPerIP, PerUser: o.LoginFailuresPerUser, Window: o.LoginWindow})}
 	funcs := p.funcs()
 	for k, v := range o.Funcs {
 		funcs[k] = v
