@@ -266,14 +266,19 @@ func (s *Store) touchCitizen(ctx context.Context, tx *Tx, citizenID, name, comun
 const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente diverso, non unito): "
 
 // threadFor finds the contact an inbound message continues, or "".
-// Email and fax thread only on Message-ID headers, never on the subject; SMS continue the
+// Email, fax and PEC thread only on Message-ID headers, never on the subject; SMS continue the
 // citizen's open conversation with the same number.
 //
 // A Message-ID is no secret (it travels in every copy, quote and forward of a message), so
-// naming one proves nothing: an email or fax joins the thread it names only when it comes from
-// that contact's citizen, or from an address we ourselves wrote to in that thread (an office a
-// contact was forwarded to, answering) when nothing shows that From was forged (see
-// forgedSender). Anyone else gets a contact of their own, and the thread they named comes back
+// naming one proves little: an email, fax or PEC joins the thread it names when it comes from
+// that contact's citizen. Anyone else joins only as an office answering us: its In-Reply-To or
+// References (anywhere in the chain) must name the Message-ID of a message we sent to its very
+// From in that contact (the forward to the office, or a later mail to it), and nothing may show
+// that From forged (forgedSender). That id went to the office alone: the citizen never sees it
+// (replies to them leave it out, see desk's threading), so neither the citizen nor anyone who
+// saw their messages can name it, and with an office domain that enforces nothing (SPF ~all,
+// DMARC p=none) a forged From naming the citizen's own ids, or our mail to another address,
+// stays out. Anyone refused gets a contact of their own, and the thread they named comes back
 // as foreign so the operator can see the link.
 func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (contactID, foreign string, err error) {
 	switch in.Channel {
@@ -298,15 +303,14 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 			if owner == citizenID {
 				return cid, "", nil
 			}
-			var n int
 			if in.From != "" && !forgedSender(in) {
-				if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM messages WHERE contact_id = ? AND direction = ? AND LOWER(to_addr) = ?",
-					cid, string(channels.Outbound), strings.ToLower(in.From)).Scan(&n); err != nil {
+				sentTo, err := sentToContact(ctx, tx, mid, in.From)
+				if err != nil {
 					return "", "", err
 				}
-			}
-			if n > 0 {
-				return cid, "", nil
+				if sentTo != "" {
+					return sentTo, "", nil
+				}
 			}
 			if foreign == "" {
 				foreign = cid
@@ -330,9 +334,23 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 	return "", "", nil
 }
 
+// sentToContact is the contact of the message we sent to addr under Message-ID mid, or "":
+// the one proof of being the office we wrote to that a stranger cannot copy from the
+// citizen's side of the thread. (message_id <> '' lets the planner use the partial index.)
+func sentToContact(ctx context.Context, tx *Tx, mid, addr string) (string, error) {
+	var cid string
+	err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? AND message_id <> ''"+
+		" AND direction = ? AND LOWER(to_addr) = ? ORDER BY created_at DESC LIMIT 1", mid, string(channels.Outbound), strings.ToLower(strings.TrimSpace(addr))).Scan(&cid)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return cid, err
+}
+
 // forgedSender says whether an email's header From is known not to be its sender. Such a
-// message may not join a thread as the office we wrote to (anyone can write that office's
-// address in From, and in MAIL FROM too). Known means: the SMTP envelope names someone else,
+// message may not join a thread as the office we wrote to, even naming our mail to that office
+// (its Message-ID is the office's secret, and this check the second lock: anyone can write the
+// office's address in From, and in MAIL FROM too). Known means: the SMTP envelope names someone else,
 // or the sender check failed hard (SPF "fail", or DMARC failing under a quarantine or reject
 // policy: channels.SenderFail). A check that found nothing either way (no SPF record, no
 // signature: an office's internal mail often has neither), could not ask the DNS, or did not
