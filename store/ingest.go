@@ -336,7 +336,8 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 
 // sentToContact is the contact of the message we sent to addr under Message-ID mid, or "":
 // the one proof of being the office we wrote to that a stranger cannot copy from the
-// citizen's side of the thread. (message_id <> '' lets the planner use the partial index.)
+// citizen's side of the thread. The test for a non-empty message_id lets the planner use the
+// partial index messages_message_id.
 func sentToContact(ctx context.Context, tx *Tx, mid, addr string) (string, error) {
 	var cid string
 	err := tx.QueryRow(ctx, "SELECT contact_id FROM messages WHERE message_id = ? AND message_id <> ''"+
