@@ -232,10 +232,25 @@ func replySubject(s string) string {
 // threading is In-Reply-To (the citizen's last usable Message-ID) and References (the thread's
 // ids between the citizen and us, oldest first, the last maxReferences of them). Ids are bare,
 // without angle brackets, as the store keeps them.
+//
+// Our mail to anyone else in the thread (the forward to an office, a later mail to it) and
+// their answers stay out, and so do the ids of that mail where a message of the citizen's side
+// quotes them: the Message-ID of our mail to an office is what lets the office's answer join
+// the thread (store's threadFor), so it must reach the office alone, never the citizen.
 func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string, []string, error) {
 	msgs, err := d.o.Store.Messages(ctx, contactID)
 	if err != nil {
 		return "", nil, err
+	}
+	others := map[string]bool{}  // the addresses we wrote to besides the citizen
+	private := map[string]bool{} // the Message-IDs of that mail
+	for _, m := range msgs {
+		if m.Direction == channels.Outbound && !strings.EqualFold(m.To, citizen) {
+			others[strings.ToLower(strings.TrimSpace(m.To))] = true
+			if m.MessageID != "" {
+				private[m.MessageID] = true
+			}
+		}
 	}
 	var inReplyTo string
 	var refs []string
@@ -247,15 +262,18 @@ func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string
 		if m.Direction == channels.Outbound && !strings.EqualFold(m.To, citizen) {
 			continue // forwards to offices are not part of the citizen's thread
 		}
+		if m.Direction == channels.Inbound && others[strings.ToLower(strings.TrimSpace(m.From))] {
+			continue // nor are the offices' answers
+		}
 		if m.Direction == channels.Inbound {
 			for _, r := range m.References {
-				if usableThreadID(r) && !seen[r] {
+				if usableThreadID(r) && !seen[r] && !private[r] {
 					seen[r] = true
 					refs = append(refs, r)
 				}
 			}
 		}
-		if !usableThreadID(m.MessageID) {
+		if !usableThreadID(m.MessageID) || private[m.MessageID] {
 			continue
 		}
 		if m.Direction == channels.Inbound {
