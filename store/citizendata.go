@@ -6,6 +6,7 @@ import (
 	"errors"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sportello/sportello/channels"
@@ -76,6 +77,7 @@ func (s *Store) ExportCitizen(ctx context.Context, id string, sc Scope) (Citizen
 			if err != nil {
 				return d, err
 			}
+			withoutOfficeThreadIDs(&full, c.Identities)
 			d.Contacts = append(d.Contacts, full)
 		}
 		if next == "" {
@@ -100,6 +102,40 @@ func (s *Store) ExportCitizen(ctx context.Context, id string, sc Scope) (Citizen
 		}
 	}
 	return d, nil
+}
+
+// withoutOfficeThreadIDs blanks, for an export handed to the citizen, the Message-ID of our
+// mail to anyone but them (a forward to an office, a later mail to it) wherever the thread
+// holds it: on that message (also its external id, which the relay sets to the Message-ID)
+// and in the In-Reply-To and References of the answers. That id is what lets an office's
+// answer join the thread (threadFor): it must reach the office alone.
+func withoutOfficeThreadIDs(c *channels.Contact, identities []channels.Identity) {
+	citizen := make(map[string]bool, len(identities))
+	for _, id := range identities {
+		citizen[strings.ToLower(id.Value)] = true
+	}
+	private := map[string]bool{}
+	for _, m := range c.Messages {
+		if m.Direction == channels.Outbound && m.MessageID != "" && !citizen[strings.ToLower(strings.TrimSpace(m.To))] {
+			private[m.MessageID] = true
+		}
+	}
+	if len(private) == 0 {
+		return
+	}
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		if private[m.MessageID] {
+			m.MessageID = ""
+		}
+		if private[m.ExternalID] {
+			m.ExternalID = ""
+		}
+		if private[m.InReplyTo] {
+			m.InReplyTo = ""
+		}
+		m.References = slices.DeleteFunc(m.References, func(r string) bool { return private[r] })
+	}
 }
 
 // exportNumberConsents adds a number's subscriptions, consent trail and STOP.
