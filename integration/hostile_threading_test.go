@@ -18,7 +18,8 @@ func withThreadHeaders(msg, id string) string {
 // comune's citizen) in In-Reply-To gets a contact of their own, linked by a note, and the
 // citizen's resolved contact is neither appended to nor reopened; the office we forwarded the
 // contact to does join the thread when it answers our forward, but not a stranger who writes
-// the office's address in From.
+// the office's address in From, nor a mail in the office's name naming only the citizen's
+// Message-ID.
 func TestMailThreadsOnlyFromItsOwnPeople(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		relay := startEmailRelay(t)
@@ -89,6 +90,34 @@ func TestMailThreadsOnlyFromItsOwnPeople(t *testing.T) {
 			if strings.Contains(m.Body, "evil.example") {
 				t.Fatalf("a forged office From joined Anna's thread: %+v", annaNow.Messages)
 			}
+		}
+
+		// The office's own envelope and From, but naming only Anna's Message-ID (what Anna, or
+		// anyone shown her mail, knows): with an office domain that enforces nothing the sender
+		// check cannot tell, and the mail is no answer to our forward. Its own contact, linked.
+		if err := sendSMTP(t, addr, "pm@comune.fi.it", "urp@comune.fi.it", withThreadHeaders(
+			citizenMail("fake-pm-1@comune.fi.it", "Polizia Municipale <pm@comune.fi.it>", "urp@comune.fi.it", "Re: Multa via Roma", "Paga qui http://evil.example/pay2"),
+			"multa-anna@example.it")); err != nil {
+			t.Fatal(err)
+		}
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+anna.ID, token, nil, &annaNow)
+		for _, m := range annaNow.Messages {
+			if strings.Contains(m.Body, "evil.example") {
+				t.Fatalf("an office From naming only the citizen's Message-ID joined Anna's thread: %+v", annaNow.Messages)
+			}
+		}
+		var fake *channels.Contact
+		for _, c := range contactsOf(t, gw, token, channels.Email) {
+			if c.Subject == "Re: Multa via Roma" && c.From == "pm@comune.fi.it" {
+				fake = &c
+			}
+		}
+		if fake == nil {
+			t.Fatal("the mail in the office's name naming Anna's Message-ID is not a contact of its own")
+		}
+		harness.API(t, "GET", gw.URL+"/api/v1/contacts/"+fake.ID, token, nil, &full)
+		if len(full.Messages) != 1 || !strings.Contains(strings.Join(full.Messages[0].Notes, "\n"), store.ForeignThreadNote+anna.ID) {
+			t.Fatalf("the refused office mail does not show the link to the thread it named: %+v", full.Messages)
 		}
 
 		// The office answers our forward: that joins Anna's thread.
