@@ -703,18 +703,14 @@ func (c *Config) Validate() error {
 			}
 		}
 		for j, a := range cm.EmailAddresses {
-			if !strings.Contains(a, "@") {
-				bad(fmt.Sprintf("%s.email_addresses[%d]", key, j), "%q is not an email address", a)
+			if !bareAddress(a) {
+				bad(fmt.Sprintf("%s.email_addresses[%d]", key, j), "%q is not a plain email address (write urp@comune.fi.it, without a name or angle brackets)", a)
 			}
 		}
-		if cm.PECAddress != "" && !strings.Contains(cm.PECAddress, "@") {
-			bad(key+".pec_address", "%q is not an email address", cm.PECAddress)
+		if cm.PECAddress != "" && !bareAddress(cm.PECAddress) {
+			bad(key+".pec_address", "%q is not a plain email address", cm.PECAddress)
 		}
-		for j, o := range cm.Offices {
-			if o.ID == "" {
-				bad(fmt.Sprintf("%s.offices[%d].id", key, j), "is required")
-			}
-		}
+		validateOffices(key, cm.Offices, bad)
 		if cm.BusinessHours != nil {
 			c.validateHours(key+".business_hours", *cm.BusinessHours, bad)
 		}

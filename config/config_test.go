@@ -31,6 +31,11 @@ func TestBrokenConfigNamesTheKey(t *testing.T) {
 		"comuni: [{id: a, name: A}]\nunknown_key: 1":                                                 "unknown_key",
 		"comuni: [{id: a, name: A}]\ndatabase_url: mysql://x":                                        "database_url",
 		"comuni: []": "comuni",
+		"comuni: [{id: a, name: A, email_addresses: [\"URP <urp@a.it>\"]}]":                             "comuni[0].email_addresses[0]",
+		"comuni: [{id: a, name: A, pec_address: \"<pec@a.it>\"}]":                                       "comuni[0].pec_address",
+		"comuni: [{id: a, name: A, offices: [{id: pm, email: \"Polizia Municipale <pm@a.it>\"}]}]":      "comuni[0].offices[0].email",
+		"comuni: [{id: a, name: A, offices: [{id: pm, phone: \"chiamare il centralino\"}]}]":            "comuni[0].offices[0].phone",
+		"comuni: [{id: a, name: A, offices: [{id: pm, email: pm@a.it}, {id: pm, email: vigili@a.it}]}]": "comuni[0].offices[1].id",
 	}
 	for yml, key := range cases {
 		_, err := Parse([]byte(yml))
