@@ -243,11 +243,12 @@ func citizenByIdentityTx(ctx context.Context, tx *Tx, id channels.Identity) (cit
 
 // touchCitizen fills a found citizen's comune and empty name, and reports whether the citizen
 // may take the message: false when it was erased. On PostgreSQL the update runs even with
-// nothing to fill, for its row lock: EraseCitizen locks the same row first, so a message either
-// wrote the row before the erasure began (the erasure then waits, and erases the message too)
-// or waits for the erasure and finds the citizen erased. The identity read before carries no
-// such lock. On SQLite the single writer never interleaves the two: a message with nothing to
-// fill skips the write, which is on every SMS's path.
+// nothing to fill, for its row lock: an erasure (EraseCitizen, retention) locks the same row
+// first (lockCitizenTx), so a message either wrote the row before the erasure began (the
+// erasure then waits: a request's erases the message too, retention spares the citizen, who
+// has a live contact again) or waits for the erasure and finds the citizen erased. The
+// identity read before carries no such lock. On SQLite the single writer never interleaves
+// the two: a message with nothing to fill skips the write, which is on every SMS's path.
 func (s *Store) touchCitizen(ctx context.Context, tx *Tx, citizenID, name, comune string, now time.Time) (live bool, err error) {
 	if comune == "" && name == "" && s.dialect != Postgres {
 		return true, nil

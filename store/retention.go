@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
@@ -164,67 +165,106 @@ func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts
 	}); err != nil {
 		return total, err
 	}
-	// Citizens whose every contact is erased keep no identity or name.
+	// Citizens whose every contact is erased keep no identity or name. Each is locked as an
+	// erasure locks it (lockCitizenTx), and checked again once locked: a message storing a
+	// contact for it either came first, and the citizen keeps existing, or waits and then
+	// starts a new citizen (see touchCitizen).
 	for {
+		var found int
 		var c ErasureCounts
-		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		err := s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
 			c = ErasureCounts{}
-			rows, err := tx.Query(ctx, `SELECT ci.id FROM citizens ci WHERE ci.erased_at IS NULL
-				AND EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id)
-				AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id AND c.erased_at IS NULL) LIMIT ?`, retentionChunk)
-			ids, err := strings1(rows, err)
+			candidates, err := strings1(tx.Query(ctx, "SELECT ci.id FROM citizens ci WHERE "+contactlessCitizen+" ORDER BY ci.id LIMIT ?", retentionChunk))
+			found = len(candidates)
+			if err != nil || found == 0 {
+				return err
+			}
+			ids, err := s.lockContactlessCitizensTx(ctx, tx, candidates)
 			if err != nil || len(ids) == 0 {
 				return err
 			}
-			ph := placeholders(len(ids))
-			addresses, err := strings1(tx.Query(ctx, "SELECT value FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...))
-			if err != nil {
-				return err
-			}
-			names, err := strings1(tx.Query(ctx, "SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''", anys(ids)...))
-			if err != nil {
-				return err
-			}
-			values := append(addresses, names...)
-			// As at an erasure, the addresses leave the automatic-answer log and the outbox.
-			for _, a := range addresses {
-				if err := forgetAddressTx(ctx, tx, a); err != nil {
-					return err
-				}
-			}
-			res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			c.Identities = int(n)
-			now := Micros(s.now())
-			if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE id IN ("+ph+")",
-				append([]any{now, now}, anys(ids)...)...); err != nil {
-				return err
-			}
-			// The citizens' merged-in rows keep old names: they go too.
-			if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE merged_into IN ("+ph+")",
-				append([]any{now, now}, anys(ids)...)...); err != nil {
-				return err
-			}
-			c.AuditEntries, err = s.scrubAuditTx(ctx, tx, nil, ids, newScrubber(values))
-			if err != nil {
-				return err
-			}
-			c.Contacts = len(ids) // only to know the loop made progress
-			return nil
+			c, err = s.retireCitizensTx(ctx, tx, ids)
+			return err
 		})
 		if err != nil {
 			return total, err
 		}
 		total.Identities += c.Identities
 		total.AuditEntries += c.AuditEntries
-		if c.Contacts == 0 {
+		if found == 0 {
 			break
 		}
 	}
 	return total, nil
+}
+
+// contactlessCitizen is the condition (over citizens ci) of a citizen retention erases: not
+// erased or merged, with contacts, all of them erased.
+const contactlessCitizen = `ci.erased_at IS NULL AND ci.merged_into IS NULL
+	AND EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id)
+	AND NOT EXISTS (SELECT 1 FROM contacts c WHERE c.citizen_id = ci.id AND c.erased_at IS NULL)`
+
+// lockContactlessCitizensTx locks the candidates (in id order, as every run takes them) and
+// returns those still without a live contact once locked: on PostgreSQL a message may have
+// stored one between the candidates' query and the lock.
+func (s *Store) lockContactlessCitizensTx(ctx context.Context, tx *Tx, candidates []string) ([]string, error) {
+	var locked []string
+	for _, id := range candidates {
+		_, err := s.lockCitizenTx(ctx, tx, id)
+		if errors.Is(err, ErrNotFound) {
+			continue // merged meanwhile: its contacts went with it
+		}
+		if err != nil {
+			return nil, err
+		}
+		locked = append(locked, id)
+	}
+	if len(locked) == 0 {
+		return nil, nil
+	}
+	return strings1(tx.Query(ctx, "SELECT ci.id FROM citizens ci WHERE ci.id IN ("+placeholders(len(locked))+") AND "+contactlessCitizen,
+		anys(locked)...))
+}
+
+// retireCitizensTx erases the identities and names of citizens retention found without a live
+// contact, and of the citizens merged into them, as an erasure does (the alert subscriptions
+// stay: that is another consent).
+func (s *Store) retireCitizensTx(ctx context.Context, tx *Tx, ids []string) (ErasureCounts, error) {
+	var c ErasureCounts
+	ph := placeholders(len(ids))
+	addresses, err := strings1(tx.Query(ctx, "SELECT value FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...))
+	if err != nil {
+		return c, err
+	}
+	names, err := strings1(tx.Query(ctx, "SELECT name FROM citizens WHERE id IN ("+ph+") AND name <> ''", anys(ids)...))
+	if err != nil {
+		return c, err
+	}
+	values := append(addresses, names...)
+	// As at an erasure, the addresses leave the automatic-answer log and the outbox.
+	for _, a := range addresses {
+		if err := forgetAddressTx(ctx, tx, a); err != nil {
+			return c, err
+		}
+	}
+	res, err := tx.Exec(ctx, "DELETE FROM identities WHERE citizen_id IN ("+ph+")", anys(ids)...)
+	if err != nil {
+		return c, err
+	}
+	n, _ := res.RowsAffected()
+	c.Identities = int(n)
+	now := Micros(s.now())
+	if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE id IN ("+ph+")",
+		append([]any{now, now}, anys(ids)...)...); err != nil {
+		return c, err
+	}
+	// The citizens' merged-in rows keep old names: they go too.
+	if _, err := tx.Exec(ctx, "UPDATE citizens SET name = '', erased_at = ?, updated_at = ? WHERE merged_into IN ("+ph+")",
+		append([]any{now, now}, anys(ids)...)...); err != nil {
+		return c, err
+	}
+	c.AuditEntries, err = s.scrubAuditTx(ctx, tx, nil, ids, newScrubber(values))
+	return c, err
 }
 
 // contactValuesTx lists what retention takes out of the audit entries about contacts: the
