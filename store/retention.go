@@ -122,13 +122,20 @@ func (s *Store) ApplyRetention(ctx context.Context, r Retention) (ErasureCounts,
 // the identities and names of citizens left with erased contacts only.
 func (s *Store) retainContacts(ctx context.Context, cutoff int64) (ErasureCounts, error) {
 	var total ErasureCounts
+	// On PostgreSQL the contacts are locked as they are picked, so a message reopening one
+	// (qReopenContact) either did so first, and the contact, open again, is not picked, or
+	// waits and reopens the erased contact. Erasing a contact reopened meanwhile would undo
+	// its erased_at = NULL, by which a later run finds the new message.
+	pick := `SELECT id FROM contacts WHERE erased_at IS NULL AND status = 'resolved' AND received_at < ?
+		ORDER BY received_at LIMIT ?`
+	if s.dialect == Postgres {
+		pick += " FOR UPDATE"
+	}
 	for {
 		var c ErasureCounts
-		err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+		err := s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
 			c = ErasureCounts{}
-			rows, err := tx.Query(ctx, `SELECT id FROM contacts WHERE erased_at IS NULL AND status = 'resolved' AND received_at < ?
-				ORDER BY received_at LIMIT ?`, cutoff, retentionChunk)
-			ids, err := strings1(rows, err)
+			ids, err := strings1(tx.Query(ctx, pick, cutoff, retentionChunk))
 			if err != nil || len(ids) == 0 {
 				return err
 			}

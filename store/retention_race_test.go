@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,12 @@ var retentionDays = store.Retention{Contacts: 30}
 func oldMail(id string) store.IngestRequest {
 	req := raceMail(id)
 	req.In.ReceivedAt = time.Now().Add(-40 * 24 * time.Hour)
+	return req
+}
+
+func replyMail(id, inReplyTo string) store.IngestRequest {
+	req := raceMail(id)
+	req.In.InReplyTo = inReplyTo
 	return req
 }
 
@@ -211,6 +218,114 @@ func checkMessageStartedNewCitizen(t *testing.T, s *store.Store, old, rec channe
 	}
 }
 
+// contactErasedAt reads whether retention counts the contact as erased (its erased_at), and
+// its status.
+func contactErasedAt(t *testing.T, s *store.Store, id string) (erased bool, status string) {
+	t.Helper()
+	if err := s.QueryRow(context.Background(), "SELECT erased_at IS NOT NULL, status FROM contacts WHERE id = ?", id).Scan(&erased, &status); err != nil {
+		t.Fatal(err)
+	}
+	return erased, status
+}
+
+// checkReplyErasedOnceResolved resolves the reopened contact and runs retention again: the
+// reply, and with it the citizen, are then erased, and a further run finds nothing.
+func checkReplyErasedOnceResolved(t *testing.T, s *store.Store, old channels.Receipt) {
+	t.Helper()
+	ctx := context.Background()
+	resolveContact(t, s, old.ContactID)
+	if c, err := s.ApplyRetention(ctx, retentionDays); err != nil || c.Contacts != 1 || c.Identities != 1 {
+		t.Fatalf("run after the reopened contact was resolved: %+v %v", c, err)
+	}
+	after, err := s.GetContact(ctx, old.ContactID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range after.Messages {
+		if strings.Contains(m.Body+m.Subject+m.From, "Gorgonzolastraat") || strings.Contains(m.From, erEmail) {
+			t.Errorf("message of the reopened contact kept: %+v", m)
+		}
+	}
+	if c, err := s.ApplyRetention(ctx, retentionDays); err != nil || c.Contacts != 0 || c.Identities != 0 {
+		t.Errorf("a further run found more to erase: %+v %v", c, err)
+	}
+	noLiveContactOnErasedCitizen(t, s)
+}
+
+// A reply that reopened an old contact before retention reached it keeps the contact open and
+// unerased: retention leaves it, and erases it with the reply once it is resolved again.
+func TestRetentionLeavesContactReopenedInFlight(t *testing.T) {
+	s1, s2 := twoReplicas(t)
+	old := oldResolvedContact(t, s1, "<ret-reopen1@x>")
+	finish := ingestPaused(t, s1, replyMail("<ret-reopen2@x>", "<ret-reopen1@x>"))
+	wait := retentionRunning(s2)
+	waitForSessionsOnLocks(t, s1.DB(), 1)
+	rec := finish()
+	counts := wait(t)
+	if rec.ContactID != old.ContactID {
+		t.Fatalf("the reply opened contact %s instead of joining %s", rec.ContactID, old.ContactID)
+	}
+	if counts.Contacts != 0 || counts.Identities != 0 {
+		t.Errorf("retention counts %+v, want nothing erased", counts)
+	}
+	if erased, status := contactErasedAt(t, s1, old.ContactID); erased || status != string(channels.StatusOpen) {
+		t.Fatalf("reopened contact: erased %v, status %s; want open, not erased", erased, status)
+	}
+	noLiveContactOnErasedCitizen(t, s1)
+	checkReplyErasedOnceResolved(t, s1, old)
+}
+
+// A reply joining a contact retention holds waits for retention, then reopens the erased
+// contact as new data (as a reply after the run would) and keeps the citizen.
+func TestRetentionThenRacingReplyReopensErasedContact(t *testing.T) {
+	s1, s2 := twoReplicas(t)
+	ctx := context.Background()
+	old := oldResolvedContact(t, s1, "<ret-rereply1@x>")
+	hold, err := s1.DB().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = hold.Rollback() }()
+	if _, err := hold.ExecContext(ctx, "SELECT 1 FROM contacts WHERE id = $1 FOR UPDATE", old.ContactID); err != nil {
+		t.Fatal(err)
+	}
+	wait := retentionRunning(s1)
+	waitForSessionsOnLocks(t, s1.DB(), 1)
+	ingestDone := make(chan error, 1)
+	var rec channels.Receipt
+	go func() {
+		var err error
+		rec, err = s2.Ingest(ctx, replyMail("<ret-rereply2@x>", "<ret-rereply1@x>"))
+		ingestDone <- err
+	}()
+	waitForSessionsOnLocks(t, s1.DB(), 2)
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	counts := wait(t)
+	if err := <-ingestDone; err != nil {
+		t.Fatal(err)
+	}
+	if rec.ContactID != old.ContactID {
+		t.Fatalf("the reply opened contact %s instead of joining %s", rec.ContactID, old.ContactID)
+	}
+	if counts.Contacts != 1 || counts.Identities != 0 {
+		t.Errorf("retention counts %+v, want the contact and not the citizen", counts)
+	}
+	if erased, status := contactErasedAt(t, s1, old.ContactID); erased || status != string(channels.StatusOpen) {
+		t.Fatalf("contact after the reply: erased %v, status %s; want reopened", erased, status)
+	}
+	reopened, err := s1.GetContact(ctx, old.ContactID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reopened.Body != store.Erased || reopened.From != store.Erased {
+		t.Errorf("reopened contact brought erased data back: %+v", reopened)
+	}
+	noLiveContactOnErasedCitizen(t, s1)
+	checkReplyErasedOnceResolved(t, s1, old)
+}
+
 // On SQLite a message being stored holds the only writer: retention runs after it, and the
 // message wins. (pause lets retention queue behind the writer first; whether it did or not,
 // the outcome is the same, which is the point.)
@@ -226,6 +341,23 @@ func TestRetentionWaitsForMessageInFlightSQLite(t *testing.T) {
 		t.Errorf("retention counts %+v, want the old contact only", counts)
 	}
 	checkMessageKeptCitizen(t, s, old, rec)
+}
+
+func TestRetentionLeavesContactReopenedInFlightSQLite(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	old := oldResolvedContact(t, s, "<ret-sq-reopen1@x>")
+	finish := ingestPaused(t, s, replyMail("<ret-sq-reopen2@x>", "<ret-sq-reopen1@x>"))
+	wait := retentionRunning(s)
+	time.Sleep(50 * time.Millisecond)
+	rec := finish()
+	counts := wait(t)
+	if rec.ContactID != old.ContactID || counts.Contacts != 0 || counts.Identities != 0 {
+		t.Fatalf("reply %+v, retention counts %+v: want the reply in the old contact, nothing erased", rec, counts)
+	}
+	if erased, status := contactErasedAt(t, s, old.ContactID); erased || status != string(channels.StatusOpen) {
+		t.Fatalf("reopened contact: erased %v, status %s; want open, not erased", erased, status)
+	}
+	checkReplyErasedOnceResolved(t, s, old)
 }
 
 // A message after retention erased its sender starts a new citizen, on both databases: the
