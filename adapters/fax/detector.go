@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/clientaddr"
 	"github.com/sportello/sportello/config"
 )
 
@@ -120,12 +121,7 @@ func fromGateway(in *channels.InboundMessage, g gateway) bool {
 	if !in.ReceivedOverSMTP || in.SenderCheck == channels.SenderPass {
 		return true
 	}
-	for _, n := range g.networks {
-		if in.ClientIP.IsValid() && n.Contains(in.ClientIP) {
-			return true
-		}
-	}
-	return false
+	return clientaddr.Within(in.ClientIP, g.networks)
 }
 
 func senderCheckName(c channels.SenderCheck) string {
