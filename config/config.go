@@ -181,12 +181,6 @@ type Comune struct {
 	AppIO ComuneAppIO `yaml:"app_io"`
 }
 
-type CTI struct {
-	Token string `yaml:"token"`
-	// DialURL is the PBX's click-to-dial URL; {number}, {user} and {contact} are replaced.
-	DialURL string `yaml:"dial_url"`
-}
-
 type IMAP struct {
 	Comune   string `yaml:"comune"`
 	Address  string `yaml:"address"`
@@ -671,6 +665,7 @@ func (c *Config) Validate() error {
 	}
 	c.validateHours("business_hours", c.BusinessHours, bad)
 	c.validateVoice(bad)
+	c.validateCTI(bad)
 	for i, n := range c.SharedNumbers {
 		if _, err := normalizePhone(n); err != nil {
 			bad(fmt.Sprintf("shared_numbers[%d]", i), "%q is not a phone number", n)

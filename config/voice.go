@@ -45,7 +45,4 @@ func (c *Config) validateVoice(bad func(string, string, ...any)) {
 	if (v.TwiMLAppSID != "" || v.APIKeySID != "" || v.APIKeySecret != "") && !v.SoftphoneEnabled() {
 		bad("voice.twiml_app_sid", "twiml_app_sid, api_key_sid and api_key_secret go together")
 	}
-	if d := c.CTI.DialURL; d != "" && !strings.HasPrefix(d, "http://") && !strings.HasPrefix(d, "https://") {
-		bad("cti.dial_url", "must be an http(s) URL")
-	}
 }

@@ -37,7 +37,7 @@ const (
 	AccountSID = "AC00000000000000000000000000000000"
 	AuthToken  = "testauthtoken0123456789"
 	PublicURL  = "https://sportello.test"
-	CTIToken   = "cti-test-token"
+	CTIToken   = "cti-test-token-0123456789"
 	TwilioFrom = "+390550550"
 	// TwilioAPIPlaceholder in a config is replaced by the URL of the gateway's own emulator.
 	TwilioAPIPlaceholder = "__TWILIO_API__"
