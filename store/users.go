@@ -334,6 +334,18 @@ func (s *Store) EnableUser(ctx context.Context, username string, audit ...AuditE
 	return u, err
 }
 
+// UserEnabled reports whether username names a user who may act now: false when the user is
+// disabled, ErrNotFound when there is no such user (or it was deleted). One query: a PBX asks
+// on every call it reports.
+func (s *Store) UserEnabled(ctx context.Context, username string) (bool, error) {
+	var at sql.NullInt64
+	err := s.queryRow(ctx, "SELECT disabled_at FROM users WHERE username = ? AND deleted_at IS NULL", username).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, ErrNotFound
+	}
+	return !at.Valid, err
+}
+
 // UserDisabled reports whether a user is disabled.
 func (s *Store) UserDisabled(ctx context.Context, userID string) (bool, error) {
 	var at sql.NullInt64

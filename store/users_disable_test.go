@@ -53,3 +53,44 @@ func TestRevokeAndDisableUser(t *testing.T) {
 		}
 	})
 }
+
+// UserEnabled tells a user who may act (enabled) from a disabled one, and both from a name
+// nobody has, or had before being deleted.
+func TestUserEnabled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		for _, name := range []string{"anna", "bruno", "carla"} {
+			if _, err := s.CreateUser(ctx, store.User{Username: name, Role: store.RoleOperator, PasswordHash: "x"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.DisableUser(ctx, "bruno"); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteUser(ctx, "carla"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			username string
+			enabled  bool
+			err      error
+		}{
+			{"anna", true, nil},
+			{"bruno", false, nil},
+			{"carla", false, store.ErrNotFound},
+			{"nobody", false, store.ErrNotFound},
+			{"Anna", false, store.ErrNotFound},
+		} {
+			enabled, err := s.UserEnabled(ctx, c.username)
+			if enabled != c.enabled || !errors.Is(err, c.err) {
+				t.Errorf("UserEnabled(%q) = %v, %v; want %v, %v", c.username, enabled, err, c.enabled, c.err)
+			}
+		}
+		if _, err := s.EnableUser(ctx, "bruno"); err != nil {
+			t.Fatal(err)
+		}
+		if enabled, err := s.UserEnabled(ctx, "bruno"); !enabled || err != nil {
+			t.Errorf("bruno enabled again: %v %v", enabled, err)
+		}
+	})
+}
