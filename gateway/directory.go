@@ -3,9 +3,11 @@ package gateway
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/sportello/sportello/adapters/cti"
 	"github.com/sportello/sportello/channels"
+	"github.com/sportello/sportello/config"
 	"github.com/sportello/sportello/store"
 )
 
@@ -32,4 +34,35 @@ func (d *citizenDirectory) CitizenCard(ctx context.Context, phone string) (*cti.
 		open = []channels.Contact{}
 	}
 	return &cti.CitizenCard{ID: c.ID, Name: c.Name, Comune: c.Comune, Phone: c.Phone, Email: c.Email, OpenContacts: open}, nil
+}
+
+// operatorDirectory tells the CTI webhook whether the user a PBX names may be recorded as a
+// call's operator.
+type operatorDirectory struct{ s *store.Store }
+
+func (d *operatorDirectory) OperatorStatus(ctx context.Context, username string) (cti.OperatorStatus, error) {
+	enabled, err := d.s.UserEnabled(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return cti.OperatorUnknown, nil
+	case err != nil:
+		return cti.OperatorUnknown, err
+	case !enabled:
+		return cti.OperatorDisabled, nil
+	}
+	return cti.OperatorEnabled, nil
+}
+
+// ctiSources are the configured PBXs as the CTI webhook knows them. Networks are parsed by
+// config validation; a config that skipped it must not open a source to every address.
+func ctiSources(c config.CTI) ([]cti.Source, error) {
+	all := c.AllSources()
+	out := make([]cti.Source, len(all))
+	for i, s := range all {
+		if len(s.Prefixes) != len(s.Networks) {
+			return nil, fmt.Errorf("cti source %q: networks not validated", s.Name)
+		}
+		out[i] = cti.Source{Name: s.Name, Token: s.Token, Networks: s.Prefixes}
+	}
+	return out, nil
 }

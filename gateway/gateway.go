@@ -152,8 +152,12 @@ func (g *Gateway) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctiHandler, err := cti.New(cti.Options{Token: cfg.CTI.Token, Sink: g.Ingest, Calls: g.Ingest,
-		Directory: &citizenDirectory{s: g.Store}, Logger: g.Log,
+	sources, err := ctiSources(cfg.CTI)
+	if err != nil {
+		return err
+	}
+	ctiHandler, err := cti.New(cti.Options{Sources: sources, Operators: &operatorDirectory{s: g.Store},
+		Sink: g.Ingest, Calls: g.Ingest, Directory: &citizenDirectory{s: g.Store}, Logger: g.Log,
 		ComuneOf: func(n string) string { id, _ := g.book.comuneOf(n); return id }})
 	if err != nil {
 		return err

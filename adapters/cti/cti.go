@@ -1,11 +1,11 @@
 // Package cti lets any PBX report calls to Sportello: POST /webhooks/cti with newCall, answer
-// and hangup events, as a form or JSON, authenticated by a bearer token. A newCall is answered
-// with the caller's citizen record so the operator's screen can pop it.
+// and hangup events, as a form or JSON, authenticated by the bearer token of one of the
+// configured sources (each PBX its own, optionally bound to the networks it posts from). A
+// newCall is answered with the caller's citizen record so the operator's screen can pop it.
 package cti
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +14,6 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -105,6 +104,14 @@ type ScreenPop struct {
 	ContactID string       `json:"contact_id"`
 	Known     bool         `json:"known"`
 	Citizen   *CitizenCard `json:"citizen"`
+	UserCheck
+}
+
+// CallAnswer is what an answer or a hangup answers.
+type CallAnswer struct {
+	ContactID string `json:"contact_id"`
+	Status    string `json:"status"`
+	UserCheck
 }
 
 // CitizenCard is the caller's record for the operator's screen.
@@ -124,7 +131,10 @@ type Directory interface {
 
 // Options wire the handler.
 type Options struct {
-	Token     string
+	// Sources are the PBXs that may post; without any, the endpoint refuses everything.
+	Sources []Source
+	// Operators checks the user an event names before it is recorded as the call's operator.
+	Operators Operators
 	Sink      channels.Sink
 	Calls     channels.CallSink
 	Directory Directory
@@ -134,12 +144,22 @@ type Options struct {
 }
 
 // Handler serves /webhooks/cti.
-type Handler struct{ o Options }
+type Handler struct {
+	o       Options
+	sources []source
+}
 
-// New validates the options. Without a token the endpoint refuses everything.
+// New validates the options. Without sources the endpoint refuses everything.
 func New(o Options) (*Handler, error) {
 	if o.Sink == nil || o.Calls == nil {
 		return nil, errors.New("cti: a sink and a call sink are required")
+	}
+	if o.Operators == nil {
+		return nil, errors.New("cti: operators are required: an event's user is recorded only once checked")
+	}
+	sources, err := newSources(o.Sources)
+	if err != nil {
+		return nil, err
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -150,22 +170,12 @@ func New(o Options) (*Handler, error) {
 	if o.ComuneOf == nil {
 		o.ComuneOf = func(string) string { return "" }
 	}
-	return &Handler{o: o}, nil
+	return &Handler{o: o, sources: sources}, nil
 }
 
 // Register is the CTI route list.
 func (h *Handler) Register(e *echo.Echo) {
 	e.POST("/webhooks/cti", h.event, h.authorize)
-}
-
-func (h *Handler) authorize(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-		if h.o.Token == "" || !ok || subtle.ConstantTimeCompare([]byte(token), []byte(h.o.Token)) != 1 {
-			return httperr.Unauthorized()
-		}
-		return next(c)
-	}
 }
 
 func decode(c echo.Context) (Event, error) {
@@ -208,23 +218,44 @@ func (h *Handler) event(c echo.Context) error {
 	if err != nil {
 		return httperr.BadRequest("invalid_field", "%v", err)
 	}
+	if ev.Event != "newCall" && ev.Event != "answer" && ev.Event != "hangup" {
+		return httperr.BadRequest("unknown_event", "event must be newCall, answer or hangup, got %q", ev.Event)
+	}
+	src := requestSource(c)
+	op, err := h.checkOperator(c.Request().Context(), ev.User)
+	if err != nil {
+		return err
+	}
 	switch ev.Event {
 	case "newCall":
-		return h.newCall(c, ev, now)
+		return h.newCall(c, src, ev, op, now)
 	case "answer":
-		return h.update(c, ev, channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: ev.User})
-	case "hangup":
+		return h.update(c, src, ev, op, channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: op.operator})
+	default:
 		status := "completed"
 		if ev.Cause != "" && ev.Cause != "normal" && ev.Cause != "normalClearing" {
 			status = "completed:" + ev.Cause
 		}
-		return h.update(c, ev, channels.CallEvent{Status: status, EndedAt: &now, Operator: ev.User})
-	default:
-		return httperr.BadRequest("unknown_event", "event must be newCall, answer or hangup, got %q", ev.Event)
+		return h.update(c, src, ev, op, channels.CallEvent{Status: status, EndedAt: &now, Operator: op.operator})
 	}
 }
 
-func (h *Handler) newCall(c echo.Context, ev Event, at time.Time) error {
+// logEvent records which source reported what, once it is recorded: the access log tells only
+// that a request came.
+func (h *Handler) logEvent(c echo.Context, src Source, ev Event, op operatorCheck, contactID string) {
+	attrs := []any{"source", src.label(), "event", ev.Event, "call_id", ev.CallID, "contact_id", contactID,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID)}
+	if ev.User != "" && op.operator == "" {
+		// Nothing the PBX reported is lost: the call's times and cause are recorded, only not
+		// on this name; the PBX hears it in the answer, the administrator here.
+		h.o.Logger.Warn("cti event: the user is not an enabled user, the call is recorded without an operator",
+			append(attrs, "user", clip(ev.User), "user_status", op.status.String())...)
+		return
+	}
+	h.o.Logger.Info("cti event", append(attrs, "user", op.operator)...)
+}
+
+func (h *Handler) newCall(c echo.Context, src Source, ev Event, op operatorCheck, at time.Time) error {
 	if ev.From == "" {
 		return httperr.BadRequest("missing_field", "from is required")
 	}
@@ -253,15 +284,29 @@ func (h *Handler) newCall(c echo.Context, ev Event, at time.Time) error {
 		}
 	}
 	r, err := h.o.Sink.Receive(ctx, channels.InboundMessage{Channel: channels.Phone, Direction: dir, ExternalID: ev.CallID,
-		From: from, To: to, Comune: h.o.ComuneOf(comuneBy), Call: &channels.Call{Status: "ringing", Operator: ev.User},
-		ReceivedAt: at})
+		From: from, To: to, Comune: h.o.ComuneOf(comuneBy), Call: &channels.Call{Status: "ringing", Operator: op.operator},
+		Notes: callNotes(src, ev, op), ReceivedAt: at})
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, ScreenPop{ContactID: r.ContactID, Known: card != nil, Citizen: card})
+	h.logEvent(c, src, ev, op, r.ContactID)
+	return c.JSON(http.StatusOK, ScreenPop{ContactID: r.ContactID, Known: card != nil, Citizen: card, UserCheck: op.answer})
 }
 
-func (h *Handler) update(c echo.Context, ev Event, ce channels.CallEvent) error {
+// callNotes are what the call's record keeps of who reported it: the named source (the
+// cti.token shorthand names none), and a user the PBX named that was not recorded.
+func callNotes(src Source, ev Event, op operatorCheck) []string {
+	var notes []string
+	if src.Name != "" {
+		notes = append(notes, fmt.Sprintf("chiamata segnalata dal centralino %q", src.Name))
+	}
+	if ev.User != "" && op.operator == "" {
+		notes = append(notes, fmt.Sprintf("il centralino indica come operatore %q, che non è un utente attivo: la chiamata è registrata senza operatore", clip(ev.User)))
+	}
+	return notes
+}
+
+func (h *Handler) update(c echo.Context, src Source, ev Event, op operatorCheck, ce channels.CallEvent) error {
 	id, err := h.o.Calls.UpdateCall(c.Request().Context(), channels.Phone, ev.CallID, ce)
 	if errors.Is(err, channels.ErrUnknownCall) {
 		return httperr.NotFound("call " + ev.CallID)
@@ -269,5 +314,6 @@ func (h *Handler) update(c echo.Context, ev Event, ce channels.CallEvent) error 
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]string{"contact_id": id, "status": ce.Status})
+	h.logEvent(c, src, ev, op, id)
+	return c.JSON(http.StatusOK, CallAnswer{ContactID: id, Status: ce.Status, UserCheck: op.answer})
 }

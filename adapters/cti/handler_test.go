@@ -22,24 +22,55 @@ import (
 
 const ctiToken = "pbx-secret"
 
-// ctiServer serves /webhooks/cti into sink and calls, with the gateway's clock at now; it
-// returns a function that posts one JSON event.
-func ctiServer(t *testing.T, sink channels.Sink, calls channels.CallSink, now time.Time) func(event string) *httptest.ResponseRecorder {
+// fakeOperators are the users a PBX may name: anyone not listed is unknown.
+type fakeOperators map[string]cti.OperatorStatus
+
+func (f fakeOperators) OperatorStatus(_ context.Context, username string) (cti.OperatorStatus, error) {
+	return f[username], nil
+}
+
+// serve mounts the handler with o on an echo that reads the client address as the gateway
+// does (web.New): X-Forwarded-For only with trustProxy.
+func serve(t *testing.T, o cti.Options, trustProxy bool) *echo.Echo {
 	t.Helper()
-	h, err := cti.New(cti.Options{Token: ctiToken, Sink: sink, Calls: calls, Now: func() time.Time { return now }})
+	h, err := cti.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e := echo.New()
+	e.IPExtractor = echo.ExtractIPDirect()
+	if trustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
 	e.HTTPErrorHandler = func(err error, c echo.Context) { _ = httperr.Write(c, err) }
 	h.Register(e)
+	return e
+}
+
+// postAs posts one JSON event with token, from the address remote (host:port).
+func postAs(e *echo.Echo, token, remote, event string, header ...string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(http.MethodPost, "/webhooks/cti", strings.NewReader(event))
+	req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
+	if token != "" {
+		req.Header.Set(echo.HeaderAuthorization, "Bearer "+token)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	req.RemoteAddr = remote
+	rec := httptest.NewRecorder()
+	e.ServeHTTP(rec, req)
+	return rec
+}
+
+// ctiServer serves /webhooks/cti into sink and calls, with the gateway's clock at now and
+// anna the one enabled operator; it returns a function that posts one JSON event.
+func ctiServer(t *testing.T, sink channels.Sink, calls channels.CallSink, now time.Time) func(event string) *httptest.ResponseRecorder {
+	t.Helper()
+	e := serve(t, cti.Options{Sources: []cti.Source{{Token: ctiToken}}, Operators: fakeOperators{"anna": cti.OperatorEnabled},
+		Sink: sink, Calls: calls, Now: func() time.Time { return now }}, false)
 	return func(event string) *httptest.ResponseRecorder {
-		req := httptest.NewRequest(http.MethodPost, "/webhooks/cti", strings.NewReader(event))
-		req.Header.Set(echo.HeaderContentType, echo.MIMEApplicationJSON)
-		req.Header.Set(echo.HeaderAuthorization, "Bearer "+ctiToken)
-		rec := httptest.NewRecorder()
-		e.ServeHTTP(rec, req)
-		return rec
+		return postAs(e, ctiToken, "192.0.2.1:1234", event)
 	}
 }
 
