@@ -74,7 +74,8 @@ func yamlName(f reflect.StructField) string {
 
 // Print renders the effective configuration as YAML that Load reads back, with secrets masked:
 // every key whose name holds a token, password, secret or API key, and the password of
-// database_url.
+// database_url. Validation refuses the mask as a CTI token (the bearer token would then be
+// public), so those must be written back first.
 func Print(c *Config) ([]byte, error) {
 	var root yaml.Node
 	if err := root.Encode(c); err != nil {
