@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"context"
 	"math"
 	"os"
 	"os/exec"
@@ -91,5 +92,65 @@ func TestSimulateReproducesTheSeedMix(t *testing.T) {
 	}
 	if sum.Calls.Abandoned == 0 || sum.Calls.ServiceLevel <= 0 {
 		t.Errorf("calls %+v", sum.Calls)
+	}
+}
+
+// TestSimulateThroughACTISource: with PBXs configured as cti.sources (no cti.token),
+// `sportello simulate` posts its calls as the source it is given, from an address that source
+// allows; the answered calls are on the simulated operators' user, which exists and is
+// enabled, and each call notes the source that reported it.
+func TestSimulateThroughACTISource(t *testing.T) {
+	yaml := strings.Replace(emailYAML(""), "cti:\n  token: "+harness.CTIToken, `cti:
+  sources:
+    - {name: pbx-elsewhere, token: elsewhere-token-0123456789, networks: [192.0.2.0/24]}
+    - {name: pbx-sim, token: sim-token-0123456789, networks: [127.0.0.0/8, "::1"]}`, 1)
+	gw := harness.Start(t, harness.Options{Dialect: store.SQLite, Replace: yaml})
+	cfgPath := filepath.Join(t.TempDir(), "sportello.yaml")
+	if err := os.WriteFile(cfgPath, []byte(harness.ConfigYAMLWithTwilio(harness.Options{Replace: yaml}, gw.DataDir, gw.DatabaseURL, "http://127.0.0.1:9")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	simulate := func(args ...string) (string, error) {
+		cmd := exec.Command(harness.Binary(t), append([]string{"simulate", "--config", cfgPath, "--contacts", "20", "--days", "2", "--seed", "7",
+			"--url", gw.URL, "--smtp", gw.G.SMTPAddr(), "--send-only"}, args...)...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	// The first source may post only from its own network: its events are refused, and the
+	// command says so.
+	if out, err := simulate(); err == nil || !strings.Contains(out, "403") {
+		t.Fatalf("simulate as pbx-elsewhere from loopback: %v\n%s", err, out)
+	}
+	if out, err := simulate("--cti-source", "nobody"); err == nil || !strings.Contains(out, `no source "nobody"`) {
+		t.Fatalf("simulate as an unknown source: %v\n%s", err, out)
+	}
+	if out, err := simulate("--cti-source", "pbx-sim", "--seed", "8"); err != nil {
+		t.Fatalf("simulate as pbx-sim: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	calls, _, err := gw.G.Store.ListContacts(ctx, store.ContactFilter{Channel: "phone", Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answered, noted int
+	for _, c := range calls {
+		full, err := gw.G.Store.GetContact(ctx, c.ID, store.Scope{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(full.ExternalID, "sim-") {
+			continue // a Twilio call of the mix
+		}
+		if full.Call != nil && full.Call.AnsweredAt != nil {
+			answered++
+			if full.Call.Operator != "simulatore" {
+				t.Errorf("call %s answered on %q, want simulatore", full.ExternalID, full.Call.Operator)
+			}
+		}
+		if len(full.Messages) > 0 && strings.Join(full.Messages[0].Notes, "\n") == `chiamata segnalata dal centralino "pbx-sim"` {
+			noted++
+		}
+	}
+	if answered == 0 || noted == 0 {
+		t.Fatalf("%d answered CTI calls, %d noted as from pbx-sim, of %d phone contacts", answered, noted, len(calls))
 	}
 }

@@ -43,7 +43,7 @@ func commands() map[string]command {
 		"subscribers import": {"subscribers import --comune ID [--topics a,b] FILE.csv", runSubscribersImport},
 		"send-test sms":      {"send-test sms --from NUMBER [--to NUMBER] [--body TEXT] [--url GATEWAY]", runSendTestSMS},
 		"report":             {"report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--comune ID] [--format text|json|csv]", runReport},
-		"simulate":           {"simulate --contacts N [--days D] [--profile linea-comune] [--seed S] [--url GATEWAY] [--smtp ADDR]", runSimulate},
+		"simulate":           {"simulate --contacts N [--days D] [--profile linea-comune] [--seed S] [--url GATEWAY] [--smtp ADDR] [--cti-source NAME]", runSimulate},
 		"send-test call":     {"send-test call --from NUMBER [--to NUMBER] [--status completed --duration 117] [--url GATEWAY]", runSendTestCall},
 		"retention run":      {"retention run [--config FILE] [--vacuum-full]  (applies retention: now; the server also does, daily)", runRetentionRun},
 		"config check":       {"config check [--config FILE]  (exit 0, or the offending key)", runConfigCheck},

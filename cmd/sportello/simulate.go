@@ -105,6 +105,8 @@ type simulator struct {
 	base     string
 	smtpAddr string
 	token    string
+	// ctiToken is the bearer token of the CTI source the simulated PBX posts as.
+	ctiToken string
 	http     *http.Client
 	tally    *simTally
 	days     int
@@ -125,6 +127,7 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	smtpAddr := fs.String("smtp", "", "the gateway's SMTP address (default: smtp.listen)")
 	workers := fs.Int("workers", 4, "requests in flight")
 	sendOnly := fs.Bool("send-only", false, "only send the contacts (a capacity run): no operator resolves them")
+	ctiSource := fs.String("cti-source", "", "the cti.sources entry whose token the simulated PBX uses (default: cti.token, else the first source)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,14 +149,18 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 	if *smtpAddr == "" {
 		*smtpAddr = cfg.SMTP.Listen
 	}
-	if cfg.Twilio.AuthToken == "" || cfg.CTI.Token == "" {
-		return errors.New("simulate signs Twilio webhooks and CTI events: twilio.auth_token and cti.token must be configured")
+	if cfg.Twilio.AuthToken == "" {
+		return errors.New("simulate signs Twilio webhooks: twilio.auth_token must be configured")
+	}
+	pbx, err := simulatedPBX(cfg.CTI, *ctiSource)
+	if err != nil {
+		return err
 	}
 	token, err := simulatorToken(ctx, *cfgPath)
 	if err != nil {
 		return err
 	}
-	s := &simulator{cfg: cfg, base: gatewayURL(*gw, cfg.HTTP.Listen), smtpAddr: *smtpAddr, token: token,
+	s := &simulator{cfg: cfg, base: gatewayURL(*gw, cfg.HTTP.Listen), smtpAddr: *smtpAddr, token: token, ctiToken: pbx.Token,
 		http: &http.Client{Timeout: 30 * time.Second}, days: *days, now: time.Now(), out: e.stderr,
 		run:   fmt.Sprintf("%d-%d", time.Now().Unix(), *seed),
 		tally: &simTally{sent: map[string]int{}, outcomes: map[string]int{}, categories: map[string]int{}, latency: map[string][]time.Duration{}}}
@@ -258,6 +265,25 @@ func runSimulate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return s.printSummary(e.stdout, *n, *seed, *profileName)
+}
+
+// simulatedPBX is the CTI source the simulator posts call events as: the one named, else the
+// cti.token shorthand, else the first of cti.sources. A source bound to networks must include
+// the address the simulator posts from, or its events are refused (403).
+func simulatedPBX(c config.CTI, name string) (config.CTISource, error) {
+	all := c.AllSources()
+	if name != "" {
+		for _, src := range all {
+			if src.Name == name {
+				return src, nil
+			}
+		}
+		return config.CTISource{}, fmt.Errorf("--cti-source: no source %q in cti.sources", name)
+	}
+	if len(all) == 0 {
+		return config.CTISource{}, errors.New("simulate posts CTI events: cti.token or cti.sources must be configured")
+	}
+	return all[0], nil
 }
 
 // simulatorToken makes (once) the supervisor the simulated operators act as, and a token.
@@ -398,7 +424,7 @@ func (s *simulator) twilio(ctx context.Context, path string, form url.Values) er
 
 func (s *simulator) cti(ctx context.Context, ev map[string]string) error {
 	b, _ := json.Marshal(ev)
-	_, _, err := s.post(ctx, "/webhooks/cti", bytes.NewReader(b), http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + s.cfg.CTI.Token}})
+	_, _, err := s.post(ctx, "/webhooks/cti", bytes.NewReader(b), http.Header{"Content-Type": {"application/json"}, "Authorization": {"Bearer " + s.ctiToken}})
 	return err
 }
 
