@@ -49,11 +49,15 @@ func (c CTI) AllSources() []CTISource {
 
 func (c *Config) validateCTI(bad func(string, string, ...any)) {
 	tokens := map[string]string{} // token -> the key that holds it
-	checkToken := func(key, token string) {
+	// checkToken: strict holds a cti.sources token to the minimum length; cti.token, the
+	// contract's shorthand, is taken at any length (CTIWarnings says when it is short), and so
+	// is the mask `config print` writes, which the webhook never accepts (see Masked).
+	checkToken := func(key, token string, strict bool) {
+		if token == Masked {
+			return
+		}
 		switch {
-		case token == Masked:
-			bad(key, "is the mask `config print` shows, not a token: write the real token back")
-		case utf8.RuneCountInString(token) < MinCTITokenLength:
+		case strict && utf8.RuneCountInString(token) < MinCTITokenLength:
 			bad(key, "must be at least %d characters (it has %d): it is the PBX's only credential", MinCTITokenLength, utf8.RuneCountInString(token))
 		case strings.IndexFunc(token, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0:
 			bad(key, "must not hold spaces or control characters: it travels in an Authorization header")
@@ -68,7 +72,7 @@ func (c *Config) validateCTI(bad func(string, string, ...any)) {
 		bad("cti.dial_url", "must be an http(s) URL")
 	}
 	if c.CTI.Token != "" {
-		checkToken("cti.token", c.CTI.Token)
+		checkToken("cti.token", c.CTI.Token, false)
 	}
 	names := map[string]string{}
 	for i := range c.CTI.Sources {
@@ -88,7 +92,7 @@ func (c *Config) validateCTI(bad func(string, string, ...any)) {
 		if s.Token == "" {
 			bad(key+".token", "is required")
 		} else {
-			checkToken(key+".token", s.Token)
+			checkToken(key+".token", s.Token, true)
 		}
 		s.Prefixes = s.Prefixes[:0]
 		for j, n := range s.Networks {
@@ -100,4 +104,23 @@ func (c *Config) validateCTI(bad func(string, string, ...any)) {
 			s.Prefixes = append(s.Prefixes, p)
 		}
 	}
+}
+
+// CTIWarnings are what the CTI settings allow but an operator should hear about at start-up: a
+// short cti.token, and a token that is still the mask of `config print` (no PBX can use it).
+func (c CTI) CTIWarnings() []string {
+	const masked = " is the mask `config print` shows: that PBX cannot post until the real token is written back"
+	var w []string
+	if n := utf8.RuneCountInString(c.Token); c.Token != "" && c.Token != Masked && n < MinCTITokenLength {
+		w = append(w, fmt.Sprintf("cti.token has %d characters: use at least %d random ones, it is the PBX's only credential", n, MinCTITokenLength))
+	}
+	if c.Token == Masked {
+		w = append(w, "cti.token"+masked)
+	}
+	for i, s := range c.Sources {
+		if s.Token == Masked {
+			w = append(w, fmt.Sprintf("cti.sources[%d].token", i)+masked)
+		}
+	}
+	return w
 }

@@ -68,7 +68,7 @@ business_hours:
   close: "20:00"
 shared_numbers: ["+39055055"]
 cti:
-  token: demo-cti-token-change-me
+  token: demo-cti-token
 twilio:
   # Only the webhook-signing token: without an account_sid, outbound SMS go to the local outbox.
   auth_token: demo-auth-token

@@ -54,15 +54,19 @@ func (d *operatorDirectory) OperatorStatus(ctx context.Context, username string)
 }
 
 // ctiSources are the configured PBXs as the CTI webhook knows them. Networks are parsed by
-// config validation; a config that skipped it must not open a source to every address.
+// config validation; a config that skipped it must not open a source to every address. A
+// token that is still `config print`'s mask opens nothing: whoever read the printout knows it
+// (config.CTIWarnings says so at start-up).
 func ctiSources(c config.CTI) ([]cti.Source, error) {
-	all := c.AllSources()
-	out := make([]cti.Source, len(all))
-	for i, s := range all {
+	var out []cti.Source
+	for _, s := range c.AllSources() {
 		if len(s.Prefixes) != len(s.Networks) {
 			return nil, fmt.Errorf("cti source %q: networks not validated", s.Name)
 		}
-		out[i] = cti.Source{Name: s.Name, Token: s.Token, Networks: s.Prefixes}
+		if s.Token == config.Masked {
+			continue
+		}
+		out = append(out, cti.Source{Name: s.Name, Token: s.Token, Networks: s.Prefixes})
 	}
 	return out, nil
 }

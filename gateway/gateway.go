@@ -156,6 +156,11 @@ func (g *Gateway) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if !cfg.Demo { // the demo's token is public anyway
+		for _, w := range cfg.CTI.CTIWarnings() {
+			g.Log.Warn(w)
+		}
+	}
 	ctiHandler, err := cti.New(cti.Options{Sources: sources, Operators: &operatorDirectory{s: g.Store},
 		Sink: g.Ingest, Calls: g.Ingest, Directory: &citizenDirectory{s: g.Store}, Logger: g.Log,
 		ComuneOf: func(n string) string { id, _ := g.book.comuneOf(n); return id }})

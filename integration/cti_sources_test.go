@@ -22,10 +22,10 @@ func ctiPost(t *testing.T, gw *harness.Gateway, token, body string) (int, string
 	return resp.StatusCode, text
 }
 
-// A PBX's user becomes the call's operator only when it is an enabled user of the gateway:
-// a call answered under a made-up name or a disabled user's is recorded whole (answered, its
-// times, its cause) but on nobody, and the PBX is told.
-func TestCTIOperatorMustBeAnEnabledUser(t *testing.T) {
+// A PBX's user is recognised only when it is an enabled user of the gateway: a call answered
+// under a made-up name or a disabled user's is recorded whole (answered, its times, its cause,
+// the name as reported), the PBX is told, and the call's record notes it.
+func TestCTIUnrecognizedOperatorIsReported(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		gw := harness.Start(t, harness.Options{Dialect: d})
 		sup := gw.User(t, "sup", store.RoleSupervisor)
@@ -67,14 +67,14 @@ func TestCTIOperatorMustBeAnEnabledUser(t *testing.T) {
 			t.Fatalf("the other call: %d %+v", code, c)
 		}
 		call := c.Call
-		if call.Operator != "" || call.AnsweredBy != nil {
-			t.Errorf("a call answered by ghost and bruno is on %q (answered by %v)", call.Operator, call.AnsweredBy != nil)
+		if call.Operator != "ghost" {
+			t.Errorf("a call the PBX last put on ghost is on %q", call.Operator)
 		}
 		if call.Status != "completed:busy" || call.AnsweredAt == nil || call.Result == nil || *call.Result != channels.CallAnswered || call.TalkSeconds == nil {
 			t.Errorf("the call's facts were lost: %+v", call)
 		}
-		if len(c.Messages) == 0 || !strings.Contains(strings.Join(c.Messages[0].Notes, "\n"), `operatore "ghost"`) {
-			t.Errorf("the call's record does not note the name it did not take: %+v", c.Messages)
+		if len(c.Messages) == 0 || !strings.Contains(strings.Join(c.Messages[0].Notes, "\n"), `operatore "ghost", che non è un utente attivo`) {
+			t.Errorf("the call's record does not note that ghost is no user: %+v", c.Messages)
 		}
 	})
 }

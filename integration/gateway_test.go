@@ -166,7 +166,6 @@ func TestCTICall(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		gw := harness.Start(t, harness.Options{Dialect: d})
 		token := gw.User(t, "sup", store.RoleSupervisor)
-		gw.User(t, "anna", store.RoleOperator)
 		post := func(auth, contentType, body string) (int, string) {
 			req, _ := http.NewRequest("POST", gw.URL+"/webhooks/cti", strings.NewReader(body))
 			req.Header.Set("Content-Type", contentType)

@@ -245,11 +245,10 @@ func (h *Handler) event(c echo.Context) error {
 func (h *Handler) logEvent(c echo.Context, src Source, ev Event, op operatorCheck, contactID string) {
 	attrs := []any{"source", src.label(), "event", ev.Event, "call_id", ev.CallID, "contact_id", contactID,
 		"request_id", c.Response().Header().Get(echo.HeaderXRequestID)}
-	if ev.User != "" && op.operator == "" {
-		// Nothing the PBX reported is lost: the call's times and cause are recorded, only not
-		// on this name; the PBX hears it in the answer, the administrator here.
-		h.o.Logger.Warn("cti event: the user is not an enabled user, the call is recorded without an operator",
-			append(attrs, "user", clip(ev.User), "user_status", op.status.String())...)
+	if ev.User != "" && !op.recognized() {
+		// The PBX hears it in the answer, the administrator here.
+		h.o.Logger.Warn("cti event: the user is not an enabled user; the call records the name as reported",
+			append(attrs, "user", op.operator, "user_status", op.status.String())...)
 		return
 	}
 	h.o.Logger.Info("cti event", append(attrs, "user", op.operator)...)
@@ -300,8 +299,8 @@ func callNotes(src Source, ev Event, op operatorCheck) []string {
 	if src.Name != "" {
 		notes = append(notes, fmt.Sprintf("chiamata segnalata dal centralino %q", src.Name))
 	}
-	if ev.User != "" && op.operator == "" {
-		notes = append(notes, fmt.Sprintf("il centralino indica come operatore %q, che non è un utente attivo: la chiamata è registrata senza operatore", clip(ev.User)))
+	if ev.User != "" && !op.recognized() {
+		notes = append(notes, fmt.Sprintf("il centralino indica come operatore %q, che non è un utente attivo di Sportello", op.operator))
 	}
 	return notes
 }

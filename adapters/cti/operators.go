@@ -33,10 +33,10 @@ type Operators interface {
 	OperatorStatus(ctx context.Context, username string) (OperatorStatus, error)
 }
 
-// UserCheck tells the PBX what became of the user its event named.
+// UserCheck tells the PBX what Sportello made of the user its event named.
 type UserCheck struct {
 	// UserRecognized is present when the event named a user: false when that is no enabled
-	// Sportello user, and the call was recorded without an operator.
+	// Sportello user (the call keeps the name as reported, but no operator's inbox follows it).
 	UserRecognized *bool `json:"user_recognized,omitempty"`
 	// Warning says the same in words, for whoever reads the PBX's logs.
 	Warning string `json:"warning,omitempty"`
@@ -44,19 +44,23 @@ type UserCheck struct {
 
 // operatorCheck is the verdict on an event's user.
 type operatorCheck struct {
-	// operator is what the call records: the user, or "" when not recognised.
+	// operator is what the call records: the user as the PBX reported it (clipped).
 	operator string
 	status   OperatorStatus
 	answer   UserCheck
 }
 
-// checkOperator looks up the user the event names. Only an existing, enabled user becomes the
-// call's operator: the operator's answered calls, talk time and screen pops come from it, and
-// a PBX (or whoever holds its token) must not be able to put a call on a made-up name or on
-// someone disabled. What the user's comuni are is not checked: a PBX routes its calls by its
-// own rules, the call's comune may still be undecided when it is answered, and who talked to
-// the caller is a fact the PBX knows better than Sportello; what a user may see of the call is
-// the inbox's business (a screen pop outside the user's comuni shows nothing).
+// recognized reports whether the event named an enabled user.
+func (o operatorCheck) recognized() bool { return o.status == OperatorEnabled }
+
+// checkOperator looks up the user the event names. Who answered is the PBX's own report, and
+// the call keeps it as reported: the PBX authenticated with its token, and a name we do not
+// know (an extension, a user not created yet) is still a fact about the call. But a name that
+// is no enabled Sportello user is only a name: the answer and a warning in the log say so, and
+// the call's record carries a note, so that a PBX sending made-up or stale names is seen at
+// once. A screen pop for such a name reaches nobody. What the user's comuni are is not checked:
+// a PBX routes its calls by its own rules, the call's comune may still be undecided when it is
+// answered, and what a user may see of the call is the inbox's business.
 func (h *Handler) checkOperator(ctx context.Context, user string) (operatorCheck, error) {
 	if user == "" {
 		return operatorCheck{}, nil
@@ -65,12 +69,11 @@ func (h *Handler) checkOperator(ctx context.Context, user string) (operatorCheck
 	if err != nil {
 		return operatorCheck{}, fmt.Errorf("cti: looking up user %q: %w", clip(user), err)
 	}
-	recognized := status == OperatorEnabled
-	check := operatorCheck{status: status, answer: UserCheck{UserRecognized: &recognized}}
-	if recognized {
-		check.operator = user
-	} else {
-		check.answer.Warning = fmt.Sprintf("user %q is not an enabled Sportello user: the call is recorded without an operator", clip(user))
+	check := operatorCheck{operator: clip(user), status: status}
+	recognized := check.recognized()
+	check.answer.UserRecognized = &recognized
+	if !recognized {
+		check.answer.Warning = fmt.Sprintf("user %q is not an enabled Sportello user (%s): the call records the name as reported, but no operator's inbox follows it", clip(user), status)
 	}
 	return check, nil
 }

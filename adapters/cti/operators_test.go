@@ -26,10 +26,10 @@ type userAnswer struct {
 
 var operators = fakeOperators{"anna": cti.OperatorEnabled, "bruno": cti.OperatorDisabled}
 
-// The user an event names becomes the call's operator only when it is an enabled user: an
-// unknown or disabled one is left off the call, and the answer (still 200: the event was
-// recorded) and a warning in the log say so; an event without a user says nothing of it.
-func TestOnlyAnEnabledUserBecomesTheOperator(t *testing.T) {
+// The call keeps the user the PBX reported, but only an enabled user is recognised: for an
+// unknown or disabled one the answer (still 200: the event was recorded) and a warning in the
+// log say so; an event without a user says nothing of it.
+func TestOnlyAnEnabledUserIsRecognized(t *testing.T) {
 	sink, logs := &recordingSink{}, &syncBuffer{}
 	e := serve(t, cti.Options{Sources: []cti.Source{{Name: "pbx-nord", Token: nordToken}}, Operators: operators,
 		Sink: sink, Calls: sink, Logger: slog.New(slog.NewTextHandler(logs, nil))}, false)
@@ -38,9 +38,9 @@ func TestOnlyAnEnabledUserBecomesTheOperator(t *testing.T) {
 		recognized      *bool
 		logged          string
 	}{
-		{`{"event": "newCall", "callId": "c1", "from": "+393471234567", "user": "ghost"}`, "", ptr(false), `user=ghost user_status=unknown`},
-		{`{"event": "answer", "callId": "c1", "user": "bruno"}`, "", ptr(false), `user=bruno user_status=disabled`},
-		{`{"event": "answer", "callId": "c1", "user": "Anna"}`, "", ptr(false), `user=Anna user_status=unknown`},
+		{`{"event": "newCall", "callId": "c1", "from": "+393471234567", "user": "ghost"}`, "ghost", ptr(false), `user=ghost user_status=unknown`},
+		{`{"event": "answer", "callId": "c1", "user": "bruno"}`, "bruno", ptr(false), `user=bruno user_status=disabled`},
+		{`{"event": "answer", "callId": "c1", "user": "Anna"}`, "Anna", ptr(false), `user=Anna user_status=unknown`},
 		{`{"event": "hangup", "callId": "c1", "user": "anna", "cause": "busy"}`, "anna", ptr(true), `user=anna`},
 		{`{"event": "hangup", "callId": "c1"}`, "", nil, `event=hangup call_id=c1 contact_id=c1`},
 	} {
@@ -71,7 +71,7 @@ func TestOnlyAnEnabledUserBecomesTheOperator(t *testing.T) {
 			t.Errorf("%s: recorded operator %q, want %q", c.event, operator, c.operator)
 		}
 	}
-	if !strings.Contains(logs.String(), `level=WARN msg="cti event: the user is not an enabled user, the call is recorded without an operator" source=pbx-nord event=answer call_id=c1`) {
+	if !strings.Contains(logs.String(), `level=WARN msg="cti event: the user is not an enabled user; the call records the name as reported" source=pbx-nord event=answer call_id=c1`) {
 		t.Errorf("no warning for the disabled user:\n%s", logs)
 	}
 	// The facts are all there, whoever the PBX named.
@@ -79,7 +79,7 @@ func TestOnlyAnEnabledUserBecomesTheOperator(t *testing.T) {
 	if answer.AnsweredAt == nil || answer.Status != "in-progress" || hangup.EndedAt == nil || hangup.Status != "completed:busy" {
 		t.Errorf("answer %+v, hangup %+v: the call's facts were not recorded", answer, hangup)
 	}
-	if notes := strings.Join(sink.calls[0].Notes, "\n"); !strings.Contains(notes, `operatore "ghost", che non è un utente attivo`) ||
+	if notes := strings.Join(sink.calls[0].Notes, "\n"); !strings.Contains(notes, `operatore "ghost", che non è un utente attivo di Sportello`) ||
 		!strings.Contains(notes, `centralino "pbx-nord"`) {
 		t.Errorf("the call's notes: %q", notes)
 	}
@@ -122,8 +122,8 @@ func TestUserLookupFailureRecordsNothing(t *testing.T) {
 }
 
 // On both databases: a call answered and hung up by a name that is no enabled user is an
-// answered call with its wait, talk and cause, and no operator; the call's record notes who
-// reported it and the name it did not take.
+// answered call with its wait, talk and cause, on the name the PBX reported; the call's record
+// notes who reported it and that the name is no user of ours.
 func TestUnrecognizedUserLeavesTheCallsFactsRecorded(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		svc, err := ingest.New(ingest.Options{Store: s})
@@ -157,8 +157,8 @@ func TestUnrecognizedUserLeavesTheCallsFactsRecorded(t *testing.T) {
 			t.Errorf("call %+v (result %v, wait %v, talk %v), want completed:busy, answered, wait 10, talk 50",
 				call, deref(call.Result), deref(call.WaitSeconds), deref(call.TalkSeconds))
 		}
-		if call.Operator != "" || call.AnsweredBy != nil {
-			t.Errorf("the call is on %q (answered by %v), want no operator", call.Operator, deref(call.AnsweredBy))
+		if call.Operator != "ghost" || call.AnsweredBy == nil || *call.AnsweredBy != "ghost" {
+			t.Errorf("the call is on %q (answered by %v), want the name the PBX reported last", call.Operator, deref(call.AnsweredBy))
 		}
 		if len(c.Messages) == 0 {
 			t.Fatal("the call has no message")

@@ -21,6 +21,11 @@ func runConfigCheck(ctx context.Context, e *env, args []string) error {
 	if path == "" {
 		path = "the built-in demo"
 	}
+	for _, w := range cfg.CTI.CTIWarnings() {
+		if _, err := fmt.Fprintf(e.stderr, "warning: %s\n", w); err != nil {
+			return err
+		}
+	}
 	return printed(fmt.Fprintf(e.stdout, "%s: valid (%d comuni, database %s)\n", path, len(cfg.Comuni), databaseKind(cfg)))
 }
 
