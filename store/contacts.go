@@ -472,6 +472,9 @@ type CallUpdate struct {
 	Result        string
 	WaitSeconds   *int
 	TransferredTo string
+	// Offer: see channels.CallEvent. An answer for an offer that is no longer the call's is
+	// ErrStaleOffer, and nothing is recorded.
+	Offer string
 }
 
 // UpdateCall records a call's progress by its provider id (CallSid, CTI callId). It returns the
@@ -485,6 +488,9 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 		var err error
 		if contactID, before, err = s.callStateForUpdate(ctx, tx, ch, externalID); err != nil {
 			return err
+		}
+		if u.Offer != "" && !before.takesNewsOf(u.Offer) {
+			return ErrStaleOffer
 		}
 		after := before.apply(u)
 		var duration any
@@ -513,17 +519,17 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 // both deriving the figures from the same old state and the last writer's winning.
 func (s *Store) callStateForUpdate(ctx context.Context, tx *Tx, ch channels.Kind, externalID string) (string, callState, error) {
 	query := `SELECT c.id, c.received_at, c.call_status, c.call_answered_at, c.call_ended_at, c.call_wait_seconds,
-		c.call_talk_seconds, c.call_result, c.call_result_derived ` + contactByProviderID
+		c.call_talk_seconds, c.call_result, c.call_result_derived, c.call_offered_at ` + contactByProviderID
 	if s.dialect == Postgres {
 		query += " FOR UPDATE OF c"
 	}
 	var id string
 	var received int64
 	var status, result sql.NullString
-	var answeredAt, endedAt, wait, talk sql.NullInt64
+	var answeredAt, endedAt, wait, talk, offeredAt sql.NullInt64
 	var derived int
 	err := tx.QueryRow(ctx, query, string(ch), externalID).
-		Scan(&id, &received, &status, &answeredAt, &endedAt, &wait, &talk, &result, &derived)
+		Scan(&id, &received, &status, &answeredAt, &endedAt, &wait, &talk, &result, &derived, &offeredAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", callState{}, ErrNotFound
 	}
@@ -532,7 +538,7 @@ func (s *Store) callStateForUpdate(ctx context.Context, tx *Tx, ch channels.Kind
 	}
 	return id, callState{received: FromMicros(received), status: status.String, answeredAt: nullMicros(answeredAt),
 		endedAt: nullMicros(endedAt), wait: nullInt(wait), talk: nullInt(talk), result: result.String,
-		resultDerived: derived != 0}, nil
+		resultDerived: derived != 0, offeredAt: offeredAt.Int64}, nil
 }
 
 // callState is what is recorded of a call: the figures an event is merged into.
@@ -545,6 +551,22 @@ type callState struct {
 	// resultDerived is set when the store inferred result from the times (answered, abandoned)
 	// rather than the provider's stating it (Twilio's QueueResult, a voicemail).
 	resultDerived bool
+	// offeredAt names the call's latest offer to an operator (0: never offered).
+	offeredAt int64
+}
+
+// takesNewsOf reports whether an operator's answer for the offer named offer is still news
+// about this call: the offer is the call's latest, and the call is still offered (neither
+// missed nor expired), or in progress (a repeat of the answer), or over (an answer reported
+// after the hang-up still counts for the figures). After an offer expired the call went back
+// to the queue, and maybe to someone else: its operator's answer, however late, must not take
+// the call from there; nor may a repeated answer take a call off hold.
+func (st callState) takesNewsOf(offer string) bool {
+	at, ok := parseOffer(offer)
+	if !ok || at != st.offeredAt {
+		return false
+	}
+	return st.status == "offered" || st.status == "in-progress" || st.endedAt != nil
 }
 
 // liveCallStatuses are the statuses of a call still going on (Twilio's, and the desk's offered

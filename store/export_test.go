@@ -8,3 +8,6 @@ func QueuedWrites(s *Store) int { return len(s.writer.reqs) + len(s.writer.bulk)
 
 // DataPath is the SQLite database file ("" on PostgreSQL).
 func DataPath(s *Store) string { return s.path }
+
+// StaleOffersQuery is the sweep's read of expired offers, for its plan.
+const StaleOffersQuery = staleOffersQuery

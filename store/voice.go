@@ -45,22 +45,27 @@ type LiveCall struct {
 	Category   string
 	// Operator is who answered (empty until someone did).
 	Operator string
+	// Offer names the call's latest offer to an operator ("" if it was never offered).
+	Offer string
 }
 
 // LiveCallOf reads the call of a phone contact (ErrNotFound for other contacts).
 func (s *Store) LiveCallOf(ctx context.Context, contactID string) (LiveCall, error) {
 	var lc LiveCall
 	var status, assignee, comune, category, operator sql.NullString
-	var answered sql.NullInt64
-	err := s.queryRow(ctx, `SELECT id, external_id, call_status, assignee, from_addr, to_addr, comune, category, call_operator, call_answered_at
-		FROM contacts WHERE id = ? AND channel = ?`, contactID, string(channels.Phone)).
-		Scan(&lc.ContactID, &lc.ExternalID, &status, &assignee, &lc.From, &lc.To, &comune, &category, &operator, &answered)
+	var answered, offered sql.NullInt64
+	err := s.queryRow(ctx, `SELECT id, external_id, call_status, assignee, from_addr, to_addr, comune, category, call_operator, call_answered_at,
+		call_offered_at FROM contacts WHERE id = ? AND channel = ?`, contactID, string(channels.Phone)).
+		Scan(&lc.ContactID, &lc.ExternalID, &status, &assignee, &lc.From, &lc.To, &comune, &category, &operator, &answered, &offered)
 	if errors.Is(err, sql.ErrNoRows) {
 		return lc, ErrNotFound
 	}
 	lc.Status, lc.Assignee, lc.Comune, lc.Category = status.String, assignee.String, comune.String, category.String
 	if answered.Valid {
 		lc.Operator = operator.String
+	}
+	if offered.Valid {
+		lc.Offer = offerName(offered.Int64)
 	}
 	return lc, err
 }
