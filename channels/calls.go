@@ -9,6 +9,10 @@ import (
 // ErrUnknownCall is returned for an event about a call id never seen.
 var ErrUnknownCall = errors.New("unknown call")
 
+// ErrStaleOffer is returned for an operator's answer to an offer that is no longer the call's
+// (it expired, or the call was offered again since): nothing is recorded.
+var ErrStaleOffer = errors.New("the offer is no longer the call's")
+
 // CallEvent is news about a call already known by its provider id: progress, talk time, a
 // voicemail, the category a caller chose in the menu.
 type CallEvent struct {
@@ -27,6 +31,10 @@ type CallEvent struct {
 	// the wait runs from arrival to the answer or hang-up.
 	WaitSeconds   *int
 	TransferredTo string
+	// Offer, on an operator's answer, names the offer it answers (what the desk put in the
+	// provider's callback URLs; "" when there is none). The answer is recorded only while that
+	// offer is the call's latest and still stands; otherwise UpdateCall returns ErrStaleOffer.
+	Offer string
 }
 
 // CallSink records call events. UpdateCall returns the contact's id, or ErrUnknownCall.

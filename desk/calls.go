@@ -19,8 +19,10 @@ import (
 
 // CallConnector moves live calls through the provider's REST API (the Twilio adapter's Calls).
 type CallConnector interface {
-	// Offer dials the operator (phone, SIP address, or browser when phone is "") for a queued call.
-	Offer(ctx context.Context, callSid, contactID, username, phone string) error
+	// Offer dials the operator (phone, SIP address, or browser when phone is "") for a queued
+	// call. offer names the offer: the provider's callbacks about it carry it back (to
+	// CallMissed, CallAnsweredBy and the answer's channels.CallEvent.Offer).
+	Offer(ctx context.Context, callSid, contactID, username, phone, offer string) error
 	// Transfer sends a live call to a number (cold transfer).
 	Transfer(ctx context.Context, callSid, contactID, number string) error
 	// Hold parks a live call in a queue of its own, away from the operator's leg.
@@ -167,22 +169,27 @@ func (d *Desk) takeBackUnlessFree(ctx context.Context, contactID, username strin
 	return dial, requeued, err
 }
 
-// dialOperator rings the operator for a queued call and marks it offered (the compare-and-set
-// lets one replica win). The phone is read before the call is marked: a failed read leaves
-// nothing to undo. A failed offer puts the call back to queued and is a 502 provider_error;
-// whoever called decides where the call goes next.
+// dialOperator rings the operator for a queued call they hold and marks it offered (the
+// compare-and-set lets one replica win; the mark names the offer and starts its deadline, see
+// ExpireOffers). The phone is read before the call is marked: a failed read leaves nothing to
+// undo. A failed offer puts the call back to queued and is a 502 provider_error; whoever called
+// decides where the call goes next.
 func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username string) error {
 	phone, err := d.o.Store.UserPhone(ctx, username)
 	if err != nil {
 		return fmt.Errorf("reading %s's phone: %w", username, err)
 	}
-	if ok, err := d.o.Store.SetCallStatusIf(ctx, lc.ContactID, callQueued, callOffered); err != nil || !ok {
+	offer, err := d.o.Store.MarkCallOffered(ctx, lc.ContactID, username)
+	if err != nil || offer == "" {
 		return err
 	}
-	if err := d.calls.Offer(ctx, lc.ExternalID, lc.ContactID, username, phone); err != nil {
+	rctx, cancel := context.WithTimeout(ctx, offerRequestTimeout)
+	err = d.calls.Offer(rctx, lc.ExternalID, lc.ContactID, username, phone, offer)
+	cancel()
+	if err != nil {
 		// Twilio could not be reached, or the caller hung up meanwhile (the status callback
 		// then closes the call).
-		if _, rerr := d.o.Store.SetCallStatusIf(ctx, lc.ContactID, callOffered, callQueued); rerr != nil {
+		if _, rerr := d.o.Store.RequeueOffer(ctx, lc.ContactID, offer); rerr != nil {
 			d.o.Logger.Error("a call whose offer failed is still recorded offered", "contact", lc.ContactID, "err", rerr)
 		}
 		return fail(http.StatusBadGateway, "provider_error", "the call could not be offered: %v", err)
@@ -194,11 +201,25 @@ func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username str
 // returnCallToQueue takes a call back from an operator it could not be offered to, and audits
 // why.
 func (d *Desk) returnCallToQueue(ctx context.Context, lc store.LiveCall, operator, why string) error {
+	_, err := d.takeCallBack(ctx, lc, operator, why, nil)
+	return err
+}
+
+// takeCallBack is returnCallToQueue that reports whether the call was taken back. When first
+// is set it runs first, under the assignment lock and in the same transaction, and the call is
+// taken back only if it reports true (a compare-and-set on the call, see ExpireOffers).
+func (d *Desk) takeCallBack(ctx context.Context, lc store.LiveCall, operator, why string,
+	first func(context.Context, *store.Tx) (bool, error)) (bool, error) {
 	changed := false
 	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
 		changed = false
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
+		}
+		if first != nil {
+			if ok, err := first(ctx, tx); err != nil || !ok {
+				return err
+			}
 		}
 		var err error
 		if changed, err = d.o.Store.UnassignTx(ctx, tx, lc.ContactID, operator); err != nil || !changed {
@@ -209,7 +230,7 @@ func (d *Desk) returnCallToQueue(ctx context.Context, lc store.LiveCall, operato
 	if err == nil && changed {
 		d.publishRequeued(ctx, lc.ContactID, strpOrNil(lc.Comune))
 	}
-	return err
+	return changed && err == nil, err
 }
 
 // auditCallUnassignTx records that the system took a call back from an operator, and why.
@@ -248,13 +269,17 @@ func (d *Desk) CallQueued(ctx context.Context, contactID string) {
 	}
 }
 
-// CallMissed returns a call the operator did not take to the queue, turns the operator away
-// (they are not at their desk) and offers the call to the next operator.
-func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
+// CallMissed returns a call the operator did not take under the offer named offer to the
+// queue and turns the operator away (they are not at their desk); CallQueued then offers the
+// call to the next operator. It reports false, and changes nothing, when that offer is no
+// longer the call's: it expired (ExpireOffers took the call back, and maybe offered it to
+// someone else, even to the same operator), so this news is late and the call is where the
+// sweep put it.
+func (d *Desk) CallMissed(ctx context.Context, contactID, operator, offer string) (bool, error) {
 	var comune *string
-	changed := false
+	requeued, changed := false, false
 	err := d.o.Store.WriteAlone(ctx, func(ctx context.Context, tx *store.Tx) error {
-		changed = false
+		requeued, changed = false, false
 		if err := d.o.Store.LockAssignments(ctx, tx); err != nil {
 			return err
 		}
@@ -263,6 +288,9 @@ func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
 			return err
 		}
 		comune = h.Comune
+		if requeued, err = d.o.Store.RequeueOfferTx(ctx, tx, contactID, offer); err != nil || !requeued {
+			return err
+		}
 		if changed, err = d.o.Store.UnassignTx(ctx, tx, contactID, operator); err != nil || !changed {
 			return err
 		}
@@ -285,16 +313,19 @@ func (d *Desk) CallMissed(ctx context.Context, contactID, operator string) {
 		return d.o.Store.AuditTx(ctx, tx, store.AuditEntry{Actor: store.AuditSystem, Action: store.AuditPresence,
 			Target: router.PresenceAway, Detail: operator + " did not answer a call"})
 	})
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
 	if err != nil {
-		d.o.Logger.Error("returning a missed call to the queue failed", "contact", contactID, "err", err)
-		return
+		return false, fmt.Errorf("returning a missed call to the queue: %w", err)
 	}
-	if changed {
+	switch {
+	case changed:
 		d.publishRequeued(ctx, contactID, comune)
+	case requeued:
+		d.publish(ctx, events.ContactUpdated, contactID, comune)
 	}
-	if _, err := d.AssignWaiting(ctx, contactID); err != nil {
-		d.o.Logger.Error("offering a missed call to the next operator failed", "contact", contactID, "err", err)
-	}
+	return requeued, nil
 }
 
 // CallbackRequested: the caller left the queue to be called back; the contact waits for an
@@ -305,13 +336,17 @@ func (d *Desk) CallbackRequested(ctx context.Context, contactID string) {
 	}
 }
 
-// CallAnsweredBy is who answered the call ("" when nobody has).
-func (d *Desk) CallAnsweredBy(ctx context.Context, contactID string) (string, error) {
+// CallAnsweredBy is who answered the call under the offer named offer ("" when nobody has, or
+// that offer is not the call's latest; offer "" asks about any).
+func (d *Desk) CallAnsweredBy(ctx context.Context, contactID, offer string) (string, error) {
 	lc, err := d.o.Store.LiveCallOf(ctx, contactID)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", nil
 	}
-	return lc.Operator, err
+	if err != nil || (offer != "" && offer != lc.Offer) {
+		return "", err
+	}
+	return lc.Operator, nil
 }
 
 // CallInfo is the call's queue (its category) and the whisper an operator's phone hears:

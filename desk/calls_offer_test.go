@@ -20,10 +20,11 @@ type offerConnector struct {
 	mu       sync.Mutex
 	attempts []string // everyone an offer was tried to
 	offers   []string // the offers the provider took
+	names    []string // their names
 	failures int
 }
 
-func (c *offerConnector) Offer(_ context.Context, _, _, username, _ string) error {
+func (c *offerConnector) Offer(_ context.Context, _, _, username, _, offer string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.attempts = append(c.attempts, username)
@@ -32,7 +33,18 @@ func (c *offerConnector) Offer(_ context.Context, _, _, username, _ string) erro
 		return context.DeadlineExceeded
 	}
 	c.offers = append(c.offers, username)
+	c.names = append(c.names, offer)
 	return nil
+}
+
+// lastName is the name of the latest offer the provider took.
+func (c *offerConnector) lastName() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.names) == 0 {
+		return ""
+	}
+	return c.names[len(c.names)-1]
 }
 
 func (c *offerConnector) failNext(n int) {

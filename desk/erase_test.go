@@ -24,9 +24,11 @@ type recordingConnector struct {
 	fail    error
 }
 
-func (c *recordingConnector) Offer(context.Context, string, string, string, string) error { return nil }
-func (c *recordingConnector) Transfer(context.Context, string, string, string) error      { return nil }
-func (c *recordingConnector) Hold(context.Context, string, string) error                  { return nil }
+func (c *recordingConnector) Offer(context.Context, string, string, string, string, string) error {
+	return nil
+}
+func (c *recordingConnector) Transfer(context.Context, string, string, string) error { return nil }
+func (c *recordingConnector) Hold(context.Context, string, string) error             { return nil }
 func (c *recordingConnector) CallBack(context.Context, string, string, string, string, string) (string, error) {
 	return "", nil
 }

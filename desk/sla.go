@@ -12,8 +12,9 @@ import (
 const maxEscalations = 500
 
 // RunSLA escalates overdue contacts every SLAInterval until ctx ends (a gateway service). Each
-// round also hands the backlog to any free operator (catching up on what a failed assignment
-// left behind) and sets offline the users whose sessions all expired.
+// round also returns to the queue the calls whose offer expired (ExpireOffers), hands the
+// backlog to any free operator (catching up on what a failed assignment left behind) and sets
+// offline the users whose sessions all expired.
 func (d *Desk) RunSLA(ctx context.Context) error {
 	t := time.NewTicker(d.o.SLAInterval)
 	defer t.Stop()
@@ -28,6 +29,9 @@ func (d *Desk) RunSLA(ctx context.Context) error {
 			d.o.Logger.Error("announcing replies without a delivery receipt failed", "err", err)
 		} else {
 			dueSince = now
+		}
+		if _, err := d.ExpireOffers(ctx); err != nil && ctx.Err() == nil {
+			d.o.Logger.Error("expiring stale call offers failed", "err", err)
 		}
 		if _, err := d.Drain(ctx, ""); err != nil && ctx.Err() == nil {
 			d.o.Logger.Error("draining the backlog failed", "err", err)

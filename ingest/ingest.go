@@ -253,9 +253,12 @@ func (s *Service) UpdateCall(ctx context.Context, ch channels.Kind, externalID s
 	ev = storableCallEvent(ev)
 	id, err := s.opts.Store.UpdateCall(ctx, ch, externalID, store.CallUpdate{Status: ev.Status, Duration: ev.Duration,
 		RecordingURL: ev.RecordingURL, AnsweredAt: ev.AnsweredAt, EndedAt: ev.EndedAt, Operator: ev.Operator,
-		Result: ev.Result, WaitSeconds: ev.WaitSeconds, TransferredTo: ev.TransferredTo})
+		Result: ev.Result, WaitSeconds: ev.WaitSeconds, TransferredTo: ev.TransferredTo, Offer: ev.Offer})
 	if errors.Is(err, store.ErrNotFound) {
 		return "", channels.ErrUnknownCall
+	}
+	if errors.Is(err, store.ErrStaleOffer) {
+		return "", channels.ErrStaleOffer
 	}
 	if err != nil {
 		s.opts.Metrics.StoreErrors.WithLabelValues("update_call").Inc()

@@ -150,5 +150,6 @@ func storableCallEvent(ev channels.CallEvent) channels.CallEvent {
 	makeStorable(&ev.Category)
 	makeStorable(&ev.Result)
 	makeStorable(&ev.TransferredTo)
+	makeStorable(&ev.Offer)
 	return ev
 }

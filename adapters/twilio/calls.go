@@ -89,9 +89,10 @@ func (c *Calls) hook(path string, q url.Values) string {
 // Offer connects a queued call to an operator: their browser (<Client> with the username as
 // identity) or, with a phone, their number or SIP address with a whisper the operator accepts
 // by pressing 1 (a voicemail cannot, so it never takes the call). The <Dial> rings for
-// RingSeconds; its action tells the gateway whether anyone answered.
-func (c *Calls) Offer(ctx context.Context, callSid, contactID, username, phone string) error {
-	q := url.Values{"contact": {contactID}, "operator": {username}}
+// RingSeconds; its action tells the gateway whether anyone answered. offer names this offer:
+// every callback about it carries the name back, so news of an older offer is told apart.
+func (c *Calls) Offer(ctx context.Context, callSid, contactID, username, phone, offer string) error {
+	q := url.Values{"contact": {contactID}, "operator": {username}, "offer": {offer}}
 	data := map[string]any{
 		"Ring":      c.o.RingSeconds,
 		"DialedURL": c.hook("dialed", q),

@@ -18,13 +18,17 @@ type CallDesk interface {
 	// CallQueued: the caller is in the queue; offer the call to whoever holds the contact, or
 	// assign it now.
 	CallQueued(ctx context.Context, contactID string)
-	// CallMissed: operator was offered the call and did not take it; back to the queue and to the
-	// next operator.
-	CallMissed(ctx context.Context, contactID, operator string)
+	// CallMissed: operator was offered the call (the offer named offer) and did not take it;
+	// the call goes back to the queue, and the operator is turned away. It reports false, and
+	// changes nothing, when that offer is no longer the call's (it expired and the call went
+	// back to the queue, or to someone else, without this news). CallQueued then offers the
+	// call to the next operator.
+	CallMissed(ctx context.Context, contactID, operator, offer string) (bool, error)
 	// CallbackRequested: the caller left the queue asking to be called back.
 	CallbackRequested(ctx context.Context, contactID string)
-	// CallAnsweredBy is who answered the call ("" when nobody has).
-	CallAnsweredBy(ctx context.Context, contactID string) (string, error)
+	// CallAnsweredBy is who answered the call under the offer named offer ("" when nobody has,
+	// or that offer is not the call's latest; offer "" asks about any).
+	CallAnsweredBy(ctx context.Context, contactID, offer string) (string, error)
 	// CallRecorded joins an answered call's recording (its provider id) to the contact.
 	CallRecorded(ctx context.Context, contactID, recordingSid string) error
 	// CallInfo is the call's queue (its category) and what an operator's phone hears before
@@ -91,21 +95,24 @@ func (w *Webhooks) voiceQueued(c echo.Context) error {
 	return w.render(c, "voice/connected.xml", nil)
 }
 
-// voiceLeg is the statusCallback of the operator's browser leg: its answer is the call's.
+// voiceLeg is the statusCallback of the operator's browser leg: its answer is the call's. An
+// answer to an offer that expired meanwhile is not taken (a status callback cannot refuse it).
 func (w *Webhooks) voiceLeg(c echo.Context) error {
 	f := c.Request().PostForm
 	if err := required(f, "CallSid", "CallStatus"); err != nil {
 		return err
 	}
 	if f.Get("CallStatus") == "in-progress" {
-		if err := w.answered(c, f.Get("ParentCallSid")); err != nil {
+		if err := w.answered(c, f.Get("ParentCallSid")); err != nil && !errors.Is(err, channels.ErrStaleOffer) {
 			return err
 		}
 	}
 	return w.render(c, "voice/connected.xml", nil)
 }
 
-// answered records that the operator in the query took the call.
+// answered records that the operator in the query took the call under the offer in the query.
+// It is channels.ErrStaleOffer when that offer expired meanwhile: the call went back to the
+// queue (and maybe to another operator), and a late answer must not take it from there.
 func (w *Webhooks) answered(c echo.Context, parentSid string) error {
 	op := c.QueryParam("operator")
 	if parentSid == "" || op == "" {
@@ -113,9 +120,12 @@ func (w *Webhooks) answered(c echo.Context, parentSid string) error {
 	}
 	now := w.o.Now().UTC()
 	_, err := w.o.Calls.UpdateCall(c.Request().Context(), channels.Phone, parentSid,
-		channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: op})
-	if errors.Is(err, channels.ErrUnknownCall) {
+		channels.CallEvent{Status: "in-progress", AnsweredAt: &now, Operator: op, Offer: c.QueryParam("offer")})
+	switch {
+	case errors.Is(err, channels.ErrUnknownCall):
 		return nil
+	case errors.Is(err, channels.ErrStaleOffer):
+		w.o.Logger.Info("an answer came for an offer that had expired", "call", parentSid, "operator", op, "offer", c.QueryParam("offer"))
 	}
 	return err
 }
@@ -129,36 +139,42 @@ func (w *Webhooks) voiceWhisper(c echo.Context) error {
 			text = t
 		}
 	}
-	q := url.Values{"contact": {c.QueryParam("contact")}, "operator": {c.QueryParam("operator")}}
+	q := url.Values{"contact": {c.QueryParam("contact")}, "operator": {c.QueryParam("operator")}, "offer": {c.QueryParam("offer")}}
 	return w.render(c, "voice/whisper.xml", map[string]any{"Text": text,
 		"AcceptURL": w.callbackURL("/webhooks/twilio/voice/whisper/accept?" + q.Encode())})
 }
 
-// voiceWhisperAccept takes the operator's key: 1 connects the caller.
+// voiceWhisperAccept takes the operator's key: 1 connects the caller, unless the offer expired
+// meanwhile (the operator's phone is then hung up, as when they do not press 1).
 func (w *Webhooks) voiceWhisperAccept(c echo.Context) error {
 	f := c.Request().PostForm
 	if f.Get("Digits") != "1" {
 		return w.render(c, "voice/whisper_refused.xml", nil)
 	}
-	if err := w.answered(c, f.Get("ParentCallSid")); err != nil {
+	if err := w.answered(c, f.Get("ParentCallSid")); errors.Is(err, channels.ErrStaleOffer) {
+		return w.render(c, "voice/whisper_refused.xml", nil)
+	} else if err != nil {
 		return err
 	}
 	return w.render(c, "voice/connected.xml", nil)
 }
 
-// voiceDialed is the <Dial action> of an offer: talk ended, or nobody took the call.
+// voiceDialed is the <Dial action> of an offer: talk ended, or nobody took the call. News of an
+// offer that is no longer the call's (it expired: the desk's sweep put the call back in the
+// queue, and maybe offered it to someone else) changes nothing; the caller, if Twilio still
+// waits for this answer, goes back to the queue, where the desk's records have them.
 func (w *Webhooks) voiceDialed(c echo.Context) error {
 	f := c.Request().PostForm
 	if err := required(f, "CallSid", "DialCallStatus"); err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	sid, contactID, op := f.Get("CallSid"), c.QueryParam("contact"), c.QueryParam("operator")
+	sid, contactID, op, offer := f.Get("CallSid"), c.QueryParam("contact"), c.QueryParam("operator"), c.QueryParam("offer")
 	status := f.Get("DialCallStatus")
 	who := ""
 	if w.o.Desk != nil && contactID != "" {
 		var err error
-		if who, err = w.o.Desk.CallAnsweredBy(ctx, contactID); err != nil {
+		if who, err = w.o.Desk.CallAnsweredBy(ctx, contactID, offer); err != nil {
 			return err
 		}
 	}
@@ -175,14 +191,17 @@ func (w *Webhooks) voiceDialed(c echo.Context) error {
 		return w.render(c, "voice/hangup.xml", nil)
 	}
 	// no-answer, busy, failed, or a whisper nobody accepted: back to the queue, next operator.
-	if _, err := w.o.Calls.UpdateCall(ctx, channels.Phone, sid, channels.CallEvent{Status: "queued"}); err != nil {
-		if errors.Is(err, channels.ErrUnknownCall) {
-			return w.render(c, "voice/hangup.xml", nil)
-		}
+	missed, err := w.o.Desk.CallMissed(ctx, contactID, op, offer)
+	if err != nil {
 		return err
 	}
+	if missed {
+		w.afterAnswer(c, func(ctx context.Context) { w.o.Desk.CallQueued(ctx, contactID) })
+	} else {
+		w.o.Logger.Info("a <Dial> ended for an offer that is no longer the call's", "call", sid, "operator", op, "offer", offer,
+			"status", status)
+	}
 	queue, _ := w.o.Desk.CallInfo(ctx, contactID)
-	w.afterAnswer(c, func(ctx context.Context) { w.o.Desk.CallMissed(ctx, contactID, op) })
 	return w.render(c, "voice/enqueue.xml", w.enqueueData(contactID, queue, "", nil, true))
 }
 
