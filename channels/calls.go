@@ -13,6 +13,9 @@ var ErrUnknownCall = errors.New("unknown call")
 // (it expired, or the call was offered again since): nothing is recorded.
 var ErrStaleOffer = errors.New("the offer is no longer the call's")
 
+// ErrCallGone is a provider's refusal to move a call that is over (the caller hung up).
+var ErrCallGone = errors.New("the call is no longer in progress")
+
 // CallEvent is news about a call already known by its provider id: progress, talk time, a
 // voicemail, the category a caller chose in the menu.
 type CallEvent struct {

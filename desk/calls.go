@@ -21,7 +21,8 @@ import (
 type CallConnector interface {
 	// Offer dials the operator (phone, SIP address, or browser when phone is "") for a queued
 	// call. offer names the offer: the provider's callbacks about it carry it back (to
-	// CallMissed, CallAnsweredBy and the answer's channels.CallEvent.Offer).
+	// CallMissed, CallAnsweredBy and the answer's channels.CallEvent.Offer). An error wrapping
+	// channels.ErrCallGone says the caller is gone.
 	Offer(ctx context.Context, callSid, contactID, username, phone, offer string) error
 	// Transfer sends a live call to a number (cold transfer).
 	Transfer(ctx context.Context, callSid, contactID, number string) error
@@ -173,7 +174,8 @@ func (d *Desk) takeBackUnlessFree(ctx context.Context, contactID, username strin
 // compare-and-set lets one replica win; the mark names the offer and starts its deadline, see
 // ExpireOffers). The phone is read before the call is marked: a failed read leaves nothing to
 // undo. A failed offer puts the call back to queued and is a 502 provider_error; whoever called
-// decides where the call goes next.
+// decides where the call goes next. A caller who hung up unnoticed (the status callback lost)
+// is recorded gone, so the call is no longer dialled to anyone.
 func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username string) error {
 	phone, err := d.o.Store.UserPhone(ctx, username)
 	if err != nil {
@@ -187,15 +189,28 @@ func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username str
 	err = d.calls.Offer(rctx, lc.ExternalID, lc.ContactID, username, phone, offer)
 	cancel()
 	if err != nil {
-		// Twilio could not be reached, or the caller hung up meanwhile (the status callback
-		// then closes the call).
-		if _, rerr := d.o.Store.RequeueOffer(ctx, lc.ContactID, offer); rerr != nil {
+		// Twilio could not be reached, or the caller hung up meanwhile.
+		if errors.Is(err, channels.ErrCallGone) {
+			d.recordCallGone(ctx, lc)
+		} else if _, rerr := d.o.Store.RequeueOffer(ctx, lc.ContactID, offer); rerr != nil {
 			d.o.Logger.Error("a call whose offer failed is still recorded offered", "contact", lc.ContactID, "err", rerr)
 		}
 		return fail(http.StatusBadGateway, "provider_error", "the call could not be offered: %v", err)
 	}
 	d.publish(ctx, events.ContactUpdated, lc.ContactID, strpOrNil(lc.Comune))
 	return nil
+}
+
+// recordCallGone ends a call the provider no longer has: its status callback never came (our
+// replicas were down when Twilio sent it). Otherwise the call would wait in the queue for good,
+// and every drain would offer it to operators in vain.
+func (d *Desk) recordCallGone(ctx context.Context, lc store.LiveCall) {
+	now := d.now()
+	if _, err := d.o.Store.UpdateCall(ctx, channels.Phone, lc.ExternalID, store.CallUpdate{Status: "completed", EndedAt: &now}); err != nil {
+		d.o.Logger.Error("recording a call the provider no longer has failed", "contact", lc.ContactID, "err", err)
+		return
+	}
+	d.o.Logger.Warn("a call ended without its status callback: recorded completed", "contact", lc.ContactID)
 }
 
 // returnCallToQueue takes a call back from an operator it could not be offered to, and audits

@@ -14,7 +14,7 @@ import (
 )
 
 // offerConnector records the operators queued calls are offered to; while failures is above
-// zero each offer fails, as Twilio's REST API timing out.
+// zero each offer fails, as Twilio's REST API timing out (or with failWith's error).
 type offerConnector struct {
 	recordingConnector
 	mu       sync.Mutex
@@ -22,6 +22,7 @@ type offerConnector struct {
 	offers   []string // the offers the provider took
 	names    []string // their names
 	failures int
+	failWith error
 }
 
 func (c *offerConnector) Offer(_ context.Context, _, _, username, _, offer string) error {
@@ -30,6 +31,9 @@ func (c *offerConnector) Offer(_ context.Context, _, _, username, _, offer strin
 	c.attempts = append(c.attempts, username)
 	if c.failures > 0 {
 		c.failures--
+		if c.failWith != nil {
+			return c.failWith
+		}
 		return context.DeadlineExceeded
 	}
 	c.offers = append(c.offers, username)

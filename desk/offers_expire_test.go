@@ -3,6 +3,7 @@ package desk_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -390,6 +391,36 @@ func TestExpiredOfferWithNobodyFreeWaitsForTheDrain(t *testing.T) {
 		f.availableOperator("bruno")
 		if lc := f.liveCall(id); lc.Status != "offered" || lc.Assignee != "bruno" {
 			t.Fatalf("call %s held by %q; want offered to bruno once he is free", lc.Status, lc.Assignee)
+		}
+	})
+}
+
+// A caller Twilio no longer has (their hang-up's status callback was lost) is recorded gone at
+// the first offer Twilio refuses, instead of going round the operators at every drain.
+func TestOfferOfACallerWhoIsGoneEndsTheCall(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, calls := newCallFixture(t, s)
+		f.availableOperator("anna")
+		f.availableOperator("bruno")
+		calls.mu.Lock()
+		calls.failures, calls.failWith = 1000, fmt.Errorf("twilio: %w: call not in progress", channels.ErrCallGone)
+		calls.mu.Unlock()
+		sid := callSid()
+		id := f.ringingCall(sid, "+393471000110")
+		f.queueCall(sid, id)
+		if _, err := f.d.Drain(ctx, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := calls.tried(); len(got) != 1 {
+			t.Fatalf("offers tried %v; want one (the call is gone)", got)
+		}
+		if lc := f.liveCall(id); lc.Status != "completed" {
+			t.Fatalf("call %s; want completed", lc.Status)
+		}
+		if c := f.contact(id); c.Call == nil || c.Call.Result == nil || *c.Call.Result != channels.CallAbandoned {
+			t.Fatalf("call figures %+v; want abandoned", c.Call)
 		}
 	})
 }

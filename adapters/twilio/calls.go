@@ -15,6 +15,7 @@ import (
 	twclient "github.com/twilio/twilio-go/client"
 	twapi "github.com/twilio/twilio-go/rest/api/v2010"
 
+	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/templates"
 )
 
@@ -43,7 +44,8 @@ type Calls struct {
 }
 
 // ErrCallGone is a call Twilio no longer has in progress (the caller hung up): 21220 or 404.
-var ErrCallGone = errors.New("twilio: the call is no longer in progress")
+// It is channels.ErrCallGone, which the desk acts on, with Twilio's name.
+var ErrCallGone = fmt.Errorf("twilio: %w", channels.ErrCallGone)
 
 // NewCalls validates the options.
 func NewCalls(o CallsOptions) (*Calls, error) {

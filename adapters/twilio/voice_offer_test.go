@@ -2,6 +2,7 @@ package twilio
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -202,5 +203,29 @@ func TestOfferNamesItselfInEveryCallbackURL(t *testing.T) {
 		if n := strings.Count(docs[i], want.offer); n != want.urls {
 			t.Errorf("offer %d names %s in %d URLs, want %d:\n%s", i, want.offer, n, want.urls, docs[i])
 		}
+	}
+}
+
+// Twilio's "not in progress" (21220) to an offer is the desk's channels.ErrCallGone: the desk
+// then records the call ended instead of offering it round the operators.
+func TestOfferOfAnEndedCallIsCallGone(t *testing.T) {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"code":21220,"message":"Call is not in-progress. Cannot redirect.","status":400}`))
+	}))
+	defer api.Close()
+	text, err := templates.ParseText()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewCalls(CallsOptions{AccountSID: sidsAccount, AuthToken: "token0", APIBaseURL: api.URL, PublicURL: sidsPublic,
+		RingSeconds: 20, Text: text})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Offer(context.Background(), offerCallSid, "c1", "anna", "", "400")
+	if !errors.Is(err, channels.ErrCallGone) || !errors.Is(err, ErrCallGone) {
+		t.Fatalf("offer of an ended call: %v; want channels.ErrCallGone", err)
 	}
 }
