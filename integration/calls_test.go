@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -476,4 +479,103 @@ func TestSecondCallWaitsUntilTheOperatorIsOffThePhone(t *testing.T) {
 	if c := r.waitContact(secondID, "the second call offered to bob", func(c channels.Contact) bool { return c.Assignee != nil }); str(c.Assignee) != "bob" {
 		t.Fatalf("the second call went to %s", str(c.Assignee))
 	}
+}
+
+// A replica that marked a call offered to alice and died before asking Twilio to dial her left
+// the call offered and hers: the caller waited in Twilio's queue, and nothing offered the call
+// again. Once the offer's deadline passed, the sweep gives the call to bob, whose phone rings
+// through Twilio's REST API; bob takes it. News of alice's dead offer arriving afterwards (a
+// <Dial action>, her leg's answer) changes nothing.
+func TestOfferLeftByADeadReplicaReachesTheNextOperator(t *testing.T) {
+	eachDialect(t, func(t *testing.T, d store.Dialect) {
+		r := newCallRig(t, d)
+		st := r.gw.G.Store
+		alice := r.operator("alice", "")
+		sid, id := r.dial(callCitizen) // nobody is available: the caller waits in the queue
+		r.waitCall(sid, "the queue", func(c twilioemu.Call) bool { return c.Queue != "" })
+
+		// What the dying replica committed: the assignment, then the offer's mark; no REST call.
+		if err := st.WriteAlone(r.ctx, func(ctx context.Context, tx *store.Tx) error {
+			ok, err := st.AssignTx(ctx, tx, id, "alice", true, st.Now())
+			if err == nil && !ok {
+				err = fmt.Errorf("the call was not waiting")
+			}
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		name, err := st.MarkCallOffered(r.ctx, id, "alice")
+		if err != nil || name == "" {
+			t.Fatalf("marking the offer: %q %v", name, err)
+		}
+		// ...two minutes ago: past the deadline (ring_seconds 2 + 58 s).
+		stamp, err := strconv.ParseInt(name, 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := strconv.FormatInt(stamp-(2*time.Minute).Microseconds(), 10)
+		if err := st.Write(r.ctx, func(ctx context.Context, tx *store.Tx) error {
+			_, err := tx.Exec(ctx, "UPDATE contacts SET call_offered_at = ? WHERE id = ?", stamp-(2*time.Minute).Microseconds(), id)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		r.presence(alice, "available") // she holds the call: she is given nothing else
+		bob := r.operator("bob", operatorCell)
+		r.presence(bob, "available")
+		if c := r.contact(id); str(c.Assignee) != "alice" || c.Call.Status != "offered" {
+			t.Fatalf("precondition: the call is offered to alice, not %s to %s", c.Call.Status, str(c.Assignee))
+		}
+
+		// The SLA sweep runs every 15 s on its own; this one need not wait for it.
+		if _, err := r.gw.G.Desk.ExpireOffers(r.ctx); err != nil {
+			t.Fatal(err)
+		}
+		leg := r.ringing(operatorCell)
+		if err := r.emu.Answer(leg.Sid); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.emu.Press(r.ctx, leg.Sid, "1"); err != nil {
+			t.Fatal(err)
+		}
+		r.waitCall(sid, "the bridge to bob", func(c twilioemu.Call) bool { return c.BridgedTo == leg.Sid })
+		c := r.waitContact(id, "bob's answer", func(c channels.Contact) bool { return c.Call.AnsweredBy != nil })
+		if str(c.Call.AnsweredBy) != "bob" || str(c.Assignee) != "bob" {
+			t.Fatalf("answered by %s, assigned to %s; want bob", str(c.Call.AnsweredBy), str(c.Assignee))
+		}
+		log, _, err := st.AuditLog(r.ctx, store.AuditFilter{ContactID: id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(log, func(e store.AuditEntry) bool {
+			return e.Actor == store.AuditSystem && e.Action == store.AuditUnassign && e.Target == "alice" && strings.Contains(e.Detail, "offer expired")
+		}) {
+			t.Fatalf("no audited expiry of alice's offer: %+v", log)
+		}
+
+		// Late news of alice's offer, signed as Twilio signs it.
+		q := url.Values{"contact": {id}, "offer": {old}, "operator": {"alice"}}.Encode()
+		if resp, body := harness.PostTwilio(t, r.gw.URL, "/webhooks/twilio/voice/dialed?"+q, url.Values{"AccountSid": {r.emu.AccountSID()},
+			"CallSid": {sid}, "DialCallStatus": {"no-answer"}}); resp.StatusCode != 200 {
+			t.Fatalf("late <Dial action>: %d %s", resp.StatusCode, body)
+		}
+		if resp, body := harness.PostTwilio(t, r.gw.URL, "/webhooks/twilio/voice/leg?"+q, url.Values{"AccountSid": {r.emu.AccountSID()},
+			"CallSid": {leg.Sid}, "ParentCallSid": {sid}, "CallStatus": {"in-progress"}}); resp.StatusCode != 200 {
+			t.Fatalf("late leg answer: %d %s", resp.StatusCode, body)
+		}
+		c = r.contact(id)
+		if c.Call.Status != "in-progress" || str(c.Call.AnsweredBy) != "bob" || str(c.Assignee) != "bob" {
+			t.Fatalf("after late news: call %s answered by %s, assigned to %s; want bob's, in progress", c.Call.Status,
+				str(c.Call.AnsweredBy), str(c.Assignee))
+		}
+		var me struct{ Presence string }
+		harness.API(t, "GET", r.gw.URL+"/api/v1/me", alice, nil, &me)
+		if me.Presence != "available" {
+			t.Fatalf("alice is %q after late news of an offer that expired", me.Presence)
+		}
+		if err := r.emu.HangUp(leg.Sid); err != nil {
+			t.Fatal(err)
+		}
+		r.waitContact(id, "the end", func(c channels.Contact) bool { return c.Call.Status == "completed" })
+	})
 }
