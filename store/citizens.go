@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 
 	"github.com/sportello/sportello/channels"
 )
@@ -74,20 +75,41 @@ func (s *Store) OpenContactsOf(ctx context.Context, citizenID string, limit int)
 // ErrSelfMerge is returned when a citizen would be merged into itself.
 var ErrSelfMerge = errors.New("a citizen cannot be merged into itself")
 
+// ErrCitizenErased and ErrCitizenMerged refuse a merge one of whose citizens was erased (at a
+// request, or by retention) or merged into another citizen already: nothing moves. They come
+// wrapped with the citizen's id.
+var (
+	ErrCitizenErased = errors.New("the citizen was erased")
+	ErrCitizenMerged = errors.New("the citizen was merged into another")
+)
+
 // MergeCitizens folds citizen `from` into `into`: identities and contacts move, `from` is marked
-// merged. Both must exist and differ.
+// merged. Both must exist and differ (ErrNotFound, ErrSelfMerge), and neither may be erased
+// (ErrCitizenErased) or merged already (ErrCitizenMerged).
+//
+// It locks both citizens' rows as an erasure does (lockCitizenTx), in id order as retention
+// does, and reads them once locked; on PostgreSQL in a transaction of its own (WriteAlone). So
+// a merge and an erasure or retention of either citizen take turns: a merge that comes first
+// moves everything into `into`, which an erasure of `into` then erases whole (an erasure of
+// `from` then finds it merged: ErrNotFound); an erasure that comes first leaves the merge
+// refused, so nothing live joins an erased citizen and nothing of an erased one joins a live
+// one.
 func (s *Store) MergeCitizens(ctx context.Context, into, from string) error {
 	if into == from {
 		return ErrSelfMerge
 	}
-	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		for _, id := range []string{into, from} {
-			var n int
-			if err := tx.QueryRow(ctx, "SELECT COUNT(*) FROM citizens WHERE id = ? AND merged_into IS NULL", id).Scan(&n); err != nil {
+	return s.WriteAlone(ctx, func(ctx context.Context, tx *Tx) error {
+		// In retention's order: the database's (its collation may not be Go's).
+		ids, err := strings1(tx.Query(ctx, "SELECT id FROM citizens WHERE id IN (?, ?) ORDER BY id", into, from))
+		if err != nil {
+			return err
+		}
+		if len(ids) < 2 {
+			return ErrNotFound
+		}
+		for _, id := range ids {
+			if err := s.lockMergeableTx(ctx, tx, id); err != nil {
 				return err
-			}
-			if n == 0 {
-				return ErrNotFound
 			}
 		}
 		now := Micros(s.now())
@@ -101,7 +123,32 @@ func (s *Store) MergeCitizens(ctx context.Context, into, from string) error {
 			comune = COALESCE(comune, (SELECT comune FROM citizens WHERE id = ?)), updated_at = ? WHERE id = ?`, from, from, now, into); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, "UPDATE citizens SET merged_into = ?, updated_at = ? WHERE id = ?", into, now, from)
+		_, err = tx.Exec(ctx, "UPDATE citizens SET merged_into = ?, updated_at = ? WHERE id = ?", into, now, from)
 		return err
 	})
+}
+
+// lockMergeableTx locks a citizen a merge joins (lockCitizenTx) and then reads it: on
+// PostgreSQL an erasure or a merge that held the row meanwhile has committed, and this read
+// sees what it did.
+func (s *Store) lockMergeableTx(ctx context.Context, tx *Tx, id string) error {
+	_, lockErr := s.lockCitizenTx(ctx, tx, id)
+	if lockErr != nil && !errors.Is(lockErr, ErrNotFound) {
+		return lockErr
+	}
+	// lockCitizenTx's ErrNotFound is also a merged citizen: say which.
+	var merged sql.NullString
+	var erased sql.NullInt64
+	err := tx.QueryRow(ctx, "SELECT merged_into, erased_at FROM citizens WHERE id = ?", id).Scan(&merged, &erased)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return ErrNotFound
+	case err != nil:
+		return err
+	case merged.Valid:
+		return fmt.Errorf("store: citizen %s: %w", id, ErrCitizenMerged)
+	case erased.Valid:
+		return fmt.Errorf("store: citizen %s: %w", id, ErrCitizenErased)
+	}
+	return lockErr
 }

@@ -288,12 +288,13 @@ func (s *Store) eraseCitizenTx(ctx context.Context, tx *Tx, id string, sc Scope,
 		Detail: erasedValues.apply(strings.TrimSpace(reason))})
 }
 
-// lockCitizenTx reads the comune of a citizen to erase (at a request, or by retention;
-// ErrNotFound for a merged or unknown one) and, on PostgreSQL, locks its row for the rest of
-// the transaction, which must be WriteAlone's (in a shared batch it is ErrLockInSharedBatch).
-// Ingest writes that row before it adds a message to the citizen (touchCitizen), so the two
-// take turns: a message either is in the contacts the erasure reads next, or waits and finds
-// the citizen erased. SQLite's single writer already runs them one after the other.
+// lockCitizenTx reads the comune of a citizen to erase (at a request, or by retention) or to
+// merge (ErrNotFound for a merged or unknown one) and, on PostgreSQL, locks its row for the
+// rest of the transaction, which must be WriteAlone's (in a shared batch it is
+// ErrLockInSharedBatch). Ingest writes that row before it adds a message to the citizen
+// (touchCitizen), so the two take turns: a message either is in the contacts the erasure reads
+// next, or waits and finds the citizen erased. A merge locks its two citizens in id order, as
+// retention locks its many. SQLite's single writer already runs them one after the other.
 func (s *Store) lockCitizenTx(ctx context.Context, tx *Tx, id string) (sql.NullString, error) {
 	q := "SELECT comune FROM citizens WHERE id = ? AND merged_into IS NULL"
 	if s.dialect == Postgres {
