@@ -3,13 +3,16 @@ package desk
 import (
 	"context"
 	"errors"
+	"net/http"
 
 	"github.com/sportello/sportello/events"
 	"github.com/sportello/sportello/store"
 )
 
 // Merge folds citizen fromID into intoID (identities and contacts). Both must be visible to the
-// acting user; merging a citizen into itself is refused.
+// acting user; merging a citizen into itself is refused, and so is a merge with an erased
+// citizen or one merged into another already (409 citizen_erased, citizen_merged: an erasure or
+// another merge that came first; see store.MergeCitizens).
 func (d *Desk) Merge(ctx context.Context, u store.User, intoID, fromID string) error {
 	if fromID == "" {
 		return badRequest("invalid_citizen", "citizen_id is required")
@@ -27,13 +30,7 @@ func (d *Desk) Merge(ctx context.Context, u store.User, intoID, fromID string) e
 		return err
 	}
 	if err := d.o.Store.MergeCitizens(ctx, intoID, fromID); err != nil {
-		switch {
-		case errors.Is(err, store.ErrSelfMerge):
-			return badRequest("self_merge", "a citizen cannot be merged into itself")
-		case errors.Is(err, store.ErrNotFound):
-			return notFound("citizen")
-		}
-		return err
+		return mergeRefusal(err)
 	}
 	if err := d.o.Store.Audit(ctx, store.AuditEntry{Actor: u.Username, Action: store.AuditMerge, CitizenID: &intoID,
 		Target: fromID, Detail: "merged into " + intoID}); err != nil {
@@ -43,4 +40,19 @@ func (d *Desk) Merge(ctx context.Context, u store.User, intoID, fromID string) e
 		d.publish(ctx, events.ContactUpdated, c.ID, c.Comune)
 	}
 	return nil
+}
+
+// mergeRefusal is the operator's answer to a merge the store refused.
+func mergeRefusal(err error) error {
+	switch {
+	case errors.Is(err, store.ErrSelfMerge):
+		return badRequest("self_merge", "a citizen cannot be merged into itself")
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("citizen")
+	case errors.Is(err, store.ErrCitizenErased):
+		return fail(http.StatusConflict, "citizen_erased", "one of the two citizens was erased: nothing was merged")
+	case errors.Is(err, store.ErrCitizenMerged):
+		return fail(http.StatusConflict, "citizen_merged", "one of the two citizens was merged into another meanwhile: nothing was merged")
+	}
+	return err
 }

@@ -441,6 +441,18 @@ func TestInboxPagesRefuse(t *testing.T) {
 		if resp.StatusCode != http.StatusNotFound || !strings.Contains(body, `role="alert"`) {
 			t.Fatalf("merge of an unknown citizen: %d", resp.StatusCode)
 		}
+		gone, err := gw.G.Ingest.Receive(bg, channels.InboundMessage{Channel: channels.Email, ExternalID: "e2@example.org", MessageID: "e2@example.org",
+			From: "b@example.org", To: "urp@comune.fi.it", Comune: "firenze", Subject: "Cancellatemi", Body: "art. 17", ReceivedAt: time.Now().UTC()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := gw.G.Store.EraseCitizen(bg, gone.CitizenID, store.Scope{}, "admin", "art. 17"); err != nil {
+			t.Fatal(err)
+		}
+		resp, body = pagePost(t, c, gw.URL+"/inbox/citizens/"+ct.Citizen.ID+"/merge", url.Values{"csrf": {tok}, "citizen_id": {gone.CitizenID}})
+		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "è stato cancellato: non è stato unito nulla") {
+			t.Fatalf("merge of an erased citizen: %d", resp.StatusCode)
+		}
 	})
 
 	t.Run("login rate limit", func(t *testing.T) {

@@ -223,6 +223,14 @@ func testOperatorAPIRoles(t *testing.T, d store.Dialect) {
 		t.Fatalf("merge: %d %+v", st, citizen)
 	}
 	expectError(t, "GET", base+"/citizens/"+other.Citizen.ID, op, nil, 404, "not_found")
+	// An erased citizen takes part in no merge, either way.
+	inboundSMS(t, gw, "+393471110004", firenzeNumber, "cancellatemi")
+	erased := newestContact(t, gw, admin, "+393471110004")
+	if st := harness.API(t, "POST", base+"/citizens/"+erased.Citizen.ID+"/erase", admin, map[string]string{"reason": "art. 17"}, nil); st != 200 {
+		t.Fatalf("erase: %d", st)
+	}
+	expectError(t, "POST", cz+"/merge", op, map[string]string{"citizen_id": erased.Citizen.ID}, 409, "citizen_erased")
+	expectError(t, "POST", base+"/citizens/"+erased.Citizen.ID+"/merge", op, map[string]string{"citizen_id": c.Citizen.ID}, 409, "citizen_erased")
 
 	// A contact on the shared number with no comune in sight: to be decided by an operator.
 	inboundSMS(t, gw, "+393471110003", sharedNumber, "una domanda generica")
