@@ -35,9 +35,9 @@ const (
 	qInsertMessage = `INSERT INTO messages (id, contact_id, direction, channel, from_addr, to_addr, subject, body,
 		body_in_contact, external_id, message_id, in_reply_to, refs, notes, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	// An erased citizen is not written to (see touchCitizen).
+	// An erased or merged-away citizen is not written to (see touchCitizen).
 	qUpdateCitizen = `UPDATE citizens SET comune = COALESCE(?, comune),
-				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ? AND erased_at IS NULL`
+				name = CASE WHEN name = '' THEN ? ELSE name END, updated_at = ? WHERE id = ? AND erased_at IS NULL AND merged_into IS NULL`
 	qLatestSMSContact = `SELECT id, status, resolved_at FROM contacts WHERE citizen_id = ? AND channel = 'sms' AND to_addr = ?
 			ORDER BY received_at DESC LIMIT 1`
 	qInsertAttachment = `INSERT INTO attachments (id, message_id, contact_id, filename, content_type, size, pages, sha256, url, created_at)
@@ -205,22 +205,30 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 
 // citizenFor finds the citizen an identity belongs to, or creates one. A citizen erased after
 // its identity was read (an erasure that committed meanwhile) gets nothing: the message starts
-// a new citizen, as it would have a moment later, when the identity was gone.
+// a new citizen, as it would have a moment later, when the identity was gone. A citizen merged
+// away meanwhile sends the message on to the citizen the identity moved to.
 func (s *Store) citizenFor(ctx context.Context, tx *Tx, id channels.Identity, name, comune string, now time.Time) (citizenID string, created bool, err error) {
 	citizenID, found, err := citizenByIdentityTx(ctx, tx, id)
 	if err != nil {
 		return "", false, err
 	}
-	if found {
+	// Each merge that commits between the read and the touch moves the identity once more;
+	// more than a few in that moment do not happen.
+	for hops := 0; found; hops++ {
 		live, err := s.touchCitizen(ctx, tx, citizenID, name, comune, now)
 		if err != nil || live {
 			return citizenID, false, err
 		}
-		// Erased. An erasure deletes the identities with the name, so an identity still there
-		// now was given to the erased citizen afterwards (AddIdentity): the message is theirs.
-		// Gone, it was read before the erasure committed.
-		if citizenID, found, err = citizenByIdentityTx(ctx, tx, id); err != nil || found {
-			return citizenID, false, err
+		// Erased or merged away. An erasure deletes the identities with the name, so an
+		// identity still with the erased citizen now was given to it afterwards (AddIdentity):
+		// the message is theirs. Gone, it was read before the erasure committed. Elsewhere, a
+		// merge moved it there (or a message after the erasure started a citizen with it).
+		was := citizenID
+		if citizenID, found, err = citizenByIdentityTx(ctx, tx, id); err != nil {
+			return "", false, err
+		}
+		if found && (citizenID == was || hops == 2) {
+			return citizenID, false, nil
 		}
 	}
 	citizenID = NewID()
@@ -242,7 +250,8 @@ func citizenByIdentityTx(ctx context.Context, tx *Tx, id channels.Identity) (cit
 }
 
 // touchCitizen fills a found citizen's comune and empty name, and reports whether the citizen
-// may take the message: false when it was erased. On PostgreSQL the update runs even with
+// may take the message: false when it was erased or merged away (a merge locks the row too, see
+// MergeCitizens). On PostgreSQL the update runs even with
 // nothing to fill, for its row lock: an erasure (EraseCitizen, retention) locks the same row
 // first (lockCitizenTx), so a message either wrote the row before the erasure began (the
 // erasure then waits: a request's erases the message too, retention spares the citizen, who

@@ -227,3 +227,35 @@ func TestRetentionThenRacingMergeIsRefused(t *testing.T) {
 	noLiveIdentityOnErasedCitizen(t, s1)
 	checkUntouched(t, s1, live, smsIdentity)
 }
+
+// A message whose ingest read its address before a merge moved it, and waits for the merge,
+// joins the citizen merged into: not the one merged away, where no page would show it.
+func TestMergeThenRacingMessageJoinsMergedCitizen(t *testing.T) {
+	s1, s2 := twoReplicas(t)
+	sms, mail := mergePair(t, s1, "mr-msg")
+	release := holdCitizen(t, s1, mail.CitizenID)
+	merged := mergeRunning(s1, sms.CitizenID, mail.CitizenID)
+	waitForSessionsOnLocks(t, s1.DB(), 1)
+	ingestDone := make(chan error, 1)
+	var rec channels.Receipt
+	go func() {
+		var err error
+		rec, err = s2.Ingest(context.Background(), raceMail("<mr-msg2@x>"))
+		ingestDone <- err
+	}()
+	waitForSessionsOnLocks(t, s1.DB(), 2)
+	release()
+	if err := merged(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-ingestDone; err != nil {
+		t.Fatal(err)
+	}
+	if rec.CitizenID != sms.CitizenID {
+		t.Errorf("the message joined citizen %s, want %s (merged into; %s was merged away)", rec.CitizenID, sms.CitizenID, mail.CitizenID)
+	}
+	c, err := s1.GetCitizen(context.Background(), sms.CitizenID, store.Scope{})
+	if err != nil || len(c.Contacts) != 3 || len(c.Identities) != 2 {
+		t.Errorf("the merged citizen after the message: %+v %v", c, err)
+	}
+}
