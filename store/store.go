@@ -103,7 +103,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	}
 	if opts.URL == "" {
 		s.dialect = SQLite
-		s.path = filepath.Join(opts.DataDir, "sportello.db")
+		s.path = SQLiteFile(opts.DataDir)
 		if err := prepareDataDir(opts.DataDir, s.path); err != nil {
 			return nil, err
 		}
@@ -167,6 +167,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s.writer = newGroupWriter(s, batch)
 	return s, nil
 }
+
+// SQLiteFile is the embedded database's file in a data directory.
+func SQLiteFile(dataDir string) string { return filepath.Join(dataDir, "sportello.db") }
 
 // Dialect reports which database this is.
 func (s *Store) Dialect() Dialect { return s.dialect }
