@@ -45,6 +45,7 @@ func commands() map[string]command {
 		"report":             {"report [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--comune ID] [--format text|json|csv]", runReport},
 		"simulate":           {"simulate --contacts N [--days D] [--profile linea-comune] [--seed S] [--url GATEWAY] [--smtp ADDR] [--cti-source NAME]", runSimulate},
 		"send-test call":     {"send-test call --from NUMBER [--to NUMBER] [--status completed --duration 117] [--url GATEWAY]", runSendTestCall},
+		"backup":             {"backup --out FILE [--force] [--format text|json]  (a verified snapshot of the embedded SQLite database, also while serve runs)", runBackup},
 		"retention run":      {"retention run [--config FILE] [--vacuum-full]  (applies retention: now; the server also does, daily)", runRetentionRun},
 		"config check":       {"config check [--config FILE]  (exit 0, or the offending key)", runConfigCheck},
 		"config print":       {"config print [--config FILE]  (the effective config, secrets masked)", runConfigPrint},
