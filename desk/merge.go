@@ -29,7 +29,7 @@ func (d *Desk) Merge(ctx context.Context, u store.User, intoID, fromID string) e
 	if err != nil {
 		return err
 	}
-	if err := d.o.Store.MergeCitizens(ctx, intoID, fromID); err != nil {
+	if err := d.o.Store.MergeCitizens(ctx, intoID, fromID, u.Scope()); err != nil {
 		return mergeRefusal(err)
 	}
 	if err := d.o.Store.Audit(ctx, store.AuditEntry{Actor: u.Username, Action: store.AuditMerge, CitizenID: &intoID,
@@ -51,6 +51,8 @@ func mergeRefusal(err error) error {
 		return notFound("citizen")
 	case errors.Is(err, store.ErrCitizenErased):
 		return fail(http.StatusConflict, "citizen_erased", "one of the two citizens was erased: nothing was merged")
+	case errors.Is(err, store.ErrMergeOutOfScope):
+		return fail(http.StatusForbidden, "out_of_scope", "one of the two citizens has contacts outside your comuni: an operator of every comune they concern must merge them")
 	case errors.Is(err, store.ErrCitizenMerged):
 		return fail(http.StatusConflict, "citizen_merged", "one of the two citizens was merged into another meanwhile: nothing was merged")
 	}

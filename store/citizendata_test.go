@@ -45,7 +45,7 @@ func seedCitizen(t *testing.T, s *store.Store) (citizen, other string, contacts 
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MergeCitizens(ctx, a.CitizenID, b.CitizenID); err != nil {
+	if err := s.MergeCitizens(ctx, a.CitizenID, b.CitizenID, store.Scope{}); err != nil {
 		t.Fatal(err)
 	}
 	o, err := s.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: channels.InboundMessage{Channel: channels.Email, ExternalID: "<o1@example.org>",

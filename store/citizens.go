@@ -83,6 +83,11 @@ var (
 	ErrCitizenMerged = errors.New("the citizen was merged into another")
 )
 
+// ErrMergeOutOfScope refuses a scoped user's merge of a citizen with contacts outside their
+// comuni: the merge would move another comune's contacts, and show that comune's operators
+// the addresses of this one's citizen.
+var ErrMergeOutOfScope = errors.New("one of the citizens has contacts outside your comuni")
+
 // MergeCitizens folds citizen `from` into `into`: identities and contacts move, `from` is marked
 // merged. Both must exist and differ (ErrNotFound, ErrSelfMerge), and neither may be erased
 // (ErrCitizenErased) or merged already (ErrCitizenMerged).
@@ -94,7 +99,10 @@ var (
 // `from` then finds it merged: ErrNotFound); an erasure that comes first leaves the merge
 // refused, so nothing live joins an erased citizen and nothing of an erased one joins a live
 // one.
-func (s *Store) MergeCitizens(ctx context.Context, into, from string) error {
+//
+// A user limited to some comuni (sc) may merge only citizens whose every contact is in them
+// (ErrMergeOutOfScope), checked under the lock; Scope{} is everyone's.
+func (s *Store) MergeCitizens(ctx context.Context, into, from string, sc Scope) error {
 	if into == from {
 		return ErrSelfMerge
 	}
@@ -112,6 +120,9 @@ func (s *Store) MergeCitizens(ctx context.Context, into, from string) error {
 				return err
 			}
 		}
+		if err := checkMergeScopeTx(ctx, tx, sc, into, from); err != nil {
+			return err
+		}
 		now := Micros(s.now())
 		if _, err := tx.Exec(ctx, "UPDATE identities SET citizen_id = ? WHERE citizen_id = ?", into, from); err != nil {
 			return err
@@ -126,6 +137,28 @@ func (s *Store) MergeCitizens(ctx context.Context, into, from string) error {
 		_, err = tx.Exec(ctx, "UPDATE citizens SET merged_into = ?, updated_at = ? WHERE id = ?", into, now, from)
 		return err
 	})
+}
+
+// checkMergeScopeTx refuses a scoped merge when either citizen has a contact outside sc.
+func checkMergeScopeTx(ctx context.Context, tx *Tx, sc Scope, into, from string) error {
+	if sc.Comuni == nil {
+		return nil
+	}
+	rows, err := tx.Query(ctx, "SELECT DISTINCT comune FROM contacts WHERE citizen_id IN (?, ?)", into, from)
+	comuni, err := Collect(rows, err, func(r interface{ Scan(...any) error }) (sql.NullString, error) {
+		var c sql.NullString
+		err := r.Scan(&c)
+		return c, err
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range comuni {
+		if !sc.Allows(nullString(c)) {
+			return ErrMergeOutOfScope
+		}
+	}
+	return nil
 }
 
 // lockMergeableTx locks a citizen a merge joins (lockCitizenTx) and then reads it: on

@@ -39,7 +39,7 @@ func holdCitizen(t *testing.T, s *store.Store, id string) (release func()) {
 // mergeRunning starts merging from into into on s; the returned function waits for its end.
 func mergeRunning(s *store.Store, into, from string) (wait func() error) {
 	done := make(chan error, 1)
-	go func() { done <- s.MergeCitizens(context.Background(), into, from) }()
+	go func() { done <- s.MergeCitizens(context.Background(), into, from, store.Scope{}) }()
 	return func() error { return <-done }
 }
 

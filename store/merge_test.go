@@ -69,10 +69,10 @@ func TestMergeRefusesErasedCitizen(t *testing.T) {
 		if _, err := s.EraseCitizen(ctx, mail.CitizenID, store.Scope{}, "admin", "art. 17"); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.MergeCitizens(ctx, sms.CitizenID, mail.CitizenID); !errors.Is(err, store.ErrCitizenErased) {
+		if err := s.MergeCitizens(ctx, sms.CitizenID, mail.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenErased) {
 			t.Errorf("merging an erased citizen into a live one: %v, want ErrCitizenErased", err)
 		}
-		if err := s.MergeCitizens(ctx, mail.CitizenID, sms.CitizenID); !errors.Is(err, store.ErrCitizenErased) {
+		if err := s.MergeCitizens(ctx, mail.CitizenID, sms.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenErased) {
 			t.Errorf("merging a live citizen into an erased one: %v, want ErrCitizenErased", err)
 		}
 		checkUntouched(t, s, sms, smsIdentity)
@@ -87,10 +87,10 @@ func TestMergeRefusesErasedCitizen(t *testing.T) {
 		if c, err := s.ApplyRetention(ctx, retentionDays); err != nil || c.Identities != 1 {
 			t.Fatalf("retention: %+v %v", c, err)
 		}
-		if err := s.MergeCitizens(ctx, sms.CitizenID, old.CitizenID); !errors.Is(err, store.ErrCitizenErased) {
+		if err := s.MergeCitizens(ctx, sms.CitizenID, old.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenErased) {
 			t.Errorf("merging a citizen retention erased: %v, want ErrCitizenErased", err)
 		}
-		if err := s.MergeCitizens(ctx, old.CitizenID, sms.CitizenID); !errors.Is(err, store.ErrCitizenErased) {
+		if err := s.MergeCitizens(ctx, old.CitizenID, sms.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenErased) {
 			t.Errorf("merging into a citizen retention erased: %v, want ErrCitizenErased", err)
 		}
 		checkUntouched(t, s, sms, smsIdentity)
@@ -104,7 +104,7 @@ func TestMergeRefusesMergedAndUnknownCitizen(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		sms, mail := mergePair(t, s, "m-merged")
-		if err := s.MergeCitizens(ctx, sms.CitizenID, mail.CitizenID); err != nil {
+		if err := s.MergeCitizens(ctx, sms.CitizenID, mail.CitizenID, store.Scope{}); err != nil {
 			t.Fatal(err)
 		}
 		third, err := s.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: channels.InboundMessage{Channel: channels.Email,
@@ -112,13 +112,13 @@ func TestMergeRefusesMergedAndUnknownCitizen(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := s.MergeCitizens(ctx, third.CitizenID, mail.CitizenID); !errors.Is(err, store.ErrCitizenMerged) {
+		if err := s.MergeCitizens(ctx, third.CitizenID, mail.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenMerged) {
 			t.Errorf("merging a merged-away citizen: %v, want ErrCitizenMerged", err)
 		}
-		if err := s.MergeCitizens(ctx, mail.CitizenID, third.CitizenID); !errors.Is(err, store.ErrCitizenMerged) {
+		if err := s.MergeCitizens(ctx, mail.CitizenID, third.CitizenID, store.Scope{}); !errors.Is(err, store.ErrCitizenMerged) {
 			t.Errorf("merging into a merged-away citizen: %v, want ErrCitizenMerged", err)
 		}
-		if err := s.MergeCitizens(ctx, sms.CitizenID, store.NewID()); !errors.Is(err, store.ErrNotFound) {
+		if err := s.MergeCitizens(ctx, sms.CitizenID, store.NewID(), store.Scope{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("merging an unknown citizen: %v, want ErrNotFound", err)
 		}
 		checkUntouched(t, s, third, channels.IdentityFor(channels.Email, "terzo@example.org"))

@@ -220,10 +220,10 @@ func TestCallUpdatesAndMerge(t *testing.T) {
 			t.Fatalf("call %+v", c.Call)
 		}
 		e, _ := s.Ingest(ctx, store.IngestRequest{In: channels.InboundMessage{Channel: channels.Email, ExternalID: "m@x", From: "mario@example.it", To: "urp@comune.fi.it"}})
-		if err := s.MergeCitizens(ctx, r.CitizenID, r.CitizenID); !errors.Is(err, store.ErrSelfMerge) {
+		if err := s.MergeCitizens(ctx, r.CitizenID, r.CitizenID, store.Scope{}); !errors.Is(err, store.ErrSelfMerge) {
 			t.Fatalf("self merge: %v", err)
 		}
-		if err := s.MergeCitizens(ctx, r.CitizenID, e.CitizenID); err != nil {
+		if err := s.MergeCitizens(ctx, r.CitizenID, e.CitizenID, store.Scope{}); err != nil {
 			t.Fatal(err)
 		}
 		cit, err := s.GetCitizen(ctx, r.CitizenID, store.Scope{})
