@@ -171,18 +171,7 @@ func restore(t *testing.T, snapshot string) *store.Store {
 func openSQLite(t *testing.T) (*store.Store, string) {
 	t.Helper()
 	dir := t.TempDir()
-	s, err := store.Open(context.Background(), store.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s, _ := storetest.OpenURLWith(t, store.SQLite, store.Options{DataDir: dir})
 	return s, dir
 }
 

@@ -100,11 +100,15 @@ func OpenWith(t testing.TB, d store.Dialect, opts store.Options) *store.Store {
 	return s
 }
 
-// OpenURLWith is OpenWith that also returns the database URL ("" for SQLite).
+// OpenURLWith is OpenWith that also returns the database URL ("" for SQLite). The data folder
+// is opts.DataDir when set, else one of the test's.
 func OpenURLWith(t testing.TB, d store.Dialect, opts store.Options) (*store.Store, string) {
 	t.Helper()
 	dbURL := NewDatabaseURL(t, d)
-	opts.URL, opts.DataDir = dbURL, t.TempDir()
+	opts.URL = dbURL
+	if opts.DataDir == "" {
+		opts.DataDir = t.TempDir()
+	}
 	s, err := store.Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
