@@ -242,16 +242,8 @@ func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string
 	if err != nil {
 		return "", nil, err
 	}
-	others := map[string]bool{}  // the addresses we wrote to besides the citizen
-	private := map[string]bool{} // the Message-IDs of that mail
-	for _, m := range msgs {
-		if m.Direction == channels.Outbound && !strings.EqualFold(m.To, citizen) {
-			others[strings.ToLower(strings.TrimSpace(m.To))] = true
-			if m.MessageID != "" {
-				private[m.MessageID] = true
-			}
-		}
-	}
+	citizen = strings.ToLower(strings.TrimSpace(citizen))
+	others, private := channels.ThirdParties(msgs, func(addr string) bool { return addr == citizen })
 	var inReplyTo string
 	var refs []string
 	seen := map[string]bool{}
@@ -259,7 +251,7 @@ func (d *Desk) threading(ctx context.Context, contactID, citizen string) (string
 		if m.MessageID == "" {
 			continue
 		}
-		if m.Direction == channels.Outbound && !strings.EqualFold(m.To, citizen) {
+		if m.Direction == channels.Outbound && others[strings.ToLower(strings.TrimSpace(m.To))] {
 			continue // forwards to offices are not part of the citizen's thread
 		}
 		if m.Direction == channels.Inbound && others[strings.ToLower(strings.TrimSpace(m.From))] {

@@ -114,12 +114,7 @@ func withoutOfficeThreadIDs(c *channels.Contact, identities []channels.Identity)
 	for _, id := range identities {
 		citizen[strings.ToLower(id.Value)] = true
 	}
-	private := map[string]bool{}
-	for _, m := range c.Messages {
-		if m.Direction == channels.Outbound && m.MessageID != "" && !citizen[strings.ToLower(strings.TrimSpace(m.To))] {
-			private[m.MessageID] = true
-		}
-	}
+	_, private := channels.ThirdParties(c.Messages, func(addr string) bool { return citizen[addr] })
 	if len(private) == 0 {
 		return
 	}
