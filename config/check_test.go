@@ -84,8 +84,8 @@ imap: [{comune: a, address: "x:993", username: u, password: imappw}]
 		t.Fatalf("the printed config does not read back: %v\n%s", err, out)
 	}
 	// The masked CTI tokens read back, and are warned of: the gateway never accepts the mask.
-	if len(back.CTI.Sources) != 1 || back.CTI.Sources[0].Name != "pbx-nord" || len(back.CTI.Sources[0].Prefixes) != 1 || len(back.CTI.CTIWarnings()) != 2 {
-		t.Errorf("printed CTI sources read back as %+v, warnings %q", back.CTI.Sources, back.CTI.CTIWarnings())
+	if len(back.CTI.Sources) != 1 || back.CTI.Sources[0].Name != "pbx-nord" || len(back.CTI.Sources[0].Prefixes) != 1 || len(back.CTI.Warnings()) != 2 {
+		t.Errorf("printed CTI sources read back as %+v, warnings %q", back.CTI.Sources, back.CTI.Warnings())
 	}
 	if back.Twilio.AuthToken != Masked || back.Twilio.AccountSID != "AC1" || len(back.Categories) != 7 || back.IMAP[0].PollInterval != c.IMAP[0].PollInterval {
 		t.Fatalf("printed config lost values: %+v", back.Twilio)

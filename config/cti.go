@@ -50,7 +50,7 @@ func (c CTI) AllSources() []CTISource {
 func (c *Config) validateCTI(bad func(string, string, ...any)) {
 	tokens := map[string]string{} // token -> the key that holds it
 	// checkToken: strict holds a cti.sources token to the minimum length; cti.token, the
-	// contract's shorthand, is taken at any length (CTIWarnings says when it is short), and so
+	// contract's shorthand, is taken at any length (Warnings says when it is short), and so
 	// is the mask `config print` writes, which the webhook never accepts (see Masked).
 	checkToken := func(key, token string, strict bool) {
 		if token == Masked {
@@ -106,9 +106,9 @@ func (c *Config) validateCTI(bad func(string, string, ...any)) {
 	}
 }
 
-// CTIWarnings are what the CTI settings allow but an operator should hear about at start-up: a
+// Warnings are what the CTI settings allow but an operator should hear about at start-up: a
 // short cti.token, and a token that is still the mask of `config print` (no PBX can use it).
-func (c CTI) CTIWarnings() []string {
+func (c CTI) Warnings() []string {
 	const masked = " is the mask `config print` shows: that PBX cannot post until the real token is written back"
 	var w []string
 	if n := utf8.RuneCountInString(c.Token); c.Token != "" && c.Token != Masked && n < MinCTITokenLength {

@@ -77,11 +77,11 @@ func TestShortOrMaskedCTITokenIsWarnedOf(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := strings.Join(c.CTI.CTIWarnings(), "\n")
+	w := strings.Join(c.CTI.Warnings(), "\n")
 	if !strings.Contains(w, "cti.token has 6 characters") || !strings.Contains(w, "cti.sources[0].token is the mask") || strings.Contains(w, "secret") {
 		t.Errorf("warnings: %q", w)
 	}
-	if c, err := Parse([]byte(ctiBase + "cti: {token: a-long-enough-token-0123}")); err != nil || len(c.CTI.CTIWarnings()) != 0 {
-		t.Errorf("a good token: %v %q", err, c.CTI.CTIWarnings())
+	if c, err := Parse([]byte(ctiBase + "cti: {token: a-long-enough-token-0123}")); err != nil || len(c.CTI.Warnings()) != 0 {
+		t.Errorf("a good token: %v %q", err, c.CTI.Warnings())
 	}
 }

@@ -56,7 +56,7 @@ func (d *operatorDirectory) OperatorStatus(ctx context.Context, username string)
 // ctiSources are the configured PBXs as the CTI webhook knows them. Networks are parsed by
 // config validation; a config that skipped it must not open a source to every address. A
 // token that is still `config print`'s mask opens nothing: whoever read the printout knows it
-// (config.CTIWarnings says so at start-up).
+// (config.Warnings says so at start-up).
 func ctiSources(c config.CTI) ([]cti.Source, error) {
 	var out []cti.Source
 	for _, s := range c.AllSources() {

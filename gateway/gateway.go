@@ -157,7 +157,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		return err
 	}
 	if !cfg.Demo { // the demo's token is public anyway
-		for _, w := range cfg.CTI.CTIWarnings() {
+		for _, w := range cfg.CTI.Warnings() {
 			g.Log.Warn(w)
 		}
 	}
