@@ -36,8 +36,7 @@ func (d *citizenDirectory) CitizenCard(ctx context.Context, phone string) (*cti.
 	return &cti.CitizenCard{ID: c.ID, Name: c.Name, Comune: c.Comune, Phone: c.Phone, Email: c.Email, OpenContacts: open}, nil
 }
 
-// operatorDirectory tells the CTI webhook whether the user a PBX names may be recorded as a
-// call's operator.
+// operatorDirectory tells the CTI webhook whether the user a PBX names is an enabled user.
 type operatorDirectory struct{ s *store.Store }
 
 func (d *operatorDirectory) OperatorStatus(ctx context.Context, username string) (cti.OperatorStatus, error) {

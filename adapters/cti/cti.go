@@ -133,7 +133,8 @@ type Directory interface {
 type Options struct {
 	// Sources are the PBXs that may post; without any, the endpoint refuses everything.
 	Sources []Source
-	// Operators checks the user an event names before it is recorded as the call's operator.
+	// Operators tells whether the user an event names is an enabled user (when not, the
+	// answer and the log say so).
 	Operators Operators
 	Sink      channels.Sink
 	Calls     channels.CallSink
@@ -155,7 +156,7 @@ func New(o Options) (*Handler, error) {
 		return nil, errors.New("cti: a sink and a call sink are required")
 	}
 	if o.Operators == nil {
-		return nil, errors.New("cti: operators are required: an event's user is recorded only once checked")
+		return nil, errors.New("cti: operators are required: an event's user is checked before it is recorded")
 	}
 	sources, err := newSources(o.Sources)
 	if err != nil {

@@ -14,7 +14,7 @@ const (
 	OperatorUnknown OperatorStatus = iota
 	// OperatorDisabled: the user exists but may not act.
 	OperatorDisabled
-	// OperatorEnabled: the user may be recorded as the call's operator.
+	// OperatorEnabled: the user exists and may act: the PBX's report of them is recognised.
 	OperatorEnabled
 )
 
