@@ -87,6 +87,14 @@ imap: [{comune: a, address: "x:993", username: u, password: imappw}]
 	if len(back.CTI.Sources) != 1 || back.CTI.Sources[0].Name != "pbx-nord" || len(back.CTI.Sources[0].Prefixes) != 1 || len(back.CTI.Warnings()) != 2 {
 		t.Errorf("printed CTI sources read back as %+v, warnings %q", back.CTI.Sources, back.CTI.Warnings())
 	}
+	// So do the other secrets, each named once: a verifier given the mask would take it from
+	// anyone who saw the printout.
+	warned := strings.Join(back.Warnings(), "\n")
+	for _, key := range []string{"twilio.auth_token is", "email.relay_password is", "imap[0].password is", "cti.token is", "cti.sources[0].token is"} {
+		if strings.Count(warned, key) != 1 {
+			t.Errorf("warnings name %q %d times, want once:\n%s", key, strings.Count(warned, key), warned)
+		}
+	}
 	if back.Twilio.AuthToken != Masked || back.Twilio.AccountSID != "AC1" || len(back.Categories) != 7 || back.IMAP[0].PollInterval != c.IMAP[0].PollInterval {
 		t.Fatalf("printed config lost values: %+v", back.Twilio)
 	}
@@ -97,5 +105,36 @@ imap: [{comune: a, address: "x:993", username: u, password: imappw}]
 	}
 	if _, err := Parse(out); err != nil {
 		t.Fatalf("the printed demo config does not read back: %v", err)
+	}
+}
+
+func TestMetricsTokenAndTwilioTokenChecks(t *testing.T) {
+	c, err := Parse([]byte("comuni: [{id: a, name: A}]\nmetrics: {token: short}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(c.Warnings(), "\n"); !strings.Contains(w, "metrics.token has 5 characters") {
+		t.Errorf("a short metrics.token is not warned of: %q", w)
+	}
+	c, err = Parse([]byte("comuni: [{id: a, name: A}]\nmetrics: {token: \"" + Masked + "\"}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := strings.Join(c.Warnings(), "\n"); !strings.Contains(w, "metrics.token is the mask") || strings.Contains(w, "characters") {
+		t.Errorf("a masked metrics.token: warnings %q", w)
+	}
+	if Usable(c.Metrics.Token) != "" || Usable("0123456789abcdef") != "0123456789abcdef" {
+		t.Error("Usable must turn the mask, and only the mask, into no secret")
+	}
+	c, err = Parse([]byte("comuni: [{id: a, name: A}]\nmetrics: {token: 0123456789abcdef0123}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("a good configuration has warnings: %q", w)
+	}
+	_, err = Parse([]byte("comuni: [{id: a, name: A}]\ntwilio: {account_sid: AC1, auth_token: not-a-token, from: \"+390550550\"}\n"))
+	if err == nil || !strings.Contains(err.Error(), "twilio.auth_token") {
+		t.Errorf("a token twilio-go refuses is taken: %v", err)
 	}
 }

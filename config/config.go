@@ -644,6 +644,11 @@ func (c *Config) Validate() error {
 	if c.Twilio.AccountSID != "" && !strings.HasPrefix(c.Twilio.AccountSID, "AC") {
 		bad("twilio.account_sid", "must start with AC")
 	}
+	if c.Twilio.Enabled() && c.Twilio.AuthToken != Masked && !alphanumeric(c.Twilio.AuthToken) {
+		// twilio-go refuses any other token (error 21224): the sender could not start. The mask
+		// reads back so that a printed configuration does (Warnings names it).
+		bad("twilio.auth_token", "must be letters and digits only, as Twilio's auth tokens are")
+	}
 	if c.Twilio.Enabled() && c.Twilio.From == "" && c.Twilio.MessagingServiceSID == "" {
 		bad("twilio.from", "outbound SMS need a sender: set twilio.from or twilio.messaging_service_sid")
 	}

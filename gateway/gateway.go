@@ -144,7 +144,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		}
 	}
 	tw, err := twilio.NewWebhooks(twilio.WebhookOptions{
-		AuthToken: cfg.Twilio.AuthToken, AccountSID: cfg.Twilio.AccountSID, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
+		AuthToken: config.Usable(cfg.Twilio.AuthToken), AccountSID: cfg.Twilio.AccountSID, PublicURL: cfg.PublicURL, SkipSignature: cfg.Twilio.SkipSignature,
 		Sink: g.Ingest, Calls: g.Ingest, Deliveries: deliverySinks(g.deliveries), Text: g.Text, ComuneOf: g.book.comuneOf,
 		Hours: g.hours, Keywords: g.smsKeywords, AutoReplies: g.smsAutoReplies, Traffic: g.traffic, Logger: g.Log,
 		Desk: g.callDesk, CallbackOfferSeconds: cfg.Voice.CallbackOfferSeconds, Record: cfg.Voice.Record,
@@ -157,7 +157,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		return err
 	}
 	if !cfg.Demo { // the demo's token is public anyway
-		for _, w := range cfg.CTI.Warnings() {
+		for _, w := range cfg.Warnings() {
 			g.Log.Warn(w)
 		}
 	}
@@ -179,7 +179,7 @@ func (g *Gateway) wire(ctx context.Context) error {
 		return err
 	}
 	g.Echo = web.New(web.Options{Store: g.Store, Metrics: g.Metrics, Logger: g.Log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes,
-		TrustProxy: cfg.HTTP.TrustProxy, MetricsToken: cfg.Metrics.Token, Surfaces: g.surfaces})
+		TrustProxy: cfg.HTTP.TrustProxy, MetricsToken: config.Usable(cfg.Metrics.Token), Surfaces: g.surfaces})
 	return nil
 }
 

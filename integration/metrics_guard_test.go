@@ -3,6 +3,7 @@ package integration
 import (
 	"net"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,13 +30,14 @@ func nonLoopbackIP(t *testing.T) string {
 // TestMetricsGuard asks the real binary for /metrics as clients on and off the host: it used to
 // answer anyone. Without metrics.token only loopback clients get it; behind a reverse proxy
 // (http.trust_proxy) a client the proxy forwards from elsewhere is refused although its TCP
-// peer is loopback; with metrics.token the bearer opens it from anywhere.
+// peer is loopback; with metrics.token the bearer opens it from anywhere, unless the token is
+// still the mask of `config print`.
 func TestMetricsGuard(t *testing.T) {
 	ext := nonLoopbackIP(t)
 	if ext == "" {
 		t.Fatal("this test needs an address other than loopback on this machine")
 	}
-	start := func(extra string, trustProxy bool) (local, remote string) {
+	start := func(extra string, trustProxy bool, edits ...func(string) string) (local, remote string) {
 		// The port is free when chosen but another test may take it before the gateway binds
 		// it (seen once in CI): a gateway refused its address is started again on another.
 		for attempt := 1; ; attempt++ {
@@ -44,6 +46,9 @@ func TestMetricsGuard(t *testing.T) {
 			yaml := harness.ConfigYAML(harness.Options{Extra: extra}, filepath.Join(dir, "data"), "")
 			if trustProxy {
 				yaml = strings.Replace(yaml, "  listen: 127.0.0.1:0\n", "  listen: 127.0.0.1:0\n  trust_proxy: true\n", 1)
+			}
+			for _, edit := range edits {
+				yaml = edit(yaml)
 			}
 			cfgPath := harness.WriteConfig(t, dir, yaml, "0.0.0.0:"+port)
 			p := harness.LaunchProcess(t, cfgPath, "127.0.0.1:"+port)
@@ -91,4 +96,26 @@ func TestMetricsGuard(t *testing.T) {
 	check("another address with the bearer", remote, map[string]string{"Authorization": "Bearer m3tr1cs-s3cret"}, 200)
 	check("another address with a wrong bearer", remote, map[string]string{"Authorization": "Bearer wrong"}, 401)
 	check("another address without the bearer", remote, nil, 403)
+
+	// Secrets left as `config print`'s mask are known to whoever saw the printout: the metrics
+	// bearer opens nothing, and no Twilio webhook is taken as signed with the mask. The gateway
+	// signs webhooks only (no account_sid): with one it would not start, the mask being no
+	// token Twilio's client takes.
+	local, remote = start("metrics: {token: \"********\"}\n", false, func(yaml string) string {
+		yaml = strings.Replace(yaml, "  account_sid: "+harness.AccountSID+"\n", "", 1)
+		return strings.Replace(yaml, "auth_token: "+harness.AuthToken, `auth_token: "********"`, 1)
+	})
+	check("another address with the mask as bearer", remote, map[string]string{"Authorization": "Bearer ********"}, 403)
+	check("loopback, the mask configured", local, nil, 200)
+	form := url.Values{"MessageSid": {"SM" + strings.Repeat("0", 32)}, "AccountSid": {"AC" + strings.Repeat("0", 32)},
+		"From": {"+393331234567"}, "To": {"+390550550"}, "Body": {"ciao"}}
+	req, err := http.NewRequest("POST", local+"/webhooks/twilio/sms", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("X-Twilio-Signature", harness.Signature("********", harness.PublicURL+"/webhooks/twilio/sms", form))
+	if resp, body := harness.Do(t, req); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("an SMS signed with the mask: %d %s, want 403", resp.StatusCode, body)
+	}
 }

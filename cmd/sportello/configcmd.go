@@ -21,7 +21,7 @@ func runConfigCheck(ctx context.Context, e *env, args []string) error {
 	if path == "" {
 		path = "the built-in demo"
 	}
-	for _, w := range cfg.CTI.Warnings() {
+	for _, w := range cfg.Warnings() {
 		if _, err := fmt.Fprintf(e.stderr, "warning: %s\n", w); err != nil {
 			return err
 		}
