@@ -40,6 +40,12 @@ type sendRestClient struct {
 // api returns a twilio-go API bound to ctx and to the timeout; rt records the call's HTTP
 // status. Call done once the call returned.
 func (c *sendRestClient) api(ctx context.Context, rt *sendTransport) (api *twapi.ApiService, done context.CancelFunc) {
+	tc, done := c.client(ctx, rt)
+	return twapi.NewApiServiceWithClient(tc), done
+}
+
+// client returns the twilio-go client under api, for calls that build their own request.
+func (c *sendRestClient) client(ctx context.Context, rt *sendTransport) (tc *twclient.Client, done context.CancelFunc) {
 	var callCtx context.Context
 	if c.timeout > 0 {
 		callCtx, done = context.WithTimeout(ctx, c.timeout)
@@ -47,7 +53,7 @@ func (c *sendRestClient) api(ctx context.Context, rt *sendTransport) (api *twapi
 		callCtx, done = context.WithCancel(ctx)
 	}
 	*rt = sendTransport{ctx: callCtx, base: c.transport, apiBase: c.apiBase}
-	tc := &twclient.Client{
+	tc = &twclient.Client{
 		Credentials: twclient.NewCredentials(c.accountSID, c.authToken),
 		HTTPClient: &http.Client{
 			Transport: rt,
@@ -56,7 +62,7 @@ func (c *sendRestClient) api(ctx context.Context, rt *sendTransport) (api *twapi
 		},
 	}
 	tc.SetAccountSid(c.accountSID)
-	return twapi.NewApiServiceWithClient(tc), done
+	return tc, done
 }
 
 // sendTransport is the per-call transport described above.
