@@ -16,6 +16,12 @@ var ErrStaleOffer = errors.New("the offer is no longer the call's")
 // ErrCallGone is a provider's refusal to move a call that is over (the caller hung up).
 var ErrCallGone = errors.New("the call is no longer in progress")
 
+// ErrOutcomeUnknown is a provider's request whose outcome nobody knows: it was sent, and no
+// answer came (a timeout, a connection broken after sending). The provider may have carried it
+// out, so it must not be taken as refused: an offer may be ringing the operator all the same.
+// Anything else that fails (an answer saying no, a connection refused) is a definite refusal.
+var ErrOutcomeUnknown = errors.New("the provider's answer never came: the request may have been carried out")
+
 // CallEvent is news about a call already known by its provider id: progress, talk time, a
 // voicemail, the category a caller chose in the menu.
 type CallEvent struct {

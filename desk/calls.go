@@ -22,7 +22,8 @@ type CallConnector interface {
 	// Offer dials the operator (phone, SIP address, or browser when phone is "") for a queued
 	// call. offer names the offer: the provider's callbacks about it carry it back (to
 	// CallMissed, CallAnsweredBy and the answer's channels.CallEvent.Offer). An error wrapping
-	// channels.ErrCallGone says the caller is gone.
+	// channels.ErrCallGone says the caller is gone; one wrapping channels.ErrOutcomeUnknown says
+	// the operator may be ringing all the same (the request was sent, no answer came).
 	Offer(ctx context.Context, callSid, contactID, username, phone, offer string) error
 	// Transfer sends a live call to a number (cold transfer).
 	Transfer(ctx context.Context, callSid, contactID, number string) error
@@ -175,7 +176,10 @@ func (d *Desk) takeBackUnlessFree(ctx context.Context, contactID, username strin
 // ExpireOffers). The phone is read before the call is marked: a failed read leaves nothing to
 // undo. A failed offer puts the call back to queued and is a 502 provider_error; whoever called
 // decides where the call goes next. A caller who hung up unnoticed (the status callback lost)
-// is recorded gone, so the call is no longer dialled to anyone.
+// is recorded gone, so the call is no longer dialled to anyone. An offer whose outcome is
+// unknown (the request timed out, or its connection broke after sending) is no failure: Twilio
+// may be ringing the operator, and ringing a second one now could have two operators answer one
+// caller. It stands, as offered, until its callbacks come or ExpireOffers takes it back.
 func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username string) error {
 	phone, err := d.o.Store.UserPhone(ctx, username)
 	if err != nil {
@@ -185,11 +189,16 @@ func (d *Desk) dialOperator(ctx context.Context, lc store.LiveCall, username str
 	if err != nil || offer == "" {
 		return err
 	}
-	rctx, cancel := context.WithTimeout(ctx, offerRequestTimeout)
+	rctx, cancel := context.WithTimeout(ctx, d.offerTimeouts.request)
 	err = d.calls.Offer(rctx, lc.ExternalID, lc.ContactID, username, phone, offer)
 	cancel()
+	if errors.Is(err, channels.ErrOutcomeUnknown) {
+		d.o.Logger.Warn("an offer's outcome is unknown: it stands until its callbacks or its deadline", "contact", lc.ContactID,
+			"operator", username, "err", err)
+		err = nil
+	}
 	if err != nil {
-		// Twilio could not be reached, or the caller hung up meanwhile.
+		// Twilio refused the offer, or the caller hung up meanwhile.
 		if errors.Is(err, channels.ErrCallGone) {
 			d.recordCallGone(ctx, lc)
 		} else if _, rerr := d.o.Store.RequeueOffer(ctx, lc.ContactID, offer); rerr != nil {

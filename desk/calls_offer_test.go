@@ -2,6 +2,7 @@ package desk_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -14,7 +15,7 @@ import (
 )
 
 // offerConnector records the operators queued calls are offered to; while failures is above
-// zero each offer fails, as Twilio's REST API timing out (or with failWith's error).
+// zero each offer fails, as Twilio refusing it (or with failWith's error).
 type offerConnector struct {
 	recordingConnector
 	mu       sync.Mutex
@@ -25,6 +26,9 @@ type offerConnector struct {
 	failWith error
 }
 
+// errRefused is an offer Twilio answered no to: a definite failure.
+var errRefused = errors.New("twilio: call update (HTTP 500): Internal Server Error")
+
 func (c *offerConnector) Offer(_ context.Context, _, _, username, _, offer string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -34,7 +38,7 @@ func (c *offerConnector) Offer(_ context.Context, _, _, username, _, offer strin
 		if c.failWith != nil {
 			return c.failWith
 		}
-		return context.DeadlineExceeded
+		return errRefused
 	}
 	c.offers = append(c.offers, username)
 	c.names = append(c.names, offer)

@@ -83,7 +83,8 @@ type Desk struct {
 	// calls moves live Twilio calls (SetCallConnector); nil: calls wait for a PBX or the CTI.
 	calls CallConnector
 	// available answers the follower of every new contact (see availability).
-	available availability
+	available     availability
+	offerTimeouts offerTimeouts
 }
 
 // New fills defaults, validates the options and compiles the routing rules.
@@ -122,7 +123,8 @@ func New(o Options) (*Desk, error) {
 		}
 		o.Text = t
 	}
-	d := &Desk{o: o, escalation: router.Escalation{Step: o.EscalationStep}}
+	d := &Desk{o: o, escalation: router.Escalation{Step: o.EscalationStep},
+		offerTimeouts: offerTimeouts{request: offerRequestTimeout, sweep: expirySweepBudget}}
 	d.available.enabled = o.Store.Dialect() == store.SQLite
 	var err error
 	if d.classifier, err = router.NewClassifier(o.Config.Categories); err != nil {

@@ -22,8 +22,9 @@ import (
 
 // The parts of an offer's deadline (offerDeadline).
 const (
-	// offerRequestTimeout bounds the REST request that starts an offer: the desk gives up on it
-	// then (the call goes to the next operator), so Twilio cannot start ringing later than this.
+	// offerRequestTimeout bounds the REST request that starts an offer: the desk stops waiting
+	// for Twilio's answer then. An offer Twilio refused goes to the next operator; one left
+	// unanswered stands (Twilio may be ringing) and, with no callback, expires here.
 	offerRequestTimeout = 10 * time.Second
 	// whisperSpeech is how long the whisper an operator's phone hears before its keypress can
 	// take: "Chiamata per <category>, <Comune>: premere 1 per rispondere", about 5 s spoken.
@@ -42,6 +43,22 @@ const (
 // round's worth would only hold the sweep up.
 const maxExpiredOffers = 100
 
+// expirySweepBudget bounds how long one sweep keeps taking expired offers back. The sweep runs
+// inside RunSLA's round, and each offer it expires is dialled to the next operator there and
+// then, a REST request of up to offerRequestTimeout (more when Twilio refuses and the next
+// operator is tried): while Twilio hangs, a hundred of them would hold escalation, the drain and
+// the session sweep for many minutes. Past the budget the sweep stops taking offers back; the
+// rest stay as they are, still stale, for the next round, so a round spends at most the budget
+// plus one offer's attempts here. Handing the offers to goroutines instead would free the round
+// as well, but needs a bounded pool, one offer in flight per call, and waiting for them at
+// shutdown; a budget needs none, and expired offers are rare (a lost callback, a dead replica).
+const expirySweepBudget = 5 * time.Second
+
+// offerTimeouts are offerRequestTimeout and expirySweepBudget, which tests shorten.
+type offerTimeouts struct {
+	request, sweep time.Duration
+}
+
 // offerDeadline is how long after an offer was made no callback about it can still come: the
 // REST request that starts it, the operator's phone or browser ringing (voice.ring_seconds:
 // Twilio's <Dial timeout>), the whisper of a phone that answered, and the callbacks' delivery.
@@ -58,7 +75,8 @@ func (d *Desk) offerDeadline() time.Duration {
 // free operator. Each call is taken back by a compare-and-set under the assignment lock: with
 // several replicas sweeping at once one acts, and a call answered, put on hold, ended or offered
 // again meanwhile is left alone. The operator is not turned away: unlike a missed call, the
-// offer may never have rung. It returns the calls taken back.
+// offer may never have rung. Once expirySweepBudget is spent it takes no more offers back (the
+// next sweep does). It returns the calls taken back.
 func (d *Desk) ExpireOffers(ctx context.Context) ([]string, error) {
 	if d.calls == nil {
 		return nil, nil // nothing offers Twilio calls here
@@ -69,7 +87,14 @@ func (d *Desk) ExpireOffers(ctx context.Context) ([]string, error) {
 		return nil, err
 	}
 	var expired []string
-	for _, so := range stale {
+	// Wall-clock time, not d.now(): the budget is about how long the round is held.
+	began := time.Now()
+	for i, so := range stale {
+		if spent := time.Since(began); spent >= d.offerTimeouts.sweep {
+			d.o.Logger.Warn("the sweep of expired offers ran out of time: the next sweep takes the rest", "spent", spent,
+				"left", len(stale)-i)
+			break
+		}
 		if !twilioCallSid.MatchString(so.ExternalID) {
 			continue // a PBX's calls are its own to ring
 		}

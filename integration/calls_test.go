@@ -560,8 +560,9 @@ func TestOfferLeftByADeadReplicaReachesTheNextOperator(t *testing.T) {
 			t.Fatalf("late <Dial action>: %d %s", resp.StatusCode, body)
 		}
 		if resp, body := harness.PostTwilio(t, r.gw.URL, "/webhooks/twilio/voice/leg?"+q, url.Values{"AccountSid": {r.emu.AccountSID()},
-			"CallSid": {leg.Sid}, "ParentCallSid": {sid}, "CallStatus": {"in-progress"}}); resp.StatusCode != 200 {
-			t.Fatalf("late leg answer: %d %s", resp.StatusCode, body)
+			"CallSid": {leg.Sid}, "ParentCallSid": {sid}, "CallStatus": {"in-progress"}}); resp.StatusCode != 200 ||
+			!strings.Contains(body, "<Hangup/>") {
+			t.Fatalf("late leg answer: %d %s; want the late leg hung up", resp.StatusCode, body)
 		}
 		c = r.contact(id)
 		if c.Call.Status != "in-progress" || str(c.Call.AnsweredBy) != "bob" || str(c.Assignee) != "bob" {

@@ -63,7 +63,7 @@ func NewCalls(o CallsOptions) (*Calls, error) {
 		o.Timeout = DefaultSendTimeout
 	}
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	c := &Calls{o: o, rest: sendRestClient{accountSID: o.AccountSID, authToken: o.AuthToken, timeout: o.Timeout}}
+	c := &Calls{o: o, rest: sendRestClient{accountSID: o.AccountSID, authToken: o.AuthToken, timeout: o.Timeout, watchSent: true}}
 	if o.APIBaseURL != "" {
 		u, err := url.Parse(o.APIBaseURL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -163,7 +163,7 @@ func (c *Calls) CallBack(ctx context.Context, contactID, username, phone, citize
 	defer done()
 	call, err := api.CreateCall(params)
 	if err != nil {
-		return "", c.fail(ctx, err, rt.status)
+		return "", c.fail(ctx, err, &rt)
 	}
 	if call.Sid == nil {
 		return "", errors.New("twilio: the created call has no sid")
@@ -179,7 +179,7 @@ func (c *Calls) Hangup(ctx context.Context, callSid string) error {
 	api, done := c.rest.api(ctx, &rt)
 	defer done()
 	if _, err := api.UpdateCall(callSid, params); err != nil {
-		return c.fail(ctx, err, rt.status)
+		return c.fail(ctx, err, &rt)
 	}
 	return nil
 }
@@ -191,23 +191,34 @@ func (c *Calls) update(ctx context.Context, callSid, twiml string) error {
 	api, done := c.rest.api(ctx, &rt)
 	defer done()
 	if _, err := api.UpdateCall(callSid, params); err != nil {
-		return c.fail(ctx, err, rt.status)
+		return c.fail(ctx, err, &rt)
 	}
 	return nil
 }
 
-func (c *Calls) fail(ctx context.Context, err error, status int) error {
+// fail maps a REST call's failure for the desk: ErrCallGone for a call Twilio no longer has,
+// channels.ErrOutcomeUnknown when Twilio may have carried the request out all the same (it was
+// sent and no answer came: a timeout, a connection reset), and otherwise a definite refusal.
+func (c *Calls) fail(ctx context.Context, err error, rt *sendTransport) error {
+	unknown := rt.outcomeUnknown()
 	if ctx.Err() != nil {
-		return context.Cause(ctx)
+		err = context.Cause(ctx)
+		if unknown {
+			return fmt.Errorf("twilio: %w: %w", channels.ErrOutcomeUnknown, err)
+		}
+		return err
 	}
 	var rest *twclient.TwilioRestError
 	if errors.As(err, &rest) && (rest.Code == 21220 || rest.Status == http.StatusNotFound) {
 		return fmt.Errorf("%w: %s", ErrCallGone, rest.Message)
 	}
-	if status == http.StatusNotFound {
+	if rt.status == http.StatusNotFound {
 		return ErrCallGone
 	}
-	return fmt.Errorf("twilio: call update (HTTP %s): %w", strconv.Itoa(status), err)
+	if unknown {
+		return fmt.Errorf("twilio: call update (HTTP %s): %w: %w", strconv.Itoa(rt.status), channels.ErrOutcomeUnknown, err)
+	}
+	return fmt.Errorf("twilio: call update (HTTP %s): %w", strconv.Itoa(rt.status), err)
 }
 
 // ClientIdentity is the softphone identity of a user: Twilio Client identities are safest as

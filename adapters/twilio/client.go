@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	twclient "github.com/twilio/twilio-go/client"
@@ -23,7 +25,8 @@ import (
 // transport sends requests meant for api.twilio.com to APIBaseURL when one is configured (tests
 // point it at integration/twilioemu), reads each answer whole so that twilio-go, which does not
 // close error bodies, cannot leak connections, and remembers the HTTP status for the error
-// mapping when an error body is not Twilio JSON.
+// mapping when an error body is not Twilio JSON. For calls it also remembers whether the request
+// reached a connection (watchSent): a request that failed after that may have been carried out.
 
 // sendMaxResponseBytes bounds what is read of one answer; a Message resource is about 1 KiB.
 const sendMaxResponseBytes = 1 << 20
@@ -35,6 +38,8 @@ type sendRestClient struct {
 	apiBase    *url.URL // nil: the real api.twilio.com
 	transport  http.RoundTripper
 	timeout    time.Duration
+	// watchSent makes every call's transport note when its request is written (sendTransport.sent).
+	watchSent bool
 }
 
 // api returns a twilio-go API bound to ctx and to the timeout; rt records the call's HTTP
@@ -52,7 +57,7 @@ func (c *sendRestClient) client(ctx context.Context, rt *sendTransport) (tc *twc
 	} else {
 		callCtx, done = context.WithCancel(ctx)
 	}
-	*rt = sendTransport{ctx: callCtx, base: c.transport, apiBase: c.apiBase}
+	*rt = sendTransport{ctx: callCtx, base: c.transport, apiBase: c.apiBase, watchSent: c.watchSent}
 	tc = &twclient.Client{
 		Credentials: twclient.NewCredentials(c.accountSID, c.authToken),
 		HTTPClient: &http.Client{
@@ -71,6 +76,22 @@ type sendTransport struct {
 	base    http.RoundTripper
 	apiBase *url.URL
 	status  int // HTTP status of the last answer, 0 if none arrived
+	// watchSent: note in sent when the request's headers are written to a connection. From
+	// then on Twilio may have the request (the rest follows in the same flush), so a failure
+	// without an answer leaves its outcome unknown; before, nothing left this process (no
+	// connection, refused, or the context ended first). It is atomic because a request's write
+	// can outlive RoundTrip when the context ends.
+	watchSent bool
+	sent      atomic.Bool
+}
+
+// outcomeUnknown reports whether the request may have been carried out though no usable answer
+// came: it was written and no answer arrived, or an answer said yes (2xx) and could not be read.
+func (t *sendTransport) outcomeUnknown() bool {
+	if t.status == 0 {
+		return t.sent.Load()
+	}
+	return t.status/100 == 2
 }
 
 func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -78,7 +99,11 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, context.Cause(t.ctx)
 	}
 	// twilio-go's request has context.Background(): the call's context takes its place.
-	out := req.WithContext(t.ctx)
+	ctx := t.ctx
+	if t.watchSent {
+		ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteHeaders: func() { t.sent.Store(true) }})
+	}
+	out := req.WithContext(ctx)
 	if t.apiBase != nil {
 		u := *req.URL
 		u.Scheme = t.apiBase.Scheme

@@ -123,7 +123,8 @@ func TestDialActionOfAnExpiredOfferOnlyRequeuesTheCaller(t *testing.T) {
 }
 
 // An operator who presses 1 on the whisper of an offer that expired is hung up, not connected;
-// a browser leg's late answer is ignored without an error (Twilio does not retry it).
+// so is a browser that answers such an offer (its <Client url> document hangs the leg up before
+// Twilio bridges it). The standing offer's answers connect.
 func TestAnswersOfAnExpiredOfferAreNotTaken(t *testing.T) {
 	sink := &answerSink{current: "200"}
 	post := offerServer(t, &offerDesk{current: "200", queued: make(chan string, 4)}, sink)
@@ -137,8 +138,13 @@ func TestAnswersOfAnExpiredOfferAreNotTaken(t *testing.T) {
 		t.Fatalf("current whisper accept: %d %s; want connected", rec.Code, rec.Body)
 	}
 	leg := url.Values{"AccountSid": {sidsAccount}, "CallSid": {offerLegSid}, "ParentCallSid": {offerCallSid}, "CallStatus": {"in-progress"}}
-	if rec := post("/webhooks/twilio/voice/leg?contact=c1&offer=100&operator=anna", leg); rec.Code != http.StatusOK {
-		t.Fatalf("stale leg answer: %d %s; want 200", rec.Code, rec.Body)
+	if rec := post("/webhooks/twilio/voice/leg?contact=c1&offer=100&operator=anna", leg); rec.Code != http.StatusOK ||
+		!strings.Contains(rec.Body.String(), "<Hangup/>") {
+		t.Fatalf("stale browser answer: %d %s; want the browser's leg hung up", rec.Code, rec.Body)
+	}
+	if rec := post("/webhooks/twilio/voice/leg?contact=c1&offer=200&operator=anna", leg); rec.Code != http.StatusOK ||
+		strings.Contains(rec.Body.String(), "<Hangup/>") {
+		t.Fatalf("current browser answer: %d %s; want connected", rec.Code, rec.Body)
 	}
 	var offers []string
 	for _, ev := range sink.events {
@@ -147,8 +153,8 @@ func TestAnswersOfAnExpiredOfferAreNotTaken(t *testing.T) {
 		}
 		offers = append(offers, ev.Offer)
 	}
-	if got := strings.Join(offers, ","); got != "100,200,100" {
-		t.Fatalf("answers carried offers %s; want 100,200,100", got)
+	if got := strings.Join(offers, ","); got != "100,200,100,200" {
+		t.Fatalf("answers carried offers %s; want 100,200,100,200", got)
 	}
 }
 
@@ -195,6 +201,10 @@ func TestOfferNamesItselfInEveryCallbackURL(t *testing.T) {
 	}
 	if len(docs) != 2 {
 		t.Fatalf("%d REST updates", len(docs))
+	}
+	// The browser's answer runs the leg's document before the bridge, so a stale one is refused.
+	if want := `<Client url="` + sidsPublic + `/webhooks/twilio/voice/leg?`; !strings.Contains(docs[0], want) {
+		t.Errorf("the browser's <Client> runs no leg document (%s):\n%s", want, docs[0])
 	}
 	for i, want := range []struct {
 		offer string

@@ -95,15 +95,20 @@ func (w *Webhooks) voiceQueued(c echo.Context) error {
 	return w.render(c, "voice/connected.xml", nil)
 }
 
-// voiceLeg is the statusCallback of the operator's browser leg: its answer is the call's. An
-// answer to an offer that expired meanwhile is not taken (a status callback cannot refuse it).
+// voiceLeg is the <Client url> of the operator's browser leg: the document Twilio runs on the
+// leg once the browser answers, before it bridges the caller. The answer is the call's, unless
+// the offer expired meanwhile (the call went back to the queue, maybe to another operator): the
+// leg is then hung up, never bridged, as a phone's whisper is. Calls offered before the <Client
+// url> was used post here as the leg's statusCallback, where the TwiML answered is ignored.
 func (w *Webhooks) voiceLeg(c echo.Context) error {
 	f := c.Request().PostForm
 	if err := required(f, "CallSid", "CallStatus"); err != nil {
 		return err
 	}
 	if f.Get("CallStatus") == "in-progress" {
-		if err := w.answered(c, f.Get("ParentCallSid")); err != nil && !errors.Is(err, channels.ErrStaleOffer) {
+		if err := w.answered(c, f.Get("ParentCallSid")); errors.Is(err, channels.ErrStaleOffer) {
+			return w.render(c, "voice/whisper_refused.xml", nil)
+		} else if err != nil {
 			return err
 		}
 	}
