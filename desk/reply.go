@@ -66,6 +66,10 @@ func (d *Desk) ReplyVia(ctx context.Context, u store.User, contactID, body strin
 	if err != nil {
 		return channels.Message{}, err
 	}
+	// The subject is the contact's first message's: a tag it quotes (a mail naming an office
+	// token opened the contact) goes, since a token must reach its office alone and a reply
+	// never needs one.
+	rt.subject = channels.WithoutOfficeTokenTags(rt.subject)
 	if rt.channel == channels.SMS && utf8.RuneCountInString(body) > MaxSMSChars {
 		return channels.Message{}, badRequest("body_too_long", "an SMS reply holds at most %d characters", MaxSMSChars)
 	}

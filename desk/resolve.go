@@ -101,6 +101,13 @@ func (d *Desk) Resolve(ctx context.Context, u store.User, contactID string, r Re
 		if forward == nil {
 			return nil
 		}
+		// The office's answer joins the thread by this token when its mailer drops the
+		// In-Reply-To naming our forward (the store's threading).
+		token, err := d.o.Store.OfficeTokenTx(ctx, tx, c.ID, forward.To)
+		if err != nil {
+			return err
+		}
+		forward.Subject = channels.WithOfficeToken(forward.Subject, token)
 		if err := d.o.Store.InsertOutboundTx(ctx, tx, *forward); err != nil {
 			return err
 		}
@@ -177,8 +184,9 @@ type forwardItem struct {
 func forwardThread(msgs []channels.Message, d *Desk) []forwardItem {
 	out := make([]forwardItem, 0, len(msgs))
 	for _, m := range msgs {
+		// An earlier forward's token is for its own office: not one to show another.
 		it := forwardItem{When: m.CreatedAt.In(d.hours.Location()).Format("02/01/2006 15:04"), Direction: string(m.Direction),
-			From: m.From, To: m.To, Subject: m.Subject, Body: m.Body}
+			From: m.From, To: m.To, Subject: channels.WithoutOfficeTokenTags(m.Subject), Body: m.Body}
 		for _, a := range m.Attachments {
 			it.Attachments = append(it.Attachments, a.Filename)
 		}

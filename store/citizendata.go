@@ -78,6 +78,11 @@ func (s *Store) ExportCitizen(ctx context.Context, id string, sc Scope) (Citizen
 				return d, err
 			}
 			withoutOfficeThreadIDs(&full, c.Identities)
+			tokens, err := s.OfficeTokens(ctx, p.ID)
+			if err != nil {
+				return d, err
+			}
+			withoutOfficeTokens(&full, tokens)
 			d.Contacts = append(d.Contacts, full)
 		}
 		if next == "" {
@@ -130,6 +135,23 @@ func withoutOfficeThreadIDs(c *channels.Contact, identities []channels.Identity)
 			m.InReplyTo = ""
 		}
 		m.References = slices.DeleteFunc(m.References, func(r string) bool { return private[r] })
+	}
+}
+
+// withoutOfficeTokens takes, for an export handed to the citizen, the contact's office tokens
+// out of every subject and text of the thread: our forward's subject carries one, and the
+// office's answer quotes it. Like the Message-ID of our mail to the office, a token is what
+// lets the office's answer join the thread (threadByOfficeToken): it must reach the office alone.
+func withoutOfficeTokens(c *channels.Contact, tokens []string) {
+	if len(tokens) == 0 {
+		return
+	}
+	c.Subject = channels.WithoutOfficeTokens(c.Subject, tokens)
+	c.Body = channels.WithoutOfficeTokens(c.Body, tokens)
+	for i := range c.Messages {
+		m := &c.Messages[i]
+		m.Subject = channels.WithoutOfficeTokens(m.Subject, tokens)
+		m.Body = channels.WithoutOfficeTokens(m.Body, tokens)
 	}
 }
 

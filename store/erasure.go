@@ -399,8 +399,8 @@ func erasedText(col string) string {
 	return "CASE WHEN " + col + " = '' THEN '' ELSE '" + Erased + "' END"
 }
 
-// eraseContactsTx erases the texts, the citizen's addresses, the attachments and the recordings
-// of contacts, keeping what reports count. values are the erased identities and names, taken out
+// eraseContactsTx erases the texts, the citizen's addresses, the attachments, the recordings
+// and the office tokens of contacts, keeping what reports count. values are the erased identities and names, taken out
 // of the audit log's entries about the contacts.
 func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, values []string, now int64) (ErasureCounts, error) {
 	var c ErasureCounts
@@ -417,6 +417,11 @@ func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, value
 			if err := queueRecordingDeletions(ctx, tx, now, "id IN ("+ph+")", part); err != nil {
 				return c, err
 			}
+		}
+		// The office tokens go with the texts that carried them: an office's answer naming
+		// one later starts a contact of its own.
+		if _, err := tx.Exec(ctx, "DELETE FROM office_tokens WHERE contact_id IN ("+ph+")", part...); err != nil {
+			return c, err
 		}
 		ac, err := s.deleteAttachmentsTx(ctx, tx, "contact_id IN ("+ph+")", part)
 		if err != nil {
@@ -664,7 +669,7 @@ func (s *Store) scrubAuditTx(ctx context.Context, tx *Tx, contactIDs, citizenIDs
 }
 
 // erasureTables are the tables an erasure or a retention run changes.
-const erasureTables = "contacts, messages, citizens, identities, attachments, blobs, audit_log, subscribers, subscriber_consents, sms_optouts, alert_recipients, sms_commands, outbox, auto_reply_recipients, sms_confirmations"
+const erasureTables = "contacts, messages, office_tokens, citizens, identities, attachments, blobs, audit_log, subscribers, subscriber_consents, sms_optouts, alert_recipients, sms_commands, outbox, auto_reply_recipients, sms_confirmations"
 
 // RewriteFiles rewrites the tables erasures touch into new files (PostgreSQL VACUUM FULL), so
 // the bytes of erased rows, which a plain VACUUM leaves in the pages' free space, leave the

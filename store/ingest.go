@@ -140,9 +140,9 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	}
 	rec := channels.Receipt{CitizenID: citizenID}
 	var contactID string
-	if !created || in.InReplyTo != "" || len(in.References) > 0 {
+	if !created || in.InReplyTo != "" || len(in.References) > 0 || len(channels.OfficeTokensIn(in.Subject)) > 0 {
 		// A citizen seen for the first time has no SMS conversation to continue (an email
-		// reply may still come from a new address).
+		// reply, or an office's answer by its token, may still come from a new address).
 		var foreign string
 		if contactID, foreign, err = s.threadFor(ctx, tx, in, citizenID, now); err != nil {
 			return rec, err
@@ -276,7 +276,8 @@ func (s *Store) touchCitizen(ctx context.Context, tx *Tx, citizenID, name, comun
 const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente diverso, non unito): "
 
 // threadFor finds the contact an inbound message continues, or "".
-// Email, fax and PEC thread only on Message-ID headers, never on the subject; SMS continue the
+// Email, fax and PEC thread on Message-ID headers, and an office's answer also on the token we
+// put in the subject of our mail to it (never on the subject's words); SMS continue the
 // citizen's open conversation with the same number.
 //
 // A Message-ID is no secret (it travels in every copy, quote and forward of a message), so
@@ -290,6 +291,10 @@ const ForeignThreadNote = "in risposta a un messaggio del contatto (mittente div
 // DMARC p=none) a forged From naming the citizen's own ids, or our mail to another address,
 // stays out. Anyone refused gets a contact of their own, and the thread they named comes back
 // as foreign so the operator can see the link.
+//
+// Only when no id joins, the subject's office token may (threadByOfficeToken): many office
+// mailers drop In-Reply-To and References. It admits the same sender the Message-ID rule does,
+// the very address we wrote to, not forged; anyone else naming it is refused the same way.
 func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessage, citizenID string, now time.Time) (contactID, foreign string, err error) {
 	switch in.Channel {
 	case channels.Email, channels.Fax, channels.PEC:
@@ -326,7 +331,11 @@ func (s *Store) threadFor(ctx context.Context, tx *Tx, in channels.InboundMessag
 				foreign = cid
 			}
 		}
-		return "", foreign, nil
+		byToken, tokenForeign, err := threadByOfficeToken(ctx, tx, in)
+		if foreign == "" {
+			foreign = tokenForeign
+		}
+		return byToken, foreign, err
 	case channels.SMS:
 		var cid, status string
 		var resolvedAt sql.NullInt64
