@@ -88,7 +88,11 @@ func (s *Store) Ingest(ctx context.Context, req IngestRequest) (channels.Receipt
 
 func (s *Store) ingestOnce(ctx context.Context, req IngestRequest) (channels.Receipt, error) {
 	var rec channels.Receipt
-	err := s.Write(ctx, func(ctx context.Context, tx *Tx) error {
+	ctx, err := s.inLockOrder(ctx, req.In)
+	if err != nil {
+		return rec, err
+	}
+	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		var err error
 		rec, err = s.ingestTx(ctx, tx, req)
 		if err == nil && req.After != nil && !rec.Duplicate {
@@ -97,6 +101,33 @@ func (s *Store) ingestOnce(ctx context.Context, req IngestRequest) (channels.Rec
 		return err
 	})
 	return rec, err
+}
+
+// inLockOrder names, on PostgreSQL, the citizen whose row the message's ingest will lock
+// (touchCitizen), so that its batch locks citizens in id order (see sortByLockOrder). Read
+// before the batch, it may be out of date by then (a merge, a first message): that write then
+// merely runs out of order.
+func (s *Store) inLockOrder(ctx context.Context, in channels.InboundMessage) (context.Context, error) {
+	if s.dialect != Postgres || !in.Channel.Valid() {
+		return ctx, nil
+	}
+	citizenID, err := s.CitizenByIdentity(ctx, channels.IdentityFor(in.Channel, citizenAddress(in)))
+	if errors.Is(err, ErrNotFound) {
+		return ctx, nil
+	}
+	if err != nil {
+		return ctx, fmt.Errorf("store: the sender's citizen: %w", err)
+	}
+	return withLockOrder(ctx, citizenID), nil
+}
+
+// citizenAddress is the citizen's address of a message: its sender's, or for a call an
+// operator placed, the one called.
+func citizenAddress(in channels.InboundMessage) string {
+	if in.Direction == channels.Outbound {
+		return in.To
+	}
+	return in.From
 }
 
 func (s *Store) findExternal(ctx context.Context, ch channels.Kind, ext string) (contactID, messageID string, ok bool, err error) {
@@ -116,11 +147,7 @@ func (s *Store) ingestTx(ctx context.Context, tx *Tx, req IngestRequest) (channe
 	if in.Direction == "" {
 		in.Direction = channels.Inbound
 	}
-	// The citizen of a call an operator placed is the one called.
-	citizenAddr := in.From
-	if in.Direction == channels.Outbound {
-		citizenAddr = in.To
-	}
+	citizenAddr := citizenAddress(in)
 	if !in.Channel.Valid() {
 		return channels.Receipt{}, fmt.Errorf("store: unknown channel %q", in.Channel)
 	}

@@ -81,6 +81,9 @@ type groupWriter struct {
 	lastMain atomic.Int64
 	// mainLatency is how long the main lane's recent writes took, from queued to answered.
 	mainLatency latencyWindow
+	// early is a main-lane write that arrived while a batch ran but locks a citizen before
+	// the batch's last (see joinLate): it opens the next batch. Only loop touches it.
+	early *writeReq
 }
 
 func (w *groupWriter) addPending(d int) {
@@ -214,9 +217,12 @@ func (w *groupWriter) loop() {
 	batch := make([]*writeReq, 0, w.max)
 	var carried []*writeReq
 	reqs, bulk := w.reqs, w.bulk
-	for reqs != nil || bulk != nil || len(carried) > 0 {
+	for reqs != nil || bulk != nil || len(carried) > 0 || w.early != nil {
 		batch = batch[:0]
-		if len(carried) == 0 {
+		if w.early != nil {
+			batch = append(batch, w.early)
+			w.early = nil
+		} else if len(carried) == 0 {
 			// Wait for the first write of either lane.
 			select {
 			case r, ok := <-reqs:
@@ -236,6 +242,9 @@ func (w *groupWriter) loop() {
 		var closed bool
 		if batch, closed = fill(batch, reqs, w.max); closed {
 			reqs = nil
+		}
+		if w.s.dialect == Postgres {
+			sortByLockOrder(batch)
 		}
 		room := min(w.max, bulkAlone) - len(batch)
 		if len(batch) > 1 || (len(batch) == 1 && !isBulk(batch[0].ctx)) {
@@ -373,6 +382,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 	tx := &Tx{s: w.s, tx: sqlTx, shared: true}
 	ran = len(batch)
 	bulkRan := 0
+	lastLock := ""
 	for i, r := range batch {
 		if isBulk(r.ctx) && i < plainUntil {
 			// Every batch runs at least one bulk write, so that a steady stream of
@@ -383,6 +393,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 			}
 			bulkRan++
 		}
+		lastLock = max(lastLock, r.lockOrder())
 		wctx, wcancel := w.writeContext(ctx, r)
 		if i < plainUntil {
 			err := r.fn(wctx, tx)
@@ -413,7 +424,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 		}
 	}
 	if plainUntil == len(batch) {
-		joined, err := w.joinLate(ctx, tx, ran)
+		joined, err := w.joinLate(ctx, tx, ran, lastLock)
 		if len(joined) > 0 {
 			batch = slices.Concat(batch[:ran], joined, batch[ran:])
 			ran += len(joined)
@@ -435,8 +446,10 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 // of their own. A webhook arriving while a batch carries a bulk write thus waits for one sync,
 // not two; under a steady stream of webhooks batches grow and commits (a sync and the shared
 // index pages each) are fewer. It stops at the first failure, which is the last write joined.
-func (w *groupWriter) joinLate(ctx context.Context, tx *Tx, ran int) (joined []*writeReq, err error) {
-	for ran+len(joined) < w.max {
+// On PostgreSQL it also stops at a write that locks a citizen before lastLock, the last the
+// batch locked (see sortByLockOrder): that write opens the next batch instead.
+func (w *groupWriter) joinLate(ctx context.Context, tx *Tx, ran int, lastLock string) (joined []*writeReq, err error) {
+	for ran+len(joined) < w.max && w.early == nil {
 		var r *writeReq
 		select {
 		case r = <-w.reqs: // nil once the lane is closed
@@ -445,6 +458,11 @@ func (w *groupWriter) joinLate(ctx context.Context, tx *Tx, ran int) (joined []*
 		if r == nil {
 			return joined, nil
 		}
+		if w.s.dialect == Postgres && !joinsInLockOrder(r, lastLock) {
+			w.early = r
+			return joined, nil
+		}
+		lastLock = max(lastLock, r.lockOrder())
 		joined = append(joined, r)
 		wctx, wcancel := w.writeContext(ctx, r)
 		err := r.fn(wctx, tx)

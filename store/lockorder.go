@@ -1,0 +1,64 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"slices"
+)
+
+// On PostgreSQL a batch of the group writer carries many people's writes in one transaction,
+// and an ingest locks its citizen's row (touchCitizen) and then its contact's. Batches run
+// their writes in the order they came, so two replicas' batches (or a batch and a merge, which
+// locks its two citizens in id order) could each hold a citizen the other waited for: a
+// deadlock, which PostgreSQL breaks only after deadlock_timeout (a second), and which after a
+// few reruns reached a webhook as an error. A write that names the citizen row it locks first
+// (withLockOrder) therefore runs in its batch in citizen id order, the order merges, erasures
+// and retention lock citizens in: every lock on a citizen's row is then taken in one order, and
+// a contact's only under its citizen's.
+//
+// Ids are UUIDs (NewID): lowercase hex with dashes in fixed places, ordered alike by Go and by
+// the database's collation, whose order merges and retention take their rows in.
+
+// lockOrderKey marks a context whose write locks a citizen's row first (see withLockOrder).
+type lockOrderKey struct{}
+
+// withLockOrder names the citizen whose row ctx's write locks first.
+func withLockOrder(ctx context.Context, citizenID string) context.Context {
+	if citizenID == "" {
+		return ctx
+	}
+	return context.WithValue(ctx, lockOrderKey{}, citizenID)
+}
+
+// lockOrder is the citizen whose row r locks first, or "" for a write that names none.
+func (r *writeReq) lockOrder() string {
+	id, _ := r.ctx.Value(lockOrderKey{}).(string)
+	return id
+}
+
+// sortByLockOrder puts a batch's writes in citizen id order, those that name no citizen last,
+// and each in the order it came among its equals. A write naming none is mostly the first
+// message of a new citizen, whose id, a UUIDv7, comes after every older one's: when another
+// replica created that citizen meanwhile, the row it locks is the newest.
+func sortByLockOrder(batch []*writeReq) {
+	slices.SortStableFunc(batch, func(a, b *writeReq) int {
+		x, y := a.lockOrder(), b.lockOrder()
+		switch {
+		case x == y:
+			return 0
+		case x == "":
+			return 1
+		case y == "":
+			return -1
+		}
+		return cmp.Compare(x, y)
+	})
+}
+
+// joinsInLockOrder reports whether a write arriving while a batch ran may join it after its
+// writes in lock order up to last: one that names a citizen before last waits for the next
+// batch, where it runs in order.
+func joinsInLockOrder(r *writeReq, last string) bool {
+	order := r.lockOrder()
+	return order == "" || order >= last
+}
