@@ -11,6 +11,7 @@ import (
 	"github.com/sportello/sportello/ingest"
 	"github.com/sportello/sportello/router"
 	"github.com/sportello/sportello/store"
+	"golang.org/x/sync/errgroup"
 )
 
 // maxBacklog bounds how many waiting contacts one drain considers: a drain hands out at most
@@ -200,12 +201,37 @@ func (d *Desk) Drain(ctx context.Context, only string) ([]router.Assignment, err
 	}
 	for _, a := range made {
 		d.publish(ctx, events.ContactUpdated, a.ContactID, comuni[a.ContactID])
-		d.offerCall(ctx, a.ContactID, a.Username, maxOfferAttempts)
 	}
+	d.offerAll(ctx, made)
 	if len(made) > 0 {
 		d.publish(ctx, events.QueueChanged, "", nil)
 	}
 	return made, nil
+}
+
+// maxConcurrentOffers bounds the calls one drain dials at once. A drain hands the backlog to
+// every free operator, and each call's offer is a REST request of up to offerRequestTimeout:
+// dialled one after the other, a hanging Twilio would hold the SLA round (or the request of an
+// operator coming back available) for that timeout once per call.
+const maxConcurrentOffers = 8
+
+// offerAll dials the operators of the calls among made (offerCall leaves anything else alone),
+// several at once: each is its own call and operator, and each offer's outcome is settled
+// under the assignment lock (offerCall, offerToNext).
+func (d *Desk) offerAll(ctx context.Context, made []router.Assignment) {
+	if len(made) == 1 {
+		d.offerCall(ctx, made[0].ContactID, made[0].Username, maxOfferAttempts)
+		return
+	}
+	var g errgroup.Group
+	g.SetLimit(maxConcurrentOffers)
+	for _, a := range made {
+		g.Go(func() error {
+			d.offerCall(ctx, a.ContactID, a.Username, maxOfferAttempts)
+			return nil
+		})
+	}
+	_ = g.Wait() // offerCall logs its own failures and returns nothing
 }
 
 // Assign gives a contact to a user. Supervisors and admins assign to anyone who may see the
