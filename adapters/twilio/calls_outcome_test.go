@@ -63,6 +63,8 @@ func TestOfferFailuresTellAnUnknownOutcomeFromARefusal(t *testing.T) {
 		{"HTTP 500", answering(http.StatusInternalServerError, `{"code":20500,"message":"Internal Server Error","status":500}`), false},
 		{"HTTP 400", answering(http.StatusBadRequest, `{"code":21201,"message":"No 'To' number is specified","status":400}`), false},
 		{"HTTP 503 without JSON", answering(http.StatusServiceUnavailable, `<html>busy</html>`), false},
+		{"HTTP 502 from a proxy", answering(http.StatusBadGateway, `<html>bad gateway</html>`), true},
+		{"HTTP 504 from a proxy", answering(http.StatusGatewayTimeout, `<html>gateway timeout</html>`), true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			api := httptest.NewServer(tc.handler)
