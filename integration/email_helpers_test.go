@@ -217,3 +217,32 @@ func (s *emailRelaySession) Data(rd io.Reader) error {
 }
 func (s *emailRelaySession) Reset()        {}
 func (s *emailRelaySession) Logout() error { return nil }
+
+// annaForwarded is where the office-threading tests start: Anna mailed the Comune di Firenze
+// (Message-ID annaMsgID) and an admin forwarded her contact to its Polizia Municipale.
+type annaForwarded struct {
+	gw    *harness.Gateway
+	relay *emailRelay
+	token string // the admin's
+	addr  string // the gateway's SMTP door
+	anna  channels.Contact
+	fwd   emailRelayed // the forward, as the office received it
+}
+
+func forwardAnnasMail(t *testing.T, d store.Dialect, admin, annaMsgID string) annaForwarded {
+	t.Helper()
+	relay := startEmailRelay(t)
+	gw := startEmailGateway(t, d, "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+relay.Addr+"\n")
+	token := gw.User(t, admin, store.RoleAdmin)
+	addr := gw.G.SMTPAddr()
+	if err := sendSMTP(t, addr, "anna@example.it", "urp@comune.fi.it",
+		citizenMail(annaMsgID, "Anna <anna@example.it>", "urp@comune.fi.it", "Multa via Roma", "Ho ricevuto una multa che non è mia.")); err != nil {
+		t.Fatal(err)
+	}
+	anna := contactsOf(t, gw, token, channels.Email)[0]
+	if code := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+anna.ID+"/resolve", token,
+		map[string]string{"outcome": "forwarded_email", "category": "contravvenzioni", "office": "polizia-municipale"}, nil); code/100 != 2 {
+		t.Fatalf("forward: %d", code)
+	}
+	return annaForwarded{gw: gw, relay: relay, token: token, addr: addr, anna: anna, fwd: relay.Wait(t, 1)[0]}
+}

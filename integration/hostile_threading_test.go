@@ -22,21 +22,8 @@ func withThreadHeaders(msg, id string) string {
 // Message-ID.
 func TestMailThreadsOnlyFromItsOwnPeople(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
-		relay := startEmailRelay(t)
-		gw := startEmailGateway(t, d, "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+relay.Addr+"\n")
-		token := gw.User(t, "admin-thr", store.RoleAdmin)
-		addr := gw.G.SMTPAddr()
-
-		if err := sendSMTP(t, addr, "anna@example.it", "urp@comune.fi.it",
-			citizenMail("multa-anna@example.it", "Anna <anna@example.it>", "urp@comune.fi.it", "Multa via Roma", "Ho ricevuto una multa che non è mia.")); err != nil {
-			t.Fatal(err)
-		}
-		anna := contactsOf(t, gw, token, channels.Email)[0]
-		if code := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+anna.ID+"/resolve", token,
-			map[string]string{"outcome": "forwarded_email", "category": "contravvenzioni", "office": "polizia-municipale"}, nil); code/100 != 2 {
-			t.Fatalf("forward: %d", code)
-		}
-		fwd := relay.Wait(t, 1)[0]
+		f := forwardAnnasMail(t, d, "admin-thr", "multa-anna@example.it")
+		gw, token, addr, anna, fwd := f.gw, f.token, f.addr, f.anna, f.fwd
 		if fwd.To != "pm@comune.fi.it" {
 			t.Fatalf("forwarded to %s", fwd.To)
 		}

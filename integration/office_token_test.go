@@ -32,21 +32,8 @@ func relayedSubject(t *testing.T, m emailRelayed) string {
 // From with the same subject does not. The reply to Anna and her export carry no token.
 func TestOfficeAnswerWithoutThreadHeadersJoinsByToken(t *testing.T) {
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
-		relay := startEmailRelay(t)
-		gw := startEmailGateway(t, d, "email:\n  from: \"Linea Comune <noreply@055055.example>\"\n  relay: "+relay.Addr+"\n")
-		token := gw.User(t, "admin-tok", store.RoleAdmin)
-		addr := gw.G.SMTPAddr()
-
-		if err := sendSMTP(t, addr, "anna@example.it", "urp@comune.fi.it",
-			citizenMail("multa-tok@example.it", "Anna <anna@example.it>", "urp@comune.fi.it", "Multa via Roma", "Ho ricevuto una multa che non è mia.")); err != nil {
-			t.Fatal(err)
-		}
-		anna := contactsOf(t, gw, token, channels.Email)[0]
-		if code := harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+anna.ID+"/resolve", token,
-			map[string]string{"outcome": "forwarded_email", "category": "contravvenzioni", "office": "polizia-municipale"}, nil); code/100 != 2 {
-			t.Fatalf("forward: %d", code)
-		}
-		fwd := relay.Wait(t, 1)[0]
+		f := forwardAnnasMail(t, d, "admin-tok", "multa-tok@example.it")
+		gw, relay, token, addr, anna, fwd := f.gw, f.relay, f.token, f.addr, f.anna, f.fwd
 		fwdSubject := relayedSubject(t, fwd)
 		tokens := channels.OfficeTokensIn(fwdSubject)
 		if fwd.To != "pm@comune.fi.it" || len(tokens) != 1 {

@@ -38,18 +38,7 @@ func TestExportCitizenLeavesOutTheForwardsMessageID(t *testing.T) {
 		if r, err := s.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: in}); err != nil || r.ContactID != annaContact {
 			t.Fatalf("the office's answer: %+v %v", r, err)
 		}
-		c, err := s.GetContact(ctx, annaContact, store.Scope{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := s.ExportCitizen(ctx, c.Citizen.ID, store.Scope{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := json.Marshal(d.Contacts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := exportedContacts(t, s, annaContact)
 		if strings.Contains(string(raw), forward) {
 			t.Errorf("the export holds the forward's Message-ID %s:\n%s", forward, raw)
 		}
@@ -59,4 +48,23 @@ func TestExportCitizenLeavesOutTheForwardsMessageID(t *testing.T) {
 			}
 		}
 	})
+}
+
+// exportedContacts is the contacts of the export of contactID's citizen, as JSON.
+func exportedContacts(t *testing.T, s *store.Store, contactID string) []byte {
+	t.Helper()
+	ctx := context.Background()
+	c, err := s.GetContact(ctx, contactID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.ExportCitizen(ctx, c.Citizen.ID, store.Scope{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(d.Contacts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }

@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,18 +231,7 @@ func TestExportCitizenLeavesOutTheOfficeToken(t *testing.T) {
 		if r, err := s.Ingest(ctx, store.IngestRequest{Comune: "firenze", In: in}); err != nil || r.ContactID != anna {
 			t.Fatalf("the office's answer: %+v %v", r, err)
 		}
-		c, err := s.GetContact(ctx, anna, store.Scope{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d, err := s.ExportCitizen(ctx, c.Citizen.ID, store.Scope{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		raw, err := json.Marshal(d.Contacts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := exportedContacts(t, s, anna)
 		if strings.Contains(strings.ToUpper(string(raw)), token) {
 			t.Errorf("the export holds the office token %s:\n%s", token, raw)
 		}
