@@ -476,6 +476,7 @@ func isE164(s string) bool {
 // phone or browser rings; answering resumes the conversation). Talk time runs on through the
 // hold: the caller is still being served. When the provider refuses either move the call stays
 // as it was (in progress, or on hold) and the answer is 502 provider_error: the operator retries.
+// A resume whose request got no answer stands, offered to the operator (see dialOperator).
 func (d *Desk) Hold(ctx context.Context, u store.User, contactID string, hold bool) error {
 	if d.calls == nil {
 		return fail(503, "channel_unavailable", "no voice provider is configured")

@@ -342,6 +342,36 @@ func TestResumeFailureKeepsTheCallOnHoldForARetry(t *testing.T) {
 	})
 }
 
+// Resuming a held call whose request to the provider got no answer (timed out, or the
+// connection broke after sending): Twilio may be ringing the operator, so the resume stands,
+// offered to them, and is not put back on hold (a second resume would ring them twice).
+func TestResumeWithAnUnknownOutcomeStandsOffered(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		f, calls := newCallFixture(t, s)
+		anna := f.availableOperator("anna")
+		sid := callSid()
+		id := f.ringingCall(sid, "+393471234568")
+		f.queueCall(sid, id)
+		f.answerCall(sid, "anna")
+		if err := f.d.Hold(ctx, anna, id, true); err != nil {
+			t.Fatal(err)
+		}
+		calls.failWith = fmt.Errorf("twilio: %w: %w", channels.ErrOutcomeUnknown, context.DeadlineExceeded)
+		calls.failNext(1)
+		if err := f.d.Hold(ctx, anna, id, false); err != nil {
+			t.Fatalf("a resume with an unknown outcome answered %v; want it to stand", err)
+		}
+		if lc := f.liveCall(id); lc.Status != "offered" || lc.Assignee != "anna" {
+			t.Fatalf("after the resume: call %s, held by %q; want offered to anna", lc.Status, lc.Assignee)
+		}
+		if tried := calls.tried(); !slices.Equal(tried, []string{"anna", "anna"}) {
+			t.Fatalf("offers tried %v; want anna's first answer and her resume, nobody else", tried)
+		}
+	})
+}
+
 // A supervisor (or an operator claiming) may give a queued call only to an operator who can
 // answer it now: available and on no other call (409 otherwise, nothing dialled). Other
 // contacts are assigned as before, whatever the operator's presence.
