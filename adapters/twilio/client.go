@@ -88,10 +88,10 @@ type sendTransport struct {
 // outcomeUnknown reports whether the request may have been carried out though no usable answer
 // came: it was written and no answer arrived, or an answer said yes (2xx) and could not be read.
 func (t *sendTransport) outcomeUnknown() bool {
-	switch {
-	case t.status == 0:
+	switch t.status {
+	case 0:
 		return t.sent.Load()
-	case t.status == http.StatusBadGateway, t.status == http.StatusGatewayTimeout:
+	case http.StatusBadGateway, http.StatusGatewayTimeout:
 		// A proxy in front of Twilio's API (its edge, ours) answered for it: the request may
 		// have reached the API and been carried out behind that answer.
 		return true
