@@ -400,8 +400,8 @@ func erasedText(col string) string {
 }
 
 // eraseContactsTx erases the texts, the citizen's addresses, the attachments, the recordings
-// and the office tokens of contacts, keeping what reports count. values are the erased identities and names, taken out
-// of the audit log's entries about the contacts.
+// and the office tokens of contacts, keeping what reports count. values are the erased
+// identities and names, taken out of the audit log's entries about the contacts.
 func (s *Store) eraseContactsTx(ctx context.Context, tx *Tx, ids []string, values []string, now int64) (ErasureCounts, error) {
 	var c ErasureCounts
 	for start := 0; start < len(ids); start += 400 {
