@@ -50,9 +50,11 @@ type Gateway struct {
 	workers   *river.Workers
 	surfaces  []web.Surface
 	closeJobs func()
-	pools     pools // connection budgets on PostgreSQL (pools.go)
-	services  []service
-	periodic  []*river.PeriodicJob
+	// notifier relays Events to the other replicas on PostgreSQL (nil on SQLite).
+	notifier *events.BatchingNotifier
+	pools    pools // connection budgets on PostgreSQL (pools.go)
+	services []service
+	periodic []*river.PeriodicJob
 
 	// Desk performs operator actions for the API and the inbox (built by wireRouting).
 	Desk *desk.Desk
@@ -97,12 +99,15 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 	}
 	g.Events = g.Hub
 	if g.Store.Dialect() == store.Postgres {
-		g.Events = &events.Notifier{DB: g.Store.DB()}
+		g.notifier = events.NewBatchingNotifier(g.Store.DB(), log)
+		g.Events = g.notifier
 	}
 	if err := g.openPools(ctx); err != nil {
+		g.closeNotifier()
 		return nil, errors.Join(err, g.pools.close(), g.Store.Close())
 	}
 	if err := g.wire(ctx); err != nil {
+		g.closeNotifier()
 		return nil, errors.Join(err, g.pools.close(), g.Store.Close())
 	}
 	return g, nil
@@ -287,8 +292,16 @@ func (g *Gateway) Close() error {
 	if g.closeJobs != nil {
 		g.closeJobs()
 	}
+	g.closeNotifier() // after everything that publishes, before the database closes
 	if err := g.pools.close(); err != nil {
 		g.Log.Warn("closing the connection pools", "err", err)
 	}
 	return g.Store.Close()
+}
+
+// closeNotifier sends the live events still queued for the other replicas and stops.
+func (g *Gateway) closeNotifier() {
+	if g.notifier != nil {
+		g.notifier.Close()
+	}
 }
