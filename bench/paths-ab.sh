@@ -5,6 +5,7 @@
 # mails over 8 connections, with smtpload's DNS server as the resolver). Prints each round's
 # rate, p99 and the server's CPU a message (from /proc/PID/stat).
 # Usage: bench/paths-ab.sh ROUNDS BIN_A BIN_B   (binaries built with go build ./cmd/sportello)
+# KINDS="sms-postgres" bench/paths-ab.sh ... runs only those paths (default: sms sms-postgres smtp).
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +56,7 @@ YAML
   if [[ -n $name ]]; then psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE $name" >/dev/null; fi
 }
 "$tools/smtpload" dns -listen 127.0.0.1:5354 >/dev/null 2>&1 &
-for kind in sms sms-postgres smtp; do
+for kind in ${KINDS:-sms sms-postgres smtp}; do
   for r in $(seq 1 "$rounds"); do
     round "$kind" "$a" "A r$r"
     round "$kind" "$b" "B r$r"
