@@ -311,6 +311,19 @@ func TestOffersThatKeepFailingStopAndWaitForTheDrain(t *testing.T) {
 	})
 }
 
+// heldCall is a call from the citizen's number that op answered and put on hold.
+func (f *fixture) heldCall(op store.User, from string) string {
+	f.t.Helper()
+	sid := callSid()
+	id := f.ringingCall(sid, from)
+	f.queueCall(sid, id)
+	f.answerCall(sid, op.Username)
+	if err := f.d.Hold(context.Background(), op, id, true); err != nil {
+		f.t.Fatal(err)
+	}
+	return id
+}
+
 // Resuming a held call when the provider fails: the operator is told (502 provider_error), the
 // call stays on hold and theirs, and resuming again offers it.
 func TestResumeFailureKeepsTheCallOnHoldForARetry(t *testing.T) {
@@ -319,13 +332,7 @@ func TestResumeFailureKeepsTheCallOnHoldForARetry(t *testing.T) {
 		ctx := context.Background()
 		f, calls := newCallFixture(t, s)
 		anna := f.availableOperator("anna")
-		sid := callSid()
-		id := f.ringingCall(sid, "+393471234567")
-		f.queueCall(sid, id)
-		f.answerCall(sid, "anna")
-		if err := f.d.Hold(ctx, anna, id, true); err != nil {
-			t.Fatal(err)
-		}
+		id := f.heldCall(anna, "+393471234567")
 		calls.failNext(1)
 		if st, code := deskCode(t, f.d.Hold(ctx, anna, id, false)); st != 502 || code != "provider_error" {
 			t.Fatalf("a resume the provider refused answered %d %s; want 502 provider_error", st, code)
@@ -351,13 +358,7 @@ func TestResumeWithAnUnknownOutcomeStandsOffered(t *testing.T) {
 		ctx := context.Background()
 		f, calls := newCallFixture(t, s)
 		anna := f.availableOperator("anna")
-		sid := callSid()
-		id := f.ringingCall(sid, "+393471234568")
-		f.queueCall(sid, id)
-		f.answerCall(sid, "anna")
-		if err := f.d.Hold(ctx, anna, id, true); err != nil {
-			t.Fatal(err)
-		}
+		id := f.heldCall(anna, "+393471234568")
 		calls.failWith = fmt.Errorf("twilio: %w: %w", channels.ErrOutcomeUnknown, context.DeadlineExceeded)
 		calls.failNext(1)
 		if err := f.d.Hold(ctx, anna, id, false); err != nil {
