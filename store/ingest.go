@@ -104,16 +104,17 @@ func (s *Store) ingestOnce(ctx context.Context, req IngestRequest) (channels.Rec
 }
 
 // inLockOrder names, on PostgreSQL, the citizen whose row the message's ingest will lock
-// (touchCitizen), so that its batch locks citizens in id order (see sortByLockOrder). Read
-// before the batch, it may be out of date by then (a merge, a first message): that write then
-// merely runs out of order.
+// (touchCitizen), or for a sender without one the identity it will insert, so that its batch
+// takes them in order (see sortByLockOrder). Read before the batch, it may be out of date by
+// then (a merge, a first message): that write then merely runs out of order.
 func (s *Store) inLockOrder(ctx context.Context, in channels.InboundMessage) (context.Context, error) {
 	if s.dialect != Postgres || !in.Channel.Valid() {
 		return ctx, nil
 	}
-	citizenID, err := s.CitizenByIdentity(ctx, channels.IdentityFor(in.Channel, citizenAddress(in)))
+	id := channels.IdentityFor(in.Channel, citizenAddress(in))
+	citizenID, err := s.CitizenByIdentity(ctx, id)
 	if errors.Is(err, ErrNotFound) {
-		return ctx, nil
+		return withLockOrder(ctx, newSenderLockOrder(id)), nil
 	}
 	if err != nil {
 		return ctx, fmt.Errorf("store: the sender's citizen: %w", err)

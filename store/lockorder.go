@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"context"
 	"slices"
+
+	"github.com/sportello/sportello/channels"
 )
 
 // On PostgreSQL a batch of the group writer carries many people's writes in one transaction,
@@ -30,16 +32,26 @@ func withLockOrder(ctx context.Context, citizenID string) context.Context {
 	return context.WithValue(ctx, lockOrderKey{}, citizenID)
 }
 
+// newSenderLockOrder is the lock order of a message from a sender no citizen has yet: its
+// first lock is the identity's key, which it inserts (with a new citizen no one else knows).
+// Batches running side by side (replicas, or one replica's writers) that insert the same new
+// identities, or the same provider ids from them, in different orders would each wait for a
+// key the other inserted: these writes come after every citizen id ("~" sorts after UUIDs'
+// hex digits and dashes), ordered by the identity among themselves.
+func newSenderLockOrder(id channels.Identity) string {
+	return "~" + string(id.Kind) + ":" + id.Value
+}
+
 // lockOrder is the citizen whose row r locks first, or "" for a write that names none.
 func (r *writeReq) lockOrder() string {
 	id, _ := r.ctx.Value(lockOrderKey{}).(string)
 	return id
 }
 
-// sortByLockOrder puts a batch's writes in citizen id order, those that name no citizen last,
-// and each in the order it came among its equals. A write naming none is mostly the first
-// message of a new citizen, whose id, a UUIDv7, comes after every older one's: when another
-// replica created that citizen meanwhile, the row it locks is the newest.
+// sortByLockOrder puts a batch's writes in citizen id order, then the first messages of new
+// senders by identity (newSenderLockOrder), then those that name nothing, each in the order it
+// came among its equals. A new sender's citizen, a UUIDv7, comes after every older one's: when
+// another batch created that citizen meanwhile, the row it locks is the newest.
 func sortByLockOrder(batch []*writeReq) {
 	slices.SortStableFunc(batch, func(a, b *writeReq) int {
 		x, y := a.lockOrder(), b.lockOrder()
