@@ -43,6 +43,9 @@ type Options struct {
 	MaxBatch int
 	// MaxOpenConns bounds the PostgreSQL pool (default 40); SQLite ignores it.
 	MaxOpenConns int
+	// Writers is how many group commits run at once on PostgreSQL, each on a connection of
+	// the pool (default: a third of MaxOpenConns, at most 4). SQLite has one writer.
+	Writers int
 	// Now is the clock; tests set it.
 	Now func() time.Time
 	// UndecidedComuni: users scoped to one of these comuni also see the contacts whose comune
@@ -50,6 +53,17 @@ type Options struct {
 	UndecidedComuni []string
 	// Logger gets what background work fails at (SQLite's checkpoints); default slog.Default().
 	Logger *slog.Logger
+}
+
+// writers is Writers with its default. A PostgreSQL batch spends most of its time waiting
+// for the server's answers, one statement after the other; batches side by side keep the
+// server busy while one waits (BENCHMARKS.md, issue 14). A third of the pool leaves the rest
+// for reads.
+func (o Options) writers() int {
+	if o.Writers > 0 {
+		return o.Writers
+	}
+	return min(4, max(1, o.MaxOpenConns/3))
 }
 
 func (o Options) onCheckpointError() func(error) {
@@ -158,13 +172,15 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// Group commit on both databases: measured under 32 concurrent writers, batching made
 	// PostgreSQL's ingest 2.7 times faster than one transaction per write (fewer commits and
 	// WAL flushes); replicas batch independently.
-	batch := opts.MaxBatch
+	batch, writers := opts.MaxBatch, 1
 	if s.dialect == SQLite {
 		if err := s.stmts.prepare(ctx, s.db, hotQueries); err != nil && !isMissingTable(err) {
 			return nil, errors.Join(err, s.closeDBs())
 		}
+	} else {
+		writers = opts.writers()
 	}
-	s.writer = newGroupWriter(s, batch)
+	s.writer = newGroupWriter(s, batch, writers)
 	return s, nil
 }
 

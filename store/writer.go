@@ -81,8 +81,14 @@ type groupWriter struct {
 	lastMain atomic.Int64
 	// mainLatency is how long the main lane's recent writes took, from queued to answered.
 	mainLatency latencyWindow
+}
+
+// batchLoop forms and commits batches, one at a time. SQLite has one (one writer
+// connection); PostgreSQL runs several side by side (see Options.Writers), as replicas do.
+type batchLoop struct {
+	*groupWriter
 	// early is a main-lane write that arrived while a batch ran but locks a citizen before
-	// the batch's last (see joinLate): it opens the next batch. Only loop touches it.
+	// the batch's last (see joinLate): it opens this loop's next batch.
 	early *writeReq
 }
 
@@ -106,13 +112,22 @@ func (w *groupWriter) idleSignal() chan struct{} {
 	return w.idle
 }
 
-func newGroupWriter(s *Store, max int) *groupWriter {
-	w := &groupWriter{s: s, max: max, reqs: make(chan *writeReq, 4*max), bulk: make(chan *writeReq, 4*max), stopped: make(chan struct{})}
-	if max > 1 {
-		go w.loop()
-	} else {
+// newGroupWriter starts loops batch loops (at least one) taking writes from the same lanes;
+// with max 1 there is none, and every write runs alone (direct).
+func newGroupWriter(s *Store, maxBatch, loops int) *groupWriter {
+	w := &groupWriter{s: s, max: maxBatch, reqs: make(chan *writeReq, 4*maxBatch), bulk: make(chan *writeReq, 4*maxBatch), stopped: make(chan struct{})}
+	if maxBatch <= 1 {
 		close(w.stopped)
+		return w
 	}
+	var running sync.WaitGroup
+	for range max(loops, 1) {
+		running.Go((&batchLoop{groupWriter: w}).loop)
+	}
+	go func() {
+		running.Wait()
+		close(w.stopped)
+	}()
 	return w
 }
 
@@ -212,8 +227,7 @@ func (w *groupWriter) close() {
 // writes, bulkShare of them while main writes are waiting, up to bulkAlone when none are.
 // Bulk writes a batch left unrun for a main write that arrived meanwhile (see runBatch) come
 // first among the bulk writes of the batches that follow.
-func (w *groupWriter) loop() {
-	defer close(w.stopped)
+func (w *batchLoop) loop() {
 	batch := make([]*writeReq, 0, w.max)
 	var carried []*writeReq
 	reqs, bulk := w.reqs, w.bulk
@@ -294,7 +308,7 @@ func fill(batch []*writeReq, lane chan *writeReq, n int) ([]*writeReq, bool) {
 // just succeeded), the writes after it, which have not run yet, each inside a savepoint, so
 // any further failure is undone alone. A batch thus costs one commit whatever fails in it
 // (before, a failure reran every write in a transaction and a sync of its own).
-func (w *groupWriter) commit(batch []*writeReq) (left []*writeReq) {
+func (w *batchLoop) commit(batch []*writeReq) (left []*writeReq) {
 	ctx := context.Background()
 	if w.s.dialect != SQLite { // see writeContext
 		var cancel context.CancelFunc
@@ -374,7 +388,7 @@ func (w *groupWriter) answer(batch []*writeReq, err error) {
 //
 // On a first run (every write plain), main-lane writes that arrived while the batch ran join it
 // before its commit (see joinLate), and out is batch with them inserted after the ran writes.
-func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (out []*writeReq, failed, ran int, err error) {
+func (w *batchLoop) runBatch(ctx context.Context, batch []*writeReq, plainUntil int) (out []*writeReq, failed, ran int, err error) {
 	sqlTx, err := w.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return batch, -1, len(batch), fmt.Errorf("store: begin: %w", err)
@@ -448,7 +462,7 @@ func (w *groupWriter) runBatch(ctx context.Context, batch []*writeReq, plainUnti
 // index pages each) are fewer. It stops at the first failure, which is the last write joined.
 // On PostgreSQL it also stops at a write that locks a citizen before lastLock, the last the
 // batch locked (see sortByLockOrder): that write opens the next batch instead.
-func (w *groupWriter) joinLate(ctx context.Context, tx *Tx, ran int, lastLock string) (joined []*writeReq, err error) {
+func (w *batchLoop) joinLate(ctx context.Context, tx *Tx, ran int, lastLock string) (joined []*writeReq, err error) {
 	for ran+len(joined) < w.max && w.early == nil {
 		var r *writeReq
 		select {

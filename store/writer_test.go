@@ -14,6 +14,11 @@ import (
 	"github.com/sportello/sportello/store/storetest"
 )
 
+// oneLoop opens a store whose writer forms one batch at a time (PostgreSQL's default runs
+// several side by side): the tests of how a batch is formed hold that loop and queue the next
+// batch's writes behind it.
+var oneLoop = store.Options{Writers: 1}
+
 // holdWriter queues a write that blocks the writer until the returned function is called, and
 // waits until that write is running (so what is queued next forms the next batch).
 func holdWriter(t *testing.T, s *store.Store) (release func()) {
@@ -110,7 +115,7 @@ func outboxCount(t *testing.T, s *store.Store) int {
 // A batch with failing writes (a duplicate key, an error after a partial change) commits the
 // others in one transaction: failures are isolated without a commit per write.
 func TestFailingWritesCostOneCommit(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if err := s.Write(ctx, insertOutbox("OBdup")); err != nil {
 			t.Fatal(err)
@@ -168,7 +173,7 @@ func TestFailingWritesCostOneCommit(t *testing.T) {
 // A caller that gives up after its write was queued does not undo it: the write commits and
 // the caller is told so; and the others of its batch are not disturbed.
 func TestQueuedWriteOutlivesItsCaller(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		release := holdWriter(t, s)
 		ctx, cancel := context.WithCancel(context.Background())
 		var wg sync.WaitGroup
@@ -269,7 +274,7 @@ func TestLockTakingWritesStayOutOfBatches(t *testing.T) {
 // Bulk writes (an alert's fan-out) yield to the others: a write queued behind fifty bulk ones
 // commits in the next batch, with at most a few of them, and bulk writes still all commit.
 func TestBulkWritesYieldToOthers(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		release := holdWriter(t, s)
 		const n = 50
@@ -297,7 +302,7 @@ func TestBulkWritesYieldToOthers(t *testing.T) {
 
 // Bulk writes are never starved by a steady stream of other writes.
 func TestBulkWritesProgressUnderLoad(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		var wg sync.WaitGroup
@@ -418,7 +423,7 @@ func TestMainWritesWithin(t *testing.T) {
 // the rest of them: the batch stops before its next bulk write and commits, the main write
 // goes next, and the bulk writes left over follow, each exactly once.
 func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		release := holdWriter(t, s)
 		const n = 12
@@ -459,7 +464,7 @@ func TestMainWriteCutsARunningBulkBatchShort(t *testing.T) {
 // Writes that arrive while a batch runs join it before its commit: they share its sync
 // instead of waiting for it and then for one of their own. One of them failing is undone alone.
 func TestLateWritesJoinTheRunningBatch(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s *store.Store) {
+	storetest.EachWith(t, oneLoop, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		if err := s.Write(ctx, insertOutbox("OBdup")); err != nil {
 			t.Fatal(err)
@@ -495,4 +500,26 @@ func TestLateWritesJoinTheRunningBatch(t *testing.T) {
 			t.Errorf("%d commits, want 1: the late writes share the running batch's", c)
 		}
 	})
+}
+
+// On PostgreSQL a batch waits for the server's answer to each of its statements in turn; a
+// second batch runs beside it meanwhile, so one slow batch (a lock wait, a long write) does not
+// hold every other writer of the replica.
+func TestPostgresBatchesRunSideBySide(t *testing.T) {
+	s := storetest.OpenWith(t, store.Postgres, store.Options{Writers: 2})
+	release := holdWriter(t, s)
+	defer release()
+	done := make(chan error, 1)
+	go func() { done <- s.Write(context.Background(), insertOutbox("OBbeside")) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("a write while another batch is held: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a write waited for the held batch")
+	}
+	if n := outboxCount(t, s); n != 1 {
+		t.Errorf("%d rows, want 1", n)
+	}
 }
