@@ -20,12 +20,17 @@ func TestDatabaseBudgetDefaultsAndLimits(t *testing.T) {
 	if d.RequestConns() < 8 {
 		t.Fatalf("only %d connections kept for requests", d.RequestConns())
 	}
+	if d.Writers != 1 {
+		t.Fatalf("database.writers defaults to %d, want 1", d.Writers)
+	}
 	if c.Alerts.StallAfter != 2*time.Minute || c.Alerts.BatchLease != time.Minute {
 		t.Fatalf("alerts defaults %+v", c.Alerts)
 	}
 	for yml, key := range map[string]string{
 		"database: {max_open_conns: 8, river_conns: 4, fanout_conns: 3}": "database.max_open_conns",
 		"database: {river_conns: 1}":                                     "database.river_conns",
+		"database: {writers: 10}":                                        "database.writers",
+		"database: {writers: -1}":                                        "database.writers",
 		"alerts: {batch_lease: 10s}":                                     "alerts.batch_lease",
 		"alerts: {stall_after: 10ms}":                                    "alerts.stall_after",
 	} {

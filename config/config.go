@@ -278,6 +278,9 @@ type Database struct {
 	// FanoutConns is the alert fan-out's share. What remains after River's and the fan-out's
 	// shares serves webhooks, the APIs and the pages: a fan-out cannot take it.
 	FanoutConns int `yaml:"fanout_conns"`
+	// Writers is how many group commits for webhooks and the APIs run side by side, each on
+	// one of the remaining connections (store.Options.Writers).
+	Writers int `yaml:"writers"`
 }
 
 // RequestConns is what remains of the budget for webhooks, the APIs, pages and other jobs.
@@ -567,6 +570,7 @@ func (c *Config) SetDefaults() {
 	defInt(&c.Database.MaxOpenConns, 20)
 	defInt(&c.Database.RiverConns, 4)
 	defInt(&c.Database.FanoutConns, 6)
+	defInt(&c.Database.Writers, 1)
 	defInt(&c.Reports.TargetSeconds, 20)
 	if c.Reports.TargetLevel == 0 {
 		c.Reports.TargetLevel = 0.8
@@ -860,6 +864,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Database.RequestConns() < 2 {
 		bad("database.max_open_conns", "must leave at least 2 connections beyond river_conns and fanout_conns for webhooks and the APIs (%d left)", c.Database.RequestConns())
+	}
+	if c.Database.Writers < 1 || c.Database.Writers >= c.Database.RequestConns() {
+		bad("database.writers", "must be at least 1 and leave a connection for reads: below %d (max_open_conns - river_conns - fanout_conns)", c.Database.RequestConns())
 	}
 	c.validateAppIO(bad)
 	if len(errs) > 0 {

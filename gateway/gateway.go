@@ -90,7 +90,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Gateway, e
 	if g.Text, err = templates.ParseText(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
-	if g.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: storeConns(g), Logger: log,
+	if g.Store, err = store.Open(ctx, store.Options{URL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: storeConns(g), Writers: cfg.Database.Writers, Logger: log,
 		UndecidedComuni: cfg.UndecidedComuni()}); err != nil {
 		return nil, err
 	}

@@ -44,7 +44,7 @@ type Options struct {
 	// MaxOpenConns bounds the PostgreSQL pool (default 40); SQLite ignores it.
 	MaxOpenConns int
 	// Writers is how many group commits run at once on PostgreSQL, each on a connection of
-	// the pool (default: a third of MaxOpenConns, at most 4). SQLite has one writer.
+	// the pool (default 1). SQLite has one writer.
 	Writers int
 	// Now is the clock; tests set it.
 	Now func() time.Time
@@ -55,15 +55,12 @@ type Options struct {
 	Logger *slog.Logger
 }
 
-// writers is Writers with its default. A PostgreSQL batch spends most of its time waiting
-// for the server's answers, one statement after the other; batches side by side keep the
-// server busy while one waits (BENCHMARKS.md, issue 14). A third of the pool leaves the rest
-// for reads.
+// writers is Writers with its default. A PostgreSQL batch waits for the server's answer to
+// each statement in turn, so batches side by side help while the server has room (SMS ingest
+// alone); when it has none, they only split the commits and wait on each other's rows (a busy
+// day's call events): BENCHMARKS.md, issue 14. One is the default; database.writers sets more.
 func (o Options) writers() int {
-	if o.Writers > 0 {
-		return o.Writers
-	}
-	return min(4, max(1, o.MaxOpenConns/3))
+	return max(1, o.Writers)
 }
 
 func (o Options) onCheckpointError() func(error) {

@@ -14,7 +14,7 @@ import (
 	"github.com/sportello/sportello/store/storetest"
 )
 
-// oneLoop opens a store whose writer forms one batch at a time (PostgreSQL's default runs
+// oneLoop opens a store whose writer forms one batch at a time (database.writers can run
 // several side by side): the tests of how a batch is formed hold that loop and queue the next
 // batch's writes behind it.
 var oneLoop = store.Options{Writers: 1}
