@@ -89,6 +89,9 @@ done
 if [[ $mode == postgres ]]; then
   echo "database holds $(psql -tA -h 127.0.0.1 -U postgres -d "$name" -c 'SELECT COUNT(*) FROM contacts') contacts"
   echo "deadlocks reported by PostgreSQL for the run's database: $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT deadlocks FROM pg_stat_database WHERE datname = '$name'")"
+  # A plan that scans a growing table shows here first (autovacuum is off on these machines).
+  echo "rows read by sequential scans (the three largest tables by it):"
+  psql -tA -h 127.0.0.1 -U postgres -d "$name" -c "SELECT relname || ' ' || seq_scan || ' scans, ' || seq_tup_read || ' rows' FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 3"
 else
   echo "database holds $(sqlite3 "$work/data1/sportello.db" 'SELECT COUNT(*) FROM contacts' 2>/dev/null || echo '? (no sqlite3)') contacts"
 fi

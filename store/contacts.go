@@ -518,8 +518,7 @@ func (s *Store) UpdateCall(ctx context.Context, ch channels.Kind, externalID str
 // (the answer and the hang-up of a short call) then merges into this one's result, instead of
 // both deriving the figures from the same old state and the last writer's winning.
 func (s *Store) callStateForUpdate(ctx context.Context, tx *Tx, ch channels.Kind, externalID string) (string, callState, error) {
-	query := `SELECT c.id, c.received_at, c.call_status, c.call_answered_at, c.call_ended_at, c.call_wait_seconds,
-		c.call_talk_seconds, c.call_result, c.call_result_derived, c.call_offered_at ` + contactByProviderID
+	query := callStateQuery
 	if s.dialect == Postgres {
 		query += " FOR UPDATE OF c"
 	}
@@ -528,7 +527,7 @@ func (s *Store) callStateForUpdate(ctx context.Context, tx *Tx, ch channels.Kind
 	var status, result sql.NullString
 	var answeredAt, endedAt, wait, talk, offeredAt sql.NullInt64
 	var derived int
-	err := tx.QueryRow(ctx, query, string(ch), externalID).
+	err := tx.QueryRow(ctx, query, string(ch), externalID, externalID).
 		Scan(&id, &received, &status, &answeredAt, &endedAt, &wait, &talk, &result, &derived, &offeredAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", callState{}, ErrNotFound
@@ -760,16 +759,26 @@ func (s *Store) CountMessages(ctx context.Context, direction string) (int, error
 	return n, err
 }
 
-// contactByProviderID finds the contact (c) whose provider id is the channel's and the id given:
-// through the message written with it, whose index (messages_external) holds that id (the
-// contacts' own was dropped in migration 0029).
-const contactByProviderID = `FROM messages m JOIN contacts c ON c.id = m.contact_id
-	WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '' AND c.external_id = m.external_id`
+// contactByProviderID finds the contact (c) whose provider id is the channel's and the id given
+// (its arguments: channel, id, id again): through the message written with it, whose index
+// (messages_external, unique) holds that id (the contacts' own was dropped in migration 0029),
+// then by primary key. Written as a join, PostgreSQL's generic plan made on empty tables
+// scanned contacts for the id instead, on every call event for the connection's life
+// (TestProviderIDLookupsKeepTheirIndexesInAGenericPlan).
+const contactByProviderID = `FROM contacts c
+	WHERE c.id = (SELECT m.contact_id FROM messages m WHERE m.channel = ? AND m.external_id = ? AND m.external_id <> '')
+	AND c.external_id = ?`
+
+const (
+	callStateQuery = `SELECT c.id, c.received_at, c.call_status, c.call_answered_at, c.call_ended_at, c.call_wait_seconds,
+		c.call_talk_seconds, c.call_result, c.call_result_derived, c.call_offered_at ` + contactByProviderID
+	contactIDByExternalQuery = "SELECT c.id " + contactByProviderID
+)
 
 // ContactIDByExternal finds a contact by its provider id (the one of the message that opened it).
 func (s *Store) ContactIDByExternal(ctx context.Context, ch channels.Kind, externalID string) (string, error) {
 	var id string
-	err := s.queryRow(ctx, "SELECT c.id "+contactByProviderID, string(ch), externalID).Scan(&id)
+	err := s.queryRow(ctx, contactIDByExternalQuery, string(ch), externalID, externalID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", ErrNotFound
 	}

@@ -11,3 +11,9 @@ func DataPath(s *Store) string { return s.path }
 
 // StaleOffersQuery is the sweep's read of expired offers, for its plan.
 const StaleOffersQuery = staleOffersQuery
+
+// ProviderIDQueries are the lookups of a contact by its provider id, for their plans.
+var ProviderIDQueries = map[string]string{
+	"call state": callStateQuery + " FOR UPDATE OF c",
+	"contact id": contactIDByExternalQuery,
+}

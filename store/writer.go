@@ -84,7 +84,7 @@ type groupWriter struct {
 }
 
 // batchLoop forms and commits batches, one at a time. SQLite has one (one writer
-// connection); PostgreSQL runs several side by side (see Options.Writers), as replicas do.
+// connection); PostgreSQL can run several side by side (Options.Writers), as replicas do.
 type batchLoop struct {
 	*groupWriter
 	// early is a main-lane write that arrived while a batch ran but locks a citizen before
@@ -113,7 +113,7 @@ func (w *groupWriter) idleSignal() chan struct{} {
 }
 
 // newGroupWriter starts loops batch loops (at least one) taking writes from the same lanes;
-// with max 1 there is none, and every write runs alone (direct).
+// with maxBatch 1 there is none, and every write runs alone (direct).
 func newGroupWriter(s *Store, maxBatch, loops int) *groupWriter {
 	w := &groupWriter{s: s, max: maxBatch, reqs: make(chan *writeReq, 4*maxBatch), bulk: make(chan *writeReq, 4*maxBatch), stopped: make(chan struct{})}
 	if maxBatch <= 1 {
