@@ -7,6 +7,7 @@
 # database holds.
 # Usage: bench/busyday.sh BIN sqlite|postgres [contacts]   (BIN: go build ./cmd/sportello)
 # Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres) for the postgres mode.
+# BUSYDAY_WRITERS=N sets database.writers on the replicas (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=$(realpath "$1") mode=$2 contacts=${3:-130400}
@@ -55,6 +56,7 @@ for r in $(seq 1 $replicas); do
     -e 's|^  gateways: \[\]|  gateways: [{sender: "@fax.example", networks: [127.0.0.0/8]}]|' \
     -e 's|^  dns_server: ""|  dns_server: 127.0.0.1:5355|' \
     -e 's|^  ocr: auto|  ocr: "off"|' \
+    -e "s|^  writers: 1\$|  writers: ${BUSYDAY_WRITERS:-1}|" \
     -e '/^business_hours:/,/^  close:/{s|^  open: .*|  open: "00:00"|;s|^  close: .*|  close: "23:59"|;s|^    - sat|    - sat\n    - sun|}' \
     "$work/demo.yaml" >"$work/r$r.yaml"
   mkdir -p "$work/data$r"

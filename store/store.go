@@ -57,8 +57,8 @@ type Options struct {
 
 // writers is Writers with its default. A PostgreSQL batch waits for the server's answer to
 // each statement in turn, so batches side by side help while the server has room (SMS ingest
-// alone); when it has none, they only split the commits and wait on each other's rows (a busy
-// day's call events): BENCHMARKS.md, issue 14. One is the default; database.writers sets more.
+// alone); when it has none, they add little and wait on each other's rows (a busy day's call
+// events): BENCHMARKS.md, issue 14. One is the default; database.writers sets more.
 func (o Options) writers() int {
 	return max(1, o.Writers)
 }
