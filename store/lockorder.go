@@ -21,15 +21,16 @@ import (
 // Ids are UUIDs (NewID): lowercase hex with dashes in fixed places, ordered alike by Go and by
 // the database's collation, whose order merges and retention take their rows in.
 
-// lockOrderKey marks a context whose write locks a citizen's row first (see withLockOrder).
+// lockOrderKey marks a context whose write names what it locks first (see withLockOrder).
 type lockOrderKey struct{}
 
-// withLockOrder names the citizen whose row ctx's write locks first.
-func withLockOrder(ctx context.Context, citizenID string) context.Context {
-	if citizenID == "" {
+// withLockOrder names what ctx's write locks first: a citizen's id, or a new sender's identity
+// (newSenderLockOrder).
+func withLockOrder(ctx context.Context, key string) context.Context {
+	if key == "" {
 		return ctx
 	}
-	return context.WithValue(ctx, lockOrderKey{}, citizenID)
+	return context.WithValue(ctx, lockOrderKey{}, key)
 }
 
 // newSenderLockOrder is the lock order of a message from a sender no citizen has yet: its
@@ -42,7 +43,7 @@ func newSenderLockOrder(id channels.Identity) string {
 	return "~" + string(id.Kind) + ":" + id.Value
 }
 
-// lockOrder is the citizen whose row r locks first, or "" for a write that names none.
+// lockOrder is what r locks first (withLockOrder), or "" for a write that names nothing.
 func (r *writeReq) lockOrder() string {
 	id, _ := r.ctx.Value(lockOrderKey{}).(string)
 	return id
