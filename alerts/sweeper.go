@@ -163,7 +163,8 @@ func (s *Service) sweepOnce(ctx context.Context) {
 // SettleOrphans resolves recipients a dead process left "sending" (or that a timeout left
 // unanswered): the provider is asked whether it holds the message; if so the recipient is
 // sent, if not it is queued again. Without a Lookup they are recorded failed, never resent
-// blindly. Batches a dead process was working get a new job.
+// blindly. Batches a dead process was working get a new job, and delivery callbacks held for
+// a send it recorded, but did not apply before it stopped, are applied.
 //
 // It makes one pass over at most settleLimit orphans and stops at the first lookup the
 // provider does not answer: the next pass (Run spaces them out) tries again. Looping here
@@ -197,6 +198,13 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 		if ok {
 			s.o.Logger.Info("an alert batch waited without a job: enqueued again", "alert", b.AlertID, "batch", b.Batch)
 		}
+	}
+	applied, err := s.fas.ApplyHeldStatuses(ctx)
+	if err != nil {
+		return errors.Join(orphansErr, err)
+	}
+	if applied > 0 {
+		s.o.Logger.Info("applied delivery callbacks held for sends already recorded", "count", applied)
 	}
 	return orphansErr
 }

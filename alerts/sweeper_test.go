@@ -3,6 +3,7 @@ package alerts
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -72,5 +73,32 @@ func TestOrphanSweepBacksOffAndHeartbeatKeepsBeating(t *testing.T) {
 	}
 	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Sending != 250 {
 		t.Fatalf("nothing may be decided without the provider: %+v", c)
+	}
+}
+
+// A delivery callback held for a send that was recorded after the hold, by a process that
+// stopped before its second look, is applied by the next settling pass.
+func TestSettlingAppliesHeldCallbacks(t *testing.T) {
+	f := newFixture(t, 100000, 100)
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", 2)...)
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	err = f.s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+		_, err := tx.Exec(ctx, "INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, 'delivered', '', ?)",
+			fmt.Sprintf("SM%032d", 1), store.Micros(f.clock.Now()))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.SettleOrphans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Delivered != 1 || c.Sent != 1 {
+		t.Fatalf("counts %+v, want the held callback applied", c)
 	}
 }

@@ -235,13 +235,14 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int
 	if len(results) == 0 {
 		return nil
 	}
-	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	var sids []any
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := lockForResults(ctx, tx, alertID, batch, results); err != nil {
 			return err
 		}
 		now := store.Micros(s.Now())
-		sids, err := recordSent(ctx, tx, alertID, owner, now, results)
-		if err != nil {
+		var err error
+		if sids, err = recordSent(ctx, tx, alertID, owner, now, results); err != nil {
 			return err
 		}
 		if err := recordChannels(ctx, tx, alertID, results); err != nil {
@@ -260,8 +261,17 @@ func (s *Store) RecordSendResults(ctx context.Context, alertID string, batch int
 				return err
 			}
 		}
-		return applyEarlyStatus(ctx, tx, sids)
+		if err := applyEarlyStatus(ctx, tx, sids); err != nil {
+			return err
+		}
+		s.atCommit(stepRecord)
+		return nil
 	})
+	if err != nil {
+		return err
+	}
+	_, err = s.applyHeldAfterCommit(ctx, sids)
+	return err
 }
 
 // seqsIn is the condition "seq in seqs" for a statement on an alert's recipients, and its
@@ -410,77 +420,6 @@ func truncate(s string, n int) string {
 	return s[:n]
 }
 
-// applyEarlyStatus applies status callbacks that arrived before their sid was recorded, in
-// three statements whatever their number.
-func applyEarlyStatus(ctx context.Context, t *store.Tx, sids []any) error {
-	if len(sids) == 0 {
-		return nil
-	}
-	in := qmarks(len(sids))
-	now := store.Micros(t.Store().Now())
-	for _, status := range []string{RecipientDelivered, RecipientFailed} {
-		args := append([]any{status, now, status}, sids...)
-		if _, err := t.Exec(ctx, `UPDATE alert_recipients SET status = ?, owner = NULL, updated_at = ?,
-			error_code = COALESCE((SELECT NULLIF(e.error_code, '') FROM alert_early_status e WHERE e.sid = alert_recipients.sid), error_code)
-			WHERE sid IN (SELECT sid FROM alert_early_status WHERE status = ? AND sid IN (`+in+`)) AND status IN `+deliveryFrom[status], args...); err != nil {
-			return err
-		}
-	}
-	_, err := t.Exec(ctx, "DELETE FROM alert_early_status WHERE sid IN ("+in+")", sids...)
-	return err
-}
-
-// deliveryFrom lists the statuses a delivery status may follow: news only moves forward.
-var deliveryFrom = map[string]string{
-	RecipientSent:      "('sending', 'sent')",
-	RecipientDelivered: "('sending', 'sent', 'failed')",
-	RecipientFailed:    "('sending', 'sent')",
-}
-
-func updateDelivery(ctx context.Context, t *store.Tx, sid, status, code string) (int64, error) {
-	from, ok := deliveryFrom[status]
-	if !ok {
-		return 0, nil
-	}
-	res, err := t.Exec(ctx, "UPDATE alert_recipients SET status = ?, error_code = CASE WHEN ? = '' THEN error_code ELSE ? END, owner = NULL, updated_at = ? WHERE sid = ? AND status IN "+from,
-		status, code, code, store.Micros(t.Store().Now()), sid)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-// UpdateRecipientDelivery applies a provider's status callback (status: sent, delivered or
-// failed) to the recipient with that sid, and returns its alert's id. A sid not (yet) known is
-// kept aside and applied when the send's result is recorded; alertID is then "".
-func (s *Store) UpdateRecipientDelivery(ctx context.Context, sid, status, code string) (string, error) {
-	alertID := ""
-	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		alertID = ""
-		err := tx.QueryRow(ctx, "SELECT alert_id FROM alert_recipients WHERE sid = ?", sid).Scan(&alertID)
-		if errors.Is(err, sql.ErrNoRows) {
-			_, err = tx.Exec(ctx, `INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
-				WHERE alert_early_status.status = 'sent'`, sid, status, code, store.Micros(s.Now()))
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		_, err = updateDelivery(ctx, tx, sid, status, code)
-		return err
-	})
-	return alertID, err
-}
-
-// PurgeEarlyStatus deletes callbacks kept aside for longer than keep (they were not ours).
-func (s *Store) PurgeEarlyStatus(ctx context.Context, keep time.Duration) error {
-	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "DELETE FROM alert_early_status WHERE at < ?", store.Micros(s.Now().Add(-keep)))
-		return err
-	})
-}
-
 // FinishAlertBatch marks a batch done when none of its recipients is queued any more, and the
 // alert sent when every batch is done. It returns false while queued recipients remain. A
 // batch another worker holds meanwhile is left to that worker (true: this one has nothing left
@@ -576,7 +515,7 @@ func (s *Store) Orphans(ctx context.Context, live Liveness, settledBefore time.T
 // enqueued unless a live process still works the batch. It does nothing if the recipient
 // changed since it was listed.
 func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live Liveness, enqueue Enqueuer) error {
-	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
+	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		if err := lockBatch(ctx, tx, r.AlertID, r.Batch); err != nil {
 			return err
 		}
@@ -604,6 +543,11 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live
 		}
 		return reopenBatch(ctx, tx, r.AlertID, r.Batch, live, enqueue)
 	})
+	if err != nil || sid == "" {
+		return err
+	}
+	_, err = s.applyHeldAfterCommit(ctx, []any{sid})
+	return err
 }
 
 // FailOrphan settles a recipient left "sending" when the provider cannot be asked: it is
