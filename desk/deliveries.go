@@ -54,6 +54,24 @@ func (d *Desk) takeEarlyDelivery(ctx context.Context, ch channels.Kind, external
 	return err
 }
 
+// heldDeliveriesLimit bounds one pass of ApplyHeldDeliveries; the next pass takes the rest.
+const heldDeliveriesLimit = 200
+
+// ApplyHeldDeliveries applies callbacks held for provider ids that are recorded now: the
+// replica that recorded one stopped, or its database failed, before it took them.
+func (d *Desk) ApplyHeldDeliveries(ctx context.Context) error {
+	held, err := d.o.Store.RecordedHeldDeliveries(ctx, heldDeliveriesLimit)
+	if err != nil {
+		return err
+	}
+	for _, h := range held {
+		if err := d.takeEarlyDelivery(ctx, h.Channel, h.ExternalID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func deliveryState(u channels.DeliveryUpdate) (status, errText string) {
 	if u.ErrorCode != "" && u.ErrorCode != "0" {
 		errText = "provider error " + u.ErrorCode

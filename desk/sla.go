@@ -13,8 +13,9 @@ const maxEscalations = 500
 
 // RunSLA escalates overdue contacts every SLAInterval until ctx ends (a gateway service). Each
 // round also returns to the queue the calls whose offer expired (ExpireOffers), hands the
-// backlog to any free operator (catching up on what a failed assignment left behind) and sets
-// offline the users whose sessions all expired.
+// backlog to any free operator (catching up on what a failed assignment left behind), sets
+// offline the users whose sessions all expired, and applies delivery callbacks held for a
+// reply whose sender stopped before it took them.
 func (d *Desk) RunSLA(ctx context.Context) error {
 	t := time.NewTicker(d.o.SLAInterval)
 	defer t.Stop()
@@ -39,6 +40,9 @@ func (d *Desk) RunSLA(ctx context.Context) error {
 		if rounds%4 == 0 {
 			if err := d.sweepSessions(ctx); err != nil && ctx.Err() == nil {
 				d.o.Logger.Error("setting users without sessions offline failed", "err", err)
+			}
+			if err := d.ApplyHeldDeliveries(ctx); err != nil && ctx.Err() == nil {
+				d.o.Logger.Error("applying held delivery callbacks failed", "err", err)
 			}
 		}
 		rounds++

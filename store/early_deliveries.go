@@ -88,3 +88,23 @@ func (s *Store) TakeEarlyDelivery(ctx context.Context, ch channels.Kind, externa
 	})
 	return status, errText, ok, err
 }
+
+// HeldDelivery names a callback held for a provider id.
+type HeldDelivery struct {
+	Channel    channels.Kind
+	ExternalID string
+}
+
+// RecordedHeldDeliveries lists up to limit held callbacks whose provider id is now recorded on
+// an outbound message: the sender committed the id but stopped, or failed, before it took
+// them. TakeEarlyDelivery then applies each as the sender would have.
+func (s *Store) RecordedHeldDeliveries(ctx context.Context, limit int) ([]HeldDelivery, error) {
+	rows, err := s.Query(ctx, `SELECT e.channel, e.external_id FROM early_deliveries e
+		JOIN messages m ON m.channel = e.channel AND m.external_id = e.external_id AND m.external_id <> '' AND m.direction = 'outbound'
+		LIMIT ?`, limit)
+	return Collect(rows, err, func(r rowScanner) (HeldDelivery, error) {
+		var h HeldDelivery
+		err := r.Scan(&h.Channel, &h.ExternalID)
+		return h, err
+	})
+}
