@@ -29,8 +29,14 @@ func (g *Gateway) openPools(ctx context.Context) error {
 	if g.Store.Dialect() != store.Postgres {
 		return nil
 	}
+	advice, err := g.Store.PostgresSettingsAdvice(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range advice {
+		g.Log.Warn(a)
+	}
 	d := g.Config.Database
-	var err error
 	// The fan-out's chunk writes touch only their own recipients: two batches side by side
 	// keep PostgreSQL busy while one waits (BENCHMARKS.md, issue 14).
 	fanoutWriters := max(1, d.FanoutConns/3)
