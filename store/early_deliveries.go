@@ -75,15 +75,13 @@ func (s *Store) ApplyOrHoldDelivery(ctx context.Context, ch channels.Kind, exter
 func (s *Store) TakeEarlyDelivery(ctx context.Context, ch channels.Kind, externalID string) (status, errText string, ok bool, err error) {
 	err = s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		status, errText, ok = "", "", false
-		err := tx.QueryRow(ctx, "SELECT status, error FROM early_deliveries WHERE channel = ? AND external_id = ?", string(ch), externalID).Scan(&status, &errText)
+		// One statement: a callback that upgrades the hold meanwhile is either taken here or
+		// left whole, never deleted unread.
+		err := tx.QueryRow(ctx, "DELETE FROM early_deliveries WHERE channel = ? AND external_id = ? RETURNING status, error", string(ch), externalID).Scan(&status, &errText)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
 		}
-		if err != nil {
-			return err
-		}
-		ok = true
-		_, err = tx.Exec(ctx, "DELETE FROM early_deliveries WHERE channel = ? AND external_id = ?", string(ch), externalID)
+		ok = err == nil
 		return err
 	})
 	return status, errText, ok, err
