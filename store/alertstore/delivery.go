@@ -116,7 +116,7 @@ const heldSweepLimit = 500
 
 // ApplyHeldStatuses applies callbacks held for sids recorded since, which the second look
 // missed because its process stopped between a commit and the look. It returns how many it
-// applied (at most heldSweepLimit a call).
+// found (at most heldSweepLimit a call; another replica's sweep may apply some of them first).
 func (s *Store) ApplyHeldStatuses(ctx context.Context) (int, error) {
 	found, err := s.heldAndRecorded(ctx, "LIMIT "+strconv.Itoa(heldSweepLimit))
 	if err != nil || len(found) == 0 {
