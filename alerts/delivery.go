@@ -39,7 +39,7 @@ const callbackPatience = time.Second
 // as its sends: they use the fan-out's connections, and once claimed they cost the request
 // path's pool nothing.
 func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
-	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" {
+	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" || u.OfReply {
 		return false, nil
 	}
 	status := deliveryStatus(u.Status)

@@ -57,7 +57,15 @@ type DeliveryUpdate struct {
 	Status     string
 	ErrorCode  string
 	Channel    Kind
+	// OfReply: the message is an operator's reply, as its callback address says
+	// (ReplyStatusQuery), so no alert's.
+	OfReply bool
 }
+
+// ReplyStatusQuery is the query an operator's reply adds to its status callback address: the
+// callbacks then go straight to the replies, without being held as an alert's that overtook
+// its send.
+const ReplyStatusQuery = "of=reply"
 
 // DeliverySink records delivery news (Twilio status callbacks). An unknown id is not an error:
 // providers report on messages sent before a restore, or by another system on the account.

@@ -211,7 +211,7 @@ func TestReplySMSDurableWithRetries(t *testing.T) {
 			t.Fatalf("after recovery: %+v attempts %d", got, f.sms.Attempts())
 		}
 		sent := f.sms.Sent()
-		if len(sent) != 1 || sent[0].StatusCallback != "https://sportello.test/webhooks/twilio/status" || sent[0].Body != "Apre alle 8:30." {
+		if len(sent) != 1 || sent[0].StatusCallback != "https://sportello.test/webhooks/twilio/status?of=reply" || sent[0].Body != "Apre alle 8:30." {
 			t.Fatalf("sent: %+v", sent)
 		}
 		// The provider's status callbacks move it on, never backwards; unknown ids are ignored.

@@ -116,7 +116,7 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 	out := channels.OutboundMessage{Channel: m.Channel, To: m.To, From: m.From, Subject: m.Subject, Body: m.Body,
 		MessageID: m.MessageID, InReplyTo: m.InReplyTo, References: m.References, AutoReply: a.AutoReply}
 	if m.Channel == channels.SMS {
-		out.StatusCallback = d.o.Config.PublicURL + "/webhooks/twilio/status"
+		out.StatusCallback = d.o.Config.PublicURL + "/webhooks/twilio/status?" + channels.ReplyStatusQuery
 	}
 	if a.Forward {
 		atts, err := d.o.Store.ContactAttachments(ctx, m.ContactID)

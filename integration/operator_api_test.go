@@ -421,6 +421,12 @@ func TestReplyThroughTwilioEmulatorSurvivesOutage(t *testing.T) {
 	if emu.Count() != 1 {
 		t.Fatalf("the emulator got %d messages, want exactly 1", emu.Count())
 	}
+	// The reply's callbacks (at its status address, signed with the query) went to the
+	// replies only: none was held as an alert's that overtook its send.
+	var held int
+	if err := gw.G.Store.QueryRow(context.Background(), "SELECT COUNT(*) FROM alert_early_status").Scan(&held); err != nil || held != 0 {
+		t.Fatalf("%d of the reply's callbacks held as an alert's (%v)", held, err)
+	}
 	// A permanent refusal is shown and not retried.
 	emu.FailNumber("+393473330001", 21610)
 	harness.API(t, "POST", gw.URL+"/api/v1/contacts/"+c.ID+"/reply", op, map[string]string{"body": "Altro?"}, nil)
