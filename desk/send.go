@@ -148,7 +148,8 @@ func (d *Desk) deliver(ctx context.Context, a SendArgs, at attempt) error {
 }
 
 // applyHeldDelivery applies a status callback held because it came before its message's
-// provider id was recorded. A failure leaves it held for a later attempt's look.
+// provider id was recorded. A failure leaves it held: the SLA sweep applies it
+// (ApplyHeldDeliveries).
 func (d *Desk) applyHeldDelivery(ctx context.Context, ch channels.Kind, externalID, messageID string) {
 	if externalID == "" {
 		return
