@@ -31,8 +31,13 @@ func readBody(c echo.Context) ([]byte, error) {
 // decodeJSON decodes one JSON object strictly: unknown fields and trailing data are errors,
 // each named precisely.
 func decodeJSON(b []byte, v any) error {
-	if len(bytes.TrimSpace(b)) == 0 {
+	trimmed := bytes.TrimSpace(b)
+	if len(trimmed) == 0 {
 		return httperr.BadRequest("invalid_json", "the body is empty: a JSON object is expected")
+	}
+	if trimmed[0] != '{' {
+		// The decoder would take null for an object with every field empty.
+		return httperr.BadRequest("invalid_json", "the body must be a JSON object")
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
