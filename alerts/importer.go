@@ -49,65 +49,9 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 	if err != nil {
 		return rep, err
 	}
-	br := bufio.NewReaderSize(r, 1<<16)
-	head, err := br.Peek(4096)
-	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
-		return rep, err
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = sniffSeparator(head)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	header, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return rep, invalid("empty_file", "the file is empty")
-	}
+	raws, err := readImportFile(r, &rep)
 	if err != nil {
-		return rep, invalid("invalid_csv", "the header cannot be read: %v", err)
-	}
-	phoneCol, langCol := -1, -1
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		for _, want := range phoneColumns {
-			if h == want && phoneCol < 0 {
-				phoneCol = i
-			}
-		}
-		for _, want := range langColumns {
-			if h == want && langCol < 0 {
-				langCol = i
-			}
-		}
-	}
-	if phoneCol < 0 {
-		return rep, invalid("missing_phone_column", "no phone column in the header %q", strings.Join(header, string(cr.Comma)))
-	}
-	type raw struct {
-		line  int
-		phone string
-		lang  string
-	}
-	var raws []raw
-	for {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return rep, invalid("invalid_csv", "%v", err)
-		}
-		line, _ := cr.FieldPos(0)
-		rep.Rows++
-		if phoneCol >= len(rec) {
-			rep.Invalid++
-			rep.example(fmt.Sprintf("line %d: no phone field", line))
-			continue
-		}
-		lang := "it"
-		if langCol >= 0 && langCol < len(rec) && strings.HasPrefix(strings.ToLower(strings.TrimSpace(rec[langCol])), "en") {
-			lang = "en"
-		}
-		raws = append(raws, raw{line: line, phone: rec[phoneCol], lang: lang})
+		return rep, err
 	}
 	// Parsing numbers is the slow part: it is spread over the cores, and each chunk is parsed
 	// while the one before is being written.
@@ -116,7 +60,7 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 		bad    bool
 		mobile bool
 	}
-	parse := func(part []raw) []parsed {
+	parse := func(part []importLine) []parsed {
 		out := make([]parsed, len(part))
 		workers := runtime.GOMAXPROCS(0)
 		var wg sync.WaitGroup
@@ -180,6 +124,75 @@ func (s *Service) ImportCSV(ctx context.Context, r io.Reader, comune string, top
 		}
 	}
 	return rep, nil
+}
+
+// importLine is a data row of an import file: its line, phone field and language.
+type importLine struct {
+	line  int
+	phone string
+	lang  string
+}
+
+// readImportFile reads an import file's header and rows (comma or semicolon separated): the
+// phone column's field and the language of each row, counting in rep the rows read and those
+// without a phone field.
+func readImportFile(r io.Reader, rep *ImportReport) ([]importLine, error) {
+	br := bufio.NewReaderSize(r, 1<<16)
+	head, err := br.Peek(4096)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return nil, err
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = sniffSeparator(head)
+	cr.FieldsPerRecord = -1
+	cr.ReuseRecord = true
+	header, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, invalid("empty_file", "the file is empty")
+	}
+	if err != nil {
+		return nil, invalid("invalid_csv", "the header cannot be read: %v", err)
+	}
+	phoneCol, langCol := -1, -1
+	for i, h := range header {
+		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
+		for _, want := range phoneColumns {
+			if h == want && phoneCol < 0 {
+				phoneCol = i
+			}
+		}
+		for _, want := range langColumns {
+			if h == want && langCol < 0 {
+				langCol = i
+			}
+		}
+	}
+	if phoneCol < 0 {
+		return nil, invalid("missing_phone_column", "no phone column in the header %q", strings.Join(header, string(cr.Comma)))
+	}
+	var raws []importLine
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, invalid("invalid_csv", "%v", err)
+		}
+		line, _ := cr.FieldPos(0)
+		rep.Rows++
+		if phoneCol >= len(rec) {
+			rep.Invalid++
+			rep.example(fmt.Sprintf("line %d: no phone field", line))
+			continue
+		}
+		lang := "it"
+		if langCol >= 0 && langCol < len(rec) && strings.HasPrefix(strings.ToLower(strings.TrimSpace(rec[langCol])), "en") {
+			lang = "en"
+		}
+		raws = append(raws, importLine{line: line, phone: rec[phoneCol], lang: lang})
+	}
+	return raws, nil
 }
 
 func (r *ImportReport) example(s string) {
