@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"math"
 	"mime"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/httperr"
+	"github.com/sportello/sportello/jsonbody"
 )
 
 // Event is one PBX event.
@@ -185,38 +185,13 @@ func decode(c echo.Context) (Event, error) {
 	r := c.Request()
 	mt, _, _ := mime.ParseMediaType(r.Header.Get(echo.HeaderContentType))
 	if mt == echo.MIMEApplicationJSON {
-		// One JSON object and nothing after it: a null or an object followed by more data is
-		// no event (the decoder alone would take "null" as an empty event, and stop reading
-		// after the first value).
-		dec := json.NewDecoder(r.Body)
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == nil && (len(raw) == 0 || raw[0] != '{') {
-			err = errors.New("the body must be one JSON object")
-		}
-		if err == nil {
-			err = json.Unmarshal(raw, &ev)
-		}
-		if err == nil {
-			if extra := dec.Decode(&json.RawMessage{}); extra != io.EOF {
-				err = errors.New("data after the JSON object")
-				if extra != nil {
-					err = extra
-				}
-			}
-		}
-		if err != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(err, &mbe) {
-				return Event{}, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "event body too large")
-			}
-			return Event{}, httperr.BadRequest("malformed_json", "the body is not a valid JSON event: %v", err)
+		if err := jsonbody.Read(r.Body, &ev, jsonbody.Options{Code: "malformed_json"}); err != nil {
+			return Event{}, err
 		}
 		return ev, nil
 	}
 	if err := r.ParseForm(); err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		if jsonbody.IsTooLarge(err) {
 			return ev, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "event body too large")
 		}
 		return ev, httperr.BadRequest("malformed_form", "the body is not a valid form: %v", err)

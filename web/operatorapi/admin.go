@@ -1,9 +1,7 @@
 package operatorapi
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -11,9 +9,9 @@ import (
 
 	"github.com/sportello/sportello/admin"
 	"github.com/sportello/sportello/httperr"
+	"github.com/sportello/sportello/jsonbody"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/alertstore"
-	"github.com/sportello/sportello/web"
 	"github.com/sportello/sportello/web/auth"
 )
 
@@ -54,15 +52,7 @@ func adminError(err error) error {
 // decodeStrict is decodeJSON refusing fields the endpoint does not know, so a misspelt field
 // is a clear 400 rather than a change silently not made.
 func decodeStrict(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		if web.IsTooLarge(err) {
-			return httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
-		}
-		return httperr.BadRequest("invalid_json", "the body is not valid JSON for this endpoint: %v", err)
-	}
-	return nil
+	return jsonbody.Read(c.Request().Body, v, jsonbody.Options{AllowEmpty: true, DisallowUnknownFields: true})
 }
 
 // UserJSON is a user as the administration API shows them.

@@ -1,16 +1,13 @@
 package operatorapi
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/sportello/sportello/desk"
 	"github.com/sportello/sportello/httperr"
-	"github.com/sportello/sportello/web"
+	"github.com/sportello/sportello/jsonbody"
 )
 
 // deskError turns a refused desk action into the API's error shape.
@@ -25,12 +22,5 @@ func deskError(err error) error {
 // decodeJSON reads a JSON object body into v: malformed JSON is a 400, a body over the limit
 // a 413; an empty body leaves v as it is.
 func decodeJSON(c echo.Context, v any) error {
-	dec := json.NewDecoder(c.Request().Body)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		if web.IsTooLarge(err) {
-			return httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
-		}
-		return httperr.BadRequest("invalid_json", "the body is not valid JSON: %v", err)
-	}
-	return nil
+	return jsonbody.Read(c.Request().Body, v, jsonbody.Options{AllowEmpty: true})
 }
