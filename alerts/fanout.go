@@ -292,7 +292,10 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 		return results
 	}
 	// Sends already started finish even if ctx ends: their outcome must be known and written.
-	sendCtx := context.WithoutCancel(ctx)
+	// They need none of ctx's values either, and a context without them is cheap to search:
+	// net/http looks for a trace hook in every request's context, and through the dozen
+	// layers River and the fan-out add, that search was 3 % of a fan-out's CPU.
+	sendCtx := context.Background()
 	var wg sync.WaitGroup
 	for i, r := range rs {
 		slot := start.Add(time.Duration(i) * iv)
