@@ -15,15 +15,7 @@ CGO_ENABLED=0 go build -o "$work/smtpload" ./tools/smtpload
 "$work/smtpload" dns -listen 127.0.0.1:5354 >"$work/dns.log" 2>&1 &
 for bin in "$@"; do
   d=$(mktemp -d -p "$work")
-  cat >"$d/sportello.yaml" <<YAML
-data_dir: $d/data
-http: {listen: 127.0.0.1:8091}
-smtp: {listen: 127.0.0.1:2526}
-log: {level: warn}
-business_hours: {days: [mon, tue, wed, thu, fri, sat, sun], open: "00:00", close: "23:59"}
-email: {dns_server: 127.0.0.1:5354}
-comuni: [{id: firenze, name: Comune di Firenze, phone_numbers: ["+390552768000"], email_addresses: ["urp@comune.fi.it"]}]
-YAML
+  bench/smtp-config.sh "$d/data" >"$d/sportello.yaml"
   "$bin" serve --config "$d/sportello.yaml" >"$d/serve.log" 2>&1 &
   pid=$!
   sleep 3

@@ -12,15 +12,7 @@ command -v mailpit >/dev/null || PATH=$PATH:$(go env GOPATH)/bin
 command -v mailpit >/dev/null || go install github.com/axllent/mailpit@v1.33.1
 CGO_ENABLED=0 go build -o "$work/sportello" ./cmd/sportello
 CGO_ENABLED=0 go build -o "$work/smtpload" ./tools/smtpload
-cat > "$work/sportello.yaml" <<YAML
-data_dir: $work/data
-http: {listen: 127.0.0.1:8091}
-smtp: {listen: 127.0.0.1:2526}
-log: {level: warn}
-business_hours: {days: [mon, tue, wed, thu, fri, sat, sun], open: "00:00", close: "23:59"}
-email: {dns_server: 127.0.0.1:5354}
-comuni: [{id: firenze, name: Comune di Firenze, phone_numbers: ["+390552768000"], email_addresses: ["urp@comune.fi.it"]}]
-YAML
+bench/smtp-config.sh "$work/data" >"$work/sportello.yaml"
 # The gateway checks each sender (SPF, DMARC) before its 250: a local resolver answers, as on
 # a real mail host (this machine has no working DNS; each lookup would time out).
 "$work/smtpload" dns -listen 127.0.0.1:5354 >"$work/dns.log" 2>&1 &

@@ -15,11 +15,7 @@ import (
 func TestIsRefusedDataTellsTheDataFromTheDatabasesState(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		conn, err := s.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = conn.Close() }()
+		conn := oneConn(t, s)
 		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE refusal_probe (v TEXT NOT NULL UNIQUE)"); err != nil {
 			t.Fatal(err)
 		}

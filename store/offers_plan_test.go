@@ -1,7 +1,6 @@
 package store_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -14,12 +13,7 @@ import (
 func TestStaleOffersReadTheirPartialIndex(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		conn, err := s.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = conn.Close() }()
+		conn := oneConn(t, s)
 		plan := explain(t, conn, s.Dialect(), store.StaleOffersQuery, 1, 1, 10)
 		if !strings.Contains(plan, "contacts_call_offers") || strings.Contains(plan, "TEMP B-TREE") {
 			t.Fatalf("the sweep does not read contacts_call_offers in order:\n%s", plan)

@@ -19,11 +19,7 @@ func TestTimeIndexesAscendAndServeNewestFirst(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		conn, err := s.DB().Conn(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer func() { _ = conn.Close() }()
+		conn := oneConn(t, s)
 		def := "SELECT sql FROM sqlite_schema WHERE name = ?"
 		if s.Dialect() == store.Postgres {
 			def = "SELECT indexdef FROM pg_indexes WHERE indexname = $1"
@@ -48,6 +44,18 @@ func TestTimeIndexesAscendAndServeNewestFirst(t *testing.T) {
 			}
 		}
 	})
+}
+
+// oneConn is one connection of the store's writer pool, for settings and temporary tables
+// that last as long as a connection; it is closed when the test ends.
+func oneConn(t *testing.T, s *store.Store) *sql.Conn {
+	t.Helper()
+	conn, err := s.DB().Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
 }
 
 // explain returns the plan of q on conn. On PostgreSQL, sequential and bitmap scans are off for
