@@ -46,6 +46,35 @@ func TestTimeIndexesAscendAndServeNewestFirst(t *testing.T) {
 	})
 }
 
+// New contacts have no assignee and write nothing to contacts_assignee (migration 0037); the
+// reads by operator (their load, their contacts) still search it.
+func TestContactsAssigneeHoldsAssignedContactsOnly(t *testing.T) {
+	t.Parallel()
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		conn := oneConn(t, s)
+		def := "SELECT sql FROM sqlite_schema WHERE name = 'contacts_assignee'"
+		if s.Dialect() == store.Postgres {
+			def = "SELECT indexdef FROM pg_indexes WHERE indexname = 'contacts_assignee'"
+		}
+		var sql string
+		if err := conn.QueryRowContext(ctx, def).Scan(&sql); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(strings.ToUpper(sql), "ASSIGNEE IS NOT NULL") {
+			t.Errorf("contacts_assignee holds every contact again: %s", sql)
+		}
+		for _, q := range []string{
+			"SELECT COUNT(*) FROM contacts c WHERE c.assignee = ? AND c.status = 'assigned'",
+			"SELECT id FROM contacts WHERE assignee = ? AND status = 'assigned'",
+		} {
+			if plan := explain(t, conn, s.Dialect(), q, "mrossi"); !strings.Contains(plan, "contacts_assignee") {
+				t.Errorf("%q does not search contacts_assignee:\n%s", q, plan)
+			}
+		}
+	})
+}
+
 // oneConn is one connection of the store's writer pool, for settings and temporary tables
 // that last as long as a connection; it is closed when the test ends.
 func oneConn(t *testing.T, s *store.Store) *sql.Conn {
