@@ -4,8 +4,9 @@
 // that writes more pages than the rows it gained is where a write path can be made cheaper
 // (BENCHMARKS.md, issue 14: a descending time index wrote three pages a commit).
 //
-// Run it on a data folder during or right after a load (the gateway empties the log several
-// times a second, so it holds the last fraction of a second of commits):
+// Run it on a data folder during a load (the gateway empties the log several times a second,
+// so it holds the last fraction of a second of commits), or after the gateway was killed in
+// one (a clean stop empties the log):
 //
 //	walstat [-per contacts] DATA/sportello.db
 //
@@ -25,6 +26,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 
 	_ "modernc.org/sqlite"
 )
@@ -32,7 +34,7 @@ import (
 func main() {
 	per := flag.String("per", "", "also give the counts per page of this tree (a table whose rows take a page each)")
 	flag.Usage = func() {
-		fmt.Fprintln(flag.CommandLine.Output(), "usage: walstat [-per TREE] DATABASE-FILE")
+		_, _ = fmt.Fprintln(flag.CommandLine.Output(), "usage: walstat [-per TREE] DATABASE-FILE")
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -82,24 +84,26 @@ func run(w io.Writer, dbFile, per string) error {
 			return fmt.Errorf("no frame of %q in the log", per)
 		}
 	}
-	fmt.Fprintf(w, "%d commits, %.1f frames a commit", len(commits), float64(frames)/n)
+	var out strings.Builder
+	fmt.Fprintf(&out, "%d commits, %.1f frames a commit", len(commits), float64(frames)/n)
 	if unit > 0 {
-		fmt.Fprintf(w, ", %.2f pages of %s a commit: %.2f frames a row of it", unit, per, float64(frames)/n/unit)
+		fmt.Fprintf(&out, ", %.2f pages of %s a commit: %.2f frames a row of it", unit, per, float64(frames)/n/unit)
 	}
-	fmt.Fprintln(w)
+	out.WriteByte('\n')
 	names := make([]string, 0, len(counts))
 	for name := range counts {
 		names = append(names, name)
 	}
 	slices.SortFunc(names, func(a, b string) int { return cmp.Or(cmp.Compare(counts[b], counts[a]), cmp.Compare(a, b)) })
 	for _, name := range names {
-		fmt.Fprintf(w, "%-40s %6.2f a commit", name, float64(counts[name])/n)
+		fmt.Fprintf(&out, "%-40s %6.2f a commit", name, float64(counts[name])/n)
 		if unit > 0 {
-			fmt.Fprintf(w, "  %5.2f a row of %s", float64(counts[name])/n/unit, per)
+			fmt.Fprintf(&out, "  %5.2f a row of %s", float64(counts[name])/n/unit, per)
 		}
-		fmt.Fprintln(w)
+		out.WriteByte('\n')
 	}
-	return nil
+	_, err = io.WriteString(w, out.String())
+	return err
 }
 
 // readCommits returns the pages of each committed transaction in the log, in order.
