@@ -123,3 +123,35 @@ func TestWebhookSidsAreTwilios(t *testing.T) {
 		})
 	}
 }
+
+// A signature is checked against the configured URL first, then by twilio-go's validator,
+// which also accepts the URL as Twilio may have signed it with its port. Any other key, URL or
+// field is refused.
+func TestWebhookSignatureForms(t *testing.T) {
+	post := sidsServer(t, &recordingSink{})
+	form := url.Values{"AccountSid": {sidsAccount}, "Body": {"ciao"}, "From": {"+393471234567"},
+		"MessageSid": {"SM0123456789abcdef0123456789abcdef"}, "To": {"+390552768000"}}
+	const path = "/webhooks/twilio/sms"
+	tampered := url.Values{}
+	for k, v := range form {
+		tampered[k] = v
+	}
+	tampered.Set("Body", "ciao!")
+	for _, c := range []struct {
+		name string
+		sig  string
+		form url.Values
+		want int
+	}{
+		{"the configured URL", Signature(sidsToken, sidsPublic+path, form), form, http.StatusOK},
+		{"the URL with its port", Signature(sidsToken, "https://sportello.example:443"+path, form), form, http.StatusOK},
+		{"another key", Signature("not"+sidsToken, sidsPublic+path, form), form, http.StatusForbidden},
+		{"another path", Signature(sidsToken, sidsPublic+"/webhooks/twilio/voice", form), form, http.StatusForbidden},
+		{"a changed field", Signature(sidsToken, sidsPublic+path, form), tampered, http.StatusForbidden},
+		{"no signature at all", "", form, http.StatusForbidden},
+	} {
+		if rec := post(path, c.form, c.sig); rec.Code != c.want {
+			t.Errorf("%s: %d %s, want %d", c.name, rec.Code, rec.Body, c.want)
+		}
+	}
+}
