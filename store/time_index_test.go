@@ -18,19 +18,10 @@ import (
 func TestTimeIndexesAscendAndServeNewestFirst(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
 		conn := oneConn(t, s)
-		def := "SELECT sql FROM sqlite_schema WHERE name = ?"
-		if s.Dialect() == store.Postgres {
-			def = "SELECT indexdef FROM pg_indexes WHERE indexname = $1"
-		}
 		for _, name := range []string{"contacts_received", "contacts_citizen", "outbox_created", "audit_log_at"} {
-			var sql string
-			if err := conn.QueryRowContext(ctx, def, name).Scan(&sql); err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if strings.Contains(strings.ToUpper(sql), "DESC") {
-				t.Errorf("%s is descending again: %s", name, sql)
+			if def := indexDefinition(t, conn, s.Dialect(), name); strings.Contains(strings.ToUpper(def), "DESC") {
+				t.Errorf("%s is descending again: %s", name, def)
 			}
 		}
 		for index, q := range map[string]string{
@@ -51,18 +42,9 @@ func TestTimeIndexesAscendAndServeNewestFirst(t *testing.T) {
 func TestContactsAssigneeHoldsAssignedContactsOnly(t *testing.T) {
 	t.Parallel()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
 		conn := oneConn(t, s)
-		def := "SELECT sql FROM sqlite_schema WHERE name = 'contacts_assignee'"
-		if s.Dialect() == store.Postgres {
-			def = "SELECT indexdef FROM pg_indexes WHERE indexname = 'contacts_assignee'"
-		}
-		var sql string
-		if err := conn.QueryRowContext(ctx, def).Scan(&sql); err != nil {
-			t.Fatal(err)
-		}
-		if !strings.Contains(strings.ToUpper(sql), "ASSIGNEE IS NOT NULL") {
-			t.Errorf("contacts_assignee holds every contact again: %s", sql)
+		if def := indexDefinition(t, conn, s.Dialect(), "contacts_assignee"); !strings.Contains(strings.ToUpper(def), "ASSIGNEE IS NOT NULL") {
+			t.Errorf("contacts_assignee holds every contact again: %s", def)
 		}
 		for _, q := range []string{
 			"SELECT COUNT(*) FROM contacts c WHERE c.assignee = ? AND c.status = 'assigned'",
@@ -85,6 +67,20 @@ func oneConn(t *testing.T, s *store.Store) *sql.Conn {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return conn
+}
+
+// indexDefinition is the CREATE INDEX statement of an index, as the database keeps it.
+func indexDefinition(t *testing.T, conn *sql.Conn, d store.Dialect, name string) string {
+	t.Helper()
+	q := "SELECT sql FROM sqlite_schema WHERE name = ?"
+	if d == store.Postgres {
+		q = "SELECT indexdef FROM pg_indexes WHERE indexname = $1"
+	}
+	var def string
+	if err := conn.QueryRowContext(context.Background(), q, name).Scan(&def); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return def
 }
 
 // explain returns the plan of q on conn. On PostgreSQL, sequential and bitmap scans are off for
