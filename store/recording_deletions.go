@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"unicode/utf8"
 )
 
 // queueRecordingDeletions queues, in tx, the provider's sids of the recordings of the contacts
@@ -51,19 +50,7 @@ func (s *Store) RecordingDeleted(ctx context.Context, sid string) error {
 // RecordingDeletionFailed keeps why a deletion at the provider failed; it is tried again later.
 func (s *Store) RecordingDeletionFailed(ctx context.Context, sid, reason string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE recording_deletions SET attempts = attempts + 1, error = ? WHERE sid = ?", shortReason(reason), sid)
+		_, err := tx.Exec(ctx, "UPDATE recording_deletions SET attempts = attempts + 1, error = ? WHERE sid = ?", ErrorText(reason), sid)
 		return err
 	})
-}
-
-// shortReason keeps the first 500 bytes of an error, cut at a character's start.
-func shortReason(s string) string {
-	if len(s) <= 500 {
-		return s
-	}
-	n := 500
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }

@@ -82,7 +82,7 @@ func (s *Store) OutboundMessage(ctx context.Context, id string) (channels.Messag
 func (s *Store) MarkOutbound(ctx context.Context, id, externalID, status, errText string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
 		_, err := tx.Exec(ctx, `UPDATE messages SET external_id = CASE WHEN ? = '' THEN external_id ELSE ? END, status = ?, error = ?,
-			updated_at = ? WHERE id = ?`, externalID, externalID, status, errText, Micros(s.now()), id)
+			updated_at = ? WHERE id = ?`, externalID, externalID, status, ErrorText(errText), Micros(s.now()), id)
 		return err
 	})
 }
@@ -90,7 +90,7 @@ func (s *Store) MarkOutbound(ctx context.Context, id, externalID, status, errTex
 // NoteOutboundError shows the last temporary error of a message still queued for a retry.
 func (s *Store) NoteOutboundError(ctx context.Context, id, errText string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE messages SET error = ?, updated_at = ? WHERE id = ? AND status = 'queued'", errText, Micros(s.now()), id)
+		_, err := tx.Exec(ctx, "UPDATE messages SET error = ?, updated_at = ? WHERE id = ? AND status = 'queued'", ErrorText(errText), Micros(s.now()), id)
 		return err
 	})
 }

@@ -337,14 +337,14 @@ func recordUnsent(ctx context.Context, tx *store.Tx, alertID, owner string, now 
 		return 0, nil
 	case OutcomeFailed:
 		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
-			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+			r.ErrorCode, store.ErrorText(r.Error), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	case OutcomeRetry:
 		res, err = tx.Exec(ctx, "UPDATE alert_recipients SET status = 'queued', owner = NULL, claimed_at = NULL, error_code = ?, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
-			r.ErrorCode, truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+			r.ErrorCode, store.ErrorText(r.Error), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	case OutcomeUncertain:
 		// Left "sending" without an owner: the orphan sweep asks the provider.
 		_, err = tx.Exec(ctx, "UPDATE alert_recipients SET owner = NULL, error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND owner = ? AND claimed_at = ?",
-			truncate(r.Error, 500), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
+			store.ErrorText(r.Error), now, alertID, r.Seq, owner, store.Micros(r.ClaimedAt))
 	default:
 		err = errors.New("store: unknown send outcome " + r.Outcome)
 	}
@@ -411,13 +411,6 @@ func requeued(ctx context.Context, tx *store.Tx, alertID string, batch int, enqu
 	_, err := tx.Exec(ctx, "UPDATE alert_recipients SET status = 'cancelled', error = ?, updated_at = ? WHERE alert_id = ? AND batch = ? AND status = 'queued'",
 		st, store.Micros(tx.Store().Now()), alertID, batch)
 	return err
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }
 
 // FinishAlertBatch marks a batch done when none of its recipients is queued any more, and the
@@ -555,7 +548,7 @@ func (s *Store) ResolveOrphan(ctx context.Context, r Recipient, sid string, live
 func (s *Store) FailOrphan(ctx context.Context, r Recipient, reason string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		_, err := tx.Exec(ctx, "UPDATE alert_recipients SET status = 'failed', owner = NULL, error_code = 'unknown', error = ?, updated_at = ? WHERE alert_id = ? AND seq = ? AND status = 'sending' AND claimed_at = ?",
-			truncate(reason, 500), store.Micros(s.Now()), r.AlertID, r.Seq, store.Micros(r.ClaimedAt))
+			store.ErrorText(reason), store.Micros(s.Now()), r.AlertID, r.Seq, store.Micros(r.ClaimedAt))
 		return err
 	})
 }

@@ -26,7 +26,7 @@ type Stall struct {
 // not renew the batch's lease: an error is not progress.
 func (s *Store) RecordBatchError(ctx context.Context, alertID string, batch int, msg string) error {
 	return s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE alert_batches SET last_error = ? WHERE alert_id = ? AND batch = ?", truncate(msg, 500), alertID, batch)
+		_, err := tx.Exec(ctx, "UPDATE alert_batches SET last_error = ? WHERE alert_id = ? AND batch = ?", store.ErrorText(msg), alertID, batch)
 		return err
 	})
 }
