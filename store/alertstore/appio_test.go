@@ -60,18 +60,7 @@ func TestFiscalCodeSubscriptionsAndAppIORecipients(t *testing.T) {
 		if back, err := s.GetAlert(ctx, "firenze", a.ID); err != nil || len(back.Channels) != 2 || back.Channels[0] != "app_io" {
 			t.Fatalf("channels not kept: %+v %v", back.Channels, err)
 		}
-		lease, ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "me", alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute), LeaseBefore: time.Now().Add(-time.Minute)})
-		if !ok || err != nil {
-			t.Fatal(ok, err)
-		}
-		seqs, err := s.QueuedInBatch(ctx, a.ID, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
-		if err != nil || len(rs) != 3 {
-			t.Fatalf("claim: %+v %v", rs, err)
-		}
+		rs := claimFirstBatch(t, s, a.ID, "me", 3)
 		var results []alertstore.SendResult
 		for _, r := range rs {
 			switch r.FiscalCode {

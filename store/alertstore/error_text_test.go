@@ -27,18 +27,7 @@ func TestProviderErrorTextIsStoredAsUTF8(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		lease, ok, err := s.ClaimAlertBatch(ctx, a.ID, 0, "me", alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute), LeaseBefore: time.Now().Add(-time.Minute)})
-		if !ok || err != nil {
-			t.Fatal(ok, err)
-		}
-		seqs, err := s.QueuedInBatch(ctx, a.ID, 0, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rs, err := s.ClaimRecipients(ctx, a.ID, 0, seqs, lease)
-		if err != nil || len(rs) != 2 {
-			t.Fatalf("claim: %+v %v", rs, err)
-		}
+		rs := claimFirstBatch(t, s, a.ID, "me", 2)
 		texts := []string{
 			strings.Repeat("a", 499) + "è stato rifiutato",
 			"risposta illeggibile: \xff\xfe\x00 fine",
@@ -64,4 +53,25 @@ func TestProviderErrorTextIsStoredAsUTF8(t *testing.T) {
 			}
 		}
 	})
+}
+
+// claimFirstBatch claims an alert's first batch for owner and its queued recipients, of which
+// there must be want.
+func claimFirstBatch(t *testing.T, s *alertstore.Store, alertID, owner string, want int) []alertstore.Recipient {
+	t.Helper()
+	ctx := context.Background()
+	live := alertstore.Liveness{StaleBefore: time.Now().Add(-time.Minute), LeaseBefore: time.Now().Add(-time.Minute)}
+	lease, ok, err := s.ClaimAlertBatch(ctx, alertID, 0, owner, live)
+	if !ok || err != nil {
+		t.Fatal(ok, err)
+	}
+	seqs, err := s.QueuedInBatch(ctx, alertID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := s.ClaimRecipients(ctx, alertID, 0, seqs, lease)
+	if err != nil || len(rs) != want {
+		t.Fatalf("claim: %+v %v, want %d recipients", rs, err, want)
+	}
+	return rs
 }
