@@ -27,14 +27,24 @@ type Options struct {
 
 // Read reads the whole of r (a request body, bounded by the server) and decodes it into v.
 func Read(r io.Reader, v any, o Options) error {
-	b, err := io.ReadAll(r)
+	b, err := ReadAll(r)
 	if err != nil {
-		if IsTooLarge(err) {
-			return httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
-		}
-		return httperr.BadRequest("unreadable_body", "the body could not be read: %v", err)
+		return err
 	}
 	return Decode(b, v, o)
+}
+
+// ReadAll reads a whole request body, bounded by the server, for a door that reads more than
+// JSON (the notification API takes CAP's XML too): a body cut by the limit is a 413.
+func ReadAll(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(r)
+	if IsTooLarge(err) {
+		return nil, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
+	}
+	if err != nil {
+		return nil, httperr.BadRequest("unreadable_body", "the body could not be read: %v", err)
+	}
+	return b, nil
 }
 
 // IsTooLarge recognizes a body cut by http.MaxBytesReader.

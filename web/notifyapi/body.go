@@ -1,27 +1,16 @@
 package notifyapi
 
 import (
-	"io"
-	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/sportello/sportello/httperr"
 	"github.com/sportello/sportello/jsonbody"
-	"github.com/sportello/sportello/web"
 )
 
 // readBody reads the whole request body (the server bounds its size: 413 beyond).
 func readBody(c echo.Context) ([]byte, error) {
-	b, err := io.ReadAll(c.Request().Body)
-	if web.IsTooLarge(err) {
-		return nil, httperr.New(http.StatusRequestEntityTooLarge, "too_large", "request body too large")
-	}
-	if err != nil {
-		return nil, httperr.BadRequest("unreadable_body", "the body could not be read: %v", err)
-	}
-	return b, nil
+	return jsonbody.ReadAll(c.Request().Body)
 }
 
 // decodeJSON decodes one JSON object strictly: unknown fields and trailing data are errors,
