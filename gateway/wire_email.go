@@ -297,6 +297,12 @@ func previewToolsFound() bool {
 	return false
 }
 
+// starvedOfCPU says whether a document that ran out of its budget did so because its tools
+// waited for the CPU (they run at fax.ToolNiceness, behind every request): they used less than
+// half of the budget. Such a document is tried again later (River's backoff, MaxAttempts);
+// one whose tools did use the CPU is costly in itself, hostile or broken, and is not.
+func starvedOfCPU(toolsCPU time.Duration) bool { return toolsCPU < fax.DocumentBudget/2 }
+
 // faxWorker reads a fax document: a PNG preview of page one, then its text, which is appended
 // to the contact and may reroute it (see store.SetFaxText).
 type faxWorker struct {
@@ -335,7 +341,15 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 	// Fax documents are read one at a time: one document's budget is the next fax's wait.
 	docCtx, cancel := context.WithTimeout(ctx, fax.DocumentBudget)
 	defer cancel()
+	cpuAtStart, cpuErr := fax.ToolsCPU()
 	overBudget := func(err error) error {
+		if cpuErr == nil && errors.Is(docCtx.Err(), context.DeadlineExceeded) {
+			if cpuNow, err2 := fax.ToolsCPU(); err2 == nil && starvedOfCPU(cpuNow-cpuAtStart) {
+				log.Warn("fax document not read within its budget on a busy host: trying again later", "budget", fax.DocumentBudget,
+					"tools_cpu", cpuNow-cpuAtStart, "err", err)
+				return fmt.Errorf("fax document: its tools had %v of CPU in its %v budget, on a busy host: %w", cpuNow-cpuAtStart, fax.DocumentBudget, err)
+			}
+		}
 		log.Warn("fax document over its budget: not read, not retried", "budget", fax.DocumentBudget, "err", err)
 		return river.JobCancel(fmt.Errorf("fax document over its budget: %w", err))
 	}

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -97,7 +98,24 @@ func limitedCommand(ctx context.Context, path string, args []string) *exec.Cmd {
 	return exec.CommandContext(ctx, "/bin/sh", append([]string{"-c", script, path}, args...)...)
 }
 
-// run executes a tool with bounded output and memory, killing it when ctx ends.
+// ToolNiceness is the scheduling niceness every tool runs at. OCR and previews are background
+// work that can take a core for seconds a page; at niceness 10 the kernel gives the gateway's
+// own threads (a webhook, a mail's 250, an operator's page) the CPU first when both want it,
+// and the tool what is left (BENCHMARKS.md, issue 14: a busy day with OCR on).
+const ToolNiceness = 10
+
+// ToolsCPU is the CPU time this process's finished tools have used so far (the kernel's
+// count for reaped children). The difference across one document's work tells a document
+// that costs much from one whose tools, at ToolNiceness, waited for a busy host.
+func ToolsCPU() (time.Duration, error) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_CHILDREN, &ru); err != nil {
+		return 0, fmt.Errorf("fax: reading the tools' CPU time: %w", err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
+}
+
+// run executes a tool with bounded output and memory, at ToolNiceness, killing it when ctx ends.
 func run(ctx context.Context, path string, args []string, env []string, maxStdout int) ([]byte, error) {
 	cmd := limitedCommand(ctx, path, args)
 	cmd.Env = append(os.Environ(), env...)
@@ -106,8 +124,21 @@ func run(ctx context.Context, path string, args []string, env []string, maxStdou
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	// Without WaitDelay a child that inherited the pipes could keep Wait from returning.
 	cmd.WaitDelay = 2 * time.Second
-	err := cmd.Run()
 	tool := filepath.Base(path)
+	if err := cmd.Start(); err != nil {
+		return nil, &ToolError{Tool: tool, Err: err}
+	}
+	// Set on the child's pid, which keeps it when prlimit or sh execs the tool, and which
+	// the tool's own children inherit. Refused only when the gateway itself runs nicer than
+	// ToolNiceness (lowering it needs privilege; the child inherited the gateway's), or when
+	// the child has exited already, which Wait reports.
+	if err := syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, ToolNiceness); err != nil &&
+		!errors.Is(err, syscall.ESRCH) && !errors.Is(err, syscall.EACCES) && !errors.Is(err, syscall.EPERM) {
+		_ = cmd.Process.Kill() // the error below says why; Wait reaps it
+		_ = cmd.Wait()
+		return nil, &ToolError{Tool: tool, Err: fmt.Errorf("setting its niceness: %w", err)}
+	}
+	err := cmd.Wait()
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return nil, &ToolError{Tool: tool, Err: ctxErr, Stderr: stderr.buf.String()}
 	}

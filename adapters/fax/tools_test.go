@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"math"
 	"os/exec"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -138,4 +139,42 @@ func TestPreviewPDF(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPNG(t, out, 396.0/595.44)
+}
+
+// TestToolsRunNicer: OCR and previews must leave the CPU to the gateway's own work when both
+// want it, so every tool runs at ToolNiceness or nicer.
+func TestToolsRunNicer(t *testing.T) {
+	out, err := run(context.Background(), "/bin/sh", []string{"-c", `cut -d' ' -f19 /proc/$$/stat`}, nil, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nice, err := strconv.Atoi(strings.TrimSpace(string(out)))
+	if err != nil {
+		t.Fatalf("reading the tool's niceness from %q: %v", out, err)
+	}
+	if nice < ToolNiceness {
+		t.Errorf("the tool ran at niceness %d, want at least %d", nice, ToolNiceness)
+	}
+}
+
+// TestToolsCPUCountsAToolsWork: the fax worker tells a costly document from one that waited
+// for the CPU by the difference in ToolsCPU across the document's tools.
+func TestToolsCPUCountsAToolsWork(t *testing.T) {
+	before, err := ToolsCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := run(context.Background(), "/bin/sh", []string{"-c", `i=0; while [ $i -lt 60000 ]; do i=$((i+1)); done`}, nil, 64); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	after, err := ToolsCPU()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The loop is all CPU: on a quiet host its CPU time is close to its wall time.
+	if used := after - before; used < 10*time.Millisecond || used > took+20*time.Millisecond {
+		t.Errorf("a tool that counted for %v used %v of CPU by ToolsCPU", took, used)
+	}
 }
