@@ -90,15 +90,16 @@ for r in $(seq 1 $replicas); do
   tr '\r' '\n' <"$work/sim$r.out" | grep -v '^sending ' || true
   echo "gateway $r peak memory: $(grep VmHWM "/proc/${pids[$((r - 1))]}/status")"
 done
+# With BUSYDAY_OCR=auto: how far the fax documents' OCR and previews got by the run's end.
 if [[ $mode == postgres ]]; then
   echo "database holds $(psql -tA -h 127.0.0.1 -U postgres -d "$name" -c 'SELECT COUNT(*) FROM contacts') contacts"
   echo "deadlocks reported by PostgreSQL for the run's database: $(psql -tA -h 127.0.0.1 -U postgres -c "SELECT deadlocks FROM pg_stat_database WHERE datname = '$name'")"
   # A plan that scans a growing table shows here first (autovacuum is off on these machines).
   echo "rows read by sequential scans (the three largest tables by it):"
   psql -tA -h 127.0.0.1 -U postgres -d "$name" -c "SELECT relname || ' ' || seq_scan || ' scans, ' || seq_tup_read || ' rows' FROM pg_stat_user_tables ORDER BY seq_tup_read DESC LIMIT 3"
+  echo "fax document jobs by state: $(psql -tA -h 127.0.0.1 -U postgres -d "$name" -c "SELECT string_agg(state || ' ' || n, ', ') FROM (SELECT state, COUNT(*) AS n FROM river_job WHERE kind = 'fax_document' GROUP BY state) s")"
 else
   echo "database holds $(sqlite3 "$work/data1/sportello.db" 'SELECT COUNT(*) FROM contacts' 2>/dev/null || echo '? (no sqlite3)') contacts"
-  # With BUSYDAY_OCR=auto: how far the fax documents' OCR and previews got by the run's end.
   echo "fax document jobs by state: $(sqlite3 "$work/data1/sportello.db" "SELECT group_concat(state || ' ' || n, ', ') FROM (SELECT state, COUNT(*) AS n FROM river_job WHERE kind = 'fax_document' GROUP BY state)" 2>/dev/null || echo '? (no sqlite3)')"
 fi
 grep -h -i '"level":"error"\|level=ERROR' "$work"/serve*.log | head -n 5 || true
