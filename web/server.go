@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sportello/sportello/httperr"
-	"github.com/sportello/sportello/jsonbody"
 	"github.com/sportello/sportello/metrics"
 	"github.com/sportello/sportello/store"
 )
@@ -127,9 +126,6 @@ func bodyLimit(max int64) echo.MiddlewareFunc {
 		}
 	}
 }
-
-// IsTooLarge recognizes a body cut by the limit, for handlers that parse the body themselves.
-func IsTooLarge(err error) bool { return jsonbody.IsTooLarge(err) }
 
 func readyz(s *store.Store) echo.HandlerFunc {
 	return func(c echo.Context) error {
