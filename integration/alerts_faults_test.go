@@ -176,6 +176,7 @@ func dbNameOf(t *testing.T, dbURL string) string {
 // middle of a fan-out: the replicas reconnect, every claimed batch finishes or is taken back,
 // and every subscriber gets the alert exactly once. The connection budget holds meanwhile.
 func TestAlertSurvivesTerminatedBackends(t *testing.T) {
+	waitsOnTheClock(t)
 	if testing.Short() {
 		t.Skip("runs replicas of the real binary")
 	}
@@ -236,6 +237,7 @@ func TestAlertSurvivesTerminatedBackends(t *testing.T) {
 // Twilio answers 503 to everything for 20 s in the middle of a fan-out of 5,000: the alert
 // completes afterwards, each subscriber once.
 func TestAlertCompletesAfterTwilioOutage(t *testing.T) {
+	waitsOnTheClock(t)
 	if testing.Short() {
 		t.Skip("runs the real binary")
 	}
@@ -256,6 +258,7 @@ func TestAlertCompletesAfterTwilioOutage(t *testing.T) {
 // One of three replicas is killed (SIGKILL) a third of the way into a fan-out: the survivors
 // take its batches over, settle its in-flight sends with Twilio's record, and finish.
 func TestAlertReplicaKilledSurvivorsFinish(t *testing.T) {
+	waitsOnTheClock(t)
 	if testing.Short() {
 		t.Skip("runs replicas of the real binary")
 	}

@@ -61,7 +61,7 @@ func TestAlertsKillNineMidFanout(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and kills the real binary")
 	}
-	eachDialect(t, func(t *testing.T, d store.Dialect) {
+	eachDialectWaitingOnTheClock(t, func(t *testing.T, d store.Dialect) {
 		const n = 20000
 		start := time.Now()
 		step := func(what string) { t.Logf("%6.1fs %s", time.Since(start).Seconds(), what) }

@@ -280,7 +280,7 @@ func TestAlertsCAPCreateUpdateCancel(t *testing.T) {
 // Twilio goes down in the middle of a fan-out: everything is sent after it, nothing twice;
 // refusals for good are recorded and 21610 turns the number off.
 func TestAlertsOutageMidFanout(t *testing.T) {
-	eachDialect(t, func(t *testing.T, d store.Dialect) {
+	eachDialectWaitingOnTheClock(t, func(t *testing.T, d store.Dialect) {
 		gw := alertsGateway(t, d, 1000, 200)
 		key := alertKey(t, gw, "firenze")
 		nums := alertSubscribers(t, gw, "firenze", "+39347", 3000)

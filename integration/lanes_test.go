@@ -29,7 +29,7 @@ func p99(lat []time.Duration) (time.Duration, int) {
 // Priority lanes (issue 9): an alert's fan-out must not slow inbound SMS webhooks. Inbound
 // webhooks are posted at a steady rate before the alert (the quiet p99) and while it fans out,
 // against the real binary and the Twilio emulator, on SQLite and on PostgreSQL. The light
-// default (5,000 recipients) guards against what was fixed (webhooks waiting seconds behind the
+// default (5,000 recipients, measured over the fan-out's first 10 s) guards against what was fixed (webhooks waiting seconds behind the
 // fan-out's writes, or timing out) with slack for a loaded CI machine: p99 during ≤ 3 × quiet
 // p99 + 1 s, and no webhook fails. SPORTELLO_LANES_AUDIENCE=100000 SPORTELLO_LANES_STRICT=1 is
 // the issue's check: p99 during ≤ 3 × quiet p99 and ≤ 100 ms (tools/alertbench -inbound
@@ -47,6 +47,7 @@ func TestPriorityLanes(t *testing.T) {
 	}
 	strict := os.Getenv("SPORTELLO_LANES_STRICT") != ""
 	const rate = 20
+	const busyWindow = 10 * time.Second
 	eachDialect(t, func(t *testing.T, d store.Dialect) {
 		emu := twilioemu.New(twilioemu.Options{AccountSID: harness.AccountSID, AuthToken: harness.AuthToken, OwnedNumbers: []string{harness.TwilioFrom}, CallbackWorkers: 8})
 		twilioURL, err := emu.Start("127.0.0.1:0")
@@ -81,18 +82,27 @@ func TestPriorityLanes(t *testing.T) {
 			busy.Stop()
 			t.Fatalf("POST alert: %d %v", code, out)
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+		// The issue's check measures the whole fan-out. The light default measures its first
+		// busyWindow at most: the alert's start, its heaviest write, and about 200 webhooks
+		// beside the sends, which is what the bound guards; the rest of a fan-out paced by the
+		// governor (40 s of 5,000 on PostgreSQL here) only repeated it.
+		window := 15 * time.Minute
+		if !strict {
+			window = busyWindow
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), window)
 		defer cancel()
 		began := time.Now()
 		werr := emu.WaitFor(ctx, n)
 		took := time.Since(began)
+		handed := emu.Count()
 		busy99, busyN := p99(busy.Stop())
-		if werr != nil {
-			t.Fatalf("fan-out: %v (%d of %d)\n%s", werr, emu.Count(), n, p.Output())
+		if (werr != nil && strict) || handed == 0 {
+			t.Fatalf("fan-out: %v (%d of %d)\n%s", werr, handed, n, p.Output())
 		}
 		ratio := float64(busy99) / float64(max(quiet99, time.Millisecond))
-		t.Logf("%s: quiet p99 %v (%d webhooks); during the fan-out of %d (%v) p99 %v (%d webhooks, %d failed); ratio %.2f",
-			d, quiet99, quietN, n, took.Round(time.Millisecond), busy99, busyN, busy.Errors(), ratio)
+		t.Logf("%s: quiet p99 %v (%d webhooks); during %v of the fan-out of %d (%d handed to Twilio) p99 %v (%d webhooks, %d failed); ratio %.2f",
+			d, quiet99, quietN, took.Round(time.Millisecond), n, handed, busy99, busyN, busy.Errors(), ratio)
 		if busy.Errors() != 0 {
 			t.Fatalf("%d inbound webhooks failed during the fan-out", busy.Errors())
 		}

@@ -70,6 +70,7 @@ func endsWithin(t *testing.T, what string, ended <-chan struct{}, d time.Duratio
 // from another process. Each must end within seconds, the token and session stop working, and
 // a disabled user cannot log in. A token with auth.token_ttl ends on its own.
 func TestRevokeAndDisableEndStreams(t *testing.T) {
+	waitsOnTheClock(t)
 	dir := t.TempDir()
 	addr := harness.FreePort(t)
 	yaml := harness.ConfigYAML(harness.Options{Extra: "auth: {token_ttl: 4s}\n"}, filepath.Join(dir, "data"), "")
