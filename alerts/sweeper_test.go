@@ -102,3 +102,96 @@ func TestSettlingAppliesHeldCallbacks(t *testing.T) {
 		t.Fatalf("counts %+v, want the held callback applied", c)
 	}
 }
+
+// slowLookup is the fake provider's message list at a round trip's pace. It counts how many
+// lookups run at once, overall and for one number.
+type slowLookup struct {
+	inner   Lookup
+	delay   time.Duration
+	mu      sync.Mutex
+	now     int
+	peak    int
+	byPhone map[string]int
+	clash   bool // two lookups for one number at once
+}
+
+func (l *slowLookup) FindSent(ctx context.Context, to, body string, since time.Time) ([]string, error) {
+	l.mu.Lock()
+	l.now++
+	l.peak = max(l.peak, l.now)
+	if l.byPhone[to]++; l.byPhone[to] > 1 {
+		l.clash = true
+	}
+	l.mu.Unlock()
+	defer func() {
+		l.mu.Lock()
+		l.now--
+		l.byPhone[to]--
+		l.mu.Unlock()
+	}()
+	time.Sleep(l.delay)
+	return l.inner.FindSent(ctx, to, body, since)
+}
+
+// Two alerts with the same text reach the same 60 numbers, and every send is interrupted
+// after the provider took it (a process killed mid-fan-out): 120 orphans, two a number. One
+// pass settles them several at a time, never two of one number at once, and each recipient
+// gets its own message of the provider's, none twice and none resent.
+func TestSettlingAsksTheProviderSeveralAtATimeButANumberInTurn(t *testing.T) {
+	f := newFixture(t, 100000, 100)
+	lookup := &slowLookup{inner: f.snd, delay: 20 * time.Millisecond, byPhone: map[string]int{}}
+	f.svc.o.Lookup = lookup
+	ctx := context.Background()
+	list := phones("+39347", 60)
+	f.subscribe(t, "firenze", list...)
+	f.snd.acceptThenFail = func(string) error { return errors.New("read tcp: i/o timeout") }
+	var ids []string
+	for range 2 {
+		a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Domani blocco del traffico", Source: "api"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.sendAll(t, a.ID)
+		ids = append(ids, a.ID)
+	}
+	f.snd.acceptThenFail = nil
+	start := time.Now()
+	if err := f.svc.SettleOrphans(ctx); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	if lookup.peak < 2 || lookup.clash {
+		t.Fatalf("at most %d lookups at once; two for one number at once: %v", lookup.peak, lookup.clash)
+	}
+	// One at a time, 120 lookups of 20 ms take 2.4 s.
+	if took > 1500*time.Millisecond {
+		t.Fatalf("120 orphans settled in %v", took)
+	}
+	seen := map[string]bool{}
+	for _, id := range ids {
+		c, _ := f.as.CountRecipients(ctx, id)
+		if c.Sent != 60 {
+			t.Fatalf("alert %s: %+v", id, c)
+		}
+		rows, err := f.s.Query(ctx, "SELECT sid FROM alert_recipients WHERE alert_id = ?", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var sid string
+			if err := rows.Scan(&sid); err != nil {
+				t.Fatal(err)
+			}
+			if seen[sid] {
+				t.Fatalf("message %s given to two recipients", sid)
+			}
+			seen[sid] = true
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.snd.total() != 120 {
+		t.Fatalf("%d messages at the provider for 120 recipients", f.snd.total())
+	}
+}
