@@ -241,7 +241,8 @@ func (s *Service) CreateAlert(ctx context.Context, comune string, req AlertReque
 		}
 	}
 	start := s.startOptions()
-	a, err = s.as.CreateAlert(ctx, a, alertstore.CreateAlertOptions{BatchSize: start.BatchSize, Enqueue: start.Enqueue, Prepare: start.Prepare, Supersede: req.Supersede})
+	a, err = s.as.CreateAlert(ctx, a, alertstore.CreateAlertOptions{BatchSize: start.BatchSize, Enqueue: start.Enqueue, Prepare: start.Prepare,
+		Owner: start.Owner, Supersede: req.Supersede})
 	if errors.Is(err, store.ErrConflict) && req.ExternalRef != "" {
 		prev, err := s.as.AlertByExternalRef(ctx, comune, req.ExternalRef)
 		return prev, err == nil, err

@@ -67,7 +67,7 @@ func (s *Service) prepare(ctx context.Context, alertID string) error {
 // startOptions are how this service starts an alert. Without a job client (tests of the
 // service alone) a start writes the whole audience itself.
 func (s *Service) startOptions() alertstore.StartOptions {
-	o := alertstore.StartOptions{BatchSize: s.o.Config.Alerts.BatchSize, Enqueue: s.enqueueBatches}
+	o := alertstore.StartOptions{BatchSize: s.o.Config.Alerts.BatchSize, Enqueue: s.enqueueBatches, Owner: s.o.SenderID}
 	if s.o.Jobs != nil && s.o.Jobs() != nil {
 		o.Prepare = s.enqueuePrepare
 	}
@@ -80,19 +80,21 @@ func (s *Service) enqueuePrepare(ctx context.Context, tx *store.Tx, alertID stri
 	return err
 }
 
-// prepareStaleAfter is how long an alert's preparation may go without a chunk before another
-// job is started for it: far longer than a chunk takes, even behind a busy writer.
-const prepareStaleAfter = time.Minute
+// prepareStuckAfter is how long a live process's preparation may go without a chunk before
+// another job is started for it: far longer than a chunk takes, even behind a busy writer. A
+// dead process's preparation is resumed sooner, once its heartbeat is stale.
+const prepareStuckAfter = time.Minute
 
-// resumePreparations gives a new job to alerts whose preparation stopped (its process died).
+// resumePreparations gives a new job to alerts whose preparation stopped: its process died,
+// or is stuck.
 func (s *Service) resumePreparations(ctx context.Context) {
-	ids, err := s.fas.UnpreparedAlerts(ctx, s.now().Add(-prepareStaleAfter), 50)
+	ids, err := s.fas.UnpreparedAlerts(ctx, s.liveness(), s.now().Add(-prepareStuckAfter), 50)
 	if err != nil {
 		s.o.Logger.Warn("listing alerts still being prepared failed", "err", err)
 		return
 	}
 	for _, id := range ids {
-		if err := s.fas.EnqueuePrepare(ctx, id, s.enqueuePrepare); err != nil {
+		if err := s.fas.EnqueuePrepare(ctx, id, s.o.SenderID, s.enqueuePrepare); err != nil {
 			s.o.Logger.Error("resuming an alert's preparation failed", "alert", id, "err", err)
 			continue
 		}

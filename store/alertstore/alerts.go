@@ -160,6 +160,8 @@ type CreateAlertOptions struct {
 	Enqueue Enqueuer
 	// Prepare enqueues the job that writes the rest of a large audience (see StartOptions).
 	Prepare PrepareEnqueuer
+	// Owner is the process that starts the alert (see StartOptions).
+	Owner string
 	// Supersede, when set, is an alert of the same comune this one replaces (CAP Update): what
 	// it has not sent yet is cancelled and it stops counting as active.
 	Supersede string
@@ -175,6 +177,9 @@ type StartOptions struct {
 	// after its first chunk: the start's own transaction then stays short. Without it the
 	// start writes the whole audience itself.
 	Prepare PrepareEnqueuer
+	// Owner is the sender id of the process writing the audience: while its heartbeat is fresh
+	// nobody else resumes the preparation (UnpreparedAlerts).
+	Owner string
 }
 
 func (o StartOptions) batchSize() int {
@@ -233,7 +238,7 @@ func (s *Store) CreateAlert(ctx context.Context, a Alert, o CreateAlertOptions) 
 		if a.SendAt.After(now) {
 			return nil
 		}
-		n, all, err := startAlert(ctx, tx, a.ID, estimate, StartOptions{BatchSize: o.BatchSize, Enqueue: o.Enqueue, Prepare: o.Prepare})
+		n, all, err := startAlert(ctx, tx, a.ID, estimate, StartOptions{BatchSize: o.BatchSize, Enqueue: o.Enqueue, Prepare: o.Prepare, Owner: o.Owner})
 		if err != nil {
 			return err
 		}
@@ -302,8 +307,8 @@ const maxPrepareChunk = 100
 // the recipients and whether they are all written.
 func startAlert(ctx context.Context, t *store.Tx, id string, estimate int, o StartOptions) (int, bool, error) {
 	now := store.Micros(t.Store().Now())
-	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, updated_at = ?, prepare_cursor = '', prepared_at = ?, prepared = 0 WHERE id = ?",
-		AlertSending, estimate, now, now, now, id); err != nil {
+	if _, err := t.Exec(ctx, "UPDATE alerts SET status = ?, recipients = ?, started_at = ?, updated_at = ?, prepare_cursor = '', prepared_at = ?, prepared = 0, prepare_owner = ? WHERE id = ?",
+		AlertSending, estimate, now, now, now, strOrNil(o.Owner), id); err != nil {
 		return 0, false, err
 	}
 	for {
@@ -384,7 +389,8 @@ func prepareChunk(ctx context.Context, t *store.Tx, id string, o StartOptions) (
 		return false, err
 	}
 	if !last {
-		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = ?, prepared_at = ?, prepared = ? WHERE id = ?", subs[len(subs)-1].phone, now, written, id)
+		_, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = ?, prepared_at = ?, prepared = ?, prepare_owner = ? WHERE id = ?",
+			subs[len(subs)-1].phone, now, written, strOrNil(o.Owner), id)
 		return false, err
 	}
 	if _, err := t.Exec(ctx, "UPDATE alerts SET prepare_cursor = NULL, prepared_at = ?, prepared = ?, recipients = ? WHERE id = ?", now, written, written, id); err != nil {
@@ -463,18 +469,23 @@ func addBatches(ctx context.Context, t *store.Tx, id string, batches []int, now 
 	return enqueue(ctx, t, id, batches)
 }
 
-// UnpreparedAlerts lists alerts still being prepared whose last chunk was written before
-// stale: the process preparing them died, and they need a new PrepareAlert job.
-func (s *Store) UnpreparedAlerts(ctx context.Context, stale time.Time, limit int) ([]string, error) {
-	return s.ids(ctx, "SELECT id FROM alerts WHERE status = 'sending' AND prepare_cursor IS NOT NULL AND prepared_at < ? ORDER BY prepared_at LIMIT ?",
-		store.Micros(stale), limit)
+// UnpreparedAlerts lists alerts still being prepared that need a new PrepareAlert job: no chunk
+// was written since live.StaleBefore, and the process preparing them is dead (its heartbeat is
+// stale, as for a batch's owner) or has written nothing since stuckBefore (alive but stuck).
+func (s *Store) UnpreparedAlerts(ctx context.Context, live Liveness, stuckBefore time.Time, limit int) ([]string, error) {
+	return s.ids(ctx, `SELECT id FROM alerts WHERE status = 'sending' AND prepare_cursor IS NOT NULL AND prepared_at < ?
+		AND (prepared_at < ? OR prepare_owner IS NULL OR prepare_owner NOT IN (SELECT id FROM alert_senders WHERE heartbeat_at >= ?))
+		ORDER BY prepared_at LIMIT ?`,
+		store.Micros(live.StaleBefore), store.Micros(stuckBefore), store.Micros(live.StaleBefore), limit)
 }
 
-// EnqueuePrepare gives an alert still being prepared a new job.
-func (s *Store) EnqueuePrepare(ctx context.Context, id string, prepare PrepareEnqueuer) error {
+// EnqueuePrepare gives an alert still being prepared a new job, on behalf of process owner:
+// until the job writes a chunk (and becomes the owner), the preparation counts as owner's.
+func (s *Store) EnqueuePrepare(ctx context.Context, id, owner string, prepare PrepareEnqueuer) error {
 	return s.Write(store.Bulk(ctx), func(ctx context.Context, tx *store.Tx) error {
 		now := store.Micros(s.Now())
-		res, err := tx.Exec(ctx, "UPDATE alerts SET prepared_at = ? WHERE id = ? AND status = 'sending' AND prepare_cursor IS NOT NULL", now, id)
+		res, err := tx.Exec(ctx, "UPDATE alerts SET prepared_at = ?, prepare_owner = ? WHERE id = ? AND status = 'sending' AND prepare_cursor IS NOT NULL",
+			now, strOrNil(owner), id)
 		if err != nil {
 			return err
 		}

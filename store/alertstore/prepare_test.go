@@ -206,29 +206,67 @@ func TestCancelledWhilePreparingStopsWriting(t *testing.T) {
 		if got.Status != alertstore.AlertCancelled || got.Recipients != 200 || c.Total() != 200 || c.Cancelled != 200 {
 			t.Fatalf("%s, %d recipients, counts %+v", got.Status, got.Recipients, c)
 		}
-		if ids, err := s.UnpreparedAlerts(ctx, time.Now().Add(time.Hour), 10); len(ids) != 0 || err != nil {
+		if ids, err := s.UnpreparedAlerts(ctx, alertstore.Liveness{StaleBefore: time.Now().Add(time.Hour)}, time.Now().Add(time.Hour), 10); len(ids) != 0 || err != nil {
 			t.Fatalf("a cancelled alert is still to prepare: %v %v", ids, err)
 		}
 	})
 }
 
-// A preparation whose process died (no chunk for a while) is listed, and given one new job.
+// A preparation whose process died is listed once that process's heartbeat is stale, or once
+// it wrote nothing for the stuck bound even though it is alive; it is then given one new job.
 func TestStoppedPreparationIsResumed(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
-		s, a, p, o := startLargeAlert(t, st, 700, 500)
+		s, a, p, o := startLargeAlert(t, st, 1200, 500)
 		ctx := context.Background()
-		if ids, _ := s.UnpreparedAlerts(ctx, time.Now().Add(-time.Minute), 10); len(ids) != 0 {
+		start := p.start(o)
+		start.Owner = "preparer"
+		if done, err := s.PrepareAlert(ctx, a.ID, start); done || err != nil {
+			t.Fatalf("second chunk: %v %v", done, err)
+		}
+		chunkAt := time.Now()
+		time.Sleep(5 * time.Millisecond)
+		if err := s.Heartbeat(ctx, "preparer"); err != nil {
+			t.Fatal(err)
+		}
+		beatAt := time.Now()
+		list := func(staleBefore, stuckBefore time.Time) []string {
+			t.Helper()
+			ids, err := s.UnpreparedAlerts(ctx, alertstore.Liveness{StaleBefore: staleBefore}, stuckBefore, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ids
+		}
+		if ids := list(chunkAt.Add(-time.Minute), chunkAt.Add(-time.Hour)); len(ids) != 0 {
 			t.Fatalf("a preparation that just wrote a chunk is listed as stopped: %v", ids)
 		}
-		ids, err := s.UnpreparedAlerts(ctx, time.Now().Add(time.Minute), 10)
-		if err != nil || len(ids) != 1 || ids[0] != a.ID {
-			t.Fatalf("stopped preparations: %v %v", ids, err)
+		// No chunk since the stale bound, but the preparer's heartbeat is newer: alive.
+		if ids := list(chunkAt.Add(time.Millisecond), chunkAt.Add(-time.Hour)); len(ids) != 0 {
+			t.Fatalf("the preparation of a live process is listed as stopped: %v", ids)
 		}
-		if err := s.EnqueuePrepare(ctx, a.ID, o.Prepare); err != nil || p.prepares != 2 {
+		// Alive, but nothing written since the stuck bound.
+		if ids := list(chunkAt.Add(time.Millisecond), beatAt.Add(time.Minute)); len(ids) != 1 || ids[0] != a.ID {
+			t.Fatalf("a stuck preparation: %v", ids)
+		}
+		// Its heartbeat is stale: dead.
+		ids := list(beatAt.Add(time.Millisecond), chunkAt.Add(-time.Hour))
+		if len(ids) != 1 || ids[0] != a.ID {
+			t.Fatalf("the preparation of a dead process: %v", ids)
+		}
+		if err := s.EnqueuePrepare(ctx, a.ID, "resumer", o.Prepare); err != nil || p.prepares != 2 {
 			t.Fatalf("resumed with %d jobs in all: %v", p.prepares, err)
 		}
+		enqueuedAt := time.Now()
+		time.Sleep(5 * time.Millisecond)
+		if err := s.Heartbeat(ctx, "resumer"); err != nil {
+			t.Fatal(err)
+		}
+		// The job is not running yet; the preparation is the live resumer's meanwhile.
+		if ids := list(enqueuedAt.Add(time.Millisecond), chunkAt.Add(-time.Hour)); len(ids) != 0 {
+			t.Fatalf("a preparation just resumed by a live process is listed again: %v", ids)
+		}
 		prepareAll(t, s, a.ID, p.start(o))
-		if err := s.EnqueuePrepare(ctx, a.ID, o.Prepare); err != nil || p.prepares != 2 {
+		if err := s.EnqueuePrepare(ctx, a.ID, "resumer", o.Prepare); err != nil || p.prepares != 2 {
 			t.Fatalf("a prepared alert got another job (%d): %v", p.prepares, err)
 		}
 	})
