@@ -324,11 +324,11 @@ func TestAlertFinishesWhenPostgresRefusesConnections(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a private PostgreSQL and replicas of the real binary")
 	}
+	waitsOnTheClock(t) // a paced fan-out, on a PostgreSQL of its own
 	// Two replicas at 20 + 1 each would want 42; 21 are granted (one more for the superuser).
 	admin, pgLog := privatePostgres(t, 22)
-	t.Setenv("SPORTELLO_TEST_POSTGRES", admin)
 	n := faultAudience(6000) / 2
-	dbURL := storetest.NewDatabaseURL(t, store.Postgres)
+	dbURL := storetest.NewDatabaseURLOn(t, admin)
 	hog := newSlotHog(t, admin) // before the replicas, which may take every slot
 	// 400 messages a second keep the fan-out going for several seconds, long enough to
 	// refuse the replicas in its middle.

@@ -48,7 +48,14 @@ func NewDatabaseURL(t testing.TB, d store.Dialect) string {
 	if d == store.SQLite {
 		return ""
 	}
-	admin, err := sql.Open("pgx", AdminURL())
+	return NewDatabaseURLOn(t, AdminURL())
+}
+
+// NewDatabaseURLOn is NewDatabaseURL on the PostgreSQL server of adminURL (a test's own
+// server), rather than the one of AdminURL.
+func NewDatabaseURLOn(t testing.TB, adminURL string) string {
+	t.Helper()
+	admin, err := sql.Open("pgx", adminURL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +66,7 @@ func NewDatabaseURL(t testing.TB, d store.Dialect) string {
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	RequirePeer(t, "PostgreSQL at "+AdminURL(), admin.PingContext(ctx))
+	RequirePeer(t, "PostgreSQL at "+adminURL, admin.PingContext(ctx))
 	name := fmt.Sprintf("sportello_test_%d", time.Now().UnixNano())
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatal(err)
@@ -71,7 +78,7 @@ func NewDatabaseURL(t testing.TB, d store.Dialect) string {
 			t.Logf("drop %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(AdminURL())
+	u, err := url.Parse(adminURL)
 	if err != nil {
 		t.Fatal(err)
 	}
