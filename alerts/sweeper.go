@@ -43,8 +43,12 @@ func (s *Service) Run(ctx context.Context) error {
 		s.sweepOnce(ctx)
 		if time.Since(lastSettle) >= settleWait {
 			lastSettle = time.Now()
-			err := s.SettleOrphans(ctx)
+			more, err := s.settleOrphans(ctx)
 			switch {
+			case err == nil && more:
+				// A full pass, and the provider answers: the rest of a crash's orphans are
+				// settled at the next tick rather than a pause later.
+				settleWait = 0
 			case err == nil:
 				settleWait = s.o.SettleAfter / 2
 			case ctx.Err() != nil:
@@ -171,17 +175,25 @@ func (s *Service) sweepOnce(ctx context.Context) {
 // It makes one pass over at most settleLimit orphans and stops at the first lookup the
 // provider does not answer: the next pass (Run spaces them out) tries again. Looping here
 // while the provider is down would ask it the same questions as fast as it refuses them.
+// After a full pass that met no error, Run makes the next one at its next tick.
 func (s *Service) SettleOrphans(ctx context.Context) error {
+	_, err := s.settleOrphans(ctx)
+	return err
+}
+
+// settleOrphans is SettleOrphans that also says whether its pass was full (more orphans may
+// be waiting).
+func (s *Service) settleOrphans(ctx context.Context) (more bool, err error) {
 	stale := s.liveness()
-	orphansErr := s.settlePass(ctx, stale)
+	more, orphansErr := s.settlePass(ctx, stale)
 	batches, err := s.fas.AbandonedBatches(ctx, stale, 100)
 	if err != nil {
-		return errors.Join(orphansErr, err)
+		return more, errors.Join(orphansErr, err)
 	}
 	for _, b := range batches {
 		s.o.Logger.Info("taking over an alert batch whose worker stopped or made no progress", "alert", b.AlertID, "batch", b.Batch)
 		if err := s.fas.ReopenAbandonedBatch(ctx, b.AlertID, b.Batch, stale, s.enqueueBatches); err != nil {
-			return errors.Join(orphansErr, err)
+			return more, errors.Join(orphansErr, err)
 		}
 	}
 	// A pending batch is normally waiting for its job (available, retryable, snoozed) or being
@@ -190,12 +202,12 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 	strandedBefore := stale.StaleBefore
 	stranded, err := s.fas.StrandedBatches(ctx, strandedBefore, 100)
 	if err != nil {
-		return errors.Join(orphansErr, err)
+		return more, errors.Join(orphansErr, err)
 	}
 	for _, b := range stranded {
 		ok, err := s.fas.RequeueStrandedBatch(ctx, b.AlertID, b.Batch, strandedBefore, s.enqueueBatches)
 		if err != nil {
-			return errors.Join(orphansErr, err)
+			return more, errors.Join(orphansErr, err)
 		}
 		if ok {
 			s.o.Logger.Info("an alert batch waited without a job: enqueued again", "alert", b.AlertID, "batch", b.Batch)
@@ -203,12 +215,12 @@ func (s *Service) SettleOrphans(ctx context.Context) error {
 	}
 	applied, err := s.fas.ApplyHeldStatuses(ctx)
 	if err != nil {
-		return errors.Join(orphansErr, err)
+		return more, errors.Join(orphansErr, err)
 	}
 	if applied > 0 {
 		s.o.Logger.Info("applied delivery callbacks held for sends already recorded", "count", applied)
 	}
-	return orphansErr
+	return more, orphansErr
 }
 
 // settleLimit bounds one settling pass.
@@ -220,15 +232,16 @@ const settleLimit = 500
 // which one at a time took 30-40 s to settle (integration's TestAlertsKillNineMidFanout).
 const settleLanes = 8
 
-// settlePass settles up to settleLimit orphans, settleLanes at a time. A number's orphans
-// share a lane and are settled in turn: two interrupted sends to one number (two alerts with
-// the same text) must not both take the one message the provider has. The first lookup the
-// provider does not answer ends the pass.
-func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) error {
+// settlePass settles up to settleLimit orphans, settleLanes at a time, and says whether it
+// found as many as that. A number's orphans share a lane and are settled in turn: two
+// interrupted sends to one number (two alerts with the same text) must not both take the one
+// message the provider has. The first lookup the provider does not answer ends the pass.
+func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) (full bool, err error) {
 	orphans, err := s.fas.Orphans(ctx, stale, s.now().Add(-s.o.SettleAfter), settleLimit)
 	if err != nil || len(orphans) == 0 {
-		return err
+		return false, err
 	}
+	full = len(orphans) == settleLimit
 	alerts := map[string]alertstore.Alert{}
 	for _, r := range orphans {
 		if _, ok := alerts[r.AlertID]; ok {
@@ -236,7 +249,7 @@ func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) err
 		}
 		a, err := s.fas.GetAlert(ctx, "", r.AlertID)
 		if err != nil {
-			return err
+			return full, err
 		}
 		alerts[r.AlertID] = a
 	}
@@ -269,7 +282,7 @@ func (s *Service) settlePass(ctx context.Context, stale alertstore.Liveness) err
 		}()
 	}
 	wg.Wait()
-	return context.Cause(ctx)
+	return full, context.Cause(ctx)
 }
 
 func (s *Service) settle(ctx context.Context, r alertstore.Recipient, a alertstore.Alert, stale alertstore.Liveness) error {

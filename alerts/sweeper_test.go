@@ -195,3 +195,55 @@ func TestSettlingAsksTheProviderSeveralAtATimeButANumberInTurn(t *testing.T) {
 		t.Fatalf("%d messages at the provider for 120 recipients", f.snd.total())
 	}
 }
+
+// 600 interrupted sends, more than one pass takes: while the provider answers, the passes
+// follow each other at the sweep's pace, not SettleAfter's (here 4 s, a pass every 2 s).
+func TestFullSettlingPassIsFollowedAtTheNextTick(t *testing.T) {
+	f := newFixture(t, 100000, 100, func(o *Options) {
+		o.SweepEvery = 10 * time.Millisecond
+		o.SettleAfter = 4 * time.Second
+		o.SenderID = "sweeper"
+	})
+	ctx := context.Background()
+	f.subscribe(t, "firenze", phones("+39347", settleLimit+100)...)
+	f.snd.acceptThenFail = func(string) error { return errors.New("read tcp: i/o timeout") }
+	a, _, err := f.svc.CreateAlert(ctx, "firenze", AlertRequest{Category: "altro", Message: "Prova", Source: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.sendAll(t, a.ID)
+	f.snd.acceptThenFail = nil
+	if c, _ := f.as.CountRecipients(ctx, a.ID); c.Sending != settleLimit+100 {
+		t.Fatalf("want %d interrupted sends: %+v", settleLimit+100, c)
+	}
+	f.clock.Advance(5 * time.Second) // past SettleAfter
+
+	runCtx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := f.svc.Run(runCtx); err != nil {
+			t.Error(err)
+		}
+	}()
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	start := time.Now()
+	for {
+		c, _ := f.as.CountRecipients(ctx, a.ID)
+		if c.Sending == 0 {
+			if c.Sent != settleLimit+100 {
+				t.Fatalf("settled: %+v", c)
+			}
+			t.Logf("%d orphans settled in %v", settleLimit+100, time.Since(start).Round(time.Millisecond))
+			return
+		}
+		if time.Since(start) > 1500*time.Millisecond {
+			t.Fatalf("after %v, still %+v (the second pass waits SettleAfter/2 = 2 s)", time.Since(start).Round(time.Millisecond), c)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
