@@ -43,15 +43,7 @@ func TestOrphanSweepBacksOffAndHeartbeatKeepsBeating(t *testing.T) {
 		t.Fatalf("want 250 interrupted sends: %+v", c)
 	}
 
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := f.svc.Run(runCtx); err != nil {
-			t.Error(err)
-		}
-	}()
+	stop := f.run(t)
 	// Sample the heartbeat's age while the sweep meets the outage.
 	worst := time.Duration(0)
 	deadline := time.Now().Add(1500 * time.Millisecond)
@@ -63,8 +55,7 @@ func TestOrphanSweepBacksOffAndHeartbeatKeepsBeating(t *testing.T) {
 		}
 		worst = max(worst, time.Since(store.FromMicros(beat)))
 	}
-	cancel()
-	wg.Wait()
+	stop()
 	if n := lookup.calls.Load(); n > 250 {
 		t.Fatalf("%d lookups in 1.5 s for 250 orphans while the provider is down: a storm", n)
 	}
@@ -218,19 +209,7 @@ func TestFullSettlingPassIsFollowedAtTheNextTick(t *testing.T) {
 	}
 	f.clock.Advance(5 * time.Second) // past SettleAfter
 
-	runCtx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		if err := f.svc.Run(runCtx); err != nil {
-			t.Error(err)
-		}
-	}()
-	defer func() {
-		cancel()
-		wg.Wait()
-	}()
+	defer f.run(t)()
 	start := time.Now()
 	for {
 		c, _ := f.as.CountRecipients(ctx, a.ID)
@@ -245,5 +224,21 @@ func TestFullSettlingPassIsFollowedAtTheNextTick(t *testing.T) {
 			t.Fatalf("after %v, still %+v (the second pass waits SettleAfter/2 = 2 s)", time.Since(start).Round(time.Millisecond), c)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// run runs the service's background loop until the returned stop is called.
+func (f *fixture) run(t *testing.T) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := f.svc.Run(ctx); err != nil {
+			t.Error(err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }
