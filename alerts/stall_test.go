@@ -49,7 +49,9 @@ func TestStalledAlertSaysSoOnceWithTheReason(t *testing.T) {
 	logs := &syncBuffer{}
 	g := &gauge{}
 	f := newFixture(t, 100000, 100, func(o *Options) {
-		o.StallAfter = 300 * time.Millisecond
+		// Long enough for the batch's first refusals to be recorded before the first check
+		// even under -race (at 300 ms, 1 run in 5 named a worker making no progress instead).
+		o.StallAfter = time.Second
 		o.SweepEvery = 10 * time.Millisecond
 		o.HeartbeatEvery = 50 * time.Millisecond // the fixture's processes are dead after 300ms
 		o.Stalled = g
