@@ -303,6 +303,20 @@ func previewToolsFound() bool {
 // one whose tools did use the CPU is costly in itself, hostile or broken, and is not.
 func starvedOfCPU(toolsCPU time.Duration) bool { return toolsCPU < fax.DocumentBudget/2 }
 
+// previewStillToMake says whether this attempt draws the document's preview: not when an
+// earlier attempt stored it before running out of its budget on a busy host (it is retried
+// for its text), so that a retry does not spend the CPU it lacked on the same page again.
+func (w *faxWorker) previewStillToMake(ctx context.Context, job *river.Job[faxWorkArgs]) (bool, error) {
+	if !w.preview || job.Attempt <= 1 {
+		return w.preview, nil
+	}
+	_, err := w.store.AttachmentPreview(ctx, job.Args.ContactID, job.Args.AttachmentID, store.Scope{})
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
+}
+
 // faxWorker reads a fax document: a PNG preview of page one, then its text, which is appended
 // to the contact and may reroute it (see store.SetFaxText).
 type faxWorker struct {
@@ -354,7 +368,11 @@ func (w *faxWorker) Work(ctx context.Context, job *river.Job[faxWorkArgs]) error
 		return river.JobCancel(fmt.Errorf("fax document over its budget: %w", err))
 	}
 	changed := false
-	if w.preview {
+	makePreview, err := w.previewStillToMake(ctx, job)
+	if err != nil {
+		return err
+	}
+	if makePreview {
 		png, err := fax.Preview(docCtx, data, att.ContentType)
 		switch {
 		case err == nil:
