@@ -110,12 +110,13 @@ func (s *Service) PollAppIO(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("alerts: asking App IO about message %s: %w", p.SID, err)
 		}
+		ref := alertstore.RecipientRef{AlertID: p.AlertID, Seq: p.Seq}
 		switch st {
 		case channels.AppIOProcessed:
-			_, err = s.fas.UpdateRecipientDelivery(ctx, p.SID, alertstore.RecipientDelivered, "")
+			_, err = s.fas.UpdateRecipientDelivery(ctx, ref, p.SID, alertstore.RecipientDelivered, "")
 			s.publishProgress(ctx, p.AlertID, p.Comune, false)
 		case channels.AppIORejected:
-			_, err = s.fas.UpdateRecipientDelivery(ctx, p.SID, alertstore.RecipientFailed, "REJECTED")
+			_, err = s.fas.UpdateRecipientDelivery(ctx, ref, p.SID, alertstore.RecipientFailed, "REJECTED")
 			s.publishProgress(ctx, p.AlertID, p.Comune, false)
 		default:
 			err = s.fas.TouchRecipient(ctx, p.AlertID, p.Seq)

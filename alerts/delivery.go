@@ -2,6 +2,8 @@ package alerts
 
 import (
 	"context"
+	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/sportello/sportello/channels"
@@ -22,9 +24,41 @@ func deliveryStatus(twilioStatus string) string {
 	return ""
 }
 
-// UpdateDelivery applies a status callback to the alert recipient with that MessageSid
-// (channels.DeliverySink). Callbacks about other messages are kept aside briefly, since a
-// callback can arrive before the send's result is written, and then forgotten.
+// alertCallbackQuery is the query of an alert message's status callback address: it names
+// the recipient, so a callback needs no lookup by the provider's id (whose random values made
+// an index on them the costliest part of recording a fan-out's sends). The provider signs the
+// whole address, so the names are as trustworthy as the rest of the callback.
+func alertCallbackQuery(ref alertstore.RecipientRef) string {
+	return "of=alert&alert=" + url.QueryEscape(ref.AlertID) + "&seq=" + strconv.FormatInt(ref.Seq, 10)
+}
+
+// recipientOfCallback reads the recipient an alert message's callback address names.
+func recipientOfCallback(query string) (alertstore.RecipientRef, bool) {
+	if query == "" {
+		return alertstore.RecipientRef{}, false
+	}
+	q, err := url.ParseQuery(query)
+	if err != nil || q.Get("of") != "alert" || q.Get("alert") == "" {
+		return alertstore.RecipientRef{}, false
+	}
+	seq, err := strconv.ParseInt(q.Get("seq"), 10, 64)
+	if err != nil || seq < 0 {
+		return alertstore.RecipientRef{}, false
+	}
+	return alertstore.RecipientRef{AlertID: q.Get("alert"), Seq: seq}, true
+}
+
+// statusCallbackFor is the status callback address of the message to one recipient.
+func (s *Service) statusCallbackFor(ref alertstore.RecipientRef) string {
+	if s.o.StatusCallback == "" {
+		return ""
+	}
+	return s.o.StatusCallback + "?" + alertCallbackQuery(ref)
+}
+
+// UpdateDelivery applies a status callback to the alert recipient its address names
+// (channels.DeliverySink). A callback can arrive before the send's result is written: it is
+// kept aside briefly, and applied when the result is.
 func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate) error {
 	_, err := s.ClaimDelivery(ctx, u)
 	return err
@@ -35,30 +69,33 @@ func (s *Service) UpdateDelivery(ctx context.Context, u channels.DeliveryUpdate)
 const callbackPatience = time.Second
 
 // ClaimDelivery is UpdateDelivery that also says whether the callback was about an alert's
-// message, so the gateway need not hand it to other parts. An alert's callbacks come as fast
-// as its sends: they use the fan-out's connections, and once claimed they cost the request
-// path's pool nothing.
+// message (its address names a recipient), so the gateway need not hand it to other parts. An
+// alert's callbacks come as fast as its sends: they use the fan-out's connections, and once
+// claimed they cost the request path's pool nothing.
 func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
 	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" || u.OfReply {
 		return false, nil
 	}
+	ref, ok := recipientOfCallback(u.CallbackQuery)
+	if !ok {
+		return false, nil
+	}
 	status := deliveryStatus(u.Status)
 	if status == "" {
-		alertID, err := s.fas.AlertOfSID(ctx, u.ExternalID)
-		return alertID != "", err
+		return true, nil
 	}
 	// As many as the sends, so bulk work like the fan-out's own writes: inbound traffic first,
 	// and paced with the sends while people's writes are slowed.
 	s.o.Store.BulkAtWork()
 	s.governor.wait(time.Now().Add(callbackPatience))
-	alertID, err := s.fas.UpdateRecipientDelivery(store.Bulk(ctx), u.ExternalID, status, u.ErrorCode)
+	alertID, err := s.fas.UpdateRecipientDelivery(store.Bulk(ctx), ref, u.ExternalID, status, u.ErrorCode)
 	if err != nil {
 		return false, err
 	}
 	if alertID != "" {
 		s.publishProgress(ctx, alertID, "", false)
 	}
-	return alertID != "", nil
+	return true, nil
 }
 
 // ActiveTrafficAlerts lists the texts of a comune's traffic-block alerts in force, newest first

@@ -426,7 +426,7 @@ func (s *Service) sendOneOn(ctx context.Context, snd channels.Sender, a alertsto
 		}
 		return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeFailed, Channel: ch, Error: "unreachable: " + why}
 	}
-	res, err := snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: r.Phone, Body: textFor(a, r.Lang), StatusCallback: s.o.StatusCallback})
+	res, err := snd.Send(ctx, channels.OutboundMessage{Channel: channels.SMS, To: r.Phone, Body: textFor(a, r.Lang), StatusCallback: s.statusCallbackFor(alertstore.RecipientRef{AlertID: a.ID, Seq: r.Seq})})
 	if err == nil {
 		if res.ExternalID == "" {
 			return alertstore.SendResult{Seq: r.Seq, Outcome: alertstore.OutcomeUncertain, Channel: alertstore.ChannelSMS, Error: "the provider returned no message id"}

@@ -64,7 +64,7 @@ func TestFanoutSendsEachRecipientOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, st := range []string{"sent", "delivered", "sent"} {
-		if err := f.svc.UpdateDelivery(ctx, channels.DeliveryUpdate{ExternalID: sid, Status: st, Channel: channels.SMS}); err != nil {
+		if err := f.svc.UpdateDelivery(ctx, f.snd.callback(t, sid, st)); err != nil {
 			t.Fatal(err)
 		}
 	}

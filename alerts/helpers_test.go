@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -59,6 +60,7 @@ type fakeSender struct {
 	mu       sync.Mutex
 	accepted []channels.OutboundMessage
 	sids     map[string]string // sid -> To
+	hooks    map[string]string // sid -> the message's status callback address
 	n        int
 	// refuse decides a refusal per number (nil: accept).
 	refuse func(to string) error
@@ -85,12 +87,33 @@ func (f *fakeSender) Send(ctx context.Context, m channels.OutboundMessage) (chan
 		f.sids = map[string]string{}
 	}
 	f.sids[sid] = m.To
+	if f.hooks == nil {
+		f.hooks = map[string]string{}
+	}
+	f.hooks[sid] = m.StatusCallback
 	if f.acceptThenFail != nil {
 		if err := f.acceptThenFail(m.To); err != nil {
 			return channels.SendResult{}, err
 		}
 	}
 	return channels.SendResult{ExternalID: sid, Status: "queued"}, nil
+}
+
+// callback is the status callback the provider would post about the message sid, as the
+// Twilio adapter hands it on (the query of the message's callback address included).
+func (f *fakeSender) callback(t *testing.T, sid, status string) channels.DeliveryUpdate {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	u := channels.DeliveryUpdate{Channel: channels.SMS, ExternalID: sid, Status: status}
+	if hook, ok := f.hooks[sid]; ok {
+		parsed, err := url.Parse(hook)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.CallbackQuery = parsed.RawQuery
+	}
+	return u
 }
 
 // FindSent makes the fake its own Lookup.

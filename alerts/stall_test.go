@@ -139,7 +139,7 @@ func TestAlertClaimsItsOwnDeliveries(t *testing.T) {
 		sid = s
 	}
 	for _, status := range []string{"sent", "delivered"} {
-		if owned, err := f.svc.ClaimDelivery(ctx, channels.DeliveryUpdate{Channel: channels.SMS, ExternalID: sid, Status: status}); !owned || err != nil {
+		if owned, err := f.svc.ClaimDelivery(ctx, f.snd.callback(t, sid, status)); !owned || err != nil {
 			t.Fatalf("%s callback of an alert's message not claimed: %v %v", status, owned, err)
 		}
 	}

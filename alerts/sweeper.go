@@ -300,7 +300,7 @@ func (s *Service) settle(ctx context.Context, r alertstore.Recipient, a alertsto
 		// The provider cannot answer now: the pass ends and a later one asks again; never guess.
 		return fmt.Errorf("alerts: asking the provider about an interrupted send (alert %s, seq %d): %w", r.AlertID, r.Seq, err)
 	}
-	known, err := s.fas.KnownSIDs(ctx, sids)
+	known, err := s.fas.KnownSIDs(ctx, r.Phone, sids)
 	if err != nil {
 		return err
 	}

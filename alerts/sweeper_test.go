@@ -78,9 +78,14 @@ func TestSettlingAppliesHeldCallbacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.sendAll(t, a.ID)
+	sid := fmt.Sprintf("SM%032d", 1)
+	var seq int64
+	if err := f.s.QueryRow(ctx, "SELECT seq FROM alert_recipients WHERE alert_id = ? AND sid = ?", a.ID, sid).Scan(&seq); err != nil {
+		t.Fatal(err)
+	}
 	err = f.s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-		_, err := tx.Exec(ctx, "INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, 'delivered', '', ?)",
-			fmt.Sprintf("SM%032d", 1), store.Micros(f.clock.Now()))
+		_, err := tx.Exec(ctx, "INSERT INTO alert_early_status (sid, alert_id, seq, status, error_code, at) VALUES (?, ?, ?, 'delivered', '', ?)",
+			sid, a.ID, seq, store.Micros(f.clock.Now()))
 		return err
 	})
 	if err != nil {

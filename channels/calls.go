@@ -60,6 +60,10 @@ type DeliveryUpdate struct {
 	// OfReply: the message is an operator's reply, as its callback address says
 	// (ReplyStatusQuery), so no alert's.
 	OfReply bool
+	// CallbackQuery is the query of the callback address the message was sent with. The
+	// provider's signature covers it, so a sender may name its message there (the alerts name
+	// their recipient).
+	CallbackQuery string
 }
 
 // ReplyStatusQuery is the query an operator's reply adds to its status callback address: the

@@ -176,7 +176,7 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 			t.Fatal("recipients claimed twice")
 		}
 		// A status callback faster than our commit is kept and applied later.
-		if id, err := s.UpdateRecipientDelivery(ctx, "SM0", alertstore.RecipientDelivered, ""); err != nil || id != "" {
+		if id, err := s.UpdateRecipientDelivery(ctx, alertstore.RecipientRef{AlertID: a.ID, Seq: rs[0].Seq}, "SM0", alertstore.RecipientDelivered, ""); err != nil || id != "" {
 			t.Fatalf("early: %q %v", id, err)
 		}
 		results := []alertstore.SendResult{}
@@ -207,10 +207,14 @@ func TestAlertAudienceAndFanoutStateMachine(t *testing.T) {
 		if out, _ := s.IsOptedOut(ctx, rs[1].Phone); !out {
 			t.Fatal("21610 did not opt the number out")
 		}
-		if id, err := s.UpdateRecipientDelivery(ctx, "SM5", alertstore.RecipientFailed, "30003"); err != nil || id != a.ID {
+		ref5 := alertstore.RecipientRef{AlertID: a.ID, Seq: rs[5].Seq}
+		if id, err := s.UpdateRecipientDelivery(ctx, alertstore.RecipientRef{AlertID: a.ID, Seq: rs[4].Seq}, "SM5", alertstore.RecipientFailed, "30003"); err != nil || id != "" {
+			t.Fatalf("a callback about another recipient's message was applied: %q %v", id, err)
+		}
+		if id, err := s.UpdateRecipientDelivery(ctx, ref5, "SM5", alertstore.RecipientFailed, "30003"); err != nil || id != a.ID {
 			t.Fatalf("callback: %q %v", id, err)
 		}
-		if _, err := s.UpdateRecipientDelivery(ctx, "SM5", alertstore.RecipientSent, ""); err != nil {
+		if _, err := s.UpdateRecipientDelivery(ctx, ref5, "SM5", alertstore.RecipientSent, ""); err != nil {
 			t.Fatal(err)
 		}
 		c, _ = s.CountRecipients(ctx, a.ID)

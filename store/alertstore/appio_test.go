@@ -98,7 +98,7 @@ func TestFiscalCodeSubscriptionsAndAppIORecipients(t *testing.T) {
 		if again, err := s.AppIOSent(ctx, time.Now().Add(-time.Minute), 10); err != nil || len(again) != 0 {
 			t.Fatalf("a recipient just asked about is listed again: %+v %v", again, err)
 		}
-		if _, err := s.UpdateRecipientDelivery(ctx, "io:01A", alertstore.RecipientDelivered, ""); err != nil {
+		if _, err := s.UpdateRecipientDelivery(ctx, alertstore.RecipientRef{AlertID: pending[0].AlertID, Seq: pending[0].Seq}, "io:01A", alertstore.RecipientDelivered, ""); err != nil {
 			t.Fatal(err)
 		}
 		if after, err := s.AppIOSent(ctx, time.Now().Add(time.Hour), 10); err != nil || len(after) != 0 {

@@ -28,13 +28,22 @@ var deliveryFrom = map[string]string{
 	RecipientFailed:    "('sending', 'sent')",
 }
 
-func updateDelivery(ctx context.Context, t *store.Tx, sid, status, code string) (int64, error) {
+// RecipientRef names one recipient of an alert: a status callback of the fan-out's carries it
+// in its address.
+type RecipientRef struct {
+	AlertID string
+	Seq     int64
+}
+
+// updateDelivery applies a delivery status to the recipient ref names, if sid is the provider
+// id recorded for it.
+func updateDelivery(ctx context.Context, t *store.Tx, ref RecipientRef, sid, status, code string) (int64, error) {
 	from, ok := deliveryFrom[status]
 	if !ok {
 		return 0, nil
 	}
-	res, err := t.Exec(ctx, "UPDATE alert_recipients SET status = ?, error_code = CASE WHEN ? = '' THEN error_code ELSE ? END, owner = NULL, updated_at = ? WHERE sid = ? AND status IN "+from,
-		status, code, code, store.Micros(t.Store().Now()), sid)
+	res, err := t.Exec(ctx, "UPDATE alert_recipients SET status = ?, error_code = CASE WHEN ? = '' THEN error_code ELSE ? END, owner = NULL, updated_at = ? WHERE alert_id = ? AND seq = ? AND sid = ? AND status IN "+from,
+		status, code, code, store.Micros(t.Store().Now()), ref.AlertID, ref.Seq, sid)
 	if err != nil {
 		return 0, err
 	}
@@ -42,26 +51,36 @@ func updateDelivery(ctx context.Context, t *store.Tx, sid, status, code string) 
 }
 
 // UpdateRecipientDelivery applies a provider's status callback (status: sent, delivered or
-// failed) to the recipient with that sid, and returns its alert's id. A sid not (yet) known is
-// held and applied when the send's result is recorded; alertID is then "" (unless the record
-// committed meanwhile, and this call applied the hold itself).
-func (s *Store) UpdateRecipientDelivery(ctx context.Context, sid, status, code string) (string, error) {
+// failed) about the message sid to the recipient ref names, and returns its alert's id. A
+// callback whose send is not recorded yet is held and applied when it is; alertID is then ""
+// (unless the record committed meanwhile, and this call applied the hold itself). A callback
+// about another sid than the recipient's (an earlier send of it), or about a recipient that is
+// gone, changes nothing and returns "".
+func (s *Store) UpdateRecipientDelivery(ctx context.Context, ref RecipientRef, sid, status, code string) (string, error) {
 	alertID, held := "", false
 	err := s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
 		alertID, held = "", false
-		err := tx.QueryRow(ctx, "SELECT alert_id FROM alert_recipients WHERE sid = ?", sid).Scan(&alertID)
+		var recorded sql.NullString
+		err := tx.QueryRow(ctx, "SELECT sid FROM alert_recipients WHERE alert_id = ? AND seq = ?", ref.AlertID, ref.Seq).Scan(&recorded)
 		if errors.Is(err, sql.ErrNoRows) {
-			_, err = tx.Exec(ctx, `INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, ?, ?, ?)
-				ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
-				WHERE alert_early_status.status = 'sent'`, sid, status, code, store.Micros(s.Now()))
-			held = err == nil
-			s.atCommit(stepHold)
-			return err
+			return nil
 		}
 		if err != nil {
 			return err
 		}
-		_, err = updateDelivery(ctx, tx, sid, status, code)
+		if !recorded.Valid {
+			_, err = tx.Exec(ctx, `INSERT INTO alert_early_status (sid, alert_id, seq, status, error_code, at) VALUES (?, ?, ?, ?, ?, ?)
+				ON CONFLICT (sid) DO UPDATE SET status = excluded.status, error_code = excluded.error_code, at = excluded.at
+				WHERE alert_early_status.status = 'sent'`, sid, ref.AlertID, ref.Seq, status, code, store.Micros(s.Now()))
+			held = err == nil
+			s.atCommit(stepHold)
+			return err
+		}
+		if recorded.String != sid {
+			return nil
+		}
+		alertID = ref.AlertID
+		_, err = updateDelivery(ctx, tx, ref, sid, status, code)
 		return err
 	})
 	if err != nil || !held {
@@ -78,24 +97,27 @@ func applyEarlyStatus(ctx context.Context, t *store.Tx, sids []any) error {
 	if len(sids) == 0 {
 		return nil
 	}
-	rows, err := t.Query(ctx, "DELETE FROM alert_early_status WHERE sid IN ("+qmarks(len(sids))+") RETURNING sid, status, error_code", sids...)
+	rows, err := t.Query(ctx, "DELETE FROM alert_early_status WHERE sid IN ("+qmarks(len(sids))+") RETURNING sid, alert_id, seq, status, error_code", sids...)
 	held, err := store.Collect(rows, err, func(r interface{ Scan(...any) error }) (heldStatus, error) {
 		var h heldStatus
-		err := r.Scan(&h.sid, &h.status, &h.code)
+		err := r.Scan(&h.sid, &h.ref.AlertID, &h.ref.Seq, &h.status, &h.code)
 		return h, err
 	})
 	if err != nil {
 		return err
 	}
 	for _, h := range held {
-		if _, err := updateDelivery(ctx, t, h.sid, h.status, h.code); err != nil {
+		if _, err := updateDelivery(ctx, t, h.ref, h.sid, h.status, h.code); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-type heldStatus struct{ sid, status, code string }
+type heldStatus struct {
+	ref               RecipientRef
+	sid, status, code string
+}
 
 // applyHeldAfterCommit is the second look, on PostgreSQL, of whoever just committed a hold or
 // a record of sids: it applies the holds among sids whose sid is now recorded, and returns the
@@ -130,7 +152,7 @@ type heldSID struct{ sid, alertID string }
 // heldAndRecorded lists held callbacks whose sid is recorded; tail restricts them (a WHERE on
 // e, or a LIMIT).
 func (s *Store) heldAndRecorded(ctx context.Context, tail string, args ...any) ([]heldSID, error) {
-	rows, err := s.Query(ctx, "SELECT e.sid, r.alert_id FROM alert_early_status e JOIN alert_recipients r ON r.sid = e.sid "+tail, args...)
+	rows, err := s.Query(ctx, "SELECT e.sid, r.alert_id FROM alert_early_status e JOIN alert_recipients r ON r.alert_id = e.alert_id AND r.seq = e.seq AND r.sid = e.sid "+tail, args...)
 	return store.Collect(rows, err, func(r interface{ Scan(...any) error }) (heldSID, error) {
 		var h heldSID
 		err := r.Scan(&h.sid, &h.alertID)

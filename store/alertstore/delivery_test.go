@@ -61,9 +61,10 @@ func (r *twoReplicas) record(t *testing.T) {
 	}
 }
 
-func (r *twoReplicas) deliver(t *testing.T, sid string) {
+func (r *twoReplicas) deliver(t *testing.T, i int) {
 	t.Helper()
-	if _, err := r.callbacks.UpdateRecipientDelivery(context.Background(), sid, alertstore.RecipientDelivered, ""); err != nil {
+	ref := alertstore.RecipientRef{AlertID: r.alert, Seq: r.results[i].Seq}
+	if _, err := r.callbacks.UpdateRecipientDelivery(context.Background(), ref, r.results[i].SID, alertstore.RecipientDelivered, ""); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -87,7 +88,7 @@ func TestCallbackHeldWhileAnotherReplicaRecordsTheSend(t *testing.T) {
 		r := newTwoReplicas(t)
 		r.sender.BeforeCommit(func(step string) {
 			if step == "record" {
-				r.deliver(t, "SMrace0") // held, and its own second look finds no sid yet
+				r.deliver(t, 0) // held, and its own second look finds no sid yet
 			}
 		})
 		r.record(t)
@@ -100,7 +101,7 @@ func TestCallbackHeldWhileAnotherReplicaRecordsTheSend(t *testing.T) {
 				r.record(t) // recorded and committed; its look finds no hold yet
 			}
 		})
-		r.deliver(t, "SMrace1")
+		r.deliver(t, 1)
 		r.wantDelivered(t, 1)
 	})
 }
@@ -114,8 +115,8 @@ func TestSweepAppliesHeldCallbacksOfRecordedSends(t *testing.T) {
 		tk.record(t, "slow", rs, 2)
 		// What a dead process leaves: the hold committed after the record's looks.
 		err := tk.s.Write(ctx, func(ctx context.Context, tx *store.Tx) error {
-			_, err := tx.Exec(ctx, "INSERT INTO alert_early_status (sid, status, error_code, at) VALUES (?, 'failed', '30003', 0), ('SMnotours', 'delivered', '', 0)",
-				fmt.Sprintf("SMslow%d", rs[0].Seq))
+			_, err := tx.Exec(ctx, "INSERT INTO alert_early_status (sid, alert_id, seq, status, error_code, at) VALUES (?, ?, ?, 'failed', '30003', 0), ('SMnotours', ?, ?, 'delivered', '', 0)",
+				fmt.Sprintf("SMslow%d", rs[0].Seq), tk.alert, rs[0].Seq, tk.alert, rs[1].Seq)
 			return err
 		})
 		if err != nil {

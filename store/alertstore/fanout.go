@@ -553,17 +553,19 @@ func (s *Store) FailOrphan(ctx context.Context, r Recipient, reason string) erro
 	})
 }
 
-// KnownSIDs reports which of these provider ids are already recorded for some recipient.
-func (s *Store) KnownSIDs(ctx context.Context, sids []string) (map[string]bool, error) {
+// KnownSIDs reports which of these provider ids of messages to phone are already recorded for
+// some recipient (of any alert) with that phone.
+func (s *Store) KnownSIDs(ctx context.Context, phone string, sids []string) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(sids) == 0 {
 		return out, nil
 	}
-	args := make([]any, len(sids))
-	for i, v := range sids {
-		args[i] = v
+	args := make([]any, 0, len(sids)+1)
+	args = append(args, phone)
+	for _, v := range sids {
+		args = append(args, v)
 	}
-	rows, err := s.Query(ctx, "SELECT sid FROM alert_recipients WHERE sid IN ("+qmarks(len(sids))+")", args...)
+	rows, err := s.Query(ctx, "SELECT sid FROM alert_recipients WHERE phone = ? AND sid IN ("+qmarks(len(sids))+")", args...)
 	known, err := store.Collect(rows, err, scanString)
 	if err != nil {
 		return nil, err

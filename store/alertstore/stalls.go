@@ -150,16 +150,6 @@ func stallReason(ctx context.Context, tx *store.Tx, alertID string, live Livenes
 	return "no batch is left to send, yet the alert is not finished", nil
 }
 
-// AlertOfSID is the alert whose recipient got the provider id sid ("" if none).
-func (s *Store) AlertOfSID(ctx context.Context, sid string) (string, error) {
-	var id string
-	err := s.QueryRow(ctx, "SELECT alert_id FROM alert_recipients WHERE sid = ?", sid).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return id, err
-}
-
 // CountStalled counts alerts marked stalled.
 func (s *Store) CountStalled(ctx context.Context) (int, error) {
 	var n int
