@@ -51,6 +51,29 @@ type Options struct {
 	Periodic []*river.PeriodicJob
 }
 
+// backgroundQueuePoll is the default poll of the queues whose jobs nobody waits for.
+const backgroundQueuePoll = time.Second
+
+// pollIntervals resolves how often the queues poll for jobs: all at configured, if it is set;
+// otherwise per database, and the queues nobody waits for (housekeeping, OCR) at
+// backgroundQueuePoll (background 0 means the client's interval). Neither is under cooldown.
+func pollIntervals(d store.Dialect, configured, cooldown time.Duration) (client, background time.Duration) {
+	if configured != 0 {
+		return max(configured, cooldown), 0
+	}
+	// Each poll of each queue is a query on SQLite's single writer connection, a tenth of the
+	// CPU at 100 ms with four queues (measured): poll less often there.
+	client = 100 * time.Millisecond
+	if d == store.SQLite {
+		client = 250 * time.Millisecond
+	}
+	client = max(client, cooldown)
+	// An idle gateway on SQLite spent 2.5 % of a core polling its four queues, most of it
+	// parsing River's fetch statement again each time; the hourly housekeeping and the fax
+	// OCR, seconds long, can wait a second to start.
+	return client, max(backgroundQueuePoll, client)
+}
+
 func (o *Options) setDefaults() {
 	if o.MaxWorkers == 0 {
 		o.MaxWorkers = 200
@@ -112,17 +135,8 @@ func migrateRiver(ctx context.Context, s *store.Store) error {
 // InsertOnly). Start it with Start; Stop finishes running jobs.
 func New(ctx context.Context, s *store.Store, workers *river.Workers, opts Options) (*Client, func(), error) {
 	opts.setDefaults()
-	if opts.FetchPoll == 0 {
-		// Each poll of each queue is a query on SQLite's single writer connection, a tenth of
-		// the CPU at 100 ms with four queues (measured): poll less often there.
-		opts.FetchPoll = 100 * time.Millisecond
-		if s.Dialect() == store.SQLite {
-			opts.FetchPoll = 250 * time.Millisecond
-		}
-	}
-	if opts.FetchPoll < opts.FetchCooldown {
-		opts.FetchPoll = opts.FetchCooldown
-	}
+	var backgroundPoll time.Duration
+	opts.FetchPoll, backgroundPoll = pollIntervals(s.Dialect(), opts.FetchPoll, opts.FetchCooldown)
 	drv, closeFn, err := driverFor(ctx, s, opts.DatabaseURL, opts.DB)
 	if err != nil {
 		return nil, nil, err
@@ -139,10 +153,10 @@ func New(ctx context.Context, s *store.Store, workers *river.Workers, opts Optio
 		cfg.Workers = workers
 		cfg.PeriodicJobs = opts.Periodic
 		cfg.Queues = map[string]river.QueueConfig{
-			QueueDefault:  {MaxWorkers: opts.MaxWorkers / 4},
+			QueueDefault:  {MaxWorkers: opts.MaxWorkers / 4, FetchPollInterval: backgroundPoll},
 			QueueOutbound: {MaxWorkers: opts.MaxWorkers / 2},
 			QueueAlerts:   {MaxWorkers: opts.MaxWorkers / 4},
-			QueueSlow:     {MaxWorkers: 1},
+			QueueSlow:     {MaxWorkers: 1, FetchPollInterval: backgroundPoll},
 		}
 		for name, q := range cfg.Queues {
 			if q.MaxWorkers < 1 {

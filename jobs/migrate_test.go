@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/sportello/sportello/jobs"
 	"github.com/sportello/sportello/store"
 	"github.com/sportello/sportello/store/storetest"
@@ -62,4 +64,22 @@ func migrateTogether(t *testing.T, round int) {
 	if err := stores[0].QueryRow(ctx, "SELECT COUNT(*) FROM river_migration").Scan(&n); err != nil || n == 0 {
 		t.Errorf("round %d: River's migrations not recorded: %d, %v", round, n, err)
 	}
+}
+
+// River refuses a queue that polls more often than it may fetch: a long cooldown must raise
+// every queue's poll with it, the background queues' included.
+func TestClientWithALongCooldown(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		if err := jobs.Migrate(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+		c, closeFn, err := jobs.New(context.Background(), s, river.NewWorkers(), jobs.Options{FetchCooldown: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer closeFn()
+		if c == nil {
+			t.Fatal("no client")
+		}
+	})
 }
