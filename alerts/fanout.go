@@ -296,6 +296,8 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	// net/http looks for a trace hook in every request's context, and through the dozen
 	// layers River and the fan-out add, that search was 3 % of a fan-out's CPU.
 	sendCtx := context.Background()
+	s.sendersOnce.Do(func() { s.senders = startSenders(cap(s.inflight), s.stopping) })
+	senders := s.senders
 	var wg sync.WaitGroup
 	for i, r := range rs {
 		slot := start.Add(time.Duration(i) * iv)
@@ -319,7 +321,7 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 			break
 		}
 		wg.Add(1)
-		go func(i int, r alertstore.Recipient) {
+		senders.run(func() {
 			defer wg.Done()
 			defer func() { <-s.inflight }()
 			defer func() {
@@ -330,7 +332,7 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 				}
 			}()
 			results[i] = s.sendOne(sendCtx, snd, a, r)
-		}(i, r)
+		})
 	}
 	wg.Wait()
 	for i := range results {

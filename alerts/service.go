@@ -128,6 +128,9 @@ type Service struct {
 	categories map[string]bool
 	classifier *router.Classifier
 	inflight   chan struct{}
+	// senders run the fan-out's sends, started with the first chunk (sendersOnce).
+	senders     *senderPool
+	sendersOnce sync.Once
 
 	stopOnce sync.Once
 	stopping chan struct{}
