@@ -296,8 +296,6 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	// net/http looks for a trace hook in every request's context, and through the dozen
 	// layers River and the fan-out add, that search was 3 % of a fan-out's CPU.
 	sendCtx := context.Background()
-	s.sendersOnce.Do(func() { s.senders = startSenders(cap(s.inflight), s.stopping) })
-	senders := s.senders
 	var wg sync.WaitGroup
 	for i, r := range rs {
 		slot := start.Add(time.Duration(i) * iv)
@@ -321,7 +319,7 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 			break
 		}
 		wg.Add(1)
-		senders.run(func() {
+		s.senders.run(func() {
 			defer wg.Done()
 			defer func() { <-s.inflight }()
 			defer func() {
@@ -340,6 +338,10 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	}
 	return results
 }
+
+// senderIdleFor is how long a sender waits for another send before it ends: longer than the
+// pauses between a batch's chunks.
+const senderIdleFor = 30 * time.Second
 
 // While people's writes are arriving (webhooks, operators: a main-lane write queued within
 // inboundWindow), a process keeps at most pressuredInFlight sends in flight rather than

@@ -2,41 +2,44 @@ package alerts
 
 import (
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// Every task runs, whether a sender is idle, all are busy, or the pool has stopped.
+// Every task runs, on senders or on goroutines of their own; the pool keeps at most size
+// senders, and they end once idle.
 func TestSenderPoolRunsEveryTask(t *testing.T) {
-	stop := make(chan struct{})
-	p := startSenders(2, stop)
+	p := newSenderPool(2, 50*time.Millisecond)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	ran := 0
+	var ran atomic.Int32
 	task := func() {
 		defer wg.Done()
 		time.Sleep(time.Millisecond)
-		mu.Lock()
-		ran++
-		mu.Unlock()
+		ran.Add(1)
 	}
-	for range 20 { // more than the senders: the rest get goroutines of their own
+	for range 20 { // more at once than the senders
 		wg.Add(1)
 		p.run(task)
 	}
 	wg.Wait()
-	close(stop)
-	time.Sleep(10 * time.Millisecond) // the senders have returned
-	wg.Add(1)
-	p.run(task)
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("a task handed to a stopped pool never ran")
+	if n := ran.Load(); n != 20 {
+		t.Fatalf("%d tasks ran, want 20", n)
 	}
-	if ran != 21 {
-		t.Fatalf("%d tasks ran, want 21", ran)
+	if n := p.live.Load(); n > 2 {
+		t.Fatalf("%d senders, want at most 2", n)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for p.live.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d idle senders did not end", p.live.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	wg.Add(1)
+	p.run(task) // a pool whose senders ended still runs a task
+	wg.Wait()
+	if n := ran.Load(); n != 21 {
+		t.Fatalf("%d tasks ran, want 21", n)
 	}
 }

@@ -128,9 +128,8 @@ type Service struct {
 	categories map[string]bool
 	classifier *router.Classifier
 	inflight   chan struct{}
-	// senders run the fan-out's sends, started with the first chunk (sendersOnce).
-	senders     *senderPool
-	sendersOnce sync.Once
+	// senders run the fan-out's sends.
+	senders *senderPool
 
 	stopOnce sync.Once
 	stopping chan struct{}
@@ -164,7 +163,7 @@ func New(o Options) (*Service, error) {
 		fanoutStore = o.Store
 	}
 	s := &Service{o: o, as: alertstore.New(o.Store), fas: alertstore.New(fanoutStore), comuni: map[string]*comuneInfo{}, byNumber: map[string]string{}, shared: map[string]bool{},
-		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight),
+		categories: map[string]bool{}, classifier: cls, inflight: make(chan struct{}, o.MaxInFlight), senders: newSenderPool(o.MaxInFlight, senderIdleFor),
 		stopping: make(chan struct{}), lastProgress: map[string]time.Time{}}
 	s.governor = &inboundGovernor{
 		active:  func() bool { return o.Store.MainWritesWithin(inboundWindow) },
