@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/sportello/sportello/channels"
 	"github.com/sportello/sportello/store/alertstore"
 )
 
@@ -23,7 +24,7 @@ func TestCallbackAddressNamesItsRecipient(t *testing.T) {
 	if got, ok := recipientOfCallback(u.RawQuery); !ok || got != ref {
 		t.Fatalf("read back %+v %v, want %+v", got, ok, ref)
 	}
-	for _, q := range []string{"", "of=reply", "of=alert", "of=alert&alert=a", "of=alert&alert=a&seq=-1", "of=alert&alert=a&seq=x", "of=alert&alert=&seq=1", "of=alert&alert=a&seq=1%zz"} {
+	for _, q := range []string{"", channels.ReplyStatusQuery, "of=alert", "of=alert&alert=a", "of=alert&alert=a&seq=-1", "of=alert&alert=a&seq=x", "of=alert&alert=&seq=1", "of=alert&alert=a&seq=1%zz"} {
 		if got, ok := recipientOfCallback(q); ok {
 			t.Errorf("%q names %+v", q, got)
 		}

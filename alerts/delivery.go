@@ -73,7 +73,7 @@ const callbackPatience = time.Second
 // alert's callbacks come as fast as its sends: they use the fan-out's connections, and once
 // claimed they cost the request path's pool nothing.
 func (s *Service) ClaimDelivery(ctx context.Context, u channels.DeliveryUpdate) (bool, error) {
-	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" || u.OfReply {
+	if (u.Channel != "" && u.Channel != channels.SMS) || u.ExternalID == "" {
 		return false, nil
 	}
 	ref, ok := recipientOfCallback(u.CallbackQuery)

@@ -339,10 +339,6 @@ func (s *Service) sendChunk(ctx context.Context, a alertstore.Alert, rs []alerts
 	return results
 }
 
-// senderIdleFor is how long a sender waits for another send before it ends: longer than the
-// pauses between a batch's chunks.
-const senderIdleFor = 30 * time.Second
-
 // While people's writes are arriving (webhooks, operators: a main-lane write queued within
 // inboundWindow), a process keeps at most pressuredInFlight sends in flight rather than
 // MaxInFlight: the fan-out's senders, their HTTP clients and the provider's answers otherwise

@@ -19,6 +19,10 @@ type senderPool struct {
 	idleFor time.Duration
 }
 
+// senderIdleFor is how long a fan-out's sender waits for another send before it ends: longer
+// than the pauses between a batch's chunks.
+const senderIdleFor = 30 * time.Second
+
 func newSenderPool(size int, idleFor time.Duration) *senderPool {
 	return &senderPool{tasks: make(chan func()), size: size, idleFor: idleFor}
 }

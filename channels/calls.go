@@ -57,18 +57,15 @@ type DeliveryUpdate struct {
 	Status     string
 	ErrorCode  string
 	Channel    Kind
-	// OfReply: the message is an operator's reply, as its callback address says
-	// (ReplyStatusQuery), so no alert's.
-	OfReply bool
 	// CallbackQuery is the query of the callback address the message was sent with. The
 	// provider's signature covers it, so a sender may name its message there (the alerts name
 	// their recipient).
 	CallbackQuery string
 }
 
-// ReplyStatusQuery is the query an operator's reply adds to its status callback address: the
-// callbacks then go straight to the replies, without being held as an alert's that overtook
-// its send.
+// ReplyStatusQuery is the query an operator's reply adds to its status callback address, so
+// that its callbacks say whose they are: they name no alert recipient, and go straight to the
+// replies.
 const ReplyStatusQuery = "of=reply"
 
 // DeliverySink records delivery news (Twilio status callbacks). An unknown id is not an error:

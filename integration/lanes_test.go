@@ -31,9 +31,10 @@ func p99(lat []time.Duration) (time.Duration, int) {
 // against the real binary and the Twilio emulator, on SQLite and on PostgreSQL. The light
 // default (5,000 recipients, measured over the fan-out's first 10 s) guards against what was
 // fixed (webhooks waiting seconds behind the fan-out's writes, or timing out) with slack for a
-// loaded CI machine: p99 during ≤ 3 × quiet p99 + 1 s, and no webhook fails. SPORTELLO_LANES_AUDIENCE=100000 SPORTELLO_LANES_STRICT=1 is
-// the check: p99 during ≤ 3 × quiet p99 and ≤ 100 ms (tools/alertbench -inbound
-// measures the same with more detail; BENCHMARKS.md, "Priority lanes", records the runs).
+// loaded CI machine: p99 during ≤ 3 × quiet p99 + 1 s, and no webhook fails.
+// SPORTELLO_LANES_AUDIENCE=100000 SPORTELLO_LANES_STRICT=1 is the check: p99 during
+// ≤ 3 × quiet p99 and ≤ 100 ms (tools/alertbench -inbound measures the same with more detail;
+// BENCHMARKS.md, "Priority lanes", records the runs).
 func TestPriorityLanes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the real binary and fans an alert out")

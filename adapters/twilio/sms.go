@@ -74,7 +74,7 @@ func (w *Webhooks) messageStatus(c echo.Context) error {
 	if w.o.Deliveries != nil {
 		err := w.o.Deliveries.UpdateDelivery(c.Request().Context(), channels.DeliveryUpdate{
 			ExternalID: f.Get("MessageSid"), Status: f.Get("MessageStatus"), ErrorCode: f.Get("ErrorCode"), Channel: channels.SMS,
-			OfReply: c.Request().URL.RawQuery == channels.ReplyStatusQuery, CallbackQuery: c.Request().URL.RawQuery})
+			CallbackQuery: c.Request().URL.RawQuery})
 		if err != nil {
 			return err
 		}
