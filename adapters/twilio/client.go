@@ -75,7 +75,8 @@ type sendTransport struct {
 	ctx     context.Context
 	base    http.RoundTripper
 	apiBase *url.URL
-	status  int // HTTP status of the last answer, 0 if none arrived
+	status  int    // HTTP status of the last answer, 0 if none arrived
+	body    []byte // the last answer's body, read whole
 	// watchSent: note in sent when the request's headers are written to a connection. From
 	// then on Twilio may have the request (the rest follows in the same flush), so a failure
 	// without an answer leaves its outcome unknown; before, nothing left this process (no
@@ -140,6 +141,7 @@ func (t *sendTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) > sendMaxResponseBytes {
 		return nil, fmt.Errorf("twilio answer over %d bytes (HTTP %d)", sendMaxResponseBytes, resp.StatusCode)
 	}
+	t.body = body
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	return resp, nil
