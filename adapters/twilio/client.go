@@ -51,12 +51,7 @@ func (c *sendRestClient) api(ctx context.Context, rt *sendTransport) (api *twapi
 
 // client returns the twilio-go client under api, for calls that build their own request.
 func (c *sendRestClient) client(ctx context.Context, rt *sendTransport) (tc *twclient.Client, done context.CancelFunc) {
-	var callCtx context.Context
-	if c.timeout > 0 {
-		callCtx, done = context.WithTimeout(ctx, c.timeout)
-	} else {
-		callCtx, done = context.WithCancel(ctx)
-	}
+	callCtx, done := c.callContext(ctx)
 	*rt = sendTransport{ctx: callCtx, base: c.transport, apiBase: c.apiBase, watchSent: c.watchSent}
 	tc = &twclient.Client{
 		Credentials: twclient.NewCredentials(c.accountSID, c.authToken),
@@ -68,6 +63,14 @@ func (c *sendRestClient) client(ctx context.Context, rt *sendTransport) (tc *twc
 	}
 	tc.SetAccountSid(c.accountSID)
 	return tc, done
+}
+
+// callContext is one call's context: ctx bounded by the timeout.
+func (c *sendRestClient) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if c.timeout > 0 {
+		return context.WithTimeout(ctx, c.timeout)
+	}
+	return context.WithCancel(ctx)
 }
 
 // sendTransport is the per-call transport described above.

@@ -49,10 +49,11 @@ type SenderOptions struct {
 
 var sendSIDPattern = regexp.MustCompile(`^[A-Za-z0-9]+$`)
 
-// Sender sends SMS through Twilio's Messages API with twilio-go. It implements channels.Sender
-// and is safe for concurrent use.
+// Sender sends SMS through Twilio's Messages API, with the request twilio-go would send, built
+// once (messages_request.go). It implements channels.Sender and is safe for concurrent use.
 type Sender struct {
 	rest       sendRestClient
+	messages   messagesEndpoint
 	from       string
 	serviceSID string
 	own        *http.Transport // the transport NewSender made, closed by Close
@@ -88,6 +89,7 @@ func NewSender(opts SenderOptions) (*Sender, error) {
 		}
 		s.rest.apiBase = u
 	}
+	s.messages = newMessagesEndpoint(opts.AccountSID, opts.AuthToken, s.rest.apiBase)
 	if opts.HTTPClient != nil {
 		s.rest.transport = opts.HTTPClient.Transport
 		if s.rest.timeout == 0 {
@@ -116,19 +118,9 @@ func (s *Sender) Send(ctx context.Context, out channels.OutboundMessage) (channe
 	if out.Channel != "" && out.Channel != channels.SMS {
 		return channels.SendResult{}, &channels.SendError{Message: fmt.Sprintf("the Twilio sender sends SMS, not %s", out.Channel), Permanent: true}
 	}
-	form := url.Values{"To": {strings.TrimSpace(out.To)}}
-	from := out.From
-	if from == "" {
-		from = s.from
-	}
-	if from != "" {
-		form.Set("From", from)
-	}
-	if s.serviceSID != "" {
-		form.Set("MessagingServiceSid", s.serviceSID)
-	}
-	if out.Body != "" {
-		form.Set("Body", out.Body)
+	form := messageForm{To: strings.TrimSpace(out.To), From: out.From, MessagingServiceSid: s.serviceSID, Body: out.Body, StatusCallback: out.StatusCallback}
+	if form.From == "" {
+		form.From = s.from
 	}
 	for _, a := range out.Attachments {
 		if a.URL == "" {
@@ -137,13 +129,10 @@ func (s *Sender) Send(ctx context.Context, out channels.OutboundMessage) (channe
 				Permanent: true,
 			}
 		}
-		form.Add("MediaUrl", a.URL)
-	}
-	if out.StatusCallback != "" {
-		form.Set("StatusCallback", out.StatusCallback)
+		form.MediaURLs = append(form.MediaURLs, a.URL)
 	}
 
-	created, status, err := s.rest.createMessage(ctx, form)
+	created, status, err := s.rest.createMessage(ctx, &s.messages, form.encode())
 	if err != nil {
 		if ctx.Err() != nil {
 			return channels.SendResult{}, fmt.Errorf("twilio: send to %s: %w", out.To, context.Cause(ctx))
@@ -167,26 +156,6 @@ func (s *Sender) Send(ctx context.Context, out channels.OutboundMessage) (channe
 type createdMessage struct {
 	Sid    string
 	Status string
-}
-
-// createMessage posts form to the Messages API through twilio-go's client (its auth, headers,
-// edge and region, and its error decoding) and reads only sid and status of the answer
-// (readCreated). status is the answer's HTTP status, 0 if none arrived.
-func (c *sendRestClient) createMessage(ctx context.Context, form url.Values) (created createdMessage, status int, err error) {
-	var rt sendTransport
-	tc, done := c.client(ctx, &rt)
-	defer done()
-	path := "https://api.twilio.com/2010-04-01/Accounts/" + c.accountSID + "/Messages.json"
-	headers := map[string]interface{}{"Content-Type": "application/x-www-form-urlencoded"}
-	resp, err := twclient.NewRequestHandler(tc).Post(path, form, headers, "")
-	if err != nil {
-		return created, rt.status, err
-	}
-	resp.Body.Close() //nolint:errcheck,gosec // the body is in memory: sendTransport read it whole into rt.body
-	if created, err = readCreated(rt.body); err != nil {
-		return created, rt.status, fmt.Errorf("decoding Twilio's answer (HTTP %d): %w", rt.status, err)
-	}
-	return created, rt.status, nil
 }
 
 // errNotAJSONObject is readCreated's error for an answer that is not one well-formed JSON object.
